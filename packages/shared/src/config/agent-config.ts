@@ -1,0 +1,72 @@
+import { z } from 'zod';
+
+const serialConsole = z
+  .object({
+    type: z.literal('serial'),
+    path: z.string().min(1).describe('Serial device; prefer a stable /dev/serial/by-id/... path.'),
+    baudRate: z.number().int().positive().default(9600),
+    dataBits: z.union([z.literal(5), z.literal(6), z.literal(7), z.literal(8)]).default(8),
+    parity: z.enum(['none', 'even', 'odd', 'mark', 'space']).default('none'),
+    stopBits: z.union([z.literal(1), z.literal(1.5), z.literal(2)]).default(1),
+    flowControl: z.enum(['none', 'rtscts', 'xonxoff']).default('none'),
+  })
+  .strict();
+
+const telnetConsole = z
+  .object({
+    type: z.literal('telnet'),
+    host: z.string().min(1).describe('Terminal server or ser2net on the site LAN.'),
+    port: z.number().int().min(1).max(65_535),
+    rfc2217: z.boolean().default(true).describe('Offer RFC 2217 (Com Port Control) for BREAK and line settings; plain IAC BREAK otherwise.'),
+    baudRate: z.number().int().positive().optional().describe('Sent with RFC 2217 when set.'),
+  })
+  .strict();
+
+const simConsole = z
+  .object({
+    type: z.literal('sim'),
+    hostname: z.string().regex(/^[A-Za-z0-9-]+$/).default('demo-router').describe('Prompt name of the simulated router.'),
+  })
+  .strict();
+
+export const consoleSchema = z.discriminatedUnion('type', [serialConsole, telnetConsole, simConsole]);
+
+export const agentConfigSchema = z
+  .object({
+    relay: z
+      .object({
+        host: z.string().min(1),
+        port: z.number().int().min(1).max(65_535).default(443),
+        hostKey: z
+          .string()
+          .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must be an SSH SHA256 fingerprint, e.g. "SHA256:..." as the relay logs it')
+          .describe("The relay's host key fingerprint; any other key is refused."),
+      })
+      .strict(),
+    device: z.string().min(1).describe('Device id on the relay.'),
+    keyFile: z.string().min(1).describe("The agent's Ed25519 key (OpenSSH format); generated with mode 0600 if missing."),
+    console: consoleSchema,
+    reconnect: z
+      .object({
+        baseMs: z.number().int().min(10).default(1_000),
+        capMs: z.number().int().min(100).default(30_000),
+      })
+      .strict()
+      .default({ baseMs: 1_000, capMs: 30_000 })
+      .describe('Backoff between attempts to reach the relay (full jitter).'),
+    consoleRetryMs: z.number().int().min(100).default(2_000).describe('Pause between attempts to open a missing console.'),
+    log: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+        pretty: z.boolean().default(false),
+      })
+      .strict()
+      .default({ level: 'info', pretty: false }),
+  })
+  .strict();
+
+export type AgentConfig = z.output<typeof agentConfigSchema>;
+export type ConsoleConfig = z.output<typeof consoleSchema>;
+export type SerialConsoleConfig = z.output<typeof serialConsole>;
+export type TelnetConsoleConfig = z.output<typeof telnetConsole>;
+export type SimConsoleConfig = z.output<typeof simConsole>;

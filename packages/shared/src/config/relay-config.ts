@@ -1,0 +1,95 @@
+import { z } from 'zod';
+
+/** Login names are `USER` or `USER:DEVICE`, so neither may contain a colon. */
+const name = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]*$/, 'letters, digits and . _ @ - only, starting with a letter or digit');
+
+/** The SSH user name edge agents log in with; no person may take it. */
+export const AGENT_LOGIN_NAME = 'lifeline-agent';
+
+const scryptHash = z
+  .string()
+  .regex(/^\$scrypt\$/, 'must be a hash made by `lifeline-relay hash-password`, not a plain password');
+
+export const relayUserSchema = z
+  .object({
+    name: name.refine((n) => n !== AGENT_LOGIN_NAME, `"${AGENT_LOGIN_NAME}" is reserved for edge agents`).describe('Login name.'),
+    password: scryptHash.optional().describe('Password hash from `lifeline-relay hash-password`; omit to allow keys only.'),
+    authorizedKeys: z.array(z.string().min(1)).default([]).describe('OpenSSH public key lines this user may log in with.'),
+    devices: z.array(name).min(1).describe('Devices this user may reach; the first is the default for a plain `USER` login.'),
+  })
+  .strict();
+
+export const relayDeviceSchema = z
+  .object({
+    id: name.describe('Device id, as used in `USER:DEVICE` logins and in the agent config.'),
+    agentKey: z.string().min(1).describe('Public key line of the edge agent serving this device (`lifeline-agent pubkey`).'),
+    description: z.string().optional().describe('Free text shown in listings.'),
+    breakMs: z.number().int().min(1).max(10_000).default(500).describe('BREAK length when the client asks for the default (PuTTY sends 0).'),
+    maxBreakMs: z.number().int().min(1).max(10_000).default(3_000).describe('Longest BREAK a client may ask for; longer requests are clamped.'),
+  })
+  .strict();
+
+export const relayConfigSchema = z
+  .object({
+    listen: z
+      .object({
+        host: z.string().min(1).default('0.0.0.0').describe('Address the SSH server binds.'),
+        port: z.number().int().min(0).max(65_535).default(443).describe('TCP port (443 passes most outbound firewalls).'),
+      })
+      .strict()
+      .default({ host: '0.0.0.0', port: 443 })
+      .describe('Where engineers and agents connect.'),
+    hostKeyFile: z.string().min(1).describe('Ed25519 host key (OpenSSH format); generated with mode 0600 if missing.'),
+    escapeChar: z
+      .string()
+      .regex(/^(\^[@A-Z[\\\]^_]|none)$/, 'a control key written ^X (e.g. "^]") or "none"')
+      .default('^]')
+      .describe('In-band escape key for clients that cannot send an SSH break (pty sessions only); "none" turns it off.'),
+    banner: z.boolean().default(true).describe('Greet people with one line naming the device on connect.'),
+    auth: z
+      .object({
+        failureDelayMs: z.number().int().min(0).max(10_000).default(1_000).describe('Pause before answering a failed login.'),
+        maxFailuresPerWindow: z.number().int().min(1).default(10).describe('Failed logins allowed from one address per window before it is refused.'),
+        windowMs: z.number().int().min(1_000).default(300_000).describe('Length of that window.'),
+      })
+      .strict()
+      .default({ failureDelayMs: 1_000, maxFailuresPerWindow: 10, windowMs: 300_000 })
+      .describe('Login throttling per source address.'),
+    log: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+        pretty: z.boolean().default(false).describe('Coloured human output instead of JSON lines.'),
+      })
+      .strict()
+      .default({ level: 'info', pretty: false }),
+    users: z.array(relayUserSchema).default([]).describe('People who may log in.'),
+    devices: z.array(relayDeviceSchema).default([]).describe('Devices served through edge agents.'),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const deviceIds = new Set<string>();
+    config.devices.forEach((d, i) => {
+      if (deviceIds.has(d.id)) ctx.addIssue({ code: 'custom', path: ['devices', i, 'id'], message: `duplicate device id "${d.id}"` });
+      deviceIds.add(d.id);
+      if (d.breakMs > d.maxBreakMs) ctx.addIssue({ code: 'custom', path: ['devices', i, 'breakMs'], message: 'must not exceed maxBreakMs' });
+    });
+    const userNames = new Set<string>();
+    config.users.forEach((u, i) => {
+      if (userNames.has(u.name)) ctx.addIssue({ code: 'custom', path: ['users', i, 'name'], message: `duplicate user "${u.name}"` });
+      userNames.add(u.name);
+      if (!u.password && u.authorizedKeys.length === 0) {
+        ctx.addIssue({ code: 'custom', path: ['users', i], message: 'needs a password or at least one authorizedKeys entry' });
+      }
+      u.devices.forEach((d, j) => {
+        if (!deviceIds.has(d)) ctx.addIssue({ code: 'custom', path: ['users', i, 'devices', j], message: `unknown device "${d}"` });
+      });
+    });
+  });
+
+export type RelayConfig = z.output<typeof relayConfigSchema>;
+export type RelayUserConfig = z.output<typeof relayUserSchema>;
+export type RelayDeviceConfig = z.output<typeof relayDeviceSchema>;

@@ -1,0 +1,74 @@
+/**
+ * The one error class of lifeline. Code decides, never the message text:
+ * callers branch on `code` (or the guards below), people read `message`.
+ */
+export const ErrorCodes = [
+  // Configuration: exit 78, no restart loop.
+  'CONFIG_UNREADABLE',
+  'CONFIG_INVALID',
+  // Authentication and authorisation of SSH logins.
+  'AUTH_FAILED',
+  'AUTH_THROTTLED',
+  // Mapping a login to a device.
+  'ROUTE_DEVICE_UNAVAILABLE',
+  'ROUTE_DEVICE_OFFLINE',
+  // Agent <-> relay tunnel.
+  'TUNNEL_HOSTKEY_MISMATCH',
+  'TUNNEL_CONNECT_FAILED',
+  'TUNNEL_AUTH_REJECTED',
+  'TUNNEL_FORWARD_REJECTED',
+  'TUNNEL_CLOSED',
+  // Console ports on the agent.
+  'CONSOLE_NOT_PRESENT',
+  'CONSOLE_OPEN_FAILED',
+  'CONSOLE_DISCONNECTED',
+  'CONSOLE_CANCELED',
+  'CONSOLE_BREAK_FAILED',
+  'CONSOLE_WRITE_FAILED',
+  // Relay <-> agent stream protocol.
+  'PROTOCOL_VIOLATION',
+  // Keys on disk.
+  'KEY_UNREADABLE',
+  'KEY_INSECURE_MODE',
+] as const;
+
+export type ErrorCode = (typeof ErrorCodes)[number];
+
+export class LifelineError extends Error {
+  override readonly name = 'LifelineError';
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+export function isLifelineError(err: unknown, code?: ErrorCode): err is LifelineError {
+  return err instanceof LifelineError && (code === undefined || err.code === code);
+}
+
+/** Conditions that may clear by themselves: worth another try after a backoff. */
+const retryable: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'TUNNEL_CONNECT_FAILED',
+  'TUNNEL_CLOSED',
+  'CONSOLE_NOT_PRESENT',
+  'CONSOLE_OPEN_FAILED',
+  'CONSOLE_DISCONNECTED',
+]);
+
+export function isRetryable(err: unknown): boolean {
+  return isLifelineError(err) && retryable.has(err.code);
+}
+
+/** True when a console read or write ended because the port was closed on purpose. */
+export function isCanceled(err: unknown): boolean {
+  return isLifelineError(err, 'CONSOLE_CANCELED');
+}
+
+export function isConfigError(err: unknown): boolean {
+  return isLifelineError(err, 'CONFIG_INVALID') || isLifelineError(err, 'CONFIG_UNREADABLE');
+}
+
+/** Process exit codes shared by both binaries (systemd: RestartPreventExitStatus=78). */
+export const ExitCode = { ok: 0, crash: 1, badConfig: 78 } as const;
