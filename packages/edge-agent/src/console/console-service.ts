@@ -1,0 +1,170 @@
+import {
+  isCanceled,
+  isLifelineError,
+  systemClock,
+  type Clock,
+  type ConsoleStatus,
+  type Logger,
+  type TimerHandle,
+} from '@lifeline/shared';
+import type { ConsolePort } from './console-port.js';
+import type { ConsoleStream } from './console-stream.js';
+
+export interface ConsoleServiceOptions {
+  deviceId: string;
+  port: ConsolePort;
+  /** Pause between attempts to open a console that is missing or failed. */
+  retryMs: number;
+  /** Break length for a plain Telnet IAC BREAK, which carries none. */
+  pulseBreakMs?: number;
+  /** A break left on longer than this is cleared, in case the relay's "off" never comes. */
+  maxBreakMs?: number;
+  logger: Logger;
+  clock?: Clock;
+}
+
+/**
+ * Keeps one device console open for as long as the agent runs (reopening it when a USB adapter
+ * is replugged) and bridges it to the relay's current console stream. The console never takes
+ * the agent down: a missing port is a status the people attached are told about, not a crash.
+ */
+export class ConsoleService {
+  private stream: ConsoleStream | undefined;
+  private status: ConsoleStatus = { state: 'down' };
+  private running = false;
+  private wake: (() => void) | undefined;
+  private breakTimer: TimerHandle | undefined;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readLoop: Promise<void> | undefined;
+
+  constructor(private readonly options: ConsoleServiceOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger.child({ component: 'console', deviceId: options.deviceId });
+  }
+
+  get consoleStatus(): ConsoleStatus {
+    return this.status;
+  }
+
+  start(): void {
+    this.running = true;
+    this.readLoop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.breakTimer?.cancel();
+    this.wake?.();
+    this.stream?.close();
+    this.stream = undefined;
+    await this.options.port.close();
+    await this.readLoop;
+  }
+
+  /** A new stream from the relay replaces the previous one: one console, one stream. */
+  attachStream(stream: ConsoleStream): void {
+    const previous = this.stream;
+    this.stream = stream;
+    previous?.close();
+    stream.onClose(() => {
+      if (this.stream === stream) this.stream = undefined;
+    });
+    stream.onData((chunk) => this.toDevice(stream, chunk));
+    stream.onBreak((action) => void this.onBreak(stream, action));
+    stream.sendStatus(this.status);
+    this.logger.info({ event: 'console.stream.attached' }, 'relay attached to the console');
+  }
+
+  private async run(): Promise<void> {
+    const { port } = this.options;
+    while (this.running) {
+      try {
+        await port.open();
+      } catch (err) {
+        this.setStatus({ state: 'down', message: `${messageOf(err)}; retrying every ${Math.round(this.options.retryMs / 1000)} s` }, err);
+        await this.pause(this.options.retryMs);
+        continue;
+      }
+      // Only say "is back" when people were told it was gone.
+      this.setStatus({ state: 'up', message: this.status.message ? `${port.description} is back` : undefined });
+      await this.pumpToRelay();
+    }
+  }
+
+  /** Device -> relay until the port closes or goes away. */
+  private async pumpToRelay(): Promise<void> {
+    const { port } = this.options;
+    for (;;) {
+      let chunk: Buffer;
+      try {
+        chunk = await port.read();
+      } catch (err) {
+        if (isCanceled(err) || !this.running) return;
+        this.setStatus({ state: 'down', message: `${messageOf(err)}; waiting for it to come back` }, err);
+        await port.close().catch(() => undefined);
+        await this.pause(this.options.retryMs);
+        return;
+      }
+      this.logger.trace({ bytes: chunk.length }, 'console output');
+      const stream = this.stream;
+      // Nobody on the relay side: the output is dropped, as on an unattended console line.
+      if (stream && !stream.write(chunk)) await new Promise<void>((resolve) => stream.onceDrain(resolve));
+    }
+  }
+
+  /** Relay -> device, one chunk at a time: the stream stays paused until the port has taken it. */
+  private toDevice(stream: ConsoleStream, chunk: Buffer): void {
+    if (!this.options.port.isOpen) return;
+    stream.pause();
+    this.options.port
+      .write(chunk)
+      .catch((err) => {
+        if (!isCanceled(err)) this.logger.warn({ event: 'console.write.failed', err: messageOf(err) }, 'write to console failed');
+      })
+      .finally(() => stream.resume());
+  }
+
+  private async onBreak(stream: ConsoleStream, action: 'on' | 'off' | 'pulse'): Promise<void> {
+    const { port } = this.options;
+    this.breakTimer?.cancel();
+    this.breakTimer = undefined;
+    try {
+      if (action === 'off') {
+        await port.setBreak(false);
+        return;
+      }
+      await port.setBreak(true);
+      this.logger.info({ event: 'console.break', action }, 'BREAK on the line');
+      const ms = action === 'pulse' ? (this.options.pulseBreakMs ?? 500) : (this.options.maxBreakMs ?? 10_000);
+      this.breakTimer = this.clock.setTimeout(() => void port.setBreak(false).catch(() => undefined), ms);
+    } catch (err) {
+      this.logger.warn({ event: 'console.break.failed', err: messageOf(err) }, 'BREAK failed');
+      stream.sendStatus({ state: this.status.state, message: messageOf(err) });
+    }
+  }
+
+  private setStatus(status: ConsoleStatus, err?: unknown): void {
+    const changed = status.state !== this.status.state;
+    this.status = status;
+    if (!changed) return;
+    const level = status.state === 'down' ? 'warn' : 'info';
+    this.logger[level]({ event: 'console.state', to: status.state, code: isLifelineError(err) ? err.code : undefined }, status.message ?? `${this.options.port.description} open`);
+    this.stream?.sendStatus(status);
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = this.clock.setTimeout(done, ms);
+      this.wake = done;
+      function done() {
+        timer.cancel();
+        resolve();
+      }
+    });
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,177 @@
+import type { Duplex } from 'node:stream';
+import ssh2 from 'ssh2';
+import {
+  AGENT_LOGIN_NAME,
+  Backoff,
+  LifelineError,
+  fingerprintOfBlob,
+  systemClock,
+  type Clock,
+  type Logger,
+  type TimerHandle,
+} from '@lifeline/shared';
+
+/**
+ * initial -> connecting -> connected -> (backoff -> connecting ...) -> closed, as Teleport's agent.
+ * `connected` means the SSH session is up AND the relay accepted the tunnel for every device.
+ */
+export type TunnelState = 'initial' | 'connecting' | 'connected' | 'backoff' | 'closed';
+
+export interface RelayTunnelOptions {
+  relay: { host: string; port: number; hostKey: string };
+  /** Device ids this agent serves; each becomes a tcpip-forward whose bind address is the id. */
+  deviceIds: string[];
+  privateKey: Buffer;
+  reconnect: { baseMs: number; capMs: number };
+  /** Connected this long counts as stable: the next failure starts the backoff from the bottom. */
+  stableMs?: number;
+  readyTimeoutMs?: number;
+  keepaliveIntervalMs?: number;
+  keepaliveCountMax?: number;
+  /** A stream the relay opened to one of our devices. */
+  onStream(deviceId: string, stream: Duplex): void;
+  onStateChange?(change: { from: TunnelState; to: TunnelState; error?: LifelineError }): void;
+  logger: Logger;
+  clock?: Clock;
+  random?: () => number;
+}
+
+/**
+ * Dials OUT to the relay (no inbound firewall rule needed), pins its host key, and keeps a reverse
+ * tunnel per device so the relay can open console streams back to this agent. Reconnects with
+ * exponential backoff and full jitter for as long as it runs.
+ */
+export class RelayTunnel {
+  private current: TunnelState = 'initial';
+  private client: ssh2.Client | undefined;
+  private retryTimer: TimerHandle | undefined;
+  private connectedAt = 0;
+  private lastError: LifelineError | undefined;
+  private readonly backoff: Backoff;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+
+  constructor(private readonly options: RelayTunnelOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger.child({ component: 'relay-tunnel' });
+    this.backoff = new Backoff({ ...options.reconnect, random: options.random });
+  }
+
+  get state(): TunnelState {
+    return this.current;
+  }
+
+  start(): void {
+    if (this.current !== 'initial') throw new Error('RelayTunnel.start() called twice');
+    this.connect();
+  }
+
+  /** Closes the connection and stops reconnecting. */
+  stop(): Promise<void> {
+    this.retryTimer?.cancel();
+    const client = this.client;
+    this.client = undefined;
+    this.transition('closed');
+    if (!client) return Promise.resolve();
+    return new Promise((resolve) => {
+      client.once('close', () => resolve());
+      client.end();
+      // A dead link may never deliver 'close'; don't hold shutdown hostage to it.
+      this.clock.setTimeout(() => {
+        client.destroy();
+        resolve();
+      }, 2_000);
+    });
+  }
+
+  private connect(): void {
+    this.transition('connecting');
+    this.lastError = undefined;
+    const { relay } = this.options;
+    const client = new ssh2.Client();
+    this.client = client;
+    let hostKeySeen = '';
+    let hostKeyRejected = false;
+
+    client.on('ready', () => this.registerForwards(client));
+    client.on('tcp connection', (info, accept, reject) => {
+      // The bind address we registered is the device id; refuse anything else.
+      if (!this.options.deviceIds.includes(info.destIP)) {
+        this.logger.warn({ event: 'tunnel.stream.refused', destIP: info.destIP }, 'relay opened a stream for a device we do not serve');
+        reject();
+        return;
+      }
+      this.options.onStream(info.destIP, accept());
+    });
+    client.on('error', (err: Error & { level?: string }) => {
+      if (hostKeyRejected) {
+        this.lastError = new LifelineError(
+          'TUNNEL_HOSTKEY_MISMATCH',
+          `relay ${relay.host}:${relay.port} presented host key ${hostKeySeen}, but the config pins ${relay.hostKey}; refusing to connect`,
+          { cause: err },
+        );
+      } else if (err.level === 'client-authentication') {
+        this.lastError = new LifelineError('TUNNEL_AUTH_REJECTED', `relay ${relay.host}:${relay.port} refused this agent's key (is it enrolled for the device?)`, { cause: err });
+      } else if (!this.lastError) {
+        this.lastError = new LifelineError('TUNNEL_CONNECT_FAILED', `cannot reach relay ${relay.host}:${relay.port}: ${err.message}`, { cause: err });
+      }
+    });
+    client.on('close', () => this.connectionClosed(client));
+
+    client.connect({
+      host: relay.host,
+      port: relay.port,
+      username: AGENT_LOGIN_NAME,
+      privateKey: this.options.privateKey,
+      readyTimeout: this.options.readyTimeoutMs ?? 20_000,
+      keepaliveInterval: this.options.keepaliveIntervalMs ?? 15_000,
+      keepaliveCountMax: this.options.keepaliveCountMax ?? 3,
+      hostVerifier: (key: Buffer) => {
+        hostKeySeen = fingerprintOfBlob(key);
+        hostKeyRejected = hostKeySeen !== relay.hostKey;
+        return !hostKeyRejected;
+      },
+    });
+  }
+
+  private registerForwards(client: ssh2.Client): void {
+    let pending = this.options.deviceIds.length;
+    for (const deviceId of this.options.deviceIds) {
+      client.forwardIn(deviceId, 0, (err) => {
+        if (client !== this.client) return;
+        if (err) {
+          this.lastError = new LifelineError('TUNNEL_FORWARD_REJECTED', `relay refused the tunnel for device ${deviceId} (is this agent's key enrolled for it?)`, { cause: err });
+          client.end();
+          return;
+        }
+        pending -= 1;
+        if (pending === 0) {
+          this.connectedAt = this.clock.now();
+          this.transition('connected');
+        }
+      });
+    }
+  }
+
+  private connectionClosed(client: ssh2.Client): void {
+    if (client !== this.client) return;
+    this.client = undefined;
+    if (this.current === 'closed') return;
+    const wasConnected = this.current === 'connected';
+    if (wasConnected && this.clock.now() - this.connectedAt >= (this.options.stableMs ?? 60_000)) this.backoff.reset();
+    const error = this.lastError ?? new LifelineError('TUNNEL_CLOSED', 'connection to the relay closed');
+    const delay = this.backoff.next();
+    this.transition('backoff', error);
+    const log = error.code === 'TUNNEL_HOSTKEY_MISMATCH' || error.code === 'TUNNEL_AUTH_REJECTED' ? this.logger.error.bind(this.logger) : this.logger.warn.bind(this.logger);
+    log({ event: 'tunnel.retry', code: error.code, delayMs: delay, failures: this.backoff.failures }, error.message);
+    this.retryTimer = this.clock.setTimeout(() => this.connect(), delay);
+  }
+
+  private transition(to: TunnelState, error?: LifelineError): void {
+    const from = this.current;
+    if (from === to) return;
+    this.current = to;
+    this.logger.info({ event: 'tunnel.state', from, to, ...(error ? { code: error.code } : {}) }, `tunnel ${to}`);
+    this.options.onStateChange?.({ from, to, ...(error ? { error } : {}) });
+  }
+}

@@ -1,0 +1,88 @@
+import { parseArgs } from 'node:util';
+import {
+  ExitCode,
+  LIFELINE_VERSION,
+  createLogger,
+  isConfigError,
+  isLifelineError,
+  loadConfigFile,
+  loadOrCreateKey,
+  relayConfigSchema,
+  resolveFromConfig,
+} from '@lifeline/shared';
+import { runHashPassword } from './cli/hash-password-command.js';
+import { runDemo } from './demo/demo.js';
+import { startRelay } from './relay.js';
+
+const usage = `lifeline-relay ${LIFELINE_VERSION}: SSH console relay.
+
+Usage:
+  lifeline-relay [run] --config relay.yaml [--pretty]   run the relay
+  lifeline-relay hash-password                          read a password on stdin, print its hash for relay.yaml
+  lifeline-relay fingerprint --config relay.yaml        print the host key fingerprint (for agent.yaml relay.hostKey)
+  lifeline-relay demo [--port 2222]                     run the embedded demo: relay, agent and a simulated router
+  lifeline-relay --version | --help
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      pretty: { type: 'boolean' },
+      port: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
+    },
+  });
+  if (values.help) return print(usage, ExitCode.ok);
+  if (values.version) return print(`${LIFELINE_VERSION}\n`, ExitCode.ok);
+  const command = positionals[0] ?? 'run';
+
+  switch (command) {
+    case 'hash-password':
+      return runHashPassword(process.stdin, process.stdout, process.stderr);
+    case 'demo':
+      return runDemo({ port: values.port ? Number(values.port) : 2222 });
+    case 'fingerprint':
+    case 'run':
+      break;
+    default:
+      return print(`unknown command "${command}"\n\n${usage}`, ExitCode.badConfig, process.stderr);
+  }
+  if (!values.config) return print(`--config FILE is required\n\n${usage}`, ExitCode.badConfig, process.stderr);
+  const config = await loadConfigFile(values.config, relayConfigSchema);
+  if (command === 'fingerprint') {
+    const key = await loadOrCreateKey(resolveFromConfig(values.config, config.hostKeyFile), 'lifeline-relay');
+    return print(`${key.fingerprint}\n`, ExitCode.ok);
+  }
+
+  const logger = createLogger({ svc: 'relay', version: LIFELINE_VERSION, level: config.log.level, pretty: values.pretty ?? config.log.pretty });
+  const relay = await startRelay(config, values.config, logger);
+  const signal = await new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  logger.info({ event: 'relay.stop', signal }, 'draining and stopping');
+  await relay.stop();
+  return ExitCode.ok;
+}
+
+function print(text: string, code: number, stream: NodeJS.WriteStream = process.stdout): number {
+  stream.write(text);
+  return code;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    // A bad config or an unusable key file is the operator's to fix: exit 78 so systemd does not loop.
+    if (isConfigError(err) || isLifelineError(err, 'KEY_INSECURE_MODE') || isLifelineError(err, 'KEY_UNREADABLE')) {
+      process.stderr.write(`lifeline-relay: ${(err as Error).message}\n`);
+      process.exit(ExitCode.badConfig);
+    }
+    process.stderr.write(`lifeline-relay: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exit(ExitCode.crash);
+  },
+);

@@ -1,0 +1,32 @@
+import { LifelineError, type RelayConfig, type RelayDeviceConfig } from '@lifeline/shared';
+
+/**
+ * Decides which device a login reaches. `USER` goes to the user's first device, `USER:DEVICE` to
+ * that device if the user may use it. Unknown and forbidden devices give the same answer, so a
+ * login cannot be used to probe which devices exist.
+ */
+export class DeviceRouter {
+  private readonly devices: Map<string, RelayDeviceConfig>;
+  private readonly userDevices: Map<string, readonly string[]>;
+
+  constructor(config: Pick<RelayConfig, 'users' | 'devices'>) {
+    this.devices = new Map(config.devices.map((d) => [d.id, d]));
+    this.userDevices = new Map(config.users.map((u) => [u.name, u.devices]));
+  }
+
+  /** Throws LifelineError ROUTE_DEVICE_UNAVAILABLE with a message fit to show the person. */
+  resolve(user: string, requestedDeviceId: string | undefined): RelayDeviceConfig {
+    const allowed = this.userDevices.get(user) ?? [];
+    const deviceId = requestedDeviceId ?? allowed[0];
+    const device = deviceId !== undefined && allowed.includes(deviceId) ? this.devices.get(deviceId) : undefined;
+    if (!device) {
+      const named = requestedDeviceId ?? '(default)';
+      throw new LifelineError('ROUTE_DEVICE_UNAVAILABLE', `lifeline: device ${named} is not available to ${user}.`);
+    }
+    return device;
+  }
+
+  device(deviceId: string): RelayDeviceConfig | undefined {
+    return this.devices.get(deviceId);
+  }
+}

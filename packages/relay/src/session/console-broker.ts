@@ -1,0 +1,64 @@
+/**
+ * The seam between the SSH front (a person's session channel) and the console sessions behind it.
+ * The SSH side knows about channels, ptys and escape keys; the broker knows devices, tunnels and
+ * who is attached. Recording, shadowing and other console kinds plug in behind this interface.
+ */
+
+export interface TerminalSize {
+  cols: number;
+  rows: number;
+}
+
+export interface ConsoleRequest {
+  /** Authenticated user name. */
+  user: string;
+  /** Device named in a `USER:DEVICE` login; undefined means the user's default device. */
+  deviceId: string | undefined;
+  /** Unique per SSH session, for logs and (later) recordings. */
+  sessionId: string;
+  /** Source address of the person, `ip:port`. */
+  peer: string;
+  /** From pty-req; undefined for sessions without a pty (e.g. `ssh -T`, scripted transfers). */
+  term: { name: string; size: TerminalSize } | undefined;
+}
+
+/** What the broker may do to the person's side of a session. */
+export interface PartyTerminal {
+  /** Console output for this person. Returns false when the person's channel is full. */
+  write(data: Buffer): boolean;
+  /** Calls `listener` once when a full channel (write returned false) can take data again. */
+  onceDrain(listener: () => void): void;
+  /** One line from lifeline itself (not from the device), shown as `[lifeline] ...`. */
+  notice(line: string): void;
+  /** Ends the person's session with this exit status (0 clean, non-zero otherwise). */
+  end(exitCode: number): void;
+}
+
+/** A person's handle on the console they are attached to. */
+export interface ConsoleAttachment {
+  readonly deviceId: string;
+  /**
+   * Keystrokes from the person, already stripped of escape commands. Resolves when the console
+   * path has taken them: the caller pauses the person's channel until then, so a long upload
+   * (XMODEM at 9600 baud) is held back by SSH flow control instead of piling up in the relay.
+   */
+  input(data: Buffer): Promise<void>;
+  /**
+   * Sends a BREAK on the device's line. `requestedMs` is what the client asked for (0 or
+   * undefined: device default); it is clamped to the device's maximum. Resolves once the break
+   * is on its way; rejects with ROUTE_DEVICE_OFFLINE if the device went away.
+   */
+  sendBreak(requestedMs: number | undefined): Promise<void>;
+  resize(size: TerminalSize): void;
+  /** The person left (channel closed, `~.`, escape-disconnect). Idempotent. */
+  detach(reason: string): void;
+}
+
+export interface ConsoleBroker {
+  /**
+   * Attaches a person to a device's console. Throws LifelineError `ROUTE_DEVICE_UNAVAILABLE`
+   * (unknown or forbidden: one message for both, so nothing leaks) or `ROUTE_DEVICE_OFFLINE`;
+   * the error message is a line fit to show the person.
+   */
+  attach(request: ConsoleRequest, terminal: PartyTerminal): Promise<ConsoleAttachment>;
+}

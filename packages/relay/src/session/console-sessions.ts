@@ -1,0 +1,107 @@
+import { Backoff, systemClock, type Clock, type Logger, type RelayConfig } from '@lifeline/shared';
+import { DeviceRouter } from '../routing/device-router.js';
+import type { AgentRegistry, TunnelListener } from '../tunnel/agent-registry.js';
+import type { AgentTunnel } from '../tunnel/agent-tunnel.js';
+import type { ConsoleAttachment, ConsoleBroker, ConsoleRequest, PartyTerminal } from './console-broker.js';
+import { DeviceHub } from './device-hub.js';
+import type { UpstreamConsole } from './upstream-console.js';
+
+export interface ConsoleSessionsDeps {
+  logger: Logger;
+  clock?: Clock;
+  /** Opens the console stream through a tunnel (telnet-upstream.ts in production). */
+  openUpstream(tunnel: AgentTunnel): Promise<UpstreamConsole>;
+  /** How long a login waits for a console stream that is being opened right now. */
+  attachWaitMs?: number;
+}
+
+/**
+ * The relay's ConsoleBroker: routes a login to its device's hub, and keeps each hub's upstream
+ * stream connected for as long as the device's agent holds a tunnel.
+ */
+export class ConsoleSessions implements ConsoleBroker, TunnelListener {
+  private readonly router: DeviceRouter;
+  private readonly hubs = new Map<string, DeviceHub>();
+  private readonly connecting = new Map<string, Promise<void>>();
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private closed = false;
+
+  constructor(
+    config: Pick<RelayConfig, 'users' | 'devices'>,
+    private readonly registry: AgentRegistry,
+    private readonly deps: ConsoleSessionsDeps,
+  ) {
+    this.router = new DeviceRouter(config);
+    this.clock = deps.clock ?? systemClock;
+    this.logger = deps.logger.child({ component: 'console-sessions' });
+    for (const device of config.devices) this.hubs.set(device.id, new DeviceHub(device, { logger: deps.logger, clock: this.clock }));
+    registry.subscribe(this);
+  }
+
+  async attach(request: ConsoleRequest, terminal: PartyTerminal): Promise<ConsoleAttachment> {
+    const device = this.router.resolve(request.user, request.deviceId);
+    const hub = this.hubs.get(device.id)!;
+    const pending = this.connecting.get(device.id);
+    if (!hub.online && pending) await this.withTimeout(pending, this.deps.attachWaitMs ?? 5_000);
+    return hub.attach(request.user, request.sessionId, request.term?.size, terminal);
+  }
+
+  hub(deviceId: string): DeviceHub | undefined {
+    return this.hubs.get(deviceId);
+  }
+
+  online(tunnel: AgentTunnel): void {
+    void this.connect(tunnel, new Backoff({ baseMs: 500, capMs: 10_000 }));
+  }
+
+  offline(): void {
+    // The hub learns it from its upstream closing; nothing else to do.
+  }
+
+  close(reason: string): void {
+    this.closed = true;
+    for (const hub of this.hubs.values()) hub.close(reason);
+  }
+
+  private connect(tunnel: AgentTunnel, backoff: Backoff): Promise<void> {
+    const attempt = this.openFor(tunnel, backoff).finally(() => {
+      if (this.connecting.get(tunnel.deviceId) === attempt) this.connecting.delete(tunnel.deviceId);
+    });
+    this.connecting.set(tunnel.deviceId, attempt);
+    return attempt;
+  }
+
+  private async openFor(tunnel: AgentTunnel, backoff: Backoff): Promise<void> {
+    const hub = this.hubs.get(tunnel.deviceId);
+    if (!hub) return;
+    let upstream: UpstreamConsole;
+    try {
+      upstream = await this.deps.openUpstream(tunnel);
+    } catch (err) {
+      this.logger.warn({ event: 'upstream.failed', deviceId: tunnel.deviceId, err }, 'cannot open console stream through tunnel');
+      this.retryLater(tunnel, backoff);
+      return;
+    }
+    if (this.closed || this.registry.get(tunnel.deviceId) !== tunnel) {
+      upstream.close();
+      return;
+    }
+    hub.connectUpstream(upstream);
+    upstream.onClose(() => this.retryLater(tunnel, backoff));
+  }
+
+  /** The stream closed but the agent's tunnel may still be there: open a new stream through it. */
+  private retryLater(tunnel: AgentTunnel, backoff: Backoff): void {
+    if (this.closed || this.registry.get(tunnel.deviceId) !== tunnel) return;
+    this.clock.setTimeout(() => {
+      if (this.registry.get(tunnel.deviceId) === tunnel) void this.connect(tunnel, backoff);
+    }, backoff.next());
+  }
+
+  private async withTimeout(promise: Promise<void>, ms: number): Promise<void> {
+    let timer: { cancel(): void } | undefined;
+    await Promise.race([promise, new Promise<void>((resolve) => (timer = this.clock.setTimeout(resolve, ms)))]);
+    timer?.cancel();
+  }
+}

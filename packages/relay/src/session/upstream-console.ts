@@ -1,0 +1,24 @@
+/**
+ * The relay's end of one device's console stream through the agent's tunnel. The hub only sees
+ * this; telnet-upstream.ts implements it over the Telnet/RFC 2217 stream.
+ */
+export interface ConsoleStatus {
+  state: 'up' | 'down';
+  message?: string;
+}
+
+export interface UpstreamConsole {
+  /** Bytes for the device. Returns false when the stream is full; wait for `onceDrain`. */
+  write(data: Buffer): boolean;
+  onceDrain(listener: () => void): void;
+  /** Raises or clears BREAK on the device's line; the caller times the break. */
+  setBreak(on: boolean): void;
+  /** Stop / restart delivering output (backpressure from a slow writer). */
+  pause(): void;
+  resume(): void;
+  onData(listener: (chunk: Buffer) => void): void;
+  onStatus(listener: (status: ConsoleStatus) => void): void;
+  /** Called once when the stream ends for any reason. */
+  onClose(listener: () => void): void;
+  close(): void;
+}
