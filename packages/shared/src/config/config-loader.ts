@@ -32,13 +32,13 @@ export class ConfigError extends LifelineError {
  * errors with their line, schema problems with their key path); returns the defaulted config.
  */
 export function parseConfigText<S extends z.ZodType>(file: string, text: string, schema: S): z.output<S> {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       doc.errors.map((e) => ({
         file,
         key: e.linePos?.[0] ? `line ${e.linePos[0].line}` : '(yaml)',
-        message: e.message.split('\n')[0] ?? e.message,
+        message: (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, ''),
       })),
     );
   }

@@ -1,0 +1,135 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isLifelineError } from '../errors.js';
+import { agentConfigSchema } from './agent-config.js';
+import { ConfigError, loadConfigFile, parseConfigText, resolveFromConfig } from './config-loader.js';
+import { relayConfigSchema } from './relay-config.js';
+
+const hash = '$scrypt$N=16384,r=8,p=1$c2FsdA$aGFzaA';
+const relayYaml = `
+listen: { host: 0.0.0.0, port: 443 }
+hostKeyFile: /var/lib/lifeline/relay_host_ed25519
+users:
+  - name: alice
+    password: "${hash}"
+    authorizedKeys: ["ssh-ed25519 AAAA alice@laptop"]
+    devices: [rtr-tokyo-01, sw-osaka-02]
+devices:
+  - id: rtr-tokyo-01
+    agentKey: "ssh-ed25519 AAAA agent"
+  - id: sw-osaka-02
+    agentKey: "ssh-ed25519 BBBB agent"
+`;
+
+function problemsOf(fn: () => unknown): ConfigError['problems'] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('relay config', () => {
+  it('accepts the documented example and fills in defaults', () => {
+    const config = parseConfigText('relay.yaml', relayYaml, relayConfigSchema);
+    expect(config.listen).toEqual({ host: '0.0.0.0', port: 443 });
+    expect(config.users[0]?.devices).toEqual(['rtr-tokyo-01', 'sw-osaka-02']);
+    expect(config.devices[0]?.breakMs).toBe(500);
+    expect(config.escapeChar).toBe('^]');
+  });
+
+  it('names the file and key of a user pointing at an unknown device', () => {
+    const problems = problemsOf(() => parseConfigText('relay.yaml', relayYaml.replace('sw-osaka-02]', 'nope]'), relayConfigSchema));
+    expect(problems).toContainEqual({ file: 'relay.yaml', key: 'users[0].devices[1]', message: 'unknown device "nope"' });
+  });
+
+  it('refuses a plain-text password', () => {
+    const problems = problemsOf(() => parseConfigText('relay.yaml', relayYaml.replace(hash, 'hunter2'), relayConfigSchema));
+    expect(problems[0]?.key).toBe('users[0].password');
+    expect(problems[0]?.message).toMatch(/hash-password/);
+  });
+
+  it('refuses a misspelt key instead of ignoring it', () => {
+    const problems = problemsOf(() => parseConfigText('relay.yaml', relayYaml.replace('hostKeyFile', 'hostkeyfile'), relayConfigSchema));
+    expect(problems.map((p) => p.key)).toEqual(expect.arrayContaining(['hostKeyFile', '(top level)']));
+  });
+
+  it('refuses a port out of range', () => {
+    const problems = problemsOf(() => parseConfigText('relay.yaml', relayYaml.replace('port: 443', 'port: 70000'), relayConfigSchema));
+    expect(problems).toEqual([expect.objectContaining({ key: 'listen.port' })]);
+  });
+
+  it('reports a YAML syntax error with its line', () => {
+    const problems = problemsOf(() => parseConfigText('relay.yaml', 'listen: { host: [\n', relayConfigSchema));
+    expect(problems[0]?.file).toBe('relay.yaml');
+    expect(problems[0]?.key).toMatch(/^line \d+$/);
+  });
+
+  it('refuses the login name reserved for agents', () => {
+    const problems = problemsOf(() => parseConfigText('relay.yaml', relayYaml.replace('name: alice', 'name: lifeline-agent'), relayConfigSchema));
+    expect(problems[0]?.key).toBe('users[0].name');
+  });
+});
+
+describe('agent config', () => {
+  const agentYaml = `
+relay: { host: relay.example.com, port: 443, hostKey: "SHA256:${'A'.repeat(43)}" }
+device: rtr-tokyo-01
+keyFile: /var/lib/lifeline/agent_ed25519
+console: { type: serial, path: /dev/ttyUSB0, baudRate: 9600 }
+`;
+
+  it('accepts the documented example with serial defaults', () => {
+    const config = parseConfigText('agent.yaml', agentYaml, agentConfigSchema);
+    expect(config.console).toEqual({ type: 'serial', path: '/dev/ttyUSB0', baudRate: 9600, dataBits: 8, parity: 'none', stopBits: 1, flowControl: 'none' });
+  });
+
+  it('accepts the telnet and sim console forms', () => {
+    const telnet = parseConfigText('agent.yaml', agentYaml.replace(/console: .*/, 'console: { type: telnet, host: 10.0.0.5, port: 7001 }'), agentConfigSchema);
+    expect(telnet.console).toMatchObject({ type: 'telnet', host: '10.0.0.5', port: 7001 });
+    const sim = parseConfigText('agent.yaml', agentYaml.replace(/console: .*/, 'console: { type: sim }'), agentConfigSchema);
+    expect(sim.console.type).toBe('sim');
+  });
+
+  it('names the key of a host key that is not a fingerprint', () => {
+    const problems = problemsOf(() => parseConfigText('agent.yaml', agentYaml.replace(/SHA256:A+/, 'ssh-ed25519 AAAA'), agentConfigSchema));
+    expect(problems[0]).toMatchObject({ file: 'agent.yaml', key: 'relay.hostKey' });
+  });
+
+  it('names the key of an unknown console type', () => {
+    const problems = problemsOf(() => parseConfigText('agent.yaml', agentYaml.replace('type: serial', 'type: modem'), agentConfigSchema));
+    expect(problems[0]?.key).toBe('console.type');
+  });
+});
+
+describe('loadConfigFile', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lifeline-config-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('says which file it could not read', async () => {
+    const file = join(dir, 'missing.yaml');
+    await expect(loadConfigFile(file, relayConfigSchema)).rejects.toSatisfy(
+      (err) => isLifelineError(err, 'CONFIG_UNREADABLE') && (err as Error).message.includes(file),
+    );
+  });
+
+  it('puts the file name in front of every problem', async () => {
+    const file = join(dir, 'relay.yaml');
+    await writeFile(file, 'listen: { port: -1 }\n');
+    await expect(loadConfigFile(file, relayConfigSchema)).rejects.toThrow(`${file}: listen.port:`);
+  });
+
+  it('resolves relative paths from the config file folder', () => {
+    expect(resolveFromConfig('/etc/lifeline/relay.yaml', 'keys/host')).toBe('/etc/lifeline/keys/host');
+    expect(resolveFromConfig('/etc/lifeline/relay.yaml', '/abs/host')).toBe('/abs/host');
+  });
+});
