@@ -3,7 +3,7 @@
  * server over Telnet/RFC 2217, the demo's simulated router, later IPMI Serial-over-LAN.
  *
  * Modelled on node-serialport's BindingInterface: a small promise-based surface, the same contract
- * suite (console-port-contract.ts) run against every implementation and the in-memory double.
+ * suite (console-port.contract.ts) run against every implementation and the in-memory double.
  *
  * Lifecycle: `open()` -> any number of `read()`/`write()`/`setBreak()` -> `close()`. A port may be
  * opened again after it closed or was lost (the agent reopens a replugged USB adapter this way).
