@@ -145,7 +145,8 @@ export class ConsoleService {
   }
 
   private setStatus(status: ConsoleStatus, err?: unknown): void {
-    const changed = status.state !== this.status.state;
+    // Retries repeat the same status: tell people once, not every few seconds.
+    const changed = status.state !== this.status.state || status.message !== this.status.message;
     this.status = status;
     if (!changed) return;
     const level = status.state === 'down' ? 'warn' : 'info';

@@ -1,0 +1,167 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { silentLogger, type ConsoleStatus } from '@lifeline/shared';
+import { FakeClock } from '@lifeline/shared/testing';
+import { MemoryConsolePort } from '../testing/memory-console-port.js';
+import { ConsoleService } from './console-service.js';
+import type { ConsoleStream } from './console-stream.js';
+
+class FakeStream implements ConsoleStream {
+  received: Buffer[] = [];
+  statuses: ConsoleStatus[] = [];
+  closed = false;
+  paused = false;
+  private dataListeners: Array<(c: Buffer) => void> = [];
+  private breakListeners: Array<(a: 'on' | 'off' | 'pulse') => void> = [];
+  private closeListeners: Array<() => void> = [];
+  write(data: Buffer): boolean {
+    this.received.push(data);
+    return true;
+  }
+  onceDrain(): void {}
+  sendStatus(status: ConsoleStatus): void {
+    this.statuses.push(status);
+  }
+  onData(l: (c: Buffer) => void): void {
+    this.dataListeners.push(l);
+  }
+  onBreak(l: (a: 'on' | 'off' | 'pulse') => void): void {
+    this.breakListeners.push(l);
+  }
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    this.paused = false;
+  }
+  onClose(l: () => void): void {
+    this.closeListeners.push(l);
+  }
+  close(): void {
+    this.closed = true;
+    for (const l of this.closeListeners) l();
+  }
+  fromRelay(text: string): void {
+    for (const l of this.dataListeners) l(Buffer.from(text));
+  }
+  breakFromRelay(action: 'on' | 'off' | 'pulse'): void {
+    for (const l of this.breakListeners) l(action);
+  }
+  text(): string {
+    return Buffer.concat(this.received).toString();
+  }
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 5));
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await settle();
+  expect(check()).toBe(true);
+}
+
+let service: ConsoleService | undefined;
+afterEach(async () => {
+  await service?.stop();
+  service = undefined;
+});
+
+function setup() {
+  const clock = new FakeClock();
+  const port = new MemoryConsolePort({ description: 'serial port /dev/ttyUSB0' });
+  service = new ConsoleService({ deviceId: 'rtr-1', port, retryMs: 2_000, logger: silentLogger(), clock, pulseBreakMs: 500, maxBreakMs: 10_000 });
+  const stream = new FakeStream();
+  return { clock, port, stream, service };
+}
+
+describe('ConsoleService', () => {
+  it('bridges device output to the relay and keystrokes to the device', async () => {
+    const { port, stream, service } = setup();
+    service.start();
+    service.attachStream(stream);
+    await until(() => port.isOpen);
+    await port.far.write('Router>');
+    await until(() => stream.text() === 'Router>');
+    stream.fromRelay('show version\r');
+    expect((await port.far.readExactly(13)).toString()).toBe('show version\r');
+  });
+
+  it('tells the relay a missing port is not present, keeps retrying, and says when it is back', async () => {
+    const { port, stream, service, clock } = setup();
+    port.far.present = false;
+    service.start();
+    service.attachStream(stream);
+    await until(() => stream.statuses.some((s) => s.state === 'down'));
+    expect(stream.statuses.at(-1)?.message).toMatch(/^serial port \/dev\/ttyUSB0 is not present; retrying/);
+    expect(port.far.openCount).toBe(1);
+    await clock.advance(2_000);
+    await until(() => port.far.openCount === 2);
+    port.far.plug();
+    await clock.advance(2_000);
+    await until(() => port.isOpen);
+    await until(() => stream.statuses.at(-1)?.state === 'up');
+    expect(stream.statuses.at(-1)?.message).toBe('serial port /dev/ttyUSB0 is back');
+  });
+
+  it('reports an unplugged adapter and reopens it when it returns', async () => {
+    const { port, stream, service, clock } = setup();
+    service.start();
+    service.attachStream(stream);
+    await until(() => port.isOpen);
+    port.far.unplug();
+    await until(() => stream.statuses.at(-1)?.state === 'down');
+    expect(stream.statuses.at(-1)?.message).toMatch(/disconnected/);
+    port.far.plug();
+    await clock.advance(2_000);
+    await until(() => port.isOpen);
+    await until(() => stream.statuses.at(-1)?.state === 'up');
+  });
+
+  it('gives a plain Telnet BREAK the default length', async () => {
+    const { port, stream, service, clock } = setup();
+    service.start();
+    service.attachStream(stream);
+    await until(() => port.isOpen);
+    stream.breakFromRelay('pulse');
+    await until(() => port.far.inBreak);
+    await clock.advance(499);
+    expect(port.far.inBreak).toBe(true);
+    await clock.advance(1);
+    await until(() => !port.far.inBreak);
+    expect(port.far.breakTransitions).toEqual([true, false]);
+  });
+
+  it('clears a break whose "off" never arrives', async () => {
+    const { port, stream, service, clock } = setup();
+    service.start();
+    service.attachStream(stream);
+    await until(() => port.isOpen);
+    stream.breakFromRelay('on');
+    await until(() => port.far.inBreak);
+    await clock.advance(10_000);
+    await until(() => !port.far.inBreak);
+  });
+
+  it('reports a port that refuses BREAK and keeps the console usable', async () => {
+    const { port, stream, service } = setup();
+    port.far.refuseBreak = true;
+    service.start();
+    service.attachStream(stream);
+    await until(() => port.isOpen);
+    stream.breakFromRelay('on');
+    await until(() => stream.statuses.some((s) => /break/i.test(s.message ?? '')));
+    stream.fromRelay('x');
+    expect((await port.far.readExactly(1)).toString()).toBe('x');
+  });
+
+  it('replaces an older relay stream with a newer one', async () => {
+    const { port, service } = setup();
+    service.start();
+    const old = new FakeStream();
+    const fresh = new FakeStream();
+    service.attachStream(old);
+    service.attachStream(fresh);
+    expect(old.closed).toBe(true);
+    await until(() => port.isOpen);
+    await port.far.write('hello');
+    await until(() => fresh.text() === 'hello');
+    expect(old.text()).toBe('');
+  });
+});

@@ -1,0 +1,74 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from './wait.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+export const relayBin = `${root}packages/relay/bin/lifeline-relay.js`;
+export const agentBin = `${root}packages/edge-agent/bin/lifeline-agent.js`;
+
+export type LogLine = Record<string, unknown> & { event?: string; msg?: string; level?: number };
+
+/**
+ * A relay or agent running as its own process, as in production. Collects its JSON log lines so
+ * tests can wait for events instead of sleeping.
+ */
+export class LifelineProcess {
+  readonly logs: LogLine[] = [];
+  stderr = '';
+  private readonly exited: Promise<number | null>;
+  exitCode: number | null | undefined;
+
+  constructor(readonly child: ChildProcess) {
+    let partial = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      partial += chunk.toString();
+      const lines = partial.split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        try {
+          this.logs.push(JSON.parse(line) as LogLine);
+        } catch {
+          this.logs.push({ msg: line });
+        }
+      }
+    });
+    child.stderr?.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code) => {
+        this.exitCode = code;
+        resolve(code);
+      }),
+    );
+  }
+
+  static start(bin: string, args: string[], options: { prefix?: string[]; env?: NodeJS.ProcessEnv } = {}): LifelineProcess {
+    const [command, ...prefixArgs] = options.prefix ?? [process.execPath];
+    const child = spawn(command!, [...prefixArgs, ...(options.prefix ? [process.execPath] : []), bin, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...options.env },
+    });
+    return new LifelineProcess(child);
+  }
+
+  waitForLog(what: string, match: (line: LogLine) => boolean, timeoutMs = 15_000): Promise<LogLine> {
+    return waitFor(`${what} (stderr: ${this.stderr.slice(-500)})`, () => this.logs.find(match), timeoutMs);
+  }
+
+  waitForExit(timeoutMs = 10_000): Promise<number | null> {
+    return Promise.race([
+      this.exited,
+      new Promise<number | null>((_, reject) => setTimeout(() => reject(new Error(`process did not exit within ${timeoutMs} ms`)), timeoutMs)),
+    ]);
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (this.exitCode !== undefined) return;
+    this.child.kill(signal);
+    try {
+      await this.waitForExit(5_000);
+    } catch {
+      this.child.kill('SIGKILL');
+      await this.exited;
+    }
+  }
+}

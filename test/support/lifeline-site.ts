@@ -1,0 +1,100 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadOrCreateKey } from '@lifeline/shared';
+import { hashPassword } from '../../packages/relay/src/ssh/password-hash.js';
+import { LifelineProcess, agentBin, relayBin } from './lifeline-process.js';
+
+export const users = {
+  alice: { password: 'alice-secret', devices: ['rtr-1', 'sw-offline'] },
+  bob: { password: 'bob-secret', devices: ['sw-offline'] },
+} as const;
+
+export interface SiteOptions {
+  /** YAML flow mapping for the agent's console, e.g. `{ type: sim }`. */
+  console: string;
+  /** Extra top-level YAML for relay.yaml. */
+  relayExtra?: string;
+  /** Run the agent under another program, e.g. ['strace', '-f', ...]. */
+  agentPrefix?: string[];
+}
+
+/**
+ * A relay and one edge agent as separate processes on 127.0.0.1, configured the way an operator
+ * would: relay.yaml with hashed passwords and the agent's enrolled key, agent.yaml pinning the
+ * relay's host key. Device `rtr-1` is served by the agent; `sw-offline` has no agent running.
+ */
+export class LifelineSite {
+  relay!: LifelineProcess;
+  agent: LifelineProcess | undefined;
+  port = 0;
+  fingerprint = '';
+
+  private constructor(
+    readonly dir: string,
+    private readonly options: SiteOptions,
+  ) {}
+
+  static async start(dir: string, options: SiteOptions): Promise<LifelineSite> {
+    const site = new LifelineSite(dir, options);
+    await site.startRelay();
+    await site.startAgent();
+    return site;
+  }
+
+  get relayConfigFile(): string {
+    return join(this.dir, 'relay.yaml');
+  }
+
+  get agentConfigFile(): string {
+    return join(this.dir, 'agent.yaml');
+  }
+
+  async startRelay(port = 0): Promise<void> {
+    const agentKey = await loadOrCreateKey(join(this.dir, 'agent_ed25519'), 'agent@rtr-1');
+    const otherKey = await loadOrCreateKey(join(this.dir, 'other_agent_ed25519'), 'agent@sw-offline');
+    const userLines = await Promise.all(
+      Object.entries(users).map(
+        async ([name, u]) => `  - { name: ${name}, password: "${await hashPassword(u.password)}", devices: [${u.devices.join(', ')}] }`,
+      ),
+    );
+    await writeFile(
+      this.relayConfigFile,
+      [
+        `listen: { host: 127.0.0.1, port: ${port} }`,
+        'hostKeyFile: relay_host_ed25519',
+        'auth: { failureDelayMs: 50 }',
+        'users:',
+        ...userLines,
+        'devices:',
+        `  - { id: rtr-1, agentKey: "${agentKey.publicKeyLine}" }`,
+        `  - { id: sw-offline, agentKey: "${otherKey.publicKeyLine}" }`,
+        this.options.relayExtra ?? '',
+      ].join('\n'),
+    );
+    this.relay = LifelineProcess.start(relayBin, ['run', '--config', this.relayConfigFile]);
+    const listening = await this.relay.waitForLog('relay listening', (l) => l.event === 'relay.listening');
+    this.port = listening.port as number;
+    this.fingerprint = listening.hostKeyFingerprint as string;
+  }
+
+  async startAgent(): Promise<void> {
+    await writeFile(
+      this.agentConfigFile,
+      [
+        `relay: { host: 127.0.0.1, port: ${this.port}, hostKey: "${this.fingerprint}" }`,
+        'device: rtr-1',
+        'keyFile: agent_ed25519',
+        `console: ${this.options.console}`,
+        'reconnect: { baseMs: 100, capMs: 1000 }',
+        'consoleRetryMs: 200',
+      ].join('\n'),
+    );
+    this.agent = LifelineProcess.start(agentBin, ['run', '--config', this.agentConfigFile], { prefix: this.options.agentPrefix });
+    await this.agent.waitForLog('agent console stream attached', (l) => l.event === 'console.stream.attached');
+  }
+
+  async stop(): Promise<void> {
+    await this.agent?.stop();
+    await this.relay?.stop();
+  }
+}

@@ -1,0 +1,64 @@
+import ssh2 from 'ssh2';
+import { waitFor } from './wait.js';
+
+export interface ConsoleClient {
+  /** Everything received so far, as latin1 so every byte value maps to one character. */
+  readonly output: () => string;
+  readonly bytes: () => Buffer;
+  write(data: Buffer | string): void;
+  waitForOutput(text: string | RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves with the session's exit status (null if none was sent) when the channel closes. */
+  readonly closed: Promise<number | null>;
+  end(): void;
+}
+
+/** Logs in with the ssh2 client (password) and opens the console as a shell, with or without a pty. */
+export function openConsole(options: { port: number; user: string; password: string; pty?: boolean }): Promise<ConsoleClient> {
+  return new Promise((resolve, reject) => {
+    const client = new ssh2.Client();
+    client.on('error', reject);
+    client.on('ready', () => {
+      client.shell(options.pty === false ? false : { term: 'xterm', cols: 100, rows: 30 }, (err, channel) => {
+        if (err) return reject(err);
+        const chunks: Buffer[] = [];
+        let exitCode: number | null = null;
+        channel.on('data', (d: Buffer) => chunks.push(d));
+        channel.stderr.on('data', (d: Buffer) => chunks.push(d));
+        channel.on('exit', (code: number | null) => (exitCode = code));
+        const closed = new Promise<number | null>((done) =>
+          channel.on('close', () => {
+            client.end();
+            done(exitCode);
+          }),
+        );
+        const bytes = () => Buffer.concat(chunks);
+        resolve({
+          output: () => bytes().toString('latin1'),
+          bytes,
+          write: (data) => channel.write(data),
+          waitForOutput: (text, timeoutMs = 10_000) =>
+            waitFor(`console output ${String(text)} (got: ${JSON.stringify(bytes().toString('latin1').slice(-300))})`, () => {
+              const out = bytes().toString('latin1');
+              return (typeof text === 'string' ? out.includes(text) : text.test(out)) ? out : undefined;
+            }, timeoutMs),
+          closed,
+          end: () => channel.end(),
+        });
+      });
+    });
+    client.connect({ host: '127.0.0.1', port: options.port, username: options.user, password: options.password, readyTimeout: 10_000 });
+  });
+}
+
+/** Tries a login and reports how it ended: 'ok' or the client's error level/message. */
+export function tryLogin(options: { port: number; user: string; password: string }): Promise<string> {
+  return new Promise((resolve) => {
+    const client = new ssh2.Client();
+    client.on('error', (err: Error & { level?: string }) => resolve(`${err.level ?? 'error'}: ${err.message}`));
+    client.on('ready', () => {
+      client.end();
+      resolve('ok');
+    });
+    client.connect({ host: '127.0.0.1', port: options.port, username: options.user, password: options.password, readyTimeout: 10_000 });
+  });
+}
