@@ -7,3 +7,4 @@ export * from './log/logger.js';
 export * from './config/config-loader.js';
 export * from './config/relay-config.js';
 export * from './config/agent-config.js';
+export * from './protocol/index.js';

@@ -1,1 +1,3 @@
 export * from './fake-clock.js';
+export * from './socket-pair.js';
+export * from './collect-bytes.js';
