@@ -1,0 +1,109 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LifelineSite, users } from './support/lifeline-site.js';
+import { requireProgram } from './support/programs.js';
+import { SerialDevice } from './support/serial-device.js';
+import { SocatPtyPair } from './support/socat-pty.js';
+import { openConsole } from './support/ssh2-console.js';
+import { makeTempDir } from './support/temp-dir.js';
+import { waitFor } from './support/wait.js';
+
+const allBytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+
+describe('serial console over a socat pty pair, relay and agent as processes', () => {
+  let dir: Awaited<ReturnType<typeof makeTempDir>>;
+  let pty: SocatPtyPair | undefined;
+  let device: SerialDevice | undefined;
+  let site: LifelineSite | undefined;
+
+  beforeEach(async () => {
+    dir = await makeTempDir('e2e-serial');
+  });
+  afterEach(async () => {
+    await site?.stop();
+    await device?.close();
+    await pty?.stop();
+    await dir.remove();
+    site = device = pty = undefined;
+  });
+
+  async function startWithPty(agentPrefix?: string[]) {
+    pty = await SocatPtyPair.start(dir.path);
+    device = await SerialDevice.open(pty.deviceSide);
+    site = await LifelineSite.start(dir.path, { console: '{ type: serial, path: ttyUSB0, baudRate: 115200 }', agentPrefix });
+    return { pty, device, site };
+  }
+
+  it('round-trips keystrokes and output between a person and the device', async () => {
+    const { device, site } = await startWithPty();
+    const c = await openConsole({ port: site.port, user: 'alice', password: users.alice.password });
+    c.write('show clock\r');
+    await device.waitForText('show clock\r');
+    await device.write('*12:00:00.000 UTC Sat Nov 21 2026\r\nrtr-1#');
+    await c.waitForOutput('rtr-1#');
+    c.end();
+  });
+
+  it('carries all 256 byte values both ways, unchanged', async () => {
+    const { device, site } = await startWithPty();
+    // No pty: the escape key is off, so the session is binary-transparent.
+    const c = await openConsole({ port: site.port, user: 'alice', password: users.alice.password, pty: false });
+    await waitFor('relay attached', () => site.relay.logs.find((l) => l.event === 'party.join'));
+    c.write(allBytes);
+    expect((await device.waitForBytes(256)).equals(allBytes)).toBe(true);
+    await device.write(allBytes);
+    await waitFor('256 bytes at the person', () => (c.bytes().length >= 256 ? true : undefined));
+    expect(c.bytes().subarray(-256).equals(allBytes)).toBe(true);
+    c.end();
+  });
+
+  it('carries a 256 KiB upload (an XMODEM-sized firmware) intact', async () => {
+    const { device, site } = await startWithPty();
+    const c = await openConsole({ port: site.port, user: 'alice', password: users.alice.password, pty: false });
+    await waitFor('relay attached', () => site.relay.logs.find((l) => l.event === 'party.join'));
+    const firmware = Buffer.alloc(256 * 1024);
+    for (let i = 0; i < firmware.length; i++) firmware[i] = (i * 7 + (i >> 8)) & 0xff;
+    c.write(firmware);
+    const got = await device.waitForBytes(firmware.length, 30_000);
+    expect(got.length).toBe(firmware.length);
+    expect(got.equals(firmware)).toBe(true);
+    c.end();
+  });
+
+  it('issues the break ioctl on the tty when the person sends BREAK', async () => {
+    requireProgram('strace');
+    const trace = join(dir.path, 'agent.strace');
+    const { site } = await startWithPty(['strace', '-f', '-qq', '-e', 'trace=ioctl', '-o', trace]);
+    const c = await openConsole({ port: site.port, user: 'alice', password: users.alice.password });
+    await waitFor('relay attached', () => site.relay.logs.find((l) => l.event === 'party.join'));
+    c.write('\x1db'); // escape key, then b: BREAK
+    const calls = await waitFor('TIOCSBRK and TIOCCBRK in strace output', async () => {
+      const text = await readFile(trace, 'utf8').catch(() => '');
+      return /TIOCSBRK/.test(text) && /TIOCCBRK/.test(text) ? text : undefined;
+    });
+    expect(calls.indexOf('TIOCSBRK')).toBeLessThan(calls.lastIndexOf('TIOCCBRK'));
+    c.end();
+  });
+
+  it('tells the person when the serial port is missing and reconnects when it appears', async () => {
+    site = await LifelineSite.start(dir.path, { console: '{ type: serial, path: ttyUSB0, baudRate: 115200 }' });
+    const c = await openConsole({ port: site.port, user: 'alice', password: users.alice.password });
+    await c.waitForOutput(`serial port ${join(dir.path, 'ttyUSB0')} is not present`);
+    expect(site.agent?.exitCode).toBeUndefined();
+
+    pty = await SocatPtyPair.start(dir.path);
+    device = await SerialDevice.open(pty.deviceSide);
+    await c.waitForOutput('is back');
+    c.write('hello\r');
+    await device.waitForText('hello\r');
+
+    // The USB adapter is pulled mid-session: the person is told, the agent stays up.
+    await device.close();
+    device = undefined;
+    await pty.stop();
+    await c.waitForOutput(/disconnected|not present/);
+    expect(site.agent?.exitCode).toBeUndefined();
+    c.end();
+  });
+});
