@@ -29,17 +29,22 @@ describe('agent reconnects to the relay', () => {
     c.end();
   });
 
-  it('replaces a stale tunnel when a second agent for the same device connects', async () => {
+  it('lets a reconnecting agent replace its own stale tunnel at once', async () => {
     dir = await makeTempDir('e2e-stale');
     site = await LifelineSite.start(dir.path, { console: '{ type: sim, hostname: rtr-1 }' });
-    const first = site.agent!;
-    // A second agent process with the same key and device: the relay must take the newer one at once.
-    await site.startAgent();
-    await site.relay.waitForLog('tunnel replaced', (l) => l.event === 'tunnel.replaced' && l.deviceId === 'rtr-1');
-    const c = await openConsole({ port: site.port, user: 'alice', password: users.alice.password });
-    c.write('\r');
-    await c.waitForOutput('rtr-1>');
-    c.end();
-    await first.stop();
+    const frozen = site.agent!;
+    // SIGSTOP: the old agent's TCP connection stays open on the relay but passes nothing,
+    // as when a 4G link dies without FIN or RST.
+    frozen.child.kill('SIGSTOP');
+    try {
+      await site.startAgent();
+      await site.relay.waitForLog('tunnel replaced', (l) => l.event === 'tunnel.replaced' && l.deviceId === 'rtr-1');
+      const c = await openConsole({ port: site.port, user: 'alice', password: users.alice.password });
+      c.write('\r');
+      await c.waitForOutput('rtr-1>');
+      c.end();
+    } finally {
+      frozen.child.kill('SIGKILL');
+    }
   });
 });
