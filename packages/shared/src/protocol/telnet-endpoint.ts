@@ -48,8 +48,7 @@ export interface TelnetEndpointEvents {
   error: [err: Error];
 }
 
-/** Negotiation replies are dropped beyond this much unsent output: a peer that floods requests
- * and never reads must not grow our memory. */
+/** Replies are dropped beyond this much unsent output: a flooding peer that never reads must not grow memory. */
 const MAX_PENDING_REPLIES_BYTES = 1024 * 1024;
 /** COM-PORT commands kept while RFC 2217 is still being negotiated. */
 const MAX_QUEUED_COM_PORT = 32;
@@ -109,6 +108,11 @@ export class TelnetEndpoint extends EventEmitter<TelnetEndpointEvents> {
   /** RFC 2217 is agreed: the client may send COM-PORT-OPTION commands, the server answers them. */
   get comPortActive(): boolean {
     return this.negotiator.isEnabled(TelnetOption.COM_PORT_OPTION, this.comPortSide);
+  }
+
+  /** Whether an option is on for one side, e.g. `(TelnetOption.BINARY, 'remote')`. */
+  optionEnabled(option: number, side: OptionSide): boolean {
+    return this.negotiator.isEnabled(option, side);
   }
 
   /**
