@@ -1,0 +1,93 @@
+import { ExitCode } from '@lifeline/shared';
+import { hashPassword } from '../ssh/password-hash.js';
+
+/** The parts of process.stdin this command uses; a terminal gets a hidden prompt. */
+export type PasswordInput = NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
+
+const CTRL_C = 0x03;
+const CTRL_D = 0x04;
+const BACKSPACE = new Set([0x08, 0x7f]);
+
+/**
+ * `lifeline-relay hash-password`: reads one line (the password) from stdin and prints its scrypt
+ * hash for `relay.yaml`. The trailing newline (and a CR before it) is stripped, nothing else, so
+ * spaces count. On a terminal it prompts on `stderr` and does not echo. Returns the exit code:
+ * 0 printed, 1 refused (empty password or input ended early).
+ */
+export async function runHashPassword(
+  stdin: PasswordInput,
+  stdout: NodeJS.WritableStream,
+  stderr: NodeJS.WritableStream = stdout,
+): Promise<number> {
+  let line: string | undefined;
+  if (stdin.isTTY && stdin.setRawMode) {
+    stderr.write('Password (not shown): ');
+    line = await readHiddenLine(stdin);
+    stderr.write('\n');
+  } else {
+    line = await readLine(stdin);
+  }
+  if (line === undefined) {
+    stderr.write('hash-password: no password read (input ended or was cancelled)\n');
+    return ExitCode.crash;
+  }
+  if (line === '') {
+    stderr.write('hash-password: refusing an empty password\n');
+    return ExitCode.crash;
+  }
+  stdout.write(`${await hashPassword(line)}\n`);
+  return ExitCode.ok;
+}
+
+/** First line of a pipe, without its line ending; undefined when the input is empty. */
+function readLine(stdin: NodeJS.ReadableStream): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const finish = (text: string | undefined) => {
+      stdin.off('data', onData).off('end', onEnd).off('error', onError);
+      stdin.pause();
+      resolve(text === undefined ? undefined : text.replace(/\r$/, ''));
+    };
+    const onData = (chunk: Buffer | string) => {
+      chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+      const all = Buffer.concat(chunks);
+      const nl = all.indexOf(0x0a);
+      if (nl !== -1) finish(all.subarray(0, nl).toString('utf8'));
+    };
+    const onEnd = () => finish(chunks.length === 0 ? undefined : Buffer.concat(chunks).toString('utf8'));
+    const onError = (err: Error) => {
+      stdin.off('data', onData).off('end', onEnd);
+      reject(err);
+    };
+    stdin.on('data', onData).on('end', onEnd).on('error', onError);
+    stdin.resume();
+  });
+}
+
+/** A line typed on a terminal in raw mode, so it is not echoed; undefined on Ctrl-C or Ctrl-D. */
+function readHiddenLine(stdin: PasswordInput): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const bytes: number[] = [];
+    stdin.setRawMode!(true);
+    const finish = (text: string | undefined) => {
+      stdin.off('data', onData);
+      stdin.setRawMode!(false);
+      stdin.pause();
+      resolve(text);
+    };
+    const onData = (chunk: Buffer | string) => {
+      for (const byte of Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk)) {
+        if (byte === 0x0d || byte === 0x0a) return finish(Buffer.from(bytes).toString('utf8'));
+        if (byte === CTRL_C || (byte === CTRL_D && bytes.length === 0)) return finish(undefined);
+        if (BACKSPACE.has(byte)) {
+          // Drop one whole UTF-8 character: continuation bytes are 10xxxxxx.
+          while (bytes.length > 0 && ((bytes.pop() ?? 0) & 0xc0) === 0x80);
+        } else {
+          bytes.push(byte);
+        }
+      }
+    };
+    stdin.on('data', onData);
+    stdin.resume();
+  });
+}

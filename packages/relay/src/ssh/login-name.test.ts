@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { isLifelineError } from '@lifeline/shared';
+import { parseLoginName } from './login-name.js';
+
+describe('parseLoginName', () => {
+  it('reads USER as the user with the default device', () => {
+    expect(parseLoginName('alice')).toEqual({ user: 'alice', deviceId: undefined });
+  });
+
+  it('reads USER:DEVICE as that user and device', () => {
+    expect(parseLoginName('alice:rtr-1.lab')).toEqual({ user: 'alice', deviceId: 'rtr-1.lab' });
+  });
+
+  it.each([['', 'empty'], [':dev', 'empty user'], ['alice:', 'empty device'], [':', 'both empty'], ['a:b:c', 'two colons']])(
+    'refuses %j (%s) with AUTH_FAILED',
+    (login) => {
+      let caught: unknown;
+      try {
+        parseLoginName(login);
+      } catch (err) {
+        caught = err;
+      }
+      expect(isLifelineError(caught, 'AUTH_FAILED')).toBe(true);
+    },
+  );
+});
