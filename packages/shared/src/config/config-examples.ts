@@ -1,0 +1,84 @@
+/**
+ * Complete, commented example config files for docs/config.md. They use real values of the right
+ * shape (public keys made with ssh-keygen and `loadOrCreateKey`, a hash made by `hashPassword` of a
+ * discarded random password, the fingerprint of the example relay host key), and a test parses
+ * them with the schemas, so the documentation cannot drift from what the loader accepts.
+ */
+
+/** relay.yaml with every key written out; values other than the required ones are the defaults. */
+export const RELAY_EXAMPLE_YAML = `# /etc/lifeline/relay.yaml
+# Relative paths are relative to this file's folder.
+
+# Where engineers (PuTTY, OpenSSH) and edge agents connect. Both use the same port.
+listen: { host: 0.0.0.0, port: 443 }
+
+# The relay's Ed25519 host key, created (mode 0600) on first start.
+# Agents pin its fingerprint: lifeline-relay fingerprint --config /etc/lifeline/relay.yaml
+hostKeyFile: /var/lib/lifeline/relay_host_ed25519
+
+# In-band escape key for sessions with a terminal: Ctrl-] then b sends BREAK, . disconnects.
+escapeChar: "^]"
+# One greeting line naming the device when a person connects.
+banner: true
+
+# Failed logins from one address are answered slowly, and refused after too many.
+auth:
+  failureDelayMs: 1000
+  maxFailuresPerWindow: 10
+  windowMs: 300000
+
+log:
+  level: info      # fatal, error, warn, info, debug or trace
+  pretty: false    # JSON lines (for journald and log shippers); --pretty overrides
+
+users:
+  # Log in as "alice" to reach rtr-tokyo-01 (her first device), or "alice:sw-osaka-02".
+  - name: alice
+    # Made with: lifeline-relay hash-password  (never the plain password)
+    password: "$scrypt$N=32768,r=8,p=3$BWEdm2mp3U0J0uUDkbzlMA$MincsrFBnRO5SD0N9TgN/6GWR5lkdw+BC3TCp3oCzQ0"
+    authorizedKeys:
+      - "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKYlk0NLOdLBgGaCv/8mE/EiDACaBdpxyoxj6miVcAwu alice@laptop"
+    devices: [rtr-tokyo-01, sw-osaka-02]
+  # Keys only: without a password entry, password logins are refused for bob.
+  - name: bob
+    authorizedKeys:
+      - "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOEgnqaexdq0GaJiVRUETsiJ6nOlQtFysAMYztbB5NRH bob@noc"
+    devices: [sw-osaka-02]
+
+devices:
+  - id: rtr-tokyo-01
+    # Printed by: lifeline-agent pubkey --config /etc/lifeline/agent.yaml  (on the agent)
+    agentKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAbdnyXFkbx4f/XSMN5qk6e1GK/4e0/sEXKllBNDZEHj lifeline-agent@rtr-tokyo-01"
+    description: Tokyo core router, rack 3
+  - id: sw-osaka-02
+    agentKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH0Phs9kAVAcxz7gsCJN+I+rve5cuQzNmPrEA4kNN+ld lifeline-agent@sw-osaka-02"
+    breakMs: 500       # BREAK length when the client does not say (PuTTY)
+    maxBreakMs: 3000   # longer requests are cut to this
+`;
+
+/** agent.yaml with every key written out; the `# or: console:` lines are the other console kinds. */
+export const AGENT_EXAMPLE_YAML = `# /etc/lifeline/agent.yaml
+# Relative paths are relative to this file's folder.
+
+# The relay to dial out to, and its host key fingerprint: any other key is refused.
+# Get it on the relay with: lifeline-relay fingerprint --config /etc/lifeline/relay.yaml
+relay: { host: relay.example.com, port: 443, hostKey: "SHA256:+hkcgVN6cDqFmYZcEuASaEReUKshz2T+r9ueEQz0I5M" }
+
+# The device id this agent serves; the relay's devices[].id with this agent's key.
+device: rtr-tokyo-01
+
+# The agent's Ed25519 key, created (mode 0600) on first start or by "lifeline-agent pubkey".
+keyFile: /var/lib/lifeline/agent_ed25519
+
+# The device's console. Prefer /dev/serial/by-id/... paths: /dev/ttyUSB0 can change on reboot.
+console: { type: serial, path: /dev/serial/by-id/usb-FTDI_FT232R_USB_UART_A50285BI-if00-port0, baudRate: 9600, dataBits: 8, parity: none, stopBits: 1, flowControl: none }
+# or: console: { type: telnet, host: 10.0.0.5, port: 7001, rfc2217: true, baudRate: 9600 }
+# or: console: { type: sim, hostname: demo-router }
+
+# Backoff between attempts to reach the relay (full jitter, doubling from baseMs up to capMs).
+reconnect: { baseMs: 1000, capMs: 30000 }
+# Pause between attempts to open a console that is missing (USB adapter unplugged).
+consoleRetryMs: 2000
+
+log: { level: info, pretty: false }
+`;
