@@ -1,1 +1,3 @@
 export * from './memory-console-port.js';
+export * from './serial-far-end.js';
+export * from './socat-pty-pair.js';
