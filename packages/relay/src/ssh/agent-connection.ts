@@ -1,0 +1,135 @@
+import type { Duplex } from 'node:stream';
+import { LifelineError, type Clock, type Logger } from '@lifeline/shared';
+import type { Connection, TcpipBindInfo } from 'ssh2';
+import type { AgentTunnel, TunnelRegistrar } from '../tunnel/agent-tunnel.js';
+
+export interface AgentConnectionOptions {
+  /** Devices whose `agentKey` the agent logged in with. */
+  deviceIds: readonly string[];
+  /** SHA256 fingerprint of that key. */
+  fingerprint: string;
+  peer: string;
+  tunnels: TunnelRegistrar;
+  clock: Clock;
+  /** Child logger carrying peer and user. */
+  logger: Logger;
+}
+
+const FIRST_TUNNEL_PORT = 10_000;
+const LAST_TUNNEL_PORT = 65_535; // OpenSSH refuses an allocated port above this
+let nextTunnelPort = FIRST_TUNNEL_PORT;
+
+/**
+ * Virtual ports for `tcpip-forward` with port 0, increasing across the whole process so a stale
+ * tunnel and its replacement never share one.
+ */
+export function allocateTunnelPort(): number {
+  const port = nextTunnelPort;
+  nextTunnelPort = port >= LAST_TUNNEL_PORT ? FIRST_TUNNEL_PORT : port + 1;
+  return port;
+}
+
+/** An AgentTunnel over one `tcpip-forward` of an agent's ssh2 connection. */
+class SshAgentTunnel implements AgentTunnel {
+  private closed = false;
+  private readonly listeners: Array<() => void> = [];
+
+  constructor(
+    private readonly conn: Connection,
+    readonly deviceId: string,
+    readonly tunnelPort: number,
+    readonly peer: string,
+    readonly agentFingerprint: string,
+    readonly since: number,
+    private readonly logger: Logger,
+  ) {}
+
+  openStream(origin: { address: string; port: number }): Promise<Duplex> {
+    if (this.closed) return Promise.reject(new LifelineError('TUNNEL_CLOSED', `the tunnel for ${this.deviceId} is closed`));
+    return new Promise((resolve, reject) => {
+      // Must name exactly the address and port the agent registered, or it refuses the channel.
+      this.conn.forwardOut(this.deviceId, this.tunnelPort, origin.address, origin.port, (err, channel) => {
+        if (err) {
+          reject(new LifelineError('TUNNEL_CLOSED', `the agent for ${this.deviceId} did not open a stream: ${err.message}`, { cause: err }));
+          return;
+        }
+        // Keep a stray channel error from taking the process down; the stream's user sees it too.
+        channel.on('error', (e: Error) => this.logger.debug({ event: 'tunnel.stream-error', err: e }, 'tunnel stream error'));
+        resolve(channel);
+      });
+    });
+  }
+
+  close(reason: string): void {
+    this.logger.info({ event: 'tunnel.close', deviceId: this.deviceId, tunnelPort: this.tunnelPort, reason }, 'closing agent connection');
+    this.conn.end();
+  }
+
+  onClosed(listener: () => void): void {
+    if (this.closed) queueMicrotask(listener);
+    else this.listeners.push(listener);
+  }
+
+  /** Fires the onClosed listeners, once. */
+  markClosed(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const listener of this.listeners.splice(0)) {
+      try {
+        listener();
+      } catch (err) {
+        this.logger.error({ event: 'tunnel.listener-failed', err }, 'onClosed listener threw');
+      }
+    }
+  }
+}
+
+/**
+ * An authenticated agent's connection: it may register one reverse forward per device it serves
+ * (`tcpip-forward`, bind address = device id, port 0) and cancel its own; nothing else.
+ */
+export function serveAgentConnection(conn: Connection, options: AgentConnectionOptions): void {
+  const { logger } = options;
+  const own = new Map<string, SshAgentTunnel>();
+
+  const refuse = (request: string, reason: string, reject: (() => void) | undefined, detail: Record<string, unknown> = {}) => {
+    logger.warn({ event: 'agent.request.refused', request, reason, ...detail }, `refused ${request} from agent: ${reason}`);
+    reject?.();
+  };
+
+  const forward = (accept: ((port?: number) => void) | undefined, reject: (() => void) | undefined, { bindAddr, bindPort }: TcpipBindInfo) => {
+    const detail = { bindAddr, bindPort };
+    if (!options.deviceIds.includes(bindAddr)) return refuse('tcpip-forward', 'not a device of this agent key', reject, detail);
+    if (bindPort !== 0) return refuse('tcpip-forward', 'port must be 0 (the relay picks one)', reject, detail);
+    if (own.has(bindAddr)) return refuse('tcpip-forward', 'device already forwarded on this connection', reject, detail);
+    if (!accept) return refuse('tcpip-forward', 'no reply wanted, so the agent could not learn its port', reject, detail);
+    const port = allocateTunnelPort();
+    accept(port);
+    const tunnel = new SshAgentTunnel(conn, bindAddr, port, options.peer, options.fingerprint, options.clock.now(), logger);
+    own.set(bindAddr, tunnel);
+    logger.info({ event: 'tunnel.registered', deviceId: bindAddr, tunnelPort: port }, `tunnel registered for ${bindAddr}`);
+    options.tunnels.add(tunnel);
+  };
+
+  const cancel = (accept: (() => void) | undefined, reject: (() => void) | undefined, { bindAddr, bindPort }: TcpipBindInfo) => {
+    const tunnel = own.get(bindAddr);
+    if (!tunnel || tunnel.tunnelPort !== bindPort) return refuse('cancel-tcpip-forward', 'no such forward on this connection', reject, { bindAddr, bindPort });
+    own.delete(bindAddr);
+    accept?.();
+    logger.info({ event: 'tunnel.cancelled', deviceId: bindAddr, tunnelPort: bindPort }, `agent cancelled the tunnel for ${bindAddr}`);
+    tunnel.markClosed();
+  };
+
+  conn.on('request', (accept: ((port?: number) => void) | undefined, reject: (() => void) | undefined, name: string, info: unknown) => {
+    if (name === 'tcpip-forward') forward(accept, reject, info as TcpipBindInfo);
+    else if (name === 'cancel-tcpip-forward') cancel(accept, reject, info as TcpipBindInfo);
+    else refuse(name, 'not offered to agents', reject);
+  });
+  conn.on('session', (_accept, reject) => refuse('session', 'agents get no shell', reject));
+  conn.on('tcpip', (_accept, reject, info) => refuse('direct-tcpip', 'not offered to agents', reject, { destination: `${info.destIP}:${info.destPort}` }));
+  conn.on('openssh.streamlocal', (_accept, reject) => refuse('direct-streamlocal', 'not offered to agents', reject));
+  conn.on('close', () => {
+    for (const tunnel of own.values()) tunnel.markClosed();
+    own.clear();
+  });
+}

@@ -1,0 +1,220 @@
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { AGENT_LOGIN_NAME, isLifelineError, silentLogger } from '@lifeline/shared';
+import { FakeClock } from '@lifeline/shared/testing';
+import ssh2 from 'ssh2';
+import { Authenticator, type Identity } from './authenticator.js';
+import { LoginThrottle } from './login-throttle.js';
+import { hashPassword } from './password-hash.js';
+
+const cheap = { N: 1024, r: 8, p: 1 };
+const PEER = { address: '192.0.2.7', port: 50000 };
+
+function keyPair() {
+  const pair = ssh2.utils.generateKeyPairSync('ed25519');
+  const priv = ssh2.utils.parseKey(pair.private) as ssh2.ParsedKey;
+  return { line: pair.public, priv, blob: priv.getPublicSSH() };
+}
+const aliceKey = keyPair();
+const agentKey = keyPair();
+const otherKey = keyPair();
+
+async function setup(auth = { failureDelayMs: 1_000, maxFailuresPerWindow: 3, windowMs: 60_000 }) {
+  const clock = new FakeClock(1_000);
+  const throttle = new LoginThrottle(auth, clock);
+  const authenticator = new Authenticator({
+    config: {
+      users: [{ name: 'alice', password: await hashPassword('right', cheap), authorizedKeys: [aliceKey.line], devices: ['dev1', 'dev2'] }],
+      devices: [
+        { id: 'dev1', agentKey: agentKey.line, breakMs: 500, maxBreakMs: 3000 },
+        { id: 'dev2', agentKey: agentKey.line, breakMs: 500, maxBreakMs: 3000 },
+        { id: 'dev3', agentKey: otherKey.line, breakMs: 500, maxBreakMs: 3000 },
+      ],
+    },
+    throttle,
+    clock,
+    logger: silentLogger(),
+  });
+  return { clock, throttle, authenticator };
+}
+
+/** A stand-in for ssh2's auth contexts: records how it was answered. */
+function fakeCtx(username: string, method: string, fields: Record<string, unknown> = {}) {
+  const answers: string[] = [];
+  const ctx = Object.assign(new EventEmitter(), {
+    username,
+    method,
+    service: 'ssh-connection',
+    accept: () => answers.push('accept'),
+    reject: (methods?: string[]) => answers.push(`reject ${methods?.join(',')}`),
+    ...fields,
+  });
+  return { ctx: ctx as unknown as ssh2.AuthContext, answers };
+}
+
+function signed(username: string, key: { priv: ssh2.ParsedKey; blob: Buffer }, signer = key.priv) {
+  const blob = Buffer.from(`session-id-and-request-for-${username}`);
+  return fakeCtx(username, 'publickey', { key: { algo: 'ssh-ed25519', data: key.blob }, blob, signature: signer.sign(blob) });
+}
+
+/** Runs an attempt through its failure delay on the fake clock. */
+async function attempt(env: Awaited<ReturnType<typeof setup>>, ctx: ssh2.AuthContext, onAccepted?: (i: Identity) => void) {
+  const pending = env.authenticator.authenticate(ctx, PEER, onAccepted);
+  let settled = false;
+  void pending.finally(() => (settled = true));
+  while (!settled) {
+    await new Promise((r) => setTimeout(r, 5));
+    if (env.clock.pendingTimers > 0) await env.clock.advance(1_000);
+  }
+  return pending;
+}
+
+describe('Authenticator: people', () => {
+  it('accepts the right password and names user and device, telling the caller before accepting', async () => {
+    const env = await setup();
+    const { ctx, answers } = fakeCtx('alice:dev2', 'password', { password: 'right' });
+    const seen: string[] = [];
+    const outcome = await attempt(env, ctx, (identity) => seen.push(`${JSON.stringify(identity)} with answers ${answers.length}`));
+    expect(outcome).toEqual({ result: 'accepted', identity: { kind: 'person', user: 'alice', deviceId: 'dev2', method: 'password' } });
+    expect(answers).toEqual(['accept']);
+    expect(seen).toEqual([`${JSON.stringify(outcome.result === 'accepted' && outcome.identity)} with answers 0`]);
+  });
+
+  it('waits the failure delay before refusing a wrong password, and advertises the methods', async () => {
+    const env = await setup();
+    const { ctx, answers } = fakeCtx('alice', 'password', { password: 'wrong' });
+    const pending = env.authenticator.authenticate(ctx, PEER);
+    while (env.clock.pendingTimers === 0) await new Promise((r) => setTimeout(r, 5));
+    expect(answers).toEqual([]);
+    await env.clock.advance(999);
+    expect(answers).toEqual([]);
+    await env.clock.advance(1);
+    expect(await pending).toEqual({ result: 'rejected' });
+    expect(answers).toEqual(['reject publickey,keyboard-interactive,password']);
+  });
+
+  it('answers an unknown user exactly like a wrong password, delay included', async () => {
+    const env = await setup();
+    const { ctx, answers } = fakeCtx('mallory', 'password', { password: 'x' });
+    const pending = env.authenticator.authenticate(ctx, PEER);
+    while (env.clock.pendingTimers === 0) await new Promise((r) => setTimeout(r, 5));
+    expect(answers).toEqual([]);
+    await env.clock.advance(1_000);
+    expect(await pending).toEqual({ result: 'rejected' });
+    expect(answers).toEqual(['reject publickey,keyboard-interactive,password']);
+  });
+
+  it('blocks the address at the Nth failure and refuses it at once afterwards, right password or not', async () => {
+    const env = await setup();
+    expect(await attempt(env, fakeCtx('alice', 'password', { password: 'a' }).ctx)).toEqual({ result: 'rejected' });
+    expect(await attempt(env, fakeCtx('nobody', 'password', { password: 'b' }).ctx)).toEqual({ result: 'rejected' });
+    expect(await attempt(env, fakeCtx('alice', 'password', { password: 'c' }).ctx)).toEqual({ result: 'blocked' });
+    const { ctx, answers } = fakeCtx('alice', 'password', { password: 'right' });
+    expect(await env.authenticator.authenticate(ctx, PEER)).toEqual({ result: 'blocked' });
+    expect(answers).toEqual(['reject publickey,keyboard-interactive,password']);
+    expect(await env.authenticator.authenticate(fakeCtx('alice', 'password', { password: 'right' }).ctx, { ...PEER, address: '192.0.2.8' })).toMatchObject({
+      result: 'accepted',
+    });
+  });
+
+  it('does not count `none` or an unauthorised key probe as failures', async () => {
+    const env = await setup({ failureDelayMs: 1_000, maxFailuresPerWindow: 1, windowMs: 60_000 });
+    const none = fakeCtx('alice', 'none');
+    expect(await env.authenticator.authenticate(none.ctx, PEER)).toEqual({ result: 'rejected' });
+    expect(none.answers).toEqual(['reject publickey,keyboard-interactive,password']);
+    const probe = fakeCtx('alice', 'publickey', { key: { algo: 'ssh-ed25519', data: otherKey.blob } });
+    expect(await env.authenticator.authenticate(probe.ctx, PEER)).toEqual({ result: 'rejected' });
+    expect(env.throttle.isBlocked(PEER.address)).toBe(false);
+    expect(env.clock.pendingTimers).toBe(0);
+  });
+
+  it('answers a probe for an authorised key with accept (PK_OK) without logging in', async () => {
+    const env = await setup();
+    const probe = fakeCtx('alice', 'publickey', { key: { algo: 'ssh-ed25519', data: aliceKey.blob } });
+    expect(await env.authenticator.authenticate(probe.ctx, PEER)).toEqual({ result: 'rejected' });
+    expect(probe.answers).toEqual(['accept']);
+  });
+
+  it('accepts a correctly signed authorised key', async () => {
+    const env = await setup();
+    const outcome = await attempt(env, signed('alice', aliceKey).ctx);
+    expect(outcome).toMatchObject({ result: 'accepted', identity: { kind: 'person', user: 'alice', method: 'publickey', keyFingerprint: expect.stringMatching(/^SHA256:/) } });
+  });
+
+  it('refuses an authorised key with a signature made by another key', async () => {
+    const env = await setup();
+    const { ctx, answers } = signed('alice', aliceKey, otherKey.priv);
+    expect(await attempt(env, ctx)).toEqual({ result: 'rejected' });
+    expect(answers).toEqual(['reject publickey,keyboard-interactive,password']);
+    // It counted: two more failures reach the limit of three.
+    env.throttle.recordFailure(PEER.address);
+    expect(env.throttle.recordFailure(PEER.address).blocked).toBe(true);
+  });
+
+  it('asks keyboard-interactive for a hidden password and checks the answer', async () => {
+    const env = await setup();
+    const asked: unknown[] = [];
+    const ki = (answer: string) =>
+      fakeCtx('alice', 'keyboard-interactive', {
+        prompt: (prompts: unknown[], cb: (a: string[]) => void) => {
+          asked.push(prompts);
+          cb([answer]);
+        },
+      });
+    expect(await attempt(env, ki('right').ctx)).toMatchObject({ result: 'accepted' });
+    expect(asked).toEqual([[{ prompt: 'Password: ', echo: false }]]);
+    expect(await attempt(env, ki('wrong').ctx)).toEqual({ result: 'rejected' });
+  });
+
+  it('leaves a keyboard-interactive attempt the client abandoned unanswered and uncounted', async () => {
+    const env = await setup();
+    const { ctx, answers } = fakeCtx('alice', 'keyboard-interactive', {
+      prompt: (_p: unknown, cb: (a: Error) => void) => cb(new Error('Authentication request aborted')),
+    });
+    expect(await env.authenticator.authenticate(ctx, PEER)).toEqual({ result: 'rejected' });
+    expect(answers).toEqual([]);
+    expect(env.clock.pendingTimers).toBe(0);
+  });
+});
+
+describe('Authenticator: agents', () => {
+  it('identify an agent by every device naming its key', async () => {
+    const env = await setup();
+    const outcome = await attempt(env, signed(AGENT_LOGIN_NAME, agentKey).ctx);
+    expect(outcome).toMatchObject({ result: 'accepted', identity: { kind: 'agent', deviceIds: ['dev1', 'dev2'], fingerprint: expect.stringMatching(/^SHA256:/) } });
+  });
+
+  it('refuse an agent key no device names, and a person key', async () => {
+    const env = await setup();
+    expect(await attempt(env, signed(AGENT_LOGIN_NAME, aliceKey).ctx)).toEqual({ result: 'rejected' });
+  });
+
+  it('offer agents publickey only', async () => {
+    const env = await setup();
+    const { ctx, answers } = fakeCtx(AGENT_LOGIN_NAME, 'password', { password: 'right' });
+    expect(await attempt(env, ctx)).toEqual({ result: 'rejected' });
+    expect(answers).toEqual(['reject publickey']);
+  });
+});
+
+describe('Authenticator: config', () => {
+  const base = { users: [], devices: [] };
+  const deps = () => ({ throttle: new LoginThrottle({ failureDelayMs: 0, maxFailuresPerWindow: 1, windowMs: 1000 }, new FakeClock()), clock: new FakeClock(), logger: silentLogger() });
+
+  it('refuses a malformed password hash naming where it is', () => {
+    const config = { ...base, users: [{ name: 'a', password: '$scrypt$oops', authorizedKeys: [], devices: ['d'] }] };
+    expect(() => new Authenticator({ config, ...deps() })).toThrow(/users\[0\]\.password: malformed password hash/);
+  });
+
+  it('refuses an unusable key line naming where it is', () => {
+    const config = { ...base, devices: [{ id: 'd', agentKey: 'ssh-ed25519 notbase64!', breakMs: 1, maxBreakMs: 1 }] };
+    let caught: unknown;
+    try {
+      new Authenticator({ config, ...deps() });
+    } catch (err) {
+      caught = err;
+    }
+    expect(isLifelineError(caught, 'CONFIG_INVALID')).toBe(true);
+    expect((caught as Error).message).toMatch(/^devices\[0\]\.agentKey:/);
+  });
+});

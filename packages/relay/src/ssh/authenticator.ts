@@ -1,0 +1,227 @@
+import {
+  AGENT_LOGIN_NAME,
+  LifelineError,
+  fingerprintOfBlob,
+  isLifelineError,
+  parsePublicKeyLine,
+  type Clock,
+  type Logger,
+  type RelayConfig,
+} from '@lifeline/shared';
+import type { AuthContext, AuthenticationType, KeyboardAuthContext, ParsedKey, PublicKeyAuthContext } from 'ssh2';
+import { parseLoginName } from './login-name.js';
+import type { LoginThrottle } from './login-throttle.js';
+import { dummyVerifyPassword, parsePasswordHash, verifyPassword, type ParsedPasswordHash } from './password-hash.js';
+
+/** Who a connection turned out to be once authenticated. */
+export type Identity =
+  | {
+      kind: 'person';
+      user: string;
+      /** From a `USER:DEVICE` login; undefined for plain `USER`. */
+      deviceId: string | undefined;
+      method: AuthenticationType;
+      /** Set when the person logged in with a key. */
+      keyFingerprint?: string;
+    }
+  | {
+      kind: 'agent';
+      /** Every device whose `agentKey` is the key the agent used (never empty). */
+      deviceIds: readonly string[];
+      fingerprint: string;
+    };
+
+export type AuthOutcome =
+  | { result: 'accepted'; identity: Identity }
+  /** Rejected (or superseded by the client's next attempt); the client may try again. */
+  | { result: 'rejected' }
+  /** The source address has used up its failed logins: end the connection. */
+  | { result: 'blocked' };
+
+export interface AuthenticatorOptions {
+  config: Pick<RelayConfig, 'users' | 'devices'>;
+  throttle: LoginThrottle;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** Where a login comes from. */
+export interface AuthPeer {
+  address: string;
+  port: number;
+}
+
+const PERSON_METHODS: AuthenticationType[] = ['publickey', 'keyboard-interactive', 'password'];
+const AGENT_METHODS: AuthenticationType[] = ['publickey'];
+
+interface PersonEntry {
+  password: ParsedPasswordHash | undefined;
+  keys: ParsedKey[];
+}
+
+/**
+ * Decides SSH logins. People use a password (also asked through keyboard-interactive, which
+ * PuTTY tries first) or a key from `authorizedKeys`; agents log in as `lifeline-agent` with the
+ * key some devices name as their `agentKey`. Unknown users and wrong passwords look the same to
+ * the client, in answer and in time. Calls `ctx.accept()`/`ctx.reject()` itself.
+ */
+export class Authenticator {
+  private readonly people = new Map<string, PersonEntry>();
+  private readonly agentKeys: Array<{ deviceId: string; key: ParsedKey }> = [];
+
+  /** Throws LifelineError CONFIG_INVALID naming the key path of an unusable hash or key line. */
+  constructor(private readonly options: AuthenticatorOptions) {
+    options.config.users.forEach((u, i) => {
+      const keys = u.authorizedKeys.map((line, j) => parseOrThrow(line, `users[${i}].authorizedKeys[${j}]`));
+      let password: ParsedPasswordHash | undefined;
+      try {
+        password = u.password === undefined ? undefined : parsePasswordHash(u.password);
+      } catch (err) {
+        throw new LifelineError('CONFIG_INVALID', `users[${i}].password: ${(err as Error).message}`, { cause: err });
+      }
+      this.people.set(u.name, { password, keys });
+    });
+    options.config.devices.forEach((d, i) => {
+      this.agentKeys.push({ deviceId: d.id, key: parseOrThrow(d.agentKey, `devices[${i}].agentKey`) });
+    });
+  }
+
+  /**
+   * Decides one login attempt and answers it (`ctx.accept()`/`ctx.reject()`). `onAccepted` runs
+   * just before the accept, because ssh2 emits `'ready'` synchronously inside it.
+   */
+  async authenticate(ctx: AuthContext, peer: AuthPeer, onAccepted?: (identity: Identity) => void): Promise<AuthOutcome> {
+    const isAgent = ctx.username === AGENT_LOGIN_NAME;
+    const methods = isAgent ? AGENT_METHODS : PERSON_METHODS;
+    if (this.options.throttle.isBlocked(peer.address)) {
+      this.log(ctx, peer, 'warn', 'auth.failure', 'address-throttled');
+      ctx.reject(methods);
+      return { result: 'blocked' };
+    }
+    const decision = isAgent ? await this.decideAgent(ctx) : await this.decidePerson(ctx);
+    if ('identity' in decision) {
+      onAccepted?.(decision.identity);
+      ctx.accept();
+      this.options.logger.info({ event: 'auth.success', user: ctx.username, peer: peerName(peer), method: ctx.method, ...summary(decision.identity) }, 'login accepted');
+      return { result: 'accepted', identity: decision.identity };
+    }
+    if (decision.outcome === 'probe-ok') {
+      // A key offered without signature that we would accept: "go ahead and sign" (USERAUTH_PK_OK).
+      ctx.accept();
+      return { result: 'rejected' };
+    }
+    if (decision.outcome === 'superseded') return { result: 'rejected' };
+    if (decision.outcome === 'not-a-try') {
+      // `none` to learn the methods, a key probe, a method we do not offer: no secret was tried.
+      this.log(ctx, peer, 'debug', 'auth.method-refused', decision.reason);
+      ctx.reject(methods);
+      return { result: 'rejected' };
+    }
+    const verdict = this.options.throttle.recordFailure(peer.address);
+    this.log(ctx, peer, 'info', 'auth.failure', decision.reason);
+    if (verdict.delayMs > 0) await this.options.clock.sleep(verdict.delayMs);
+    ctx.reject(methods);
+    if (!verdict.blocked) return { result: 'rejected' };
+    this.options.logger.warn({ event: 'auth.throttled', peer: peerName(peer) }, 'too many failed logins from this address; refusing it for a while');
+    return { result: 'blocked' };
+  }
+
+  private async decidePerson(ctx: AuthContext): Promise<Decision> {
+    let user: string | undefined;
+    let deviceId: string | undefined;
+    let badName: string | undefined;
+    try {
+      ({ user, deviceId } = parseLoginName(ctx.username));
+    } catch (err) {
+      if (!isLifelineError(err, 'AUTH_FAILED')) throw err;
+      badName = err.message;
+    }
+    const entry = user === undefined ? undefined : this.people.get(user);
+    const unknown = badName ?? (entry ? undefined : 'unknown-user');
+    const person = (keyFingerprint?: string): Decision => ({
+      identity: { kind: 'person', user: user!, deviceId, method: ctx.method, ...(keyFingerprint ? { keyFingerprint } : {}) },
+    });
+
+    switch (ctx.method) {
+      case 'password':
+      case 'keyboard-interactive': {
+        const password = ctx.method === 'password' ? ctx.password : await askPassword(ctx);
+        if (password === undefined) return { outcome: 'superseded' };
+        if (unknown || !entry) {
+          await dummyVerifyPassword(password);
+          return { outcome: 'failure', reason: unknown ?? 'unknown-user' };
+        }
+        if (!entry.password) {
+          await dummyVerifyPassword(password);
+          return { outcome: 'failure', reason: 'user-has-no-password' };
+        }
+        return (await verifyPassword(password, entry.password)) ? person() : { outcome: 'failure', reason: 'wrong-password' };
+      }
+      case 'publickey': {
+        const key = entry?.keys.find((k) => k.getPublicSSH().equals(ctx.key.data));
+        if (!ctx.signature) return key ? { outcome: 'probe-ok' } : { outcome: 'not-a-try', reason: 'key-probe-not-authorised' };
+        if (unknown || !key) return { outcome: 'failure', reason: unknown ?? 'key-not-authorised' };
+        return signatureOk(key, ctx) ? person(fingerprintOfBlob(ctx.key.data)) : { outcome: 'failure', reason: 'bad-signature' };
+      }
+      default:
+        return { outcome: 'not-a-try', reason: `method ${ctx.method} not offered` };
+    }
+  }
+
+  private async decideAgent(ctx: AuthContext): Promise<Decision> {
+    if (ctx.method === 'password') {
+      await dummyVerifyPassword(ctx.password);
+      return { outcome: 'failure', reason: 'agent-needs-publickey' };
+    }
+    if (ctx.method !== 'publickey') return { outcome: 'not-a-try', reason: `method ${ctx.method} not offered to agents` };
+    const matches = this.agentKeys.filter((a) => a.key.getPublicSSH().equals(ctx.key.data));
+    if (!ctx.signature) return matches.length > 0 ? { outcome: 'probe-ok' } : { outcome: 'not-a-try', reason: 'key-probe-not-authorised' };
+    if (matches.length === 0) return { outcome: 'failure', reason: 'agent-key-unknown' };
+    if (!signatureOk(matches[0]!.key, ctx)) return { outcome: 'failure', reason: 'bad-signature' };
+    return { identity: { kind: 'agent', deviceIds: matches.map((m) => m.deviceId), fingerprint: fingerprintOfBlob(ctx.key.data) } };
+  }
+
+  private log(ctx: AuthContext, peer: AuthPeer, level: 'debug' | 'info' | 'warn', event: string, reason: string): void {
+    // The login name is client-chosen text: cap it so it cannot flood the log.
+    const user = ctx.username.length > 100 ? `${ctx.username.slice(0, 100)}...` : ctx.username;
+    this.options.logger[level]({ event, user, peer: peerName(peer), method: ctx.method, reason }, 'login refused');
+  }
+}
+
+type Decision =
+  | { identity: Identity }
+  | { outcome: 'probe-ok' }
+  | { outcome: 'superseded' }
+  | { outcome: 'not-a-try' | 'failure'; reason: string };
+
+function parseOrThrow(line: string, path: string): ParsedKey {
+  try {
+    return parsePublicKeyLine(line);
+  } catch (err) {
+    throw new LifelineError('CONFIG_INVALID', `${path}: not a usable public key line (${(err as Error).message})`, { cause: err });
+  }
+}
+
+function signatureOk(key: ParsedKey, ctx: PublicKeyAuthContext): boolean {
+  return ctx.signature !== undefined && ctx.blob !== undefined && key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true;
+}
+
+/** One hidden "Password: " prompt; undefined when the client gave up on it (sent another request). */
+function askPassword(ctx: KeyboardAuthContext): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    // ssh2 calls back with an Error when the client abandons the prompt for another attempt.
+    ctx.prompt([{ prompt: 'Password: ', echo: false }], (answers: string[] | Error) => {
+      resolve(answers instanceof Error ? undefined : (answers[0] ?? ''));
+    });
+  });
+}
+
+function peerName(peer: AuthPeer): string {
+  return `${peer.address}:${peer.port}`;
+}
+
+function summary(identity: Identity): Record<string, unknown> {
+  return identity.kind === 'agent'
+    ? { deviceIds: identity.deviceIds, fingerprint: identity.fingerprint }
+    : { deviceId: identity.deviceId, keyFingerprint: identity.keyFingerprint };
+}

@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock, Logger } from '@lifeline/shared';
+import type { ClientInfo, Connection } from 'ssh2';
+import type { ConsoleBroker } from '../session/console-broker.js';
+import type { TunnelRegistrar } from '../tunnel/agent-tunnel.js';
+import { serveAgentConnection } from './agent-connection.js';
+import type { Authenticator, Identity } from './authenticator.js';
+import { installBreakRequestAdapter } from './break-request-adapter.js';
+import type { LoginThrottle } from './login-throttle.js';
+import { servePersonConnection } from './person-connection.js';
+
+/** What every client connection shares. */
+export interface ClientConnectionDeps {
+  authenticator: Authenticator;
+  throttle: LoginThrottle;
+  broker: ConsoleBroker;
+  tunnels: TunnelRegistrar;
+  /** Escape key byte; undefined when escapes are off. */
+  escapeByte: number | undefined;
+  clock: Clock;
+  logger: Logger;
+}
+
+/**
+ * One SSH client from connect to close: refuses a throttled address, runs authentication, then
+ * hands the connection to the person or the agent side depending on who logged in.
+ */
+export function handleClientConnection(conn: Connection, info: ClientInfo, deps: ClientConnectionDeps): void {
+  const peer = `${info.ip}:${info.port}`;
+  const sessionId = randomUUID();
+  const logger = deps.logger.child({ peer, sessionId });
+  // Before anything else: channel requests must find the adapter in place.
+  installBreakRequestAdapter(conn);
+
+  conn.on('error', (err: Error & { level?: string }) => logger.info({ event: 'connection.error', err: err.message, level: err.level }, 'connection error'));
+  conn.on('close', () => logger.info({ event: 'connection.close' }, 'connection closed'));
+
+  if (deps.throttle.isBlocked(info.ip)) {
+    logger.warn({ event: 'connection.refused', reason: 'too many failed logins from this address' }, 'refused a throttled address');
+    conn.end();
+    return;
+  }
+  logger.debug({ event: 'connection.open', client: info.header.versions.software }, 'connection opened');
+  conn.on('handshake', (n) =>
+    logger.debug({ event: 'connection.handshake', kex: n.kex, hostKey: n.serverHostKey, cipher: n.cs.cipher, mac: n.cs.mac }, 'keys exchanged'),
+  );
+
+  conn.on('authentication', (ctx) => {
+    deps.authenticator.authenticate(ctx, { address: info.ip, port: info.port }, start).then(
+      (outcome) => {
+        if (outcome.result === 'blocked') conn.end();
+      },
+      (err: unknown) => {
+        logger.error({ event: 'auth.error', err }, 'authentication failed unexpectedly');
+        conn.end();
+      },
+    );
+  });
+
+  // Runs just before ssh2 sends USERAUTH_SUCCESS, so the handlers are there for the first request.
+  function start(identity: Identity): void {
+    if (identity.kind === 'agent') {
+      serveAgentConnection(conn, {
+        deviceIds: identity.deviceIds,
+        fingerprint: identity.fingerprint,
+        peer,
+        tunnels: deps.tunnels,
+        clock: deps.clock,
+        logger: logger.child({ user: 'lifeline-agent', agentFingerprint: identity.fingerprint }),
+      });
+      return;
+    }
+    servePersonConnection(conn, {
+      user: identity.user,
+      deviceId: identity.deviceId,
+      sessionId,
+      peer,
+      broker: deps.broker,
+      escapeByte: deps.escapeByte,
+      logger: logger.child({ user: identity.user }),
+    });
+  }
+}

@@ -1,0 +1,159 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { LifelineError } from '@lifeline/shared';
+import type ssh2 from 'ssh2';
+import { openShell, sendBreakRequest, trackChannel } from './testing/client-helpers.js';
+import { ALICE_PASSWORD, connectClient, startTestRelay, type TestRelay } from './testing/relay-test-harness.js';
+
+let relay: TestRelay;
+const clients: ssh2.Client[] = [];
+
+beforeAll(async () => {
+  relay = await startTestRelay();
+});
+afterAll(async () => {
+  await relay.close();
+});
+afterEach(() => {
+  for (const c of clients.splice(0)) c.end();
+});
+
+async function alice(): Promise<ssh2.Client> {
+  const client = await connectClient(relay, { username: 'alice', password: ALICE_PASSWORD });
+  clients.push(client);
+  return client;
+}
+
+function errorOf(start: (cb: (err: Error | undefined, ...rest: unknown[]) => void) => void): Promise<Error | undefined> {
+  return new Promise((resolve) => start((err) => resolve(err)));
+}
+
+describe('what a person may not do', () => {
+  it('refuses exec', async () => {
+    const err = await errorOf((cb) => void (async () => (await alice()).exec('cat /etc/passwd', cb))());
+    expect(err?.message).toMatch(/Unable to exec/);
+    await relay.waitForLog('session.request.refused', { request: 'exec (cat /etc/passwd)' });
+  });
+
+  it('refuses the sftp subsystem', async () => {
+    const err = await errorOf((cb) => void (async () => (await alice()).sftp(cb))());
+    expect(err?.message).toMatch(/Unable to start subsystem: sftp/);
+  });
+
+  it('refuses local port forwarding (direct-tcpip)', async () => {
+    const err = await errorOf((cb) => void (async () => (await alice()).forwardOut('127.0.0.1', 40000, '127.0.0.1', relay.port, cb))());
+    expect(err?.message).toMatch(/open failure/i);
+    await relay.waitForLog('person.request.refused', { request: 'direct-tcpip' });
+  });
+
+  it('refuses remote port forwarding (tcpip-forward)', async () => {
+    const err = await errorOf((cb) => void (async () => (await alice()).forwardIn('dev1', 0, cb))());
+    expect(err?.message).toMatch(/Unable to bind to dev1:0/);
+    await relay.waitForLog('person.request.refused', { request: 'tcpip-forward' });
+  });
+
+  it('refuses a second console session on the same connection with a message and status 1', async () => {
+    const client = await alice();
+    const first = await openShell(client);
+    first.channel.write('first');
+    await first.waitFor('first');
+    const attachment = relay.broker.attachments.at(-1)!;
+    const second = await openShell(client);
+    expect(await second.exit).toBe(1);
+    expect(second.text()).toMatch(/already has a console session; open a new ssh connection/);
+    // The first one is untouched.
+    first.channel.write('still here');
+    await first.waitFor('still here');
+    expect(attachment.detachedWith).toBeUndefined();
+  });
+
+  it('allows a new session once the previous one on the connection has ended', async () => {
+    const client = await alice();
+    const first = await openShell(client);
+    const a1 = await relay.broker.until(() => relay.broker.attachments.at(-1));
+    a1.terminal.end(0);
+    await first.closed;
+    const second = await openShell(client);
+    second.channel.write('again');
+    await second.waitFor('again');
+  });
+});
+
+describe('break requests (RFC 4335)', () => {
+  it('sends the requested length to the console and answers success when asked for a reply', async () => {
+    const shell = await openShell(await alice());
+    shell.channel.write('x');
+    await shell.waitFor('x');
+    const attachment = relay.broker.attachments.at(-1)!;
+    await expect(sendBreakRequest(shell.channel, 750, true)).resolves.toBe(true);
+    expect(attachment.breaks).toEqual([750]);
+  });
+
+  it('answers failure when the device is gone', async () => {
+    const shell = await openShell(await alice());
+    shell.channel.write('x');
+    await shell.waitFor('x');
+    const attachment = relay.broker.attachments.at(-1)!;
+    attachment.breakError = new LifelineError('ROUTE_DEVICE_OFFLINE', 'lifeline: device dev1 is offline.');
+    await expect(sendBreakRequest(shell.channel, 0, true)).resolves.toBe(false);
+    await shell.waitFor('BREAK not sent: lifeline: device dev1 is offline.');
+  });
+
+  it('sends no reply when none is wanted, and still sends the break', async () => {
+    const shell = await openShell(await alice());
+    shell.channel.write('x');
+    await shell.waitFor('x');
+    const attachment = relay.broker.attachments.at(-1)!;
+    await sendBreakRequest(shell.channel, 0, false);
+    // A reply would be taken by the next request's callback: show that request gets its own.
+    await expect(sendBreakRequest(shell.channel, 1, true)).resolves.toBe(true);
+    expect(attachment.breaks).toEqual([0, 1]);
+  });
+
+  it('answers failure for a break that comes before the console is attached', async () => {
+    let release!: () => void;
+    relay.broker.gate = new Promise((resolve) => (release = resolve));
+    try {
+      const shell = await openShell(await alice());
+      await relay.broker.until(() => relay.broker.requests.length > 0 && relay.broker.requests.at(-1));
+      await expect(sendBreakRequest(shell.channel, 500, true)).resolves.toBe(false);
+    } finally {
+      relay.broker.gate = undefined;
+      release();
+    }
+  });
+});
+
+describe('in-band escape (^] by default) on pty sessions', () => {
+  it('sends a break for ^] b and says so', async () => {
+    const shell = await openShell(await alice());
+    shell.channel.write('ab\x1dbcd');
+    await shell.waitFor('[lifeline] BREAK sent\r\n');
+    const attachment = relay.broker.attachments.at(-1)!;
+    await shell.waitFor('cd');
+    expect(attachment.inputText).toBe('abcd');
+    expect(attachment.breaks).toEqual([undefined]);
+  });
+
+  it('lists the commands for ^] ?', async () => {
+    const shell = await openShell(await alice());
+    shell.channel.write('\x1d?');
+    await shell.waitFor('disconnect');
+    expect(shell.text()).toMatch(/\[lifeline\] escape commands: press \^\], then\r\n/);
+  });
+
+  it('disconnects cleanly for ^] .', async () => {
+    const shell = await openShell(await alice());
+    shell.channel.write('\x1d.');
+    expect(await shell.exit).toBe(0);
+    const attachment = relay.broker.attachments.at(-1)!;
+    await relay.broker.until(() => attachment.detachedWith);
+    expect(attachment.detachedWith).toBe('escape disconnect');
+  });
+
+  it('sends one ^] for ^] ^] and hints at the help for anything else', async () => {
+    const shell = await openShell(await alice());
+    shell.channel.write('\x1d\x1d\x1dz');
+    await shell.waitFor('unknown escape command');
+    expect(relay.broker.attachments.at(-1)!.inputText).toBe('\x1d');
+  });
+});

@@ -1,0 +1,186 @@
+import { isLifelineError, type Logger } from '@lifeline/shared';
+import type { ServerChannel, Session } from 'ssh2';
+import type { ConsoleAttachment, ConsoleBroker, ConsoleRequest, PartyTerminal } from '../session/console-broker.js';
+import { onBreakRequest } from './break-request-adapter.js';
+import { EscapeHandler, escapeHelpLines, escapeHintLine, type EscapeCommand, type EscapeStep } from './escape-handler.js';
+
+export interface PersonSessionOptions {
+  /** The accepted ssh2 session (its connection must have the break adapter installed). */
+  session: Session;
+  user: string;
+  deviceId: string | undefined;
+  sessionId: string;
+  peer: string;
+  broker: ConsoleBroker;
+  /** Escape key byte (e.g. 0x1d for ^]); undefined turns in-band escapes off. */
+  escapeByte: number | undefined;
+  logger: Logger;
+}
+
+/** A person's session channel from the first SSH request to the console and back. */
+export interface PersonSession {
+  /** Ends the session from the relay's side (e.g. the connection dropped). Idempotent. */
+  dispose(reason: string): void;
+}
+
+/**
+ * Serves one session channel: keeps the pty's terminal type and size, starts the console on
+ * `shell`, carries keystrokes (through the escape handler when there is a pty) and output (with
+ * backpressure), forwards window changes and breaks, and refuses everything that is not a
+ * console (exec, sftp and other subsystems, X11, agent forwarding, signals).
+ */
+export function servePersonSession(options: PersonSessionOptions): PersonSession {
+  const { session, broker, logger } = options;
+  let term: ConsoleRequest['term'];
+  let channel: ServerChannel | undefined;
+  let attachment: ConsoleAttachment | undefined;
+  let gone: string | undefined;
+  let ended = false;
+
+  const refuse = (what: string, reject: (() => void) | undefined, level: 'debug' | 'info' = 'info') => {
+    logger[level]({ event: 'session.request.refused', request: what }, `refused ${what} request`);
+    reject?.();
+  };
+
+  const writeLine = (line: string) => {
+    if (channel && !ended && channel.writable) channel.write(`${line}\r\n`);
+  };
+
+  // Sends exit-status only after what was written so far has gone out, then EOF and close.
+  const end = (exitCode: number) => {
+    const ch = channel;
+    if (!ch || ended) return;
+    ended = true;
+    const finish = () => {
+      ch.exit(exitCode);
+      ch.end();
+    };
+    if (ch.writableLength === 0) finish();
+    else ch.write(Buffer.alloc(0), finish);
+  };
+
+  const dispose = (reason: string) => {
+    if (gone !== undefined) return;
+    gone = reason;
+    attachment?.detach(reason);
+    logger.info({ event: 'session.end', reason }, 'session ended');
+  };
+
+  session.on('pty', (accept, reject, info) => {
+    if (channel) return refuse('pty-req after shell', reject);
+    // ssh2 passes TERM as `term` (missing from its typings); the modes it parses are always {}.
+    const name = (info as typeof info & { term?: string }).term || 'vt100';
+    term = { name, size: { cols: info.cols, rows: info.rows } };
+    accept?.();
+  });
+  session.on('window-change', (accept, _reject, info) => {
+    if (term) term = { name: term.name, size: { cols: info.cols, rows: info.rows } };
+    attachment?.resize({ cols: info.cols, rows: info.rows });
+    accept?.();
+  });
+  // Harmless, and OpenSSH sends LANG and friends unasked.
+  session.on('env', (accept) => accept?.());
+  session.on('x11', (_a, reject) => refuse('x11-req', reject, 'debug'));
+  session.on('auth-agent', (_a, reject) => refuse('auth-agent-req', reject, 'debug'));
+  session.on('signal', (_a, reject) => refuse('signal', reject, 'debug'));
+  session.on('exec', (_a, reject, info) => refuse(`exec (${info.command.slice(0, 80)})`, reject));
+  session.on('sftp', (_a, reject) => refuse('subsystem sftp', reject));
+  session.on('subsystem', (_a, reject, info) => refuse(`subsystem ${info.name}`, reject));
+
+  onBreakRequest(session, (accept, reject, { lengthMs }) => {
+    if (!attachment) return refuse('break before shell', reject);
+    attachment.sendBreak(lengthMs).then(
+      () => accept?.(),
+      (err: unknown) => {
+        logger.info({ event: 'session.break-failed', err }, 'break not sent');
+        writeLine(`[lifeline] BREAK not sent: ${(err as Error).message}`);
+        reject?.();
+      },
+    );
+  });
+
+  session.on('shell', (accept, reject) => {
+    if (channel) return refuse('second shell', reject);
+    channel = accept();
+    channel.on('error', (err: Error) => logger.debug({ event: 'session.channel-error', err }, 'session channel error'));
+    void start(channel);
+  });
+
+  session.on('close', () => dispose('channel closed'));
+
+  async function start(ch: ServerChannel): Promise<void> {
+    const terminal: PartyTerminal = {
+      // A person who left needs no more output: swallow it instead of writing after end.
+      write: (data) => (ended || !ch.writable ? true : ch.write(data)),
+      onceDrain: (listener) => void ch.once('drain', listener),
+      notice: (line) => writeLine(`[lifeline] ${line}`),
+      end,
+    };
+    const request: ConsoleRequest = {
+      user: options.user,
+      deviceId: options.deviceId,
+      sessionId: options.sessionId,
+      peer: options.peer,
+      term,
+    };
+    try {
+      attachment = await broker.attach(request, terminal);
+    } catch (err) {
+      const route = isLifelineError(err) && err.code.startsWith('ROUTE_');
+      logger[route ? 'info' : 'error']({ event: 'session.attach-failed', err, deviceId: options.deviceId }, 'console not attached');
+      writeLine(route ? (err as Error).message : 'lifeline: internal error; the relay log has details.');
+      end(1);
+      return;
+    }
+    if (gone !== undefined) return attachment.detach(gone);
+    logger.info({ event: 'session.attached', deviceId: attachment.deviceId, pty: term !== undefined }, 'console attached');
+    const escapes = term && options.escapeByte !== undefined ? new EscapeHandler(options.escapeByte) : undefined;
+    const current = attachment;
+    // One chunk at a time, channel paused meanwhile: input resolves when the console path has
+    // taken it, so a slow device holds the person back through SSH flow control.
+    ch.on('data', (chunk: Buffer) => {
+      ch.pause();
+      const steps: EscapeStep[] = escapes ? escapes.feed(chunk) : [{ kind: 'data', data: chunk }];
+      void runSteps(steps, current).finally(() => ch.resume());
+    });
+  }
+
+  async function runSteps(steps: EscapeStep[], current: ConsoleAttachment): Promise<void> {
+    for (const step of steps) {
+      if (gone !== undefined) return;
+      try {
+        if (step.kind === 'data') await current.input(step.data);
+        else await runCommand(step.command, current);
+      } catch (err) {
+        logger.info({ event: 'session.input-failed', err }, 'input not delivered');
+      }
+    }
+  }
+
+  async function runCommand(command: EscapeCommand, current: ConsoleAttachment): Promise<void> {
+    const key = options.escapeByte!;
+    switch (command) {
+      case 'break':
+        try {
+          await current.sendBreak(undefined);
+          writeLine('[lifeline] BREAK sent');
+        } catch (err) {
+          writeLine(`[lifeline] BREAK not sent: ${(err as Error).message}`);
+        }
+        return;
+      case 'help':
+        for (const line of escapeHelpLines(key)) writeLine(`[lifeline] ${line}`);
+        return;
+      case 'disconnect':
+        writeLine('[lifeline] disconnected.');
+        dispose('escape disconnect');
+        end(0);
+        return;
+      case 'unknown':
+        writeLine(`[lifeline] ${escapeHintLine(key)}`);
+        return;
+    }
+  }
+
+  return { dispose };
+}

@@ -1,0 +1,110 @@
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { systemClock, type Clock, type Logger, type RelayConfig } from '@lifeline/shared';
+import ssh2 from 'ssh2';
+import type { ConsoleBroker } from '../session/console-broker.js';
+import type { TunnelRegistrar } from '../tunnel/agent-tunnel.js';
+import { Authenticator } from './authenticator.js';
+import { handleClientConnection } from './client-connection.js';
+import { parseEscapeChar } from './escape-handler.js';
+import { LoginThrottle } from './login-throttle.js';
+
+export interface RelaySshServerOptions {
+  config: RelayConfig;
+  /** Ed25519 host private key, OpenSSH format. */
+  hostKey: Buffer;
+  broker: ConsoleBroker;
+  tunnels: TunnelRegistrar;
+  logger: Logger;
+  clock?: Clock;
+  /** SSH keepalive towards clients: interval (default 15 s) and unanswered probes before dropping (default 3). */
+  keepaliveIntervalMs?: number;
+  keepaliveCountMax?: number;
+  /** How long close() waits for clients to hang up before cutting their sockets (default 2 s). */
+  closeGraceMs?: number;
+}
+
+export interface RelaySshServer {
+  /** Binds `config.listen` (port 0 picks a free port). Rejects if the address is unusable. */
+  listen(): Promise<{ host: string; port: number }>;
+  /** Stops accepting, disconnects every client and resolves once all sockets are gone. */
+  close(): Promise<void>;
+}
+
+/**
+ * What we offer. Only fast key exchanges (ssh2's Diffie-Hellman group exchange takes seconds),
+ * only the Ed25519 host key, AEAD or CTR ciphers, SHA-2 MACs. OpenSSH and PuTTY pick curve25519.
+ */
+export const RELAY_SSH_ALGORITHMS = {
+  kex: ['curve25519-sha256', 'curve25519-sha256@libssh.org', 'ecdh-sha2-nistp256', 'ecdh-sha2-nistp384', 'ecdh-sha2-nistp521'],
+  serverHostKey: ['ssh-ed25519'],
+  cipher: ['chacha20-poly1305@openssh.com', 'aes256-gcm@openssh.com', 'aes128-gcm@openssh.com', 'aes256-ctr', 'aes192-ctr', 'aes128-ctr'],
+  hmac: ['hmac-sha2-256-etm@openssh.com', 'hmac-sha2-512-etm@openssh.com', 'hmac-sha2-256', 'hmac-sha2-512'],
+  // Compression only after login: no zlib in front of unauthenticated clients.
+  compress: ['none', 'zlib@openssh.com'],
+} satisfies ssh2.Algorithms;
+
+/**
+ * The relay's SSH server: engineers and edge agents on one port. We own the TCP listener and
+ * hand each socket to ssh2 (`injectSocket`), so close() can cut sockets that do not hang up.
+ * Throws LifelineError CONFIG_INVALID for unusable keys or password hashes in the config.
+ */
+export function createRelaySshServer(options: RelaySshServerOptions): RelaySshServer {
+  const { config, logger } = options;
+  const clock = options.clock ?? systemClock;
+  const log = logger.child({ component: 'ssh' });
+  const throttle = new LoginThrottle(config.auth, clock);
+  const authenticator = new Authenticator({ config, throttle, clock, logger: log });
+  const escapeByte = parseEscapeChar(config.escapeChar);
+
+  const ssh = new ssh2.Server({
+    hostKeys: [options.hostKey],
+    algorithms: RELAY_SSH_ALGORITHMS,
+    ident: 'lifeline',
+    keepaliveInterval: options.keepaliveIntervalMs ?? 15_000,
+    keepaliveCountMax: options.keepaliveCountMax ?? 3,
+  });
+  ssh.on('connection', (conn, info) =>
+    handleClientConnection(conn, info, { authenticator, throttle, broker: options.broker, tunnels: options.tunnels, escapeByte, clock, logger: log }),
+  );
+  const connections = new Set<ssh2.Connection>();
+  ssh.on('connection', (conn) => {
+    connections.add(conn);
+    conn.once('close', () => connections.delete(conn));
+  });
+
+  const sockets = new Set<Socket>();
+  const tcp: NetServer = createServer({ noDelay: true }, (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    // A socket that errors before ssh2 has it (reset during accept) must not crash us.
+    socket.on('error', () => undefined);
+    ssh.injectSocket(socket);
+  });
+  tcp.on('error', (err) => log.error({ event: 'ssh.listen-error', err }, 'listener error'));
+
+  return {
+    listen() {
+      return new Promise((resolve, reject) => {
+        const onError = (err: Error) => reject(err);
+        tcp.once('error', onError);
+        tcp.listen(config.listen.port, config.listen.host, () => {
+          tcp.off('error', onError);
+          const address = tcp.address();
+          if (address === null || typeof address === 'string') return reject(new Error('listener has no TCP address'));
+          resolve({ host: address.address, port: address.port });
+        });
+      });
+    },
+    close() {
+      return new Promise((resolve) => {
+        tcp.close(() => resolve());
+        for (const conn of connections) conn.end();
+        if (sockets.size === 0) return;
+        const grace = clock.setTimeout(() => {
+          for (const socket of sockets) socket.destroy();
+        }, options.closeGraceMs ?? 2_000);
+        tcp.once('close', () => grace.cancel());
+      });
+    },
+  };
+}

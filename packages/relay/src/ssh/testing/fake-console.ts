@@ -1,0 +1,113 @@
+import type { ConsoleAttachment, ConsoleBroker, ConsoleRequest, PartyTerminal, TerminalSize } from '../../session/console-broker.js';
+import type { AgentTunnel, TunnelRegistrar } from '../../tunnel/agent-tunnel.js';
+
+/** What the fake broker saw of one person's attachment. */
+export class RecordedAttachment implements ConsoleAttachment {
+  readonly inputs: Buffer[] = [];
+  readonly breaks: Array<number | undefined> = [];
+  readonly resizes: TerminalSize[] = [];
+  detachedWith: string | undefined;
+  /** Set to make sendBreak reject, as when the device went away. */
+  breakError: Error | undefined;
+
+  constructor(
+    readonly deviceId: string,
+    readonly request: ConsoleRequest,
+    readonly terminal: PartyTerminal,
+    private readonly echo: boolean,
+    private readonly changed: () => void,
+  ) {}
+
+  async input(data: Buffer): Promise<void> {
+    this.inputs.push(Buffer.from(data));
+    if (this.echo) this.terminal.write(data);
+    this.changed();
+  }
+
+  async sendBreak(requestedMs: number | undefined): Promise<void> {
+    if (this.breakError) throw this.breakError;
+    this.breaks.push(requestedMs);
+    this.changed();
+  }
+
+  resize(size: TerminalSize): void {
+    this.resizes.push(size);
+    this.changed();
+  }
+
+  detach(reason: string): void {
+    this.detachedWith ??= reason;
+    this.changed();
+  }
+
+  get inputText(): string {
+    return Buffer.concat(this.inputs).toString('latin1');
+  }
+}
+
+/**
+ * A ConsoleBroker for SSH-front tests: echoes input back (unless told not to), records breaks,
+ * resizes and detaches, and throws whatever `refuse` returns for a request.
+ */
+export class FakeBroker implements ConsoleBroker {
+  readonly attachments: RecordedAttachment[] = [];
+  readonly requests: ConsoleRequest[] = [];
+  echo = true;
+  refuse: (request: ConsoleRequest) => Error | undefined = () => undefined;
+  /** While set, attach() waits for it: a console that takes its time to attach. */
+  gate: Promise<void> | undefined;
+  private waiters: Array<() => void> = [];
+
+  async attach(request: ConsoleRequest, terminal: PartyTerminal): Promise<ConsoleAttachment> {
+    this.requests.push(request);
+    this.changed();
+    if (this.gate) await this.gate;
+    const error = this.refuse(request);
+    this.changed();
+    if (error) throw error;
+    const attachment = new RecordedAttachment(request.deviceId ?? 'default-device', request, terminal, this.echo, () => this.changed());
+    this.attachments.push(attachment);
+    this.changed();
+    return attachment;
+  }
+
+  /** Resolves with `check()` once it is truthy (checked after every recorded change), or rejects after `ms`. */
+  until<T>(check: () => T | undefined | null | false | 0 | '', ms = 10_000): Promise<T> {
+    return waitFor(check, ms, (wake) => this.waiters.push(wake));
+  }
+
+  private changed(): void {
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+}
+
+/** A TunnelRegistrar that keeps what it is given. */
+export class FakeRegistrar implements TunnelRegistrar {
+  readonly tunnels: AgentTunnel[] = [];
+  private waiters: Array<() => void> = [];
+
+  add(tunnel: AgentTunnel): void {
+    this.tunnels.push(tunnel);
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  until<T>(check: () => T | undefined | null | false | 0 | '', ms = 10_000): Promise<T> {
+    return waitFor(check, ms, (wake) => this.waiters.push(wake));
+  }
+}
+
+function waitFor<T>(check: () => T | undefined | null | false | 0 | '', ms: number, subscribe: (wake: () => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`condition not met within ${ms} ms: ${check.toString()}`)), ms);
+    const attempt = () => {
+      const value = check();
+      if (value) {
+        clearTimeout(timer);
+        resolve(value);
+      } else {
+        subscribe(attempt);
+      }
+    };
+    attempt();
+  });
+}
