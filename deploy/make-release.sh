@@ -47,6 +47,6 @@ for p in "${packages[@]}"; do
   cp -R "$src/dist" "$dst/"
   # Tests and contract suites are not built into dist, but an old build may have left some behind.
   find "$dst/dist" \( -name '*.test.*' -o -name '*.contract.*' \) -delete
-  (cd "$dst" && npm pack --ignore-scripts --pack-destination "$out" >/dev/null)
+  (cd "$dst" && npm pack --ignore-scripts --loglevel=warn --pack-destination "$out" >/dev/null)
 done
 ls -1 "$out"/*.tgz
