@@ -2,21 +2,21 @@ import { z } from 'zod';
 
 const serialConsole = z
   .object({
-    type: z.literal('serial'),
+    type: z.literal('serial').describe('A serial port on the agent, e.g. a USB console cable.'),
     path: z.string().min(1).describe('Serial device; prefer a stable /dev/serial/by-id/... path.'),
-    baudRate: z.number().int().positive().default(9600),
-    dataBits: z.union([z.literal(5), z.literal(6), z.literal(7), z.literal(8)]).default(8),
-    parity: z.enum(['none', 'even', 'odd', 'mark', 'space']).default('none'),
-    stopBits: z.union([z.literal(1), z.literal(1.5), z.literal(2)]).default(1),
-    flowControl: z.enum(['none', 'rtscts', 'xonxoff']).default('none'),
+    baudRate: z.number().int().positive().default(9600).describe('Line speed; Cisco and most network gear default to 9600.'),
+    dataBits: z.union([z.literal(5), z.literal(6), z.literal(7), z.literal(8)]).default(8).describe('Data bits per character.'),
+    parity: z.enum(['none', 'even', 'odd', 'mark', 'space']).default('none').describe('Parity bit.'),
+    stopBits: z.union([z.literal(1), z.literal(1.5), z.literal(2)]).default(1).describe('Stop bits.'),
+    flowControl: z.enum(['none', 'rtscts', 'xonxoff']).default('none').describe('Hardware (RTS/CTS) or software (XON/XOFF) flow control; consoles rarely use any.'),
   })
   .strict();
 
 const telnetConsole = z
   .object({
-    type: z.literal('telnet'),
+    type: z.literal('telnet').describe('A terminal server or ser2net port reached over the site LAN.'),
     host: z.string().min(1).describe('Terminal server or ser2net on the site LAN.'),
-    port: z.number().int().min(1).max(65_535),
+    port: z.number().int().min(1).max(65_535).describe('TCP port of that console on the terminal server.'),
     rfc2217: z.boolean().default(true).describe('Offer RFC 2217 (Com Port Control) for BREAK and line settings; plain IAC BREAK otherwise.'),
     baudRate: z.number().int().positive().optional().describe('Sent with RFC 2217 when set.'),
   })
@@ -24,7 +24,7 @@ const telnetConsole = z
 
 const simConsole = z
   .object({
-    type: z.literal('sim'),
+    type: z.literal('sim').describe('The simulated router of the demo.'),
     hostname: z.string().regex(/^[A-Za-z0-9-]+$/).default('demo-router').describe('Prompt name of the simulated router.'),
   })
   .strict();
@@ -35,21 +35,22 @@ export const agentConfigSchema = z
   .object({
     relay: z
       .object({
-        host: z.string().min(1),
-        port: z.number().int().min(1).max(65_535).default(443),
+        host: z.string().min(1).describe('Relay host name or address; resolved afresh on every connection attempt.'),
+        port: z.number().int().min(1).max(65_535).default(443).describe('Relay SSH port (443 passes most outbound firewalls).'),
         hostKey: z
           .string()
           .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must be an SSH SHA256 fingerprint, e.g. "SHA256:..." as the relay logs it')
           .describe("The relay's host key fingerprint; any other key is refused."),
       })
-      .strict(),
+      .strict()
+      .describe('The relay this agent dials out to.'),
     device: z.string().min(1).describe('Device id on the relay.'),
     keyFile: z.string().min(1).describe("The agent's Ed25519 key (OpenSSH format); generated with mode 0600 if missing."),
-    console: consoleSchema,
+    console: consoleSchema.describe('The device console this agent serves, by `type`.'),
     reconnect: z
       .object({
-        baseMs: z.number().int().min(10).default(1_000),
-        capMs: z.number().int().min(100).default(30_000),
+        baseMs: z.number().int().min(10).default(1_000).describe('First retry delay ceiling; doubles per failure.'),
+        capMs: z.number().int().min(100).default(30_000).describe('Largest retry delay ceiling.'),
       })
       .strict()
       .default({ baseMs: 1_000, capMs: 30_000 })
@@ -57,11 +58,12 @@ export const agentConfigSchema = z
     consoleRetryMs: z.number().int().min(100).default(2_000).describe('Pause between attempts to open a missing console.'),
     log: z
       .object({
-        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
-        pretty: z.boolean().default(false),
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('Least severe level logged; console bytes appear only at trace.'),
+        pretty: z.boolean().default(false).describe('Coloured human output instead of JSON lines.'),
       })
       .strict()
-      .default({ level: 'info', pretty: false }),
+      .default({ level: 'info', pretty: false })
+      .describe('Logging: JSON lines on stdout.'),
   })
   .strict();
 

@@ -61,11 +61,12 @@ export const relayConfigSchema = z
       .describe('Login throttling per source address.'),
     log: z
       .object({
-        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('Least severe level logged; console bytes appear only at trace.'),
         pretty: z.boolean().default(false).describe('Coloured human output instead of JSON lines.'),
       })
       .strict()
-      .default({ level: 'info', pretty: false }),
+      .default({ level: 'info', pretty: false })
+      .describe('Logging: JSON lines on stdout.'),
     users: z.array(relayUserSchema).default([]).describe('People who may log in.'),
     devices: z.array(relayDeviceSchema).default([]).describe('Devices served through edge agents.'),
   })
