@@ -5,4 +5,5 @@ export * from './option-negotiator.js';
 export * from './rfc2217.js';
 export * from './com-port-responder.js';
 export * from './console-status.js';
+export * from './telnet-endpoint-types.js';
 export * from './telnet-endpoint.js';

@@ -63,6 +63,14 @@ async function exchange(r: Rig, bytes: Buffer): Promise<TelnetEvent[]> {
   }
 }
 
+async function until(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 const neg = (verb: 'WILL' | 'WONT' | 'DO' | 'DONT', option: number) => ({ type: 'negotiation', verb, option });
 const bytes = (...values: number[]) => Buffer.from(values);
 
@@ -162,6 +170,24 @@ describe('TelnetEndpoint on the wire', () => {
     );
     expect(statuses).toEqual([{ state: 'down', message: 'serial port /dev/ttyUSB0 is not present' }]);
     expect(r.logs.filter((l) => l.msg === 'malformed LIFELINE-STATUS ignored')).toHaveLength(3);
+  });
+
+  it('keeps data and a status that arrive before anyone listens, for the first listener', async () => {
+    const r = await rig('client');
+    await exchange(r, Buffer.alloc(0));
+    const status = Buffer.from('{"state":"down","message":"not present"}');
+    // WILL 99 is refused only after everything before it was read: then the early bytes are in.
+    r.raw.write(Buffer.concat([
+      bytes(IAC, C.WILL, O.LIFELINE_STATUS, IAC, C.SB, O.LIFELINE_STATUS), status, bytes(IAC, C.SE),
+      Buffer.from('early'), bytes(IAC, C.WILL, 99),
+    ]));
+    await until(() => r.wire.peek().includes(bytes(IAC, C.DONT, 99)));
+    const statuses: ConsoleStatus[] = [];
+    r.endpoint.on('status', (s) => statuses.push(s));
+    const received = new ByteCollector(r.endpoint);
+    r.raw.write(Buffer.from(' late'));
+    expect((await received.take(10)).toString()).toBe('early late');
+    expect(statuses).toEqual([{ state: 'down', message: 'not present' }]);
   });
 
   it('survives protocol garbage, drops an endless subnegotiation, and carries data afterwards', async () => {

@@ -5,48 +5,16 @@ import { ComPortResponder } from './com-port-responder.js';
 import { decodeConsoleStatus, encodeConsoleStatus, type ConsoleStatus } from './console-status.js';
 import { OptionNegotiator, type OptionChange, type OptionSide } from './option-negotiator.js';
 import { decodeComPort, encodeComPort, SetControl, type ComPortMessage } from './rfc2217.js';
+import type {
+  BreakAction,
+  ComPortRequest,
+  TelnetEndpointEvents,
+  TelnetEndpointOptions,
+  TelnetRole,
+} from './telnet-endpoint-types.js';
 import { TelnetCommand, TelnetOption, type NegotiationVerb } from './telnet-constants.js';
 import { encodeCommand, encodeNegotiation, encodeSubnegotiation, escapeIac } from './telnet-encoder.js';
 import { TelnetParser, type TelnetEvent } from './telnet-parser.js';
-
-/** The relay is the Telnet client of a tunnel stream; the agent (like ser2net) the server. */
-export type TelnetRole = 'client' | 'server';
-
-export type BreakAction = 'on' | 'off' | 'pulse';
-
-/** A COM-PORT-OPTION command as a client sends it. */
-export type ComPortRequest = Omit<ComPortMessage, 'fromServer'>;
-
-export interface TelnetEndpointOptions {
-  role: TelnetRole;
-  /**
-   * RFC 2217. A client offers it (WILL COM-PORT-OPTION); a server accepts it (DO) and answers
-   * every command with its +100 reply.
-   */
-  comPort?: boolean;
-  logger?: Logger;
-  /** Longest subnegotiation accepted from the peer (bytes); default 4096. */
-  maxSubnegotiation?: number;
-}
-
-/** Events of a TelnetEndpoint. Listen for `error` as on any stream. */
-export interface TelnetEndpointEvents {
-  /** Application bytes from the peer, unescaped. */
-  data: [data: Buffer];
-  /** The stream took the bytes a `write()` returned false for. */
-  drain: [];
-  /** Server side: SET-CONTROL BREAK ON/OFF (`on`/`off`) or IAC BRK (`pulse`). */
-  break: [action: BreakAction];
-  /** Any other RFC 2217 message (commands on the server, replies/notifications on the client). */
-  comPort: [message: ComPortMessage];
-  /** Client side: the console status the server reported (LIFELINE-STATUS). */
-  status: [status: ConsoleStatus];
-  /** An option settled on or off. */
-  option: [change: OptionChange];
-  end: [];
-  close: [];
-  error: [err: Error];
-}
 
 /** Replies are dropped beyond this much unsent output: a flooding peer that never reads must not grow memory. */
 const MAX_PENDING_REPLIES_BYTES = 1024 * 1024;
@@ -69,6 +37,11 @@ export class TelnetEndpoint extends EventEmitter<TelnetEndpointEvents> {
   private pendingStatus: ConsoleStatus | undefined;
   private queuedComPort: ComPortRequest[] = [];
   private closed = false;
+  /** Data and the latest status that arrived before anyone listened; the stream waits meanwhile. */
+  private heldData: Buffer[] = [];
+  private heldStatus: ConsoleStatus | undefined;
+  private heldPause = false;
+  private userPaused = false;
 
   constructor(
     private readonly stream: Duplex,
@@ -86,6 +59,9 @@ export class TelnetEndpoint extends EventEmitter<TelnetEndpointEvents> {
       onProblem: (message) => this.log.debug({ problem: message }, 'telnet negotiation problem'),
     });
 
+    this.on('newListener', (event) => {
+      if (event === 'data' || event === 'status') queueMicrotask(() => this.releaseHeld());
+    });
     stream.on('data', (chunk: Buffer) => this.onBytes(chunk));
     stream.on('drain', () => this.emit('drain'));
     stream.on('end', () => this.emit('end'));
@@ -183,11 +159,13 @@ export class TelnetEndpoint extends EventEmitter<TelnetEndpointEvents> {
   }
 
   pause(): this {
+    this.userPaused = true;
     this.stream.pause();
     return this;
   }
 
   resume(): this {
+    this.userPaused = false;
     this.stream.resume();
     return this;
   }
@@ -242,7 +220,7 @@ export class TelnetEndpoint extends EventEmitter<TelnetEndpointEvents> {
   private onEvent(event: TelnetEvent): void {
     switch (event.type) {
       case 'data':
-        this.emit('data', event.data);
+        this.deliverData(event.data);
         return;
       case 'negotiation':
         this.negotiator.receive(event.verb, event.option);
@@ -260,6 +238,32 @@ export class TelnetEndpoint extends EventEmitter<TelnetEndpointEvents> {
     }
   }
 
+  private deliverData(data: Buffer): void {
+    if (this.heldData.length === 0 && this.listenerCount('data') > 0) {
+      this.emit('data', data);
+      return;
+    }
+    this.heldData.push(data);
+    if (!this.heldPause) {
+      this.heldPause = true;
+      this.stream.pause();
+    }
+  }
+
+  private releaseHeld(): void {
+    const status = this.heldStatus;
+    if (status && this.listenerCount('status') > 0) {
+      this.heldStatus = undefined;
+      this.emit('status', status);
+    }
+    if (this.listenerCount('data') === 0 || !this.heldPause) return;
+    const held = this.heldData;
+    this.heldData = [];
+    this.heldPause = false;
+    for (const data of held) this.emit('data', data);
+    if (!this.userPaused) this.stream.resume();
+  }
+
   private onSubnegotiation(option: number, payload: Buffer): void {
     if (option === TelnetOption.COM_PORT_OPTION && this.comPortActive) {
       const message = decodeComPort(payload);
@@ -271,7 +275,8 @@ export class TelnetEndpoint extends EventEmitter<TelnetEndpointEvents> {
     if (option === TelnetOption.LIFELINE_STATUS && this.role === 'client' &&
       this.negotiator.isEnabled(TelnetOption.LIFELINE_STATUS, 'remote')) {
       const status = decodeConsoleStatus(payload);
-      if (status) this.emit('status', status);
+      if (status && this.listenerCount('status') > 0) this.emit('status', status);
+      else if (status) this.heldStatus = status;
       else this.log.debug({ bytes: payload.length }, 'malformed LIFELINE-STATUS ignored');
       return;
     }
