@@ -123,7 +123,7 @@ describe('edge agents', () => {
 
   it('may not cancel a forward that is not theirs', async () => {
     const client = await agent();
-    const err = await new Promise<Error | undefined>((resolve) => client.unforwardIn('dev1', 10_001, (e) => resolve(e)));
+    const err = await new Promise<Error | undefined>((resolve) => client.unforwardIn('dev1', 10_001, (e) => resolve(e ?? undefined)));
     expect(err?.message).toMatch(/Unable to unbind/);
   });
 

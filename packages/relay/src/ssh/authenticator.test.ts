@@ -6,12 +6,13 @@ import ssh2 from 'ssh2';
 import { Authenticator, type Identity } from './authenticator.js';
 import { LoginThrottle } from './login-throttle.js';
 import { hashPassword } from './password-hash.js';
+import { generateUsableKeyPair } from './testing/relay-test-harness.js';
 
 const cheap = { N: 1024, r: 8, p: 1 };
 const PEER = { address: '192.0.2.7', port: 50000 };
 
 function keyPair() {
-  const pair = ssh2.utils.generateKeyPairSync('ed25519');
+  const pair = generateUsableKeyPair('test');
   const priv = ssh2.utils.parseKey(pair.private) as ssh2.ParsedKey;
   return { line: pair.public, priv, blob: priv.getPublicSSH() };
 }

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LifelineError } from '@lifeline/shared';
-import type ssh2 from 'ssh2';
+import ssh2 from 'ssh2';
 import { openShell as shell } from './testing/client-helpers.js';
 import { ALICE_PASSWORD, connectClient, startTestRelay, type TestRelay } from './testing/relay-test-harness.js';
 
@@ -57,7 +57,7 @@ describe('people logging in', () => {
 
   it('asks one hidden Password: prompt for keyboard-interactive and accepts the right answer', async () => {
     const prompts: Array<{ prompt: string; echo?: boolean }> = [];
-    const client = new (await import('ssh2')).default.Client();
+    const client = new ssh2.Client();
     clients.push(client);
     client.on('keyboard-interactive', (_name, _instructions, _lang, asked, finish) => {
       prompts.push(...asked);
@@ -79,11 +79,25 @@ describe('people logging in', () => {
   });
 
   it('refuses a wrong keyboard-interactive answer', async () => {
-    const err = await failedLogin({
-      username: 'alice',
-      tryKeyboard: true,
-      authHandler: [{ type: 'keyboard-interactive', username: 'alice', prompt: (_n, _i, _l, _p, finish) => finish(['wrong']) }],
+    let asked = 0;
+    const client = new ssh2.Client();
+    client.on('keyboard-interactive', (_name, _instructions, _lang, _prompts, finish) => {
+      asked++;
+      finish(['wrong']);
     });
+    const err = await new Promise<Error>((resolve) => {
+      client.once('ready', () => resolve(new Error('login unexpectedly succeeded'))).once('error', resolve);
+      client.connect({
+        host: relay.host,
+        port: relay.port,
+        username: 'alice',
+        tryKeyboard: true,
+        authHandler: ['keyboard-interactive'],
+        hostVerifier: (key: Buffer) => key.equals(relay.hostKeyBlob),
+      });
+    });
+    client.end();
+    expect(asked).toBe(1);
     expect(err.message).toBe('All configured authentication methods failed');
   });
 
@@ -190,5 +204,38 @@ describe('a person session', () => {
     expect(attachment.request.term).toBeUndefined();
     expect(attachment.breaks).toEqual([]);
     await out.waitFor('\xff');
+  });
+
+  it('reports a full channel through write() and calls onceDrain when the person reads again', async () => {
+    const client = await login({ username: 'alice', password: ALICE_PASSWORD });
+    const out = await shell(client);
+    const attachment = await relay.broker.until(() => relay.broker.attachments.at(-1));
+    out.channel.pause();
+    const chunk = Buffer.alloc(64 * 1024, 0x41);
+    let writes = 0;
+    // ssh2 buffers up to 2 MiB past the SSH window; far less than 200 chunks (12.5 MiB).
+    while (attachment.terminal.write(chunk)) {
+      writes++;
+      expect(writes).toBeLessThan(200);
+    }
+    const drained = new Promise<void>((resolve) => attachment.terminal.onceDrain(resolve));
+    out.channel.resume();
+    await drained;
+  });
+
+  it('holds further keystrokes back until the console has taken the previous ones', async () => {
+    const client = await login({ username: 'alice', password: ALICE_PASSWORD });
+    const out = await shell(client, false);
+    const attachment = await relay.broker.until(() => relay.broker.attachments.at(-1));
+    let release!: () => void;
+    attachment.inputGate = new Promise((resolve) => (release = resolve));
+    out.channel.write('first');
+    await relay.broker.until(() => attachment.inputs.length === 1);
+    out.channel.write('second');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(attachment.inputText).toBe('first');
+    attachment.inputGate = undefined;
+    release();
+    await relay.broker.until(() => attachment.inputText === 'firstsecond');
   });
 });

@@ -3,7 +3,7 @@ import { isLifelineError, relayConfigSchema, silentLogger } from '@lifeline/shar
 import ssh2 from 'ssh2';
 import { createRelaySshServer } from './relay-ssh-server.js';
 import { FakeBroker, FakeRegistrar } from './testing/fake-console.js';
-import { ALICE_PASSWORD, connectClient, startTestRelay, type TestRelay } from './testing/relay-test-harness.js';
+import { ALICE_PASSWORD, connectClient, generateUsableKeyPair, startTestRelay, type TestRelay } from './testing/relay-test-harness.js';
 
 const relays: TestRelay[] = [];
 async function relayWith(options: Parameters<typeof startTestRelay>[0] = {}) {
@@ -30,7 +30,10 @@ describe('relay SSH server', () => {
     const relay = await relayWith();
     const client = new ssh2.Client();
     const negotiated = handshakeOf(client);
-    const ready = new Promise((resolve, reject) => client.once('ready', resolve).once('error', reject));
+    const ready = new Promise<void>((resolve, reject) => {
+      client.once('ready', () => resolve());
+      client.once('error', reject);
+    });
     client.connect({ host: relay.host, port: relay.port, username: 'alice', password: ALICE_PASSWORD, hostVerifier: () => true });
     expect(await negotiated).toMatchObject({ kex: 'curve25519-sha256@libssh.org', serverHostKey: 'ssh-ed25519' });
     await ready;
@@ -89,7 +92,7 @@ describe('relay SSH server', () => {
       users: [{ name: 'a', password: '$scrypt$not-a-hash', devices: ['d'] }],
       devices: [{ id: 'd', agentKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOKtha5twaOwjhUpjHRtSGhMg9bhEFAJDv8RrSi8VBd6' }],
     });
-    const hostKey = Buffer.from(ssh2.utils.generateKeyPairSync('ed25519').private);
+    const hostKey = Buffer.from(generateUsableKeyPair('host').private);
     let caught: unknown;
     try {
       createRelaySshServer({ config, hostKey, broker: new FakeBroker(), tunnels: new FakeRegistrar(), logger: silentLogger() });

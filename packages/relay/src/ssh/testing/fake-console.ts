@@ -18,10 +18,14 @@ export class RecordedAttachment implements ConsoleAttachment {
     private readonly changed: () => void,
   ) {}
 
+  /** While set, input() resolves only once it does: a console path that is slow to take input. */
+  inputGate: Promise<void> | undefined;
+
   async input(data: Buffer): Promise<void> {
     this.inputs.push(Buffer.from(data));
     if (this.echo) this.terminal.write(data);
     this.changed();
+    if (this.inputGate) await this.inputGate;
   }
 
   async sendBreak(requestedMs: number | undefined): Promise<void> {
