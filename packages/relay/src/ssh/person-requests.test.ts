@@ -31,7 +31,8 @@ describe('what a person may not do', () => {
   it('refuses exec', async () => {
     const err = await errorOf((cb) => void (async () => (await alice()).exec('cat /etc/passwd', cb))());
     expect(err?.message).toMatch(/Unable to exec/);
-    await relay.waitForLog('session.request.refused', { request: 'exec (cat /etc/passwd)' });
+    await relay.waitForLog('session.request.refused', { request: 'exec' });
+    expect(JSON.stringify(relay.logs)).not.toContain('/etc/passwd');
   });
 
   it('refuses the sftp subsystem', async () => {
