@@ -34,7 +34,7 @@ class Ser2netLine {
     private readonly straceFile: string | undefined,
   ) {}
 
-  static async start(options: { strace?: boolean } = {}): Promise<Ser2netLine> {
+  static async start(options: { strace?: boolean; kickOldUser?: boolean } = {}): Promise<Ser2netLine> {
     const dir = await mkdtemp(join(tmpdir(), 'lifeline-telnet-port-'));
     const pty = await startSocatPtyPair(dir);
     const port = await freePort();
@@ -42,7 +42,7 @@ class Ser2netLine {
     await writeFile(
       config,
       `connection: &con0\n  accepter: telnet(rfc2217),tcp,127.0.0.1,${port}\n` +
-        `  connector: serialdev,${pty.a},115200n81,local\n  options:\n    kickolduser: true\n`,
+        `  connector: serialdev,${pty.a},115200n81,local\n  options:\n    kickolduser: ${options.kickOldUser ?? true}\n`,
     );
     const ser2net = spawn('ser2net', ['-n', '-u', '-d', '-c', config], { stdio: 'ignore' });
     await until('ser2net listening', () => listening(port));
@@ -139,7 +139,7 @@ describe('TelnetConsolePort', () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  async function line(options: { strace?: boolean } = {}): Promise<Ser2netLine> {
+  async function line(options: { strace?: boolean; kickOldUser?: boolean } = {}): Promise<Ser2netLine> {
     const l = await Ser2netLine.start(options);
     cleanups.push(() => l.stop());
     return l;
@@ -197,6 +197,31 @@ describe('TelnetConsolePort', () => {
     const writeErr = await port.write(Buffer.from('x')).catch((e: unknown) => e);
     expect(isLifelineError(writeErr, 'CONSOLE_DISCONNECTED')).toBe(true);
     await expect(port.open()).rejects.toSatisfy((e) => isLifelineError(e, 'CONSOLE_NOT_PRESENT'));
+  });
+
+  it('fails to open with CONSOLE_OPEN_FAILED when ser2net hangs up because its port is in use', async () => {
+    const l = await line({ kickOldUser: false });
+    const first = track(makePort(l.port));
+    await first.open();
+    const second = track(makePort(l.port));
+    const err = await second.open().catch((e: unknown) => e);
+    expect(isLifelineError(err, 'CONSOLE_OPEN_FAILED')).toBe(true);
+    expect(second.isOpen).toBe(false);
+    expect(isLifelineError(await second.read().catch((e: unknown) => e), 'CONSOLE_CANCELED')).toBe(true);
+    await first.write(Buffer.from('still'));
+    expect((await l.far.readExactly(5)).toString()).toBe('still');
+  });
+
+  it('quotes what a terminal server said before hanging up during open', async () => {
+    const tcp = await server((socket) => {
+      socket.on('data', () => undefined);
+      socket.end(Buffer.concat([Buffer.from([255, 253, 44]), Buffer.from('Port already in use\r\n')]));
+    });
+    const err = await track(makePort(tcp)).open().catch((e: unknown) => e);
+    expect(isLifelineError(err, 'CONSOLE_OPEN_FAILED')).toBe(true);
+    expect((err as Error).message).toBe(
+      `terminal server 127.0.0.1:${tcp} closed the connection while it was opened: Port already in use`,
+    );
   });
 
   it('holds BREAK with RFC 2217: ser2net issues TIOCSBRK, then TIOCCBRK on clear', async () => {

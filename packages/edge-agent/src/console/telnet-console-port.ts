@@ -90,7 +90,10 @@ export class TelnetConsolePort implements ConsolePort {
       const session = this.startSession(socket);
       if (this.config.rfc2217) await this.settleComPort(session);
       if (session.ended) {
-        throw new LifelineError('CONSOLE_OPEN_FAILED', `${this.description} closed the connection while it was opened`);
+        // ser2net says why before it hangs up, e.g. "Port already in use".
+        const said = printable(session.queue.takeQueued());
+        this.previous = undefined;
+        throw new LifelineError('CONSOLE_OPEN_FAILED', `${this.description} closed the connection while it was opened${said ? `: ${said}` : ''}`);
       }
       this.logger.info({ rfc2217: session.telnet.comPortActive }, 'terminal server connected');
     } finally {
@@ -200,6 +203,7 @@ export class TelnetConsolePort implements ConsolePort {
    */
   private async settleComPort(session: Session): Promise<void> {
     const active = await this.bounded(session.telnet.whenComPortSettled(), false);
+    if (session.ended) return;
     if (!active) {
       this.logger.warn('terminal server did not agree to RFC 2217; BREAK falls back to IAC BREAK');
       return;
@@ -254,4 +258,13 @@ export class TelnetConsolePort implements ConsolePort {
   private canceled(): LifelineError {
     return new LifelineError('CONSOLE_CANCELED', `${this.description} is closed`);
   }
+}
+
+/** A short line from a server's text, for an error message. */
+function printable(bytes: Buffer): string {
+  return bytes
+    .toString('latin1')
+    .replace(/[^\x20-\x7e]+/g, ' ')
+    .trim()
+    .slice(0, 200);
 }
