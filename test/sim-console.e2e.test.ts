@@ -124,7 +124,7 @@ describe('bad configuration', () => {
       await writeFile(site.agentConfigFile, (await import('node:fs')).readFileSync(site.agentConfigFile, 'utf8').replace(site.fingerprint, wrongPin));
       const agent = LifelineProcess.start(agentBin, ['run', '--config', site.agentConfigFile]);
       try {
-        const line = await agent.waitForLog('host key mismatch', (l) => l.code === 'TUNNEL_HOSTKEY_MISMATCH');
+        const line = await agent.waitForLog('host key mismatch', (l) => l.event === 'tunnel.retry' && l.code === 'TUNNEL_HOSTKEY_MISMATCH');
         expect(String(line.msg)).toContain(site.fingerprint);
         expect(String(line.msg)).toContain(wrongPin);
         expect(site.relay.logs.some((l) => l.event === 'tunnel.up')).toBe(true); // only the first, correctly pinned agent
