@@ -1,4 +1,4 @@
-import { createServer, connect } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LifelineError } from '@lifeline/shared';
 import { keyLogin, opensshArgs, passwordLogin } from './testing/openssh.js';
@@ -69,11 +69,18 @@ describe.skipIf(missingPeers('ssh', '/usr/bin/python3'))('OpenSSH client', () =>
     const ssh = spawnPeer('ssh', opensshArgs(relay, 'alice', [...login.args, '-v', '-N', '-L', `127.0.0.1:${localPort}:127.0.0.1:${relay.port}`]), login.env);
     await ssh.waitForOutput(/Local forwarding listening on 127\.0\.0\.1 port/);
     await ssh.waitForOutput(/Authenticated to/);
-    const socket = connect(localPort, '127.0.0.1');
-    socket.on('error', () => undefined);
-    // ssh2 picks the reason code once a listener has the request: "connect failed".
-    await ssh.waitForOutput(/channel \d+: open failed/);
-    socket.destroy();
+    // Knock again every second: once, under load, a single early connection went unnoticed by ssh.
+    const sockets: Socket[] = [];
+    const knock = () => sockets.push(connect(localPort, '127.0.0.1').on('error', () => undefined));
+    knock();
+    const again = setInterval(knock, 1_000);
+    try {
+      // ssh2 picks the reason code once a listener has the request: "connect failed".
+      await ssh.waitForOutput(/channel \d+: open failed/);
+    } finally {
+      clearInterval(again);
+      for (const s of sockets) s.destroy();
+    }
     await relay.waitForLog('person.request.refused', { request: 'direct-tcpip' });
   });
 
