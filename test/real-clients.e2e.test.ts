@@ -49,7 +49,9 @@ describe('real SSH clients against relay and agent processes (simulated router)'
       const ssh = await openSshFiles(dir.path, site.port, users.bob.password);
       const result = spawnSync('ssh', [...ssh.args, '-T', 'bob:rtr-1@127.0.0.1'], { env: { ...process.env, ...ssh.env }, timeout: 15_000, input: '' });
       expect(result.status).toBe(1);
-      expect(result.stdout.toString().trim()).toMatch(/^lifeline: device rtr-1 is not available to bob\.$/);
+      // Without a pty, lifeline's own lines go to stderr so stdout carries only console bytes.
+      expect(result.stdout.toString()).toBe('');
+      expect(result.stderr.toString().trim()).toMatch(/^lifeline: device rtr-1 is not available to bob\.$/);
     });
 
     it('is refused a remote port forward', async () => {

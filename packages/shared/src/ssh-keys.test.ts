@@ -60,3 +60,14 @@ describe('public key lines', () => {
     expect(() => parsePublicKeyLine('ssh-ed25519 notbase64')).toThrow();
   });
 });
+
+describe('generateParsableEd25519', () => {
+  it('only hands out keys that ssh2 can read back (ssh2 1.17 mangles about 1 in 256)', async () => {
+    const { generateParsableEd25519 } = await import('./ssh-keys.js');
+    const ssh2 = (await import('ssh2')).default;
+    for (let i = 0; i < 1000; i++) {
+      const pair = generateParsableEd25519('t');
+      expect(ssh2.utils.parseKey(pair.private)).not.toBeInstanceOf(Error);
+    }
+  });
+});

@@ -63,7 +63,7 @@ export async function loadOrCreateKey(path: string, comment: string): Promise<Ss
   }
   let generated = false;
   if (text === undefined) {
-    const pair = utils.generateKeyPairSync('ed25519', { comment });
+    const pair = generateParsableEd25519(comment);
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     // 'wx' so two processes racing on first start cannot overwrite each other's key.
     const file = await open(path, 'wx', 0o600);
@@ -90,4 +90,19 @@ export async function loadOrCreateKey(path: string, comment: string): Promise<Ss
     fingerprint: fingerprintOfBlob(blob),
     generated,
   };
+}
+
+/**
+ * ssh2 1.17 writes about 1 in 256 generated Ed25519 keys in a form its own parser then rejects
+ * (a leading zero byte is dropped; mscdex/ssh2#1390). Such a key must never reach the disk, where
+ * it would make every later start fail: generate again until ssh2 reads the key back.
+ */
+export function generateParsableEd25519(comment: string): { private: string; public: string } {
+  for (let attempt = 0; attempt < 32; attempt++) {
+    const pair = utils.generateKeyPairSync('ed25519', { comment });
+    const parsed = utils.parseKey(pair.private);
+    const key = Array.isArray(parsed) ? parsed[0] : parsed;
+    if (key && !(key instanceof Error) && key.getPrivatePEM() !== null && !(utils.parseKey(pair.public) instanceof Error)) return pair;
+  }
+  throw new LifelineError('KEY_UNREADABLE', 'could not generate a usable Ed25519 key');
 }

@@ -26,13 +26,15 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private closed = false;
+  private readonly banner: boolean;
 
   constructor(
-    config: Pick<RelayConfig, 'users' | 'devices'>,
+    config: Pick<RelayConfig, 'users' | 'devices'> & { banner?: boolean },
     private readonly registry: AgentRegistry,
     private readonly deps: ConsoleSessionsDeps,
   ) {
     this.router = new DeviceRouter(config);
+    this.banner = config.banner ?? true;
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger.child({ component: 'console-sessions' });
     for (const device of config.devices) this.hubs.set(device.id, new DeviceHub(device, { logger: deps.logger, clock: this.clock }));
@@ -44,7 +46,10 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
     const hub = this.hubs.get(device.id)!;
     const pending = this.connecting.get(device.id);
     if (!hub.online && pending) await this.withTimeout(pending, this.deps.attachWaitMs ?? 5_000);
-    return hub.attach(request.user, request.sessionId, request.term?.size, terminal);
+    const attachment = hub.attach(request.user, request.sessionId, request.term?.size, terminal);
+    // A greeting only on a terminal: a session without a pty carries nothing but console bytes.
+    if (this.banner && request.term) terminal.notice(`connected to ${device.id}${device.description ? ` (${device.description})` : ''}.`);
+    return attachment;
   }
 
   hub(deviceId: string): DeviceHub | undefined {

@@ -42,8 +42,12 @@ export function servePersonSession(options: PersonSessionOptions): PersonSession
     reject?.();
   };
 
+  // lifeline's own lines: on the terminal for pty sessions; on stderr otherwise, so the
+  // console bytes on stdout of a scripted or binary session stay exactly the device's.
   const writeLine = (line: string) => {
-    if (channel && !ended && channel.writable) channel.write(`${line}\r\n`);
+    if (!channel || ended || !channel.writable) return;
+    if (term) channel.write(`${line}\r\n`);
+    else channel.stderr.write(`${line}\n`);
   };
 
   // Sends exit-status only after what was written so far has gone out, then EOF and close.
@@ -143,6 +147,12 @@ export function servePersonSession(options: PersonSessionOptions): PersonSession
       ch.pause();
       const steps: EscapeStep[] = escapes ? escapes.feed(chunk) : [{ kind: 'data', data: chunk }];
       void runSteps(steps, current).finally(() => ch.resume());
+    });
+    // End of input (plink or ssh with stdin at EOF): 'end' comes only after the last chunk was
+    // taken, so everything typed reached the console. Nothing more can come: end the session.
+    ch.on('end', () => {
+      dispose('end of input');
+      end(0);
     });
   }
 
