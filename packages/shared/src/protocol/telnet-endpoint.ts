@@ -164,9 +164,10 @@ export class TelnetEndpoint extends EventEmitter<TelnetEndpointEvents> {
     return this;
   }
 
+  /** Resumes the stream, unless it waits for a first `data` listener to take what it holds. */
   resume(): this {
     this.userPaused = false;
-    this.stream.resume();
+    if (!this.heldPause) this.stream.resume();
     return this;
   }
 
