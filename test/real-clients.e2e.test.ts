@@ -40,6 +40,10 @@ describe('real SSH clients against relay and agent processes (simulated router)'
       await terminal.waitForScreen('rommon 1 >');
       const breakLog = await waitFor('break in relay log', () => site.relay.logs.find((l) => l.event === 'console.break'));
       expect(breakLog.requestedMs).toBe(1000);
+      // Leave the shared router as we found it.
+      terminal.type('boot');
+      terminal.keys('Enter');
+      await terminal.waitForScreen(/rtr-1>\s*$/);
       terminal.keys('Enter');
       terminal.type('~.');
       await waitFor('ssh to exit', () => terminal!.exitStatus());
@@ -81,10 +85,12 @@ describe('real SSH clients against relay and agent processes (simulated router)'
       requireProgram('plink');
       const child = spawn('plink', plinkArgs('alice', users.alice.password, site.fingerprint), { stdio: ['pipe', 'pipe', 'pipe'] });
       let out = '';
+      let err = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString('latin1')));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString('latin1')));
       try {
         child.stdin.write('\r');
-        await waitFor(`prompt via plink (got ${JSON.stringify(out)})`, () => (out.includes('rtr-1>') ? true : undefined));
+        await waitFor(() => `prompt via plink (got ${JSON.stringify(out)}, stderr ${JSON.stringify(err)})`, () => (out.includes('rtr-1>') ? true : undefined));
         child.stdin.write('show version\r');
         await waitFor('show version via plink', () => (/lifeline simulated IOS/i.test(out) ? true : undefined));
       } finally {

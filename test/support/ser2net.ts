@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { requireProgram } from './programs.js';
 import { waitFor } from './wait.js';
-import { connect } from 'node:net';
 
 /** A free TCP port on 127.0.0.1 (bound and released; fine for a test that starts a server right away). */
 export function freePort(): Promise<number> {
@@ -25,7 +25,7 @@ export function freePort(): Promise<number> {
 export class Ser2net {
   private constructor(
     readonly port: number,
-    private readonly child: ChildProcess,
+    private readonly children: ChildProcess[],
   ) {}
 
   static async start(dir: string, ttyPath: string, options: { straceFile?: string } = {}): Promise<Ser2net> {
@@ -43,19 +43,27 @@ export class Ser2net {
         '',
       ].join('\n'),
     );
-    const args = ['-n', '-u', '-d', '-c', config];
-    const child = options.straceFile
-      ? spawn('strace', ['-f', '-qq', '-e', 'trace=ioctl', '-o', options.straceFile, 'ser2net', ...args], { stdio: 'ignore' })
-      : spawn('ser2net', args, { stdio: 'ignore' });
+    const ser2net = spawn('ser2net', ['-n', '-u', '-d', '-c', config], { stdio: 'ignore' });
+    const children = [ser2net];
     await waitFor('ser2net listening', () => canConnect(port), 10_000, 100);
-    return new Ser2net(port, child);
+    if (options.straceFile) {
+      // Attached by pid rather than started under strace: then each can be stopped on its own.
+      requireProgram('strace');
+      const file = options.straceFile;
+      children.unshift(spawn('strace', ['-f', '-qq', '-e', 'trace=ioctl', '-o', file, '-p', String(ser2net.pid)], { stdio: 'ignore' }));
+      await waitFor('strace attached to ser2net', () => existsSync(file), 5_000);
+    }
+    return new Ser2net(port, children);
   }
 
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise((r) => this.child.once('exit', r));
-    this.child.kill('SIGTERM');
-    await exited;
+    for (const child of this.children) {
+      if (child.exitCode !== null || child.signalCode !== null) continue;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 3_000))]);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
   }
 }
 

@@ -30,11 +30,11 @@ export class SerialDevice {
   }
 
   waitForBytes(n: number, timeoutMs = 10_000): Promise<Buffer> {
-    return waitFor(`${n} bytes at the device (have ${this.bytes().length})`, () => (this.bytes().length >= n ? this.bytes() : undefined), timeoutMs);
+    return waitFor(() => `${n} bytes at the device (have ${this.bytes().length})`, () => (this.bytes().length >= n ? this.bytes() : undefined), timeoutMs);
   }
 
   waitForText(text: string, timeoutMs = 10_000): Promise<string> {
-    return waitFor(`"${text}" at the device (have ${JSON.stringify(this.bytes().toString('latin1').slice(-200))})`, () => {
+    return waitFor(() => `"${text}" at the device (have ${JSON.stringify(this.bytes().toString('latin1').slice(-200))})`, () => {
       const s = this.bytes().toString('latin1');
       return s.includes(text) ? s : undefined;
     }, timeoutMs);

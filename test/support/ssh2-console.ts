@@ -37,7 +37,7 @@ export function openConsole(options: { port: number; user: string; password: str
           bytes,
           write: (data) => channel.write(data),
           waitForOutput: (text, timeoutMs = 10_000) =>
-            waitFor(`console output ${String(text)} (got: ${JSON.stringify(bytes().toString('latin1').slice(-300))})`, () => {
+            waitFor(() => `console output ${String(text)} (got: ${JSON.stringify(bytes().toString('latin1').slice(-300))})`, () => {
               const out = bytes().toString('latin1');
               return (typeof text === 'string' ? out.includes(text) : text.test(out)) ? out : undefined;
             }, timeoutMs),
