@@ -8,7 +8,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ByteCollector } from '../testing/index.js';
 import type { ComPortMessage } from './rfc2217.js';
-import { TelnetEndpoint, type BreakAction } from './telnet-endpoint.js';
+import { TelnetEndpoint } from './telnet-endpoint.js';
+import type { BreakAction } from './telnet-endpoint-types.js';
 
 const python = '/usr/bin/python3';
 

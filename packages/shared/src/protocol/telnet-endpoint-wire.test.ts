@@ -9,7 +9,8 @@ import { pino } from 'pino';
 import { ByteCollector, createSocketPair, type SocketPair } from '../testing/index.js';
 import type { ConsoleStatus } from './console-status.js';
 import { IAC, TelnetCommand as C, TelnetOption as O } from './telnet-constants.js';
-import { TelnetEndpoint, type BreakAction, type TelnetRole } from './telnet-endpoint.js';
+import { TelnetEndpoint } from './telnet-endpoint.js';
+import type { BreakAction, TelnetRole } from './telnet-endpoint-types.js';
 import { TelnetParser, type TelnetEvent } from './telnet-parser.js';
 
 let pairs: SocketPair[] = [];

@@ -5,7 +5,8 @@ import { ByteCollector, createSocketPair, type SocketPair } from '../testing/ind
 import type { ConsoleStatus } from './console-status.js';
 import type { ComPortMessage } from './rfc2217.js';
 import { TelnetOption } from './telnet-constants.js';
-import { TelnetEndpoint, type BreakAction, type TelnetEndpointOptions } from './telnet-endpoint.js';
+import { TelnetEndpoint } from './telnet-endpoint.js';
+import type { BreakAction, TelnetEndpointOptions } from './telnet-endpoint-types.js';
 
 let pairs: SocketPair[] = [];
 afterEach(() => {
