@@ -1,0 +1,174 @@
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import ssh2 from 'ssh2';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AGENT_LOGIN_NAME, generateParsableEd25519, fingerprintOfBlob, silentLogger, type LifelineError } from '@lifeline/shared';
+import { RelayTunnel, type TunnelState } from './relay-tunnel.js';
+
+const hostPair = generateParsableEd25519('relay');
+const agentPair = generateParsableEd25519('agent');
+const hostBlob = (ssh2.utils.parseKey(hostPair.public) as ssh2.ParsedKey).getPublicSSH();
+const hostFingerprint = fingerprintOfBlob(hostBlob);
+
+interface FakeRelay {
+  port: number;
+  forwards: string[];
+  connections: ssh2.Connection[];
+  /** Opens a stream to the agent through the tunnel it registered. */
+  openStream(deviceId: string): Promise<Duplex>;
+  close(): Promise<void>;
+}
+
+/** A real ssh2 server standing in for the relay: takes the agent key, accepts forwards it allows. */
+async function startFakeRelay(options: { allowForward?: (deviceId: string) => boolean; acceptKey?: boolean } = {}): Promise<FakeRelay> {
+  const forwards: string[] = [];
+  const connections: ssh2.Connection[] = [];
+  const registered = new Map<string, { conn: ssh2.Connection; port: number }>();
+  const server = new ssh2.Server({ hostKeys: [hostPair.private] }, (conn) => {
+    connections.push(conn);
+    conn.on('authentication', (ctx) => {
+      if (ctx.method === 'publickey' && ctx.username === AGENT_LOGIN_NAME && options.acceptKey !== false) ctx.accept();
+      else ctx.reject(['publickey']);
+    });
+    conn.on('request', (accept, reject, name, info) => {
+      const { bindAddr } = info as { bindAddr: string };
+      if (name !== 'tcpip-forward' || !(options.allowForward ?? (() => true))(bindAddr)) return reject?.();
+      forwards.push(bindAddr);
+      registered.set(bindAddr, { conn, port: 10_000 + forwards.length });
+      accept?.(10_000 + forwards.length);
+    });
+    conn.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    forwards,
+    connections,
+    openStream: (deviceId) =>
+      new Promise((resolve, reject) => {
+        const r = registered.get(deviceId);
+        if (!r) return reject(new Error('not registered'));
+        r.conn.forwardOut(deviceId, r.port, '127.0.0.1', 1, (err, stream) => (err ? reject(err) : resolve(stream)));
+      }),
+    close: () =>
+      new Promise((resolve) => {
+        for (const c of connections) c.end();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function waitForState(changes: TunnelState[], state: TunnelState, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (changes.includes(state)) return resolve();
+      if (Date.now() > deadline) return reject(new Error(`never reached ${state}: ${changes.join(' -> ')}`));
+      setTimeout(check, 10);
+    };
+    check();
+  });
+}
+
+let relay: FakeRelay | undefined;
+let tunnel: RelayTunnel | undefined;
+afterEach(async () => {
+  await tunnel?.stop();
+  await relay?.close();
+  tunnel = relay = undefined;
+});
+
+function startTunnel(port: number, hostKey = hostFingerprint, onStream: (id: string, s: Duplex) => void = () => {}) {
+  const states: TunnelState[] = [];
+  const errors: LifelineError[] = [];
+  tunnel = new RelayTunnel({
+    relay: { host: '127.0.0.1', port, hostKey },
+    deviceIds: ['rtr-1'],
+    privateKey: Buffer.from(agentPair.private),
+    reconnect: { baseMs: 20, capMs: 50 },
+    logger: silentLogger(),
+    onStream,
+    onStateChange: ({ to, error }) => {
+      states.push(to);
+      if (error) errors.push(error);
+    },
+  });
+  tunnel.start();
+  return { states, errors };
+}
+
+describe('RelayTunnel', () => {
+  it('counts as connected only once the relay accepted the tunnel named after the device', async () => {
+    relay = await startFakeRelay();
+    const { states } = startTunnel(relay.port);
+    await waitForState(states, 'connected');
+    expect(states.slice(0, 2)).toEqual(['connecting', 'connected']);
+    expect(relay.forwards).toEqual(['rtr-1']);
+  });
+
+  it('hands streams the relay opens for its device to the console side', async () => {
+    relay = await startFakeRelay();
+    const streams: string[] = [];
+    const { states } = startTunnel(relay.port, hostFingerprint, (id, s) => {
+      streams.push(id);
+      s.end();
+    });
+    await waitForState(states, 'connected');
+    const stream = await relay.openStream('rtr-1');
+    stream.resume();
+    await new Promise((r) => stream.once('end', r));
+    expect(streams).toEqual(['rtr-1']);
+  });
+
+  it('refuses a relay whose host key is not the pinned one, loudly, and keeps trying', async () => {
+    relay = await startFakeRelay();
+    const wrong = `SHA256:${'B'.repeat(43)}`;
+    const { states, errors } = startTunnel(relay.port, wrong);
+    await waitForState(states, 'backoff');
+    expect(errors[0]?.code).toBe('TUNNEL_HOSTKEY_MISMATCH');
+    expect(errors[0]?.message).toContain(hostFingerprint);
+    expect(errors[0]?.message).toContain(wrong);
+    expect(relay.forwards).toEqual([]);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(states.filter((s) => s === 'connecting').length).toBeGreaterThan(1);
+  });
+
+  it('reports a relay that does not accept its key', async () => {
+    relay = await startFakeRelay({ acceptKey: false });
+    const { states, errors } = startTunnel(relay.port);
+    await waitForState(states, 'backoff');
+    expect(errors[0]?.code).toBe('TUNNEL_AUTH_REJECTED');
+  });
+
+  it('reports a refused tunnel and does not count as connected', async () => {
+    relay = await startFakeRelay({ allowForward: () => false });
+    const { states, errors } = startTunnel(relay.port);
+    await waitForState(states, 'backoff');
+    expect(states).not.toContain('connected');
+    expect(errors[0]?.code).toBe('TUNNEL_FORWARD_REJECTED');
+  });
+
+  it('reconnects by itself when the relay drops the connection', async () => {
+    relay = await startFakeRelay();
+    const { states } = startTunnel(relay.port);
+    await waitForState(states, 'connected');
+    relay.connections[0]?.end();
+    await waitForState(states, 'backoff');
+    await new Promise<void>((resolve, reject) => {
+      const deadline = Date.now() + 5_000;
+      const check = () => (states.filter((s) => s === 'connected').length >= 2 ? resolve() : Date.now() > deadline ? reject(new Error(states.join())) : setTimeout(check, 10));
+      check();
+    });
+    expect(relay.forwards).toEqual(['rtr-1', 'rtr-1']);
+  });
+
+  it('stays closed after stop', async () => {
+    relay = await startFakeRelay();
+    const { states } = startTunnel(relay.port);
+    await waitForState(states, 'connected');
+    await tunnel!.stop();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(states.at(-1)).toBe('closed');
+    expect(tunnel!.state).toBe('closed');
+  });
+});
