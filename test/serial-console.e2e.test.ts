@@ -3,18 +3,16 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LifelineSite, users } from './support/lifeline-site.js';
 import { requireProgram } from './support/programs.js';
-import { SerialDevice } from './support/serial-device.js';
-import { SocatPtyPair } from './support/socat-pty.js';
+import { SerialFarEnd, startSocatPtyPair, type SocatPtyPair } from '@lifeline/edge-agent/testing';
+import { expectAllByteValuesBothWays } from './support/byte-transparency.js';
 import { openConsole } from './support/ssh2-console.js';
 import { makeTempDir } from './support/temp-dir.js';
 import { waitFor } from './support/wait.js';
 
-const allBytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
-
 describe('serial console over a socat pty pair, relay and agent as processes', () => {
   let dir: Awaited<ReturnType<typeof makeTempDir>>;
   let pty: SocatPtyPair | undefined;
-  let device: SerialDevice | undefined;
+  let device: SerialFarEnd | undefined;
   let site: LifelineSite | undefined;
 
   beforeEach(async () => {
@@ -29,8 +27,8 @@ describe('serial console over a socat pty pair, relay and agent as processes', (
   });
 
   async function startWithPty(agentPrefix?: string[]) {
-    pty = await SocatPtyPair.start(dir.path);
-    device = await SerialDevice.open(pty.deviceSide);
+    pty = await startSocatPtyPair(dir.path, { names: ['ttyUSB0', 'device'] });
+    device = await SerialFarEnd.open(pty.b);
     site = await LifelineSite.start(dir.path, { console: '{ type: serial, path: ttyUSB0, baudRate: 115200 }', agentPrefix });
     return { pty, device, site };
   }
@@ -39,7 +37,7 @@ describe('serial console over a socat pty pair, relay and agent as processes', (
     const { device, site } = await startWithPty();
     const c = await openConsole({ port: site.port, user: 'alice', password: users.alice.password });
     c.write('show clock\r');
-    await device.waitForText('show clock\r');
+    expect((await device.readExactly(11)).toString()).toBe('show clock\r');
     await device.write('*12:00:00.000 UTC Sat Nov 21 2026\r\nrtr-1#');
     await c.waitForOutput('rtr-1#');
     c.end();
@@ -50,11 +48,7 @@ describe('serial console over a socat pty pair, relay and agent as processes', (
     // No pty: the escape key is off, so the session is binary-transparent.
     const c = await openConsole({ port: site.port, user: 'alice', password: users.alice.password, pty: false });
     await waitFor('relay attached', () => site.relay.logs.find((l) => l.event === 'party.join'));
-    c.write(allBytes);
-    expect((await device.waitForBytes(256)).equals(allBytes)).toBe(true);
-    await device.write(allBytes);
-    await waitFor('256 bytes at the person', () => (c.bytes().length >= 256 ? true : undefined));
-    expect(c.bytes().subarray(-256).equals(allBytes)).toBe(true);
+    await expectAllByteValuesBothWays(c, device);
     c.end();
   });
 
@@ -65,8 +59,7 @@ describe('serial console over a socat pty pair, relay and agent as processes', (
     const firmware = Buffer.alloc(256 * 1024);
     for (let i = 0; i < firmware.length; i++) firmware[i] = (i * 7 + (i >> 8)) & 0xff;
     c.write(firmware);
-    const got = await device.waitForBytes(firmware.length, 30_000);
-    expect(got.length).toBe(firmware.length);
+    const got = await device.readExactly(firmware.length, 30_000);
     expect(got.equals(firmware)).toBe(true);
     c.end();
   });
@@ -92,11 +85,11 @@ describe('serial console over a socat pty pair, relay and agent as processes', (
     await c.waitForOutput(`serial port ${join(dir.path, 'ttyUSB0')} is not present`);
     expect(site.agent?.exitCode).toBeUndefined();
 
-    pty = await SocatPtyPair.start(dir.path);
-    device = await SerialDevice.open(pty.deviceSide);
+    pty = await startSocatPtyPair(dir.path, { names: ['ttyUSB0', 'device'] });
+    device = await SerialFarEnd.open(pty.b);
     await c.waitForOutput('is back');
     c.write('hello\r');
-    await device.waitForText('hello\r');
+    expect((await device.readExactly(6)).toString()).toBe('hello\r');
 
     // The USB adapter is pulled mid-session: the person is told, the agent stays up.
     await device.close();

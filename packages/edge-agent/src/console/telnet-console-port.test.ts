@@ -2,14 +2,15 @@
  * TelnetConsolePort against a real ser2net (RFC 2217) in front of a socat pty pair, and against
  * plain TCP servers for what ser2net cannot be made to do (stay silent, flood).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { escapeIac, isLifelineError, silentLogger, type TelnetConsoleConfig } from '@lifeline/shared';
-import { FakeClock } from '@lifeline/shared/testing';
+import { FakeClock, freePort } from '@lifeline/shared/testing';
+import { startSer2net, type Ser2netServer } from '../testing/ser2net-server.js';
 import { startSocatPtyPair, type SocatPtyPair } from '../testing/socat-pty-pair.js';
 import { SerialFarEnd } from '../testing/serial-far-end.js';
 import { describeConsolePortContract, patternBytes, PortReader } from './console-port.contract.js';
@@ -27,51 +28,30 @@ for (const program of ['socat', 'ser2net', 'strace']) {
 class Ser2netLine {
   private constructor(
     readonly dir: string,
-    readonly port: number,
     readonly far: SerialFarEnd,
     private readonly pty: SocatPtyPair,
-    private readonly ser2net: ChildProcess,
-    private readonly straceFile: string | undefined,
+    private readonly ser2net: Ser2netServer,
   ) {}
 
   static async start(options: { strace?: boolean; kickOldUser?: boolean } = {}): Promise<Ser2netLine> {
     const dir = await mkdtemp(join(tmpdir(), 'lifeline-telnet-port-'));
     const pty = await startSocatPtyPair(dir);
-    const port = await freePort();
-    const config = join(dir, 'ser2net.yaml');
-    await writeFile(
-      config,
-      `connection: &con0\n  accepter: telnet(rfc2217),tcp,127.0.0.1,${port}\n` +
-        `  connector: serialdev,${pty.a},115200n81,local\n  options:\n    kickolduser: ${options.kickOldUser ?? true}\n`,
-    );
-    const ser2net = spawn('ser2net', ['-n', '-u', '-d', '-c', config], { stdio: 'ignore' });
-    await until('ser2net listening', () => listening(port));
-    let straceFile: string | undefined;
-    if (options.strace) {
-      straceFile = join(dir, 'ioctl.strace');
-      const strace = spawn('strace', ['-f', '-e', 'trace=ioctl', '-o', straceFile, '-p', String(ser2net.pid)], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      let stderr = '';
-      strace.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-      await until('strace attached to ser2net', () => stderr.includes('attached'));
-    }
+    const ser2net = await startSer2net(dir, pty.a, options);
     const far = await SerialFarEnd.open(pty.b);
-    return new Ser2netLine(dir, port, far, pty, ser2net, straceFile);
+    return new Ser2netLine(dir, far, pty, ser2net);
+  }
+
+  get port(): number {
+    return this.ser2net.port;
   }
 
   /** ioctl lines ser2net has issued so far. */
-  async ioctls(): Promise<string[]> {
-    if (!this.straceFile) throw new Error('not traced');
-    const text = await readFile(this.straceFile, 'utf8').catch(() => '');
-    return text.split('\n').filter((l) => l.includes('ioctl('));
+  ioctls(): Promise<string[]> {
+    return this.ser2net.ioctls();
   }
 
-  async stopSer2net(): Promise<void> {
-    if (this.ser2net.exitCode !== null || this.ser2net.signalCode !== null) return;
-    const exited = new Promise((resolve) => this.ser2net.once('exit', resolve));
-    this.ser2net.kill('SIGTERM');
-    await exited;
+  stopSer2net(): Promise<void> {
+    return this.ser2net.stop();
   }
 
   async stop(): Promise<void> {
@@ -80,24 +60,6 @@ class Ser2netLine {
     await this.pty.stop();
     await rm(this.dir, { recursive: true, force: true });
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-/** LISTEN on 127.0.0.1:port per /proc/net/tcp: no probe connection for ser2net to serve. */
-async function listening(port: number): Promise<boolean> {
-  const table = await readFile('/proc/net/tcp', 'utf8');
-  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  return table.split('\n').some((line) => line.trim().split(/\s+/)[1] === local && line.trim().split(/\s+/)[3] === '0A');
 }
 
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {

@@ -11,12 +11,13 @@ export interface SocatPtyPair {
 }
 
 /**
- * Starts `socat pty,raw,echo=0,link=DIR/a pty,raw,echo=0,link=DIR/b` and resolves once both links
+ * Starts `socat pty,raw,echo=0,link=DIR/a pty,raw,echo=0,link=DIR/b` (or the `names` given, e.g.
+ * `ttyUSB0` so messages read as they would on a Pi) and resolves once both links
  * exist. Rejects if socat is missing or exits first. The caller owns `dir` and removes it.
  */
-export async function startSocatPtyPair(dir: string, options: { timeoutMs?: number } = {}): Promise<SocatPtyPair> {
-  const a = join(dir, 'a');
-  const b = join(dir, 'b');
+export async function startSocatPtyPair(dir: string, options: { timeoutMs?: number; names?: [string, string] } = {}): Promise<SocatPtyPair> {
+  const a = join(dir, options.names?.[0] ?? 'a');
+  const b = join(dir, options.names?.[1] ?? 'b');
   const child = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });

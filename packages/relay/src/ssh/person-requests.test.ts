@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LifelineError } from '@lifeline/shared';
 import type ssh2 from 'ssh2';
-import { openShell, sendBreakRequest, trackChannel } from './testing/client-helpers.js';
+import { openShell, sendBreakRequest } from './testing/client-helpers.js';
 import { ALICE_PASSWORD, connectClient, startTestRelay, type TestRelay } from './testing/relay-test-harness.js';
 
 let relay: TestRelay;
