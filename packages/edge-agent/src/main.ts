@@ -4,11 +4,12 @@ import {
   LIFELINE_VERSION,
   agentConfigSchema,
   createLogger,
-  isConfigError,
-  isLifelineError,
   loadConfigFile,
   loadOrCreateKey,
+  print,
   resolveFromConfig,
+  runCli,
+  shutdownSignal,
 } from '@lifeline/shared';
 import { startAgent } from './agent.js';
 
@@ -46,32 +47,10 @@ async function main(argv: string[]): Promise<number> {
 
   const logger = createLogger({ svc: 'agent', version: LIFELINE_VERSION, level: config.log.level, pretty: values.pretty ?? config.log.pretty });
   const agent = await startAgent(config, values.config, logger);
-  await new Promise<void>((resolve) => {
-    const shutdown = (signal: string) => {
-      logger.info({ event: 'agent.stop', signal }, 'stopping');
-      resolve();
-    };
-    process.once('SIGINT', shutdown);
-    process.once('SIGTERM', shutdown);
-  });
+  const signal = await shutdownSignal();
+  logger.info({ event: 'agent.stop', signal }, 'stopping');
   await agent.stop();
   return ExitCode.ok;
 }
 
-function print(text: string, code: number, stream: NodeJS.WriteStream = process.stdout): number {
-  stream.write(text);
-  return code;
-}
-
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    // A bad config or an unusable key file is the operator's to fix: exit 78 so systemd does not loop.
-    if (isConfigError(err) || isLifelineError(err, 'KEY_INSECURE_MODE') || isLifelineError(err, 'KEY_UNREADABLE')) {
-      process.stderr.write(`lifeline-agent: ${(err as Error).message}\n`);
-      process.exit(ExitCode.badConfig);
-    }
-    process.stderr.write(`lifeline-agent: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(ExitCode.crash);
-  },
-);
+runCli('lifeline-agent', () => main(process.argv.slice(2)));

@@ -3,12 +3,13 @@ import {
   ExitCode,
   LIFELINE_VERSION,
   createLogger,
-  isConfigError,
-  isLifelineError,
   loadConfigFile,
   loadOrCreateKey,
+  print,
   relayConfigSchema,
   resolveFromConfig,
+  runCli,
+  shutdownSignal,
 } from '@lifeline/shared';
 import { runHashPassword } from './cli/hash-password-command.js';
 import { runDemo } from './demo/demo.js';
@@ -60,29 +61,10 @@ async function main(argv: string[]): Promise<number> {
 
   const logger = createLogger({ svc: 'relay', version: LIFELINE_VERSION, level: config.log.level, pretty: values.pretty ?? config.log.pretty });
   const relay = await startRelay(config, values.config, logger);
-  const signal = await new Promise<string>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
+  const signal = await shutdownSignal();
   logger.info({ event: 'relay.stop', signal }, 'draining and stopping');
   await relay.stop();
   return ExitCode.ok;
 }
 
-function print(text: string, code: number, stream: NodeJS.WriteStream = process.stdout): number {
-  stream.write(text);
-  return code;
-}
-
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    // A bad config or an unusable key file is the operator's to fix: exit 78 so systemd does not loop.
-    if (isConfigError(err) || isLifelineError(err, 'KEY_INSECURE_MODE') || isLifelineError(err, 'KEY_UNREADABLE')) {
-      process.stderr.write(`lifeline-relay: ${(err as Error).message}\n`);
-      process.exit(ExitCode.badConfig);
-    }
-    process.stderr.write(`lifeline-relay: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-    process.exit(ExitCode.crash);
-  },
-);
+runCli('lifeline-relay', () => main(process.argv.slice(2)));

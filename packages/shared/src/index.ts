@@ -8,3 +8,5 @@ export * from './config/config-loader.js';
 export * from './config/relay-config.js';
 export * from './config/agent-config.js';
 export * from './protocol/index.js';
+export * from './cli.js';
+export * from './config/log-config.js';

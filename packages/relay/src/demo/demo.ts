@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { ExitCode, LIFELINE_VERSION, createLogger, loadOrCreateKey, relayConfigSchema } from '@lifeline/shared';
+import { ExitCode, LIFELINE_VERSION, createLogger, loadOrCreateKey, relayConfigSchema, shutdownSignal } from '@lifeline/shared';
 import { startRelay } from '../relay.js';
 import { hashPassword } from '../ssh/password-hash.js';
 
@@ -71,11 +71,10 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     ].join('\n'),
   );
 
-  const signal = await new Promise<string>((done) => {
-    process.once('SIGINT', () => done('SIGINT'));
-    process.once('SIGTERM', () => done('SIGTERM'));
-    agent.once('exit', (code) => done(`agent exited with ${code}`));
-  });
+  const signal = await Promise.race([
+    shutdownSignal(),
+    new Promise<string>((done) => agent.once('exit', (code) => done(`agent exited with ${code}`))),
+  ]);
   process.stdout.write(`\nstopping the demo (${signal})\n`);
   agent.kill('SIGTERM');
   await relay.stop();

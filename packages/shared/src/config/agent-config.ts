@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { logConfigSchema } from './log-config.js';
 
 const serialConsole = z
   .object({
@@ -56,14 +57,7 @@ export const agentConfigSchema = z
       .default({ baseMs: 1_000, capMs: 30_000 })
       .describe('Backoff between attempts to reach the relay (full jitter).'),
     consoleRetryMs: z.number().int().min(100).default(2_000).describe('Pause between attempts to open a missing console.'),
-    log: z
-      .object({
-        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('Least severe level logged; console bytes appear only at trace.'),
-        pretty: z.boolean().default(false).describe('Coloured human output instead of JSON lines.'),
-      })
-      .strict()
-      .default({ level: 'info', pretty: false })
-      .describe('Logging: JSON lines on stdout.'),
+    log: logConfigSchema,
   })
   .strict();
 

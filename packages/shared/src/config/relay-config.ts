@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { logConfigSchema } from './log-config.js';
 
 /** Login names are `USER` or `USER:DEVICE`, so neither may contain a colon. */
 const name = z
@@ -59,14 +60,7 @@ export const relayConfigSchema = z
       .strict()
       .default({ failureDelayMs: 1_000, maxFailuresPerWindow: 10, windowMs: 300_000 })
       .describe('Login throttling per source address.'),
-    log: z
-      .object({
-        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('Least severe level logged; console bytes appear only at trace.'),
-        pretty: z.boolean().default(false).describe('Coloured human output instead of JSON lines.'),
-      })
-      .strict()
-      .default({ level: 'info', pretty: false })
-      .describe('Logging: JSON lines on stdout.'),
+    log: logConfigSchema,
     users: z.array(relayUserSchema).default([]).describe('People who may log in.'),
     devices: z.array(relayDeviceSchema).default([]).describe('Devices served through edge agents.'),
   })
