@@ -31,6 +31,25 @@ log:
   level: info      # fatal, error, warn, info, debug or trace
   pretty: false    # JSON lines (for journald and log shippers); --pretty overrides
 
+# Every session is recorded (asciicast v2: asciinema play works on the files).
+recordingsDir: /var/lib/lifeline/recordings
+recording:
+  input: false        # keystrokes are not recorded: console passwords are typed there
+  retentionDays: 90   # 0 keeps recordings forever
+
+# What each device printed, whether or not anyone was attached (a crash at 3am).
+consoleLog:
+  dir: /var/lib/lifeline/console-logs
+  maxBytes: 1048576     # rotate at 1 MiB
+  files: 5              # per device, the current one included
+  scrollbackBytes: 4096 # shown to a person on joining, set apart from live output
+
+# A viewer that cannot keep up is disconnected past this much pending output.
+viewerBufferBytes: 262144
+
+# Local admin interface for lifeline-relay sessions (Unix socket, mode 0600).
+adminSocket: /run/lifeline/relay.sock
+
 users:
   # Log in as "alice" to reach rtr-tokyo-01 (her first device), or "alice:sw-osaka-02".
   - name: alice
@@ -39,6 +58,7 @@ users:
     authorizedKeys:
       - "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKYlk0NLOdLBgGaCv/8mE/EiDACaBdpxyoxj6miVcAwu alice@laptop"
     devices: [rtr-tokyo-01, sw-osaka-02]
+    role: engineer   # engineer (default), supervisor (may watch and take over) or admin
   # Keys only: without a password entry, password logins are refused for bob.
   - name: bob
     authorizedKeys:

@@ -21,6 +21,10 @@ export const relayUserSchema = z
     password: scryptHash.optional().describe('Password hash from `lifeline-relay hash-password`; omit to allow keys only.'),
     authorizedKeys: z.array(z.string().min(1)).default([]).describe('OpenSSH public key lines this user may log in with.'),
     devices: z.array(name).min(1).describe('Devices this user may reach; the first is the default for a plain `USER` login.'),
+    role: z
+      .enum(['engineer', 'supervisor', 'admin'])
+      .default('engineer')
+      .describe('engineer: read-write on their devices; supervisor: may also watch read-only and take over; admin: as supervisor, plus admin commands.'),
   })
   .strict();
 
@@ -60,6 +64,32 @@ export const relayConfigSchema = z
       .strict()
       .default({ failureDelayMs: 1_000, maxFailuresPerWindow: 10, windowMs: 300_000 })
       .describe('Login throttling per source address.'),
+    recordingsDir: z.string().min(1).default('recordings').describe('Where session recordings (asciicast v2) go, by device and date.'),
+    recording: z
+      .object({
+        input: z.boolean().default(false).describe('Also record what people type (off: console passwords are typed there).'),
+        retentionDays: z.number().int().min(0).default(90).describe('Recordings older than this are deleted; 0 keeps them forever.'),
+      })
+      .strict()
+      .default({ input: false, retentionDays: 90 })
+      .describe('Session recording.'),
+    consoleLog: z
+      .object({
+        dir: z.string().min(1).default('console-logs').describe('Per-device log of everything the console printed, attended or not.'),
+        maxBytes: z.number().int().min(4_096).default(1_048_576).describe('Size at which a device log is rotated.'),
+        files: z.number().int().min(1).max(100).default(5).describe('Rotated files kept per device, the current one included.'),
+        scrollbackBytes: z.number().int().min(0).max(1_048_576).default(4_096).describe('How much recent console output a person sees on joining.'),
+      })
+      .strict()
+      .default({ dir: 'console-logs', maxBytes: 1_048_576, files: 5, scrollbackBytes: 4_096 })
+      .describe('Continuous per-device console log and join scrollback.'),
+    viewerBufferBytes: z
+      .number()
+      .int()
+      .min(4_096)
+      .default(262_144)
+      .describe('Output held for a viewer that cannot keep up; past this it is disconnected, so it never slows anyone else.'),
+    adminSocket: z.string().min(1).default('lifeline-relay.sock').describe('Unix socket (mode 0600) for `lifeline-relay sessions` and other local admin commands.'),
     log: logConfigSchema,
     users: z.array(relayUserSchema).default([]).describe('People who may log in.'),
     devices: z.array(relayDeviceSchema).default([]).describe('Devices served through edge agents.'),
