@@ -12,6 +12,8 @@ export const ErrorCodes = [
   // Mapping a login to a device.
   'ROUTE_DEVICE_UNAVAILABLE',
   'ROUTE_DEVICE_OFFLINE',
+  // What a person attached to a console may do (read-only, takeover by role).
+  'SESSION_NOT_PERMITTED',
   // Agent <-> relay tunnel.
   'TUNNEL_HOSTKEY_MISMATCH',
   'TUNNEL_CONNECT_FAILED',
@@ -30,6 +32,8 @@ export const ErrorCodes = [
   // Keys on disk.
   'KEY_UNREADABLE',
   'KEY_INSECURE_MODE',
+  // Session recordings (asciicast files).
+  'RECORDING_INVALID',
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];

@@ -6,8 +6,8 @@ const device = (id: string) => ({ id, agentKey: 'k', breakMs: 500, maxBreakMs: 3
 const router = new DeviceRouter({
   devices: [device('rtr-1'), device('sw-2'), device('secret-3')],
   users: [
-    { name: 'alice', authorizedKeys: [], devices: ['rtr-1', 'sw-2'] },
-    { name: 'bob', authorizedKeys: [], devices: ['secret-3'] },
+    { name: 'alice', authorizedKeys: [], devices: ['rtr-1', 'sw-2'], role: 'engineer' as const },
+    { name: 'bob', authorizedKeys: [], devices: ['secret-3'], role: 'engineer' as const },
   ],
 });
 

@@ -14,6 +14,8 @@ export interface ConsoleRequest {
   user: string;
   /** Device named in a `USER:DEVICE` login; undefined means the user's default device. */
   deviceId: string | undefined;
+  /** `USER:DEVICE:watch`: attach read-only, with no input path at all. */
+  watch: boolean;
   /** Unique per SSH session, for logs and (later) recordings. */
   sessionId: string;
   /** Source address of the person, `ip:port`. */
@@ -32,6 +34,11 @@ export interface PartyTerminal {
   notice(line: string): void;
   /** Ends the person's session with this exit status (0 clean, non-zero otherwise). */
   end(exitCode: number): void;
+  /**
+   * Disconnects now, without waiting for output still queued (a viewer that stopped reading):
+   * `line` is shown if it can still get through. Idempotent.
+   */
+  abort(line: string): void;
 }
 
 /** A person's handle on the console they are attached to. */
@@ -50,6 +57,14 @@ export interface ConsoleAttachment {
    */
   sendBreak(requestedMs: number | undefined): Promise<void>;
   resize(size: TerminalSize): void;
+  /**
+   * Takes read-write on this console. Allowed when nobody holds it, or, for supervisors and
+   * admins, from the current writer (who continues read-only). Throws LifelineError
+   * SESSION_NOT_PERMITTED with a line fit to show the person.
+   */
+  takeOver(): Promise<void>;
+  /** Who is attached, one line each (who holds read-write, who watches), for the person. */
+  who(): string[];
   /** The person left (channel closed, `~.`, escape-disconnect). Idempotent. */
   detach(reason: string): void;
 }

@@ -3,7 +3,9 @@ import { DeviceRouter } from '../routing/device-router.js';
 import type { AgentRegistry, TunnelListener } from '../tunnel/agent-registry.js';
 import type { AgentTunnel } from '../tunnel/agent-tunnel.js';
 import type { ConsoleAttachment, ConsoleBroker, ConsoleRequest, PartyTerminal } from './console-broker.js';
-import { DeviceHub } from './device-hub.js';
+import type { RecorderFactory } from '../recording/session-recorder.js';
+import { DeviceHub, type DeviceConsoleLog } from './device-hub.js';
+import type { SessionSnapshot } from './session-snapshot.js';
 import type { UpstreamConsole } from './upstream-console.js';
 
 export interface ConsoleSessionsDeps {
@@ -13,6 +15,11 @@ export interface ConsoleSessionsDeps {
   openUpstream(tunnel: AgentTunnel): Promise<UpstreamConsole>;
   /** How long a login waits for a console stream that is being opened right now. */
   attachWaitMs?: number;
+  recorders?: RecorderFactory;
+  recordInput?: boolean;
+  viewerBufferBytes?: number;
+  /** The continuous console log of a device, if kept. */
+  consoleLogFor?(deviceId: string): DeviceConsoleLog | undefined;
 }
 
 /**
@@ -37,7 +44,17 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
     this.banner = config.banner ?? true;
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger.child({ component: 'console-sessions' });
-    for (const device of config.devices) this.hubs.set(device.id, new DeviceHub(device, { logger: deps.logger, clock: this.clock }));
+    for (const device of config.devices) {
+      const hub = new DeviceHub(device, {
+        logger: deps.logger,
+        clock: this.clock,
+        recorders: deps.recorders,
+        recordInput: deps.recordInput,
+        viewerBufferBytes: deps.viewerBufferBytes,
+        consoleLog: deps.consoleLogFor?.(device.id),
+      });
+      this.hubs.set(device.id, hub);
+    }
     registry.subscribe(this);
   }
 
@@ -46,7 +63,18 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
     const hub = this.hubs.get(device.id)!;
     const pending = this.connecting.get(device.id);
     if (!hub.online && pending) await this.withTimeout(pending, this.deps.attachWaitMs ?? 5_000);
-    const attachment = hub.attach(request.user, request.sessionId, request.term?.size, terminal);
+    const attachment = await hub.attach(
+      {
+        user: request.user,
+        role: this.router.role(request.user),
+        sessionId: request.sessionId,
+        peer: request.peer,
+        watch: request.watch,
+        size: request.term?.size,
+        term: request.term?.name,
+      },
+      terminal,
+    );
     // A greeting only on a terminal: a session without a pty carries nothing but console bytes.
     if (this.banner && request.term) terminal.notice(`connected to ${device.id}${device.description ? ` (${device.description})` : ''}.`);
     return attachment;
@@ -54,6 +82,11 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
 
   hub(deviceId: string): DeviceHub | undefined {
     return this.hubs.get(deviceId);
+  }
+
+  /** Live console sessions, for the admin interface. */
+  snapshots(): SessionSnapshot[] {
+    return [...this.hubs.values()].flatMap((hub) => hub.snapshot() ?? []);
   }
 
   online(tunnel: AgentTunnel): void {

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { isLifelineError, silentLogger } from '@lifeline/shared';
 import { FakeClock } from '@lifeline/shared/testing';
-import type { PartyTerminal } from './console-broker.js';
-import { DeviceHub } from './device-hub.js';
+import type { SessionRecorder } from '../recording/session-recorder.js';
+import type { PartyTerminal, TerminalSize } from './console-broker.js';
+import type { PartyInfo } from './party.js';
+import { DeviceHub, type DeviceConsoleLog } from './device-hub.js';
 import type { ConsoleStatus, UpstreamConsole } from './upstream-console.js';
 
 class FakeUpstream implements UpstreamConsole {
@@ -62,8 +64,11 @@ class FakeTerminal implements PartyTerminal {
   output = '';
   notices: string[] = [];
   exitCode: number | undefined;
+  aborted: string | undefined;
   full = false;
   private drainListeners: Array<() => void> = [];
+  /** Set by the test once attached, so abort() can detach as the SSH side does. */
+  onAbort: (() => void) | undefined;
   write(data: Buffer): boolean {
     this.output += data.toString('latin1');
     return !this.full;
@@ -81,44 +86,110 @@ class FakeTerminal implements PartyTerminal {
   end(code: number): void {
     this.exitCode = code;
   }
+  abort(line: string): void {
+    this.aborted = line;
+    this.onAbort?.();
+  }
+}
+
+class FakeRecorder implements SessionRecorder {
+  events: Array<[string, string]> = [];
+  closed = false;
+  readonly path = '/rec/x.cast';
+  output(data: Buffer): void {
+    this.events.push(['o', data.toString()]);
+  }
+  input(data: Buffer): void {
+    this.events.push(['i', data.toString()]);
+  }
+  resize(size: TerminalSize): void {
+    this.events.push(['r', `${size.cols}x${size.rows}`]);
+  }
+  marker(label: string): void {
+    this.events.push(['m', label]);
+  }
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+class FakeConsoleLog implements DeviceConsoleLog {
+  appended = '';
+  notes: string[] = [];
+  append(chunk: Buffer): void {
+    this.appended += chunk.toString();
+  }
+  note(text: string): void {
+    this.notes.push(text);
+  }
+  joinScrollback(): Buffer {
+    return Buffer.from(`---- earlier ----\r\n${this.appended}\r\n---- live ----\r\n`);
+  }
 }
 
 const device = { id: 'rtr-1', agentKey: 'k', breakMs: 500, maxBreakMs: 3_000 };
 
-function setup() {
+function setup(options: { recordInput?: boolean; viewerBufferBytes?: number } = {}) {
   const clock = new FakeClock();
-  const hub = new DeviceHub(device, { logger: silentLogger(), clock });
+  const recorders: FakeRecorder[] = [];
+  const consoleLog = new FakeConsoleLog();
+  const hub = new DeviceHub(device, {
+    logger: silentLogger(),
+    clock,
+    consoleLog,
+    recordInput: options.recordInput,
+    viewerBufferBytes: options.viewerBufferBytes,
+    recorders: {
+      open: async () => {
+        const r = new FakeRecorder();
+        recorders.push(r);
+        return r;
+      },
+    },
+  });
   const upstream = new FakeUpstream();
   hub.connectUpstream(upstream);
-  return { clock, hub, upstream };
+  const join = async (user: string, extra: Partial<PartyInfo & { term: string }> = {}) => {
+    const terminal = new FakeTerminal();
+    const attachment = await hub.attach(
+      { user, role: 'engineer', sessionId: `s-${user}`, peer: '127.0.0.1:1', watch: false, size: { cols: 80, rows: 24 }, term: 'xterm', ...extra },
+      terminal,
+    );
+    terminal.onAbort = () => attachment.detach('aborted');
+    return { terminal, attachment };
+  };
+  return { clock, hub, upstream, recorders, consoleLog, join };
 }
 
-describe('DeviceHub', () => {
-  it('refuses to attach while the device is offline', () => {
+async function errorOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('DeviceHub: the console path', () => {
+  it('refuses to attach while the device is offline', async () => {
     const hub = new DeviceHub(device, { logger: silentLogger() });
-    let error: unknown;
-    try {
-      hub.attach('alice', 's1', undefined, new FakeTerminal());
-    } catch (err) {
-      error = err;
-    }
+    const error = await errorOf(hub.attach({ user: 'alice', role: 'engineer', sessionId: 's', peer: 'p', watch: false, size: undefined, term: undefined }, new FakeTerminal()));
     expect(isLifelineError(error, 'ROUTE_DEVICE_OFFLINE')).toBe(true);
     expect((error as Error).message).toContain('rtr-1 is offline');
   });
 
   it('passes keystrokes to the device and device output to the person', async () => {
-    const { hub, upstream } = setup();
-    const terminal = new FakeTerminal();
-    const attachment = hub.attach('alice', 's1', { cols: 80, rows: 24 }, terminal);
+    const { upstream, join } = setup();
+    const { terminal, attachment } = await join('alice');
     await attachment.input(Buffer.from('show version\r'));
     upstream.emitData('Cisco IOS\r\n');
     expect(Buffer.concat(upstream.written).toString()).toBe('show version\r');
-    expect(terminal.output).toBe('Cisco IOS\r\n');
+    expect(terminal.output).toContain('Cisco IOS\r\n');
   });
 
   it('holds keystrokes back until a full upstream drains', async () => {
-    const { hub, upstream } = setup();
-    const attachment = hub.attach('alice', 's1', undefined, new FakeTerminal());
+    const { upstream, join } = setup();
+    const { attachment } = await join('alice');
     upstream.full = true;
     let taken = false;
     const pending = attachment.input(Buffer.from('x')).then(() => (taken = true));
@@ -129,10 +200,9 @@ describe('DeviceHub', () => {
     expect(taken).toBe(true);
   });
 
-  it('pauses the device output while the writer cannot keep up', () => {
-    const { hub, upstream } = setup();
-    const terminal = new FakeTerminal();
-    hub.attach('alice', 's1', undefined, terminal);
+  it('pauses the device output while the writer cannot keep up', async () => {
+    const { upstream, join } = setup();
+    const { terminal } = await join('alice');
     terminal.full = true;
     upstream.emitData('lots');
     expect(upstream.paused).toBe(true);
@@ -141,8 +211,8 @@ describe('DeviceHub', () => {
   });
 
   it('uses the device default for a break of length 0 and clamps long ones', async () => {
-    const { hub, upstream, clock } = setup();
-    const attachment = hub.attach('alice', 's1', undefined, new FakeTerminal());
+    const { upstream, clock, join } = setup();
+    const { attachment } = await join('alice');
     await attachment.sendBreak(0);
     expect(upstream.breaks).toEqual([true]);
     await clock.advance(499);
@@ -158,8 +228,8 @@ describe('DeviceHub', () => {
   });
 
   it('honours the requested length of an OpenSSH break (1000 ms)', async () => {
-    const { hub, upstream, clock } = setup();
-    const attachment = hub.attach('alice', 's1', undefined, new FakeTerminal());
+    const { upstream, clock, join } = setup();
+    const { attachment } = await join('alice');
     await attachment.sendBreak(1_000);
     await clock.advance(999);
     expect(upstream.breaks).toEqual([true]);
@@ -167,25 +237,22 @@ describe('DeviceHub', () => {
     expect(upstream.breaks).toEqual([true, false]);
   });
 
-  it('tells a person who joins that the console is down, and everyone when it changes', () => {
-    const { hub, upstream } = setup();
-    const first = new FakeTerminal();
-    hub.attach('alice', 's1', undefined, first);
+  it('tells a person who joins that the console is down, and everyone when it changes', async () => {
+    const { upstream, join } = setup();
+    const first = await join('alice');
     upstream.emitStatus({ state: 'down', message: 'serial port /dev/ttyUSB0 is not present' });
-    const late = new FakeTerminal();
-    hub.attach('alice', 's2', undefined, late);
-    expect(first.notices).toEqual(['serial port /dev/ttyUSB0 is not present']);
-    expect(late.notices).toEqual(['serial port /dev/ttyUSB0 is not present']);
+    const late = await join('bob');
+    expect(first.terminal.notices).toContain('serial port /dev/ttyUSB0 is not present');
+    expect(late.terminal.notices).toContain('serial port /dev/ttyUSB0 is not present');
   });
 
   it('keeps people attached while the agent reconnects, and says so', async () => {
-    const { hub, upstream } = setup();
-    const terminal = new FakeTerminal();
-    const attachment = hub.attach('alice', 's1', undefined, terminal);
+    const { hub, upstream, join } = setup();
+    const { terminal, attachment } = await join('alice');
     upstream.close();
     expect(hub.online).toBe(false);
     expect(terminal.notices.at(-1)).toMatch(/lost/);
-    await expect(attachment.sendBreak(0)).rejects.toSatisfy((err) => isLifelineError(err, 'ROUTE_DEVICE_OFFLINE'));
+    expect(isLifelineError(await errorOf(attachment.sendBreak(0)), 'ROUTE_DEVICE_OFFLINE')).toBe(true);
 
     const next = new FakeUpstream();
     hub.connectUpstream(next);
@@ -193,23 +260,164 @@ describe('DeviceHub', () => {
     await attachment.input(Buffer.from('a'));
     expect(next.written.map(String)).toEqual(['a']);
   });
+});
 
-  it('ignores input from a party that is not the writer', async () => {
-    const { hub, upstream } = setup();
-    hub.attach('alice', 's1', undefined, new FakeTerminal());
-    const second = hub.attach('bob', 's2', undefined, new FakeTerminal());
-    await second.input(Buffer.from('rm -rf'));
+describe('DeviceHub: several people on one device', () => {
+  it('gives the first person read-write and tells the next who holds it', async () => {
+    const { upstream, join } = setup();
+    await join('alice');
+    const bob = await join('bob');
+    expect(bob.terminal.notices).toContain('alice has read-write; you are read-only.');
+    await bob.attachment.input(Buffer.from('reload\r'));
+    await bob.attachment.input(Buffer.from('y'));
     expect(upstream.written).toEqual([]);
+    // told once, not at every keystroke
+    expect(bob.terminal.notices.filter((n) => n.includes('not sent'))).toEqual(['you are read-only (alice has read-write); what you type is not sent.']);
   });
 
-  it('hands writing to the next person when the writer leaves', async () => {
-    const { hub, upstream } = setup();
-    const first = hub.attach('alice', 's1', undefined, new FakeTerminal());
-    const second = hub.attach('bob', 's2', undefined, new FakeTerminal());
-    first.detach('left');
-    first.detach('left again');
-    await second.input(Buffer.from('y'));
+  it('shows every person the same live output', async () => {
+    const { upstream, join } = setup();
+    const people = await Promise.all(['alice', 'bob', 'carol'].map((u) => join(u)));
+    upstream.emitData('%LINK-3-UPDOWN');
+    for (const p of people) expect(p.terminal.output).toContain('%LINK-3-UPDOWN');
+  });
+
+  it('never lets a :watch login write, even when it is alone', async () => {
+    const { upstream, join } = setup();
+    const sue = await join('sue', { role: 'supervisor', watch: true });
+    await sue.attachment.input(Buffer.from('x'));
+    expect(upstream.written).toEqual([]);
+    expect(sue.terminal.notices[0]).toMatch(/^watching read-only/);
+    expect(isLifelineError(await errorOf(sue.attachment.takeOver()), 'SESSION_NOT_PERMITTED')).toBe(true);
+    const alice = await join('alice');
+    await alice.attachment.input(Buffer.from('y'));
     expect(upstream.written.map(String)).toEqual(['y']);
-    expect(hub.partyCount).toBe(1);
+  });
+
+  it('lets a supervisor take over; the previous writer is told and goes on read-only', async () => {
+    const { upstream, join, recorders } = setup();
+    const alice = await join('alice');
+    const sue = await join('sue', { role: 'supervisor' });
+    expect(sue.terminal.notices[0]).toContain('takes over');
+    await sue.attachment.takeOver();
+    expect(alice.terminal.notices).toContain('sue took over read-write; you are now read-only.');
+    expect(sue.terminal.notices).toContain('you now have read-write.');
+    await alice.attachment.input(Buffer.from('a'));
+    await sue.attachment.input(Buffer.from('s'));
+    expect(upstream.written.map(String)).toEqual(['s']);
+    for (const r of recorders) expect(r.events).toContainEqual(['m', 'takeover: read-write alice -> sue']);
+  });
+
+  it('refuses a takeover by an engineer while someone holds read-write, but allows taking it when free', async () => {
+    const { upstream, join } = setup();
+    const alice = await join('alice');
+    const bob = await join('bob');
+    const refused = await errorOf(bob.attachment.takeOver());
+    expect(isLifelineError(refused, 'SESSION_NOT_PERMITTED')).toBe(true);
+    expect((refused as Error).message).toMatch(/alice has read-write.*supervisor or admin/);
+    const sue = await join('sue', { role: 'supervisor', watch: true });
+    alice.attachment.detach('left');
+    // bob inherits read-write as the earliest who did not come only to watch
+    expect(bob.terminal.notices.at(-1)).toBe('alice left; you now have read-write.');
+    await bob.attachment.input(Buffer.from('b'));
+    expect(upstream.written.map(String)).toEqual(['b']);
+    expect(sue.terminal.notices.some((n) => n.includes('read-write'))).toBe(true);
+  });
+
+  it('refuses BREAK from a read-only person', async () => {
+    const { upstream, join } = setup();
+    await join('alice');
+    const bob = await join('bob');
+    expect(isLifelineError(await errorOf(bob.attachment.sendBreak(0)), 'SESSION_NOT_PERMITTED')).toBe(true);
+    expect(upstream.breaks).toEqual([]);
+  });
+
+  it('cuts off a viewer that stops reading, without slowing the writer or the others', async () => {
+    const { upstream, join, hub } = setup({ viewerBufferBytes: 10_000 });
+    const alice = await join('alice');
+    const stalled = await join('bob');
+    const other = await join('carol');
+    stalled.terminal.full = true; // never drains
+    const chunk = 'x'.repeat(1_000);
+    for (let i = 0; i < 20; i++) upstream.emitData(chunk);
+    expect(upstream.paused).toBe(false);
+    expect(stalled.terminal.aborted).toMatch(/could not keep up/);
+    expect(alice.terminal.output.length).toBeGreaterThanOrEqual(20_000);
+    expect(other.terminal.output.length).toBeGreaterThanOrEqual(20_000);
+    expect(hub.partyCount).toBe(2);
+  });
+
+  it('lists who is attached', async () => {
+    const { join } = setup();
+    await join('alice');
+    const sue = await join('sue', { role: 'supervisor', watch: true });
+    const lines = sue.attachment.who();
+    expect(lines[0]).toMatch(/^alice: read-write, since/);
+    expect(lines[1]).toMatch(/^sue \(you\): watching, since/);
+  });
+
+  it('reports live sessions for the admin interface', async () => {
+    const { hub, upstream, join } = setup();
+    expect(hub.snapshot()).toBeUndefined();
+    const alice = await join('alice');
+    await join('bob');
+    await alice.attachment.input(Buffer.from('abc'));
+    upstream.emitData('12345');
+    expect(hub.snapshot()).toMatchObject({ deviceId: 'rtr-1', writer: 'alice', viewers: ['bob'], bytesIn: 3, bytesOut: 5 });
+  });
+});
+
+describe('DeviceHub: recording and the console log', () => {
+  it('records output, resizes and markers per person, and input only when asked to', async () => {
+    const { upstream, join, recorders, clock } = setup();
+    const alice = await join('alice');
+    await alice.attachment.input(Buffer.from('secret'));
+    upstream.emitData('Router#');
+    alice.attachment.resize({ cols: 132, rows: 50 });
+    await alice.attachment.sendBreak(0);
+    await clock.advance(500);
+    alice.attachment.detach('escape disconnect');
+    const rec = recorders[0]!;
+    expect(rec.events).toEqual([
+      ['o', 'Router#'],
+      ['r', '132x50'],
+      ['m', 'BREAK 500 ms by alice'],
+      ['m', 'disconnect: escape disconnect'],
+    ]);
+    expect(rec.closed).toBe(true);
+  });
+
+  it('records the writer\'s keystrokes when input recording is on', async () => {
+    const { join, recorders } = setup({ recordInput: true });
+    const alice = await join('alice');
+    await alice.attachment.input(Buffer.from('conf t\r'));
+    expect(recorders[0]!.events).toContainEqual(['i', 'conf t\r']);
+  });
+
+  it('keeps the console log when nobody is attached, and shows recent output to a person who joins', async () => {
+    const { upstream, join, consoleLog } = setup();
+    upstream.emitData('%SYS-5-RESTART: System restarted');
+    expect(consoleLog.appended).toBe('%SYS-5-RESTART: System restarted');
+    const alice = await join('alice');
+    expect(alice.terminal.output).toContain('---- earlier ----');
+    expect(alice.terminal.output).toContain('%SYS-5-RESTART');
+    // a session without a pty carries console bytes only: no scrollback
+    const script = await join('bob', { size: undefined });
+    expect(script.terminal.output).toBe('');
+  });
+
+  it('goes on without a recording when it cannot be opened, and says so', async () => {
+    const hub = new DeviceHub(device, {
+      logger: silentLogger(),
+      recorders: {
+        open: async () => {
+          throw new Error('disk full');
+        },
+      },
+    });
+    hub.connectUpstream(new FakeUpstream());
+    const terminal = new FakeTerminal();
+    await hub.attach({ user: 'alice', role: 'engineer', sessionId: 's', peer: 'p', watch: false, size: undefined, term: undefined }, terminal);
+    expect(terminal.notices).toContain('this session is NOT being recorded (the relay could not open its recording).');
   });
 });

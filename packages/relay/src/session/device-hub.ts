@@ -1,27 +1,34 @@
 import { LifelineError, systemClock, type Clock, type Logger, type RelayDeviceConfig, type TimerHandle } from '@lifeline/shared';
-import type { ConsoleAttachment, PartyTerminal, TerminalSize } from './console-broker.js';
+import { discardRecorders, type RecorderFactory, type SessionRecorder } from '../recording/session-recorder.js';
+import type { ConsoleAttachment, PartyTerminal } from './console-broker.js';
+import { Party, type PartyInfo } from './party.js';
+import type { SessionSnapshot } from './session-snapshot.js';
 import type { ConsoleStatus, UpstreamConsole } from './upstream-console.js';
 
-/** Somebody attached to a device's console. */
-interface Party {
-  readonly user: string;
-  readonly sessionId: string;
-  readonly terminal: PartyTerminal;
-  size: TerminalSize | undefined;
+/** The device's continuous console log as the hub uses it (recording/console-log.ts). */
+export interface DeviceConsoleLog {
+  append(chunk: Buffer): void;
+  note(text: string): void;
+  /** Recent output, framed for a person who joins (empty when there is none). */
+  joinScrollback(): Buffer;
 }
 
 export interface DeviceHubDeps {
   logger: Logger;
   clock?: Clock;
+  recorders?: RecorderFactory;
+  /** Record what the writer types as well (asciicast "i" events). */
+  recordInput?: boolean;
+  consoleLog?: DeviceConsoleLog;
+  /** Output queued for a viewer that cannot keep up before it is cut off. */
+  viewerBufferBytes?: number;
 }
 
 /**
- * One device's console on the relay: a single upstream stream to the agent, fanned out to every
- * person attached (Teleport's terminal multiplexer). The upstream outlives the people: it is
- * opened when the agent's tunnel comes up and replaced when a newer tunnel arrives, and people
- * attached while the agent reconnects stay attached and are told what happens.
- *
- * For now the first person attached is the writer; shadowing and takeover build on `parties`.
+ * One device's console on the relay (Teleport's terminal multiplexer): a single upstream stream
+ * to the agent, fanned out to every person attached, to each one's recording and to the
+ * device's continuous log. One person at a time has read-write; the others watch. The upstream
+ * outlives the people: people attached while the agent reconnects stay attached and are told.
  */
 export class DeviceHub {
   private upstream: UpstreamConsole | undefined;
@@ -29,15 +36,18 @@ export class DeviceHub {
   private writer: Party | undefined;
   private status: ConsoleStatus | undefined;
   private breakTimer: TimerHandle | undefined;
+  private traffic = { since: 0, bytesIn: 0, bytesOut: 0 };
   private readonly clock: Clock;
   private readonly logger: Logger;
+  private readonly recorders: RecorderFactory;
 
   constructor(
     readonly device: RelayDeviceConfig,
-    deps: DeviceHubDeps,
+    private readonly deps: DeviceHubDeps,
   ) {
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger.child({ component: 'device-hub', deviceId: device.id });
+    this.recorders = deps.recorders ?? discardRecorders;
   }
 
   get online(): boolean {
@@ -56,26 +66,53 @@ export class DeviceHub {
     upstream.onData((chunk) => this.fanOut(chunk));
     upstream.onStatus((status) => this.statusChanged(status));
     upstream.onClose(() => this.upstreamClosed(upstream));
-    if (previous === undefined && this.parties.size > 0) this.noticeAll('the device is back online.');
+    this.deps.consoleLog?.note('agent connected');
+    if (previous === undefined && this.parties.size > 0) {
+      this.markAll('device online');
+      this.noticeAll('the device is back online.');
+    }
   }
 
-  attach(user: string, sessionId: string, size: TerminalSize | undefined, terminal: PartyTerminal): ConsoleAttachment {
+  async attach(info: PartyInfo & { term: string | undefined }, terminal: PartyTerminal): Promise<ConsoleAttachment> {
     if (!this.upstream) {
       throw new LifelineError('ROUTE_DEVICE_OFFLINE', `lifeline: device ${this.device.id} is offline (its edge agent is not connected).`);
     }
-    const party: Party = { user, sessionId, terminal, size };
+    const recorder = await this.openRecorder(info, terminal);
+    const party = new Party(info, terminal, recorder, this.clock);
+    if (this.parties.size === 0) this.traffic = { since: this.clock.now(), bytesIn: 0, bytesOut: 0 };
+    this.markAll(`${info.user} joined`);
     this.parties.add(party);
-    this.writer ??= party;
-    this.logger.info({ event: 'party.join', user, sessionId, parties: this.parties.size }, 'person attached');
+    this.audit(party, 'session.start', { mode: info.watch ? 'watch' : 'auto', recording: recorder.path }, 'console session started');
+    // Context for whoever joins, on a terminal only: a pty-less session carries console bytes alone.
+    const scrollback = info.size ? this.deps.consoleLog?.joinScrollback() : undefined;
+    if (scrollback?.length) terminal.write(scrollback);
+    if (!info.watch && !this.writer) this.setWriter(party, 'first');
+    else terminal.notice(this.readOnlyLine(party));
     if (this.status?.state === 'down' && this.status.message) terminal.notice(this.status.message);
     return {
       deviceId: this.device.id,
       input: (data) => this.input(party, data),
       sendBreak: (ms) => this.sendBreak(party, ms),
-      resize: (next) => {
-        party.size = next;
+      resize: (size) => {
+        party.size = size;
+        party.recorder.resize(size);
       },
+      takeOver: async () => this.takeOver(party),
+      who: () => this.who(party),
       detach: (reason) => this.detach(party, reason),
+    };
+  }
+
+  /** What `lifeline-relay sessions` shows; undefined when nobody is attached. */
+  snapshot(): SessionSnapshot | undefined {
+    if (this.parties.size === 0) return undefined;
+    return {
+      deviceId: this.device.id,
+      writer: this.writer?.user,
+      viewers: [...this.parties].filter((p) => p !== this.writer).map((p) => p.user),
+      since: new Date(this.traffic.since).toISOString(),
+      bytesIn: this.traffic.bytesIn,
+      bytesOut: this.traffic.bytesOut,
     };
   }
 
@@ -93,16 +130,23 @@ export class DeviceHub {
   }
 
   private input(party: Party, data: Buffer): Promise<void> {
+    if (party !== this.writer) {
+      party.noteIgnoredInput(this.writer?.user);
+      return Promise.resolve();
+    }
     const upstream = this.upstream;
-    if (party !== this.writer || !upstream) return Promise.resolve();
+    if (!upstream) return Promise.resolve();
+    party.bytesIn += data.length;
+    this.traffic.bytesIn += data.length;
+    if (this.deps.recordInput) party.recorder.input(data);
     if (upstream.write(data)) return Promise.resolve();
     return new Promise((resolve) => upstream.onceDrain(resolve));
   }
 
   private async sendBreak(party: Party, requestedMs: number | undefined): Promise<void> {
     const upstream = this.upstream;
-    if (!upstream) throw new LifelineError('ROUTE_DEVICE_OFFLINE', `lifeline: device ${this.device.id} is offline.`);
-    if (party !== this.writer) return;
+    if (!upstream) throw new LifelineError('ROUTE_DEVICE_OFFLINE', `device ${this.device.id} is offline.`);
+    if (party !== this.writer) throw new LifelineError('SESSION_NOT_PERMITTED', 'you are read-only: only the person with read-write can send BREAK.');
     // PuTTY asks for 0 ("server default"), OpenSSH for 1000 ms; some ROMMONs ignore short breaks.
     const ms = !requestedMs ? this.device.breakMs : Math.min(requestedMs, this.device.maxBreakMs);
     this.breakTimer?.cancel();
@@ -111,12 +155,53 @@ export class DeviceHub {
       this.breakTimer = undefined;
       this.upstream?.setBreak(false);
     }, ms);
-    this.logger.info({ event: 'console.break', user: party.user, sessionId: party.sessionId, ms, requestedMs }, 'BREAK sent');
+    this.markAll(`BREAK ${ms} ms by ${party.user}`);
+    this.deps.consoleLog?.note(`BREAK ${ms} ms by ${party.user}`);
+    this.audit(party, 'console.break', { ms, requestedMs }, 'BREAK sent');
+  }
+
+  private takeOver(party: Party): void {
+    const current = this.writer;
+    if (party.info.watch) throw new LifelineError('SESSION_NOT_PERMITTED', 'you joined to watch (:watch); log in without it to take read-write.');
+    if (current === party) throw new LifelineError('SESSION_NOT_PERMITTED', 'you already have read-write.');
+    if (current && !party.mayTakeOver) {
+      throw new LifelineError('SESSION_NOT_PERMITTED', `${current.user} has read-write; taking it over needs the supervisor or admin role.`);
+    }
+    this.setWriter(party, current ? 'takeover' : 'free', current);
+  }
+
+  private setWriter(next: Party | undefined, reason: 'first' | 'free' | 'takeover' | 'writer-left', previous?: Party): void {
+    this.writer = next;
+    this.logger.info(
+      { event: 'session.writer', from: previous?.user, to: next?.user, reason, sessionId: next?.info.sessionId, peer: next?.info.peer },
+      `read-write: ${previous?.user ?? 'nobody'} -> ${next?.user ?? 'nobody'}`,
+    );
+    if (reason !== 'first') this.markAll(`${reason}: read-write ${previous?.user ?? 'nobody'} -> ${next?.user ?? 'nobody'}`);
+    if (previous) {
+      previous.resetReadOnlyNotice();
+      previous.terminal.notice(`${next?.user ?? 'somebody'} took over read-write; you are now read-only.`);
+    }
+    if (next && reason !== 'first') next.terminal.notice('you now have read-write.');
+  }
+
+  private who(asker: Party): string[] {
+    return [...this.parties].map((p) => {
+      const mode = p === this.writer ? 'read-write' : p.info.watch ? 'watching' : 'read-only';
+      const since = new Date(p.joinedAt).toISOString().slice(11, 19);
+      return `${p.user}${p === asker ? ' (you)' : ''}: ${mode}, since ${since} UTC, from ${p.info.peer}`;
+    });
   }
 
   private fanOut(chunk: Buffer): void {
+    this.traffic.bytesOut += chunk.length;
+    this.deps.consoleLog?.append(chunk);
+    const bound = this.deps.viewerBufferBytes ?? 256 * 1024;
     for (const party of this.parties) {
-      if (party.terminal.write(chunk) || party !== this.writer) continue;
+      if (party !== this.writer) {
+        party.viewerOutput(chunk, bound);
+        continue;
+      }
+      if (party.writerOutput(chunk)) continue;
       // The writer's channel is full: hold the device's output back rather than buffer it here.
       const upstream = this.upstream;
       upstream?.pause();
@@ -127,20 +212,64 @@ export class DeviceHub {
   private statusChanged(status: ConsoleStatus): void {
     this.logger.info({ event: 'console.status', state: status.state, message: status.message }, 'console status');
     this.status = status;
-    if (status.message) this.noticeAll(status.message);
+    if (!status.message) return;
+    this.deps.consoleLog?.note(status.message);
+    this.markAll(`console ${status.state}: ${status.message}`);
+    this.noticeAll(status.message);
   }
 
   private upstreamClosed(upstream: UpstreamConsole): void {
     if (this.upstream !== upstream) return;
     this.upstream = undefined;
     this.breakTimer?.cancel();
-    if (this.parties.size > 0) this.noticeAll('connection to the device was lost; waiting for its agent to come back.');
+    this.deps.consoleLog?.note('agent disconnected');
+    if (this.parties.size === 0) return;
+    this.markAll('device offline');
+    this.noticeAll('connection to the device was lost; waiting for its agent to come back.');
   }
 
   private detach(party: Party, reason: string): void {
     if (!this.parties.delete(party)) return;
-    if (this.writer === party) this.writer = this.parties.values().next().value;
-    this.logger.info({ event: 'party.leave', user: party.user, sessionId: party.sessionId, reason, parties: this.parties.size }, 'person detached');
+    party.recorder.marker(`disconnect: ${reason}`);
+    void party.recorder.close();
+    this.audit(party, 'session.end', { reason, bytesIn: party.bytesIn, bytesOut: party.bytesOut, durationMs: this.clock.now() - party.joinedAt }, 'console session ended');
+    this.markAll(`${party.user} left`);
+    if (this.writer !== party) return;
+    // The earliest to join who did not come only to watch inherits read-write.
+    const heir = [...this.parties].find((p) => !p.info.watch);
+    this.setWriter(heir, 'writer-left', undefined);
+    if (heir) heir.terminal.notice(`${party.user} left; you now have read-write.`);
+  }
+
+  private async openRecorder(info: PartyInfo & { term: string | undefined }, terminal: PartyTerminal): Promise<SessionRecorder> {
+    try {
+      return await this.recorders.open({
+        deviceId: this.device.id,
+        user: info.user,
+        sessionId: info.sessionId,
+        size: info.size ?? { cols: 80, rows: 24 },
+        term: info.term,
+        startedAt: new Date(this.clock.now()),
+      });
+    } catch (err) {
+      // The console matters more in an outage than its recording: go on, and say so.
+      this.logger.error({ event: 'recording.failed', user: info.user, sessionId: info.sessionId, err }, 'cannot record this session');
+      terminal.notice('this session is NOT being recorded (the relay could not open its recording).');
+      return discardRecorders.open(undefined as never);
+    }
+  }
+
+  private readOnlyLine(party: Party): string {
+    if (party.info.watch) return `watching read-only${this.writer ? `; ${this.writer.user} has read-write` : ''}.`;
+    return `${this.writer?.user ?? 'somebody'} has read-write; you are read-only${party.mayTakeOver ? ' (escape key, then t, takes over)' : ''}.`;
+  }
+
+  private audit(party: Party, event: string, fields: Record<string, unknown>, msg: string): void {
+    this.logger.info({ event, user: party.user, sessionId: party.info.sessionId, peer: party.info.peer, ...fields }, msg);
+  }
+
+  private markAll(label: string): void {
+    for (const party of this.parties) party.recorder.marker(label);
   }
 
   private noticeAll(line: string): void {

@@ -25,7 +25,7 @@ async function setup(auth = { failureDelayMs: 1_000, maxFailuresPerWindow: 3, wi
   const throttle = new LoginThrottle(auth, clock);
   const authenticator = new Authenticator({
     config: {
-      users: [{ name: 'alice', password: await hashPassword('right', cheap), authorizedKeys: [aliceKey.line], devices: ['dev1', 'dev2'] }],
+      users: [{ name: 'alice', password: await hashPassword('right', cheap), authorizedKeys: [aliceKey.line], devices: ['dev1', 'dev2'], role: 'engineer' as const }],
       devices: [
         { id: 'dev1', agentKey: agentKey.line, breakMs: 500, maxBreakMs: 3000 },
         { id: 'dev2', agentKey: agentKey.line, breakMs: 500, maxBreakMs: 3000 },
@@ -203,7 +203,7 @@ describe('Authenticator: config', () => {
   const deps = () => ({ throttle: new LoginThrottle({ failureDelayMs: 0, maxFailuresPerWindow: 1, windowMs: 1000 }, new FakeClock()), clock: new FakeClock(), logger: silentLogger() });
 
   it('refuses a malformed password hash naming where it is', () => {
-    const config = { ...base, users: [{ name: 'a', password: '$scrypt$oops', authorizedKeys: [], devices: ['d'] }] };
+    const config = { ...base, users: [{ name: 'a', password: '$scrypt$oops', authorizedKeys: [], devices: ['d'], role: 'engineer' as const }] };
     expect(() => new Authenticator({ config, ...deps() })).toThrow(/users\[0\]\.password: malformed password hash/);
   });
 

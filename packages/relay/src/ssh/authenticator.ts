@@ -20,6 +20,8 @@ export type Identity =
       user: string;
       /** From a `USER:DEVICE` login; undefined for plain `USER`. */
       deviceId: string | undefined;
+      /** `USER:DEVICE:watch`: read-only on purpose. */
+      watch: boolean;
       method: AuthenticationType;
       /** Set when the person logged in with a key. */
       keyFingerprint?: string;
@@ -129,9 +131,10 @@ export class Authenticator {
   private async decidePerson(ctx: AuthContext): Promise<Decision> {
     let user: string | undefined;
     let deviceId: string | undefined;
+    let watch = false;
     let badName: string | undefined;
     try {
-      ({ user, deviceId } = parseLoginName(ctx.username));
+      ({ user, deviceId, watch } = parseLoginName(ctx.username));
     } catch (err) {
       if (!isLifelineError(err, 'AUTH_FAILED')) throw err;
       badName = err.message;
@@ -139,7 +142,7 @@ export class Authenticator {
     const entry = user === undefined ? undefined : this.people.get(user);
     const unknown = badName ?? (entry ? undefined : 'unknown-user');
     const person = (keyFingerprint?: string): Decision => ({
-      identity: { kind: 'person', user: user!, deviceId, method: ctx.method, ...(keyFingerprint ? { keyFingerprint } : {}) },
+      identity: { kind: 'person', user: user!, deviceId, watch, method: ctx.method, ...(keyFingerprint ? { keyFingerprint } : {}) },
     });
 
     switch (ctx.method) {

@@ -73,6 +73,7 @@ export function handleClientConnection(conn: Connection, info: ClientInfo, deps:
     servePersonConnection(conn, {
       user: identity.user,
       deviceId: identity.deviceId,
+      watch: identity.watch,
       sessionId,
       peer,
       broker: deps.broker,

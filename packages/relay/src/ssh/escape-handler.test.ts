@@ -57,6 +57,10 @@ describe('EscapeHandler', () => {
     ]);
   });
 
+  it('knows t as takeover and w as who', () => {
+    expect(feed(new EscapeHandler(ESC), '\x1dt', '\x1dT', '\x1dw')).toEqual([{ command: 'takeover' }, { command: 'takeover' }, { command: 'who' }]);
+  });
+
   it('sends one literal escape byte for the escape key pressed twice', () => {
     expect(feed(new EscapeHandler(ESC), 'a\x1d\x1db')).toEqual(['a', '\x1d', 'b']);
   });

@@ -12,6 +12,10 @@ export type EscapeCommand =
   | 'help'
   /** Leave the session. */
   | 'disconnect'
+  /** Take read-write from the current writer (supervisors), or take it when free. */
+  | 'takeover'
+  /** List who is attached. */
+  | 'who'
   /** A key that is not a command: show a one-line hint. */
   | 'unknown';
 
@@ -25,6 +29,10 @@ const COMMANDS: Record<string, EscapeCommand> = {
   h: 'help',
   H: 'help',
   '.': 'disconnect',
+  t: 'takeover',
+  T: 'takeover',
+  w: 'who',
+  W: 'who',
 };
 
 /**
@@ -49,6 +57,8 @@ export function escapeHelpLines(byte: number): string[] {
   return [
     `escape commands: press ${k}, then`,
     `  b   send BREAK to the device`,
+    `  w   who is attached, and who has read-write`,
+    `  t   take read-write (when free; from another person: supervisors and admins)`,
     `  .   disconnect`,
     `  ?   this help (also h)`,
     `  ${k}  send ${k} itself`,

@@ -4,14 +4,18 @@ import { parseLoginName } from './login-name.js';
 
 describe('parseLoginName', () => {
   it('reads USER as the user with the default device', () => {
-    expect(parseLoginName('alice')).toEqual({ user: 'alice', deviceId: undefined });
+    expect(parseLoginName('alice')).toEqual({ user: 'alice', deviceId: undefined, watch: false });
   });
 
   it('reads USER:DEVICE as that user and device', () => {
-    expect(parseLoginName('alice:rtr-1.lab')).toEqual({ user: 'alice', deviceId: 'rtr-1.lab' });
+    expect(parseLoginName('alice:rtr-1.lab')).toEqual({ user: 'alice', deviceId: 'rtr-1.lab', watch: false });
   });
 
-  it.each([['', 'empty'], [':dev', 'empty user'], ['alice:', 'empty device'], [':', 'both empty'], ['a:b:c', 'two colons']])(
+  it('reads USER:DEVICE:watch as a deliberate read-only login', () => {
+    expect(parseLoginName('sue:rtr-1:watch')).toEqual({ user: 'sue', deviceId: 'rtr-1', watch: true });
+  });
+
+  it.each([['', 'empty'], [':dev', 'empty user'], ['alice:', 'empty device'], [':', 'both empty'], ['a:b:c', 'unknown mode'], ['a::watch', 'watch without device'], ['a:b:watch:x', 'three colons']])(
     'refuses %j (%s) with AUTH_FAILED',
     (login) => {
       let caught: unknown;

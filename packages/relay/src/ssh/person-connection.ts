@@ -6,6 +6,7 @@ import { servePersonSession, type PersonSession } from './person-session.js';
 export interface PersonConnectionOptions {
   user: string;
   deviceId: string | undefined;
+  watch: boolean;
   sessionId: string;
   peer: string;
   broker: ConsoleBroker;

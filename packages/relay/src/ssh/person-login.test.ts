@@ -120,7 +120,7 @@ describe('people logging in', () => {
     expect((await failedLogin({ username: 'lifeline-agent', password: ALICE_PASSWORD })).message).toMatch(/authentication methods failed/);
   });
 
-  it('refuses login names with two colons', async () => {
+  it('refuses login names whose third part is not watch', async () => {
     expect((await failedLogin({ username: 'alice:dev1:x', password: ALICE_PASSWORD })).message).toMatch(/authentication methods failed/);
   });
 });
@@ -137,6 +137,14 @@ describe('a person session', () => {
       term: { name: 'xterm-256color', size: { cols: 100, rows: 30 } },
     });
     expect(attachment.request.sessionId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(attachment.request.watch).toBe(false);
+  });
+
+  it('asks the broker for a read-only attachment on USER:DEVICE:watch', async () => {
+    const client = await login({ username: 'alice:dev2:watch', password: ALICE_PASSWORD });
+    await shell(client);
+    const attachment = await relay.broker.until(() => relay.broker.attachments.find((a) => a.request.watch));
+    expect(attachment.request).toMatchObject({ user: 'alice', deviceId: 'dev2', watch: true });
   });
 
   it('carries keystrokes to the console and output back', async () => {

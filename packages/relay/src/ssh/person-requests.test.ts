@@ -151,6 +151,21 @@ describe('in-band escape (^] by default) on pty sessions', () => {
     expect(attachment.detachedWith).toBe('escape disconnect');
   });
 
+  it('asks the console for read-write on ^] t and shows why when it is refused', async () => {
+    const shell = await openShell(await alice());
+    shell.channel.write('\x1dt');
+    const attachment = await relay.broker.until(() => relay.broker.attachments.at(-1)?.takeOvers === 1 && relay.broker.attachments.at(-1));
+    attachment.takeOverError = new LifelineError('SESSION_NOT_PERMITTED', 'bob has read-write; taking it over needs the supervisor or admin role.');
+    shell.channel.write('\x1dt');
+    await shell.waitFor('[lifeline] bob has read-write; taking it over needs the supervisor or admin role.\r\n');
+  });
+
+  it('lists who is attached on ^] w', async () => {
+    const shell = await openShell(await alice());
+    shell.channel.write('\x1dw');
+    await shell.waitFor('[lifeline] alice (you): read-write\r\n');
+  });
+
   it('sends one ^] for ^] ^] and hints at the help for anything else', async () => {
     const shell = await openShell(await alice());
     shell.channel.write('\x1d\x1d\x1dz');

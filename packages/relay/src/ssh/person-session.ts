@@ -9,6 +9,8 @@ export interface PersonSessionOptions {
   session: Session;
   user: string;
   deviceId: string | undefined;
+  /** `USER:DEVICE:watch`: read-only on purpose. */
+  watch: boolean;
   sessionId: string;
   peer: string;
   broker: ConsoleBroker;
@@ -120,10 +122,21 @@ export function servePersonSession(options: PersonSessionOptions): PersonSession
       onceDrain: (listener) => void ch.once('drain', listener),
       notice: (line) => writeLine(`[lifeline] ${line}`),
       end,
+      // A stalled reader: say why (if it still gets through) and close the channel at once,
+      // dropping what is queued for it, instead of waiting behind that queue as end() does.
+      abort: (line) => {
+        if (ended) return;
+        writeLine(`[lifeline] ${line}`);
+        ended = true;
+        dispose('aborted');
+        ch.exit(1);
+        ch.close();
+      },
     };
     const request: ConsoleRequest = {
       user: options.user,
       deviceId: options.deviceId,
+      watch: options.watch,
       sessionId: options.sessionId,
       peer: options.peer,
       term,
@@ -186,6 +199,16 @@ export function servePersonSession(options: PersonSessionOptions): PersonSession
         writeLine('[lifeline] disconnected.');
         dispose('escape disconnect');
         end(0);
+        return;
+      case 'takeover':
+        try {
+          await current.takeOver();
+        } catch (err) {
+          writeLine(`[lifeline] ${(err as Error).message}`);
+        }
+        return;
+      case 'who':
+        for (const line of current.who()) writeLine(`[lifeline] ${line}`);
         return;
       case 'unknown':
         writeLine(`[lifeline] ${escapeHintLine(key)}`);

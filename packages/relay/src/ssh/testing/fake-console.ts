@@ -39,6 +39,20 @@ export class RecordedAttachment implements ConsoleAttachment {
     this.changed();
   }
 
+  /** Counts takeovers; set `takeOverError` to refuse them. */
+  takeOvers = 0;
+  takeOverError: Error | undefined;
+
+  async takeOver(): Promise<void> {
+    if (this.takeOverError) throw this.takeOverError;
+    this.takeOvers += 1;
+    this.changed();
+  }
+
+  who(): string[] {
+    return [`${this.request.user} (you): read-write`];
+  }
+
   detach(reason: string): void {
     this.detachedWith ??= reason;
     this.changed();
