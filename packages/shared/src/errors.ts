@@ -34,6 +34,11 @@ export const ErrorCodes = [
   'KEY_INSECURE_MODE',
   // Session recordings (asciicast files).
   'RECORDING_INVALID',
+  // The relay's local admin socket (`lifeline-relay sessions`).
+  'ADMIN_SOCKET_IN_USE',
+  'ADMIN_SOCKET_FAILED',
+  'ADMIN_UNREACHABLE',
+  'ADMIN_COMMAND_FAILED',
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];
