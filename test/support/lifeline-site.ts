@@ -4,9 +4,14 @@ import { loadOrCreateKey } from '@lifeline/shared';
 import { hashPassword } from '../../packages/relay/src/ssh/password-hash.js';
 import { LifelineProcess, agentBin, relayBin } from './lifeline-process.js';
 
+/** Test hashes: the same format, far cheaper to check, so many logins stay fast. */
+const cheapScrypt = { N: 2 ** 10, r: 8, p: 1 };
+
 export const users = {
-  alice: { password: 'alice-secret', devices: ['rtr-1', 'sw-offline'] },
-  bob: { password: 'bob-secret', devices: ['sw-offline'] },
+  alice: { password: 'alice-secret', devices: ['rtr-1', 'sw-offline'], role: 'engineer' },
+  bob: { password: 'bob-secret', devices: ['sw-offline'], role: 'engineer' },
+  dave: { password: 'dave-secret', devices: ['rtr-1'], role: 'engineer' },
+  sue: { password: 'sue-secret', devices: ['rtr-1'], role: 'supervisor' },
 } as const;
 
 export interface SiteOptions {
@@ -54,7 +59,7 @@ export class LifelineSite {
     const otherKey = await loadOrCreateKey(join(this.dir, 'other_agent_ed25519'), 'agent@sw-offline');
     const userLines = await Promise.all(
       Object.entries(users).map(
-        async ([name, u]) => `  - { name: ${name}, password: "${await hashPassword(u.password)}", devices: [${u.devices.join(', ')}] }`,
+        async ([name, u]) => `  - { name: ${name}, password: "${await hashPassword(u.password, cheapScrypt)}", devices: [${u.devices.join(', ')}], role: ${u.role} }`,
       ),
     );
     await writeFile(

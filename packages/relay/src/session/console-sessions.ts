@@ -63,6 +63,8 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
     const hub = this.hubs.get(device.id)!;
     const pending = this.connecting.get(device.id);
     if (!hub.online && pending) await this.withTimeout(pending, this.deps.attachWaitMs ?? 5_000);
+    // A greeting only on a terminal: a session without a pty carries nothing but console bytes.
+    if (this.banner && request.term && hub.online) terminal.notice(`connected to ${device.id}${device.description ? ` (${device.description})` : ''}.`);
     const attachment = await hub.attach(
       {
         user: request.user,
@@ -75,8 +77,6 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
       },
       terminal,
     );
-    // A greeting only on a terminal: a session without a pty carries nothing but console bytes.
-    if (this.banner && request.term) terminal.notice(`connected to ${device.id}${device.description ? ` (${device.description})` : ''}.`);
     return attachment;
   }
 
