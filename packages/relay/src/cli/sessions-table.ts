@@ -1,0 +1,48 @@
+import type { SessionSnapshot } from '../session/session-snapshot.js';
+
+/** How long ago, compactly: "42s", "5m12s", "3h05m", "2d04h". */
+export function formatAge(ms: number): string {
+  if (!Number.isFinite(ms)) return '?';
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const two = (n: number) => String(n).padStart(2, '0');
+  if (s < 60) return `${s}s`;
+  if (s < 3_600) return `${Math.floor(s / 60)}m${two(s % 60)}s`;
+  if (s < 86_400) return `${Math.floor(s / 3_600)}h${two(Math.floor(s / 60) % 60)}m`;
+  return `${Math.floor(s / 86_400)}d${two(Math.floor(s / 3_600) % 24)}h`;
+}
+
+/** Bytes for people: "512B", "1.5K", "12K", "3.4M" (powers of 1024). */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes}B`;
+  const units = ['K', 'M', 'G', 'T'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)}${units[unit]}`;
+}
+
+/**
+ * The `lifeline-relay sessions` table, one row per device with people attached, by device id.
+ * IN is what the writer typed to the device, OUT what the device sent to people.
+ */
+export function formatSessionsTable(sessions: readonly SessionSnapshot[], now: number): string {
+  if (sessions.length === 0) return 'no live sessions\n';
+  const rows = [
+    ['DEVICE', 'WRITER', 'VIEWERS', 'SINCE', 'IN', 'OUT'],
+    ...[...sessions]
+      .sort((a, b) => a.deviceId.localeCompare(b.deviceId))
+      .map((s) => [
+        s.deviceId,
+        s.writer ?? '-',
+        s.viewers.length > 0 ? s.viewers.join(',') : '-',
+        formatAge(now - Date.parse(s.since)),
+        formatBytes(s.bytesIn),
+        formatBytes(s.bytesOut),
+      ]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+}
