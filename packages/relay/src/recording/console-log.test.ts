@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { createLogger, silentLogger } from '@lifeline/shared';
 import { FakeClock } from '@lifeline/shared/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { DeviceConsoleLog } from '../session/device-hub.js';
 import { ConsoleLog, type ConsoleLogOptions } from './console-log.js';
 
 let root: string;
@@ -125,6 +126,16 @@ describe('ConsoleLog', () => {
     const data = bytes(1000, 200);
     for (let i = 0; i < data.length; i += 64) log.append(data.subarray(i, i + 64));
     expect(log.scrollback().equals(data.subarray(700))).toBe(true);
+  });
+
+  it('frames the scrollback for a person who joins, and gives nothing before any output', async () => {
+    // What the hub sees of it (a type check: the hub takes a ConsoleLog as its DeviceConsoleLog).
+    const log: DeviceConsoleLog = await openLog({ scrollbackBytes: 64 });
+    expect(log.joinScrollback().length).toBe(0);
+    log.append(Buffer.from('Router>'));
+    expect(log.joinScrollback().toString()).toBe(
+      '---- last 7 bytes of rtr-tokyo-01 console output (before you joined) ----\r\nRouter>\r\n---- live ----\r\n',
+    );
   });
 
   it('primes the scrollback from the end of the log after a restart', async () => {

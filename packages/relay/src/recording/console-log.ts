@@ -4,7 +4,9 @@ import { LifelineError, systemClock, type Clock, type Logger, type TimerHandle }
 import { ByteRing } from './byte-ring.js';
 import { logFilePath, readLogTail, removeSurplusLogFiles, rotateLogFiles } from './log-files.js';
 
-export { formatScrollback } from './scrollback-format.js';
+import { formatScrollback } from './scrollback-format.js';
+
+export { formatScrollback };
 
 export interface ConsoleLogOptions {
   /** Absolute folder for every device's log (created with mode 0700). */
@@ -109,6 +111,11 @@ export class ConsoleLog {
   /** The latest output (at most `scrollbackBytes`), including notes, oldest byte first. */
   scrollback(): Buffer {
     return this.ring.contents();
+  }
+
+  /** The scrollback framed for a person who joins (`formatScrollback`); empty when there is none. */
+  joinScrollback(): Buffer {
+    return formatScrollback(this.ring.contents(), this.options.deviceId);
   }
 
   /** Resolves once everything appended so far has been written, or its write has failed. */
@@ -293,6 +300,5 @@ async function writeAll(handle: FileHandle, data: Buffer): Promise<void> {
 /** `\r\n[lifeline 2026-11-21T03:00:00Z] text\r\n`, with control characters in `text` blanked. */
 export function noteLine(at: number, text: string): string {
   const stamp = new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  // eslint-disable-next-line no-control-regex
   return `\r\n[lifeline ${stamp}] ${text.replace(/[\x00-\x1f\x7f]/g, ' ')}\r\n`;
 }
