@@ -2,21 +2,18 @@ import { parseArgs } from 'node:util';
 import { ExitCode, isConfigError, isLifelineError, loadConfigFile, relayConfigSchema, resolveFromConfig } from '@lifeline/shared';
 import { adminRequest } from '../admin/admin-client.js';
 import type { SessionSnapshot } from '../session/session-snapshot.js';
+import { DEFAULT_RELAY_CONFIG, type CommandIo } from './recordings-command.js';
 import { formatSessionsTable } from './sessions-table.js';
 
 /** Where the command writes (main.ts passes process.stdout/stderr); `now` for tests. */
-export interface SessionsCommandIo {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
+export interface SessionsCommandIo extends CommandIo {
   now?: () => number;
 }
-
-const DEFAULT_CONFIG = '/etc/lifeline/relay.yaml';
 
 const usage = `Usage: lifeline-relay sessions [--config relay.yaml | --socket PATH] [--json]
 Lists live console sessions of the running relay: device, writer, viewers, since when,
 bytes typed in and sent out. Asks the relay on its admin socket: adminSocket from --config
-(default ${DEFAULT_CONFIG}), or --socket.
+(default ${DEFAULT_RELAY_CONFIG}), or --socket.
 `;
 
 /**
@@ -51,7 +48,7 @@ export async function runSessions(args: string[], io: SessionsCommandIo): Promis
 
   let socketPath = values.socket;
   if (socketPath === undefined) {
-    const file = values.config ?? DEFAULT_CONFIG;
+    const file = values.config ?? DEFAULT_RELAY_CONFIG;
     try {
       socketPath = resolveFromConfig(file, (await loadConfigFile(file, relayConfigSchema)).adminSocket);
     } catch (err) {
