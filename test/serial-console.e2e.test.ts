@@ -47,7 +47,7 @@ describe('serial console over a socat pty pair, relay and agent as processes', (
     const { device, site } = await startWithPty();
     // No pty: the escape key is off, so the session is binary-transparent.
     const c = await openConsole({ port: site.port, user: 'alice', password: users.alice.password, pty: false });
-    await waitFor('relay attached', () => site.relay.logs.find((l) => l.event === 'party.join'));
+    await waitFor('relay attached', () => site.relay.logs.find((l) => l.event === 'session.start'));
     await expectAllByteValuesBothWays(c, device);
     c.end();
   });
@@ -55,7 +55,7 @@ describe('serial console over a socat pty pair, relay and agent as processes', (
   it('carries a 256 KiB upload (an XMODEM-sized firmware) intact', async () => {
     const { device, site } = await startWithPty();
     const c = await openConsole({ port: site.port, user: 'alice', password: users.alice.password, pty: false });
-    await waitFor('relay attached', () => site.relay.logs.find((l) => l.event === 'party.join'));
+    await waitFor('relay attached', () => site.relay.logs.find((l) => l.event === 'session.start'));
     const firmware = Buffer.alloc(256 * 1024);
     for (let i = 0; i < firmware.length; i++) firmware[i] = (i * 7 + (i >> 8)) & 0xff;
     c.write(firmware);
@@ -69,7 +69,7 @@ describe('serial console over a socat pty pair, relay and agent as processes', (
     const trace = join(dir.path, 'agent.strace');
     const { site } = await startWithPty(['strace', '-f', '-qq', '-e', 'trace=ioctl', '-o', trace]);
     const c = await openConsole({ port: site.port, user: 'alice', password: users.alice.password });
-    await waitFor('relay attached', () => site.relay.logs.find((l) => l.event === 'party.join'));
+    await waitFor('relay attached', () => site.relay.logs.find((l) => l.event === 'session.start'));
     c.write('\x1db'); // escape key, then b: BREAK
     const calls = await waitFor('TIOCSBRK and TIOCCBRK in strace output', async () => {
       const text = await readFile(trace, 'utf8').catch(() => '');

@@ -1,12 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LifelineSite, users } from './support/lifeline-site.js';
 import { openConsole, type ConsoleClient } from './support/ssh2-console.js';
 import { makeTempDir } from './support/temp-dir.js';
 import { waitFor } from './support/wait.js';
 
 const ESC = '\x1d';
-const login = (user: keyof typeof users, suffix = '', pty = true) =>
-  openConsole({ port: site.port, user: `${user}${suffix}`, password: users[user].password, pty });
+const open: ConsoleClient[] = [];
+const login = async (user: keyof typeof users, suffix = '', pty = true) => {
+  const client = await openConsole({ port: site.port, user: `${user}${suffix}`, password: users[user].password, pty });
+  open.push(client);
+  return client;
+};
+// The sim's clock answer, not a timestamp in the scrollback.
+const clockAnswer = /\*\d\d:\d\d:\d\d\.\d{3} UTC/;
 
 let dir: Awaited<ReturnType<typeof makeTempDir>>;
 let site: LifelineSite;
@@ -15,6 +21,9 @@ beforeAll(async () => {
   dir = await makeTempDir('e2e-sessions');
   site = await LifelineSite.start(dir.path, { console: '{ type: sim, hostname: rtr-1 }' });
 });
+afterEach(async () => {
+  await leave(...open.splice(0));
+});
 afterAll(async () => {
   await site?.stop();
   await dir?.remove();
@@ -22,7 +31,11 @@ afterAll(async () => {
 
 /** Ends the sessions and waits until the relay has let go of them, so tests do not leak writers. */
 async function leave(...clients: ConsoleClient[]): Promise<void> {
-  for (const c of clients) c.end();
+  for (const c of clients) {
+    c.end();
+    const i = open.indexOf(c);
+    if (i >= 0) open.splice(i, 1);
+  }
   await Promise.all(clients.map((c) => c.closed));
 }
 
@@ -34,10 +47,10 @@ describe('several people on one device', () => {
     expect(writer.output()).not.toMatch(/you are read-only/);
 
     readOnly.write('from-the-viewer\r');
+    await readOnly.waitForOutput('what you type is not sent');
     writer.write('show clock\r');
-    await writer.waitForOutput(/\d\d:\d\d:\d\d/);
-    await readOnly.waitForOutput(/\d\d:\d\d:\d\d/); // everyone sees the same output
-    expect(readOnly.output()).toMatch(/what you type is not sent/);
+    await writer.waitForOutput(clockAnswer);
+    await readOnly.waitForOutput(clockAnswer); // everyone sees the same output
     expect(writer.output()).not.toContain('from-the-viewer');
     await leave(a, d);
   });
@@ -91,14 +104,18 @@ describe('several people on one device', () => {
   });
 
   it('logs session start and end with bytes each way and duration', async () => {
+    const startsBefore = site.relay.logs.filter((l) => l.event === 'session.start').length;
     const alice = await login('alice');
+    const start = await waitFor('alice session start', () => site.relay.logs.filter((l) => l.event === 'session.start').slice(startsBefore).find((l) => l.user === 'alice'));
+    expect(start.recording).toMatch(/\.cast$/);
     alice.write('show version\r');
     await alice.waitForOutput(/Configuration register/);
     await leave(alice);
-    const end = await site.relay.waitForLog('session end', (l) => l.event === 'session.end' && l.user === 'alice' && Number(l.bytesIn) > 0);
-    expect(end).toMatchObject({ deviceId: 'rtr-1', peer: expect.stringMatching(/^127\.0\.0\.1:/) });
+    const end = await site.relay.waitForLog('session end', (l) => l.event === 'session.end' && l.sessionId === start.sessionId);
+    expect(end).toMatchObject({ user: 'alice', deviceId: 'rtr-1', peer: expect.stringMatching(/^127\.0\.0\.1:/) });
+    expect(Number(end.bytesIn)).toBe('show version\r'.length);
     expect(Number(end.bytesOut)).toBeGreaterThan(100);
     expect(Number(end.durationMs)).toBeGreaterThan(0);
-    expect(site.relay.logs.find((l) => l.event === 'session.start' && l.user === 'alice')?.recording).toMatch(/\.cast$/);
   });
+
 });

@@ -32,14 +32,14 @@ describe('telnet console: agent -> ser2net (RFC 2217) -> pty, relay and agent as
 
   it('round-trips all 256 byte values through the terminal server', async () => {
     const c = await openConsole({ port: site!.port, user: 'alice', password: users.alice.password, pty: false });
-    await waitFor('relay attached', () => site!.relay.logs.find((l) => l.event === 'party.join'));
+    await waitFor('relay attached', () => site!.relay.logs.find((l) => l.event === 'session.start'));
     await expectAllByteValuesBothWays(c, device);
     c.end();
   });
 
   it('turns a BREAK from the person into a break on the terminal server line', async () => {
     const c = await openConsole({ port: site!.port, user: 'alice', password: users.alice.password });
-    await waitFor('relay attached', () => site!.relay.logs.find((l) => l.event === 'party.join'));
+    await waitFor('relay attached', () => site!.relay.logs.find((l) => l.event === 'session.start'));
     c.write('\x1db');
     // RFC 2217 BREAK ON/OFF becomes TIOCSBRK then TIOCCBRK on ser2net's tty.
     await waitFor('TIOCSBRK then TIOCCBRK issued by ser2net', async () => {

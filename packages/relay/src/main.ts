@@ -12,6 +12,9 @@ import {
   shutdownSignal,
 } from '@lifeline/shared';
 import { runHashPassword } from './cli/hash-password-command.js';
+import { runRecordings } from './cli/recordings-command.js';
+import { runReplay } from './cli/replay-command.js';
+import { runSessions } from './cli/sessions-command.js';
 import { runDemo } from './demo/demo.js';
 import { startRelay } from './relay.js';
 
@@ -21,11 +24,24 @@ Usage:
   lifeline-relay [run] --config relay.yaml [--pretty]   run the relay
   lifeline-relay hash-password                          read a password on stdin, print its hash for relay.yaml
   lifeline-relay fingerprint --config relay.yaml        print the host key fingerprint (for agent.yaml relay.hostKey)
+  lifeline-relay sessions [--config relay.yaml] [--json]   live sessions: device, writer, viewers, since, bytes
+  lifeline-relay recordings [--config relay.yaml] [--device D] [--user U] [--since DAY] [--until DAY] [--json]
+                                                        list session recordings, newest first
+  lifeline-relay replay FILE [--speed N] [--dump]       play a recording in the terminal, or print it
   lifeline-relay demo [--port 2222]                     run the embedded demo: relay, agent and a simulated router
   lifeline-relay --version | --help
 `;
 
+/** Commands that parse their own flags. */
+const subcommands: Record<string, (args: string[], io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }) => Promise<number>> = {
+  recordings: runRecordings,
+  replay: runReplay,
+  sessions: runSessions,
+};
+
 async function main(argv: string[]): Promise<number> {
+  const sub = argv[0] !== undefined ? subcommands[argv[0]] : undefined;
+  if (sub) return sub(argv.slice(1), { stdout: process.stdout, stderr: process.stderr });
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

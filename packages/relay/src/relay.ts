@@ -1,4 +1,8 @@
-import { loadOrCreateKey, resolveFromConfig, type Clock, type Logger, type RelayConfig } from '@lifeline/shared';
+import { loadOrCreateKey, resolveFromConfig, systemClock, type Clock, type Logger, type RelayConfig, type TimerHandle } from '@lifeline/shared';
+import { startAdminServer, type AdminServer } from './admin/admin-server.js';
+import { AsciicastRecorderFactory } from './recording/asciicast-recorder.js';
+import { ConsoleLog } from './recording/console-log.js';
+import { pruneRecordings } from './recording/recording-retention.js';
 import { ConsoleSessions } from './session/console-sessions.js';
 import { openTelnetUpstream } from './session/telnet-upstream.js';
 import { createRelaySshServer } from './ssh/relay-ssh-server.js';
@@ -12,18 +16,46 @@ export interface RunningRelay {
   stop(): Promise<void>;
 }
 
-/** Wires the relay: host key, tunnel registry, console sessions and the SSH server in front. */
-export async function startRelay(config: RelayConfig, configFile: string, logger: Logger, clock?: Clock): Promise<RunningRelay> {
-  const hostKeyFile = resolveFromConfig(configFile, config.hostKeyFile);
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Wires the relay: host key, tunnel registry, console sessions with their recordings and
+ * console logs, the SSH server in front, and the local admin socket.
+ */
+export async function startRelay(config: RelayConfig, configFile: string, logger: Logger, clock: Clock = systemClock): Promise<RunningRelay> {
+  const path = (p: string) => resolveFromConfig(configFile, p);
+  const hostKeyFile = path(config.hostKeyFile);
   const hostKey = await loadOrCreateKey(hostKeyFile, 'lifeline-relay');
   if (hostKey.generated) logger.warn({ event: 'hostkey.generated', hostKeyFile }, 'generated a new relay host key');
 
+  const recordingsDir = path(config.recordingsDir);
+  const retention = startRetention(recordingsDir, config.recording.retentionDays, logger, clock);
+  const consoleLogs = new Map<string, ConsoleLog>();
+  for (const device of config.devices) {
+    const log = await ConsoleLog.open({ ...config.consoleLog, dir: path(config.consoleLog.dir), deviceId: device.id, logger, clock });
+    log.note('relay started');
+    consoleLogs.set(device.id, log);
+  }
+
   const agents = new AgentRegistry(logger.child({ component: 'agent-registry' }));
-  const sessions = new ConsoleSessions(config, agents, { logger, clock, openUpstream: (tunnel) => openTelnetUpstream(tunnel, logger) });
+  const sessions = new ConsoleSessions(config, agents, {
+    logger,
+    clock,
+    openUpstream: (tunnel) => openTelnetUpstream(tunnel, logger),
+    recorders: new AsciicastRecorderFactory({ dir: recordingsDir, logger, clock }),
+    recordInput: config.recording.input,
+    viewerBufferBytes: config.viewerBufferBytes,
+    consoleLogFor: (deviceId) => consoleLogs.get(deviceId),
+  });
   const server = createRelaySshServer({ config, hostKey: hostKey.privateKey, broker: sessions, tunnels: agents, logger, clock });
+  const admin: AdminServer = await startAdminServer({
+    socketPath: path(config.adminSocket),
+    handlers: { sessions: () => sessions.snapshots() },
+    logger: logger.child({ component: 'admin' }),
+  });
   const address = await server.listen();
   logger.info(
-    { event: 'relay.listening', host: address.host, port: address.port, hostKeyFingerprint: hostKey.fingerprint, devices: config.devices.length, users: config.users.length },
+    { event: 'relay.listening', host: address.host, port: address.port, hostKeyFingerprint: hostKey.fingerprint, devices: config.devices.length, users: config.users.length, recordingsDir, adminSocket: admin.socketPath },
     `relay listening on ${address.host}:${address.port}, host key ${hostKey.fingerprint}`,
   );
   return {
@@ -32,8 +64,28 @@ export async function startRelay(config: RelayConfig, configFile: string, logger
     sessions,
     agents,
     async stop() {
+      retention.cancel();
       sessions.close('the relay is shutting down.');
       await server.close();
+      await admin.close();
+      await Promise.all([...consoleLogs.values()].map((log) => log.close()));
     },
   };
+}
+
+/** Prunes old recordings now and once a day; 0 days keeps them forever. */
+function startRetention(dir: string, days: number, logger: Logger, clock: Clock): TimerHandle {
+  let timer: TimerHandle | undefined;
+  const run = () => {
+    void pruneRecordings(dir, days, new Date(clock.now())).then(
+      (result) => {
+        if (result.removed.length > 0) logger.info({ event: 'recording.pruned', removed: result.removed.length, retentionDays: days }, 'old recordings deleted');
+        for (const f of result.failed) logger.warn({ event: 'recording.prune-failed', path: f.path, err: f.error.message }, 'cannot delete an old recording');
+      },
+      (err: unknown) => logger.warn({ event: 'recording.prune-failed', err }, 'recording retention failed'),
+    );
+    timer = clock.setTimeout(run, DAY_MS);
+  };
+  if (days > 0) run();
+  return { cancel: () => timer?.cancel() };
 }

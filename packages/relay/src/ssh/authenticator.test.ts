@@ -76,7 +76,7 @@ describe('Authenticator: people', () => {
     const { ctx, answers } = fakeCtx('alice:dev2', 'password', { password: 'right' });
     const seen: string[] = [];
     const outcome = await attempt(env, ctx, (identity) => seen.push(`${JSON.stringify(identity)} with answers ${answers.length}`));
-    expect(outcome).toEqual({ result: 'accepted', identity: { kind: 'person', user: 'alice', deviceId: 'dev2', method: 'password' } });
+    expect(outcome).toEqual({ result: 'accepted', identity: { kind: 'person', user: 'alice', deviceId: 'dev2', watch: false, method: 'password' } });
     expect(answers).toEqual(['accept']);
     expect(seen).toEqual([`${JSON.stringify(outcome.result === 'accepted' && outcome.identity)} with answers 0`]);
   });
