@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { ExitCode, isConfigError, loadConfigFile, relayConfigSchema, resolveFromConfig } from '@lifeline/shared';
 import { listRecordings, type RecordingEntry, type RecordingFilter } from '../recording/recording-catalog.js';
 import { parseDayName } from '../recording/recording-layout.js';
+import { formatBytes, renderTable } from './text-table.js';
 
 /** Where a CLI command writes; main.ts passes process.stdout and process.stderr. */
 export interface CommandIo {
@@ -23,18 +24,6 @@ function duration(seconds: number | undefined): string {
   return `${Math.floor(s / 3600)}:${String(Math.floor(s / 60) % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
 }
 
-function size(bytes: number): string {
-  if (bytes < 1024) return `${bytes}B`;
-  const units = ['K', 'M', 'G', 'T'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value < 10 ? value.toFixed(1) : Math.round(value)}${units[unit]}`;
-}
-
 function table(entries: RecordingEntry[]): string {
   const rows = [
     ['STARTED (UTC)', 'DEVICE', 'USER', 'DURATION', 'SIZE', 'PATH'],
@@ -43,12 +32,11 @@ function table(entries: RecordingEntry[]): string {
       e.deviceId,
       e.user,
       duration(e.durationSeconds),
-      size(e.sizeBytes),
+      formatBytes(e.sizeBytes),
       e.path,
     ]),
   ];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+  return renderTable(rows);
 }
 
 async function recordingsDir(values: { config?: string; dir?: string }): Promise<string> {

@@ -1,4 +1,7 @@
 import type { SessionSnapshot } from '../session/session-snapshot.js';
+import { formatBytes, renderTable } from './text-table.js';
+
+export { formatBytes };
 
 /** How long ago, compactly: "42s", "5m12s", "3h05m", "2d04h". */
 export function formatAge(ms: number): string {
@@ -9,19 +12,6 @@ export function formatAge(ms: number): string {
   if (s < 3_600) return `${Math.floor(s / 60)}m${two(s % 60)}s`;
   if (s < 86_400) return `${Math.floor(s / 3_600)}h${two(Math.floor(s / 60) % 60)}m`;
   return `${Math.floor(s / 86_400)}d${two(Math.floor(s / 3_600) % 24)}h`;
-}
-
-/** Bytes for people: "512B", "1.5K", "12K", "3.4M" (powers of 1024). */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes}B`;
-  const units = ['K', 'M', 'G', 'T'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value < 10 ? value.toFixed(1) : Math.round(value)}${units[unit]}`;
 }
 
 /**
@@ -43,6 +33,5 @@ export function formatSessionsTable(sessions: readonly SessionSnapshot[], now: n
         formatBytes(s.bytesOut),
       ]),
   ];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+  return renderTable(rows);
 }
