@@ -11,6 +11,14 @@ const login = async (user: keyof typeof users, suffix = '', pty = true) => {
   open.push(client);
   return client;
 };
+/** Waits for `pattern` in what came after the join scrollback, not in the scrollback itself. */
+function waitForLive(c: ConsoleClient, pattern: RegExp): Promise<string> {
+  return waitFor(() => `live output ${pattern} (got ${JSON.stringify(c.output().slice(-300))})`, () => {
+    const out = c.output();
+    const live = out.slice(out.lastIndexOf('---- live ----') + 1);
+    return pattern.test(live) ? live : undefined;
+  });
+}
 // The sim's clock answer, not a timestamp in the scrollback.
 const clockAnswer = /\*\d\d:\d\d:\d\d\.\d{3} UTC/;
 
@@ -64,7 +72,7 @@ describe('several people on one device', () => {
     await sue.waitForOutput('you now have read-write.');
     await alice.waitForOutput('sue took over read-write; you are now read-only.');
     sue.write('show version\r');
-    await alice.waitForOutput(/lifeline simulated IOS/);
+    await waitForLive(alice, /lifeline simulated IOS/);
     const audit = await site.relay.waitForLog('writer change', (l) => l.event === 'session.writer' && l.reason === 'takeover');
     expect(audit).toMatchObject({ from: 'alice', to: 'sue', deviceId: 'rtr-1' });
     await leave(alice, sue);
@@ -87,7 +95,7 @@ describe('several people on one device', () => {
     await sue.waitForOutput('you are watching (read-only); what you type is not sent.');
     const alice = await login('alice');
     alice.write('show version\r'); // alice is the writer although sue came first
-    await sue.waitForOutput(/lifeline simulated IOS/);
+    await waitForLive(sue, /lifeline simulated IOS/);
     expect(sue.output()).not.toContain('reload');
     await leave(alice, sue);
   });
@@ -95,7 +103,7 @@ describe('several people on one device', () => {
   it('shows recent console output, set apart, to a person who joins', async () => {
     const alice = await login('alice');
     alice.write('show version\r');
-    await alice.waitForOutput(/Configuration register/);
+    await waitForLive(alice, /Configuration register/);
     await leave(alice);
     const dave = await login('dave');
     const seen = await dave.waitForOutput(/---- live ----/);
@@ -109,7 +117,7 @@ describe('several people on one device', () => {
     const start = await waitFor('alice session start', () => site.relay.logs.filter((l) => l.event === 'session.start').slice(startsBefore).find((l) => l.user === 'alice'));
     expect(start.recording).toMatch(/\.cast$/);
     alice.write('show version\r');
-    await alice.waitForOutput(/Configuration register/);
+    await waitForLive(alice, /Configuration register/);
     await leave(alice);
     const end = await site.relay.waitForLog('session end', (l) => l.event === 'session.end' && l.sessionId === start.sessionId);
     expect(end).toMatchObject({ user: 'alice', deviceId: 'rtr-1', peer: expect.stringMatching(/^127\.0\.0\.1:/) });
