@@ -92,7 +92,8 @@ describe('real SSH clients against relay and agent processes (simulated router)'
         child.stdin.write('\r');
         await waitFor(() => `prompt via plink (got ${JSON.stringify(out)}, stderr ${JSON.stringify(err)})`, () => (out.includes('rtr-1>') ? true : undefined));
         child.stdin.write('show version\r');
-        await waitFor('show version via plink', () => (/lifeline simulated IOS/i.test(out) ? true : undefined));
+        // After the join scrollback, which may hold an earlier test's output.
+        await waitFor('show version via plink', () => /lifeline simulated IOS/i.test(out.slice(out.lastIndexOf('---- live ----') + 1)));
       } finally {
         child.kill();
       }
