@@ -1,4 +1,4 @@
-import ssh2 from 'ssh2';
+import ssh2, { type ClientChannel } from 'ssh2';
 import { waitFor } from './wait.js';
 
 export interface ConsoleClient {
@@ -12,8 +12,37 @@ export interface ConsoleClient {
   end(): void;
 }
 
-/** Logs in with the ssh2 client (password) and opens the console as a shell, with or without a pty. */
-export function openConsole(options: { port: number; user: string; password: string; pty?: boolean }): Promise<ConsoleClient> {
+/** A console session whose stdout (console bytes) and stderr (lifeline's lines without a pty) are kept apart. */
+export interface ConsoleChannel extends ConsoleClient {
+  /** What arrived on stderr; `output()` and `bytes()` hold stdout alone. */
+  readonly stderr: () => string;
+  /** The ssh2 channel itself, e.g. to `pause()` it like a person whose terminal stopped reading. */
+  readonly channel: ClientChannel;
+  /** Resolves with the exit status as soon as it arrives, even while the channel is paused. */
+  readonly exited: Promise<number | null>;
+}
+
+export interface ConsoleOptions {
+  port: number;
+  user: string;
+  password: string;
+  pty?: boolean;
+}
+
+/** Logs in with the ssh2 client (password) and opens the console as a shell, with or without a pty; stderr is merged into the output. */
+export async function openConsole(options: ConsoleOptions): Promise<ConsoleClient> {
+  return openSession(options, true);
+}
+
+/**
+ * As `openConsole`, with stderr kept apart from stdout, and `onData` called with each stdout
+ * chunk as it arrives (timing it there costs nothing, unlike polling `bytes()`).
+ */
+export function openConsoleChannel(options: ConsoleOptions & { onData?: (chunk: Buffer) => void }): Promise<ConsoleChannel> {
+  return openSession(options, false);
+}
+
+function openSession(options: ConsoleOptions & { onData?: (chunk: Buffer) => void }, mergeStderr: boolean): Promise<ConsoleChannel> {
   return new Promise((resolve, reject) => {
     const client = new ssh2.Client();
     client.on('error', reject);
@@ -21,10 +50,19 @@ export function openConsole(options: { port: number; user: string; password: str
       client.shell(options.pty === false ? false : { term: 'xterm', cols: 100, rows: 30 }, (err, channel) => {
         if (err) return reject(err);
         const chunks: Buffer[] = [];
+        const errChunks: Buffer[] = [];
         let exitCode: number | null = null;
-        channel.on('data', (d: Buffer) => chunks.push(d));
-        channel.stderr.on('data', (d: Buffer) => chunks.push(d));
-        channel.on('exit', (code: number | null) => (exitCode = code));
+        channel.on('data', (d: Buffer) => {
+          chunks.push(d);
+          options.onData?.(d);
+        });
+        channel.stderr.on('data', (d: Buffer) => (mergeStderr ? chunks : errChunks).push(d));
+        const exited = new Promise<number | null>((done) =>
+          channel.on('exit', (code: number | null) => {
+            exitCode = code;
+            done(code);
+          }),
+        );
         const closed = new Promise<number | null>((done) =>
           channel.on('close', () => {
             client.end();
@@ -35,6 +73,9 @@ export function openConsole(options: { port: number; user: string; password: str
         resolve({
           output: () => bytes().toString('latin1'),
           bytes,
+          stderr: () => Buffer.concat(errChunks).toString('latin1'),
+          channel,
+          exited,
           write: (data) => channel.write(data),
           waitForOutput: (text, timeoutMs = 10_000) =>
             waitFor(() => `console output ${String(text)} (got: ${JSON.stringify(bytes().toString('latin1').slice(-300))})`, () => {
