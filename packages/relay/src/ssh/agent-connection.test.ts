@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_LOGIN_NAME, fingerprintOfBlob, isLifelineError, parsePublicKeyLine } from '@lifeline/shared';
+import { AGENT_LOGIN_NAME, PROBE_ORIGIN, encodeProbe, fingerprintOfBlob, isLifelineError, newProbeNonce, parsePublicKeyLine, readProbeLine } from '@lifeline/shared';
 import type ssh2 from 'ssh2';
 import { connectClient, startTestRelay, type TestRelay } from './testing/relay-test-harness.js';
 
@@ -94,6 +94,49 @@ describe('edge agents', () => {
     const err = await new Promise<Error | undefined>((resolve) => client.forwardOut('127.0.0.1', 1, '127.0.0.1', relay.port, (e) => resolve(e)));
     expect(err?.message).toMatch(/open failure/i);
     await relay.waitForLog('agent.request.refused', { request: 'direct-tcpip' });
+  });
+
+  describe('health-check probes', () => {
+    function probe(client: ssh2.Client, deviceId: string): Promise<Duplex> {
+      return new Promise((resolve, reject) => client.forwardOut(PROBE_ORIGIN, 0, deviceId, 0, (e, ch) => (e ? reject(e) : resolve(ch))));
+    }
+    /** An agent holding the tunnel for `deviceId`; answers probes with `answer(line)`. */
+    async function tunnelHolder(deviceId: string, answer: (line: string) => string | undefined): Promise<ssh2.Client> {
+      const holder = await agent();
+      holder.on('tcp connection', (details, accept) => {
+        const stream = accept();
+        expect(details.srcIP).toBe(PROBE_ORIGIN);
+        void readProbeLine(stream).then((line) => {
+          const reply = line === undefined ? undefined : answer(line);
+          if (reply !== undefined) stream.write(`${reply}\n`);
+        });
+      });
+      await forwardIn(holder, deviceId);
+      return holder;
+    }
+
+    it('come back through the registered tunnel when the agent answers its own nonce', async () => {
+      await tunnelHolder('dev1', (line) => line);
+      const channel = await probe(await agent(), 'dev1');
+      const nonce = newProbeNonce();
+      channel.write(encodeProbe(nonce));
+      expect(await readProbeLine(channel)).toBe(`LIFELINE-PROBE ${nonce}`);
+      const record = await relay.registrar.until(() => relay.registrar.checks.find((c) => c.deviceId === 'dev1'));
+      expect(record.check).toMatchObject({ ok: true, rttMs: expect.any(Number) });
+    });
+
+    it('fail when the answer does not match the nonce', async () => {
+      await tunnelHolder('dev2', () => `LIFELINE-PROBE ${newProbeNonce()}`);
+      const channel = await probe(await agent(), 'dev2');
+      channel.write(encodeProbe(newProbeNonce()));
+      expect(await readProbeLine(channel)).toBeUndefined();
+      const record = await relay.registrar.until(() => relay.registrar.checks.find((c) => c.deviceId === 'dev2' && !c.check.ok));
+      expect(record.check.error).toMatch(/did not match/);
+    });
+
+    it('are refused for a device of another agent key', async () => {
+      await expect(probe(await agent('agentA'), 'dev3')).rejects.toThrow(/open failure/i);
+    });
   });
 
   it('cannot log in with a key no device names', async () => {

@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream';
 import { LifelineError, type Clock, type Logger } from '@lifeline/shared';
 import type { Connection, TcpipBindInfo } from 'ssh2';
 import type { AgentTunnel, TunnelRegistrar } from '../tunnel/agent-tunnel.js';
+import { relayProbe } from '../tunnel/probe-relay.js';
 
 export interface AgentConnectionOptions {
   /** Devices whose `agentKey` the agent logged in with. */
@@ -9,7 +10,11 @@ export interface AgentConnectionOptions {
   /** SHA256 fingerprint of that key. */
   fingerprint: string;
   peer: string;
+  /** The agent's SSH software version (its ident string), for the devices table. */
+  agentVersion: string;
   tunnels: TunnelRegistrar;
+  /** How long a health-check probe may take through the tunnel. */
+  probeTimeoutMs?: number;
   clock: Clock;
   /** Child logger carrying peer and user. */
   logger: Logger;
@@ -41,6 +46,7 @@ class SshAgentTunnel implements AgentTunnel {
     readonly peer: string,
     readonly agentFingerprint: string,
     readonly since: number,
+    readonly agentVersion: string,
     private readonly logger: Logger,
   ) {}
 
@@ -86,7 +92,8 @@ class SshAgentTunnel implements AgentTunnel {
 
 /**
  * An authenticated agent's connection: it may register one reverse forward per device it serves
- * (`tcpip-forward`, bind address = device id, port 0) and cancel its own; nothing else.
+ * (`tcpip-forward`, bind address = device id, port 0), cancel its own, and open health-check
+ * probes to its own devices; nothing else.
  */
 export function serveAgentConnection(conn: Connection, options: AgentConnectionOptions): void {
   const { logger } = options;
@@ -105,7 +112,7 @@ export function serveAgentConnection(conn: Connection, options: AgentConnectionO
     if (!accept) return refuse('tcpip-forward', 'no reply wanted, so the agent could not learn its port', reject, detail);
     const port = allocateTunnelPort();
     accept(port);
-    const tunnel = new SshAgentTunnel(conn, bindAddr, port, options.peer, options.fingerprint, options.clock.now(), logger);
+    const tunnel = new SshAgentTunnel(conn, bindAddr, port, options.peer, options.fingerprint, options.clock.now(), options.agentVersion, logger);
     own.set(bindAddr, tunnel);
     logger.info({ event: 'tunnel.registered', deviceId: bindAddr, tunnelPort: port }, `tunnel registered for ${bindAddr}`);
     options.tunnels.add(tunnel);
@@ -126,7 +133,28 @@ export function serveAgentConnection(conn: Connection, options: AgentConnectionO
     else refuse(name, 'not offered to agents', reject);
   });
   conn.on('session', (_accept, reject) => refuse('session', 'agents get no shell', reject));
-  conn.on('tcpip', (_accept, reject, info) => refuse('direct-tcpip', 'not offered to agents', reject, { destination: `${info.destIP}:${info.destPort}` }));
+  // The one channel an agent may open: a loopback health-check probe to one of its own devices,
+  // routed back out through that device's registered tunnel (which may be another connection's).
+  conn.on('tcpip', (accept, reject, info) => {
+    const deviceId = info.destIP;
+    const detail = { destination: `${info.destIP}:${info.destPort}` };
+    if (!options.deviceIds.includes(deviceId)) return refuse('direct-tcpip', 'only a health-check probe to its own device', reject, detail);
+    const tunnel = options.tunnels.current(deviceId);
+    if (!tunnel) {
+      options.tunnels.recordCheck(deviceId, { at: options.clock.now(), ok: false, error: 'no tunnel registered' });
+      return refuse('direct-tcpip', 'health-check probe for a device with no tunnel', reject, detail);
+    }
+    const probe = accept();
+    probe.on('error', () => undefined);
+    void relayProbe({
+      probe,
+      tunnel,
+      timeoutMs: options.probeTimeoutMs ?? 10_000,
+      clock: options.clock,
+      logger,
+      onResult: (check) => options.tunnels.recordCheck(deviceId, check),
+    });
+  });
   conn.on('openssh.streamlocal', (_accept, reject) => refuse('direct-streamlocal', 'not offered to agents', reject));
   conn.on('close', () => {
     for (const tunnel of own.values()) tunnel.markClosed();

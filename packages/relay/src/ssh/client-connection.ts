@@ -63,6 +63,7 @@ export function handleClientConnection(conn: Connection, info: ClientInfo, deps:
       serveAgentConnection(conn, {
         deviceIds: identity.deviceIds,
         fingerprint: identity.fingerprint,
+        agentVersion: info.header.versions.software,
         peer,
         tunnels: deps.tunnels,
         clock: deps.clock,

@@ -12,6 +12,7 @@ function fakeTunnel(deviceId: string, tunnelPort: number) {
     agentFingerprint: 'SHA256:x',
     tunnelPort,
     since: 0,
+    agentVersion: 'lifelineAgent_0.1.0',
     closedReason: undefined as string | undefined,
     openStream: async () => new PassThrough(),
     close(reason: string) {

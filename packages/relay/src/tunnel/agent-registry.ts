@@ -1,5 +1,16 @@
 import type { Logger } from '@lifeline/shared';
-import type { AgentTunnel, TunnelRegistrar } from './agent-tunnel.js';
+import type { AgentTunnel, HealthCheckRecord, TunnelRegistrar } from './agent-tunnel.js';
+
+/** What `lifeline-relay devices` shows of one device. */
+export interface DeviceStatus {
+  deviceId: string;
+  online: boolean;
+  /** Since when the current tunnel is up, or since when the device is offline (ISO 8601). */
+  since: string | undefined;
+  peer: string | undefined;
+  agentVersion: string | undefined;
+  lastCheck: (Omit<HealthCheckRecord, 'at'> & { at: string }) | undefined;
+}
 
 export interface TunnelListener {
   /** A device's agent registered a tunnel (first one, or one replacing an older one). */
@@ -13,18 +24,25 @@ export interface TunnelListener {
  * one is closed, so an agent that reconnects is never locked out by its own stale tunnel.
  */
 export class AgentRegistry implements TunnelRegistrar {
-  private readonly current = new Map<string, AgentTunnel>();
+  private readonly tunnels = new Map<string, AgentTunnel>();
   private readonly listeners: TunnelListener[] = [];
+  private readonly checks = new Map<string, HealthCheckRecord>();
+  /** Last seen agent details, kept while a device is offline: where and what it was. */
+  private readonly lastSeen = new Map<string, { peer: string; agentVersion: string; offlineSince: number | undefined }>();
 
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   subscribe(listener: TunnelListener): void {
     this.listeners.push(listener);
   }
 
   add(tunnel: AgentTunnel): void {
-    const previous = this.current.get(tunnel.deviceId);
-    this.current.set(tunnel.deviceId, tunnel);
+    const previous = this.tunnels.get(tunnel.deviceId);
+    this.tunnels.set(tunnel.deviceId, tunnel);
+    this.lastSeen.set(tunnel.deviceId, { peer: tunnel.peer, agentVersion: tunnel.agentVersion, offlineSince: undefined });
     tunnel.onClosed(() => this.closed(tunnel));
     if (previous) {
       this.logger.info(
@@ -38,17 +56,44 @@ export class AgentRegistry implements TunnelRegistrar {
   }
 
   get(deviceId: string): AgentTunnel | undefined {
-    return this.current.get(deviceId);
+    return this.tunnels.get(deviceId);
+  }
+
+  current(deviceId: string): AgentTunnel | undefined {
+    return this.tunnels.get(deviceId);
   }
 
   get size(): number {
-    return this.current.size;
+    return this.tunnels.size;
+  }
+
+  recordCheck(deviceId: string, check: HealthCheckRecord): void {
+    this.checks.set(deviceId, check);
+    const level = check.ok ? 'info' : 'warn';
+    this.logger[level]({ event: 'health.check', deviceId, ok: check.ok, rttMs: check.rttMs, error: check.error }, check.ok ? 'health check passed' : 'health check failed');
+  }
+
+  status(deviceId: string): DeviceStatus {
+    const tunnel = this.tunnels.get(deviceId);
+    const seen = this.lastSeen.get(deviceId);
+    const check = this.checks.get(deviceId);
+    const since = tunnel ? tunnel.since : seen?.offlineSince;
+    return {
+      deviceId,
+      online: tunnel !== undefined,
+      since: since === undefined ? undefined : new Date(since).toISOString(),
+      peer: seen?.peer,
+      agentVersion: seen?.agentVersion,
+      lastCheck: check ? { ...check, at: new Date(check.at).toISOString() } : undefined,
+    };
   }
 
   private closed(tunnel: AgentTunnel): void {
     // A replaced tunnel closing later must not take the device offline.
-    if (this.current.get(tunnel.deviceId) !== tunnel) return;
-    this.current.delete(tunnel.deviceId);
+    if (this.tunnels.get(tunnel.deviceId) !== tunnel) return;
+    this.tunnels.delete(tunnel.deviceId);
+    const seen = this.lastSeen.get(tunnel.deviceId);
+    if (seen) seen.offlineSince = this.now();
     this.logger.info({ event: 'tunnel.down', deviceId: tunnel.deviceId, peer: tunnel.peer, tunnelPort: tunnel.tunnelPort }, 'device offline');
     for (const l of this.listeners) l.offline(tunnel.deviceId);
   }

@@ -15,6 +15,8 @@ export interface AgentTunnel {
   readonly tunnelPort: number;
   /** When the tunnel was registered (ms since epoch). */
   readonly since: number;
+  /** The agent's SSH software version string, e.g. `lifelineAgent_0.1.0`. */
+  readonly agentVersion: string;
   /**
    * Opens a new stream to the agent for this device (an SSH `forwarded-tcpip` channel).
    * Rejects with LifelineError TUNNEL_CLOSED when the agent is gone or refuses the channel.
@@ -26,8 +28,19 @@ export interface AgentTunnel {
   onClosed(listener: () => void): void;
 }
 
+/** The outcome of one loopback health check, as the relay saw it pass through. */
+export interface HealthCheckRecord {
+  at: number;
+  ok: boolean;
+  rttMs?: number;
+  error?: string;
+}
+
 /** Where the SSH front hands tunnels once an agent has registered them. */
 export interface TunnelRegistrar {
   /** A new tunnel for its device; it replaces (and closes) an older one for the same device. */
   add(tunnel: AgentTunnel): void;
+  /** The tunnel serving a device now: where an agent's health-check probe is routed. */
+  current(deviceId: string): AgentTunnel | undefined;
+  recordCheck(deviceId: string, check: HealthCheckRecord): void;
 }

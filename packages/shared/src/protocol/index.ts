@@ -7,3 +7,4 @@ export * from './com-port-responder.js';
 export * from './console-status.js';
 export * from './telnet-endpoint-types.js';
 export * from './telnet-endpoint.js';
+export * from './health-probe.js';

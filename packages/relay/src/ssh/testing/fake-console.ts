@@ -1,5 +1,5 @@
 import type { ConsoleAttachment, ConsoleBroker, ConsoleRequest, PartyTerminal, TerminalSize } from '../../session/console-broker.js';
-import type { AgentTunnel, TunnelRegistrar } from '../../tunnel/agent-tunnel.js';
+import type { AgentTunnel, HealthCheckRecord, TunnelRegistrar } from '../../tunnel/agent-tunnel.js';
 
 /** What the fake broker saw of one person's attachment. */
 export class RecordedAttachment implements ConsoleAttachment {
@@ -104,8 +104,19 @@ export class FakeRegistrar implements TunnelRegistrar {
   readonly tunnels: AgentTunnel[] = [];
   private waiters: Array<() => void> = [];
 
+  readonly checks: Array<{ deviceId: string; check: HealthCheckRecord }> = [];
+
   add(tunnel: AgentTunnel): void {
     this.tunnels.push(tunnel);
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  current(deviceId: string): AgentTunnel | undefined {
+    return this.tunnels.filter((t) => t.deviceId === deviceId).at(-1);
+  }
+
+  recordCheck(deviceId: string, check: HealthCheckRecord): void {
+    this.checks.push({ deviceId, check });
     for (const wake of this.waiters.splice(0)) wake();
   }
 
