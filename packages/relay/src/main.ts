@@ -14,6 +14,7 @@ import {
 import { runHashPassword } from './cli/hash-password-command.js';
 import { runRecordings } from './cli/recordings-command.js';
 import { runReplay } from './cli/replay-command.js';
+import { runDevices } from './cli/devices-command.js';
 import { runSessions } from './cli/sessions-command.js';
 import { runDemo } from './demo/demo.js';
 import { startRelay } from './relay.js';
@@ -25,6 +26,7 @@ Usage:
   lifeline-relay hash-password                          read a password on stdin, print its hash for relay.yaml
   lifeline-relay fingerprint --config relay.yaml        print the host key fingerprint (for agent.yaml relay.hostKey)
   lifeline-relay sessions [--config relay.yaml] [--json]   live sessions: device, writer, viewers, since, bytes
+  lifeline-relay devices [--config relay.yaml] [--json]    devices: online/offline, since, last health check, agent
   lifeline-relay recordings [--config relay.yaml] [--device D] [--user U] [--since DAY] [--until DAY] [--json]
                                                         list session recordings, newest first
   lifeline-relay replay FILE [--speed N] [--dump]       play a recording in the terminal, or print it
@@ -37,6 +39,7 @@ const subcommands: Record<string, (args: string[], io: { stdout: NodeJS.WriteStr
   recordings: runRecordings,
   replay: runReplay,
   sessions: runSessions,
+  devices: runDevices,
 };
 
 async function main(argv: string[]): Promise<number> {

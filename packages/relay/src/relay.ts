@@ -37,7 +37,7 @@ export async function startRelay(config: RelayConfig, configFile: string, logger
     consoleLogs.set(device.id, log);
   }
 
-  const agents = new AgentRegistry(logger.child({ component: 'agent-registry' }));
+  const agents = new AgentRegistry(logger.child({ component: 'agent-registry' }), () => clock.now());
   const sessions = new ConsoleSessions(config, agents, {
     logger,
     clock,
@@ -47,10 +47,20 @@ export async function startRelay(config: RelayConfig, configFile: string, logger
     viewerBufferBytes: config.viewerBufferBytes,
     consoleLogFor: (deviceId) => consoleLogs.get(deviceId),
   });
-  const server = createRelaySshServer({ config, hostKey: hostKey.privateKey, broker: sessions, tunnels: agents, logger, clock });
+  const server = createRelaySshServer({
+    config,
+    hostKey: hostKey.privateKey,
+    broker: sessions,
+    tunnels: agents,
+    logger,
+    clock,
+    keepaliveIntervalMs: config.keepalive.intervalMs,
+    keepaliveCountMax: config.keepalive.countMax,
+    probeTimeoutMs: config.healthCheckTimeoutMs,
+  });
   const admin: AdminServer = await startAdminServer({
     socketPath: path(config.adminSocket),
-    handlers: { sessions: () => sessions.snapshots() },
+    handlers: { sessions: () => sessions.snapshots(), devices: () => config.devices.map((d) => agents.status(d.id)) },
     logger: logger.child({ component: 'admin' }),
   });
   const address = await server.listen();

@@ -20,6 +20,7 @@ export const ErrorCodes = [
   'TUNNEL_AUTH_REJECTED',
   'TUNNEL_FORWARD_REJECTED',
   'TUNNEL_CLOSED',
+  'TUNNEL_UNHEALTHY',
   // Console ports on the agent.
   'CONSOLE_NOT_PRESENT',
   'CONSOLE_OPEN_FAILED',
@@ -39,6 +40,8 @@ export const ErrorCodes = [
   'ADMIN_SOCKET_FAILED',
   'ADMIN_UNREACHABLE',
   'ADMIN_COMMAND_FAILED',
+  // The agent's status LED (the agent falls back to logging the pattern).
+  'STATUS_LED_UNAVAILABLE',
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];
@@ -61,6 +64,7 @@ export function isLifelineError(err: unknown, code?: ErrorCode): err is Lifeline
 const retryable: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'TUNNEL_CONNECT_FAILED',
   'TUNNEL_CLOSED',
+  'TUNNEL_UNHEALTHY',
   'CONSOLE_NOT_PRESENT',
   'CONSOLE_OPEN_FAILED',
   'CONSOLE_DISCONNECTED',

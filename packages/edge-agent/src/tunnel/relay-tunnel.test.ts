@@ -162,6 +162,20 @@ describe('RelayTunnel', () => {
     expect(relay.forwards).toEqual(['rtr-1', 'rtr-1']);
   });
 
+  it('reconnects when told the tunnel is unhealthy, and says why', async () => {
+    relay = await startFakeRelay();
+    const { states, errors } = startTunnel(relay.port);
+    await waitForState(states, 'connected');
+    tunnel!.restart('health check failed');
+    await waitForState(states, 'backoff');
+    expect(errors.at(-1)?.code).toBe('TUNNEL_UNHEALTHY');
+    await new Promise<void>((resolve, reject) => {
+      const deadline = Date.now() + 5_000;
+      const check = () => (states.filter((s) => s === 'connected').length >= 2 ? resolve() : Date.now() > deadline ? reject(new Error(states.join())) : setTimeout(check, 10));
+      check();
+    });
+  });
+
   it('stays closed after stop', async () => {
     relay = await startFakeRelay();
     const { states } = startTunnel(relay.port);

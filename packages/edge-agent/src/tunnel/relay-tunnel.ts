@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import {
   AGENT_LOGIN_NAME,
+  PROBE_ORIGIN,
   Backoff,
   LifelineError,
   fingerprintOfBlob,
@@ -30,6 +31,10 @@ export interface RelayTunnelOptions {
   keepaliveCountMax?: number;
   /** A stream the relay opened to one of our devices. */
   onStream(deviceId: string, stream: Duplex): void;
+  /** A stream carrying a health-check probe back to us (originator PROBE_ORIGIN). */
+  onProbe?(deviceId: string, stream: Duplex): void;
+  /** The SSH software version we announce, so the relay can show it. */
+  ident?: string;
   onStateChange?(change: { from: TunnelState; to: TunnelState; error?: LifelineError }): void;
   logger: Logger;
   clock?: Clock;
@@ -84,6 +89,17 @@ export class RelayTunnel {
     });
   }
 
+  /**
+   * Drops the current connection and reconnects after the usual backoff: the health check found
+   * the tunnel does not carry anything although SSH still looks up.
+   */
+  restart(reason: string): void {
+    const client = this.client;
+    if (!client || this.current === 'closed') return;
+    this.lastError = new LifelineError('TUNNEL_UNHEALTHY', `tunnel restarted: ${reason}`);
+    client.destroy();
+  }
+
   private connect(): void {
     this.transition('connecting');
     this.lastError = undefined;
@@ -99,6 +115,11 @@ export class RelayTunnel {
       if (!this.options.deviceIds.includes(info.destIP)) {
         this.logger.warn({ event: 'tunnel.stream.refused', destIP: info.destIP }, 'relay opened a stream for a device we do not serve');
         reject();
+        return;
+      }
+      if (info.srcIP === PROBE_ORIGIN) {
+        if (this.options.onProbe) this.options.onProbe(info.destIP, accept());
+        else reject();
         return;
       }
       this.options.onStream(info.destIP, accept());
@@ -123,6 +144,7 @@ export class RelayTunnel {
       port: relay.port,
       username: AGENT_LOGIN_NAME,
       privateKey: this.options.privateKey,
+      ...(this.options.ident ? { ident: this.options.ident } : {}),
       readyTimeout: this.options.readyTimeoutMs ?? 20_000,
       keepaliveInterval: this.options.keepaliveIntervalMs ?? 15_000,
       keepaliveCountMax: this.options.keepaliveCountMax ?? 3,

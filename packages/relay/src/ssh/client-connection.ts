@@ -17,6 +17,7 @@ export interface ClientConnectionDeps {
   tunnels: TunnelRegistrar;
   /** Escape key byte; undefined when escapes are off. */
   escapeByte: number | undefined;
+  probeTimeoutMs?: number;
   clock: Clock;
   logger: Logger;
 }
@@ -66,6 +67,7 @@ export function handleClientConnection(conn: Connection, info: ClientInfo, deps:
         agentVersion: info.header.versions.software,
         peer,
         tunnels: deps.tunnels,
+        probeTimeoutMs: deps.probeTimeoutMs,
         clock: deps.clock,
         logger: logger.child({ user: 'lifeline-agent', agentFingerprint: identity.fingerprint }),
       });

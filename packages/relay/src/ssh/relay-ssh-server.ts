@@ -21,6 +21,8 @@ export interface RelaySshServerOptions {
   keepaliveCountMax?: number;
   /** How long close() waits for clients to hang up before cutting their sockets (default 2 s). */
   closeGraceMs?: number;
+  /** How long a health-check probe may take through a tunnel (default 10 s). */
+  probeTimeoutMs?: number;
 }
 
 export interface RelaySshServer {
@@ -64,7 +66,7 @@ export function createRelaySshServer(options: RelaySshServerOptions): RelaySshSe
     keepaliveCountMax: options.keepaliveCountMax ?? 3,
   });
   ssh.on('connection', (conn, info) =>
-    handleClientConnection(conn, info, { authenticator, throttle, broker: options.broker, tunnels: options.tunnels, escapeByte, clock, logger: log }),
+    handleClientConnection(conn, info, { authenticator, throttle, broker: options.broker, tunnels: options.tunnels, escapeByte, probeTimeoutMs: options.probeTimeoutMs, clock, logger: log }),
   );
   const connections = new Set<ssh2.Connection>();
   ssh.on('connection', (conn) => {

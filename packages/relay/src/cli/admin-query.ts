@@ -1,0 +1,75 @@
+import { parseArgs } from 'node:util';
+import { ExitCode, isConfigError, isLifelineError, loadConfigFile, relayConfigSchema, resolveFromConfig } from '@lifeline/shared';
+import { adminRequest } from '../admin/admin-client.js';
+import { DEFAULT_RELAY_CONFIG, type CommandIo } from './recordings-command.js';
+
+export interface AdminQuery<T> {
+  /** Admin command, also the CLI subcommand name (`sessions`, `devices`). */
+  command: string;
+  usage: string;
+  /** Rejects an answer of the wrong shape (a relay of another version). */
+  isAnswer(value: unknown): value is T;
+  /** What the relay answered wrongly, for the message, e.g. "a list of sessions". */
+  what: string;
+  render(answer: T, now: number): string;
+}
+
+/**
+ * The shape every read-only admin CLI command shares: `--config relay.yaml` (its `adminSocket`)
+ * or `--socket PATH`, `--json`; asks the running relay once; prints a table or the JSON.
+ * Exit codes: 0 printed, 1 no usable answer from the relay, 78 bad flags or config.
+ */
+export async function runAdminQuery<T>(query: AdminQuery<T>, args: string[], io: CommandIo & { now?: () => number }): Promise<number> {
+  const name = query.command;
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        config: { type: 'string', short: 'c' },
+        socket: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    io.stderr.write(`${name}: ${(err as Error).message}\n\n${query.usage}`);
+    return ExitCode.badConfig;
+  }
+  if (values.help) {
+    io.stdout.write(query.usage);
+    return ExitCode.ok;
+  }
+  if (values.config !== undefined && values.socket !== undefined) {
+    io.stderr.write(`${name}: give --config or --socket, not both\n\n${query.usage}`);
+    return ExitCode.badConfig;
+  }
+
+  let socketPath = values.socket;
+  if (socketPath === undefined) {
+    const file = values.config ?? DEFAULT_RELAY_CONFIG;
+    try {
+      socketPath = resolveFromConfig(file, (await loadConfigFile(file, relayConfigSchema)).adminSocket);
+    } catch (err) {
+      if (!isConfigError(err)) throw err;
+      io.stderr.write(`${name}: ${(err as Error).message}\n`);
+      return ExitCode.badConfig;
+    }
+  }
+
+  let answer: unknown;
+  try {
+    answer = await adminRequest(socketPath, name);
+  } catch (err) {
+    if (!isLifelineError(err)) throw err;
+    io.stderr.write(`${name}: ${err.message}\n`);
+    return ExitCode.crash;
+  }
+  if (!query.isAnswer(answer)) {
+    io.stderr.write(`${name}: the relay answered with something else than ${query.what} (a different relay version?)\n`);
+    return ExitCode.crash;
+  }
+  if (values.json) io.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
+  else io.stdout.write(query.render(answer, (io.now ?? Date.now)()));
+  return ExitCode.ok;
+}
