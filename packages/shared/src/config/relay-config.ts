@@ -89,6 +89,15 @@ export const relayConfigSchema = z
       .min(4_096)
       .default(262_144)
       .describe('Output held for a viewer that cannot keep up; past this it is disconnected, so it never slows anyone else.'),
+    keepalive: z
+      .object({
+        intervalMs: z.number().int().min(1_000).default(10_000).describe('SSH keepalive interval towards agents and people.'),
+        countMax: z.number().int().min(1).default(2).describe('Unanswered keepalives before a connection counts as dead.'),
+      })
+      .strict()
+      .default({ intervalMs: 10_000, countMax: 2 })
+      .describe('Drops a silently dead connection (e.g. an agent whose 4G link stalled) within about intervalMs x (countMax + 1).'),
+    healthCheckTimeoutMs: z.number().int().min(500).default(10_000).describe('How long the relay waits for a health-check probe to come back through a tunnel.'),
     adminSocket: z.string().min(1).default('lifeline-relay.sock').describe('Unix socket (mode 0600) for `lifeline-relay sessions` and other local admin commands.'),
     log: logConfigSchema,
     users: z.array(relayUserSchema).default([]).describe('People who may log in.'),
