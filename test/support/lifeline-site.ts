@@ -39,10 +39,10 @@ export class LifelineSite {
     private readonly options: SiteOptions,
   ) {}
 
-  static async start(dir: string, options: SiteOptions): Promise<LifelineSite> {
+  static async start(dir: string, options: SiteOptions & { agent?: boolean } = { console: '{ type: sim }' }): Promise<LifelineSite> {
     const site = new LifelineSite(dir, options);
     await site.startRelay();
-    await site.startAgent();
+    if (options.agent !== false) await site.startAgent();
     return site;
   }
 
@@ -82,16 +82,18 @@ export class LifelineSite {
     this.fingerprint = listening.hostKeyFingerprint as string;
   }
 
-  async startAgent(): Promise<void> {
+  /** Starts (another) agent; `relayPort` points it elsewhere (a FreezeProxy), `extra` adds YAML. */
+  async startAgent(options: { relayPort?: number; extra?: string } = {}): Promise<void> {
     await writeFile(
       this.agentConfigFile,
       [
-        `relay: { host: 127.0.0.1, port: ${this.port}, hostKey: "${this.fingerprint}" }`,
+        `relay: { host: 127.0.0.1, port: ${options.relayPort ?? this.port}, hostKey: "${this.fingerprint}" }`,
         'device: rtr-1',
         'keyFile: agent_ed25519',
         `console: ${this.options.console}`,
-        'reconnect: { baseMs: 100, capMs: 1000 }',
+        options.extra?.includes('reconnect:') ? '' : 'reconnect: { baseMs: 100, capMs: 1000 }',
         'consoleRetryMs: 200',
+        options.extra ?? '',
       ].join('\n'),
     );
     this.agent = LifelineProcess.start(agentBin, ['run', '--config', this.agentConfigFile], { prefix: this.options.agentPrefix });

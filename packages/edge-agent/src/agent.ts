@@ -56,6 +56,7 @@ export async function startAgent(config: AgentConfig, configFile: string, logger
     deviceIds: [config.device],
     privateKey: key.privateKey,
     reconnect: config.reconnect,
+    readyTimeoutMs: config.reconnect.connectTimeoutMs,
     keepaliveIntervalMs: config.keepalive.intervalMs,
     keepaliveCountMax: config.keepalive.countMax,
     ident: AGENT_IDENT,
