@@ -32,6 +32,39 @@ const simConsole = z
 
 export const consoleSchema = z.discriminatedUnion('type', [serialConsole, telnetConsole, simConsole]);
 
+const gpioLed = z
+  .object({
+    type: z.literal('gpio').describe('An LED (with its resistor) on a GPIO pin of the Pi.'),
+    pin: z.number().int().min(0).max(53).describe('GPIO number in BCM numbering, not the header pin: GPIO17 is header pin 11. Works on kernels that number sysfs GPIOs from 0 and from 512.'),
+    activeLow: z.boolean().default(false).describe('True when the LED lights with the pin low (wired from 3.3 V to the pin).'),
+  })
+  .strict();
+
+const sysfsLed = z
+  .object({
+    type: z.literal('sysfs-led').describe('A Linux LED class device, e.g. the Pi\'s green ACT LED; its trigger is restored on stop.'),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9_:+-][A-Za-z0-9_:+.-]*$/, 'must be a name under /sys/class/leds, e.g. ACT or led0')
+      .describe('Name under /sys/class/leds: ACT on current Raspberry Pi OS, led0 on older releases.'),
+  })
+  .strict();
+
+const noLed = z.object({ type: z.literal('none').describe('No LED; state changes are still logged and passed to the hook.') }).strict();
+
+export const statusLedSchema = z.discriminatedUnion('type', [gpioLed, sysfsLed, noLed]);
+
+export const statusConfigSchema = z
+  .object({
+    led: statusLedSchema.default({ type: 'none' }).describe('The LED that shows the agent\'s state at the site (docs/status-led.md), by `type`.'),
+    hook: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Shell command (/bin/sh -c) run on every state change with LIFELINE_STATE, LIFELINE_REASON and LIFELINE_DEVICE set; one at a time, killed after 10 s.'),
+  })
+  .strict();
+
 export const agentConfigSchema = z
   .object({
     relay: z
@@ -57,6 +90,9 @@ export const agentConfigSchema = z
       .default({ baseMs: 1_000, capMs: 30_000 })
       .describe('Backoff between attempts to reach the relay (full jitter).'),
     consoleRetryMs: z.number().int().min(100).default(2_000).describe('Pause between attempts to open a missing console.'),
+    status: statusConfigSchema
+      .default({ led: { type: 'none' } })
+      .describe('How the agent shows its state on site: a status LED and an optional hook command.'),
     log: logConfigSchema,
   })
   .strict();
@@ -66,3 +102,5 @@ export type ConsoleConfig = z.output<typeof consoleSchema>;
 export type SerialConsoleConfig = z.output<typeof serialConsole>;
 export type TelnetConsoleConfig = z.output<typeof telnetConsole>;
 export type SimConsoleConfig = z.output<typeof simConsole>;
+export type StatusConfig = z.output<typeof statusConfigSchema>;
+export type StatusLedConfig = z.output<typeof statusLedSchema>;

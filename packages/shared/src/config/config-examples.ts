@@ -76,7 +76,7 @@ devices:
     maxBreakMs: 3000   # longer requests are cut to this
 `;
 
-/** agent.yaml with every key written out; the `# or: console:` lines are the other console kinds. */
+/** agent.yaml with every key written out; the `# or: console:` and `# or: led:` lines are the other console kinds and LEDs. */
 export const AGENT_EXAMPLE_YAML = `# /etc/lifeline/agent.yaml
 # Relative paths are relative to this file's folder.
 
@@ -99,6 +99,18 @@ console: { type: serial, path: /dev/serial/by-id/usb-FTDI_FT232R_USB_UART_A50285
 reconnect: { baseMs: 1000, capMs: 30000 }
 # Pause between attempts to open a console that is missing (USB adapter unplugged).
 consoleRetryMs: 2000
+
+# What the agent shows on site (docs/status-led.md): slow blink = trying to reach the relay,
+# solid = tunnel up and healthy (flickers with console traffic), fast blink = needs a person, off = not running.
+status:
+  # An LED with a 330 ohm resistor from GPIO17 (BCM numbering: header pin 11) to ground.
+  # activeLow: true when it is wired from 3.3 V to the pin instead.
+  led: { type: gpio, pin: 17, activeLow: false }
+  # Or the Pi's own green ACT LED (led0 on older releases), or no LED at all:
+  # or: led: { type: sysfs-led, name: ACT }
+  # or: led: { type: none }
+  # Run (/bin/sh -c) on every change with LIFELINE_STATE, LIFELINE_REASON and LIFELINE_DEVICE set.
+  hook: espeak-ng "lifeline $LIFELINE_STATE"
 
 log: { level: info, pretty: false }
 `;

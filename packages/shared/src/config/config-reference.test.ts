@@ -18,6 +18,12 @@ function agentExampleVariants(): string[] {
   return alternatives.map((line) => AGENT_EXAMPLE_YAML.replace(/^console: .*$/m, line));
 }
 
+/** The example's status LED line swapped for each `  # or: led: ...` alternative below it. */
+function agentLedVariants(): string[] {
+  const alternatives = [...AGENT_EXAMPLE_YAML.matchAll(/^ {2}# or: (led: .*)$/gm)].map((m) => m[1]!);
+  return alternatives.map((line) => AGENT_EXAMPLE_YAML.replace(/^ {2}led: .*$/m, `  ${line}`));
+}
+
 /** Key paths written in YAML texts, in the tables' notation (`users[].name`). */
 function keyPathsIn(texts: string[]): Set<string> {
   const paths = new Set<string>();
@@ -74,10 +80,15 @@ describe('the examples in docs/config.md', () => {
     expect(types).toEqual(['serial', 'telnet', 'sim']);
   });
 
+  it('validate as agent.yaml with every status LED alternative', () => {
+    const types = [AGENT_EXAMPLE_YAML, ...agentLedVariants()].map((text) => parseConfigText('agent.yaml', text, agentConfigSchema).status.led.type);
+    expect(types).toEqual(['gpio', 'sysfs-led', 'none']);
+  });
+
   it('write out every key the schemas know', () => {
     const relayKeys = keyPathsIn([RELAY_EXAMPLE_YAML]);
     expect(documentedKeyPaths(relayConfigSchema).filter((k) => !relayKeys.has(k))).toEqual([]);
-    const agentKeys = keyPathsIn([AGENT_EXAMPLE_YAML, ...agentExampleVariants()]);
+    const agentKeys = keyPathsIn([AGENT_EXAMPLE_YAML, ...agentExampleVariants(), ...agentLedVariants()]);
     expect(documentedKeyPaths(agentConfigSchema).filter((k) => !agentKeys.has(k))).toEqual([]);
   });
 });
