@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -174,6 +174,64 @@ describe('RelayTunnel', () => {
       const check = () => (states.filter((s) => s === 'connected').length >= 2 ? resolve() : Date.now() > deadline ? reject(new Error(states.join())) : setTimeout(check, 10));
       check();
     });
+  });
+
+  it('resolves the relay name afresh on every attempt', async () => {
+    relay = await startFakeRelay();
+    const port = relay.port;
+    const asked: string[] = [];
+    // First the name points where nothing listens (the relay "moved"), then to the relay.
+    const answers = ['127.0.0.2', '127.0.0.1'];
+    const states: TunnelState[] = [];
+    tunnel = new RelayTunnel({
+      relay: { host: 'relay.example.test', port, hostKey: hostFingerprint },
+      lookup: async (host) => {
+        asked.push(host);
+        return answers.shift() ?? '127.0.0.1';
+      },
+      deviceIds: ['rtr-1'],
+      privateKey: Buffer.from(agentPair.private),
+      reconnect: { baseMs: 20, capMs: 50 },
+      logger: silentLogger(),
+      onStream: () => {},
+      onStateChange: ({ to }) => states.push(to),
+    });
+    tunnel.start();
+    await waitForState(states, 'connected');
+    expect(asked).toEqual(['relay.example.test', 'relay.example.test']);
+  });
+
+  it('tries the relay addresses in order, and the primary first again after a connection', async () => {
+    relay = await startFakeRelay();
+    const dead = await new Promise<number>((resolve) => {
+      const s = createServer();
+      s.listen(0, '127.0.0.1', () => {
+        const p = (s.address() as AddressInfo).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const tried: string[] = [];
+    const states: TunnelState[] = [];
+    tunnel = new RelayTunnel({
+      relay: { host: 'primary', port: dead, hostKey: hostFingerprint, alternates: [{ host: 'secondary', port: relay.port }] },
+      lookup: async (host) => {
+        tried.push(host);
+        return '127.0.0.1';
+      },
+      deviceIds: ['rtr-1'],
+      privateKey: Buffer.from(agentPair.private),
+      reconnect: { baseMs: 20, capMs: 50 },
+      logger: silentLogger(),
+      onStream: () => {},
+      onStateChange: ({ to }) => states.push(to),
+    });
+    tunnel.start();
+    await waitForState(states, 'connected');
+    expect(tried).toEqual(['primary', 'secondary']);
+    relay.connections.at(-1)?.end();
+    await waitForState(states, 'backoff');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(tried[2]).toBe('primary');
   });
 
   it('stays closed after stop', async () => {

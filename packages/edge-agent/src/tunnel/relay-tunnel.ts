@@ -1,3 +1,5 @@
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { connect as tcpConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import {
@@ -18,8 +20,16 @@ import {
  */
 export type TunnelState = 'initial' | 'connecting' | 'connected' | 'backoff' | 'closed';
 
+export interface RelayAddress {
+  host: string;
+  port: number;
+}
+
 export interface RelayTunnelOptions {
-  relay: { host: string; port: number; hostKey: string };
+  /** `alternates` are tried in order after the primary fails (relays of one group share a host key). */
+  relay: { host: string; port: number; hostKey: string; alternates?: RelayAddress[] };
+  /** Resolves a host name to an address, afresh on every attempt (default: the system resolver). */
+  lookup?: (host: string) => Promise<string>;
   /** Device ids this agent serves; each becomes a tcpip-forward whose bind address is the id. */
   deviceIds: string[];
   privateKey: Buffer;
@@ -51,6 +61,8 @@ export class RelayTunnel {
   private client: ssh2.Client | undefined;
   private retryTimer: TimerHandle | undefined;
   private connectedAt = 0;
+  /** Which relay address the next attempt uses: advances on failure, back to the primary after a connection. */
+  private targetIndex = 0;
   private lastError: LifelineError | undefined;
   private readonly backoff: Backoff;
   private readonly clock: Clock;
@@ -104,6 +116,9 @@ export class RelayTunnel {
     this.transition('connecting');
     this.lastError = undefined;
     const { relay } = this.options;
+    const targets: RelayAddress[] = [{ host: relay.host, port: relay.port }, ...(relay.alternates ?? [])];
+    const target = targets[this.targetIndex % targets.length]!;
+    const name = `${target.host}:${target.port}`;
     const client = new ssh2.Client();
     this.client = client;
     let hostKeySeen = '';
@@ -128,31 +143,72 @@ export class RelayTunnel {
       if (hostKeyRejected) {
         this.lastError = new LifelineError(
           'TUNNEL_HOSTKEY_MISMATCH',
-          `relay ${relay.host}:${relay.port} presented host key ${hostKeySeen}, but the config pins ${relay.hostKey}; refusing to connect`,
+          `relay ${name} presented host key ${hostKeySeen}, but the config pins ${relay.hostKey}; refusing to connect`,
           { cause: err },
         );
       } else if (err.level === 'client-authentication') {
-        this.lastError = new LifelineError('TUNNEL_AUTH_REJECTED', `relay ${relay.host}:${relay.port} refused this agent's key (is it enrolled for the device?)`, { cause: err });
+        this.lastError = new LifelineError('TUNNEL_AUTH_REJECTED', `relay ${name} refused this agent's key (is it enrolled for the device?)`, { cause: err });
       } else if (!this.lastError) {
-        this.lastError = new LifelineError('TUNNEL_CONNECT_FAILED', `cannot reach relay ${relay.host}:${relay.port}: ${err.message}`, { cause: err });
+        this.lastError = new LifelineError('TUNNEL_CONNECT_FAILED', `cannot reach relay ${name}: ${err.message}`, { cause: err });
       }
     });
     client.on('close', () => this.connectionClosed(client));
 
-    client.connect({
-      host: relay.host,
-      port: relay.port,
-      username: AGENT_LOGIN_NAME,
-      privateKey: this.options.privateKey,
-      ...(this.options.ident ? { ident: this.options.ident } : {}),
-      readyTimeout: this.options.readyTimeoutMs ?? 20_000,
-      keepaliveInterval: this.options.keepaliveIntervalMs ?? 15_000,
-      keepaliveCountMax: this.options.keepaliveCountMax ?? 3,
-      hostVerifier: (key: Buffer) => {
-        hostKeySeen = fingerprintOfBlob(key);
-        hostKeyRejected = hostKeySeen !== relay.hostKey;
-        return !hostKeyRejected;
+    // We dial the TCP connection ourselves: the name is resolved afresh on every attempt (a relay
+    // that moved is found again), and the address tried shows in the log.
+    this.dial(target).then(
+      (sock) => {
+        if (this.client !== client) {
+          sock.destroy();
+          return;
+        }
+        client.connect({
+          sock,
+          username: AGENT_LOGIN_NAME,
+          privateKey: this.options.privateKey,
+          ...(this.options.ident ? { ident: this.options.ident } : {}),
+          readyTimeout: this.options.readyTimeoutMs ?? 20_000,
+          keepaliveInterval: this.options.keepaliveIntervalMs ?? 15_000,
+          keepaliveCountMax: this.options.keepaliveCountMax ?? 3,
+          hostVerifier: (key: Buffer) => {
+            hostKeySeen = fingerprintOfBlob(key);
+            hostKeyRejected = hostKeySeen !== relay.hostKey;
+            return !hostKeyRejected;
+          },
+        });
       },
+      (err: LifelineError) => {
+        if (this.client !== client) return;
+        this.lastError = err;
+        this.connectionClosed(client);
+      },
+    );
+  }
+
+  /** Resolves and connects to one relay address; rejects with TUNNEL_CONNECT_FAILED. */
+  private async dial(target: RelayAddress): Promise<Socket> {
+    const name = `${target.host}:${target.port}`;
+    let address: string;
+    try {
+      address = await (this.options.lookup ?? defaultLookup)(target.host);
+    } catch (err) {
+      throw new LifelineError('TUNNEL_CONNECT_FAILED', `cannot resolve relay ${target.host}: ${(err as Error).message}`, { cause: err });
+    }
+    this.logger.debug({ event: 'tunnel.dial', relay: name, address }, 'dialling relay');
+    return new Promise<Socket>((resolve, reject) => {
+      const sock = tcpConnect({ host: address, port: target.port });
+      const timer = this.clock.setTimeout(() => {
+        sock.destroy();
+        reject(new LifelineError('TUNNEL_CONNECT_FAILED', `cannot reach relay ${name} (${address}): no answer within ${this.options.readyTimeoutMs ?? 20_000} ms`));
+      }, this.options.readyTimeoutMs ?? 20_000);
+      sock.once('connect', () => {
+        timer.cancel();
+        resolve(sock);
+      });
+      sock.once('error', (err) => {
+        timer.cancel();
+        reject(new LifelineError('TUNNEL_CONNECT_FAILED', `cannot reach relay ${name} (${address}): ${err.message}`, { cause: err }));
+      });
     });
   }
 
@@ -181,6 +237,8 @@ export class RelayTunnel {
     if (this.current === 'closed') return;
     const wasConnected = this.current === 'connected';
     if (wasConnected && this.clock.now() - this.connectedAt >= (this.options.stableMs ?? 60_000)) this.backoff.reset();
+    // After a failed attempt try the next relay address; after a lost connection, the primary again.
+    this.targetIndex = wasConnected ? 0 : this.targetIndex + 1;
     const error = this.lastError ?? new LifelineError('TUNNEL_CLOSED', 'connection to the relay closed');
     const delay = this.backoff.next();
     this.transition('backoff', error);
@@ -196,4 +254,8 @@ export class RelayTunnel {
     this.logger.info({ event: 'tunnel.state', from, to, ...(error ? { code: error.code } : {}) }, `tunnel ${to}`);
     this.options.onStateChange?.({ from, to, ...(error ? { error } : {}) });
   }
+}
+
+async function defaultLookup(host: string): Promise<string> {
+  return (await dnsLookup(host)).address;
 }
