@@ -1,5 +1,7 @@
 import { LIFELINE_VERSION, loadOrCreateKey, resolveFromConfig, type AgentConfig, type Logger } from '@lifeline/shared';
+import { AgentStatus } from './agent-status.js';
 import { createConsolePort } from './console/create-console-port.js';
+import { createStatusIndicator } from './led/create-status-indicator.js';
 import { ConsoleService } from './console/console-service.js';
 import { TelnetConsoleStream } from './console/telnet-console-stream.js';
 import { HealthChecker, type HealthResult } from './tunnel/health-checker.js';
@@ -22,9 +24,8 @@ export interface AgentHooks {
 export const AGENT_IDENT = `lifelineAgent_${LIFELINE_VERSION}`;
 
 /**
- * Wires one agent: its key, the console it serves, the tunnel to the relay, and the loopback
- * health check that proves the tunnel carries traffic. State changes go to `hooks` (the status
- * LED attaches there).
+ * Wires one agent: its key, the console it serves, the tunnel to the relay, the loopback health
+ * check that proves the tunnel carries traffic, and the status LED (and hook) that shows it all.
  */
 export async function startAgent(config: AgentConfig, configFile: string, logger: Logger, hooks: AgentHooks = {}): Promise<RunningAgent> {
   const keyFile = resolveFromConfig(configFile, config.keyFile);
@@ -34,7 +35,16 @@ export async function startAgent(config: AgentConfig, configFile: string, logger
   }
   const consoleConfig = config.console.type === 'serial' ? { ...config.console, path: resolveFromConfig(configFile, config.console.path) } : config.console;
   const port = createConsolePort(consoleConfig, { logger });
-  const service = new ConsoleService({ deviceId: config.device, port, retryMs: config.consoleRetryMs, logger });
+  const indicator = await createStatusIndicator(config.status, { deviceId: config.device, logger });
+  const status = new AgentStatus(indicator);
+  const service = new ConsoleService({
+    deviceId: config.device,
+    port,
+    retryMs: config.consoleRetryMs,
+    logger,
+    onStatus: (s) => status.console(s),
+    onTraffic: () => status.traffic(),
+  });
   const responder = new ProbeResponder();
   const health = config.health;
   let tunnel: RelayTunnel | undefined;
@@ -48,7 +58,10 @@ export async function startAgent(config: AgentConfig, configFile: string, logger
     responder,
     ident: AGENT_IDENT,
     logger,
-    onResult: (result) => hooks.onHealth?.(result),
+    onResult: (result) => {
+      status.health(result);
+      hooks.onHealth?.(result);
+    },
     onUnhealthy: (reason) => tunnel?.restart(reason),
   });
   tunnel = new RelayTunnel({
@@ -63,9 +76,10 @@ export async function startAgent(config: AgentConfig, configFile: string, logger
     logger,
     onStream: (_deviceId, stream) => service.attachStream(new TelnetConsoleStream(stream, logger)),
     onProbe: (_deviceId, stream) => responder.answer(stream),
-    onStateChange: ({ to }) => {
+    onStateChange: ({ to, error }) => {
       if (to === 'connected') checker.tunnelUp();
       else checker.tunnelDown();
+      status.tunnel(to, error);
       hooks.onTunnelState?.(to);
     },
   });
@@ -80,8 +94,8 @@ export async function startAgent(config: AgentConfig, configFile: string, logger
     checkHealth: () => checker.checkNow(),
     async stop() {
       checker.stop();
-      await running.stop();
-      await service.stop();
+      // All at once: the LED may wait for a running status hook (up to its timeout).
+      await Promise.all([running.stop(), service.stop(), indicator.close()]);
     },
   };
 }

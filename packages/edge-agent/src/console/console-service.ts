@@ -21,6 +21,10 @@ export interface ConsoleServiceOptions {
   maxBreakMs?: number;
   logger: Logger;
   clock?: Clock;
+  /** Every change of the console's state (the status LED listens). */
+  onStatus?(status: ConsoleStatus): void;
+  /** Bytes moved either way; called per chunk, so keep it cheap. */
+  onTraffic?(): void;
 }
 
 /**
@@ -107,6 +111,7 @@ export class ConsoleService {
         return;
       }
       this.logger.trace({ bytes: chunk.length }, 'console output');
+      this.options.onTraffic?.();
       const stream = this.stream;
       // Nobody on the relay side: the output is dropped, as on an unattended console line.
       if (stream && !stream.write(chunk)) await new Promise<void>((resolve) => stream.onceDrain(resolve));
@@ -116,6 +121,7 @@ export class ConsoleService {
   /** Relay -> device, one chunk at a time: the stream stays paused until the port has taken it. */
   private toDevice(stream: ConsoleStream, chunk: Buffer): void {
     if (!this.options.port.isOpen) return;
+    this.options.onTraffic?.();
     stream.pause();
     this.options.port
       .write(chunk)
@@ -152,6 +158,7 @@ export class ConsoleService {
     const level = status.state === 'down' ? 'warn' : 'info';
     this.logger[level]({ event: 'console.state', to: status.state, code: isLifelineError(err) ? err.code : undefined }, status.message ?? `${this.options.port.description} open`);
     this.stream?.sendStatus(status);
+    this.options.onStatus?.(status);
   }
 
   private pause(ms: number): Promise<void> {

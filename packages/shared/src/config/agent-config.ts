@@ -75,6 +75,17 @@ export const agentConfigSchema = z
           .string()
           .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must be an SSH SHA256 fingerprint, e.g. "SHA256:..." as the relay logs it')
           .describe("The relay's host key fingerprint; any other key is refused."),
+        alternates: z
+          .array(
+            z
+              .object({
+                host: z.string().min(1).describe('Another relay address of the same group (same host key).'),
+                port: z.number().int().min(1).max(65_535).default(443),
+              })
+              .strict(),
+          )
+          .default([])
+          .describe('Tried in order when the primary relay cannot be reached; the primary again after a lost connection.'),
       })
       .strict()
       .describe('The relay this agent dials out to.'),
@@ -85,11 +96,29 @@ export const agentConfigSchema = z
       .object({
         baseMs: z.number().int().min(10).default(1_000).describe('First retry delay ceiling; doubles per failure.'),
         capMs: z.number().int().min(100).default(30_000).describe('Largest retry delay ceiling.'),
+        connectTimeoutMs: z.number().int().min(1_000).default(15_000).describe('Give up on a connection attempt (TCP and SSH handshake) after this long.'),
       })
       .strict()
-      .default({ baseMs: 1_000, capMs: 30_000 })
+      .default({ baseMs: 1_000, capMs: 30_000, connectTimeoutMs: 15_000 })
       .describe('Backoff between attempts to reach the relay (full jitter).'),
     consoleRetryMs: z.number().int().min(100).default(2_000).describe('Pause between attempts to open a missing console.'),
+    keepalive: z
+      .object({
+        intervalMs: z.number().int().min(1_000).default(10_000).describe('SSH keepalive interval towards the relay.'),
+        countMax: z.number().int().min(1).default(2).describe('Unanswered keepalives before the connection counts as dead.'),
+      })
+      .strict()
+      .default({ intervalMs: 10_000, countMax: 2 })
+      .describe('Notices a silently dead path (no FIN/RST, e.g. a stalled 4G link) within about intervalMs x (countMax + 1).'),
+    health: z
+      .object({
+        intervalMs: z.number().int().min(1_000).default(60_000).describe('Time between loopback health checks while the tunnel is up.'),
+        timeoutMs: z.number().int().min(500).default(10_000).describe('How long one check may take.'),
+        failuresBeforeReconnect: z.number().int().min(1).default(2).describe('Failed checks in a row that tear the tunnel down and reconnect.'),
+      })
+      .strict()
+      .default({ intervalMs: 60_000, timeoutMs: 10_000, failuresBeforeReconnect: 2 })
+      .describe('Loopback health check: the agent asks the relay for its own device and must get its own nonce back through the tunnel.'),
     status: statusConfigSchema
       .default({ led: { type: 'none' } })
       .describe('How the agent shows its state on site: a status LED and an optional hook command.'),

@@ -50,6 +50,11 @@ viewerBufferBytes: 262144
 # Local admin interface for lifeline-relay sessions (Unix socket, mode 0600).
 adminSocket: /run/lifeline/relay.sock
 
+# SSH keepalives: a dead agent connection (no FIN or RST) is dropped within about 30 s.
+keepalive: { intervalMs: 10000, countMax: 2 }
+# How long a health-check probe may take through a tunnel before it counts as failed.
+healthCheckTimeoutMs: 10000
+
 users:
   # Log in as "alice" to reach rtr-tokyo-01 (her first device), or "alice:sw-osaka-02".
   - name: alice
@@ -82,7 +87,12 @@ export const AGENT_EXAMPLE_YAML = `# /etc/lifeline/agent.yaml
 
 # The relay to dial out to, and its host key fingerprint: any other key is refused.
 # Get it on the relay with: lifeline-relay fingerprint --config /etc/lifeline/relay.yaml
-relay: { host: relay.example.com, port: 443, hostKey: "SHA256:+hkcgVN6cDqFmYZcEuASaEReUKshz2T+r9ueEQz0I5M" }
+# alternates: relays of the same group (same host key), tried in order when the primary fails.
+relay:
+  host: relay.example.com
+  port: 443
+  hostKey: "SHA256:+hkcgVN6cDqFmYZcEuASaEReUKshz2T+r9ueEQz0I5M"
+  alternates: [{ host: relay2.example.com, port: 443 }]
 
 # The device id this agent serves; the relay's devices[].id with this agent's key.
 device: rtr-tokyo-01
@@ -95,8 +105,13 @@ console: { type: serial, path: /dev/serial/by-id/usb-FTDI_FT232R_USB_UART_A50285
 # or: console: { type: telnet, host: 10.0.0.5, port: 7001, rfc2217: true, baudRate: 9600 }
 # or: console: { type: sim, hostname: demo-router }
 
-# Backoff between attempts to reach the relay (full jitter, doubling from baseMs up to capMs).
-reconnect: { baseMs: 1000, capMs: 30000 }
+# Backoff between attempts to reach the relay (full jitter, doubling from baseMs up to capMs);
+# an attempt that gets no answer is given up after connectTimeoutMs.
+reconnect: { baseMs: 1000, capMs: 30000, connectTimeoutMs: 15000 }
+# SSH keepalives: a silently dead link (a stalled 4G modem) is noticed within about 30 s.
+keepalive: { intervalMs: 10000, countMax: 2 }
+# Loopback health check: proves the tunnel end to end; 2 failures in a row reconnect.
+health: { intervalMs: 60000, timeoutMs: 10000, failuresBeforeReconnect: 2 }
 # Pause between attempts to open a console that is missing (USB adapter unplugged).
 consoleRetryMs: 2000
 
