@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SerialFarEnd, startSocatPtyPair, type SocatPtyPair } from '@lifeline/edge-agent/testing';
 import { readAsciicast } from '../packages/relay/src/recording/asciicast.js';
 import { MarkerClock, marker, nowMs, percentiles } from './bench/marker-clock.js';
+import { memoryOf, mib } from './bench/process-memory.js';
 import { LifelineSite, users } from './support/lifeline-site.js';
 import type { LogLine } from './support/lifeline-process.js';
 import { openConsoleChannel, type ConsoleChannel } from './support/ssh2-console.js';
@@ -17,23 +17,17 @@ const MAX_VIEWER_DELAY_MS = 50;
 
 const VIEWER_BUFFER_BYTES = 65_536;
 /**
- * A stalled ssh2 client takes in about 4 MiB (2 MiB unread plus the window), the relay's channel
- * holds 2 MiB more, then the viewer's bound: past ~6 MiB it must be cut off. 24 MiB gives the
- * cut room, and a second half over which the relay's memory must stay flat.
+ * A stalled ssh2 client takes in up to 4 MiB (2 MiB unread plus its window), the relay's channel
+ * holds 2 MiB more, then the viewer's bound: it is cut off after 5 to 6 MiB. 24 MiB leaves room
+ * for that, and a second half over which the relay's memory must stay flat.
  */
 const FLOOD_BYTES = 24 * 1024 * 1024;
 /**
- * Paced: 180 times a 115200-baud console, yet slow enough for this process's ssh2 clients. Unpaced
- * (pty speed, ~15 MB/s here), the relay also cuts off viewers that do read; see docs/benchmarks.md.
+ * Paced: 180 times a 115200-baud console, yet slow enough for this process's ssh2 clients.
+ * Unpaced (Infinity: pty speed, 15 MB/s and more), the relay also cuts off viewers that do read;
+ * see "Findings" in docs/benchmarks.md.
  */
 const FLOOD_BYTES_PER_S = 2 * 1024 * 1024;
-
-/** Resident and peak resident memory of a process, in bytes. */
-async function memoryOf(pid: number): Promise<{ rss: number; hwm: number }> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]) * 1024;
-  return { rss: kib('VmRSS'), hwm: kib('VmHWM') };
-}
 
 /** Printable lines, so the asciicast recording (text) can be compared byte for byte. */
 function consoleFlood(bytes: number): Buffer {
@@ -56,8 +50,6 @@ async function writePaced(device: SerialFarEnd, data: Buffer, bytesPerSecond: nu
     if (due > nowMs()) await new Promise((r) => setTimeout(r, due - nowMs()));
   }
 }
-
-const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 
 describe('shadowing a serial console: one writer, read-only viewers, relay and agent as processes', () => {
   let dir: Awaited<ReturnType<typeof makeTempDir>>;
@@ -178,7 +170,11 @@ describe('shadowing a serial console: one writer, read-only viewers, relay and a
     writer.end();
     await writer.closed;
     await site.relay.waitForLog('writer session end', (l) => l.event === 'session.end' && l.sessionId === byUser('alice').sessionId && 'bytesOut' in l);
-    const recording = await readAsciicast(byUser('alice').recording as string);
+    // Complete once the marker written as the session ended is in the file.
+    const recording = await waitFor('the writer recording, to its end', async () => {
+      const cast = await readAsciicast(byUser('alice').recording as string);
+      return cast.events.some(([, code, data]) => code === 'm' && data.startsWith('disconnect')) ? cast : undefined;
+    });
     const output = recording.events.filter(([, code]) => code === 'o').map(([, , data]) => data).join('');
     expect(output.length).toBe(flood.length);
     expect(output === flood.toString('latin1')).toBe(true);

@@ -25,7 +25,9 @@ export interface ConsoleChannel extends ConsoleClient {
 export interface ConsoleOptions {
   port: number;
   user: string;
-  password: string;
+  password?: string;
+  /** OpenSSH private key, instead of (or as well as) a password. */
+  privateKey?: Buffer | string;
   pty?: boolean;
 }
 
@@ -87,7 +89,7 @@ function openSession(options: ConsoleOptions & { onData?: (chunk: Buffer) => voi
         });
       });
     });
-    client.connect({ host: '127.0.0.1', port: options.port, username: options.user, password: options.password, readyTimeout: 10_000 });
+    client.connect({ host: '127.0.0.1', port: options.port, username: options.user, password: options.password, privateKey: options.privateKey, readyTimeout: 10_000 });
   });
 }
 

@@ -1,0 +1,101 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadOrCreateKey, type SshKeyPair } from '@lifeline/shared';
+import { LifelineProcess, type LogLine } from '../support/lifeline-process.js';
+import { waitFor } from '../support/wait.js';
+import type { FarEnd } from './far-ends.js';
+
+/** The repository's root, found from here (this file runs from test/bench/dist/bench/). */
+export const repoRoot: string = (() => {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'lifeline') return dir;
+  }
+  throw new Error('cannot find the lifeline repository root');
+})();
+export const relayBin = join(repoRoot, 'packages/relay/bin/lifeline-relay.js');
+export const agentBin = join(repoRoot, 'packages/edge-agent/bin/lifeline-agent.js');
+
+/** Relay config lines for the benchmark: people log in with a key (no scrypt per login). */
+export function relayConfig(options: { personKey: string; devices: Array<{ id: string; agentKey: string }>; extra?: string[] }): string {
+  const ids = options.devices.map((d) => d.id);
+  return [
+    'listen: { host: 127.0.0.1, port: 0 }',
+    'hostKeyFile: relay_host_ed25519',
+    'users:',
+    ...['alice', 'viewer'].map((name) => `  - { name: ${name}, authorizedKeys: ["${options.personKey}"], devices: [${ids[0]}], role: engineer }`),
+    'devices:',
+    ...options.devices.map((d) => `  - { id: ${d.id}, agentKey: "${d.agentKey}" }`),
+    ...(options.extra ?? []),
+  ].join('\n');
+}
+
+/** Starts a relay process and waits until it listens; returns its port and host key fingerprint. */
+export async function startRelay(dir: string, config: string): Promise<{ relay: LifelineProcess; port: number; fingerprint: string }> {
+  const file = join(dir, 'relay.yaml');
+  await writeFile(file, config);
+  const relay = LifelineProcess.start(relayBin, ['run', '--config', file]);
+  const listening = await relay.waitForLog('relay listening', (l) => l.event === 'relay.listening');
+  return { relay, port: listening.port as number, fingerprint: listening.hostKeyFingerprint as string };
+}
+
+/**
+ * A relay and an edge agent as processes on 127.0.0.1 serving device `rtr-1` through `farEnd`,
+ * with users `alice` and `viewer` who log in with `personKey` (its file is `personKeyFile`).
+ */
+export class BenchSite {
+  private constructor(
+    readonly relay: LifelineProcess,
+    readonly agent: LifelineProcess,
+    readonly port: number,
+    readonly personKey: SshKeyPair,
+    readonly personKeyFile: string,
+  ) {}
+
+  static async start(dir: string, farEnd: FarEnd): Promise<BenchSite> {
+    const agentKey = await loadOrCreateKey(join(dir, 'agent_ed25519'), 'agent@rtr-1');
+    const personKeyFile = join(dir, 'person_ed25519');
+    const personKey = await loadOrCreateKey(personKeyFile, 'bench@person');
+    const { relay, port, fingerprint } = await startRelay(
+      dir,
+      relayConfig({ personKey: personKey.publicKeyLine, devices: [{ id: 'rtr-1', agentKey: agentKey.publicKeyLine }] }),
+    );
+    const agentFile = join(dir, 'agent.yaml');
+    await writeFile(
+      agentFile,
+      [
+        `relay: { host: 127.0.0.1, port: ${port}, hostKey: "${fingerprint}" }`,
+        'device: rtr-1',
+        'keyFile: agent_ed25519',
+        `console: ${farEnd.agentConsole}`,
+        'reconnect: { baseMs: 100, capMs: 1000 }',
+        'consoleRetryMs: 200',
+      ].join('\n'),
+    );
+    const agent = LifelineProcess.start(agentBin, ['run', '--config', agentFile]);
+    try {
+      await agent.waitForLog('agent console stream attached', (l) => l.event === 'console.stream.attached');
+    } catch (err) {
+      await agent.stop();
+      await relay.stop();
+      throw err;
+    }
+    return new BenchSite(relay, agent, port, personKey, personKeyFile);
+  }
+
+  sessionStarts(): LogLine[] {
+    return this.relay.logs.filter((l) => l.event === 'session.start');
+  }
+
+  /** Waits until the relay has attached `count` sessions in all (since it started). */
+  async attached(count: number): Promise<void> {
+    await waitFor(() => `${count} sessions attached (have ${this.sessionStarts().length})`, () => this.sessionStarts().length >= count, 30_000);
+  }
+
+  async stop(): Promise<void> {
+    await this.agent.stop();
+    await this.relay.stop();
+  }
+}

@@ -1,0 +1,186 @@
+import { writeFile } from 'node:fs/promises';
+import { cpus, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadOrCreateKey } from '@lifeline/shared';
+import { makeTempDir } from '../support/temp-dir.js';
+import { BenchSite, repoRoot } from './bench-site.js';
+import { serialFarEnd, terminalServerFarEnd, type FarEnd } from './far-ends.js';
+import { personLatency, viewerLatency, type LatencyOptions } from './latency-bench.js';
+import { findSshd, OpenSshPath } from './openssh-path.js';
+import { openSshPerson, ssh2Person } from './person-clients.js';
+import { memoryOf } from './process-memory.js';
+import { formatReport, type BenchResults } from './report.js';
+import { throughput } from './throughput-bench.js';
+import { idleTunnels } from './tunnel-bench.js';
+
+const parts = ['latency', 'throughput', 'openssh', 'tunnels'] as const;
+
+const usage = `npm run bench -- [options]
+  --only LIST         some of: ${parts.join(',')} (default: all; agent and relay memory come with latency/throughput)
+  --viewers LIST      viewer counts for the latency run (default 1,20,100)
+  --markers N         markers per latency measurement (default 100), --gap-ms MS apart (default 20);
+                      one person alone also gets 3 times as many, 3 ms apart
+  --mib N             MiB each way per throughput run (default 8), --repeat N runs (default 3, median shown)
+  --tunnels N         idle agent tunnels (default 200), --concurrency N logins in flight (default 50)
+  --json FILE         where the JSON goes (default test/bench/dist/bench-results.json; "-" for stdout, then no table)
+See docs/benchmarks.md.`;
+
+const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+export async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      only: { type: 'string', default: parts.join(',') },
+      viewers: { type: 'string', default: '1,20,100' },
+      markers: { type: 'string', default: '100' },
+      'gap-ms': { type: 'string', default: '20' },
+      mib: { type: 'string', default: '8' },
+      repeat: { type: 'string', default: '3' },
+      tunnels: { type: 'string', default: '200' },
+      concurrency: { type: 'string', default: '50' },
+      json: { type: 'string', default: join(repoRoot, 'test/bench/dist/bench-results.json') },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${usage}\n`);
+    return 0;
+  }
+  const only = new Set(values.only.split(','));
+  const latency: LatencyOptions = { markers: Number(values.markers), gapMs: Number(values['gap-ms']) };
+  // Markers close together, as output comes from a busy console: shows delays from Nagle's algorithm.
+  const burst: LatencyOptions = { markers: latency.markers * 3, gapMs: 3 };
+  const bytes = Math.round(Number(values.mib) * 1024 * 1024);
+  const repeat = Number(values.repeat);
+  const viewerCounts = values.viewers.split(',').map(Number).sort((a, b) => a - b);
+  const cpu = cpus();
+  const results: BenchResults = {
+    startedAt: new Date().toISOString(),
+    machine: { cpus: cpu.length, cpuModel: cpu[0]?.model ?? 'unknown', memoryBytes: totalmem(), node: process.version, kernel: release() },
+    options: { only: [...only], viewerCounts, ...latency, bytes, repeat, tunnels: Number(values.tunnels), concurrency: Number(values.concurrency) },
+    viewerLatency: [],
+    personLatency: [],
+    throughput: [],
+    opensshBaseline: { ran: false, reason: 'not asked for (--only)' },
+    errors: [],
+  };
+  const attempt = async (what: string, run: () => Promise<void>) => {
+    try {
+      await run();
+    } catch (err) {
+      progress(`${what} failed: ${(err as Error).message}`);
+      results.errors.push(`${what}: ${(err as Error).message}`);
+    }
+  };
+
+  if (only.has('latency') || only.has('throughput')) {
+    await attempt('serial console', () =>
+      withSite('bench-serial', serialFarEnd, async (site, device) => {
+        await new Promise((r) => setTimeout(r, 1_000));
+        const agentIdle = await memoryOf(site.agent.child.pid!);
+        const relayIdle = await memoryOf(site.relay.child.pid!);
+        const viaSsh2 = (onData: (chunk: Buffer) => void) => ssh2Person({ port: site.port, user: 'alice', privateKey: site.personKey.privateKey, onData });
+        const viaOpenSsh = async (onData: (chunk: Buffer) => void) => openSshPerson({ port: site.port, user: 'alice', keyFile: site.personKeyFile, onData });
+        const path = 'lifeline, serial (pty)';
+        if (only.has('latency')) {
+          results.viewerLatency = await viewerLatency(site, device, viewerCounts, latency, progress);
+          progress('device -> person latency through lifeline');
+          for (const gaps of [latency, burst]) {
+            results.personLatency.push(await personLatency({ path, client: 'ssh2' }, device, viaSsh2, gaps));
+            results.personLatency.push(await personLatency({ path, client: 'OpenSSH' }, device, viaOpenSsh, gaps));
+          }
+        }
+        if (only.has('throughput')) {
+          progress('throughput through lifeline, serial console');
+          results.throughput.push(await throughput({ path, client: 'ssh2' }, device, viaSsh2, bytes, repeat));
+          results.throughput.push(await throughput({ path, client: 'OpenSSH' }, device, viaOpenSsh, bytes, repeat));
+        }
+        const agentAfter = await memoryOf(site.agent.child.pid!);
+        const relayAfter = await memoryOf(site.relay.child.pid!);
+        results.agentMemory = { idleRssBytes: agentIdle.rss, afterTrafficRssBytes: agentAfter.rss, peakRssBytes: agentAfter.hwm };
+        results.relayMemory = { idleRssBytes: relayIdle.rss, afterTrafficRssBytes: relayAfter.rss, peakRssBytes: relayAfter.hwm };
+      }),
+    );
+  }
+  if (only.has('throughput')) {
+    await attempt('terminal server console', () =>
+      withSite('bench-telnet', () => terminalServerFarEnd(), async (site, device) => {
+        progress('throughput through lifeline, terminal server console');
+        const path = 'lifeline, terminal server (telnet)';
+        const viaSsh2 = (onData: (chunk: Buffer) => void) => ssh2Person({ port: site.port, user: 'alice', privateKey: site.personKey.privateKey, onData });
+        const viaOpenSsh = async (onData: (chunk: Buffer) => void) => openSshPerson({ port: site.port, user: 'alice', keyFile: site.personKeyFile, onData });
+        if (only.has('latency')) for (const gaps of [latency, burst]) results.personLatency.push(await personLatency({ path, client: 'ssh2' }, device, viaSsh2, gaps));
+        results.throughput.push(await throughput({ path, client: 'ssh2' }, device, viaSsh2, bytes, repeat));
+        results.throughput.push(await throughput({ path, client: 'OpenSSH' }, device, viaOpenSsh, bytes, repeat));
+      }),
+    );
+  }
+  if (only.has('openssh')) await attempt('OpenSSH baseline', () => opensshBaseline(results, latency, burst, bytes, repeat));
+  if (only.has('tunnels')) {
+    await attempt('idle tunnels', async () => {
+      const dir = await makeTempDir('bench-tunnels');
+      try {
+        results.tunnels = await idleTunnels(dir.path, Number(values.tunnels), Number(values.concurrency), progress);
+      } finally {
+        await dir.remove();
+      }
+    });
+  }
+
+  const json = `${JSON.stringify(results, null, 2)}\n`;
+  if (values.json === '-') {
+    process.stdout.write(json);
+  } else {
+    await writeFile(values.json, json);
+    process.stdout.write(formatReport(results));
+    process.stdout.write(`\nJSON: ${values.json}\n`);
+  }
+  return results.errors.length ? 1 : 0;
+}
+
+/** A relay and agent serving a far end made in a fresh temp dir; everything is stopped afterwards. */
+async function withSite(name: string, makeFarEnd: (dir: string) => Promise<FarEnd>, run: (site: BenchSite, device: FarEnd) => Promise<void>): Promise<void> {
+  const dir = await makeTempDir(name);
+  let device: FarEnd | undefined;
+  let site: BenchSite | undefined;
+  try {
+    device = await makeFarEnd(dir.path);
+    progress(`${name}: starting relay and agent`);
+    site = await BenchSite.start(dir.path, device);
+    await run(site, device);
+  } finally {
+    await site?.stop();
+    await device?.close();
+    await dir.remove();
+  }
+}
+
+async function opensshBaseline(results: BenchResults, latency: LatencyOptions, burst: LatencyOptions, bytes: number, repeat: number): Promise<void> {
+  const sshd = findSshd();
+  if (Array.isArray(sshd)) {
+    results.opensshBaseline = { ran: false, reason: `missing ${sshd.join(', ')}` };
+    return;
+  }
+  const dir = await makeTempDir('bench-openssh');
+  const device = await serialFarEnd(dir.path);
+  let path: OpenSshPath | undefined;
+  try {
+    progress('OpenSSH baseline: sshd, ssh -R, socat on the pty');
+    const keyFile = join(dir.path, 'person_ed25519');
+    const key = await loadOrCreateKey(keyFile, 'bench@person');
+    path = await OpenSshPath.start(dir.path, { ttyPath: device.ttyPath, keyFile, publicKeyLine: key.publicKeyLine });
+    const { sshdPort, user } = path;
+    const command = path.consoleCommand;
+    const viaOpenSsh = async (onData: (chunk: Buffer) => void) => openSshPerson({ port: sshdPort, user, keyFile, command, onData });
+    const label = { path: 'OpenSSH: sshd + ssh -R + socat, serial (pty)', client: 'OpenSSH' };
+    for (const gaps of [latency, burst]) results.personLatency.push(await personLatency(label, device, viaOpenSsh, gaps));
+    results.throughput.push(await throughput(label, device, viaOpenSsh, bytes, repeat));
+    results.opensshBaseline = { ran: true };
+  } finally {
+    await path?.stop();
+    await device.close();
+    await dir.remove();
+  }
+}

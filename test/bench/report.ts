@@ -1,0 +1,96 @@
+import type { PersonLatencyRow, ViewerLatencyRow } from './latency-bench.js';
+import type { Percentiles } from './marker-clock.js';
+import type { ThroughputRow } from './throughput-bench.js';
+import type { TunnelRow } from './tunnel-bench.js';
+
+export interface MemoryReport {
+  idleRssBytes: number;
+  afterTrafficRssBytes?: number;
+  peakRssBytes?: number;
+}
+
+/** Everything one `npm run bench` measured (also the JSON it writes). */
+export interface BenchResults {
+  startedAt: string;
+  machine: { cpus: number; cpuModel: string; memoryBytes: number; node: string; kernel: string };
+  options: Record<string, unknown>;
+  viewerLatency: ViewerLatencyRow[];
+  personLatency: PersonLatencyRow[];
+  throughput: ThroughputRow[];
+  tunnels?: TunnelRow;
+  agentMemory?: MemoryReport;
+  relayMemory?: MemoryReport;
+  /** Why the OpenSSH baseline is missing, if it is. */
+  opensshBaseline: { ran: boolean; reason?: string };
+  errors: string[];
+}
+
+function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+const ms = (p: Percentiles) => `${p.p50.toFixed(2)} / ${p.p95.toFixed(2)} / ${p.max.toFixed(2)}`;
+const mbps = (n: number) => (Number.isNaN(n) ? 'failed' : n.toFixed(2));
+const mib = (bytes: number | undefined) => (bytes === undefined ? '-' : `${(bytes / 1024 / 1024).toFixed(1)} MiB`);
+
+/** The human-readable report: one table per measurement. */
+export function formatReport(r: BenchResults): string {
+  const parts: string[] = [
+    `lifeline benchmark, ${r.startedAt} - ${r.machine.cpus} x ${r.machine.cpuModel}, ${mib(r.machine.memoryBytes)}, node ${r.machine.node}, Linux ${r.machine.kernel}`,
+  ];
+  const section = (title: string, body: string) => parts.push(`${title}\n${body}`);
+  if (r.viewerLatency.length) {
+    section(
+      'Viewer latency: serial console (socat pty), relay + agent processes, ssh2 clients in one process; p50 / p95 / max in ms',
+      table(
+        ['viewers', 'markers', 'viewer - writer', 'device -> writer', 'device -> viewer'],
+        r.viewerLatency.map((v) => [String(v.viewers), String(v.markers), ms(v.viewerMinusWriterMs), ms(v.deviceToWriterMs), ms(v.deviceToViewerMs)]),
+      ),
+    );
+  }
+  if (r.personLatency.length) {
+    section(
+      'Device -> person latency, one person alone; p50 / p95 / max in ms',
+      table(['path', 'client', 'markers', 'apart', 'device -> person'], r.personLatency.map((p) => [p.path, p.client, String(p.markers), `${p.gapMs} ms`, ms(p.deviceToPersonMs)])),
+    );
+  }
+  if (r.throughput.length) {
+    section(
+      `Console throughput, ${mib(r.throughput[0]!.bytes)} of random bytes each way, MB/s (10^6 bytes), median of ${r.throughput[0]!.runs.deviceToPersonMBps.length}`,
+      table(
+        ['path', 'client', 'device -> person', 'person -> device'],
+        r.throughput.map((t) => [t.path, t.client, mbps(t.deviceToPersonMBps), mbps(t.personToDeviceMBps)]),
+      ),
+    );
+  }
+  if (r.tunnels) {
+    const t = r.tunnels;
+    section(
+      'Relay with idle agent tunnels (ssh2 agents in one process, each with its console stream open)',
+      table(
+        ['tunnels', 'registration', 'per second', 'relay RSS idle', 'with tunnels', 'per tunnel', 'open files idle', 'with tunnels'],
+        [
+          [
+            String(t.tunnels),
+            `${t.registrationSeconds.toFixed(2)} s`,
+            t.registrationsPerSecond.toFixed(0),
+            mib(t.relayRssIdleBytes),
+            mib(t.relayRssWithTunnelsBytes),
+            `${(t.relayBytesPerTunnel / 1024).toFixed(1)} KiB`,
+            String(t.relayOpenFilesIdle),
+            String(t.relayOpenFilesWithTunnels),
+          ],
+        ],
+      ),
+    );
+  }
+  const memoryRows = ([['edge agent (serial console)', r.agentMemory], ['relay (one device)', r.relayMemory]] as const)
+    .filter(([, m]) => m !== undefined)
+    .map(([name, m]) => [name, mib(m!.idleRssBytes), mib(m!.afterTrafficRssBytes), mib(m!.peakRssBytes)]);
+  if (memoryRows.length) section('Process memory', table(['process', 'RSS idle', 'RSS after the runs above', 'peak RSS'], memoryRows));
+  if (!r.opensshBaseline.ran) parts.push(`OpenSSH baseline not measured: ${r.opensshBaseline.reason}`);
+  if (r.errors.length) parts.push(`Errors:\n${r.errors.map((e) => `  ${e}`).join('\n')}`);
+  return `${parts.join('\n\n')}\n`;
+}

@@ -1,0 +1,102 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import ssh2 from 'ssh2';
+import { generateParsableEd25519, loadOrCreateKey, TelnetEndpoint } from '@lifeline/shared';
+import { relayConfig, startRelay } from './bench-site.js';
+import { nowMs } from './marker-clock.js';
+import { memoryOf } from './process-memory.js';
+
+export interface TunnelRow {
+  tunnels: number;
+  /** From the first connection attempt until the relay had opened its console stream through every tunnel. */
+  registrationSeconds: number;
+  registrationsPerSecond: number;
+  relayRssIdleBytes: number;
+  relayRssWithTunnelsBytes: number;
+  relayBytesPerTunnel: number;
+  /** File descriptors: the relay keeps each configured device's console log open, and a socket per agent. */
+  relayOpenFilesIdle: number;
+  relayOpenFilesWithTunnels: number;
+}
+
+const openFiles = async (pid: number): Promise<number> => (await readdir(`/proc/${pid}/fd`)).length;
+
+/**
+ * N idle edge agents on one relay, as ssh2 clients in this process doing what the real agent
+ * does: log in as `lifeline-agent` with the device's own key, `forwardIn(deviceId, 0)`, and
+ * accept the console stream the relay opens at once (answered by a Telnet server endpoint).
+ * `concurrency` logins are in flight at a time, like a fleet reconnecting after a relay restart.
+ */
+export async function idleTunnels(dir: string, count: number, concurrency: number, progress: (line: string) => void): Promise<TunnelRow> {
+  progress(`idle tunnels: generating ${count} agent keys`);
+  const agents = Array.from({ length: count }, (_, i) => ({ id: `dev-${String(i + 1).padStart(5, '0')}`, key: generateParsableEd25519(`agent@${i + 1}`) }));
+  const person = await loadOrCreateKey(join(dir, 'person_ed25519'), 'bench@person');
+  const { relay, port } = await startRelay(
+    dir,
+    relayConfig({ personKey: person.publicKeyLine, devices: agents.map((a) => ({ id: a.id, agentKey: a.key.public.trim() })) }),
+  );
+  const clients: ssh2.Client[] = [];
+  try {
+    await new Promise((r) => setTimeout(r, 1_000));
+    const idle = await memoryOf(relay.child.pid!);
+    const idleFiles = await openFiles(relay.child.pid!);
+    progress(`idle tunnels: relay idle at ${(idle.rss / 1024 / 1024).toFixed(1)} MiB; connecting ${count} agents, ${concurrency} at a time`);
+    const start = nowMs();
+    let next = 0;
+    const worker = async () => {
+      while (next < agents.length) {
+        const agent = agents[next++]!;
+        clients.push(await connectAgent(port, agent.id, agent.key.private));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+    const seconds = (nowMs() - start) / 1000;
+    // Let the relay settle (garbage, log buffers) before reading its memory.
+    await new Promise((r) => setTimeout(r, 2_000));
+    const loaded = await memoryOf(relay.child.pid!);
+    const loadedFiles = await openFiles(relay.child.pid!);
+    return {
+      tunnels: count,
+      registrationSeconds: seconds,
+      registrationsPerSecond: count / seconds,
+      relayRssIdleBytes: idle.rss,
+      relayRssWithTunnelsBytes: loaded.rss,
+      relayBytesPerTunnel: (loaded.rss - idle.rss) / count,
+      relayOpenFilesIdle: idleFiles,
+      relayOpenFilesWithTunnels: loadedFiles,
+    };
+  } finally {
+    for (const c of clients) c.end();
+    await relay.stop();
+  }
+}
+
+/** Resolves once the relay has opened its console stream through this agent's tunnel. */
+function connectAgent(port: number, deviceId: string, privateKey: string): Promise<ssh2.Client> {
+  return new Promise((resolve, reject) => {
+    const client = new ssh2.Client();
+    const timer = setTimeout(() => {
+      client.end();
+      reject(new Error(`${deviceId}: no console stream from the relay within 30 s`));
+    }, 30_000);
+    client.on('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`${deviceId}: ${err.message}`));
+    });
+    client.on('tcp connection', (_info, accept) => {
+      const telnet = new TelnetEndpoint(accept(), { role: 'server', comPort: true });
+      telnet.on('error', () => {});
+      clearTimeout(timer);
+      resolve(client);
+    });
+    client.on('ready', () => {
+      client.forwardIn(deviceId, 0, (err) => {
+        if (err) {
+          clearTimeout(timer);
+          reject(new Error(`${deviceId}: forward refused: ${err.message}`));
+        }
+      });
+    });
+    client.connect({ host: '127.0.0.1', port, username: 'lifeline-agent', privateKey, readyTimeout: 30_000 });
+  });
+}
