@@ -46,6 +46,8 @@ export class LifelineProcess {
     const child = spawn(command!, [...prefixArgs, ...(options.prefix ? [process.execPath] : []), bin, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...options.env },
+      // Its own process group, so stop() reaches the program under a prefix (strace) too.
+      detached: true,
     });
     return new LifelineProcess(child);
   }
@@ -63,12 +65,21 @@ export class LifelineProcess {
 
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     if (this.exitCode !== undefined) return;
-    this.child.kill(signal);
+    this.signalGroup(signal);
     try {
       await this.waitForExit(5_000);
     } catch {
-      this.child.kill('SIGKILL');
+      this.signalGroup('SIGKILL');
       await this.exited;
+    }
+  }
+
+  /** Signals the whole process group: the program and anything it runs under (strace). */
+  private signalGroup(signal: NodeJS.Signals): void {
+    try {
+      process.kill(-this.child.pid!, signal);
+    } catch {
+      this.child.kill(signal);
     }
   }
 }

@@ -203,6 +203,8 @@ export class RelayTunnel {
       }, this.options.readyTimeoutMs ?? 20_000);
       sock.once('connect', () => {
         timer.cancel();
+        // Console traffic is many small writes: Nagle would hold keystroke echoes back ~40 ms.
+        sock.setNoDelay(true);
         resolve(sock);
       });
       sock.once('error', (err) => {

@@ -30,6 +30,8 @@ export interface PartyTerminal {
   write(data: Buffer): boolean;
   /** Calls `listener` once when a full channel (write returned false) can take data again. */
   onceDrain(listener: () => void): void;
+  /** Output written but not yet taken by the person's client (what a stalled viewer costs us). */
+  queuedBytes(): number;
   /** One line from lifeline itself (not from the device), shown as `[lifeline] ...`. */
   notice(line: string): void;
   /** Ends the person's session with this exit status (0 clean, non-zero otherwise). */

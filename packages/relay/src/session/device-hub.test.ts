@@ -69,15 +69,22 @@ class FakeTerminal implements PartyTerminal {
   private drainListeners: Array<() => void> = [];
   /** Set by the test once attached, so abort() can detach as the SSH side does. */
   onAbort: (() => void) | undefined;
+  /** Bytes written while full: what a stalled client has not taken yet. */
+  queued = 0;
   write(data: Buffer): boolean {
     this.output += data.toString('latin1');
+    if (this.full) this.queued += data.length;
     return !this.full;
+  }
+  queuedBytes(): number {
+    return this.queued;
   }
   onceDrain(l: () => void): void {
     this.drainListeners.push(l);
   }
   drain(): void {
     this.full = false;
+    this.queued = 0;
     for (const l of this.drainListeners.splice(0)) l();
   }
   notice(line: string): void {
@@ -345,6 +352,19 @@ describe('DeviceHub: several people on one device', () => {
     expect(alice.terminal.output.length).toBeGreaterThanOrEqual(20_000);
     expect(other.terminal.output.length).toBeGreaterThanOrEqual(20_000);
     expect(hub.partyCount).toBe(2);
+  });
+
+  it('keeps a viewer that reads at the pace of the output, however long it lasts', async () => {
+    const { upstream, join } = setup({ viewerBufferBytes: 10_000 });
+    await join('alice');
+    const steady = await join('bob');
+    steady.terminal.full = true; // its channel never empties completely, so 'drain' never comes...
+    for (let i = 0; i < 200; i++) {
+      upstream.emitData('y'.repeat(1_000));
+      steady.terminal.queued -= 1_000; // ...but its client takes every chunk as it comes
+    }
+    expect(steady.terminal.aborted).toBeUndefined();
+    expect(steady.terminal.output.length).toBeGreaterThanOrEqual(200_000);
   });
 
   it('lists who is attached', async () => {

@@ -24,9 +24,6 @@ export class Party {
   bytesIn = 0;
   bytesOut = 0;
   size: TerminalSize | undefined;
-  /** Bytes handed to a terminal that said it was full, since it last drained. */
-  private backlog = 0;
-  private congested = false;
   private toldReadOnly = false;
   private gone = false;
 
@@ -49,27 +46,16 @@ export class Party {
   }
 
   /**
-   * Device output for a viewer. Returns false when the viewer fell too far behind and was cut
-   * off; the caller drops it.
+   * Device output for a viewer. Returns false when the viewer fell too far behind (more than
+   * `bufferBytes` written but not yet taken by its client) and was cut off; the caller drops it.
+   * A viewer that reads as fast as the writer keeps its queue short and is never cut off.
    */
   viewerOutput(chunk: Buffer, bufferBytes: number): boolean {
     this.count(chunk);
-    if (this.congested) {
-      this.backlog += chunk.length;
-      if (this.backlog > bufferBytes) {
-        this.abort('you were disconnected: your connection could not keep up with the console output.');
-        return false;
-      }
-    }
-    if (!this.terminal.write(chunk) && !this.congested) {
-      this.congested = true;
-      this.backlog = 0;
-      this.terminal.onceDrain(() => {
-        this.congested = false;
-        this.backlog = 0;
-      });
-    }
-    return true;
+    this.terminal.write(chunk);
+    if (this.terminal.queuedBytes() <= bufferBytes) return true;
+    this.abort('you were disconnected: your connection could not keep up with the console output.');
+    return false;
   }
 
   /** Device output for the writer. Returns false when the writer's channel is full. */

@@ -32,6 +32,8 @@ export function handleClientConnection(conn: Connection, info: ClientInfo, deps:
   const logger = deps.logger.child({ peer, sessionId });
   // Before anything else: channel requests must find the adapter in place.
   installBreakRequestAdapter(conn);
+  // Console traffic is many small writes: Nagle would hold keystroke echoes back ~40 ms.
+  (conn as Connection & { setNoDelay(on: boolean): void }).setNoDelay(true); // in ssh2 1.17, missing from its typings
 
   conn.on('error', (err: Error & { level?: string }) => logger.info({ event: 'connection.error', err: err.message, level: err.level }, 'connection error'));
   conn.on('close', () => logger.info({ event: 'connection.close' }, 'connection closed'));

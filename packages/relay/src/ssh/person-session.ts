@@ -120,6 +120,7 @@ export function servePersonSession(options: PersonSessionOptions): PersonSession
       // A person who left needs no more output: swallow it instead of writing after end.
       write: (data) => (ended || !ch.writable ? true : ch.write(data)),
       onceDrain: (listener) => void ch.once('drain', listener),
+      queuedBytes: () => ch.writableLength,
       notice: (line) => writeLine(`[lifeline] ${line}`),
       end,
       // A stalled reader: say why (if it still gets through) and close the channel at once,
