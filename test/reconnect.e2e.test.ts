@@ -15,17 +15,41 @@ describe('agent reconnects to the relay', () => {
     dir = await makeTempDir('e2e-reconnect');
     site = await LifelineSite.start(dir.path, { console: '{ type: sim, hostname: rtr-1 }' });
     const port = site.port;
+    const killedAt = Date.now();
     await site.relay.stop('SIGKILL');
-    await site.agent!.waitForLog('agent retrying', (l) => l.event === 'tunnel.retry');
+    // A killed process's sockets are reset by the kernel: the agent knows at once.
+    const noticed = await site.agent!.waitForLog('agent retrying', (l) => l.event === 'tunnel.retry');
+    expect(Date.parse(String(noticed.time)) - killedAt).toBeLessThan(2_000);
 
     const attachedBefore = site.agent!.logs.filter((l) => l.event === 'console.stream.attached').length;
+    const restartedAt = Date.now();
     await site.startRelay(port);
-    await site.agent!.waitForLog('agent re-attached', (l) => l.event === 'console.stream.attached' && site!.agent!.logs.filter((x) => x.event === 'console.stream.attached').length > attachedBefore);
+    const back = await site.agent!.waitForLog('agent re-attached', (l) => l.event === 'console.stream.attached' && site!.agent!.logs.filter((x) => x.event === 'console.stream.attached').length > attachedBefore);
+    // Backoff is capped at 1 s in the test agent's config; allow for slow machines.
+    expect(Date.parse(String(back.time)) - restartedAt).toBeLessThan(5_000);
     expect(site.agent!.exitCode).toBeUndefined();
 
     const c = await openConsole({ port, user: 'alice', password: users.alice.password });
     c.write('\r');
     await c.waitForOutput('rtr-1>');
+    c.end();
+  });
+
+  it('takes a killed agent offline at once and back online when it restarts', async () => {
+    dir = await makeTempDir('e2e-agent-kill');
+    site = await LifelineSite.start(dir.path, { console: '{ type: sim, hostname: rtr-1 }' });
+    const killedAt = Date.now();
+    await site.agent!.stop('SIGKILL');
+    const down = await site.relay.waitForLog('relay takes the device offline', (l) => l.event === 'tunnel.down');
+    expect(Date.parse(String(down.time)) - killedAt).toBeLessThan(2_000);
+    const offline = await openConsole({ port: site.port, user: 'alice', password: users.alice.password });
+    expect(await offline.closed).toBe(1);
+    expect(offline.output()).toMatch(/rtr-1 is offline/);
+
+    await site.startAgent();
+    const c = await openConsole({ port: site.port, user: 'alice', password: users.alice.password });
+    c.write('\r');
+    await c.waitForOutput(/rtr-1>\s*$/);
     c.end();
   });
 
