@@ -135,6 +135,15 @@ describe('in-band escape (^] by default) on pty sessions', () => {
     expect(attachment.breaks).toEqual([undefined]);
   });
 
+  it('starts its own lines on a new line when the device left the cursor mid-line (a prompt)', async () => {
+    const shell = await openShell(await alice());
+    shell.channel.write('Router>');
+    await shell.waitFor('Router>');
+    shell.channel.write('\x1d?');
+    await shell.waitFor('disconnect');
+    expect(shell.text()).toContain('Router>\r\n[lifeline] escape commands');
+  });
+
   it('lists the commands for ^] ?', async () => {
     const shell = await openShell(await alice());
     shell.channel.write('\x1d?');

@@ -46,10 +46,13 @@ export function servePersonSession(options: PersonSessionOptions): PersonSession
 
   // lifeline's own lines: on the terminal for pty sessions; on stderr otherwise, so the
   // console bytes on stdout of a scripted or binary session stay exactly the device's.
+  // Whether the terminal's cursor is at the start of a line, so our lines never start mid-prompt.
+  let atLineStart = true;
   const writeLine = (line: string) => {
     if (!channel || ended || !channel.writable) return;
-    if (term) channel.write(`${line}\r\n`);
+    if (term) channel.write(`${atLineStart ? '' : '\r\n'}${line}\r\n`);
     else channel.stderr.write(`${line}\n`);
+    atLineStart = true;
   };
 
   // Sends exit-status only after what was written so far has gone out, then EOF and close.
@@ -118,7 +121,11 @@ export function servePersonSession(options: PersonSessionOptions): PersonSession
   async function start(ch: ServerChannel): Promise<void> {
     const terminal: PartyTerminal = {
       // A person who left needs no more output: swallow it instead of writing after end.
-      write: (data) => (ended || !ch.writable ? true : ch.write(data)),
+      write: (data) => {
+        if (ended || !ch.writable) return true;
+        if (data.length > 0) atLineStart = data[data.length - 1] === 0x0a;
+        return ch.write(data);
+      },
       onceDrain: (listener) => void ch.once('drain', listener),
       queuedBytes: () => ch.writableLength,
       notice: (line) => writeLine(`[lifeline] ${line}`),
