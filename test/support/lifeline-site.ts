@@ -8,7 +8,7 @@ import { LifelineProcess, agentBin, relayBin } from './lifeline-process.js';
 const cheapScrypt = { N: 2 ** 10, r: 8, p: 1 };
 
 export const users = {
-  alice: { password: 'alice-secret', devices: ['rtr-1', 'sw-offline'], role: 'engineer' },
+  alice: { password: 'alice-secret', devices: ['rtr-1', 'sw-offline', 'sw-2'], role: 'engineer' },
   bob: { password: 'bob-secret', devices: ['sw-offline'], role: 'engineer' },
   dave: { password: 'dave-secret', devices: ['rtr-1'], role: 'engineer' },
   sue: { password: 'sue-secret', devices: ['rtr-1'], role: 'supervisor' },
@@ -73,6 +73,8 @@ export class LifelineSite {
         'devices:',
         `  - { id: rtr-1, agentKey: "${agentKey.publicKeyLine}" }`,
         `  - { id: sw-offline, agentKey: "${otherKey.publicKeyLine}" }`,
+        // Served by the same agent key as rtr-1, when an agent config lists both consoles.
+        `  - { id: sw-2, agentKey: "${agentKey.publicKeyLine}" }`,
         this.options.relayExtra ?? '',
       ].join('\n'),
     );
@@ -83,14 +85,13 @@ export class LifelineSite {
   }
 
   /** Starts (another) agent; `relayPort` points it elsewhere (a FreezeProxy), `extra` adds YAML. */
-  async startAgent(options: { relayPort?: number; extra?: string } = {}): Promise<void> {
+  async startAgent(options: { relayPort?: number; extra?: string; consoles?: string[] } = {}): Promise<void> {
     await writeFile(
       this.agentConfigFile,
       [
         `relay: { host: 127.0.0.1, port: ${options.relayPort ?? this.port}, hostKey: "${this.fingerprint}" }`,
-        'device: rtr-1',
+        ...(options.consoles ? ['consoles:', ...options.consoles.map((c) => `  - ${c}`)] : ['device: rtr-1', `console: ${this.options.console}`]),
         'keyFile: agent_ed25519',
-        `console: ${this.options.console}`,
         options.extra?.includes('reconnect:') ? '' : 'reconnect: { baseMs: 100, capMs: 1000 }',
         'consoleRetryMs: 200',
         options.extra ?? '',

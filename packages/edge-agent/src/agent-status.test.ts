@@ -22,7 +22,7 @@ describe('AgentStatus', () => {
   it('goes start -> tunnel up -> check passed -> link frozen -> recovered as searching, healthy, searching, healthy', () => {
     const led = new FakeIndicator();
     const status = new AgentStatus(led);
-    status.console({ state: 'up' });
+    status.console('rtr-1', { state: 'up' });
     status.tunnel('connecting');
     status.tunnel('connected');
     expect(led.states).toEqual(['searching']); // up, but not proven yet
@@ -48,8 +48,8 @@ describe('AgentStatus', () => {
     const status = new AgentStatus(led);
     status.tunnel('connected');
     status.health(passed);
-    status.console({ state: 'down', message: 'serial port /dev/ttyUSB0 is not present' });
-    status.console({ state: 'up' });
+    status.console('rtr-1', { state: 'down', message: 'serial port /dev/ttyUSB0 is not present' });
+    status.console('rtr-1', { state: 'up' });
     expect(led.states).toEqual(['searching', 'healthy', 'fault', 'healthy']);
   });
 

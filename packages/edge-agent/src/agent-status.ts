@@ -14,8 +14,10 @@ const NEEDS_ATTENTION = new Set(['TUNNEL_HOSTKEY_MISMATCH', 'TUNNEL_AUTH_REJECTE
 export class AgentStatus {
   private tunnelState: TunnelState = 'initial';
   private tunnelError: LifelineError | undefined;
-  private lastCheck: HealthResult | undefined;
-  private consoleStatus: ConsoleStatus | undefined;
+  /** Per device: one missing console is worth a person's attention. */
+  private readonly consoles = new Map<string, ConsoleStatus>();
+  /** Last check per device: healthy only when every device passed. */
+  private readonly checks = new Map<string, HealthResult>();
 
   constructor(private readonly indicator: StatusIndicator) {}
 
@@ -24,17 +26,17 @@ export class AgentStatus {
     if (to === 'connected') this.tunnelError = undefined;
     else if (error) this.tunnelError = error;
     // A new connection has proven nothing yet.
-    if (to !== 'connected') this.lastCheck = undefined;
+    if (to !== 'connected') this.checks.clear();
     this.update();
   }
 
   health(result: HealthResult): void {
-    this.lastCheck = result;
+    this.checks.set(result.deviceId, result);
     this.update();
   }
 
-  console(status: ConsoleStatus): void {
-    this.consoleStatus = status;
+  console(deviceId: string, status: ConsoleStatus): void {
+    this.consoles.set(deviceId, status);
     this.update();
   }
 
@@ -51,10 +53,13 @@ export class AgentStatus {
     if (this.tunnelState !== 'connected' && this.tunnelError && NEEDS_ATTENTION.has(this.tunnelError.code)) {
       return ['fault', this.tunnelError.message];
     }
-    if (this.consoleStatus?.state === 'down') return ['fault', this.consoleStatus.message ?? 'console down'];
+    const down = [...this.consoles.entries()].find(([, s]) => s.state === 'down');
+    if (down) return ['fault', `${down[0]}: ${down[1].message ?? 'console down'}`];
     if (this.tunnelState !== 'connected') return ['searching', this.tunnelError?.message ?? 'connecting to the relay'];
-    if (!this.lastCheck) return ['searching', 'tunnel up, waiting for the first health check'];
-    if (!this.lastCheck.ok) return ['searching', `health check failed: ${this.lastCheck.error ?? '?'}`];
-    return ['healthy', `tunnel up, health check passed in ${this.lastCheck.rttMs} ms`];
+    if (this.checks.size === 0) return ['searching', 'tunnel up, waiting for the first health check'];
+    const failed = [...this.checks.values()].find((c) => !c.ok);
+    if (failed) return ['searching', `health check of ${failed.deviceId} failed: ${failed.error ?? '?'}`];
+    const rtt = Math.max(...[...this.checks.values()].map((c) => c.rttMs ?? 0));
+    return ['healthy', `tunnel up, health check passed in ${rtt} ms`];
   }
 }

@@ -1,16 +1,16 @@
-import { LIFELINE_VERSION, loadOrCreateKey, resolveFromConfig, type AgentConfig, type Logger } from '@lifeline/shared';
+import { LIFELINE_VERSION, agentConsoles, loadOrCreateKey, resolveFromConfig, type AgentConfig, type ConsoleConfig, type Logger } from '@lifeline/shared';
 import { AgentStatus } from './agent-status.js';
 import { createConsolePort } from './console/create-console-port.js';
-import { createStatusIndicator } from './led/create-status-indicator.js';
 import { ConsoleService } from './console/console-service.js';
 import { TelnetConsoleStream } from './console/telnet-console-stream.js';
+import { createStatusIndicator } from './led/create-status-indicator.js';
 import { HealthChecker, type HealthResult } from './tunnel/health-checker.js';
 import { ProbeResponder } from './tunnel/probe-responder.js';
 import { RelayTunnel, type TunnelState } from './tunnel/relay-tunnel.js';
 
 export interface RunningAgent {
   readonly tunnelState: TunnelState;
-  /** Runs one loopback health check now (tests, and `lifeline-agent` diagnostics later). */
+  /** Runs one loopback health check per device now. */
   checkHealth(): Promise<HealthResult[]>;
   stop(): Promise<void>;
 }
@@ -24,37 +24,44 @@ export interface AgentHooks {
 export const AGENT_IDENT = `lifelineAgent_${LIFELINE_VERSION}`;
 
 /**
- * Wires one agent: its key, the console it serves, the tunnel to the relay, the loopback health
- * check that proves the tunnel carries traffic, and the status LED (and hook) that shows it all.
+ * Wires one agent: its key, the consoles it serves (each its own device on the relay), one
+ * tunnel to the relay with a forward per device, the loopback health check that proves each of
+ * them, and the status LED (and hook) that shows it all.
  */
 export async function startAgent(config: AgentConfig, configFile: string, logger: Logger, hooks: AgentHooks = {}): Promise<RunningAgent> {
+  const consoles = agentConsoles(config);
+  const deviceIds = consoles.map((c) => c.deviceId);
   const keyFile = resolveFromConfig(configFile, config.keyFile);
-  const key = await loadOrCreateKey(keyFile, `lifeline-agent@${config.device}`);
+  const key = await loadOrCreateKey(keyFile, `lifeline-agent@${deviceIds[0]}`);
   if (key.generated) {
-    logger.warn({ event: 'key.generated', keyFile, fingerprint: key.fingerprint }, `generated agent key; enrol it on the relay as agentKey of ${config.device}: ${key.publicKeyLine}`);
+    logger.warn({ event: 'key.generated', keyFile, fingerprint: key.fingerprint }, `generated agent key; enrol it on the relay as agentKey of ${deviceIds.join(', ')}: ${key.publicKeyLine}`);
   }
-  const consoleConfig = config.console.type === 'serial' ? { ...config.console, path: resolveFromConfig(configFile, config.console.path) } : config.console;
-  const port = createConsolePort(consoleConfig, { logger });
-  const indicator = await createStatusIndicator(config.status, { deviceId: config.device, logger });
+  const indicator = await createStatusIndicator(config.status, { deviceId: deviceIds.join(','), logger });
   const status = new AgentStatus(indicator);
-  const service = new ConsoleService({
-    deviceId: config.device,
-    port,
-    retryMs: config.consoleRetryMs,
-    logger,
-    onStatus: (s) => status.console(s),
-    onTraffic: () => status.traffic(),
-  });
+  const services = new Map<string, ConsoleService>();
+  for (const { deviceId, console } of consoles) {
+    const port = createConsolePort(resolvePaths(console, configFile), { logger: logger.child({ deviceId }) });
+    services.set(
+      deviceId,
+      new ConsoleService({
+        deviceId,
+        port,
+        retryMs: config.consoleRetryMs,
+        logger,
+        onStatus: (s) => status.console(deviceId, s),
+        onTraffic: () => status.traffic(),
+      }),
+    );
+  }
   const responder = new ProbeResponder();
-  const health = config.health;
   let tunnel: RelayTunnel | undefined;
   const checker = new HealthChecker({
     relay: config.relay,
-    deviceIds: [config.device],
+    deviceIds,
     privateKey: key.privateKey,
-    intervalMs: health.intervalMs,
-    timeoutMs: health.timeoutMs,
-    failuresBeforeReconnect: health.failuresBeforeReconnect,
+    intervalMs: config.health.intervalMs,
+    timeoutMs: config.health.timeoutMs,
+    failuresBeforeReconnect: config.health.failuresBeforeReconnect,
     responder,
     ident: AGENT_IDENT,
     logger,
@@ -66,7 +73,7 @@ export async function startAgent(config: AgentConfig, configFile: string, logger
   });
   tunnel = new RelayTunnel({
     relay: config.relay,
-    deviceIds: [config.device],
+    deviceIds,
     privateKey: key.privateKey,
     reconnect: config.reconnect,
     readyTimeoutMs: config.reconnect.connectTimeoutMs,
@@ -74,7 +81,7 @@ export async function startAgent(config: AgentConfig, configFile: string, logger
     keepaliveCountMax: config.keepalive.countMax,
     ident: AGENT_IDENT,
     logger,
-    onStream: (_deviceId, stream) => service.attachStream(new TelnetConsoleStream(stream, logger)),
+    onStream: (deviceId, stream) => services.get(deviceId)?.attachStream(new TelnetConsoleStream(stream, logger.child({ deviceId }))),
     onProbe: (_deviceId, stream) => responder.answer(stream),
     onStateChange: ({ to, error }) => {
       if (to === 'connected') checker.tunnelUp();
@@ -83,9 +90,12 @@ export async function startAgent(config: AgentConfig, configFile: string, logger
       hooks.onTunnelState?.(to);
     },
   });
-  service.start();
+  for (const service of services.values()) service.start();
   tunnel.start();
-  logger.info({ event: 'agent.start', device: config.device, relay: `${config.relay.host}:${config.relay.port}`, console: port.description }, 'agent started');
+  logger.info(
+    { event: 'agent.start', devices: deviceIds, relay: `${config.relay.host}:${config.relay.port}`, consoles: consoles.map((c) => `${c.deviceId}: ${c.console.type}`) },
+    'agent started',
+  );
   const running = tunnel;
   return {
     get tunnelState() {
@@ -95,7 +105,12 @@ export async function startAgent(config: AgentConfig, configFile: string, logger
     async stop() {
       checker.stop();
       // All at once: the LED may wait for a running status hook (up to its timeout).
-      await Promise.all([running.stop(), service.stop(), indicator.close()]);
+      await Promise.all([running.stop(), ...[...services.values()].map((s) => s.stop()), indicator.close()]);
     },
   };
+}
+
+/** Relative console paths are relative to the config file's folder. */
+function resolvePaths(console: ConsoleConfig, configFile: string): ConsoleConfig {
+  return console.type === 'serial' ? { ...console, path: resolveFromConfig(configFile, console.path) } : console;
 }

@@ -3,6 +3,7 @@ import {
   ExitCode,
   LIFELINE_VERSION,
   agentConfigSchema,
+  agentConsoles,
   createLogger,
   loadConfigFile,
   loadOrCreateKey,
@@ -41,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
 
   const config = await loadConfigFile(values.config, agentConfigSchema);
   if (command === 'pubkey') {
-    const key = await loadOrCreateKey(resolveFromConfig(values.config, config.keyFile), `lifeline-agent@${config.device}`);
+    const key = await loadOrCreateKey(resolveFromConfig(values.config, config.keyFile), `lifeline-agent@${agentConsoles(config)[0]!.deviceId}`);
     return print(`${key.publicKeyLine}\n`, ExitCode.ok);
   }
 

@@ -32,6 +32,15 @@ const simConsole = z
 
 export const consoleSchema = z.discriminatedUnion('type', [serialConsole, telnetConsole, simConsole]);
 
+const deviceId = z.string().min(1).describe('Device id on the relay.');
+
+/** One entry of `consoles`: a console plus the device id it is served as. */
+export const consoleEntrySchema = z.discriminatedUnion('type', [
+  serialConsole.extend({ device: deviceId }),
+  telnetConsole.extend({ device: deviceId }),
+  simConsole.extend({ device: deviceId }),
+]);
+
 const gpioLed = z
   .object({
     type: z.literal('gpio').describe('An LED (with its resistor) on a GPIO pin of the Pi.'),
@@ -89,9 +98,14 @@ export const agentConfigSchema = z
       })
       .strict()
       .describe('The relay this agent dials out to.'),
-    device: z.string().min(1).describe('Device id on the relay.'),
+    device: deviceId.optional().describe('Device id on the relay (one console: with `console`).'),
     keyFile: z.string().min(1).describe("The agent's Ed25519 key (OpenSSH format); generated with mode 0600 if missing."),
-    console: consoleSchema.describe('The device console this agent serves, by `type`.'),
+    console: consoleSchema.optional().describe('The device console this agent serves, by `type` (with `device`).'),
+    consoles: z
+      .array(consoleEntrySchema)
+      .min(1)
+      .optional()
+      .describe('Several consoles, each served as its own device (instead of `device` + `console`); every device must list this agent\'s key on the relay.'),
     reconnect: z
       .object({
         baseMs: z.number().int().min(10).default(1_000).describe('First retry delay ceiling; doubles per failure.'),
@@ -124,9 +138,29 @@ export const agentConfigSchema = z
       .describe('How the agent shows its state on site: a status LED and an optional hook command.'),
     log: logConfigSchema,
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    const single = config.device !== undefined || config.console !== undefined;
+    if (single && config.consoles) {
+      ctx.addIssue({ code: 'custom', path: ['consoles'], message: 'give either device + console, or consoles, not both' });
+    } else if (!config.consoles) {
+      if (config.device === undefined) ctx.addIssue({ code: 'custom', path: ['device'], message: 'required (or give consoles)' });
+      if (config.console === undefined) ctx.addIssue({ code: 'custom', path: ['console'], message: 'required (or give consoles)' });
+    }
+    const seen = new Set<string>();
+    config.consoles?.forEach((c, i) => {
+      if (seen.has(c.device)) ctx.addIssue({ code: 'custom', path: ['consoles', i, 'device'], message: `duplicate device "${c.device}"` });
+      seen.add(c.device);
+    });
+  });
 
 export type AgentConfig = z.output<typeof agentConfigSchema>;
+
+/** The consoles an agent serves, whichever form its config uses. */
+export function agentConsoles(config: AgentConfig): Array<{ deviceId: string; console: ConsoleConfig }> {
+  if (config.consoles) return config.consoles.map(({ device, ...console }) => ({ deviceId: device, console: console as ConsoleConfig }));
+  return [{ deviceId: config.device!, console: config.console! }];
+}
 export type ConsoleConfig = z.output<typeof consoleSchema>;
 export type SerialConsoleConfig = z.output<typeof serialConsole>;
 export type TelnetConsoleConfig = z.output<typeof telnetConsole>;

@@ -105,6 +105,12 @@ console: { type: serial, path: /dev/serial/by-id/usb-FTDI_FT232R_USB_UART_A50285
 # or: console: { type: telnet, host: 10.0.0.5, port: 7001, rfc2217: true, baudRate: 9600 }
 # or: console: { type: sim, hostname: demo-router }
 
+# One Pi can serve several consoles, each its own device on the relay (whose devices must all
+# list this agent's key). Instead of device + console above:
+# consoles:
+#   - { device: rtr-tokyo-01, type: serial, path: /dev/serial/by-id/usb-FTDI_FT232R_USB_UART_A50285BI-if00-port0, baudRate: 9600 }
+#   - { device: sw-tokyo-02, type: telnet, host: 10.0.0.5, port: 7002 }
+
 # Backoff between attempts to reach the relay (full jitter, doubling from baseMs up to capMs);
 # an attempt that gets no answer is given up after connectTimeoutMs.
 reconnect: { baseMs: 1000, capMs: 30000, connectTimeoutMs: 15000 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLifelineError } from '../errors.js';
-import { agentConfigSchema } from './agent-config.js';
+import { agentConfigSchema, agentConsoles } from './agent-config.js';
 import { ConfigError, loadConfigFile, parseConfigText, resolveFromConfig } from './config-loader.js';
 import { relayConfigSchema } from './relay-config.js';
 
@@ -92,12 +92,27 @@ console: { type: serial, path: /dev/ttyUSB0, baudRate: 9600 }
     const telnet = parseConfigText('agent.yaml', agentYaml.replace(/console: .*/, 'console: { type: telnet, host: 10.0.0.5, port: 7001 }'), agentConfigSchema);
     expect(telnet.console).toMatchObject({ type: 'telnet', host: '10.0.0.5', port: 7001 });
     const sim = parseConfigText('agent.yaml', agentYaml.replace(/console: .*/, 'console: { type: sim }'), agentConfigSchema);
-    expect(sim.console.type).toBe('sim');
+    expect(sim.console?.type).toBe('sim');
   });
 
   it('names the key of a host key that is not a fingerprint', () => {
     const problems = problemsOf(() => parseConfigText('agent.yaml', agentYaml.replace(/SHA256:A+/, 'ssh-ed25519 AAAA'), agentConfigSchema));
     expect(problems[0]).toMatchObject({ file: 'agent.yaml', key: 'relay.hostKey' });
+  });
+
+  it('takes several consoles, each its own device', () => {
+    const yaml = agentYaml.replace(/^device: .*\n/m, '').replace(/^console: .*$/m, 'consoles:\n  - { device: a, type: sim }\n  - { device: b, type: telnet, host: 10.0.0.5, port: 7001 }');
+    const config = parseConfigText('agent.yaml', yaml, agentConfigSchema);
+    expect(agentConsoles(config).map((c) => [c.deviceId, c.console.type])).toEqual([['a', 'sim'], ['b', 'telnet']]);
+  });
+
+  it('refuses both forms at once, neither, and a device listed twice', () => {
+    const both = agentYaml + 'consoles:\n  - { device: a, type: sim }\n';
+    expect(problemsOf(() => parseConfigText('agent.yaml', both, agentConfigSchema))[0]).toMatchObject({ key: 'consoles' });
+    const neither = agentYaml.replace(/^device: .*\n/m, '').replace(/^console: .*\n/m, '');
+    expect(problemsOf(() => parseConfigText('agent.yaml', neither, agentConfigSchema)).map((p) => p.key)).toEqual(['device', 'console']);
+    const twice = neither + 'consoles:\n  - { device: a, type: sim }\n  - { device: a, type: sim }\n';
+    expect(problemsOf(() => parseConfigText('agent.yaml', twice, agentConfigSchema))[0]).toMatchObject({ key: 'consoles[1].device', message: 'duplicate device "a"' });
   });
 
   it('names the key of an unknown console type', () => {

@@ -19,6 +19,12 @@ function agentExampleVariants(): string[] {
 }
 
 /** The example's status LED line swapped for each `  # or: led: ...` alternative below it. */
+/** The example with its commented `consoles:` block in place of `device:` and `console:`. */
+function agentMultiConsoleVariant(): string {
+  const block = /^# consoles:\n(?:# {3}- .*\n)+/m.exec(AGENT_EXAMPLE_YAML)![0].replace(/^# /gm, '');
+  return AGENT_EXAMPLE_YAML.replace(/^device: .*\n/m, '').replace(/^console: .*$/m, block);
+}
+
 function agentLedVariants(): string[] {
   const alternatives = [...AGENT_EXAMPLE_YAML.matchAll(/^ {2}# or: (led: .*)$/gm)].map((m) => m[1]!);
   return alternatives.map((line) => AGENT_EXAMPLE_YAML.replace(/^ {2}led: .*$/m, `  ${line}`));
@@ -76,7 +82,7 @@ describe('the examples in docs/config.md', () => {
   it('validate as agent.yaml with every console alternative', () => {
     const variants = agentExampleVariants();
     expect(variants).toHaveLength(2);
-    const types = [AGENT_EXAMPLE_YAML, ...variants].map((text) => parseConfigText('agent.yaml', text, agentConfigSchema).console.type);
+    const types = [AGENT_EXAMPLE_YAML, ...variants].map((text) => parseConfigText('agent.yaml', text, agentConfigSchema).console?.type);
     expect(types).toEqual(['serial', 'telnet', 'sim']);
   });
 
@@ -85,10 +91,15 @@ describe('the examples in docs/config.md', () => {
     expect(types).toEqual(['gpio', 'sysfs-led', 'none']);
   });
 
+  it('validate as agent.yaml in the several-consoles form', () => {
+    const config = parseConfigText('agent.yaml', agentMultiConsoleVariant(), agentConfigSchema);
+    expect(config.consoles?.map((c) => c.device)).toEqual(['rtr-tokyo-01', 'sw-tokyo-02']);
+  });
+
   it('write out every key the schemas know', () => {
     const relayKeys = keyPathsIn([RELAY_EXAMPLE_YAML]);
     expect(documentedKeyPaths(relayConfigSchema).filter((k) => !relayKeys.has(k))).toEqual([]);
-    const agentKeys = keyPathsIn([AGENT_EXAMPLE_YAML, ...agentExampleVariants(), ...agentLedVariants()]);
+    const agentKeys = keyPathsIn([AGENT_EXAMPLE_YAML, ...agentExampleVariants(), ...agentLedVariants(), agentMultiConsoleVariant()]);
     expect(documentedKeyPaths(agentConfigSchema).filter((k) => !agentKeys.has(k))).toEqual([]);
   });
 });
