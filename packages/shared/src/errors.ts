@@ -28,6 +28,9 @@ export const ErrorCodes = [
   'CONSOLE_CANCELED',
   'CONSOLE_BREAK_FAILED',
   'CONSOLE_WRITE_FAILED',
+  // Power control of a device through its BMC.
+  'POWER_UNSUPPORTED',
+  'POWER_FAILED',
   // Relay <-> agent stream protocol.
   'PROTOCOL_VIOLATION',
   // Keys on disk.

@@ -8,3 +8,4 @@ export * from './console-status.js';
 export * from './telnet-endpoint-types.js';
 export * from './telnet-endpoint.js';
 export * from './health-probe.js';
+export * from './power-request.js';
