@@ -15,6 +15,7 @@ import { runHashPassword } from './cli/hash-password-command.js';
 import { runRecordings } from './cli/recordings-command.js';
 import { runReplay } from './cli/replay-command.js';
 import { runDevices } from './cli/devices-command.js';
+import { runPower } from './cli/power-command.js';
 import { runSessions } from './cli/sessions-command.js';
 import { runDemo } from './demo/demo.js';
 import { startRelay } from './relay.js';
@@ -27,6 +28,7 @@ Usage:
   lifeline-relay fingerprint --config relay.yaml        print the host key fingerprint (for agent.yaml relay.hostKey)
   lifeline-relay sessions [--config relay.yaml] [--json]   live sessions: device, writer, viewers, since, bytes
   lifeline-relay devices [--config relay.yaml] [--json]    devices: online/offline, since, last health check, agent
+  lifeline-relay power DEVICE status|on|off|soft|cycle|reset [--yes]   power through the device's BMC (IPMI)
   lifeline-relay recordings [--config relay.yaml] [--device D] [--user U] [--since DAY] [--until DAY] [--json]
                                                         list session recordings, newest first
   lifeline-relay replay FILE [--speed N] [--dump]       play a recording in the terminal, or print it
@@ -40,6 +42,7 @@ const subcommands: Record<string, (args: string[], io: { stdout: NodeJS.WriteStr
   replay: runReplay,
   sessions: runSessions,
   devices: runDevices,
+  power: runPower,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,4 +1,4 @@
-import { loadOrCreateKey, resolveFromConfig, systemClock, type Clock, type Logger, type RelayConfig, type TimerHandle } from '@lifeline/shared';
+import { isPowerAction, loadOrCreateKey, resolveFromConfig, systemClock, type Clock, type Logger, type RelayConfig, type TimerHandle } from '@lifeline/shared';
 import { startAdminServer, type AdminServer } from './admin/admin-server.js';
 import { AsciicastRecorderFactory } from './recording/asciicast-recorder.js';
 import { ConsoleLog } from './recording/console-log.js';
@@ -7,6 +7,7 @@ import { ConsoleSessions } from './session/console-sessions.js';
 import { openTelnetUpstream } from './session/telnet-upstream.js';
 import { createRelaySshServer } from './ssh/relay-ssh-server.js';
 import { AgentRegistry } from './tunnel/agent-registry.js';
+import { requestPower } from './tunnel/power-request.js';
 
 export interface RunningRelay {
   readonly address: { host: string; port: number };
@@ -17,6 +18,8 @@ export interface RunningRelay {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** BMCs can take several seconds to answer a chassis command. */
+const POWER_TIMEOUT_MS = 30_000;
 
 /**
  * Wires the relay: host key, tunnel registry, console sessions with their recordings and
@@ -46,6 +49,7 @@ export async function startRelay(config: RelayConfig, configFile: string, logger
     recordInput: config.recording.input,
     viewerBufferBytes: config.viewerBufferBytes,
     consoleLogFor: (deviceId) => consoleLogs.get(deviceId),
+    requestPower: (tunnel, action) => requestPower(tunnel, action, POWER_TIMEOUT_MS, clock),
   });
   const server = createRelaySshServer({
     config,
@@ -60,7 +64,15 @@ export async function startRelay(config: RelayConfig, configFile: string, logger
   });
   const admin: AdminServer = await startAdminServer({
     socketPath: path(config.adminSocket),
-    handlers: { sessions: () => sessions.snapshots(), devices: () => config.devices.map((d) => agents.status(d.id)) },
+    handlers: {
+      sessions: () => sessions.snapshots(),
+      devices: () => config.devices.map((d) => agents.status(d.id)),
+      power: (request) => {
+        const { device, action } = request as { device?: unknown; action?: unknown };
+        if (typeof device !== 'string' || typeof action !== 'string' || !isPowerAction(action)) throw new Error('power needs a device and an action');
+        return sessions.adminPower(device, action);
+      },
+    },
     logger: logger.child({ component: 'admin' }),
   });
   const address = await server.listen();

@@ -45,16 +45,13 @@ export async function runAdminQuery<T>(query: AdminQuery<T>, args: string[], io:
     return ExitCode.badConfig;
   }
 
-  let socketPath = values.socket;
-  if (socketPath === undefined) {
-    const file = values.config ?? DEFAULT_RELAY_CONFIG;
-    try {
-      socketPath = resolveFromConfig(file, (await loadConfigFile(file, relayConfigSchema)).adminSocket);
-    } catch (err) {
-      if (!isConfigError(err)) throw err;
-      io.stderr.write(`${name}: ${(err as Error).message}\n`);
-      return ExitCode.badConfig;
-    }
+  let socketPath: string;
+  try {
+    socketPath = await adminSocketPath(values);
+  } catch (err) {
+    if (!isConfigError(err)) throw err;
+    io.stderr.write(`${name}: ${(err as Error).message}\n`);
+    return ExitCode.badConfig;
   }
 
   let answer: unknown;
@@ -72,4 +69,11 @@ export async function runAdminQuery<T>(query: AdminQuery<T>, args: string[], io:
   if (values.json) io.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
   else io.stdout.write(query.render(answer, (io.now ?? Date.now)()));
   return ExitCode.ok;
+}
+
+/** `--socket PATH`, or the `adminSocket` of `--config FILE` (default /etc/lifeline/relay.yaml). Throws config errors. */
+export async function adminSocketPath(values: { config?: string; socket?: string }): Promise<string> {
+  if (values.socket !== undefined) return values.socket;
+  const file = values.config ?? DEFAULT_RELAY_CONFIG;
+  return resolveFromConfig(file, (await loadConfigFile(file, relayConfigSchema)).adminSocket);
 }

@@ -1,3 +1,5 @@
+import type { PowerAction } from '@lifeline/shared';
+
 /**
  * The seam between the SSH front (a person's session channel) and the console sessions behind it.
  * The SSH side knows about channels, ptys and escape keys; the broker knows devices, tunnels and
@@ -67,6 +69,12 @@ export interface ConsoleAttachment {
   takeOver(): Promise<void>;
   /** Who is attached, one line each (who holds read-write, who watches), for the person. */
   who(): string[];
+  /**
+   * Queries or changes the device's power through its BMC; resolves with the BMC's answer.
+   * `status` is for anyone attached, the rest for supervisors and admins. Throws LifelineError
+   * SESSION_NOT_PERMITTED, POWER_UNSUPPORTED, POWER_FAILED or ROUTE_DEVICE_OFFLINE.
+   */
+  power(action: PowerAction): Promise<string>;
   /** The person left (channel closed, `~.`, escape-disconnect). Idempotent. */
   detach(reason: string): void;
 }

@@ -1,4 +1,4 @@
-import { Backoff, systemClock, type Clock, type Logger, type RelayConfig } from '@lifeline/shared';
+import { Backoff, LifelineError, systemClock, type Clock, type Logger, type PowerAction, type RelayConfig } from '@lifeline/shared';
 import { DeviceRouter } from '../routing/device-router.js';
 import type { AgentRegistry, TunnelListener } from '../tunnel/agent-registry.js';
 import type { AgentTunnel } from '../tunnel/agent-tunnel.js';
@@ -20,6 +20,8 @@ export interface ConsoleSessionsDeps {
   viewerBufferBytes?: number;
   /** The continuous console log of a device, if kept. */
   consoleLogFor?(deviceId: string): DeviceConsoleLog | undefined;
+  /** Power control through a device's tunnel (tunnel/power-request.ts). */
+  requestPower?(tunnel: AgentTunnel, action: PowerAction): Promise<string>;
 }
 
 /**
@@ -52,6 +54,7 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
         recordInput: deps.recordInput,
         viewerBufferBytes: deps.viewerBufferBytes,
         consoleLog: deps.consoleLogFor?.(device.id),
+        power: deps.requestPower ? (action) => this.powerThroughTunnel(device.id, action) : undefined,
       });
       this.hubs.set(device.id, hub);
     }
@@ -82,6 +85,29 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
 
   hub(deviceId: string): DeviceHub | undefined {
     return this.hubs.get(deviceId);
+  }
+
+  /**
+   * Power control from the local admin CLI (root or the relay's user on the relay host):
+   * no role check, audited as `admin-socket`.
+   */
+  async adminPower(deviceId: string, action: PowerAction): Promise<string> {
+    const hub = this.hubs.get(deviceId);
+    if (!hub) throw new LifelineError('ROUTE_DEVICE_UNAVAILABLE', `no device ${deviceId} in relay.yaml`);
+    try {
+      const answer = await this.powerThroughTunnel(deviceId, action);
+      hub.recordPower('admin-socket', action, answer);
+      return answer;
+    } catch (err) {
+      hub.recordPower('admin-socket', action, `failed: ${(err as Error).message}`);
+      throw err;
+    }
+  }
+
+  private powerThroughTunnel(deviceId: string, action: PowerAction): Promise<string> {
+    const tunnel = this.registry.get(deviceId);
+    if (!tunnel) return Promise.reject(new LifelineError('ROUTE_DEVICE_OFFLINE', `device ${deviceId} is offline (its edge agent is not connected).`));
+    return this.deps.requestPower!(tunnel, action);
   }
 
   /** Live console sessions, for the admin interface. */

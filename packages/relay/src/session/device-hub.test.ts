@@ -387,6 +387,49 @@ describe('DeviceHub: several people on one device', () => {
   });
 });
 
+describe('DeviceHub: power control', () => {
+  function withPower() {
+    const asked: string[] = [];
+    const recorders: FakeRecorder[] = [];
+    const hub = new DeviceHub(device, {
+      logger: silentLogger(),
+      recorders: { open: async () => (recorders.push(new FakeRecorder()), recorders.at(-1)!) },
+      power: async (action) => {
+        asked.push(action);
+        return action === 'status' ? 'Chassis Power is on' : 'Chassis Power Control: Cycle';
+      },
+    });
+    hub.connectUpstream(new FakeUpstream());
+    const join = (user: string, role: 'engineer' | 'supervisor') =>
+      hub.attach({ user, role, sessionId: user, peer: 'p', watch: false, size: undefined, term: undefined }, new FakeTerminal());
+    return { asked, recorders, join };
+  }
+
+  it('lets anyone attached ask for the power status', async () => {
+    const { asked, join } = withPower();
+    const alice = await join('alice', 'engineer');
+    expect(await alice.power('status')).toBe('Chassis Power is on');
+    expect(asked).toEqual(['status']);
+  });
+
+  it('keeps power changes for supervisors and admins, and marks them in every recording', async () => {
+    const { asked, recorders, join } = withPower();
+    const alice = await join('alice', 'engineer');
+    const sue = await join('sue', 'supervisor');
+    expect(isLifelineError(await errorOf(alice.power('cycle')), 'SESSION_NOT_PERMITTED')).toBe(true);
+    expect(await sue.power('cycle')).toBe('Chassis Power Control: Cycle');
+    expect(asked).toEqual(['cycle']);
+    for (const r of recorders) expect(r.events).toContainEqual(['m', 'power cycle by sue: Chassis Power Control: Cycle']);
+  });
+
+  it('says so when the device has no power control', async () => {
+    const hub = new DeviceHub(device, { logger: silentLogger() });
+    hub.connectUpstream(new FakeUpstream());
+    const a = await hub.attach({ user: 'sue', role: 'admin', sessionId: 's', peer: 'p', watch: false, size: undefined, term: undefined }, new FakeTerminal());
+    expect(isLifelineError(await errorOf(a.power('status')), 'POWER_UNSUPPORTED')).toBe(true);
+  });
+});
+
 describe('DeviceHub: recording and the console log', () => {
   it('records output, resizes and markers per person, and input only when asked to', async () => {
     const { upstream, join, recorders, clock } = setup();

@@ -1,4 +1,4 @@
-import { LifelineError, systemClock, type Clock, type Logger, type RelayDeviceConfig, type TimerHandle } from '@lifeline/shared';
+import { LifelineError, systemClock, type Clock, type Logger, type PowerAction, type RelayDeviceConfig, type TimerHandle } from '@lifeline/shared';
 import { discardRecorders, type RecorderFactory, type SessionRecorder } from '../recording/session-recorder.js';
 import type { ConsoleAttachment, PartyTerminal } from './console-broker.js';
 import { Party, type PartyInfo } from './party.js';
@@ -22,6 +22,8 @@ export interface DeviceHubDeps {
   consoleLog?: DeviceConsoleLog;
   /** Output queued for a viewer that cannot keep up before it is cut off. */
   viewerBufferBytes?: number;
+  /** Power control through the device's agent (tunnel/power-request.ts). */
+  power?(action: PowerAction): Promise<string>;
 }
 
 /**
@@ -99,6 +101,7 @@ export class DeviceHub {
       },
       takeOver: async () => this.takeOver(party),
       who: () => this.who(party),
+      power: (action) => this.power(party, action),
       detach: (reason) => this.detach(party, reason),
     };
   }
@@ -158,6 +161,31 @@ export class DeviceHub {
     this.markAll(`BREAK ${ms} ms by ${party.user}`);
     this.deps.consoleLog?.note(`BREAK ${ms} ms by ${party.user}`);
     this.audit(party, 'console.break', { ms, requestedMs }, 'BREAK sent');
+  }
+
+  private async power(party: Party, action: PowerAction): Promise<string> {
+    if (action !== 'status' && party.info.role === 'engineer') {
+      throw new LifelineError('SESSION_NOT_PERMITTED', `power ${action} needs the supervisor or admin role.`);
+    }
+    if (!this.deps.power) throw new LifelineError('POWER_UNSUPPORTED', `${this.device.id} has no power control.`);
+    if (action !== 'status') this.deps.consoleLog?.note(`power ${action} requested by ${party.user}`);
+    try {
+      const answer = await this.deps.power(action);
+      this.recordPower(party.user, action, answer, party);
+      return answer;
+    } catch (err) {
+      this.recordPower(party.user, action, `failed: ${(err as Error).message}`, party);
+      throw err;
+    }
+  }
+
+  /** Marks a power action in every recording and the audit log (also for the admin CLI). */
+  recordPower(user: string, action: PowerAction, result: string, party?: Party): void {
+    if (action !== 'status') this.markAll(`power ${action} by ${user}: ${result}`);
+    this.logger.info(
+      { event: 'console.power', user, action, result, ...(party ? { sessionId: party.info.sessionId, peer: party.info.peer } : {}) },
+      `power ${action}`,
+    );
   }
 
   private takeOver(party: Party): void {

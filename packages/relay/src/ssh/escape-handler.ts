@@ -16,6 +16,8 @@ export type EscapeCommand =
   | 'takeover'
   /** List who is attached. */
   | 'who'
+  /** Open the power menu (IPMI consoles). */
+  | 'power'
   /** A key that is not a command: show a one-line hint. */
   | 'unknown';
 
@@ -33,6 +35,8 @@ const COMMANDS: Record<string, EscapeCommand> = {
   T: 'takeover',
   w: 'who',
   W: 'who',
+  p: 'power',
+  P: 'power',
 };
 
 /**
@@ -59,6 +63,7 @@ export function escapeHelpLines(byte: number): string[] {
     `  b   send BREAK to the device`,
     `  w   who is attached, and who has read-write`,
     `  t   take read-write (when free; from another person: supervisors and admins)`,
+    `  p   power: status, on, off, cycle, reset (IPMI consoles; changes need supervisor or admin)`,
     `  .   disconnect`,
     `  ?   this help (also h)`,
     `  ${k}  send ${k} itself`,

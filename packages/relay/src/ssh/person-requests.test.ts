@@ -169,6 +169,30 @@ describe('in-band escape (^] by default) on pty sessions', () => {
     await shell.waitFor('[lifeline] bob has read-write; taking it over needs the supervisor or admin role.\r\n');
   });
 
+  it('asks before a power cycle on ^] p c, and runs it on y', async () => {
+    const shell = await openShell(await alice());
+    shell.channel.write('\x1dp');
+    await shell.waitFor('s status, 1 on, 0 off (hard)');
+    shell.channel.write('c');
+    await shell.waitFor('press y to confirm');
+    const attachment = relay.broker.attachments.at(-1)!;
+    expect(attachment.powerActions).toEqual([]);
+    shell.channel.write('y');
+    await shell.waitFor('[lifeline] power cycle: Chassis Power is on\r\n');
+    expect(attachment.powerActions).toEqual(['cycle']);
+    expect(attachment.inputText).toBe(''); // menu keys never reach the device
+  });
+
+  it('shows why a power action was refused', async () => {
+    const shell = await openShell(await alice());
+    await relay.broker.until(() => relay.broker.attachments.at(-1));
+    relay.broker.attachments.at(-1)!.powerError = new LifelineError('SESSION_NOT_PERMITTED', 'power reset needs the supervisor or admin role.');
+    shell.channel.write('\x1dpr');
+    await shell.waitFor('press y');
+    shell.channel.write('y');
+    await shell.waitFor('[lifeline] power reset failed: power reset needs the supervisor or admin role.');
+  });
+
   it('lists who is attached on ^] w', async () => {
     const shell = await openShell(await alice());
     shell.channel.write('\x1dw');

@@ -2,6 +2,7 @@ import { isLifelineError, type Logger } from '@lifeline/shared';
 import type { ServerChannel, Session } from 'ssh2';
 import type { ConsoleAttachment, ConsoleBroker, ConsoleRequest, PartyTerminal } from '../session/console-broker.js';
 import { onBreakRequest } from './break-request-adapter.js';
+import { PowerMenu } from './power-menu.js';
 import { EscapeHandler, escapeHelpLines, escapeHintLine, type EscapeCommand, type EscapeStep } from './escape-handler.js';
 
 export interface PersonSessionOptions {
@@ -36,6 +37,7 @@ export function servePersonSession(options: PersonSessionOptions): PersonSession
   let term: ConsoleRequest['term'];
   let channel: ServerChannel | undefined;
   let attachment: ConsoleAttachment | undefined;
+  let powerMenu = new PowerMenu(options.deviceId ?? 'this device');
   let gone: string | undefined;
   let ended = false;
 
@@ -151,6 +153,7 @@ export function servePersonSession(options: PersonSessionOptions): PersonSession
     };
     try {
       attachment = await broker.attach(request, terminal);
+      powerMenu = new PowerMenu(attachment.deviceId);
     } catch (err) {
       const route = isLifelineError(err) && err.code.startsWith('ROUTE_');
       logger[route ? 'info' : 'error']({ event: 'session.attach-failed', err, deviceId: options.deviceId }, 'console not attached');
@@ -181,12 +184,27 @@ export function servePersonSession(options: PersonSessionOptions): PersonSession
     for (const step of steps) {
       if (gone !== undefined) return;
       try {
-        if (step.kind === 'data') await current.input(step.data);
+        if (step.kind === 'data' && powerMenu.active) await powerKey(step.data, current);
+        else if (step.kind === 'data') await current.input(step.data);
         else await runCommand(step.command, current);
       } catch (err) {
         logger.info({ event: 'session.input-failed', err }, 'input not delivered');
       }
     }
+  }
+
+  /** The key after the power menu opened goes to the menu, not the device; the rest does. */
+  async function powerKey(data: Buffer, current: ConsoleAttachment): Promise<void> {
+    const { lines, run } = powerMenu.key(data[0]!);
+    for (const line of lines) writeLine(`[lifeline] ${line}`);
+    if (run) {
+      try {
+        writeLine(`[lifeline] power ${run}: ${await current.power(run)}`);
+      } catch (err) {
+        writeLine(`[lifeline] power ${run} failed: ${(err as Error).message}`);
+      }
+    }
+    if (data.length > 1) await current.input(data.subarray(1));
   }
 
   async function runCommand(command: EscapeCommand, current: ConsoleAttachment): Promise<void> {
@@ -217,6 +235,9 @@ export function servePersonSession(options: PersonSessionOptions): PersonSession
         return;
       case 'who':
         for (const line of current.who()) writeLine(`[lifeline] ${line}`);
+        return;
+      case 'power':
+        for (const line of powerMenu.open()) writeLine(`[lifeline] ${line}`);
         return;
       case 'unknown':
         writeLine(`[lifeline] ${escapeHintLine(key)}`);

@@ -30,9 +30,9 @@ export function decodeProbe(line: string): string | undefined {
 
 /**
  * Collects bytes until the first newline; resolves with the line (no newline), or undefined when
- * the stream ends, errs, or sends more than MAX_PROBE_LINE bytes without one.
+ * the stream ends, errs, or sends more than `maxBytes` without one.
  */
-export function readProbeLine(stream: NodeJS.ReadableStream): Promise<string | undefined> {
+export function readLine(stream: NodeJS.ReadableStream, maxBytes: number): Promise<string | undefined> {
   return new Promise((resolve) => {
     let text = '';
     const done = (line: string | undefined) => {
@@ -43,10 +43,10 @@ export function readProbeLine(stream: NodeJS.ReadableStream): Promise<string | u
       resolve(line);
     };
     const onData = (chunk: Buffer) => {
-      text += chunk.toString('latin1');
+      text += chunk.toString('utf8');
       const newline = text.indexOf('\n');
       if (newline >= 0) done(text.slice(0, newline));
-      else if (text.length > MAX_PROBE_LINE) done(undefined);
+      else if (text.length > maxBytes) done(undefined);
     };
     const onEnd = () => done(undefined);
     stream.on('data', onData);
@@ -54,4 +54,9 @@ export function readProbeLine(stream: NodeJS.ReadableStream): Promise<string | u
     stream.on('close', onEnd);
     stream.on('error', onEnd);
   });
+}
+
+/** One probe line (see readLine); a probe line is short. */
+export function readProbeLine(stream: NodeJS.ReadableStream): Promise<string | undefined> {
+  return readLine(stream, MAX_PROBE_LINE);
 }

@@ -1,3 +1,4 @@
+import type { PowerAction } from '@lifeline/shared';
 import type { ConsoleAttachment, ConsoleBroker, ConsoleRequest, PartyTerminal, TerminalSize } from '../../session/console-broker.js';
 import type { AgentTunnel, HealthCheckRecord, TunnelRegistrar } from '../../tunnel/agent-tunnel.js';
 
@@ -47,6 +48,18 @@ export class RecordedAttachment implements ConsoleAttachment {
     if (this.takeOverError) throw this.takeOverError;
     this.takeOvers += 1;
     this.changed();
+  }
+
+  /** Power actions asked for; answers with `powerAnswer`, or throws `powerError`. */
+  readonly powerActions: string[] = [];
+  powerAnswer = 'Chassis Power is on';
+  powerError: Error | undefined;
+
+  async power(action: PowerAction): Promise<string> {
+    this.powerActions.push(action);
+    this.changed();
+    if (this.powerError) throw this.powerError;
+    return this.powerAnswer;
   }
 
   who(): string[] {
