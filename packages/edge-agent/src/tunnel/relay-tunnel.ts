@@ -5,6 +5,7 @@ import ssh2 from 'ssh2';
 import {
   AGENT_LOGIN_NAME,
   PROBE_ORIGIN,
+  POWER_ORIGIN,
   Backoff,
   LifelineError,
   fingerprintOfBlob,
@@ -43,6 +44,8 @@ export interface RelayTunnelOptions {
   onStream(deviceId: string, stream: Duplex): void;
   /** A stream carrying a health-check probe back to us (originator PROBE_ORIGIN). */
   onProbe?(deviceId: string, stream: Duplex): void;
+  /** A stream carrying one power request (originator POWER_ORIGIN). */
+  onPower?(deviceId: string, stream: Duplex): void;
   /** The SSH software version we announce, so the relay can show it. */
   ident?: string;
   onStateChange?(change: { from: TunnelState; to: TunnelState; error?: LifelineError }): void;
@@ -132,8 +135,9 @@ export class RelayTunnel {
         reject();
         return;
       }
-      if (info.srcIP === PROBE_ORIGIN) {
-        if (this.options.onProbe) this.options.onProbe(info.destIP, accept());
+      if (info.srcIP === PROBE_ORIGIN || info.srcIP === POWER_ORIGIN) {
+        const handler = info.srcIP === PROBE_ORIGIN ? this.options.onProbe : this.options.onPower;
+        if (handler) handler.call(this.options, info.destIP, accept());
         else reject();
         return;
       }
