@@ -110,7 +110,9 @@ export async function startAgent(config: AgentConfig, configFile: string, logger
   };
 }
 
-/** Relative console paths are relative to the config file's folder. */
+/** Relative console paths (a serial device, a BMC password file) are relative to the config file's folder. */
 function resolvePaths(console: ConsoleConfig, configFile: string): ConsoleConfig {
-  return console.type === 'serial' ? { ...console, path: resolveFromConfig(configFile, console.path) } : console;
+  if (console.type === 'serial') return { ...console, path: resolveFromConfig(configFile, console.path) };
+  if (console.type === 'ipmi-sol' && console.passwordFile !== undefined) return { ...console, passwordFile: resolveFromConfig(configFile, console.passwordFile) };
+  return console;
 }

@@ -1,5 +1,6 @@
 import type { Clock, ConsoleConfig, Logger } from '@lifeline/shared';
 import type { ConsolePort } from './console-port.js';
+import { IpmiSolConsolePort } from './ipmi/ipmi-sol-console-port.js';
 import { SerialConsolePort } from './serial-console-port.js';
 import { SimConsolePort } from './sim-console-port.js';
 import { TelnetConsolePort } from './telnet-console-port.js';
@@ -18,5 +19,7 @@ export function createConsolePort(config: ConsoleConfig, deps: ConsolePortDeps):
       return new TelnetConsolePort(config, deps);
     case 'sim':
       return new SimConsolePort(config, deps);
+    case 'ipmi-sol':
+      return new IpmiSolConsolePort(config, deps);
   }
 }

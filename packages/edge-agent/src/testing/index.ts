@@ -2,3 +2,4 @@ export * from './memory-console-port.js';
 export * from './serial-far-end.js';
 export * from './socat-pty-pair.js';
 export * from './ser2net-server.js';
+export * from './ipmi-sim.js';

@@ -30,7 +30,26 @@ const simConsole = z
   })
   .strict();
 
-export const consoleSchema = z.discriminatedUnion('type', [serialConsole, telnetConsole, simConsole]);
+/** IPMI privilege levels, as ipmitool's `-L` names them. */
+export const IpmiPrivileges = ['CALLBACK', 'USER', 'OPERATOR', 'ADMINISTRATOR', 'OEM'] as const;
+
+const ipmiSolConsole = z
+  .object({
+    type: z.literal('ipmi-sol').describe("A server's Serial-over-LAN console through its BMC (IPMI 2.0 lanplus, via ipmitool); also gives power control."),
+    host: z.string().min(1).describe('BMC address or name on the site LAN.'),
+    port: z.number().int().min(1).max(65_535).default(623).describe('BMC UDP port (RMCP+).'),
+    user: z.string().min(1).max(16).describe('BMC user name (IPMI allows up to 16 characters).'),
+    passwordFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('File whose first line is the BMC password (mode 0600: refused if group or others may read it). Without it the agent reads the env LIFELINE_IPMI_PASSWORD.'),
+    cipherSuite: z.number().int().min(0).max(17).default(3).describe('RMCP+ cipher suite; 3 (HMAC-SHA1, AES-128) works on most BMCs, 17 (SHA-256) on newer ones.'),
+    privilege: z.enum(IpmiPrivileges).default('ADMINISTRATOR').describe('Privilege level asked for at login; the BMC user must have it. SOL needs USER or more, power control OPERATOR or more.'),
+  })
+  .strict();
+
+export const consoleSchema = z.discriminatedUnion('type', [serialConsole, telnetConsole, simConsole, ipmiSolConsole]);
 
 const deviceId = z.string().min(1).describe('Device id on the relay.');
 
@@ -39,6 +58,7 @@ export const consoleEntrySchema = z.discriminatedUnion('type', [
   serialConsole.extend({ device: deviceId }),
   telnetConsole.extend({ device: deviceId }),
   simConsole.extend({ device: deviceId }),
+  ipmiSolConsole.extend({ device: deviceId }),
 ]);
 
 const gpioLed = z
@@ -165,5 +185,7 @@ export type ConsoleConfig = z.output<typeof consoleSchema>;
 export type SerialConsoleConfig = z.output<typeof serialConsole>;
 export type TelnetConsoleConfig = z.output<typeof telnetConsole>;
 export type SimConsoleConfig = z.output<typeof simConsole>;
+export type IpmiSolConsoleConfig = z.output<typeof ipmiSolConsole>;
+export type IpmiPrivilege = (typeof IpmiPrivileges)[number];
 export type StatusConfig = z.output<typeof statusConfigSchema>;
 export type StatusLedConfig = z.output<typeof statusLedSchema>;

@@ -104,12 +104,15 @@ keyFile: /var/lib/lifeline/agent_ed25519
 console: { type: serial, path: /dev/serial/by-id/usb-FTDI_FT232R_USB_UART_A50285BI-if00-port0, baudRate: 9600, dataBits: 8, parity: none, stopBits: 1, flowControl: none }
 # or: console: { type: telnet, host: 10.0.0.5, port: 7001, rfc2217: true, baudRate: 9600 }
 # or: console: { type: sim, hostname: demo-router }
+# A server's Serial-over-LAN console through its BMC (docs/ipmi.md); also gives power control:
+# or: console: { type: ipmi-sol, host: 10.0.0.20, port: 623, user: lifeline, passwordFile: bmc-password, cipherSuite: 3, privilege: ADMINISTRATOR }
 
 # One Pi can serve several consoles, each its own device on the relay (whose devices must all
 # list this agent's key). Instead of device + console above:
 # consoles:
 #   - { device: rtr-tokyo-01, type: serial, path: /dev/serial/by-id/usb-FTDI_FT232R_USB_UART_A50285BI-if00-port0, baudRate: 9600 }
 #   - { device: sw-tokyo-02, type: telnet, host: 10.0.0.5, port: 7002 }
+#   - { device: srv-tokyo-03, type: ipmi-sol, host: 10.0.0.20, user: lifeline, passwordFile: bmc-password }
 
 # Backoff between attempts to reach the relay (full jitter, doubling from baseMs up to capMs);
 # an attempt that gets no answer is given up after connectTimeoutMs.

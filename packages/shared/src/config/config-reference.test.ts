@@ -81,9 +81,9 @@ describe('the examples in docs/config.md', () => {
 
   it('validate as agent.yaml with every console alternative', () => {
     const variants = agentExampleVariants();
-    expect(variants).toHaveLength(2);
+    expect(variants).toHaveLength(3);
     const types = [AGENT_EXAMPLE_YAML, ...variants].map((text) => parseConfigText('agent.yaml', text, agentConfigSchema).console?.type);
-    expect(types).toEqual(['serial', 'telnet', 'sim']);
+    expect(types).toEqual(['serial', 'telnet', 'sim', 'ipmi-sol']);
   });
 
   it('validate as agent.yaml with every status LED alternative', () => {
@@ -93,7 +93,7 @@ describe('the examples in docs/config.md', () => {
 
   it('validate as agent.yaml in the several-consoles form', () => {
     const config = parseConfigText('agent.yaml', agentMultiConsoleVariant(), agentConfigSchema);
-    expect(config.consoles?.map((c) => c.device)).toEqual(['rtr-tokyo-01', 'sw-tokyo-02']);
+    expect(config.consoles?.map((c) => c.device)).toEqual(['rtr-tokyo-01', 'sw-tokyo-02', 'srv-tokyo-03']);
   });
 
   it('write out every key the schemas know', () => {
