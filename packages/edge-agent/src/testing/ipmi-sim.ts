@@ -27,6 +27,8 @@ export interface IpmiSim {
   breaks(): Promise<number>;
   /** What its chassis_control script was asked, one line each, e.g. `set power 1`. */
   chassisLog(): Promise<string[]>;
+  /** Makes the chassis refuse to set `parm` (`power`, `reset`, `shutdown`), or refuse nothing. */
+  refuseChassis(parm: string | undefined): Promise<void>;
   /** Kills ipmi_sim (the BMC resets or drops off the network); the pty stays. */
   stopSim(): Promise<void>;
   /** Starts ipmi_sim again on the same port, with fresh state. */
@@ -51,6 +53,7 @@ export async function startIpmiSim(dir: string, options: { strace?: boolean } = 
   const pty = await startSocatPtyPair(dir, { names: [ttyName, `${ttyName}-far`] });
   const port = await freeUdpPort();
   const files = await writeSimFiles(dir, { port, password, tty: pty.a });
+  const refuseFile = join(dir, 'chassis-refuse');
   const straceFile = join(dir, 'ipmi_sim.strace');
   let sim: ChildProcess | undefined;
   let runs = 0;
@@ -105,6 +108,9 @@ export async function startIpmiSim(dir: string, options: { strace?: boolean } = 
       const text = await readFile(files.chassisLog, 'utf8').catch(() => '');
       return text.split('\n').filter(Boolean);
     },
+    async refuseChassis(parm) {
+      await writeFile(refuseFile, parm ?? '');
+    },
     stopSim,
     startSim,
     async stop() {
@@ -121,6 +127,7 @@ async function writeSimFiles(dir: string, o: { port: number; password: string; t
   const chassis = join(dir, 'chassis-control');
   const chassisLog = join(dir, 'chassis.log');
   const powerFile = join(dir, 'power');
+  const refuseFile = join(dir, 'chassis-refuse');
   const auths = 'none md2 md5 straight';
   await writeFile(
     lanConf,
@@ -150,7 +157,9 @@ async function writeSimFiles(dir: string, o: { port: number; password: string; t
       'op=$2; shift 2',
       'case $op in',
       `  get) for p in "$@"; do [ "$p" = power ] && echo "power:$(cat '${powerFile}' 2>/dev/null || echo 0)"; done; exit 0;;`,
-      `  set) while [ $# -ge 2 ]; do if [ "$1" = power ]; then echo "$2" > '${powerFile}'; fi; shift 2; done; exit 0;;`,
+      `  set) while [ $# -ge 2 ]; do`,
+      `    if [ "$1" = "$(cat '${refuseFile}' 2>/dev/null)" ]; then echo "refused: $1"; exit 1; fi`,
+      `    if [ "$1" = power ]; then echo "$2" > '${powerFile}'; fi; shift 2; done; exit 0;;`,
       'esac',
       'exit 1',
       '',
