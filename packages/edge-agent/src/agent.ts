@@ -3,7 +3,9 @@ import { AgentStatus } from './agent-status.js';
 import { createConsolePort } from './console/create-console-port.js';
 import { ConsoleService } from './console/console-service.js';
 import { TelnetConsoleStream } from './console/telnet-console-stream.js';
+import { createPowerControl, type PowerControl } from './console/power-control.js';
 import { createStatusIndicator } from './led/create-status-indicator.js';
+import { answerPowerRequest } from './tunnel/power-responder.js';
 import { HealthChecker, type HealthResult } from './tunnel/health-checker.js';
 import { ProbeResponder } from './tunnel/probe-responder.js';
 import { RelayTunnel, type TunnelState } from './tunnel/relay-tunnel.js';
@@ -39,8 +41,11 @@ export async function startAgent(config: AgentConfig, configFile: string, logger
   const indicator = await createStatusIndicator(config.status, { deviceId: deviceIds.join(','), logger });
   const status = new AgentStatus(indicator);
   const services = new Map<string, ConsoleService>();
+  const powers = new Map<string, PowerControl | undefined>();
   for (const { deviceId, console } of consoles) {
-    const port = createConsolePort(resolvePaths(console, configFile), { logger: logger.child({ deviceId }) });
+    const resolved = resolvePaths(console, configFile);
+    const port = createConsolePort(resolved, { logger: logger.child({ deviceId }) });
+    powers.set(deviceId, createPowerControl(resolved, { logger: logger.child({ deviceId }) }));
     services.set(
       deviceId,
       new ConsoleService({
@@ -83,6 +88,10 @@ export async function startAgent(config: AgentConfig, configFile: string, logger
     logger,
     onStream: (deviceId, stream) => services.get(deviceId)?.attachStream(new TelnetConsoleStream(stream, logger.child({ deviceId }))),
     onProbe: (_deviceId, stream) => responder.answer(stream),
+    onPower: (deviceId, stream) => {
+      const control = powers.get(deviceId);
+      answerPowerRequest(stream, deviceId, control ? (action) => control.power(action) : undefined, logger);
+    },
     onStateChange: ({ to, error }) => {
       if (to === 'connected') checker.tunnelUp();
       else checker.tunnelDown();
