@@ -283,6 +283,13 @@ describe('IpmiSolConsolePort', () => {
     expect((err as Error).message).toMatch(/BMC 127\.0\.0\.1:\d+ is not answering/);
   });
 
+  it('says when ipmitool is missing on the agent', async () => {
+    const sim = await bmc();
+    const err = await rejection(track(makePort(sim.config(), { ipmitool: '/nonexistent/ipmitool' })).open());
+    expect(isLifelineError(err, 'CONSOLE_OPEN_FAILED')).toBe(true);
+    expect((err as Error).message).toBe('/nonexistent/ipmitool is not installed on the agent (apt-get install ipmitool)');
+  });
+
   it('refuses a password file that group or others may read, before asking the BMC', async () => {
     const sim = await bmc();
     await chmod(sim.passwordFile, 0o644);

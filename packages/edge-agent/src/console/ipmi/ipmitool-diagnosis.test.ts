@@ -48,7 +48,10 @@ describe('diagnoseIpmitool', () => {
 
   it('says when ipmitool is missing, whether spawned directly or through stdbuf', () => {
     const enoent = Object.assign(new Error('spawn ipmitool ENOENT'), { code: 'ENOENT', path: 'ipmitool' });
-    expect(diagnoseIpmitool({ stderr: '', spawnError: enoent }, target).kind).toBe('not-installed');
+    expect(diagnoseIpmitool({ stderr: '', spawnError: enoent }, target)).toEqual({
+      kind: 'not-installed',
+      message: 'ipmitool is not installed on the agent (apt-get install ipmitool)',
+    });
     expect(diagnose("stdbuf: failed to run command 'ipmitool': No such file or directory\n").kind).toBe('not-installed');
   });
 

@@ -39,7 +39,9 @@ export function diagnoseIpmitool(outcome: IpmitoolOutcome, target: Target): Ipmi
   const text = meaningful(outcome.stderr);
   const has = (pattern: RegExp) => pattern.test(text);
   if (outcome.spawnError?.code === 'ENOENT') {
-    return { kind: 'not-installed', message: `cannot run ${outcome.spawnError.path ?? 'ipmitool'}: not installed (apt-get install ipmitool)` };
+    const program = outcome.spawnError.path ?? 'ipmitool';
+    if (program === 'stdbuf') return { kind: 'not-installed', message: 'stdbuf (GNU coreutils) is missing on the agent' };
+    return { kind: 'not-installed', message: `${program} is not installed on the agent (apt-get install ipmitool)` };
   }
   if (has(/failed to run command .ipmitool.|ipmitool: (command )?not found/)) {
     return { kind: 'not-installed', message: 'ipmitool is not installed on the agent (apt-get install ipmitool)' };
