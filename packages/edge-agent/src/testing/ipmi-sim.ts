@@ -68,7 +68,8 @@ export async function startIpmiSim(dir: string, options: { strace?: boolean } = 
   const stopSim = async () => {
     await stopGroup(sim);
     sim = undefined;
-    await rm(join('/var/lock', `LCK..${ttyName}`), { force: true });
+    // ipmi_sim leaves its uucp lock behind when killed.
+    await rm(join('/var/lock', `LCK..${ttyName}`), { force: true }).catch(() => undefined);
   };
 
   let far: SerialFarEnd | undefined;
