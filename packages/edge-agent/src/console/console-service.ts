@@ -86,7 +86,7 @@ export class ConsoleService {
       try {
         await port.open();
       } catch (err) {
-        this.setStatus({ state: 'down', message: `${messageOf(err)}; retrying every ${Math.round(this.options.retryMs / 1000)} s` }, err);
+        this.setStatus({ state: 'down', message: `${messageOf(err)}; retrying every ${+(this.options.retryMs / 1000).toFixed(1)} s` }, err);
         await this.pause(this.options.retryMs);
         continue;
       }
