@@ -10,6 +10,7 @@ import {
 } from '@lifeline/shared';
 import { ChunkQueue } from './chunk-queue.js';
 import type { ConsolePort } from './console-port.js';
+import { printable } from './printable.js';
 
 export interface TelnetConsolePortDeps {
   logger: Logger;
@@ -260,11 +261,3 @@ export class TelnetConsolePort implements ConsolePort {
   }
 }
 
-/** A short line from a server's text, for an error message. */
-function printable(bytes: Buffer): string {
-  return bytes
-    .toString('latin1')
-    .replace(/[^\x20-\x7e]+/g, ' ')
-    .trim()
-    .slice(0, 200);
-}

@@ -4,6 +4,7 @@ import type { Clock, IpmiSolConsoleConfig } from '@lifeline/shared';
 import type { IpmitoolCommand } from './ipmitool-command.js';
 import { diagnoseIpmitool, type IpmiFailure } from './ipmitool-diagnosis.js';
 import { killGroup } from './run-ipmitool.js';
+import { printable } from '../printable.js';
 
 /** How an `ipmitool sol activate` ended. */
 export interface SolExit {
@@ -201,10 +202,3 @@ export class SolProcess {
   }
 }
 
-function printable(bytes: Buffer): string {
-  return bytes
-    .toString('latin1')
-    .replace(/[^\x20-\x7e]+/g, ' ')
-    .trim()
-    .slice(0, 200);
-}
