@@ -57,6 +57,12 @@ describe('IPMI Serial-over-LAN console through relay and agent, against ipmi_sim
     const { sim, site } = await start({ strace: true });
     const c = await openConsole({ port: site.port, user: 'alice', password: users.alice.password });
     await waitFor('person attached', () => site.relay.logs.find((l) => l.event === 'session.start'));
+    // Two SOL packets first: ipmi_sim keeps its duplicate check (last sequence number) across
+    // activations, so a new session's first packet could be dropped as a repeat (real BMCs reset it).
+    c.write('a');
+    expect((await sim.far.readExactly(1, 15_000)).toString()).toBe('a');
+    c.write('b');
+    expect((await sim.far.readExactly(1, 15_000)).toString()).toBe('b');
     c.write('\x1db');
     await c.waitForOutput('BREAK sent');
     c.write('x'); // ipmi_sim hands a break to its tty when the next byte arrives
