@@ -33,12 +33,16 @@ export async function startRelay(config: RelayConfig, configFile: string, logger
 
   const recordingsDir = path(config.recordingsDir);
   const retention = startRetention(recordingsDir, config.recording.retentionDays, logger, clock);
-  const consoleLogs = new Map<string, ConsoleLog>();
-  for (const device of config.devices) {
-    const log = await ConsoleLog.open({ ...config.consoleLog, dir: path(config.consoleLog.dir), deviceId: device.id, logger, clock });
-    log.note('relay started');
-    consoleLogs.set(device.id, log);
-  }
+  // One log per device, opened together: a relay may serve thousands of devices.
+  const consoleLogs = new Map<string, ConsoleLog>(
+    await Promise.all(
+      config.devices.map(async (device) => {
+        const log = await ConsoleLog.open({ ...config.consoleLog, dir: path(config.consoleLog.dir), deviceId: device.id, logger, clock });
+        log.note('relay started');
+        return [device.id, log] as const;
+      }),
+    ),
+  );
 
   const agents = new AgentRegistry(logger.child({ component: 'agent-registry' }), () => clock.now());
   const sessions = new ConsoleSessions(config, agents, {

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AGENT_LOGIN_NAME, generateParsableEd25519, fingerprintOfBlob, silentLogger, type LifelineError } from '@lifeline/shared';
-import { RelayTunnel, type TunnelState } from './relay-tunnel.js';
+import { RelayTunnel, type RelayTunnelOptions, type TunnelState } from './relay-tunnel.js';
 
 const hostPair = generateParsableEd25519('relay');
 const agentPair = generateParsableEd25519('agent');
@@ -78,11 +78,17 @@ afterEach(async () => {
   tunnel = relay = undefined;
 });
 
-function startTunnel(port: number, hostKey = hostFingerprint, onStream: (id: string, s: Duplex) => void = () => {}) {
+function startTunnel(
+  port: number,
+  hostKey = hostFingerprint,
+  onStream: (id: string, s: Duplex) => void = () => {},
+  overrides: Pick<RelayTunnelOptions, 'lookup'> & { relay?: RelayTunnelOptions['relay'] } = {},
+) {
   const states: TunnelState[] = [];
   const errors: LifelineError[] = [];
   tunnel = new RelayTunnel({
-    relay: { host: '127.0.0.1', port, hostKey },
+    relay: overrides.relay ?? { host: '127.0.0.1', port, hostKey },
+    ...(overrides.lookup ? { lookup: overrides.lookup } : {}),
     deviceIds: ['rtr-1'],
     privateKey: Buffer.from(agentPair.private),
     reconnect: { baseMs: 20, capMs: 50 },
@@ -182,21 +188,13 @@ describe('RelayTunnel', () => {
     const asked: string[] = [];
     // First the name points where nothing listens (the relay "moved"), then to the relay.
     const answers = ['127.0.0.2', '127.0.0.1'];
-    const states: TunnelState[] = [];
-    tunnel = new RelayTunnel({
+    const { states } = startTunnel(port, hostFingerprint, undefined, {
       relay: { host: 'relay.example.test', port, hostKey: hostFingerprint },
       lookup: async (host) => {
         asked.push(host);
         return answers.shift() ?? '127.0.0.1';
       },
-      deviceIds: ['rtr-1'],
-      privateKey: Buffer.from(agentPair.private),
-      reconnect: { baseMs: 20, capMs: 50 },
-      logger: silentLogger(),
-      onStream: () => {},
-      onStateChange: ({ to }) => states.push(to),
     });
-    tunnel.start();
     await waitForState(states, 'connected');
     expect(asked).toEqual(['relay.example.test', 'relay.example.test']);
   });
@@ -211,21 +209,13 @@ describe('RelayTunnel', () => {
       });
     });
     const tried: string[] = [];
-    const states: TunnelState[] = [];
-    tunnel = new RelayTunnel({
+    const { states } = startTunnel(dead, hostFingerprint, undefined, {
       relay: { host: 'primary', port: dead, hostKey: hostFingerprint, alternates: [{ host: 'secondary', port: relay.port }] },
       lookup: async (host) => {
         tried.push(host);
         return '127.0.0.1';
       },
-      deviceIds: ['rtr-1'],
-      privateKey: Buffer.from(agentPair.private),
-      reconnect: { baseMs: 20, capMs: 50 },
-      logger: silentLogger(),
-      onStream: () => {},
-      onStateChange: ({ to }) => states.push(to),
     });
-    tunnel.start();
     await waitForState(states, 'connected');
     expect(tried).toEqual(['primary', 'secondary']);
     relay.connections.at(-1)?.end();

@@ -36,14 +36,15 @@ export interface RecorderFactory {
   open(start: RecordingStart): Promise<SessionRecorder>;
 }
 
-/** Stands in when recording is off, so callers never branch on a flag (as Teleport does). */
-export const discardRecorders: RecorderFactory = {
-  open: async () => ({
-    output: () => {},
-    input: () => {},
-    resize: () => {},
-    marker: () => {},
-    close: async () => {},
-    path: undefined,
-  }),
+/** Records nothing: stands in when a recording is off or cannot be opened. */
+export const discardRecorder: SessionRecorder = {
+  output: () => {},
+  input: () => {},
+  resize: () => {},
+  marker: () => {},
+  close: async () => {},
+  path: undefined,
 };
+
+/** Stands in when recording is off, so callers never branch on a flag (as Teleport does). */
+export const discardRecorders: RecorderFactory = { open: async () => discardRecorder };

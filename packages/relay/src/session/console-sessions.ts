@@ -105,7 +105,7 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
   }
 
   private powerThroughTunnel(deviceId: string, action: PowerAction): Promise<string> {
-    const tunnel = this.registry.get(deviceId);
+    const tunnel = this.registry.current(deviceId);
     if (!tunnel) return Promise.reject(new LifelineError('ROUTE_DEVICE_OFFLINE', `device ${deviceId} is offline (its edge agent is not connected).`));
     return this.deps.requestPower!(tunnel, action);
   }
@@ -147,7 +147,7 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
       this.retryLater(tunnel, backoff);
       return;
     }
-    if (this.closed || this.registry.get(tunnel.deviceId) !== tunnel) {
+    if (this.closed || this.registry.current(tunnel.deviceId) !== tunnel) {
       upstream.close();
       return;
     }
@@ -157,9 +157,9 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
 
   /** The stream closed but the agent's tunnel may still be there: open a new stream through it. */
   private retryLater(tunnel: AgentTunnel, backoff: Backoff): void {
-    if (this.closed || this.registry.get(tunnel.deviceId) !== tunnel) return;
+    if (this.closed || this.registry.current(tunnel.deviceId) !== tunnel) return;
     this.clock.setTimeout(() => {
-      if (this.registry.get(tunnel.deviceId) === tunnel) void this.connect(tunnel, backoff);
+      if (this.registry.current(tunnel.deviceId) === tunnel) void this.connect(tunnel, backoff);
     }, backoff.next());
   }
 

@@ -1,5 +1,5 @@
 import { LifelineError, systemClock, type Clock, type Logger, type PowerAction, type RelayDeviceConfig, type TimerHandle } from '@lifeline/shared';
-import { discardRecorders, type RecorderFactory, type SessionRecorder } from '../recording/session-recorder.js';
+import { discardRecorder, discardRecorders, type RecorderFactory, type SessionRecorder } from '../recording/session-recorder.js';
 import type { ConsoleAttachment, PartyTerminal } from './console-broker.js';
 import { Party, type PartyInfo } from './party.js';
 import type { SessionSnapshot } from './session-snapshot.js';
@@ -283,7 +283,7 @@ export class DeviceHub {
       // The console matters more in an outage than its recording: go on, and say so.
       this.logger.error({ event: 'recording.failed', user: info.user, sessionId: info.sessionId, err }, 'cannot record this session');
       terminal.notice('this session is NOT being recorded (the relay could not open its recording).');
-      return discardRecorders.open(undefined as never);
+      return discardRecorder;
     }
   }
 

@@ -33,7 +33,7 @@ describe('AgentRegistry', () => {
     const fresh = fakeTunnel('rtr', 2);
     registry.add(old);
     registry.add(fresh);
-    expect(registry.get('rtr')).toBe(fresh);
+    expect(registry.current('rtr')).toBe(fresh);
     expect(old.closedReason).toMatch(/replaced/);
     // the old tunnel's close must not take the device offline
     expect(events).toEqual(['online:1', 'online:2']);
@@ -46,7 +46,7 @@ describe('AgentRegistry', () => {
     const t = fakeTunnel('rtr', 1);
     registry.add(t);
     t.close('agent left');
-    expect(registry.get('rtr')).toBeUndefined();
+    expect(registry.current('rtr')).toBeUndefined();
     expect(events).toEqual(['offline:rtr']);
   });
 });

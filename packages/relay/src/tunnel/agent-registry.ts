@@ -55,10 +55,6 @@ export class AgentRegistry implements TunnelRegistrar {
     for (const l of this.listeners) l.online(tunnel);
   }
 
-  get(deviceId: string): AgentTunnel | undefined {
-    return this.tunnels.get(deviceId);
-  }
-
   current(deviceId: string): AgentTunnel | undefined {
     return this.tunnels.get(deviceId);
   }
