@@ -81,7 +81,7 @@ export async function startRelay(config: RelayConfig, configFile: string, logger
   });
   const address = await server.listen();
   logger.info(
-    { event: 'relay.listening', host: address.host, port: address.port, hostKeyFingerprint: hostKey.fingerprint, devices: config.devices.length, users: config.users.length, recordingsDir, adminSocket: admin.socketPath },
+    { event: 'relay.listening', node: process.version, host: address.host, port: address.port, hostKeyFingerprint: hostKey.fingerprint, devices: config.devices.length, users: config.users.length, recordingsDir, adminSocket: admin.socketPath },
     `relay listening on ${address.host}:${address.port}, host key ${hostKey.fingerprint}`,
   );
   return {
