@@ -1,9 +1,10 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { findNode } from '../scripts/node-runtime.mjs';
 import { agentBin, nodeFor, relayBin } from './support/lifeline-process.js';
 import { makeTempDir } from './support/temp-dir.js';
+import { waitFor } from './support/wait.js';
 
 const withNode = fileURLToPath(new URL('../scripts/with-node.mjs', import.meta.url));
 const major = (version: string): number => Number(version.replace(/^v/, '').split('.')[0]);
@@ -53,6 +54,18 @@ describe('scripts/with-node.mjs', () => {
 
   it("passes on the script's exit status", () => {
     expect(run(process.execPath, [withNode, '24', '-e', 'process.exit(78)']).status).toBe(78);
+  });
+
+  it('passes a SIGTERM sent to it alone on to the script, and exits as the script does', async () => {
+    const script = "process.on('SIGTERM', () => { console.log('got SIGTERM'); process.exit(3); }); console.log('ready'); setInterval(() => {}, 1000);";
+    const child = spawn(process.execPath, [withNode, '24', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await waitFor('the script to start', () => out.includes('ready'));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(3);
+    expect(out).toBe('ready\ngot SIGTERM\n');
   });
 
   it('refuses an unsupported major with a usage line and exit status 64', () => {
