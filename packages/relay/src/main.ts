@@ -110,7 +110,8 @@ function parseCommandLine(argv: string[]) {
       },
     });
   } catch (err) {
-    throw usageError((err as Error).message.split('\n')[0]!);
+    // Node's text goes on about positionals after '--'; its first sentence says it.
+    throw usageError((err as Error).message.split(/\.( |$)/)[0]!);
   }
 }
 

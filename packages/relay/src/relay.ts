@@ -1,4 +1,4 @@
-import { mkdir, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
   LifelineError,
@@ -6,6 +6,7 @@ import {
   generateKeyPair,
   isLifelineError,
   isPowerAction,
+  makeFolder,
   readKeyFile,
   relayPaths,
   systemClock,
@@ -88,7 +89,7 @@ export async function startRelay(
   let admin: AdminServer | undefined;
   let keyWritten = false;
   try {
-    await makeFolder(configFile, 'stateDir', paths.stateDir);
+    await makeStateFolder(configFile, 'stateDir', paths.stateDir);
     if (hostKey.generated) {
       await writeNewKey(paths.hostKeyFile, hostKey).catch((err: unknown) => {
         throw cannotCreate(configFile, 'hostKeyFile', paths.hostKeyFile, err);
@@ -96,9 +97,9 @@ export async function startRelay(
       keyWritten = true;
       logger.warn({ event: 'hostkey.generated', hostKeyFile: paths.hostKeyFile }, 'generated a new relay host key');
     }
-    await makeFolder(configFile, 'recordingsDir', paths.recordingsDir);
-    if (config.devices.length > 0) await makeFolder(configFile, 'consoleLog.dir', paths.consoleLogDir);
-    await makeFolder(configFile, 'adminSocket', dirname(paths.adminSocket));
+    await makeStateFolder(configFile, 'recordingsDir', paths.recordingsDir);
+    if (config.devices.length > 0) await makeStateFolder(configFile, 'consoleLog.dir', paths.consoleLogDir);
+    await makeStateFolder(configFile, 'adminSocket', dirname(paths.adminSocket));
     admin = await startAdminServer({
       socketPath: paths.adminSocket,
       handlers: {
@@ -175,9 +176,9 @@ async function listenOrExplain(server: RelaySshServer, config: RelayConfig): Pro
 }
 
 /** mkdir -p with mode 0700 (a folder that exists keeps its mode); STARTUP_CANNOT_CREATE on failure. */
-async function makeFolder(configFile: string, key: string, dir: string): Promise<void> {
+async function makeStateFolder(configFile: string, key: string, dir: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await makeFolder(dir, 0o700);
   } catch (err) {
     throw cannotCreate(configFile, key, dir, err);
   }

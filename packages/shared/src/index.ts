@@ -12,3 +12,4 @@ export * from './cli.js';
 export * from './config/log-config.js';
 export * from './config/install-paths.js';
 export * from './config/startup-checks.js';
+export * from './config/make-folder.js';

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import ssh2 from 'ssh2';
 import { readBoundedFile } from './config/bounded-read.js';
+import { makeFolder } from './config/make-folder.js';
 import { LifelineError } from './errors.js';
 
 const { utils } = ssh2;
@@ -54,7 +55,9 @@ export async function readKeyFile(path: string, comment: string): Promise<SshKey
   try {
     info = await stat(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    // ENOTDIR: a folder on the way is a file; as missing, then making it will say why it cannot.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw new LifelineError('KEY_UNREADABLE', `cannot read key file ${path}: ${(err as Error).message}`, { cause: err });
   }
   if (info.isFile() && (info.mode & 0o077) !== 0) {
@@ -83,7 +86,7 @@ export function generateKeyPair(comment: string): SshKeyPair {
  * Throws the system error (EEXIST, EACCES) for the caller to word.
  */
 export async function writeNewKey(path: string, key: SshKeyPair): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await makeFolder(dirname(path), 0o700);
   const file = await open(path, 'wx', 0o600);
   try {
     await file.writeFile(key.privateKey);
