@@ -64,6 +64,7 @@ export async function folderProblem(dir: string): Promise<string | undefined> {
         path = dirname(path);
         continue;
       }
+      if (code === 'EACCES') return `cannot create ${dir}: EACCES (permission denied on ${dirname(path)})`;
       return `cannot create ${dir}: ${code ?? (err as Error).message}`;
     }
     if (!info.isDirectory()) return path === dir ? `${dir} is not a folder` : `cannot create ${dir}: ${path} is not a folder`;

@@ -35,10 +35,15 @@ export async function copyProgramsForAnyone(repoRoot = REPO_ROOT): Promise<Progr
   await chmod(root, 0o755);
   const parts = ['package.json', 'node_modules'];
   for (const pkg of ['shared', 'relay', 'edge-agent']) parts.push(...['package.json', 'bin', 'dist'].map((p) => `packages/${pkg}/${p}`));
-  await run('mkdir', ['-p', ...['shared', 'relay', 'edge-agent'].map((pkg) => join(root, 'packages', pkg))]);
-  // cp -a keeps node_modules/@lifeline's relative symlinks pointing into the copy.
-  for (const part of parts) if (existsSync(join(repoRoot, part))) await run('cp', ['-a', join(repoRoot, part), join(root, part)]);
-  await run('chmod', ['-R', 'a+rX', root]);
+  try {
+    await run('mkdir', ['-p', ...['shared', 'relay', 'edge-agent'].map((pkg) => join(root, 'packages', pkg))]);
+    // cp -a keeps node_modules/@lifeline's relative symlinks pointing into the copy.
+    for (const part of parts) if (existsSync(join(repoRoot, part))) await run('cp', ['-a', join(repoRoot, part), join(root, part)]);
+    await run('chmod', ['-R', 'a+rX', root]);
+  } catch (err) {
+    await rm(root, { recursive: true, force: true });
+    throw err;
+  }
   const inRepo = relative(repoRoot, process.execPath);
   return {
     root,
