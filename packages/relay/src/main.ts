@@ -121,7 +121,7 @@ function usageError(problem: string): LifelineError {
 
 function portNumber(text: string): number {
   const port = Number(text);
-  if (!/^\d+$/.test(text) || port < 1 || port > 65_535) throw usageError(`--port ${text} is not a TCP port (1-65535)`);
+  if (!/^\d+$/.test(text) || port > 65_535) throw usageError(`--port ${text} is not a TCP port (0-65535; 0 picks a free one)`);
   return port;
 }
 
