@@ -87,8 +87,9 @@ async function main(argv: string[]): Promise<number> {
 
   const plan = await preflightRelay(values.config);
   const logger = createLogger({ svc: 'relay', version: LIFELINE_VERSION, level: plan.config.log.level, pretty: values.pretty ?? plan.config.log.pretty });
-  const relay = await startRelay(plan.config, values.config, logger, systemClock, plan.hostKey);
+  // Before starting: a reload during a slow start must not end the process either.
   ignoreHangup(logger);
+  const relay = await startRelay(plan.config, values.config, logger, systemClock, plan.hostKey);
   const signal = await shutdownSignal();
   logger.info({ event: 'relay.stop', signal }, 'draining and stopping');
   await relay.stop();
