@@ -55,10 +55,10 @@ describe('LoginThrottle', () => {
     const clock = new FakeClock();
     const throttle = new LoginThrottle(config, clock);
     for (let i = 0; i < 100; i++) throttle.recordFailure(`10.0.1.${i}`);
-    expect(throttle.trackedAddresses).toBe(100);
+    expect(throttle.trackedKeys).toBe(100);
     await clock.advance(60_001);
     throttle.recordFailure('10.0.0.9');
-    expect(throttle.trackedAddresses).toBe(1);
+    expect(throttle.trackedKeys).toBe(1);
   });
 
   it('does not extend a block when a blocked address is only checked', async () => {
@@ -71,5 +71,30 @@ describe('LoginThrottle', () => {
     }
     await clock.advance(10_000);
     expect(throttle.isBlocked('10.0.0.1')).toBe(false);
+  });
+
+  it('counts an attempt from its beginning, so parallel attempts past the limit are refused before any check', () => {
+    const throttle = new LoginThrottle(config, new FakeClock());
+    const started = Array.from({ length: 10 }, () => throttle.begin('10.0.0.1'));
+    expect(started.filter((a) => a !== undefined)).toHaveLength(3);
+    expect(throttle.isBlocked('10.0.0.1')).toBe(true);
+  });
+
+  it('takes back the count of an attempt that succeeded or was abandoned', () => {
+    const throttle = new LoginThrottle(config, new FakeClock());
+    for (let i = 0; i < 10; i++) throttle.begin('10.0.0.1')!.withdraw();
+    expect(throttle.isBlocked('10.0.0.1')).toBe(false);
+    expect(throttle.trackedKeys).toBe(0);
+    const a = throttle.begin('10.0.0.1')!;
+    a.failed();
+    a.withdraw(); // settled already: the failure stays
+    throttle.recordFailure('10.0.0.1');
+    expect(throttle.recordFailure('10.0.0.1').blocked).toBe(true);
+  });
+
+  it('tells a failure that reached the limit to disconnect', () => {
+    const throttle = new LoginThrottle(config, new FakeClock());
+    const attempts = [throttle.begin('k')!, throttle.begin('k')!, throttle.begin('k')!];
+    expect(attempts[0]!.failed()).toEqual({ delayMs: 1_000, blocked: true });
   });
 });

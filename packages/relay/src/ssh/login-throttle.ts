@@ -1,25 +1,46 @@
-import type { Clock, RelayConfig } from '@lifeline/shared';
+import type { Clock } from '@lifeline/shared';
 
-export type LoginThrottleConfig = RelayConfig['auth'];
+/** How one throttle counts (the relay has one for people and one for agents, from `auth`). */
+export interface LoginThrottleConfig {
+  /** Pause before answering a failed login. */
+  failureDelayMs: number;
+  /** Attempts counted against a key per window before it is refused. */
+  maxFailuresPerWindow: number;
+  windowMs: number;
+}
 
 /** What to do after a failed login. */
 export interface FailureVerdict {
   /** Wait this long before telling the client. */
   delayMs: number;
-  /** The address has now used up its failures: disconnect it. */
+  /** The key has now used up its failures: disconnect it. */
   blocked: boolean;
 }
 
+/** One login attempt, counted from the moment it began. */
+export interface LoginAttempt {
+  /** It failed: it stays counted. */
+  failed(): FailureVerdict;
+  /** It succeeded, or was abandoned before anything was checked: it no longer counts. */
+  withdraw(): void;
+}
+
+interface Mark {
+  at: number;
+}
+
 /**
- * Counts failed logins per source address in a sliding window. After `maxFailuresPerWindow`
- * failures within `windowMs`, the address is blocked until the oldest of those failures is
- * `windowMs` old. Successful logins do not reset the count: one valid account must not buy an
- * attacker fresh guesses. Attempts while blocked are refused without counting, so a block does
- * not extend itself.
+ * Counts login attempts per key (a source address, or an address and agent key) in a sliding
+ * window. An attempt counts from `begin()`, before any costly check runs, so a burst of parallel
+ * attempts cannot get more than `maxFailuresPerWindow` checks; a success withdraws its own count.
+ * Once a key has `maxFailuresPerWindow` attempts inside `windowMs` it is blocked until the oldest
+ * is `windowMs` old. Successes do not reset the count: one valid account must not buy an attacker
+ * fresh guesses. Attempts while blocked are refused without counting, so a block does not extend
+ * itself.
  */
 export class LoginThrottle {
-  /** Per address, times of its most recent failures (at most maxFailuresPerWindow of them). */
-  private readonly failures = new Map<string, number[]>();
+  /** Per key, its attempts still inside the window (at most maxFailuresPerWindow of them). */
+  private readonly attempts = new Map<string, Mark[]>();
   private lastSweep: number;
 
   constructor(
@@ -29,38 +50,59 @@ export class LoginThrottle {
     this.lastSweep = clock.now();
   }
 
-  /** True while `address` has used up its failures for the current window. */
-  isBlocked(address: string): boolean {
-    return this.recent(address).length >= this.config.maxFailuresPerWindow;
+  /** True while `key` has used up its attempts for the current window. */
+  isBlocked(key: string): boolean {
+    return this.recent(key).length >= this.config.maxFailuresPerWindow;
   }
 
-  /** Records one failed login from `address`. */
-  recordFailure(address: string): FailureVerdict {
+  /** Counts one attempt from `key` now, before it is checked; undefined when `key` is blocked. */
+  begin(key: string): LoginAttempt | undefined {
     this.sweep();
-    const times = this.recent(address);
-    times.push(this.clock.now());
-    if (times.length > this.config.maxFailuresPerWindow) times.shift();
-    this.failures.set(address, times);
-    return { delayMs: this.config.failureDelayMs, blocked: times.length >= this.config.maxFailuresPerWindow };
+    const marks = this.recent(key);
+    if (marks.length >= this.config.maxFailuresPerWindow) return undefined;
+    const mark: Mark = { at: this.clock.now() };
+    marks.push(mark);
+    this.attempts.set(key, marks);
+    let settled = false;
+    return {
+      failed: () => {
+        settled = true;
+        return { delayMs: this.config.failureDelayMs, blocked: this.isBlocked(key) };
+      },
+      withdraw: () => {
+        if (settled) return;
+        settled = true;
+        const current = this.attempts.get(key);
+        const i = current?.indexOf(mark) ?? -1;
+        if (i >= 0) current!.splice(i, 1);
+        this.recent(key);
+      },
+    };
   }
 
-  /** Addresses with failures still inside the window (for tests and status). */
-  get trackedAddresses(): number {
-    return this.failures.size;
+  /** Records one failed login from `key` (begin and fail in one); blocked keys stay as they are. */
+  recordFailure(key: string): FailureVerdict {
+    return this.begin(key)?.failed() ?? { delayMs: this.config.failureDelayMs, blocked: true };
   }
 
-  private recent(address: string): number[] {
+  /** Keys with attempts still inside the window (for tests and status). */
+  get trackedKeys(): number {
+    return this.attempts.size;
+  }
+
+  private recent(key: string): Mark[] {
     const since = this.clock.now() - this.config.windowMs;
-    const times = (this.failures.get(address) ?? []).filter((t) => t > since);
-    if (times.length === 0) this.failures.delete(address);
-    return times;
+    const marks = (this.attempts.get(key) ?? []).filter((m) => m.at > since);
+    if (marks.length === 0) this.attempts.delete(key);
+    else this.attempts.set(key, marks);
+    return marks;
   }
 
-  /** Forgets addresses whose failures all left the window, at most once per window. */
+  /** Forgets keys whose attempts all left the window, at most once per window. */
   private sweep(): void {
     const now = this.clock.now();
     if (now - this.lastSweep < this.config.windowMs) return;
     this.lastSweep = now;
-    for (const address of [...this.failures.keys()]) this.recent(address);
+    for (const key of [...this.attempts.keys()]) this.recent(key);
   }
 }
