@@ -49,8 +49,10 @@ export const RELAY_SSH_ALGORITHMS = {
   serverHostKey: ['ssh-ed25519'],
   cipher: ['chacha20-poly1305@openssh.com', 'aes256-gcm@openssh.com', 'aes128-gcm@openssh.com', 'aes256-ctr', 'aes192-ctr', 'aes128-ctr'],
   hmac: ['hmac-sha2-256-etm@openssh.com', 'hmac-sha2-512-etm@openssh.com'],
-  // Compression only after login: no zlib in front of unauthenticated clients.
-  compress: ['none', 'zlib@openssh.com'],
+  // No compression: with zlib@openssh.com, a client that vanished mid-session (ssh -C, then
+  // killed) made ssh2 write the channel's exit status into its closed zlib stream and throw
+  // "Invalid Zlib instance" outside any handler, taking the relay down. Console traffic is small.
+  compress: ['none'],
 } satisfies ssh2.Algorithms;
 
 /**
