@@ -35,8 +35,8 @@ auth:
 # Connections that have not logged in yet: closed after the grace time, capped at connect.
 limits:
   loginGraceMs: 120000
-  maxUnauthenticatedPerAddress: 10
-  maxUnauthenticated: 100
+  maxUnauthenticatedPerAddress: 30
+  maxUnauthenticated: 300
 
 log:
   level: info      # fatal, error, warn, info, debug or trace

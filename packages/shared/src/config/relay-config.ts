@@ -58,11 +58,21 @@ export const relayConfigSchema = z
     limits: z
       .object({
         loginGraceMs: z.number().int().min(1_000).max(600_000).default(120_000).describe('Time from connect until login must have succeeded; then the connection is closed (like sshd LoginGraceTime).'),
-        maxUnauthenticatedPerAddress: z.number().int().min(1).default(10).describe('Connections not logged in yet that one source address may hold; more are closed at connect.'),
-        maxUnauthenticated: z.number().int().min(1).default(100).describe('Connections not logged in yet in all (like sshd MaxStartups); more are closed at connect.'),
+        maxUnauthenticatedPerAddress: z
+          .number()
+          .int()
+          .min(1)
+          .default(30)
+          .describe('Connections not logged in yet that one source address may hold; more are closed at connect. Room for an office NAT logging in at once.'),
+        maxUnauthenticated: z
+          .number()
+          .int()
+          .min(1)
+          .default(300)
+          .describe('Connections not logged in yet in all (like sshd MaxStartups); more are closed at connect. Room for every agent reconnecting after a relay restart (refused ones retry).'),
       })
       .strict()
-      .default({ loginGraceMs: 120_000, maxUnauthenticatedPerAddress: 10, maxUnauthenticated: 100 })
+      .default({ loginGraceMs: 120_000, maxUnauthenticatedPerAddress: 30, maxUnauthenticated: 300 })
       .describe('Limits on connections that have not logged in yet, checked before any key exchange; refusals are logged as ssh.preauth-limit.'),
     auth: z
       .object({
