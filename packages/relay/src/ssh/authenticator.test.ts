@@ -125,13 +125,19 @@ describe('Authenticator: people', () => {
     });
   });
 
-  it('counts password attempts before hashing, so parallel attempts past the limit are refused unhashed', async () => {
+  it('reserves a check before hashing, so parallel wrong passwords past the limit are refused unhashed', async () => {
     const env = await setup();
     const outcomes = await Promise.all(Array.from({ length: 10 }, (_, i) => attempt(env, fakeCtx('alice', 'password', { password: `guess-${i}` }).ctx)));
     expect(env.hashed).toHaveLength(3);
-    // Seven refused unhashed; the three hashed failures reached the limit between them.
-    expect(outcomes.every((o) => o.result === 'blocked')).toBe(true);
+    expect(outcomes.filter((o) => o.result === 'rejected')).toHaveLength(2);
+    expect(outcomes.filter((o) => o.result === 'blocked')).toHaveLength(8);
     expect(env.gate.peak).toBe(1);
+  });
+
+  it('lets more parallel right passwords from one address log in than the failure limit', async () => {
+    const env = await setup();
+    const outcomes = await Promise.all(Array.from({ length: 6 }, () => attempt(env, fakeCtx('alice', 'password', { password: 'right' }).ctx)));
+    expect(outcomes.every((o) => o.result === 'accepted')).toBe(true);
   });
 
   it('hashes for an unknown user too, through the same gate', async () => {

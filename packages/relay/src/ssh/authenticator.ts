@@ -120,16 +120,16 @@ export class Authenticator {
       return { result: 'blocked' };
     };
     if (key !== undefined && throttle.isBlocked(key)) return refuseThrottled();
-    // A password attempt counts before its hash runs (see decidePerson), so a burst of parallel
-    // attempts gets no more checks than the throttle allows.
+    // A password attempt reserves its check before its hash runs (see decidePerson), so a burst
+    // of parallel attempts gets no more hashes than the throttle has failures left.
     let attempt: LoginAttempt | undefined;
-    const begin = () => (attempt = key === undefined ? undefined : throttle.begin(key)) !== undefined;
+    const begin = async () => (attempt = key === undefined ? undefined : await throttle.begin(key, peer.closed)) !== undefined;
     let decision: Decision;
     try {
       decision = isAgent ? await this.decideAgent(ctx) : await this.decidePerson(ctx, peer, begin);
     } catch (err) {
       attempt?.withdraw();
-      // The client hung up while its password waited for a hash slot: nobody left to answer.
+      // The client hung up while its password waited for its turn: nobody left to answer.
       if (peer.closed?.aborted) return { result: 'rejected' };
       throw err;
     }
@@ -162,8 +162,8 @@ export class Authenticator {
     return { result: 'blocked' };
   }
 
-  /** `begin` counts the attempt against the throttle; false when the address is blocked. */
-  private async decidePerson(ctx: AuthContext, peer: AuthPeer, begin: () => boolean): Promise<Decision> {
+  /** `begin` reserves the attempt's check with the throttle; false when the address is blocked. */
+  private async decidePerson(ctx: AuthContext, peer: AuthPeer, begin: () => Promise<boolean>): Promise<Decision> {
     let user: string | undefined;
     let deviceId: string | undefined;
     let watch = false;
@@ -185,7 +185,7 @@ export class Authenticator {
       case 'keyboard-interactive': {
         const password = ctx.method === 'password' ? ctx.password : await askPassword(ctx);
         if (password === undefined) return { outcome: 'superseded' };
-        if (!begin()) return { outcome: 'blocked' };
+        if (!(await begin())) return { outcome: 'blocked' };
         // Unknown users and users without a password cost the same hash (and always fail).
         const stored = unknown ? undefined : entry?.password;
         const ok = await this.options.passwords.check(peer.address, password, stored, peer.closed);

@@ -4,7 +4,7 @@ import type { Clock } from '@lifeline/shared';
 export interface LoginThrottleConfig {
   /** Pause before answering a failed login. */
   failureDelayMs: number;
-  /** Attempts counted against a key per window before it is refused. */
+  /** Failures a key may have per window before it is refused. */
   maxFailuresPerWindow: number;
   windowMs: number;
 }
@@ -17,30 +17,35 @@ export interface FailureVerdict {
   blocked: boolean;
 }
 
-/** One login attempt, counted from the moment it began. */
+/** One login attempt being checked. */
 export interface LoginAttempt {
-  /** It failed: it stays counted. */
+  /** It failed: it counts as a failure from now. */
   failed(): FailureVerdict;
-  /** It succeeded, or was abandoned before anything was checked: it no longer counts. */
+  /** It succeeded, or was abandoned: it never counts. */
   withdraw(): void;
 }
 
-interface Mark {
-  at: number;
+interface KeyState {
+  /** Times of failures still inside the window (at most maxFailuresPerWindow). */
+  failures: number[];
+  /** Attempts begun and not yet settled. */
+  pending: number;
+  /** Attempts waiting for pending ones to settle. */
+  waiters: Array<() => void>;
 }
 
 /**
- * Counts login attempts per key (a source address, or an address and agent key) in a sliding
- * window. An attempt counts from `begin()`, before any costly check runs, so a burst of parallel
- * attempts cannot get more than `maxFailuresPerWindow` checks; a success withdraws its own count.
- * Once a key has `maxFailuresPerWindow` attempts inside `windowMs` it is blocked until the oldest
- * is `windowMs` old. Successes do not reset the count: one valid account must not buy an attacker
- * fresh guesses. Attempts while blocked are refused without counting, so a block does not extend
- * itself.
+ * Counts failed logins per key (a source address, or an address and agent key) in a sliding
+ * window. Once a key has `maxFailuresPerWindow` failures inside `windowMs` it is blocked until the
+ * oldest is `windowMs` old. An attempt reserves its place with `begin()` before any costly check
+ * runs: while failures plus attempts being checked reach the limit, further attempts wait for one
+ * to settle, so a burst of parallel wrong passwords gets no more checks than the limit, while a
+ * burst of right ones (people logging in at once from an office NAT) all go through. Successes do
+ * not reset the count: one valid account must not buy an attacker fresh guesses. Attempts while
+ * blocked are refused without counting, so a block does not extend itself.
  */
 export class LoginThrottle {
-  /** Per key, its attempts still inside the window (at most maxFailuresPerWindow of them). */
-  private readonly attempts = new Map<string, Mark[]>();
+  private readonly keys = new Map<string, KeyState>();
   private lastSweep: number;
 
   constructor(
@@ -50,59 +55,107 @@ export class LoginThrottle {
     this.lastSweep = clock.now();
   }
 
-  /** True while `key` has used up its attempts for the current window. */
+  /** True while `key` has used up its failures for the current window. */
   isBlocked(key: string): boolean {
-    return this.recent(key).length >= this.config.maxFailuresPerWindow;
+    return this.recentFailures(key) >= this.config.maxFailuresPerWindow;
   }
 
-  /** Counts one attempt from `key` now, before it is checked; undefined when `key` is blocked. */
-  begin(key: string): LoginAttempt | undefined {
+  /**
+   * Reserves a check for one attempt from `key`: resolves with it at once, or once an attempt
+   * being checked settles; resolves undefined when `key` is (or becomes) blocked. Rejects with
+   * the signal's reason if `signal` aborts (the client hung up) while waiting.
+   */
+  begin(key: string, signal?: AbortSignal): Promise<LoginAttempt | undefined> {
     this.sweep();
-    const marks = this.recent(key);
-    if (marks.length >= this.config.maxFailuresPerWindow) return undefined;
-    const mark: Mark = { at: this.clock.now() };
-    marks.push(mark);
-    this.attempts.set(key, marks);
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const tryNow = (): boolean => {
+        const failures = this.recentFailures(key);
+        if (failures >= this.config.maxFailuresPerWindow) {
+          resolve(undefined);
+          return true;
+        }
+        const state = this.state(key);
+        if (failures + state.pending >= this.config.maxFailuresPerWindow) return false;
+        state.pending++;
+        resolve(this.attempt(key));
+        return true;
+      };
+      if (tryNow()) return;
+      const wake = () => {
+        if (tryNow()) signal?.removeEventListener('abort', onAbort);
+        else this.state(key).waiters.push(wake);
+      };
+      const onAbort = () => {
+        const waiters = this.keys.get(key)?.waiters;
+        const i = waiters?.indexOf(wake) ?? -1;
+        if (i >= 0) waiters!.splice(i, 1);
+        this.forgetIfIdle(key);
+        reject(signal!.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.state(key).waiters.push(wake);
+    });
+  }
+
+  /** Records one failed login from `key` that needed no reserved check; blocked keys stay as they are. */
+  recordFailure(key: string): FailureVerdict {
+    this.sweep();
+    if (!this.isBlocked(key)) this.state(key).failures.push(this.clock.now());
+    return { delayMs: this.config.failureDelayMs, blocked: this.isBlocked(key) };
+  }
+
+  /** Keys with failures inside the window or attempts in progress (for tests and status). */
+  get trackedKeys(): number {
+    return this.keys.size;
+  }
+
+  private attempt(key: string): LoginAttempt {
     let settled = false;
+    const settle = (failed: boolean) => {
+      if (settled) return false;
+      settled = true;
+      const state = this.state(key);
+      state.pending--;
+      if (failed) state.failures.push(this.clock.now());
+      for (const wake of state.waiters.splice(0)) wake();
+      this.forgetIfIdle(key);
+      return true;
+    };
     return {
       failed: () => {
-        settled = true;
+        settle(true);
         return { delayMs: this.config.failureDelayMs, blocked: this.isBlocked(key) };
       },
-      withdraw: () => {
-        if (settled) return;
-        settled = true;
-        const current = this.attempts.get(key);
-        const i = current?.indexOf(mark) ?? -1;
-        if (i >= 0) current!.splice(i, 1);
-        this.recent(key);
-      },
+      withdraw: () => void settle(false),
     };
   }
 
-  /** Records one failed login from `key` (begin and fail in one); blocked keys stay as they are. */
-  recordFailure(key: string): FailureVerdict {
-    return this.begin(key)?.failed() ?? { delayMs: this.config.failureDelayMs, blocked: true };
+  private state(key: string): KeyState {
+    let state = this.keys.get(key);
+    if (!state) this.keys.set(key, (state = { failures: [], pending: 0, waiters: [] }));
+    return state;
   }
 
-  /** Keys with attempts still inside the window (for tests and status). */
-  get trackedKeys(): number {
-    return this.attempts.size;
-  }
-
-  private recent(key: string): Mark[] {
+  private recentFailures(key: string): number {
+    const state = this.keys.get(key);
+    if (!state) return 0;
     const since = this.clock.now() - this.config.windowMs;
-    const marks = (this.attempts.get(key) ?? []).filter((m) => m.at > since);
-    if (marks.length === 0) this.attempts.delete(key);
-    else this.attempts.set(key, marks);
-    return marks;
+    while (state.failures.length > 0 && state.failures[0]! <= since) state.failures.shift();
+    this.forgetIfIdle(key);
+    return state.failures.length;
   }
 
-  /** Forgets keys whose attempts all left the window, at most once per window. */
+  private forgetIfIdle(key: string): void {
+    const state = this.keys.get(key);
+    if (state && state.failures.length === 0 && state.pending === 0 && state.waiters.length === 0) this.keys.delete(key);
+  }
+
+  /** Forgets keys whose failures all left the window, at most once per window. */
   private sweep(): void {
     const now = this.clock.now();
     if (now - this.lastSweep < this.config.windowMs) return;
     this.lastSweep = now;
-    for (const key of [...this.attempts.keys()]) this.recent(key);
+    for (const key of [...this.keys.keys()]) this.recentFailures(key);
   }
 }

@@ -81,13 +81,14 @@ describe('login grace time', () => {
   });
 
   it('does not close a connection that logged in', async () => {
-    const relay = await relayWith({ loginGraceMs: 1_000 });
-    const client = await connectClient(relay, { username: 'alice', password: ALICE_PASSWORD });
+    const relay = await relayWith({ loginGraceMs: 3_000 });
+    const client = await connectClient(relay, { username: 'bob', privateKey: relay.keys.bob.privateKey });
     clients.push(client);
     let closed = false;
     client.once('close', () => (closed = true));
-    await new Promise((r) => setTimeout(r, 1_500));
+    await new Promise((r) => setTimeout(r, 3_500));
     expect(closed).toBe(false);
+    expect(relay.logs.some((l) => l.event === 'ssh.login-grace-expired')).toBe(false);
   });
 });
 
