@@ -1,22 +1,8 @@
 import { connect, type Socket } from 'node:net';
-import ssh2 from 'ssh2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LifelineSite, users } from './support/lifeline-site.js';
+import { tryLogin } from './support/ssh2-console.js';
 import { makeTempDir } from './support/temp-dir.js';
-
-/** A password login: 'ok', or how it was refused (the relay hangs up on a throttled address). */
-function tryLogin(options: { port: number; user: string; password: string }): Promise<string> {
-  return new Promise((resolve) => {
-    const client = new ssh2.Client();
-    client.on('error', (err: Error & { level?: string }) => resolve(`${err.level ?? 'error'}: ${err.message}`));
-    client.on('close', () => resolve('closed'));
-    client.on('ready', () => {
-      client.end();
-      resolve('ok');
-    });
-    client.connect({ host: '127.0.0.1', port: options.port, username: options.user, password: options.password, readyTimeout: 10_000 });
-  });
-}
 
 // The relay and the agent as real processes on 127.0.0.1 (issue 9: authentication and pre-authentication).
 describe('relay before login', () => {
