@@ -77,7 +77,7 @@ export const relayConfigSchema = z
     auth: z
       .object({
         failureDelayMs: z.number().int().min(0).max(10_000).default(1_000).describe('Pause before answering a failed login.'),
-        maxFailuresPerWindow: z.number().int().min(1).default(10).describe('Password and key attempts of people allowed from one address per window before it is refused (counted when the check starts; a success takes its count back).'),
+        maxFailuresPerWindow: z.number().int().min(1).default(10).describe('Failed logins (password or key) of people allowed from one address per window before it is refused. Password checks in progress hold a place, so a burst of guesses gets no more hashes than this.'),
         windowMs: z.number().int().min(1_000).default(300_000).describe('Length of that window.'),
         agents: z
           .object({
