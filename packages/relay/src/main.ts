@@ -24,7 +24,7 @@ const usage = `lifeline-relay ${LIFELINE_VERSION}: SSH console relay.
 
 Usage:
   lifeline-relay [run] --config relay.yaml [--pretty]   run the relay
-  lifeline-relay hash-password                          read a password on stdin, print its hash for relay.yaml
+  lifeline-relay hash-password                          read a password (twice on a terminal), print its hash
   lifeline-relay fingerprint --config relay.yaml        print the host key fingerprint (for agent.yaml relay.hostKey)
   lifeline-relay sessions [--config relay.yaml] [--json]   live sessions: device, writer, viewers, since, bytes
   lifeline-relay devices [--config relay.yaml] [--json]    devices: online/offline, since, last health check, agent
