@@ -10,6 +10,7 @@ import {
 } from '@lifeline/shared';
 import type { AuthContext, AuthenticationType, KeyboardAuthContext, ParsedKey, PublicKeyAuthContext } from 'ssh2';
 import { parseLoginName } from './login-name.js';
+import { personAuthMethods } from './person-auth-methods.js';
 import type { LoginThrottle } from './login-throttle.js';
 import { dummyVerifyPassword, parsePasswordHash, verifyPassword, type ParsedPasswordHash } from './password-hash.js';
 
@@ -51,9 +52,10 @@ export interface AuthenticatorOptions {
 export interface AuthPeer {
   address: string;
   port: number;
+  /** The client's software version from its SSH identification, e.g. `PuTTY_Release_0.78`. */
+  client?: string;
 }
 
-const PERSON_METHODS: AuthenticationType[] = ['publickey', 'keyboard-interactive', 'password'];
 const AGENT_METHODS: AuthenticationType[] = ['publickey'];
 
 interface PersonEntry {
@@ -94,7 +96,7 @@ export class Authenticator {
    */
   async authenticate(ctx: AuthContext, peer: AuthPeer, onAccepted?: (identity: Identity) => void): Promise<AuthOutcome> {
     const isAgent = ctx.username === AGENT_LOGIN_NAME;
-    const methods = isAgent ? AGENT_METHODS : PERSON_METHODS;
+    const methods = isAgent ? AGENT_METHODS : personAuthMethods(peer.client);
     if (this.options.throttle.isBlocked(peer.address)) {
       this.log(ctx, peer, 'warn', 'auth.failure', 'address-throttled');
       ctx.reject(methods);

@@ -49,7 +49,7 @@ export function handleClientConnection(conn: Connection, info: ClientInfo, deps:
   );
 
   conn.on('authentication', (ctx) => {
-    deps.authenticator.authenticate(ctx, { address: info.ip, port: info.port }, start).then(
+    deps.authenticator.authenticate(ctx, { address: info.ip, port: info.port, client: info.header.versions.software }, start).then(
       (outcome) => {
         if (outcome.result === 'blocked') conn.end();
       },
