@@ -1,6 +1,7 @@
 import { LIFELINE_VERSION, agentConsoles, loadOrCreateKey, resolveFromConfig, type AgentConfig, type ConsoleConfig, type Logger } from '@lifeline/shared';
 import { AgentStatus } from './agent-status.js';
 import { createConsolePort } from './console/create-console-port.js';
+import { consoleFacts } from './console/console-facts.js';
 import { ConsoleService } from './console/console-service.js';
 import { TelnetConsoleStream } from './console/telnet-console-stream.js';
 import { createPowerControl, type PowerControl } from './console/power-control.js';
@@ -52,6 +53,7 @@ export async function startAgent(config: AgentConfig, configFile: string, logger
         deviceId,
         port,
         retryMs: config.consoleRetryMs,
+        facts: consoleFacts(resolved),
         logger,
         onStatus: (s) => status.console(deviceId, s),
         onTraffic: () => status.traffic(),

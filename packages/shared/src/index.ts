@@ -9,4 +9,5 @@ export * from './config/relay-config.js';
 export * from './config/agent-config.js';
 export * from './protocol/index.js';
 export * from './cli.js';
+export * from './printable.js';
 export * from './config/log-config.js';
