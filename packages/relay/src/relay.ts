@@ -4,6 +4,7 @@ import { AsciicastRecorderFactory } from './recording/asciicast-recorder.js';
 import { ConsoleLog } from './recording/console-log.js';
 import { pruneRecordings } from './recording/recording-retention.js';
 import { ConsoleSessions } from './session/console-sessions.js';
+import { deviceOverview } from './session/device-overview.js';
 import { openTelnetUpstream } from './session/telnet-upstream.js';
 import { createRelaySshServer } from './ssh/relay-ssh-server.js';
 import { AgentRegistry } from './tunnel/agent-registry.js';
@@ -70,7 +71,7 @@ export async function startRelay(config: RelayConfig, configFile: string, logger
     socketPath: path(config.adminSocket),
     handlers: {
       sessions: () => sessions.snapshots(),
-      devices: () => config.devices.map((d) => agents.status(d.id)),
+      devices: () => config.devices.map((d) => deviceOverview(agents.status(d.id), sessions.consoleStatus(d.id))),
       power: (request) => {
         const { device, action } = request as { device?: unknown; action?: unknown };
         if (typeof device !== 'string' || typeof action !== 'string' || !isPowerAction(action)) throw new Error('power needs a device and an action');

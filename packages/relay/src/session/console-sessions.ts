@@ -6,7 +6,7 @@ import type { ConsoleAttachment, ConsoleBroker, ConsoleRequest, PartyTerminal } 
 import type { RecorderFactory } from '../recording/session-recorder.js';
 import { DeviceHub, type DeviceConsoleLog } from './device-hub.js';
 import type { SessionSnapshot } from './session-snapshot.js';
-import type { UpstreamConsole } from './upstream-console.js';
+import type { ConsoleStatus, UpstreamConsole } from './upstream-console.js';
 
 export interface ConsoleSessionsDeps {
   logger: Logger;
@@ -32,6 +32,8 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
   private readonly router: DeviceRouter;
   private readonly hubs = new Map<string, DeviceHub>();
   private readonly connecting = new Map<string, Promise<void>>();
+  /** What each device's agent last said about its console (LIFELINE-STATUS), kept while offline. */
+  private readonly consoleStates = new Map<string, ConsoleStatus>();
   private readonly clock: Clock;
   private readonly logger: Logger;
   private closed = false;
@@ -110,6 +112,11 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
     return this.deps.requestPower!(tunnel, action);
   }
 
+  /** What the device's agent last said about its console; undefined before it ever did. */
+  consoleStatus(deviceId: string): ConsoleStatus | undefined {
+    return this.consoleStates.get(deviceId);
+  }
+
   /** Live console sessions, for the admin interface. */
   snapshots(): SessionSnapshot[] {
     return [...this.hubs.values()].flatMap((hub) => hub.snapshot() ?? []);
@@ -152,6 +159,7 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
       return;
     }
     hub.connectUpstream(upstream);
+    upstream.onStatus((status) => this.consoleStates.set(tunnel.deviceId, status));
     upstream.onClose(() => this.retryLater(tunnel, backoff));
   }
 
