@@ -73,9 +73,9 @@ export async function startRelay(config: RelayConfig, configFile: string, logger
       sessions: () => sessions.snapshots(),
       devices: () => config.devices.map((d) => deviceOverview(agents.status(d.id), sessions.consoleStatus(d.id))),
       power: (request) => {
-        const { device, action } = request as { device?: unknown; action?: unknown };
+        const { device, action, by } = request as { device?: unknown; action?: unknown; by?: unknown };
         if (typeof device !== 'string' || typeof action !== 'string' || !isPowerAction(action)) throw new Error('power needs a device and an action');
-        return sessions.adminPower(device, action);
+        return sessions.adminPower(device, action, typeof by === 'string' ? by : undefined);
       },
     },
     logger: logger.child({ component: 'admin' }),

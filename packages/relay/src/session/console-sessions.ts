@@ -1,4 +1,4 @@
-import { Backoff, LifelineError, systemClock, type Clock, type Logger, type PowerAction, type RelayConfig } from '@lifeline/shared';
+import { Backoff, LifelineError, printable, systemClock, type Clock, type Logger, type PowerAction, type RelayConfig } from '@lifeline/shared';
 import { DeviceRouter } from '../routing/device-router.js';
 import type { AgentRegistry, TunnelListener } from '../tunnel/agent-registry.js';
 import type { AgentTunnel } from '../tunnel/agent-tunnel.js';
@@ -90,18 +90,20 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
   }
 
   /**
-   * Power control from the local admin CLI (root or the relay's user on the relay host):
-   * no role check, audited as `admin-socket`.
+   * Power control from the local admin CLI (root or the relay's user on the relay host): no role
+   * check. Audited and marked as `caller` (e.g. `os:root (sudo by alice)`, cli/os-caller.ts), or
+   * `admin-socket` when the client named nobody.
    */
-  async adminPower(deviceId: string, action: PowerAction): Promise<string> {
+  async adminPower(deviceId: string, action: PowerAction, caller?: string): Promise<string> {
     const hub = this.hubs.get(deviceId);
     if (!hub) throw new LifelineError('ROUTE_DEVICE_UNAVAILABLE', `no device ${deviceId} in relay.yaml`);
+    const by = caller ? printable(caller, 100) : 'admin-socket';
     try {
       const answer = await this.powerThroughTunnel(deviceId, action);
-      hub.recordPower('admin-socket', action, answer);
+      hub.recordPower(by, action, answer);
       return answer;
     } catch (err) {
-      hub.recordPower('admin-socket', action, `failed: ${(err as Error).message}`);
+      hub.recordPower(by, action, `failed: ${(err as Error).message}`);
       throw err;
     }
   }
