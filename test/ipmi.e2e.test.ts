@@ -94,7 +94,7 @@ describe('IPMI Serial-over-LAN console through relay and agent, against ipmi_sim
     sue.write('\x1dps');
     await sue.waitForOutput(/power status: Chassis Power is (on|off)/, 20_000);
     sue.write('\x1dpc');
-    await sue.waitForOutput('press y to confirm');
+    await sue.waitForOutput('power cycle rtr-1? this cuts power to the device. y to confirm');
     sue.write('y');
     await sue.waitForOutput(/power cycle: /, 20_000);
     await waitFor('chassis asked to cycle', async () => (await sim.chassisLog()).length > 0, 10_000);

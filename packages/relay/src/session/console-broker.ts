@@ -1,4 +1,5 @@
 import type { PowerAction } from '@lifeline/shared';
+import type { ConsoleRights } from './console-rules.js';
 
 /**
  * The seam between the SSH front (a person's session channel) and the console sessions behind it.
@@ -69,6 +70,11 @@ export interface ConsoleAttachment {
   takeOver(): Promise<void>;
   /** Who is attached, one line each (who holds read-write, who watches), for the person. */
   who(): string[];
+  /**
+   * What this person may do right now (BREAK, take over, power), each with the reason when not:
+   * the same verdicts `sendBreak`, `takeOver` and `power` enforce, for menus and help.
+   */
+  rights(): ConsoleRights;
   /**
    * Queries or changes the device's power through its BMC; resolves with the BMC's answer.
    * `status` is for anyone attached, the rest for supervisors and admins. Throws LifelineError
