@@ -85,11 +85,26 @@ export interface ConsoleAttachment {
   detach(reason: string): void;
 }
 
+/** How a person at a terminal waits for an offline device instead of being turned away. */
+export interface OfflineWait {
+  /** Aborts when the person gives up (Ctrl-C, escape key then `.`, or the channel closed). */
+  signal: AbortSignal;
+  /** The keys that give up, for the waiting line, e.g. `Ctrl-C or ^] then .`. */
+  giveUpKeys: string;
+  /**
+   * Called when the wait begins (the device is offline), so the front starts listening for the
+   * give-up keys; input before that stays queued for the console as usual.
+   */
+  waiting(): void;
+}
+
 export interface ConsoleBroker {
   /**
    * Attaches a person to a device's console. Throws LifelineError `ROUTE_DEVICE_UNAVAILABLE`
    * (unknown or forbidden: one message for both, so nothing leaks) or `ROUTE_DEVICE_OFFLINE`;
-   * the error message is a line fit to show the person.
+   * the error message is a line fit to show the person. With `wait`, an offline device is not an
+   * error: the person is told (`terminal.notice`) and the promise resolves once the agent is back,
+   * or rejects with ROUTE_DEVICE_OFFLINE when the person gives up.
    */
-  attach(request: ConsoleRequest, terminal: PartyTerminal): Promise<ConsoleAttachment>;
+  attach(request: ConsoleRequest, terminal: PartyTerminal, wait?: OfflineWait): Promise<ConsoleAttachment>;
 }

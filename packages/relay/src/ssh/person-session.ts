@@ -4,6 +4,7 @@ import type { ConsoleAttachment, ConsoleBroker, ConsoleRequest, PartyTerminal } 
 import { onBreakRequest } from './break-request-adapter.js';
 import { EscapeCommands } from './escape-commands.js';
 import { EscapeHandler, type EscapeStep } from './escape-handler.js';
+import { giveUpKeyNames, watchGiveUpKeys } from './give-up-keys.js';
 
 export interface PersonSessionOptions {
   /** The accepted ssh2 session (its connection must have the break adapter installed). */
@@ -69,9 +70,12 @@ export function servePersonSession(options: PersonSessionOptions): PersonSession
     else ch.write(Buffer.alloc(0), finish);
   };
 
+  // Set while the person waits for an offline device: their leaving ends the wait.
+  let giveUpWait: (() => void) | undefined;
   const dispose = (reason: string) => {
     if (gone !== undefined) return;
     gone = reason;
+    giveUpWait?.();
     attachment?.detach(reason);
     logger.info({ event: 'session.end', reason }, 'session ended');
   };
@@ -150,14 +154,26 @@ export function servePersonSession(options: PersonSessionOptions): PersonSession
       peer: options.peer,
       term,
     };
+    // At a terminal, an offline device is waited for; without one (ssh -T, scripts) it fails at once.
+    const giveUp = new AbortController();
+    giveUpWait = () => giveUp.abort();
+    let keys: ReturnType<typeof watchGiveUpKeys> | undefined;
+    const wait = {
+      signal: giveUp.signal,
+      giveUpKeys: giveUpKeyNames(options.escapeByte),
+      waiting: () => (keys = watchGiveUpKeys(ch, options.escapeByte, () => giveUp.abort())),
+    };
     try {
-      attachment = await broker.attach(request, terminal);
+      attachment = await broker.attach(request, terminal, term ? wait : undefined);
     } catch (err) {
       const route = isLifelineError(err) && err.code.startsWith('ROUTE_');
       logger[route ? 'info' : 'error']({ event: 'session.attach-failed', err, deviceId: options.deviceId }, 'console not attached');
       writeLine(route ? (err as Error).message : 'lifeline: internal error; the relay log has details.');
       end(1);
       return;
+    } finally {
+      keys?.stop();
+      giveUpWait = undefined;
     }
     if (gone !== undefined) return attachment.detach(gone);
     logger.info({ event: 'session.attached', deviceId: attachment.deviceId, pty: term !== undefined }, 'console attached');
