@@ -28,6 +28,14 @@ describe('watchGiveUpKeys', () => {
     expect(giveUpKeyNames(0x1d)).toBe('Ctrl-C or ^] then .');
   });
 
+  it('gives up when the input ends (the client sent EOF)', () => {
+    const input = new EventEmitter();
+    let gaveUp = 0;
+    watchGiveUpKeys(input, 0x1d, () => gaveUp++);
+    input.emit('end');
+    expect(gaveUp).toBe(1);
+  });
+
   it('names only Ctrl-C when escapes are off, and stops listening on stop()', () => {
     const w = watch(undefined);
     expect(giveUpKeyNames(undefined)).toBe('Ctrl-C');

@@ -10,8 +10,9 @@ export function giveUpKeyNames(escapeByte: number | undefined): string {
 
 /**
  * While a person waits for an offline device, the keys that give up: Ctrl-C, or the escape key
- * then `.` (as it disconnects a console session). Everything else typed meanwhile is dropped: it
- * was typed at no console. Returns `stop`, to call once the wait is over.
+ * then `.` (as it disconnects a console session); the end of the input (the client sent EOF)
+ * gives up too. Everything else typed meanwhile is dropped: it was typed at no console. Returns
+ * `stop`, to call once the wait is over.
  */
 export function watchGiveUpKeys(input: NodeJS.EventEmitter, escapeByte: number | undefined, giveUp: () => void): { stop(): void } {
   let afterEscape = false;
@@ -22,5 +23,11 @@ export function watchGiveUpKeys(input: NodeJS.EventEmitter, escapeByte: number |
     }
   };
   input.on('data', onData);
-  return { stop: () => void input.off('data', onData) };
+  input.on('end', giveUp);
+  return {
+    stop: () => {
+      input.off('data', onData);
+      input.off('end', giveUp);
+    },
+  };
 }
