@@ -30,7 +30,7 @@ export interface ConsoleRuleFacts {
   writer: string | undefined;
   /**
    * Whether the device has power control: false when its agent says there is no BMC, or the
-   * relay has no power path; undefined when the agent does not say (before 0.2): offered, and
+   * relay has no power path; undefined when the agent does not say (older agents): offered, and
    * the agent answers `unsupported` if there is none.
    */
   power: boolean | undefined;

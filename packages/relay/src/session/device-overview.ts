@@ -17,7 +17,7 @@ export interface DeviceOverview extends DeviceStatus {
   /**
    * The console as its agent last described it (LIFELINE-STATUS), kept while the device is
    * offline; undefined until its agent first connected. `kind`, `line` and `power` are absent
-   * for agents that do not send them (before 0.2).
+   * for agents that do not send them (older agents).
    */
   console: ConsoleStatus | undefined;
 }

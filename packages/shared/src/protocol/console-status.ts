@@ -7,7 +7,7 @@ export type ConsoleKind = 'serial' | 'telnet' | 'ipmi-sol' | 'sim';
  * Payload of lifeline's private LIFELINE-STATUS Telnet option: whether the console behind a
  * tunnel stream is usable, so the relay can tell every person at the console, including one who
  * joins later, e.g. "serial port /dev/ttyUSB0 is not present"; and what the console is, for
- * `lifeline-relay devices` and for the escape menus. Agents before 0.2 send `state` and
+ * `lifeline-relay devices` and for the escape menus. Older agents send `state` and
  * `message` only: the other fields are then undefined.
  */
 export interface ConsoleStatus {
