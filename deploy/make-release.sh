@@ -159,7 +159,7 @@ maintainer_scripts() {
   mkdir -p "$1/DEBIAN"
   for s in postinst prerm postrm; do
     awk -v common="$debian/maintscript-common.sh" '
-      $0 == "#LIFELINE_COMMON#" { while ((getline line < common) > 0) print line; next }
+      $0 == "#LIFELINE_COMMON#" { while ((getline line < common) > 0) if (line !~ /^# shellcheck shell=/) print line; next }
       { print }' "$debian/$2/$s" >"$1/DEBIAN/$s"
     chmod 0755 "$1/DEBIAN/$s"
   done
