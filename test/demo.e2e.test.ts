@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -47,14 +48,20 @@ describe('the embedded demo (what `npm start` runs)', () => {
 });
 
 describe('lifeline-agent pubkey', () => {
-  it('prints the agent public key for enrolment, creating the key file once', async () => {
+  it('prints the agent public key for enrolment, creating the key file only with --generate', async () => {
     const dir = await makeTempDir('pubkey');
     try {
       const config = join(dir.path, 'agent.yaml');
-      await writeFile(config, `relay: { host: relay.example.com, hostKey: "SHA256:${'A'.repeat(43)}" }\ndevice: rtr-1\nkeyFile: agent_key\nconsole: { type: sim }\n`);
-      const first = spawnSync(process.execPath, [agentBin, 'pubkey', '--config', config]);
+      await writeFile(config, `relay: { host: relay.example.com, hostKey: "SHA256:${'A'.repeat(43)}" }\ndevice: rtr-1\nstateDir: state\nkeyFile: agent_key\nconsole: { type: sim }\n`);
+      const missing = spawnSync(process.execPath, [agentBin, 'pubkey', '--config', config]);
+      expect(missing.status).toBe(78);
+      expect(missing.stderr.toString()).toBe(
+        `lifeline-agent: ${config}: keyFile: ${join(dir.path, 'state', 'agent_key')} does not exist (the agent makes it on its first start; or add --generate)\n`,
+      );
+      expect(existsSync(join(dir.path, 'state'))).toBe(false);
+      const first = spawnSync(process.execPath, [agentBin, 'pubkey', '--generate', '--config', config]);
       const second = spawnSync(process.execPath, [agentBin, 'pubkey', '--config', config]);
-      expect(first.status).toBe(0);
+      expect(first.status, first.stderr.toString()).toBe(0);
       expect(first.stdout.toString()).toMatch(/^ssh-ed25519 AAAA\S+ lifeline-agent@rtr-1\n$/);
       expect(second.stdout.toString()).toBe(first.stdout.toString());
     } finally {

@@ -23,7 +23,7 @@ export function relayConfig(options: { personKey: string; devices: Array<{ id: s
   const ids = options.devices.map((d) => d.id);
   return [
     'listen: { host: 127.0.0.1, port: 0 }',
-    'hostKeyFile: relay_host_ed25519',
+    'stateDir: .',
     'users:',
     ...['alice', 'viewer'].map((name) => `  - { name: ${name}, authorizedKeys: ["${options.personKey}"], devices: [${ids[0]}], role: engineer }`),
     'devices:',
@@ -68,7 +68,7 @@ export class BenchSite {
       [
         `relay: { host: 127.0.0.1, port: ${port}, hostKey: "${fingerprint}" }`,
         'device: rtr-1',
-        'keyFile: agent_ed25519',
+        'stateDir: .',
         `console: ${farEnd.agentConsole}`,
         'reconnect: { baseMs: 100, capMs: 1000 }',
         'consoleRetryMs: 200',

@@ -66,7 +66,8 @@ export class LifelineSite {
       this.relayConfigFile,
       [
         `listen: { host: 127.0.0.1, port: ${port} }`,
-        'hostKeyFile: relay_host_ed25519',
+        // Host key, recordings, console logs and admin socket in the test's folder.
+        'stateDir: .',
         'auth: { failureDelayMs: 50 }',
         'users:',
         ...userLines,
@@ -91,7 +92,7 @@ export class LifelineSite {
       [
         `relay: { host: 127.0.0.1, port: ${options.relayPort ?? this.port}, hostKey: "${this.fingerprint}" }`,
         ...(options.consoles ? ['consoles:', ...options.consoles.map((c) => `  - ${c}`)] : ['device: rtr-1', `console: ${this.options.console}`]),
-        'keyFile: agent_ed25519',
+        'stateDir: .',
         options.extra?.includes('reconnect:') ? '' : 'reconnect: { baseMs: 100, capMs: 1000 }',
         'consoleRetryMs: 200',
         options.extra ?? '',

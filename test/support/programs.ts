@@ -12,6 +12,9 @@ const packages: Record<string, string> = {
   ser2net: 'ser2net',
   strace: 'strace',
   tmux: 'tmux',
+  useradd: 'passwd',
+  userdel: 'passwd',
+  setpriv: 'util-linux',
 };
 
 export function requireProgram(name: string): string {

@@ -1,4 +1,5 @@
-import { LIFELINE_VERSION, agentConsoles, loadOrCreateKey, resolveFromConfig, type AgentConfig, type ConsoleConfig, type Logger } from '@lifeline/shared';
+import { LIFELINE_VERSION, agentPaths, cannotCreate, generateKeyPair, readKeyFile, writeNewKey, type AgentConfig, type Logger, type SshKeyPair } from '@lifeline/shared';
+import { agentKeyComment } from './agent-preflight.js';
 import { AgentStatus } from './agent-status.js';
 import { createConsolePort } from './console/create-console-port.js';
 import { ConsoleService } from './console/console-service.js';
@@ -30,12 +31,15 @@ export const AGENT_IDENT = `lifelineAgent_${LIFELINE_VERSION}`;
  * tunnel to the relay with a forward per device, the loopback health check that proves each of
  * them, and the status LED (and hook) that shows it all.
  */
-export async function startAgent(config: AgentConfig, configFile: string, logger: Logger, hooks: AgentHooks = {}): Promise<RunningAgent> {
-  const consoles = agentConsoles(config);
+export async function startAgent(config: AgentConfig, configFile: string, logger: Logger, hooks: AgentHooks = {}, keyOnDisk?: SshKeyPair): Promise<RunningAgent> {
+  const paths = agentPaths(config, configFile);
+  const { consoles, keyFile } = paths;
   const deviceIds = consoles.map((c) => c.deviceId);
-  const keyFile = resolveFromConfig(configFile, config.keyFile);
-  const key = await loadOrCreateKey(keyFile, `lifeline-agent@${deviceIds[0]}`);
+  const key = keyOnDisk ?? (await readKeyFile(keyFile, agentKeyComment(paths))) ?? generateKeyPair(agentKeyComment(paths));
   if (key.generated) {
+    await writeNewKey(keyFile, key).catch((err: unknown) => {
+      throw cannotCreate(configFile, 'keyFile', keyFile, err);
+    });
     logger.warn({ event: 'key.generated', keyFile, fingerprint: key.fingerprint }, `generated agent key; enrol it on the relay as agentKey of ${deviceIds.join(', ')}: ${key.publicKeyLine}`);
   }
   const indicator = await createStatusIndicator(config.status, { deviceId: deviceIds.join(','), logger });
@@ -43,9 +47,8 @@ export async function startAgent(config: AgentConfig, configFile: string, logger
   const services = new Map<string, ConsoleService>();
   const powers = new Map<string, PowerControl | undefined>();
   for (const { deviceId, console } of consoles) {
-    const resolved = resolvePaths(console, configFile);
-    const port = createConsolePort(resolved, { logger: logger.child({ deviceId }) });
-    powers.set(deviceId, createPowerControl(resolved, { logger: logger.child({ deviceId }) }));
+    const port = createConsolePort(console, { logger: logger.child({ deviceId }) });
+    powers.set(deviceId, createPowerControl(console, { logger: logger.child({ deviceId }) }));
     services.set(
       deviceId,
       new ConsoleService({
@@ -117,11 +120,4 @@ export async function startAgent(config: AgentConfig, configFile: string, logger
       await Promise.all([running.stop(), ...[...services.values()].map((s) => s.stop()), indicator.close()]);
     },
   };
-}
-
-/** Relative console paths (a serial device, a BMC password file) are relative to the config file's folder. */
-function resolvePaths(console: ConsoleConfig, configFile: string): ConsoleConfig {
-  if (console.type === 'serial') return { ...console, path: resolveFromConfig(configFile, console.path) };
-  if (console.type === 'ipmi-sol' && console.passwordFile !== undefined) return { ...console, passwordFile: resolveFromConfig(configFile, console.passwordFile) };
-  return console;
 }

@@ -2,66 +2,116 @@ import { parseArgs } from 'node:util';
 import {
   ExitCode,
   LIFELINE_VERSION,
+  LifelineError,
   agentConfigSchema,
-  agentConsoles,
+  agentPaths,
   isLifelineError,
   type AgentConfig,
   createLogger,
+  exitCodeFor,
+  operatorMessage,
+  ignoreHangup,
   loadConfigFile,
   loadOrCreateKey,
   print,
-  resolveFromConfig,
+  readKeyFile,
   runCli,
   shutdownSignal,
 } from '@lifeline/shared';
+import { agentKeyComment, preflightAgent } from './agent-preflight.js';
 import { startAgent } from './agent.js';
 import { checkRelayHostKey } from './tunnel/check-relay.js';
+
+const NAME = 'lifeline-agent';
 
 const usage = `lifeline-agent ${LIFELINE_VERSION}: edge agent, dials out to a lifeline relay and serves a device console.
 
 Usage:
   lifeline-agent [run] --config agent.yaml [--pretty]   run the agent
-  lifeline-agent pubkey --config agent.yaml             print the agent's public key (creates the key if missing),
-                                                        to enrol as the device's agentKey on the relay
+  lifeline-agent check --config agent.yaml              check everything a start would (config, key, folder), change nothing
   lifeline-agent check-relay --config agent.yaml        check that the relay presents the host key agent.yaml pins
                                                         (exit 0 it does, 78 it presents another, 69 unreachable)
+  lifeline-agent pubkey --config agent.yaml [--generate]
+                                                        print the agent's public key, to enrol as the device's agentKey
+                                                        on the relay; --generate creates the key if it is missing
   lifeline-agent --version | --help
+
+Exit codes: 0 ok, 1 crash, 64 bad command line, 69 Node.js too old,
+73 cannot create a folder or file, 78 bad config.
 `;
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      config: { type: 'string', short: 'c' },
-      pretty: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-      version: { type: 'boolean' },
-    },
-  });
+  const { values, positionals } = parseCommandLine(argv);
   if (values.help) return print(usage, ExitCode.ok);
   if (values.version) return print(`${LIFELINE_VERSION}\n`, ExitCode.ok);
   const command = positionals[0] ?? 'run';
-  if (command !== 'run' && command !== 'pubkey' && command !== 'check-relay') return print(`unknown command "${command}"\n\n${usage}`, ExitCode.badConfig, process.stderr);
-  if (!values.config) return print(`--config FILE is required\n\n${usage}`, ExitCode.badConfig, process.stderr);
+  if (command !== 'run' && command !== 'pubkey' && command !== 'check' && command !== 'check-relay') throw usageError(`unknown command "${command}"`);
+  if (positionals.length > 1) throw usageError(`unexpected argument "${positionals[1]}"`);
+  if (!values.config) throw usageError(`${command} needs --config FILE`);
+  if (command === 'pubkey') return pubkey(values.config, values.generate === true);
+  if (command === 'check') return check(values.config);
+  if (command === 'check-relay') return checkRelay(await loadConfigFile(values.config, agentConfigSchema));
 
-  const config = await loadConfigFile(values.config, agentConfigSchema);
-  if (command === 'pubkey') {
-    const key = await loadOrCreateKey(resolveFromConfig(values.config, config.keyFile), `lifeline-agent@${agentConsoles(config)[0]!.deviceId}`);
-    return print(`${key.publicKeyLine}\n`, ExitCode.ok);
-  }
-
-  if (command === 'check-relay') return checkRelay(config);
-
-  const logger = createLogger({ svc: 'agent', version: LIFELINE_VERSION, level: config.log.level, pretty: values.pretty ?? config.log.pretty });
-  const agent = await startAgent(config, values.config, logger);
+  const plan = await preflightAgent(values.config);
+  const logger = createLogger({ svc: 'agent', version: LIFELINE_VERSION, level: plan.config.log.level, pretty: values.pretty ?? plan.config.log.pretty });
+  const agent = await startAgent(plan.config, values.config, logger, {}, plan.key);
+  ignoreHangup(logger);
   const signal = await shutdownSignal();
   logger.info({ event: 'agent.stop', signal }, 'stopping');
   await agent.stop();
   return ExitCode.ok;
 }
 
-/** Prints what the relay presents against what agent.yaml pins; the Pi installer runs this. */
+function parseCommandLine(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        pretty: { type: 'boolean' },
+        generate: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+      },
+    });
+  } catch (err) {
+    // Node's text goes on about positionals after '--'; its first sentence says it.
+    throw usageError((err as Error).message.split(/\.( |$)/)[0]!);
+  }
+}
+
+function usageError(problem: string): LifelineError {
+  return new LifelineError('USAGE', `${problem}; see ${NAME} --help`);
+}
+
+/** `check`: the preflight of a start, nothing created; exit 0 with a summary or 78 with every problem. */
+async function check(configFile: string): Promise<number> {
+  let plan;
+  try {
+    plan = await preflightAgent(configFile);
+  } catch (err) {
+    if (exitCodeFor(err) === undefined) throw err;
+    return print(`${operatorMessage(NAME, (err as Error).message)}\n`, ExitCode.badConfig, process.stderr);
+  }
+  const { config, paths, key } = plan;
+  return print(
+    `ok: ${configFile}: relay ${config.relay.host}:${config.relay.port}, devices ${paths.consoles.map((c) => `${c.deviceId} (${c.console.type})`).join(', ')}, ` +
+      `state in ${paths.stateDir}, ${key ? `key ${key.fingerprint}` : `key ${paths.keyFile} will be generated on the first start`}\n`,
+    ExitCode.ok,
+  );
+}
+
+/** `pubkey`: the agent's public key line; a missing key is created only with --generate. */
+async function pubkey(configFile: string, generate: boolean): Promise<number> {
+  const paths = agentPaths(await loadConfigFile(configFile, agentConfigSchema), configFile);
+  const comment = agentKeyComment(paths);
+  const key = generate ? await loadOrCreateKey(paths.keyFile, comment) : await readKeyFile(paths.keyFile, comment);
+  if (!key) throw new LifelineError('KEY_UNREADABLE', `${configFile}: keyFile: ${paths.keyFile} does not exist (the agent makes it on its first start; or add --generate)`);
+  return print(`${key.publicKeyLine}\n`, ExitCode.ok);
+}
+
+/** `check-relay`: what the relay presents against what agent.yaml pins; the Pi installer runs this. */
 async function checkRelay(config: AgentConfig): Promise<number> {
   const { host, port, hostKey } = config.relay;
   try {
@@ -69,9 +119,9 @@ async function checkRelay(config: AgentConfig): Promise<number> {
     return print(`relay ${relay} presents ${fingerprint}, as agent.yaml pins\n`, ExitCode.ok);
   } catch (err) {
     if (isLifelineError(err, 'TUNNEL_HOSTKEY_MISMATCH')) return print(`${err.message}\n`, ExitCode.badConfig, process.stderr);
-    if (isLifelineError(err, 'TUNNEL_CONNECT_FAILED')) return print(`${err.message}\n`, 69 /* EX_UNAVAILABLE; ExitCode.unavailable once the startup branch lands */, process.stderr);
+    if (isLifelineError(err, 'TUNNEL_CONNECT_FAILED')) return print(`${err.message}\n`, ExitCode.unavailable, process.stderr);
     throw err;
   }
 }
 
-runCli('lifeline-agent', () => main(process.argv.slice(2)));
+runCli(NAME, () => main(process.argv.slice(2)));

@@ -2,14 +2,20 @@ import { parseArgs } from 'node:util';
 import {
   ExitCode,
   LIFELINE_VERSION,
+  LifelineError,
   createLogger,
+  exitCodeFor,
+  operatorMessage,
+  ignoreHangup,
   loadConfigFile,
   loadOrCreateKey,
   print,
+  readKeyFile,
   relayConfigSchema,
-  resolveFromConfig,
+  relayPaths,
   runCli,
   shutdownSignal,
+  systemClock,
 } from '@lifeline/shared';
 import { runHashPassword } from './cli/hash-password-command.js';
 import { runRecordings } from './cli/recordings-command.js';
@@ -18,14 +24,20 @@ import { runDevices } from './cli/devices-command.js';
 import { runPower } from './cli/power-command.js';
 import { runSessions } from './cli/sessions-command.js';
 import { runDemo } from './demo/demo.js';
+import { RELAY_KEY_COMMENT, preflightRelay } from './relay-preflight.js';
 import { startRelay } from './relay.js';
+
+const NAME = 'lifeline-relay';
 
 const usage = `lifeline-relay ${LIFELINE_VERSION}: SSH console relay.
 
 Usage:
   lifeline-relay [run] --config relay.yaml [--pretty]   run the relay
+  lifeline-relay check --config relay.yaml              check everything a start would (config, keys, folders), change nothing
   lifeline-relay hash-password                          read a password on stdin, print its hash for relay.yaml
-  lifeline-relay fingerprint --config relay.yaml        print the host key fingerprint (for agent.yaml relay.hostKey)
+  lifeline-relay fingerprint --config relay.yaml [--generate]
+                                                        print the host key fingerprint (for agent.yaml relay.hostKey);
+                                                        --generate creates the key if it is missing
   lifeline-relay sessions [--config relay.yaml] [--json]   live sessions: device, writer, viewers, since, bytes
   lifeline-relay devices [--config relay.yaml] [--json]    devices: online/offline, since, last health check, agent
   lifeline-relay power DEVICE status|on|off|soft|cycle|reset [--yes]   power through the device's BMC (IPMI)
@@ -34,6 +46,9 @@ Usage:
   lifeline-relay replay FILE [--speed N] [--dump]       play a recording in the terminal, or print it
   lifeline-relay demo [--port 2222]                     run the embedded demo: relay, agent and a simulated router
   lifeline-relay --version | --help
+
+Exit codes: 0 ok, 1 crash, 64 bad command line, 69 port in use or Node.js too old,
+73 cannot create a folder or file, 77 port needs privilege, 78 bad config.
 `;
 
 /** Commands that parse their own flags. */
@@ -48,45 +63,95 @@ const subcommands: Record<string, (args: string[], io: { stdout: NodeJS.WriteStr
 async function main(argv: string[]): Promise<number> {
   const sub = argv[0] !== undefined ? subcommands[argv[0]] : undefined;
   if (sub) return sub(argv.slice(1), { stdout: process.stdout, stderr: process.stderr });
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      config: { type: 'string', short: 'c' },
-      pretty: { type: 'boolean' },
-      port: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-      version: { type: 'boolean' },
-    },
-  });
+  const { values, positionals } = parseCommandLine(argv);
   if (values.help) return print(usage, ExitCode.ok);
   if (values.version) return print(`${LIFELINE_VERSION}\n`, ExitCode.ok);
   const command = positionals[0] ?? 'run';
+  if (positionals.length > 1) throw usageError(`unexpected argument "${positionals[1]}"`);
 
   switch (command) {
     case 'hash-password':
       return runHashPassword(process.stdin, process.stdout, process.stderr);
     case 'demo':
-      return runDemo({ port: values.port ? Number(values.port) : 2222 });
+      return runDemo({ port: values.port ? portNumber(values.port) : 2222 });
     case 'fingerprint':
+    case 'check':
     case 'run':
       break;
     default:
-      return print(`unknown command "${command}"\n\n${usage}`, ExitCode.badConfig, process.stderr);
+      throw usageError(`unknown command "${command}"`);
   }
-  if (!values.config) return print(`--config FILE is required\n\n${usage}`, ExitCode.badConfig, process.stderr);
-  const config = await loadConfigFile(values.config, relayConfigSchema);
-  if (command === 'fingerprint') {
-    const key = await loadOrCreateKey(resolveFromConfig(values.config, config.hostKeyFile), 'lifeline-relay');
-    return print(`${key.fingerprint}\n`, ExitCode.ok);
-  }
+  if (!values.config) throw usageError(`${command} needs --config FILE`);
+  if (command === 'fingerprint') return fingerprint(values.config, values.generate === true);
+  if (command === 'check') return check(values.config);
 
-  const logger = createLogger({ svc: 'relay', version: LIFELINE_VERSION, level: config.log.level, pretty: values.pretty ?? config.log.pretty });
-  const relay = await startRelay(config, values.config, logger);
+  const plan = await preflightRelay(values.config);
+  const logger = createLogger({ svc: 'relay', version: LIFELINE_VERSION, level: plan.config.log.level, pretty: values.pretty ?? plan.config.log.pretty });
+  const relay = await startRelay(plan.config, values.config, logger, systemClock, plan.hostKey);
+  ignoreHangup(logger);
   const signal = await shutdownSignal();
   logger.info({ event: 'relay.stop', signal }, 'draining and stopping');
   await relay.stop();
   return ExitCode.ok;
 }
 
-runCli('lifeline-relay', () => main(process.argv.slice(2)));
+function parseCommandLine(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        pretty: { type: 'boolean' },
+        port: { type: 'string' },
+        generate: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+      },
+    });
+  } catch (err) {
+    // Node's text goes on about positionals after '--'; its first sentence says it.
+    throw usageError((err as Error).message.split(/\.( |$)/)[0]!);
+  }
+}
+
+function usageError(problem: string): LifelineError {
+  return new LifelineError('USAGE', `${problem}; see ${NAME} --help`);
+}
+
+function portNumber(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port < 1 || port > 65_535) throw usageError(`--port ${text} is not a TCP port (1-65535)`);
+  return port;
+}
+
+/** `check`: the preflight of a start, nothing created; exit 0 with a summary or 78 with every problem. */
+async function check(configFile: string): Promise<number> {
+  let plan;
+  try {
+    plan = await preflightRelay(configFile);
+  } catch (err) {
+    if (exitCodeFor(err) === undefined) throw err;
+    return print(`${operatorMessage(NAME, (err as Error).message)}\n`, ExitCode.badConfig, process.stderr);
+  }
+  const { config, paths, hostKey } = plan;
+  return print(
+    `ok: ${configFile}: listen ${config.listen.host}:${config.listen.port}, ${config.users.length} users, ${config.devices.length} devices, ` +
+      `state in ${paths.stateDir}, admin socket ${paths.adminSocket}, ` +
+      `${hostKey ? `host key ${hostKey.fingerprint}` : `host key ${paths.hostKeyFile} will be generated on the first start`}\n`,
+    ExitCode.ok,
+  );
+}
+
+/** `fingerprint`: the host key's fingerprint; a missing key is created only with --generate. */
+async function fingerprint(configFile: string, generate: boolean): Promise<number> {
+  const config = await loadConfigFile(configFile, relayConfigSchema);
+  const { hostKeyFile } = relayPaths(config, configFile);
+  const key = generate ? await loadOrCreateKey(hostKeyFile, RELAY_KEY_COMMENT) : await readKeyFile(hostKeyFile, RELAY_KEY_COMMENT);
+  if (!key) {
+    throw new LifelineError('KEY_UNREADABLE', `${configFile}: hostKeyFile: ${hostKeyFile} does not exist (the relay makes it on its first start; or add --generate)`);
+  }
+  return print(`${key.fingerprint}\n`, ExitCode.ok);
+}
+
+runCli(NAME, () => main(process.argv.slice(2)));

@@ -1,11 +1,30 @@
-import { isPowerAction, loadOrCreateKey, resolveFromConfig, systemClock, type Clock, type Logger, type RelayConfig, type TimerHandle } from '@lifeline/shared';
+import { unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import {
+  LifelineError,
+  cannotCreate,
+  generateKeyPair,
+  isLifelineError,
+  isPowerAction,
+  makeFolder,
+  readKeyFile,
+  relayPaths,
+  systemClock,
+  writeNewKey,
+  type Clock,
+  type Logger,
+  type RelayConfig,
+  type SshKeyPair,
+  type TimerHandle,
+} from '@lifeline/shared';
 import { startAdminServer, type AdminServer } from './admin/admin-server.js';
 import { AsciicastRecorderFactory } from './recording/asciicast-recorder.js';
 import { ConsoleLog } from './recording/console-log.js';
 import { pruneRecordings } from './recording/recording-retention.js';
 import { ConsoleSessions } from './session/console-sessions.js';
 import { openTelnetUpstream } from './session/telnet-upstream.js';
-import { createRelaySshServer } from './ssh/relay-ssh-server.js';
+import { RELAY_KEY_COMMENT } from './relay-preflight.js';
+import { createRelaySshServer, type RelaySshServer } from './ssh/relay-ssh-server.js';
 import { AgentRegistry } from './tunnel/agent-registry.js';
 import { requestPower } from './tunnel/power-request.js';
 
@@ -24,32 +43,31 @@ const POWER_TIMEOUT_MS = 30_000;
 /**
  * Wires the relay: host key, tunnel registry, console sessions with their recordings and
  * console logs, the SSH server in front, and the local admin socket.
+ *
+ * Nothing is written before the listen port is bound: a new host key is generated in memory and
+ * written after the bind, then the folders, the admin socket and the console logs' "relay
+ * started" notes follow. If a step after the bind fails, what it made is undone (the listener,
+ * the admin socket, a key written by this start). Throws STARTUP_PORT_IN_USE,
+ * STARTUP_PORT_PRIVILEGED, STARTUP_CANNOT_CREATE, ADMIN_SOCKET_* or KEY_* for the operator.
  */
-export async function startRelay(config: RelayConfig, configFile: string, logger: Logger, clock: Clock = systemClock): Promise<RunningRelay> {
-  const path = (p: string) => resolveFromConfig(configFile, p);
-  const hostKeyFile = path(config.hostKeyFile);
-  const hostKey = await loadOrCreateKey(hostKeyFile, 'lifeline-relay');
-  if (hostKey.generated) logger.warn({ event: 'hostkey.generated', hostKeyFile }, 'generated a new relay host key');
+export async function startRelay(
+  config: RelayConfig,
+  configFile: string,
+  logger: Logger,
+  clock: Clock = systemClock,
+  hostKeyOnDisk?: SshKeyPair,
+): Promise<RunningRelay> {
+  const paths = relayPaths(config, configFile);
+  const hostKey = hostKeyOnDisk ?? (await readKeyFile(paths.hostKeyFile, RELAY_KEY_COMMENT)) ?? generateKeyPair(RELAY_KEY_COMMENT);
 
-  const recordingsDir = path(config.recordingsDir);
-  const retention = startRetention(recordingsDir, config.recording.retentionDays, logger, clock);
-  // One log per device, opened together: a relay may serve thousands of devices.
-  const consoleLogs = new Map<string, ConsoleLog>(
-    await Promise.all(
-      config.devices.map(async (device) => {
-        const log = await ConsoleLog.open({ ...config.consoleLog, dir: path(config.consoleLog.dir), deviceId: device.id, logger, clock });
-        log.note('relay started');
-        return [device.id, log] as const;
-      }),
-    ),
-  );
-
+  // Looked up per session, so the logs can open after the bind; a session before then has none.
+  const consoleLogs = new Map<string, ConsoleLog>();
   const agents = new AgentRegistry(logger.child({ component: 'agent-registry' }), () => clock.now());
   const sessions = new ConsoleSessions(config, agents, {
     logger,
     clock,
     openUpstream: (tunnel) => openTelnetUpstream(tunnel, logger),
-    recorders: new AsciicastRecorderFactory({ dir: recordingsDir, logger, clock }),
+    recorders: new AsciicastRecorderFactory({ dir: paths.recordingsDir, logger, clock }),
     recordInput: config.recording.input,
     viewerBufferBytes: config.viewerBufferBytes,
     consoleLogFor: (deviceId) => consoleLogs.get(deviceId),
@@ -66,24 +84,68 @@ export async function startRelay(config: RelayConfig, configFile: string, logger
     keepaliveCountMax: config.keepalive.countMax,
     probeTimeoutMs: config.healthCheckTimeoutMs,
   });
-  const admin: AdminServer = await startAdminServer({
-    socketPath: path(config.adminSocket),
-    handlers: {
-      sessions: () => sessions.snapshots(),
-      devices: () => config.devices.map((d) => agents.status(d.id)),
-      power: (request) => {
-        const { device, action } = request as { device?: unknown; action?: unknown };
-        if (typeof device !== 'string' || typeof action !== 'string' || !isPowerAction(action)) throw new Error('power needs a device and an action');
-        return sessions.adminPower(device, action);
+  const address = await listenOrExplain(server, config);
+
+  let admin: AdminServer | undefined;
+  let keyWritten = false;
+  try {
+    await makeStateFolder(configFile, 'stateDir', paths.stateDir);
+    if (hostKey.generated) {
+      await writeNewKey(paths.hostKeyFile, hostKey).catch((err: unknown) => {
+        throw cannotCreate(configFile, 'hostKeyFile', paths.hostKeyFile, err);
+      });
+      keyWritten = true;
+      logger.warn({ event: 'hostkey.generated', hostKeyFile: paths.hostKeyFile }, 'generated a new relay host key');
+    }
+    await makeStateFolder(configFile, 'recordingsDir', paths.recordingsDir);
+    if (config.devices.length > 0) await makeStateFolder(configFile, 'consoleLog.dir', paths.consoleLogDir);
+    await makeStateFolder(configFile, 'adminSocket', dirname(paths.adminSocket));
+    admin = await startAdminServer({
+      socketPath: paths.adminSocket,
+      handlers: {
+        sessions: () => sessions.snapshots(),
+        devices: () => config.devices.map((d) => agents.status(d.id)),
+        power: (request) => {
+          const { device, action } = request as { device?: unknown; action?: unknown };
+          if (typeof device !== 'string' || typeof action !== 'string' || !isPowerAction(action)) throw new Error('power needs a device and an action');
+          return sessions.adminPower(device, action);
+        },
       },
-    },
-    logger: logger.child({ component: 'admin' }),
-  });
-  const address = await server.listen();
+      logger: logger.child({ component: 'admin' }),
+    }).catch((err: unknown) => {
+      if (!isLifelineError(err)) throw err;
+      throw new LifelineError(err.code, `${configFile}: adminSocket: ${err.message}`, { cause: err });
+    });
+    // One log per device, opened together: a relay may serve thousands of devices.
+    for (const [id, log] of await Promise.all(
+      config.devices.map(async (device) => [device.id, await ConsoleLog.open({ ...config.consoleLog, dir: paths.consoleLogDir, deviceId: device.id, logger, clock })] as const),
+    )) {
+      consoleLogs.set(id, log);
+    }
+  } catch (err) {
+    await server.close();
+    await admin?.close();
+    await Promise.all([...consoleLogs.values()].map((log) => log.close()));
+    if (keyWritten) await unlink(paths.hostKeyFile).catch(() => undefined);
+    throw err;
+  }
+  for (const log of consoleLogs.values()) log.note('relay started');
+  const retention = startRetention(paths.recordingsDir, config.recording.retentionDays, logger, clock);
   logger.info(
-    { event: 'relay.listening', host: address.host, port: address.port, hostKeyFingerprint: hostKey.fingerprint, devices: config.devices.length, users: config.users.length, recordingsDir, adminSocket: admin.socketPath },
+    {
+      event: 'relay.listening',
+      host: address.host,
+      port: address.port,
+      hostKeyFingerprint: hostKey.fingerprint,
+      devices: config.devices.length,
+      users: config.users.length,
+      stateDir: paths.stateDir,
+      recordingsDir: paths.recordingsDir,
+      adminSocket: paths.adminSocket,
+    },
     `relay listening on ${address.host}:${address.port}, host key ${hostKey.fingerprint}`,
   );
+  const running = admin;
   return {
     address,
     hostKeyFingerprint: hostKey.fingerprint,
@@ -93,10 +155,33 @@ export async function startRelay(config: RelayConfig, configFile: string, logger
       retention.cancel();
       sessions.close('the relay is shutting down.');
       await server.close();
-      await admin.close();
+      await running.close();
       await Promise.all([...consoleLogs.values()].map((log) => log.close()));
     },
   };
+}
+
+/** Binds the listen port; a busy or privileged port is the operator's to fix, said in one line. */
+async function listenOrExplain(server: RelaySshServer, config: RelayConfig): Promise<{ host: string; port: number }> {
+  const { host, port } = config.listen;
+  try {
+    return await server.listen();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new LifelineError('STARTUP_PORT_IN_USE', `listen.port ${port} on ${host} is already in use`, { cause: err });
+    if (code === 'EACCES') throw new LifelineError('STARTUP_PORT_PRIVILEGED', `port ${port} needs CAP_NET_BIND_SERVICE or a port above 1023`, { cause: err });
+    if (code === 'EADDRNOTAVAIL') throw new LifelineError('CONFIG_INVALID', `listen.host ${host} is not an address of this machine`, { cause: err });
+    throw err;
+  }
+}
+
+/** mkdir -p with mode 0700 (a folder that exists keeps its mode); STARTUP_CANNOT_CREATE on failure. */
+async function makeStateFolder(configFile: string, key: string, dir: string): Promise<void> {
+  try {
+    await makeFolder(dir, 0o700);
+  } catch (err) {
+    throw cannotCreate(configFile, key, dir, err);
+  }
 }
 
 /** Prunes old recordings now and once a day; 0 days keeps them forever. */

@@ -1,4 +1,8 @@
-import { ExitCode, isConfigError, isLifelineError } from './errors.js';
+import { ExitCode, exitCodeFor } from './errors.js';
+import { operatorMessage } from './cli-message.js';
+import type { Logger } from './log/logger.js';
+
+export { operatorMessage };
 
 /** Writes text and returns the exit code, so a CLI branch can `return print(...)`. */
 export function print(text: string, code: number, stream: NodeJS.WriteStream = process.stdout): number {
@@ -15,17 +19,28 @@ export function shutdownSignal(): Promise<string> {
 }
 
 /**
+ * SIGHUP (systemd's `ExecReload`) is logged and otherwise ignored: live reload comes later, and
+ * Node's default for SIGHUP would end the process.
+ */
+export function ignoreHangup(logger: Logger): void {
+  process.on('SIGHUP', () => logger.warn({ event: 'signal.hup' }, 'reload is not supported yet; ignoring SIGHUP'));
+}
+
+/**
  * Runs a CLI's main and exits with its code. Only binaries' main.ts call this: library code
- * throws. A bad config or an unusable key file is the operator's to fix, so it exits 78
- * (systemd: RestartPreventExitStatus=78) instead of restarting in a loop; anything else is a crash.
+ * throws. An error the operator can fix (bad command line, config, key, busy or privileged port,
+ * a folder it cannot create) is printed as its message, one line per problem, and exits with its
+ * own code (exitCodeFor), which systemd units do not restart in a loop; anything else is a crash
+ * with its stack trace.
  */
 export function runCli(name: string, main: () => Promise<number>): void {
   main().then(
     (code) => process.exit(code),
     (err: unknown) => {
-      if (isConfigError(err) || isLifelineError(err, 'KEY_INSECURE_MODE') || isLifelineError(err, 'KEY_UNREADABLE')) {
-        process.stderr.write(`${name}: ${(err as Error).message}\n`);
-        process.exit(ExitCode.badConfig);
+      const code = exitCodeFor(err);
+      if (code !== undefined) {
+        process.stderr.write(`${operatorMessage(name, (err as Error).message)}\n`);
+        process.exit(code);
       }
       process.stderr.write(`${name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
       process.exit(ExitCode.crash);

@@ -6,6 +6,11 @@ export const ErrorCodes = [
   // Configuration: exit 78, no restart loop.
   'CONFIG_UNREADABLE',
   'CONFIG_INVALID',
+  // Starting a daemon: each maps to its own exit code (ExitCode, exitCodeFor).
+  'USAGE',
+  'STARTUP_PORT_IN_USE',
+  'STARTUP_PORT_PRIVILEGED',
+  'STARTUP_CANNOT_CREATE',
   // Authentication and authorisation of SSH logins.
   'AUTH_FAILED',
   'AUTH_THROTTLED',
@@ -86,5 +91,43 @@ export function isConfigError(err: unknown): boolean {
   return isLifelineError(err, 'CONFIG_INVALID') || isLifelineError(err, 'CONFIG_UNREADABLE');
 }
 
-/** Process exit codes shared by both binaries (systemd: RestartPreventExitStatus=78). */
-export const ExitCode = { ok: 0, crash: 1, badConfig: 78 } as const;
+/**
+ * Process exit codes shared by both binaries (sysexits.h). Every code but crash is the operator's
+ * to fix, so systemd units set `RestartPreventExitStatus=64 69 73 77 78`: no restart loop.
+ */
+export const ExitCode = {
+  ok: 0,
+  /** A bug or an unexpected failure: worth a restart. */
+  crash: 1,
+  /** EX_USAGE: bad command line (unknown command, missing or bad flag). */
+  usage: 64,
+  /** EX_UNAVAILABLE: the listen port is taken, or Node.js is too old. */
+  unavailable: 69,
+  /** EX_CANTCREAT: a folder or file it must create or write cannot be. */
+  cantCreate: 73,
+  /** EX_NOPERM: the port needs privilege (CAP_NET_BIND_SERVICE). */
+  noPerm: 77,
+  /** EX_CONFIG: bad config, key file or password hash. */
+  badConfig: 78,
+} as const;
+
+const exitCodes: Partial<Record<ErrorCode, number>> = {
+  USAGE: ExitCode.usage,
+  CONFIG_UNREADABLE: ExitCode.badConfig,
+  CONFIG_INVALID: ExitCode.badConfig,
+  KEY_UNREADABLE: ExitCode.badConfig,
+  KEY_INSECURE_MODE: ExitCode.badConfig,
+  STARTUP_PORT_IN_USE: ExitCode.unavailable,
+  STARTUP_PORT_PRIVILEGED: ExitCode.noPerm,
+  STARTUP_CANNOT_CREATE: ExitCode.cantCreate,
+  ADMIN_SOCKET_IN_USE: ExitCode.unavailable,
+  ADMIN_SOCKET_FAILED: ExitCode.cantCreate,
+};
+
+/**
+ * The exit code for an error that ends a start, by its code: an operator's mistake gets its
+ * sysexits code (and one line, no stack trace); anything else is undefined, a crash.
+ */
+export function exitCodeFor(err: unknown): number | undefined {
+  return isLifelineError(err) ? exitCodes[err.code] : undefined;
+}

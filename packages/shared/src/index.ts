@@ -10,3 +10,6 @@ export * from './config/agent-config.js';
 export * from './protocol/index.js';
 export * from './cli.js';
 export * from './config/log-config.js';
+export * from './config/install-paths.js';
+export * from './config/startup-checks.js';
+export * from './config/make-folder.js';

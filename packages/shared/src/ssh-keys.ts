@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import ssh2 from 'ssh2';
+import { readBoundedFile } from './config/bounded-read.js';
+import { makeFolder } from './config/make-folder.js';
 import { LifelineError } from './errors.js';
 
 const { utils } = ssh2;
@@ -13,7 +15,7 @@ export interface SshKeyPair {
   publicKeyLine: string;
   /** SHA256 fingerprint as OpenSSH and PuTTY print it: `SHA256:` + unpadded base64. */
   fingerprint: string;
-  /** True when this call created the key file. */
+  /** True when the key was generated now (and is written, or still to be written, by the caller). */
   generated: boolean;
 }
 
@@ -39,42 +41,74 @@ export function samePublicKey(a: ssh2.ParsedKey, b: ssh2.ParsedKey): boolean {
   return a.type === b.type && a.getPublicSSH().equals(b.getPublicSSH());
 }
 
+/** A private key file larger than this is refused unread (an Ed25519 key is about 400 bytes). */
+export const MAX_KEY_FILE_BYTES = 64 * 1024;
+
 /**
- * Loads an Ed25519 private key in OpenSSH format, or generates one if the file does not exist
- * (mode 0600, folder 0700). An existing file is used as it is, so operators can bring keys made
- * with `ssh-keygen -t ed25519`; one readable by group or others is refused, as OpenSSH does.
+ * Reads an Ed25519 private key in OpenSSH format; undefined when the file does not exist. Keys
+ * made with `ssh-keygen -t ed25519` work. Refuses (KEY_INSECURE_MODE) a file group or others may
+ * read, as OpenSSH does, and (KEY_UNREADABLE) one that is not a regular file (a FIFO or a path
+ * under /proc cannot hang a start), is too large, or holds no private key.
+ */
+export async function readKeyFile(path: string, comment: string): Promise<SshKeyPair | undefined> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (err) {
+    // ENOTDIR: a folder on the way is a file; as missing, then making it will say why it cannot.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw new LifelineError('KEY_UNREADABLE', `cannot read key file ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  if (info.isFile() && (info.mode & 0o077) !== 0) {
+    throw new LifelineError(
+      'KEY_INSECURE_MODE',
+      `key file ${path} has mode ${(info.mode & 0o777).toString(8)}; it must not be readable by group or others (chmod 600 ${path})`,
+    );
+  }
+  let text: Buffer;
+  try {
+    text = await readBoundedFile(path, MAX_KEY_FILE_BYTES);
+  } catch (err) {
+    throw new LifelineError('KEY_UNREADABLE', `cannot read key file ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  return keyPairOf(text, comment, path, false);
+}
+
+/** A new Ed25519 key pair in memory (`generated: true`); nothing is written: see writeNewKey. */
+export function generateKeyPair(comment: string): SshKeyPair {
+  return keyPairOf(Buffer.from(generateParsableEd25519(comment).private), comment, '(generated)', true);
+}
+
+/**
+ * Writes a key from generateKeyPair to `path` (mode 0600, folder 0700 if missing). Never
+ * overwrites: 'wx', so two processes racing on first start cannot replace each other's key.
+ * Throws the system error (EEXIST, EACCES) for the caller to word.
+ */
+export async function writeNewKey(path: string, key: SshKeyPair): Promise<void> {
+  await makeFolder(dirname(path), 0o700);
+  const file = await open(path, 'wx', 0o600);
+  try {
+    await file.writeFile(key.privateKey);
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * Loads a key with readKeyFile, or generates and writes one if the file does not exist. For
+ * commands asked to create a key (`--generate`) and the demo; the daemons generate in memory
+ * and write only after they started.
  */
 export async function loadOrCreateKey(path: string, comment: string): Promise<SshKeyPair> {
-  let text: Buffer | undefined;
-  try {
-    const info = await stat(path);
-    if ((info.mode & 0o077) !== 0) {
-      throw new LifelineError(
-        'KEY_INSECURE_MODE',
-        `key file ${path} has mode ${(info.mode & 0o777).toString(8)}; it must not be readable by group or others (chmod 600 ${path})`,
-      );
-    }
-    text = await readFile(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      if (err instanceof LifelineError) throw err;
-      throw new LifelineError('KEY_UNREADABLE', `cannot read key file ${path}: ${(err as Error).message}`, { cause: err });
-    }
-  }
-  let generated = false;
-  if (text === undefined) {
-    const pair = generateParsableEd25519(comment);
-    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    // 'wx' so two processes racing on first start cannot overwrite each other's key.
-    const file = await open(path, 'wx', 0o600);
-    try {
-      await file.writeFile(pair.private);
-    } finally {
-      await file.close();
-    }
-    text = Buffer.from(pair.private);
-    generated = true;
-  }
+  const existing = await readKeyFile(path, comment);
+  if (existing) return existing;
+  const key = generateKeyPair(comment);
+  await writeNewKey(path, key);
+  return key;
+}
+
+function keyPairOf(text: Buffer, comment: string, path: string, generated: boolean): SshKeyPair {
   const parsed = utils.parseKey(text);
   if (parsed instanceof Error) {
     throw new LifelineError('KEY_UNREADABLE', `key file ${path} is not a usable private key: ${parsed.message}`, { cause: parsed });

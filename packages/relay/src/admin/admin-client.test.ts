@@ -3,9 +3,9 @@ import { chmod, link, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { silentLogger } from '@lifeline/shared';
+import { copyProgramsForAnyone } from '@lifeline/shared/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { adminRequest } from './admin-client.js';
 import { startAdminServer, type AdminServer } from './admin-server.js';
@@ -49,11 +49,11 @@ async function listen(onConnection: (socket: Socket) => void): Promise<Server> {
   return server;
 }
 
-/** Runs `code` (an ES module) with node as user nobody; its stdout. */
-async function runAsNobody(code: string): Promise<string> {
+/** Runs `code` (an ES module) with `node` as user nobody; its stdout. */
+async function runAsNobody(node: string, code: string): Promise<string> {
   // Only the socket's own mode may stand in the way, not the test's private temp folder.
   await chmod(dir, 0o755);
-  const { stdout } = await run('setpriv', ['--reuid', NOBODY, '--regid', NOBODY, '--clear-groups', process.execPath, '--input-type=module', '-e', code], {
+  const { stdout } = await run('setpriv', ['--reuid', NOBODY, '--regid', NOBODY, '--clear-groups', node, '--input-type=module', '-e', code], {
     timeout: 10_000,
   });
   return stdout.trim();
@@ -114,15 +114,18 @@ describe('adminRequest', () => {
       await expect(adminRequest(socketPath, 'sessions')).rejects.toMatchObject({ code: 'ADMIN_UNREACHABLE', message: denied });
       return;
     }
-    const client = fileURLToPath(new URL('../../dist/admin/admin-client.js', import.meta.url));
+    // From a copy anyone can read: the checkout may sit in a folder nobody cannot enter.
+    const programs = await copyProgramsForAnyone();
+    cleanups.push(() => programs.remove());
+    const client = programs.path('packages/relay/dist/admin/admin-client.js');
     const script = `
       import { adminRequest } from ${JSON.stringify(client)};
       adminRequest(${JSON.stringify(socketPath)}, 'sessions').then(
         (r) => console.log('answered ' + JSON.stringify(r)),
         (e) => console.log(e.code + ': ' + e.message));`;
-    expect(await runAsNobody(script)).toBe(`ADMIN_UNREACHABLE: ${denied}`);
+    expect(await runAsNobody(programs.node, script)).toBe(`ADMIN_UNREACHABLE: ${denied}`);
     // The same user gets in once the mode allows it: the refusal came from the mode.
     await chmod(socketPath, 0o666);
-    expect(await runAsNobody(script)).toBe('answered []');
+    expect(await runAsNobody(programs.node, script)).toBe('answered []');
   });
 });

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
-import { ExitCode, isConfigError, isLifelineError, loadConfigFile, relayConfigSchema, resolveFromConfig } from '@lifeline/shared';
+import { ExitCode, isConfigError, isLifelineError } from '@lifeline/shared';
 import { adminRequest } from '../admin/admin-client.js';
-import { DEFAULT_RELAY_CONFIG, type CommandIo } from './recordings-command.js';
+import type { CommandIo } from './recordings-command.js';
+import { relayFiles } from './relay-files.js';
 
 export interface AdminQuery<T> {
   /** Admin command, also the CLI subcommand name (`sessions`, `devices`). */
@@ -17,7 +18,7 @@ export interface AdminQuery<T> {
 /**
  * The shape every read-only admin CLI command shares: `--config relay.yaml` (its `adminSocket`)
  * or `--socket PATH`, `--json`; asks the running relay once; prints a table or the JSON.
- * Exit codes: 0 printed, 1 no usable answer from the relay, 78 bad flags or config.
+ * Exit codes: 0 printed, 1 no usable answer from the relay, 64 bad flags, 78 bad config.
  */
 export async function runAdminQuery<T>(query: AdminQuery<T>, args: string[], io: CommandIo & { now?: () => number }): Promise<number> {
   const name = query.command;
@@ -34,7 +35,7 @@ export async function runAdminQuery<T>(query: AdminQuery<T>, args: string[], io:
     }));
   } catch (err) {
     io.stderr.write(`${name}: ${(err as Error).message}\n\n${query.usage}`);
-    return ExitCode.badConfig;
+    return ExitCode.usage;
   }
   if (values.help) {
     io.stdout.write(query.usage);
@@ -42,7 +43,7 @@ export async function runAdminQuery<T>(query: AdminQuery<T>, args: string[], io:
   }
   if (values.config !== undefined && values.socket !== undefined) {
     io.stderr.write(`${name}: give --config or --socket, not both\n\n${query.usage}`);
-    return ExitCode.badConfig;
+    return ExitCode.usage;
   }
 
   let socketPath: string;
@@ -71,9 +72,8 @@ export async function runAdminQuery<T>(query: AdminQuery<T>, args: string[], io:
   return ExitCode.ok;
 }
 
-/** `--socket PATH`, or the `adminSocket` of `--config FILE` (default /etc/lifeline/relay.yaml). Throws config errors. */
+/** `--socket PATH`, or the `adminSocket` of `--config FILE` (without it the default). Throws config errors. */
 export async function adminSocketPath(values: { config?: string; socket?: string }): Promise<string> {
   if (values.socket !== undefined) return values.socket;
-  const file = values.config ?? DEFAULT_RELAY_CONFIG;
-  return resolveFromConfig(file, (await loadConfigFile(file, relayConfigSchema)).adminSocket);
+  return (await relayFiles(values.config)).adminSocket;
 }

@@ -1,13 +1,14 @@
 import type { DeviceStatus } from '../tunnel/agent-registry.js';
 import { runAdminQuery } from './admin-query.js';
-import { DEFAULT_RELAY_CONFIG, type CommandIo } from './recordings-command.js';
+import type { CommandIo } from './recordings-command.js';
+import { DEFAULT_ADMIN_SOCKET } from './relay-files.js';
 import { formatAge } from './sessions-table.js';
 import { renderTable } from './text-table.js';
 
 const usage = `Usage: lifeline-relay devices [--config relay.yaml | --socket PATH] [--json]
 Lists the relay's devices: online or offline and since when, the last loopback health check
 (when, result, round-trip time), the agent's version and address. Asks the running relay on its
-admin socket: adminSocket from --config (default ${DEFAULT_RELAY_CONFIG}), or --socket.
+admin socket: adminSocket from --config (without it ${DEFAULT_ADMIN_SOCKET}), or --socket.
 `;
 
 /** `lifeline-relay devices`: the device table (or `--json`). Exit codes as `sessions`. */

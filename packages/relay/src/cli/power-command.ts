@@ -2,15 +2,16 @@ import { parseArgs } from 'node:util';
 import { ExitCode, PowerActions, isConfigError, isDestructivePower, isLifelineError, isPowerAction } from '@lifeline/shared';
 import { adminRequest } from '../admin/admin-client.js';
 import { adminSocketPath } from './admin-query.js';
-import { DEFAULT_RELAY_CONFIG, type CommandIo } from './recordings-command.js';
+import type { CommandIo } from './recordings-command.js';
+import { DEFAULT_ADMIN_SOCKET } from './relay-files.js';
 
 const usage = `Usage: lifeline-relay power DEVICE ${PowerActions.join('|')} [--yes] [--config relay.yaml | --socket PATH]
 Queries or changes a device's power through its BMC (IPMI consoles), via the running relay's
-admin socket (adminSocket from --config, default ${DEFAULT_RELAY_CONFIG}). off is a hard power
+admin socket (adminSocket from --config; without it ${DEFAULT_ADMIN_SOCKET}). off is a hard power
 off, soft an ACPI shutdown. Actions other than status and on need --yes.
 `;
 
-/** `lifeline-relay power DEVICE ACTION`: exit 0 with the BMC's answer, 1 if it failed, 78 for bad usage. */
+/** `lifeline-relay power DEVICE ACTION`: exit 0 with the BMC's answer, 1 if it failed, 64 for bad usage, 78 bad config. */
 export async function runPower(args: string[], io: CommandIo): Promise<number> {
   let parsed;
   try {
@@ -21,7 +22,7 @@ export async function runPower(args: string[], io: CommandIo): Promise<number> {
     });
   } catch (err) {
     io.stderr.write(`power: ${(err as Error).message}\n\n${usage}`);
-    return ExitCode.badConfig;
+    return ExitCode.usage;
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -31,11 +32,11 @@ export async function runPower(args: string[], io: CommandIo): Promise<number> {
   const [device, action] = positionals;
   if (device === undefined || action === undefined || positionals.length > 2 || !isPowerAction(action)) {
     io.stderr.write(`power: give a device and one of ${PowerActions.join(', ')}\n\n${usage}`);
-    return ExitCode.badConfig;
+    return ExitCode.usage;
   }
   if (isDestructivePower(action) && !values.yes) {
     io.stderr.write(`power: "${action}" changes the state of ${device}; add --yes to do it\n`);
-    return ExitCode.badConfig;
+    return ExitCode.usage;
   }
   let socketPath: string;
   try {

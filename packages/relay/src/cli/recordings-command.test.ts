@@ -46,7 +46,7 @@ describe('lifeline-relay recordings', () => {
     await record('rtr-tokyo-01', 'alice', '2025-03-01T10:00:00Z', 65);
     await record('rtr-tokyo-01', 'bob', '2025-03-02T23:59:30Z', 3725);
     await record('sw-osaka-2', 'alice', '2025-03-03T00:00:10Z', 5);
-    await writeFile(join(root, 'relay.yaml'), 'hostKeyFile: host_key\nrecordingsDir: recs\n');
+    await writeFile(join(root, 'relay.yaml'), 'stateDir: .\nrecordingsDir: recs\n');
   });
 
   afterEach(async () => {
@@ -104,10 +104,10 @@ describe('lifeline-relay recordings', () => {
     expect(err).toMatch(/none found/);
   });
 
-  it('refuses a malformed date, an unknown flag and an unreadable config with exit 78', async () => {
-    expect((await run(['--dir', dir, '--since', '2025-3-1'])).code).toBe(78);
-    expect((await run(['--dir', dir, '--until', '2025-02-30'])).code).toBe(78);
-    expect((await run(['--dir', dir, '--bogus'])).code).toBe(78);
+  it('refuses a malformed date and an unknown flag with exit 64, an unreadable config with 78', async () => {
+    expect((await run(['--dir', dir, '--since', '2025-3-1'])).code).toBe(64);
+    expect((await run(['--dir', dir, '--until', '2025-02-30'])).code).toBe(64);
+    expect((await run(['--dir', dir, '--bogus'])).code).toBe(64);
     const missing = await run(['--config', join(root, 'missing.yaml')]);
     expect(missing.code).toBe(78);
     expect(missing.err).toMatch(/missing\.yaml/);

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ExitCode, isConfigError, loadConfigFile, relayConfigSchema, resolveFromConfig } from '@lifeline/shared';
+import { ExitCode, isConfigError } from '@lifeline/shared';
 import { listRecordings, type RecordingEntry, type RecordingFilter } from '../recording/recording-catalog.js';
 import { parseDayName } from '../recording/recording-layout.js';
 import { formatBytes, renderTable } from './text-table.js';
@@ -10,12 +10,12 @@ export interface CommandIo {
   stderr: NodeJS.WritableStream;
 }
 
-export const DEFAULT_RELAY_CONFIG = '/etc/lifeline/relay.yaml';
+import { DEFAULT_RECORDINGS_DIR, relayFiles } from './relay-files.js';
 
 const usage = `Usage: lifeline-relay recordings [--config relay.yaml | --dir DIR] [--device D] [--user U]
                                  [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--json]
 Lists session recordings, newest first. Dates are UTC days, both ends included.
-The folder is recordingsDir from --config (default ${DEFAULT_RELAY_CONFIG}), or --dir.
+The folder is recordingsDir from --config (without it ${DEFAULT_RECORDINGS_DIR}), or --dir.
 `;
 
 function duration(seconds: number | undefined): string {
@@ -41,15 +41,13 @@ function table(entries: RecordingEntry[]): string {
 
 async function recordingsDir(values: { config?: string; dir?: string }): Promise<string> {
   if (values.dir) return values.dir;
-  const file = values.config ?? DEFAULT_RELAY_CONFIG;
-  const config = await loadConfigFile(file, relayConfigSchema);
-  return resolveFromConfig(file, config.recordingsDir);
+  return (await relayFiles(values.config)).recordingsDir;
 }
 
 /**
  * `lifeline-relay recordings`: lists recordings (time, device, user, duration, size, path),
  * newest first, as a table or, with `--json`, a JSON array. Returns the exit code: 0 listed
- * (possibly nothing), 78 bad flags or config.
+ * (possibly nothing), 64 bad flags, 78 bad config.
  */
 export async function runRecordings(args: string[], io: CommandIo): Promise<number> {
   let values;
@@ -69,7 +67,7 @@ export async function runRecordings(args: string[], io: CommandIo): Promise<numb
     }));
   } catch (err) {
     io.stderr.write(`recordings: ${(err as Error).message}\n\n${usage}`);
-    return ExitCode.badConfig;
+    return ExitCode.usage;
   }
   if (values.help) {
     io.stdout.write(usage);
@@ -84,7 +82,7 @@ export async function runRecordings(args: string[], io: CommandIo): Promise<numb
     const day = parseDayName(text);
     if (!day) {
       io.stderr.write(`recordings: --${key} wants a date as YYYY-MM-DD, not "${text}"\n`);
-      return ExitCode.badConfig;
+      return ExitCode.usage;
     }
     if (key === 'since') filter.since = day;
     else filter.untilExclusive = new Date(day.getTime() + 86_400_000);

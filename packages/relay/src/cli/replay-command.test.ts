@@ -98,11 +98,11 @@ describe('lifeline-relay replay', () => {
     const notCast = join(dir, 'notes.txt');
     await writeFile(notCast, 'hello\nworld\n');
     expect((await run([notCast, '--dump'])).code).toBe(1);
-    expect((await run([])).code).toBe(78);
-    expect((await run([file, '--speed', '0'])).code).toBe(78);
-    expect((await run([file, '--speed', 'fast'])).code).toBe(78);
-    expect((await run([file, '--idle-limit', '-1'])).code).toBe(78);
-    expect((await run([file, 'other.cast'])).code).toBe(78);
-    expect((await run([file, '--loop'])).code).toBe(78);
+    expect((await run([])).code).toBe(64);
+    expect((await run([file, '--speed', '0'])).code).toBe(64);
+    expect((await run([file, '--speed', 'fast'])).code).toBe(64);
+    expect((await run([file, '--idle-limit', '-1'])).code).toBe(64);
+    expect((await run([file, 'other.cast'])).code).toBe(64);
+    expect((await run([file, '--loop'])).code).toBe(64);
   });
 });

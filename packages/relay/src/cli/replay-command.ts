@@ -77,7 +77,7 @@ export async function runReplay(args: string[], io: ReplayIo): Promise<number> {
     });
   } catch (err) {
     io.stderr.write(`replay: ${(err as Error).message}\n\n${usage}`);
-    return ExitCode.badConfig;
+    return ExitCode.usage;
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -90,7 +90,7 @@ export async function runReplay(args: string[], io: ReplayIo): Promise<number> {
   if (file === undefined || positionals.length > 1 || speed === undefined || idleLimit === undefined) {
     const problem = file === undefined ? 'which recording? (FILE is missing)' : positionals.length > 1 ? 'one FILE at a time' : 'speed must be > 0, idle limit >= 0';
     io.stderr.write(`replay: ${problem}\n\n${usage}`);
-    return ExitCode.badConfig;
+    return ExitCode.usage;
   }
 
   let cast: Asciicast;

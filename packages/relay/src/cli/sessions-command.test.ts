@@ -52,11 +52,11 @@ describe('lifeline-relay sessions', () => {
     });
   });
 
-  it('finds the socket from adminSocket in --config, relative to the config file', async () => {
-    await mkdir(join(dir, 'conf'));
-    await serve(live, join(dir, 'conf', 'admin.sock'));
+  it('finds the socket from adminSocket in --config, inside stateDir (relative to the config file)', async () => {
+    await mkdir(join(dir, 'conf', 'state'), { recursive: true });
+    await serve(live, join(dir, 'conf', 'state', 'admin.sock'));
     const config = join(dir, 'conf', 'relay.yaml');
-    await writeFile(config, 'hostKeyFile: host_key\nadminSocket: admin.sock\n');
+    await writeFile(config, 'stateDir: state\nadminSocket: admin.sock\n');
     const { code, out } = await sessions('--config', config);
     expect(code).toBe(0);
     expect(out).toContain('rtr-tokyo-01');
@@ -93,11 +93,17 @@ describe('lifeline-relay sessions', () => {
     await writeFile(config, 'adminSocket: 5\n');
     const { code, err } = await sessions('--config', config);
     expect(code).toBe(78);
-    expect(err).toMatch(/hostKeyFile/);
+    expect(err).toMatch(/adminSocket/);
   });
 
-  it('exits 78 for unknown flags or both --config and --socket', async () => {
-    expect(await sessions('--sockett', 'x')).toMatchObject({ code: 78, err: expect.stringMatching(/Usage/) });
-    expect(await sessions('--config', 'a.yaml', '--socket', 'b.sock')).toMatchObject({ code: 78, err: expect.stringMatching(/not both/) });
+  it('asks /run/lifeline/relay.sock without --config or --socket', async () => {
+    const { code, err } = await sessions();
+    expect(code).toBe(1);
+    expect(err).toMatch(/admin socket \/run\/lifeline\/relay\.sock/);
+  });
+
+  it('exits 64 for unknown flags or both --config and --socket', async () => {
+    expect(await sessions('--sockett', 'x')).toMatchObject({ code: 64, err: expect.stringMatching(/Usage/) });
+    expect(await sessions('--config', 'a.yaml', '--socket', 'b.sock')).toMatchObject({ code: 64, err: expect.stringMatching(/not both/) });
   });
 });

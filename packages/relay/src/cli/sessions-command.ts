@@ -1,6 +1,7 @@
 import type { SessionSnapshot } from '../session/session-snapshot.js';
 import { runAdminQuery } from './admin-query.js';
-import { DEFAULT_RELAY_CONFIG, type CommandIo } from './recordings-command.js';
+import type { CommandIo } from './recordings-command.js';
+import { DEFAULT_ADMIN_SOCKET } from './relay-files.js';
 import { formatSessionsTable } from './sessions-table.js';
 
 /** Where the command writes (main.ts passes process.stdout/stderr); `now` for tests. */
@@ -11,7 +12,7 @@ export interface SessionsCommandIo extends CommandIo {
 const usage = `Usage: lifeline-relay sessions [--config relay.yaml | --socket PATH] [--json]
 Lists live console sessions of the running relay: device, writer, viewers, since when,
 bytes typed in and sent out. Asks the relay on its admin socket: adminSocket from --config
-(default ${DEFAULT_RELAY_CONFIG}), or --socket.
+(without it ${DEFAULT_ADMIN_SOCKET}), or --socket.
 `;
 
 /**

@@ -26,7 +26,9 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const relayFile = join(stateDir, 'relay.yaml');
   const relayConfig = relayConfigSchema.parse({
     listen: { host: '127.0.0.1', port: options.port },
-    hostKeyFile: 'relay_host_ed25519',
+    // Everything the demo writes stays in its folder, not in /var/lib/lifeline.
+    stateDir,
+    adminSocket: 'relay.sock',
     users: [{ name: 'demo', password: await hashPassword('demo'), devices: ['demo-router'] }],
     devices: [{ id: 'demo-router', agentKey: agentKey.publicKeyLine, description: 'simulated router' }],
   });
@@ -43,7 +45,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     [
       `relay: { host: 127.0.0.1, port: ${relay.address.port}, hostKey: "${relay.hostKeyFingerprint}" }`,
       'device: demo-router',
-      'keyFile: agent_ed25519',
+      `stateDir: ${JSON.stringify(stateDir)}`,
       'console: { type: sim, hostname: demo-router }',
       'reconnect: { baseMs: 200, capMs: 5000 }',
       '',

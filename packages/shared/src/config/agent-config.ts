@@ -119,7 +119,16 @@ export const agentConfigSchema = z
       .strict()
       .describe('The relay this agent dials out to.'),
     device: deviceId.optional().describe('Device id on the relay (one console: with `console`).'),
-    keyFile: z.string().min(1).describe("The agent's Ed25519 key (OpenSSH format); generated with mode 0600 if missing."),
+    stateDir: z
+      .string()
+      .min(1)
+      .default('/var/lib/lifeline')
+      .describe("The agent's own folder (mode 0700): a relative keyFile is inside it. Relative to agent.yaml's folder when relative."),
+    keyFile: z
+      .string()
+      .min(1)
+      .default('agent_ed25519')
+      .describe("The agent's Ed25519 key (OpenSSH format); generated with mode 0600 on the first start if missing. Relative: inside stateDir."),
     console: consoleSchema.optional().describe('The device console this agent serves, by `type` (with `device`).'),
     consoles: z
       .array(consoleEntrySchema)

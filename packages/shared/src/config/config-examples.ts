@@ -6,15 +6,19 @@
  */
 
 /** relay.yaml with every key written out; values other than the required ones are the defaults. */
-export const RELAY_EXAMPLE_YAML = `# /etc/lifeline/relay.yaml
-# Relative paths are relative to this file's folder.
+export const RELAY_EXAMPLE_YAML = `# /etc/lifeline/relay.yaml (root:lifeline 0640: the relay only reads it)
+# What the relay writes lives in stateDir: relative hostKeyFile, recordingsDir, consoleLog.dir
+# and adminSocket are inside it. Check this file with: lifeline-relay check --config FILE
 
 # Where engineers (PuTTY, OpenSSH) and edge agents connect. Both use the same port.
 listen: { host: 0.0.0.0, port: 443 }
 
-# The relay's Ed25519 host key, created (mode 0600) on first start.
+# The relay's own folder (lifeline:lifeline 0700); relative to this file's folder if relative.
+stateDir: /var/lib/lifeline
+
+# The relay's Ed25519 host key, created (mode 0600) on the first start, in stateDir.
 # Agents pin its fingerprint: lifeline-relay fingerprint --config /etc/lifeline/relay.yaml
-hostKeyFile: /var/lib/lifeline/relay_host_ed25519
+hostKeyFile: relay_host_ed25519
 
 # In-band escape key for sessions with a terminal: Ctrl-] then b sends BREAK, . disconnects.
 escapeChar: "^]"
@@ -32,14 +36,14 @@ log:
   pretty: false    # JSON lines (for journald and log shippers); --pretty overrides
 
 # Every session is recorded (asciicast v2: asciinema play works on the files).
-recordingsDir: /var/lib/lifeline/recordings
+recordingsDir: recordings
 recording:
   input: false        # keystrokes are not recorded: console passwords are typed there
   retentionDays: 90   # 0 keeps recordings forever
 
 # What each device printed, whether or not anyone was attached (a crash at 3am).
 consoleLog:
-  dir: /var/lib/lifeline/console-logs
+  dir: console-logs
   maxBytes: 1048576     # rotate at 1 MiB
   files: 5              # per device, the current one included
   scrollbackBytes: 4096 # shown to a person on joining, set apart from live output
@@ -47,7 +51,8 @@ consoleLog:
 # A viewer that cannot keep up is disconnected past this much pending output.
 viewerBufferBytes: 262144
 
-# Local admin interface for lifeline-relay sessions (Unix socket, mode 0600).
+# Local admin interface for lifeline-relay sessions (Unix socket, mode 0600), in the runtime
+# folder systemd makes (RuntimeDirectory=lifeline); lifeline-relay sessions looks there by default.
 adminSocket: /run/lifeline/relay.sock
 
 # SSH keepalives: a dead agent connection (no FIN or RST) is dropped within about 30 s.
@@ -82,8 +87,9 @@ devices:
 `;
 
 /** agent.yaml with every key written out; the `# or: console:` and `# or: led:` lines are the other console kinds and LEDs. */
-export const AGENT_EXAMPLE_YAML = `# /etc/lifeline/agent.yaml
-# Relative paths are relative to this file's folder.
+export const AGENT_EXAMPLE_YAML = `# /etc/lifeline/agent.yaml (root:lifeline 0640: the agent only reads it)
+# A relative keyFile is inside stateDir; other relative paths (console path, passwordFile) are
+# relative to this file's folder. Check this file with: lifeline-agent check --config FILE
 
 # The relay to dial out to, and its host key fingerprint: any other key is refused.
 # Get it on the relay with: lifeline-relay fingerprint --config /etc/lifeline/relay.yaml
@@ -97,8 +103,11 @@ relay:
 # The device id this agent serves; the relay's devices[].id with this agent's key.
 device: rtr-tokyo-01
 
-# The agent's Ed25519 key, created (mode 0600) on first start or by "lifeline-agent pubkey".
-keyFile: /var/lib/lifeline/agent_ed25519
+# The agent's own folder (lifeline:lifeline 0700); relative to this file's folder if relative.
+stateDir: /var/lib/lifeline
+# The agent's Ed25519 key in stateDir, created (mode 0600) on the first start or by
+# "lifeline-agent pubkey --generate".
+keyFile: agent_ed25519
 
 # The device's console. Prefer /dev/serial/by-id/... paths: /dev/ttyUSB0 can change on reboot.
 console: { type: serial, path: /dev/serial/by-id/usb-FTDI_FT232R_USB_UART_A50285BI-if00-port0, baudRate: 9600, dataBits: 8, parity: none, stopBits: 1, flowControl: none }

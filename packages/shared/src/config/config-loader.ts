@@ -1,14 +1,15 @@
-import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { LifelineError } from '../errors.js';
+import { LifelineError, type ErrorCode } from '../errors.js';
+import { readBoundedFile } from './bounded-read.js';
 
 /** One thing wrong with a config file, located by file and key path (`users[0].devices[1]`). */
 export interface ConfigProblem {
   file: string;
   key: string;
   message: string;
+  /** What kind of problem, for the exit code; CONFIG_INVALID when absent. */
+  code?: ErrorCode;
 }
 
 export function formatKeyPath(path: ReadonlyArray<PropertyKey>): string {
@@ -20,12 +21,27 @@ export function formatKeyPath(path: ReadonlyArray<PropertyKey>): string {
   return out || '(top level)';
 }
 
-/** A LifelineError CONFIG_INVALID whose message lists every problem, one per line. */
+/**
+ * A LifelineError whose message lists every problem, one `file: key: problem` line each. Its
+ * code is CONFIG_INVALID, or STARTUP_CANNOT_CREATE when every problem is a folder or file that
+ * cannot be created (a different fix, a different exit code).
+ */
 export class ConfigError extends LifelineError {
   constructor(readonly problems: ConfigProblem[]) {
-    super('CONFIG_INVALID', problems.map((p) => `${p.file}: ${p.key}: ${p.message}`).join('\n'));
+    const cannotCreate = problems.length > 0 && problems.every((p) => p.code === 'STARTUP_CANNOT_CREATE');
+    super(cannotCreate ? 'STARTUP_CANNOT_CREATE' : 'CONFIG_INVALID', problems.map(formatProblem).join('\n'));
   }
 }
+
+export function formatProblem(p: ConfigProblem): string {
+  return `${p.file}: ${p.key}: ${p.message}`;
+}
+
+/**
+ * YAML aliases may expand a small file into a huge value (a "billion laughs"); more than this
+ * many alias expansions is refused as a config problem. No sane config needs more.
+ */
+export const MAX_YAML_ALIASES = 100;
 
 /**
  * Parses and validates YAML text against a schema. Reports every problem at once (YAML syntax
@@ -42,7 +58,13 @@ export function parseConfigText<S extends z.ZodType>(file: string, text: string,
       })),
     );
   }
-  const data: unknown = doc.toJS() ?? {};
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) ?? {};
+  } catch (err) {
+    // yaml throws a ReferenceError when the alias count is exceeded (or an alias is unresolved).
+    throw new ConfigError([{ file, key: '(yaml)', message: `${(err as Error).message.split('\n')[0]} (at most ${MAX_YAML_ALIASES} alias expansions)` }]);
+  }
   const result = schema.safeParse(data);
   if (!result.success) {
     throw new ConfigError(
@@ -52,18 +74,16 @@ export function parseConfigText<S extends z.ZodType>(file: string, text: string,
   return result.data;
 }
 
+/** A config file larger than this is refused unread (it would be a mistake: /dev/zero, a log). */
+export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
 /** Reads, parses and validates a config file. Throws CONFIG_UNREADABLE or ConfigError. */
 export async function loadConfigFile<S extends z.ZodType>(file: string, schema: S): Promise<z.output<S>> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = (await readBoundedFile(file, MAX_CONFIG_BYTES)).toString('utf8');
   } catch (err) {
     throw new LifelineError('CONFIG_UNREADABLE', `${file}: cannot read config: ${(err as Error).message}`, { cause: err });
   }
   return parseConfigText(file, text, schema);
-}
-
-/** Relative paths in a config file are relative to that file's folder. */
-export function resolveFromConfig(configFile: string, path: string): string {
-  return isAbsolute(path) ? path : resolve(dirname(configFile), path);
 }

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { agentConfigSchema } from './agent-config.js';
+import { operatorMessage } from '../cli-message.js';
 import { ConfigError, parseConfigText } from './config-loader.js';
 import { AGENT_EXAMPLE_YAML, RELAY_EXAMPLE_YAML } from './config-examples.js';
 import { relayConfigSchema } from './relay-config.js';
@@ -28,7 +29,7 @@ const FILE_KINDS: FileKind[] = [
       'Each user has a `password` or at least one `authorizedKeys` entry.',
       '`devices[].breakMs` is at most that device\'s `maxBreakMs`.',
       'The user name `lifeline-agent` is reserved: edge agents log in with it.',
-      'Relative `hostKeyFile` paths are relative to the folder of relay.yaml.',
+      'A relative `stateDir` is relative to the folder of relay.yaml; relative `hostKeyFile`, `recordingsDir`, `consoleLog.dir` and `adminSocket` are inside `stateDir`: everything the relay writes lives in its state folder (and the admin socket by default in the runtime folder /run/lifeline).',
     ],
     example: RELAY_EXAMPLE_YAML,
   },
@@ -39,7 +40,7 @@ const FILE_KINDS: FileKind[] = [
     schema: agentConfigSchema,
     rules: [
       '`device` must match a `devices[].id` in the relay\'s relay.yaml whose `agentKey` is this agent\'s public key (`lifeline-agent pubkey`).',
-      'Relative `keyFile` and `console.path` paths are relative to the folder of agent.yaml.',
+      'A relative `stateDir` is relative to the folder of agent.yaml; a relative `keyFile` is inside `stateDir`. Files the agent only reads (`console.path`, `passwordFile`) are relative to the folder of agent.yaml.',
     ],
     example: AGENT_EXAMPLE_YAML,
   },
@@ -58,8 +59,15 @@ lifeline reads one YAML file per program: [relay.yaml](#relayyaml) for \`lifelin
 
 - **Unknown keys are errors.** A misspelt key is reported, never silently ignored.
 - **Defaults** fill in every key marked with one; a key marked **required** must be present.
-- **Relative paths** (\`hostKeyFile\`, \`keyFile\`, \`console.path\`) are relative to the folder of the
-  config file, not to the working directory.
+- **Paths the program writes live in its state folder.** \`stateDir\` (default \`/var/lib/lifeline\`),
+  when relative, is relative to the folder of the config file. Relative \`hostKeyFile\`,
+  \`recordingsDir\`, \`consoleLog.dir\`, \`adminSocket\` (relay) and \`keyFile\` (agent) are inside
+  \`stateDir\`. Files a program only reads (\`console.path\`, \`passwordFile\`) are relative to the
+  folder of the config file. Nothing is relative to the working directory. So the config folder
+  (\`/etc/lifeline\`, root-owned) can stay read-only to the program.
+- **\`check\` before a start.** \`lifeline-relay check --config FILE\` and \`lifeline-agent check --config FILE\`
+  run every check a start runs (the file, key files, password hashes, public keys, folders it must
+  create or write), change nothing, and print \`ok: ...\` (exit 0) or every problem (exit 78).
 - **Every problem is reported at once**, one line each, as \`FILE: KEY: PROBLEM\`, where KEY is the
   path of the key in the file (a YAML syntax error gives \`line N\` instead):
 
@@ -68,10 +76,13 @@ lifeline reads one YAML file per program: [relay.yaml](#relayyaml) for \`lifelin
   \`\`\`
 
 - **Exit code 78** (\`EX_CONFIG\`) means a bad config: the file is missing or unreadable, fails
-  validation, or names a key file that cannot be read or is readable by group or others. The
-  systemd units in \`deploy/systemd\` set \`RestartPreventExitStatus=78\`, so systemd does not restart
-  a program in a loop over a mistake only a person can fix. Other exit codes: 0 after a clean
-  shutdown (SIGTERM or SIGINT), 1 on a crash (restarted by systemd).
+  validation, or names a key file that cannot be read or is readable by group or others, a
+  password hash or public key that does not parse. Other start-up mistakes have their own code:
+  64 bad command line, 69 port already in use or Node.js too old, 73 a folder or file it must
+  create or write cannot be, 77 the port needs privilege. The systemd units set
+  \`RestartPreventExitStatus=64 69 73 77 78\`, so systemd does not restart a program in a loop over
+  a mistake only a person can fix. 0 is a clean shutdown (SIGTERM or SIGINT), 1 a crash
+  (restarted by systemd). See docs/operations.md.
 
 In the tables, a key path like \`users[].devices\` means the key \`devices\` of each entry of the
 list \`users\`; \`console\` with \`type: serial\` lists the keys allowed when \`console.type\` is \`serial\`.
@@ -98,14 +109,14 @@ function sampleRun(mistakes: Array<[string, string]>): string {
     }
     throw new Error('a broken sample relay.yaml was accepted');
   })();
-  return ['$ lifeline-relay run --config /etc/lifeline/relay.yaml', `lifeline-relay: ${problems}`, '$ echo $?', '78'].join('\n');
+  return ['$ lifeline-relay run --config /etc/lifeline/relay.yaml', operatorMessage('lifeline-relay', problems), '$ echo $?', '78'].join('\n');
 }
 
 function sampleRuns(): string {
   // Checks across keys run only once every key is valid on its own, hence two runs.
   const first = sampleRun([
     ['port: 443', 'port: 80443'],
-    ['hostKeyFile:', 'hostkeyfile:'],
+    ['recordingsDir:', 'recordingDir:'],
   ]);
   const second = sampleRun([['devices: [rtr-tokyo-01, sw-osaka-02]', 'devices: [rtr-tokyo-01, sw-osaka-2]']]);
   return `${first}\n${second}`;

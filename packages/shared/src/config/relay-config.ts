@@ -48,7 +48,16 @@ export const relayConfigSchema = z
       .strict()
       .default({ host: '0.0.0.0', port: 443 })
       .describe('Where engineers and agents connect.'),
-    hostKeyFile: z.string().min(1).describe('Ed25519 host key (OpenSSH format); generated with mode 0600 if missing.'),
+    stateDir: z
+      .string()
+      .min(1)
+      .default('/var/lib/lifeline')
+      .describe("The relay's own folder (mode 0700): relative hostKeyFile, recordingsDir, consoleLog.dir and adminSocket are inside it. Relative to relay.yaml's folder when relative."),
+    hostKeyFile: z
+      .string()
+      .min(1)
+      .default('relay_host_ed25519')
+      .describe('Ed25519 host key (OpenSSH format); generated with mode 0600 on the first start, after the port is bound. Relative: inside stateDir.'),
     escapeChar: z
       .string()
       .regex(/^(\^[@A-Z[\\\]^_]|none)$/, 'a control key written ^X (e.g. "^]") or "none"')
@@ -64,7 +73,7 @@ export const relayConfigSchema = z
       .strict()
       .default({ failureDelayMs: 1_000, maxFailuresPerWindow: 10, windowMs: 300_000 })
       .describe('Login throttling per source address.'),
-    recordingsDir: z.string().min(1).default('recordings').describe('Where session recordings (asciicast v2) go, by device and date.'),
+    recordingsDir: z.string().min(1).default('recordings').describe('Where session recordings (asciicast v2) go, by device and date. Relative: inside stateDir.'),
     recording: z
       .object({
         input: z.boolean().default(false).describe('Also record what people type (off: console passwords are typed there).'),
@@ -75,7 +84,7 @@ export const relayConfigSchema = z
       .describe('Session recording.'),
     consoleLog: z
       .object({
-        dir: z.string().min(1).default('console-logs').describe('Per-device log of everything the console printed, attended or not.'),
+        dir: z.string().min(1).default('console-logs').describe('Per-device log of everything the console printed, attended or not. Relative: inside stateDir.'),
         maxBytes: z.number().int().min(4_096).default(1_048_576).describe('Size at which a device log is rotated.'),
         files: z.number().int().min(1).max(100).default(5).describe('Rotated files kept per device, the current one included.'),
         scrollbackBytes: z.number().int().min(0).max(1_048_576).default(4_096).describe('How much recent console output a person sees on joining.'),
@@ -98,7 +107,11 @@ export const relayConfigSchema = z
       .default({ intervalMs: 10_000, countMax: 2 })
       .describe('Drops a silently dead connection (e.g. an agent whose 4G link stalled) within about intervalMs x (countMax + 1).'),
     healthCheckTimeoutMs: z.number().int().min(500).default(10_000).describe('How long the relay waits for a health-check probe to come back through a tunnel.'),
-    adminSocket: z.string().min(1).default('lifeline-relay.sock').describe('Unix socket (mode 0600) for `lifeline-relay sessions` and other local admin commands.'),
+    adminSocket: z
+      .string()
+      .min(1)
+      .default('/run/lifeline/relay.sock')
+      .describe('Unix socket (mode 0600) for `lifeline-relay sessions` and other local admin commands. Relative: inside stateDir.'),
     log: logConfigSchema,
     users: z.array(relayUserSchema).default([]).describe('People who may log in.'),
     devices: z.array(relayDeviceSchema).default([]).describe('Devices served through edge agents.'),

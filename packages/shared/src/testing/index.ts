@@ -2,3 +2,4 @@ export * from './fake-clock.js';
 export * from './socket-pair.js';
 export * from './collect-bytes.js';
 export * from './free-port.js';
+export * from './program-copy.js';

@@ -1,0 +1,17 @@
+import { loadConfigFile, relayConfigSchema, relayPaths, type RelayPaths } from '@lifeline/shared';
+
+const defaults = relayPaths(relayConfigSchema.parse({}), undefined);
+
+/** Where a relay installed with the defaults keeps its admin socket: /run/lifeline/relay.sock. */
+export const DEFAULT_ADMIN_SOCKET = defaults.adminSocket;
+/** Where a relay installed with the defaults keeps its recordings. */
+export const DEFAULT_RECORDINGS_DIR = defaults.recordingsDir;
+
+/**
+ * The relay's paths for the admin commands: from `--config FILE` (resolved as the daemon does,
+ * by relayPaths), or the schema's defaults without one. Throws config errors.
+ */
+export async function relayFiles(configFile: string | undefined): Promise<RelayPaths> {
+  if (configFile === undefined) return defaults;
+  return relayPaths(await loadConfigFile(configFile, relayConfigSchema), configFile);
+}
