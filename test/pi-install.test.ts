@@ -111,7 +111,8 @@ describe('deploy/pi/install.sh', () => {
     expect(agentYaml(stdout)).toMatchObject({
       relay: { host: 'relay.example.com', port: 8443, hostKey: fingerprint },
       device: 'rtr-tokyo-01',
-      keyFile: '/var/lib/lifeline/agent_ed25519',
+      stateDir: '/var/lib/lifeline',
+      keyFile: 'agent_ed25519',
       console: { type: 'serial', path: '/dev/serial/by-id/usb-FTDI-if00', baudRate: 115200 },
       status: { led: { type: 'sysfs-led', name: 'ACT' } },
     });

@@ -190,7 +190,7 @@ agent_yaml() {
 # lifeline edge agent, written by deploy/pi/install.sh. Every key: /usr/share/doc/lifeline-agent/config.md
 relay: { host: "$relay_host", port: $relay_port, hostKey: "$fingerprint" }
 device: "$device"
-keyFile: /var/lib/lifeline/agent_ed25519
+# The agent's key is /var/lib/lifeline/agent_ed25519 (stateDir and keyFile defaults).
 # A /dev/serial/by-id/ path: /dev/ttyUSB0 can become ttyUSB1 after a reboot.
 console: { type: serial, path: "$console_path", baudRate: $baud_rate }
 # The field card: /usr/share/doc/lifeline-agent/status-led.md
