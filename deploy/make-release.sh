@@ -105,7 +105,7 @@ prune_node_modules() {
   local nm=$1 d
   find "$nm" -depth -type d \( -name test -o -name tests -o -name __tests__ -o -name example -o -name examples \
     -o -name benchmark -o -name benchmarks -o -name .github -o -name docs -o -name build \) -exec rm -rf {} +
-  find "$nm" -type f ! -iname 'licen[cs]e*' \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \
+  find "$nm" -type f ! -iname 'licen[cs]e*' \( -name '*.test.js' -o -name '*.spec.js' -o -name '*.test.mjs' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \
     -o -name '*.ts' -o -name '*.mts' -o -name '*.cts' -o -name '*.md' -o -name '*.markdown' -o -name '*.gyp' -o -name '*.gypi' \
     -o -name '*.c' -o -name '*.cc' -o -name '*.cpp' -o -name '*.h' -o -name '*.hpp' -o -name Makefile \
     -o -name '.npmignore' -o -name '.eslintrc*' -o -name '.prettierrc*' -o -name '.editorconfig' -o -name '.travis.yml' \
@@ -209,6 +209,7 @@ build_relay() {
   install -D -m 0755 "$debian/lifeline-relay/lifeline-relay" "$pkg/usr/bin/lifeline-relay"
   install -D -m 0644 "$root/deploy/systemd/lifeline-relay.service" "$pkg/usr/lib/systemd/system/lifeline-relay.service"
   install -D -m 0644 "$debian/lifeline-relay/relay.yaml" "$pkg/usr/share/lifeline-relay/relay.yaml"
+  install -D -m 0644 "$debian/lifeline-relay/tmpfiles.conf" "$pkg/usr/lib/tmpfiles.d/lifeline-relay.conf"
   docs "$pkg" lifeline-relay
   maintainer_scripts "$pkg" lifeline-relay
   # The bundled node needs glibc 2.28 and libstdc++ (GLIBCXX_3.4.21), nothing else outside Debian.

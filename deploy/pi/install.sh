@@ -277,6 +277,11 @@ show_public_key() {
 
 start_service() {
   run systemctl enable lifeline-agent.service
+  if ! $dry_run && [ ! -d /run/systemd/system ]; then
+    # A chroot or an image being built: enabled, it starts on the first boot.
+    warn "systemd is not running here: lifeline-agent is enabled and starts at the next boot"
+    return
+  fi
   # restart, not start: after an upgrade or a new config the new one must take over.
   run systemctl restart lifeline-agent.service
   $dry_run || say "lifeline-agent is running; follow it with: journalctl -u lifeline-agent -f"
