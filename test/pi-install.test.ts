@@ -69,9 +69,11 @@ describe('deploy/pi/install.sh', () => {
     return parseConfigText('agent.yaml', writtenFile(stdout, '/etc/lifeline/agent.yaml'), agentConfigSchema);
   }
 
-  it('is valid bash that shellcheck finds nothing wrong with', () => {
+  it('is valid shell that shellcheck finds nothing wrong with, as are the release script and the packages\' helpers', () => {
     const shellcheck = requireProgram('shellcheck');
-    for (const script of [installer, join(root, 'deploy/make-release.sh')]) {
+    const scripts = [installer, join(root, 'deploy/make-release.sh'), join(root, 'deploy/debian/maintscript-common.sh')];
+    scripts.push(join(root, 'deploy/debian/lifeline-agent/lifeline-agent'), join(root, 'deploy/debian/lifeline-relay/lifeline-relay'));
+    for (const script of scripts) {
       expect(spawnSync('bash', ['-n', script], { encoding: 'utf8' }).stderr).toBe('');
       const lint = spawnSync(shellcheck, ['--severity=style', script], { encoding: 'utf8' });
       expect(lint.stdout + lint.stderr, script).toBe('');
