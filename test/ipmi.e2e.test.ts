@@ -105,7 +105,7 @@ describe('IPMI Serial-over-LAN console through relay and agent, against ipmi_sim
     expect(status.status).toBe(0);
     expect(status.stdout).toMatch(/^rtr-1: Chassis Power is (on|off)/);
     const refused = relayCli(['power', 'rtr-1', 'reset', '--config', site.relayConfigFile]);
-    expect(refused.status).toBe(78);
+    expect(refused.status).toBe(64);
     expect(refused.stderr).toMatch(/--yes/);
   });
 

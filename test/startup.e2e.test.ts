@@ -152,6 +152,22 @@ describe('the relay start', () => {
   });
 });
 
+describe('the agent start', () => {
+  it('exits 73 naming the file and key when its key folder cannot be made, and writes nothing', async () => {
+    await writeFile(join(dir.path, 'blocker'), '');
+    const file = join(dir.path, 'agent.yaml');
+    await writeFile(file, `relay: { host: 127.0.0.1, hostKey: "SHA256:${'A'.repeat(43)}" }\ndevice: rtr-1\nstateDir: blocker/state\nconsole: { type: sim }\n`);
+    const { code, out, err } = run(agentBin, ['run', '--config', file]);
+    expect(out).toBe('');
+    expect(err).toBe(
+      `lifeline-agent: ${file}: stateDir: cannot create ${join(dir.path, 'blocker/state')}: ENOTDIR\n` +
+        `lifeline-agent: ${file}: keyFile: cannot create ${join(dir.path, 'blocker/state')}: ENOTDIR\n`,
+    );
+    expect(code).toBe(73);
+    expect((await readdir(dir.path)).sort()).toEqual(['agent.yaml', 'blocker']);
+  });
+});
+
 describe('check', () => {
   it('prints ok and exits 0 for a good relay config, creating nothing', async () => {
     const file = await relayYaml(['listen: { host: 127.0.0.1, port: 2222 }', 'devices:', `  - { id: rtr-1, agentKey: "${await agentKeyLine()}" }`]);

@@ -24,6 +24,7 @@ export function relayConfig(options: { personKey: string; devices: Array<{ id: s
   return [
     'listen: { host: 127.0.0.1, port: 0 }',
     'stateDir: .',
+    'adminSocket: relay.sock',
     'users:',
     ...['alice', 'viewer'].map((name) => `  - { name: ${name}, authorizedKeys: ["${options.personKey}"], devices: [${ids[0]}], role: engineer }`),
     'devices:',

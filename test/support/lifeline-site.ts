@@ -68,6 +68,7 @@ export class LifelineSite {
         `listen: { host: 127.0.0.1, port: ${port} }`,
         // Host key, recordings, console logs and admin socket in the test's folder.
         'stateDir: .',
+        'adminSocket: relay.sock',
         'auth: { failureDelayMs: 50 }',
         'users:',
         ...userLines,

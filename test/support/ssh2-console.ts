@@ -93,11 +93,12 @@ function openSession(options: ConsoleOptions & { onData?: (chunk: Buffer) => voi
   });
 }
 
-/** Tries a login and reports how it ended: 'ok' or the client's error level/message. */
+/** Tries a login and reports how it ended: 'ok', the client's error level/message, or 'closed' (the relay hung up). */
 export function tryLogin(options: { port: number; user: string; password: string }): Promise<string> {
   return new Promise((resolve) => {
     const client = new ssh2.Client();
     client.on('error', (err: Error & { level?: string }) => resolve(`${err.level ?? 'error'}: ${err.message}`));
+    client.on('close', () => resolve('closed'));
     client.on('ready', () => {
       client.end();
       resolve('ok');

@@ -54,8 +54,9 @@ async function main(argv: string[]): Promise<number> {
 
   const plan = await preflightAgent(values.config);
   const logger = createLogger({ svc: 'agent', version: LIFELINE_VERSION, level: plan.config.log.level, pretty: values.pretty ?? plan.config.log.pretty });
-  const agent = await startAgent(plan.config, values.config, logger, {}, plan.key);
+  // Before starting: a reload during a slow start must not end the process either.
   ignoreHangup(logger);
+  const agent = await startAgent(plan.config, values.config, logger, {}, plan.key);
   const signal = await shutdownSignal();
   logger.info({ event: 'agent.stop', signal }, 'stopping');
   await agent.stop();

@@ -87,8 +87,9 @@ async function main(argv: string[]): Promise<number> {
 
   const plan = await preflightRelay(values.config);
   const logger = createLogger({ svc: 'relay', version: LIFELINE_VERSION, level: plan.config.log.level, pretty: values.pretty ?? plan.config.log.pretty });
-  const relay = await startRelay(plan.config, values.config, logger, systemClock, plan.hostKey);
+  // Before starting: a reload during a slow start must not end the process either.
   ignoreHangup(logger);
+  const relay = await startRelay(plan.config, values.config, logger, systemClock, plan.hostKey);
   const signal = await shutdownSignal();
   logger.info({ event: 'relay.stop', signal }, 'draining and stopping');
   await relay.stop();
@@ -121,7 +122,7 @@ function usageError(problem: string): LifelineError {
 
 function portNumber(text: string): number {
   const port = Number(text);
-  if (!/^\d+$/.test(text) || port < 1 || port > 65_535) throw usageError(`--port ${text} is not a TCP port (1-65535)`);
+  if (!/^\d+$/.test(text) || port > 65_535) throw usageError(`--port ${text} is not a TCP port (0-65535; 0 picks a free one)`);
   return port;
 }
 

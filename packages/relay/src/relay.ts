@@ -22,6 +22,7 @@ import { AsciicastRecorderFactory } from './recording/asciicast-recorder.js';
 import { ConsoleLog } from './recording/console-log.js';
 import { pruneRecordings } from './recording/recording-retention.js';
 import { ConsoleSessions } from './session/console-sessions.js';
+import type { DeviceConsoleLog } from './session/device-hub.js';
 import { openTelnetUpstream } from './session/telnet-upstream.js';
 import { RELAY_KEY_COMMENT } from './relay-preflight.js';
 import { createRelaySshServer, type RelaySshServer } from './ssh/relay-ssh-server.js';
@@ -60,7 +61,7 @@ export async function startRelay(
   const paths = relayPaths(config, configFile);
   const hostKey = hostKeyOnDisk ?? (await readKeyFile(paths.hostKeyFile, RELAY_KEY_COMMENT)) ?? generateKeyPair(RELAY_KEY_COMMENT);
 
-  // Looked up per session, so the logs can open after the bind; a session before then has none.
+  // Filled after the bind; the hubs reach them through openedLater.
   const consoleLogs = new Map<string, ConsoleLog>();
   const agents = new AgentRegistry(logger.child({ component: 'agent-registry' }), () => clock.now());
   const sessions = new ConsoleSessions(config, agents, {
@@ -70,7 +71,7 @@ export async function startRelay(
     recorders: new AsciicastRecorderFactory({ dir: paths.recordingsDir, logger, clock }),
     recordInput: config.recording.input,
     viewerBufferBytes: config.viewerBufferBytes,
-    consoleLogFor: (deviceId) => consoleLogs.get(deviceId),
+    consoleLogFor: (deviceId) => openedLater(consoleLogs, deviceId),
     requestPower: (tunnel, action) => requestPower(tunnel, action, POWER_TIMEOUT_MS, clock),
   });
   const server = createRelaySshServer({
@@ -143,6 +144,7 @@ export async function startRelay(
       stateDir: paths.stateDir,
       recordingsDir: paths.recordingsDir,
       adminSocket: paths.adminSocket,
+      node: process.version,
     },
     `relay listening on ${address.host}:${address.port}, host key ${hostKey.fingerprint}`,
   );
@@ -159,6 +161,19 @@ export async function startRelay(
       await running.close();
       await Promise.all([...consoleLogs.values()].map((log) => log.close()));
     },
+  };
+}
+
+/**
+ * A device's console log as the hubs see it from their creation, before the bind; it writes to
+ * the log once that is open (after the bind) and drops what comes before (nothing can: no agent
+ * is connected before the relay listens).
+ */
+function openedLater(logs: ReadonlyMap<string, ConsoleLog>, deviceId: string): DeviceConsoleLog {
+  return {
+    append: (chunk) => logs.get(deviceId)?.append(chunk),
+    note: (text) => logs.get(deviceId)?.note(text),
+    joinScrollback: () => logs.get(deviceId)?.joinScrollback() ?? Buffer.alloc(0),
   };
 }
 

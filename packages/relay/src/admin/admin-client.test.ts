@@ -127,5 +127,5 @@ describe('adminRequest', () => {
     // The same user gets in once the mode allows it: the refusal came from the mode.
     await chmod(socketPath, 0o666);
     expect(await runAsNobody(programs.node, script)).toBe('answered []');
-  });
+  }, 30_000);
 });

@@ -3,6 +3,7 @@ import { LifelineError, type Clock, type Logger } from '@lifeline/shared';
 import type { Connection, TcpipBindInfo } from 'ssh2';
 import type { AgentTunnel, TunnelRegistrar } from '../tunnel/agent-tunnel.js';
 import { relayProbe } from '../tunnel/probe-relay.js';
+import { peerText } from './peer-text.js';
 
 export interface AgentConnectionOptions {
   /** Devices whose `agentKey` the agent logged in with. */
@@ -99,8 +100,11 @@ export function serveAgentConnection(conn: Connection, options: AgentConnectionO
   const { logger } = options;
   const own = new Map<string, SshAgentTunnel>();
 
-  const refuse = (request: string, reason: string, reject: (() => void) | undefined, detail: Record<string, unknown> = {}) => {
-    logger.warn({ event: 'agent.request.refused', request, reason, ...detail }, `refused ${request} from agent: ${reason}`);
+  // Request names, bind addresses and destinations are the agent's text (an enrolled key, but
+  // a stolen one must not write what it likes into the log either).
+  const refuse = (request: string, reason: string, reject: (() => void) | undefined, detail: Record<string, string | number> = {}) => {
+    const fields = Object.fromEntries(Object.entries(detail).map(([k, v]) => [k, typeof v === 'number' ? v : peerText(v)]));
+    logger.warn({ event: 'agent.request.refused', request: peerText(request), reason, ...fields }, `refused ${peerText(request)} from agent: ${reason}`);
     reject?.();
   };
 

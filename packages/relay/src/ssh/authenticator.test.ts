@@ -4,8 +4,10 @@ import { AGENT_LOGIN_NAME, isLifelineError, silentLogger } from '@lifeline/share
 import { FakeClock } from '@lifeline/shared/testing';
 import ssh2 from 'ssh2';
 import { Authenticator, type Identity } from './authenticator.js';
+import { HashGate } from './hash-gate.js';
 import { LoginThrottle } from './login-throttle.js';
-import { hashPassword } from './password-hash.js';
+import { PasswordChecker } from './password-checker.js';
+import { hashPassword, verifyPassword, type ParsedPasswordHash } from './password-hash.js';
 import { generateUsableKeyPair } from './testing/relay-test-harness.js';
 
 const cheap = { N: 1024, r: 8, p: 1 };
@@ -23,6 +25,10 @@ const otherKey = keyPair();
 async function setup(auth = { failureDelayMs: 1_000, maxFailuresPerWindow: 3, windowMs: 60_000 }) {
   const clock = new FakeClock(1_000);
   const throttle = new LoginThrottle(auth, clock);
+  const agentThrottle = new LoginThrottle({ ...auth, maxFailuresPerWindow: 2 }, clock);
+  const gate = new HashGate({ perAddress: 1, total: 2 });
+  const hashed: string[] = [];
+  const verify = (password: string, stored: ParsedPasswordHash) => (hashed.push(password), verifyPassword(password, stored));
   const authenticator = new Authenticator({
     config: {
       users: [{ name: 'alice', password: await hashPassword('right', cheap), authorizedKeys: [aliceKey.line], devices: ['dev1', 'dev2'], role: 'engineer' as const }],
@@ -32,11 +38,12 @@ async function setup(auth = { failureDelayMs: 1_000, maxFailuresPerWindow: 3, wi
         { id: 'dev3', agentKey: otherKey.line, breakMs: 500, maxBreakMs: 3000 },
       ],
     },
-    throttle,
+    throttles: { people: throttle, agents: agentThrottle },
+    passwords: new PasswordChecker(gate, verify),
     clock,
     logger: silentLogger(),
   });
-  return { clock, throttle, authenticator };
+  return { clock, throttle, agentThrottle, gate, hashed, authenticator };
 }
 
 /** A stand-in for ssh2's auth contexts: records how it was answered. */
@@ -118,6 +125,33 @@ describe('Authenticator: people', () => {
     });
   });
 
+  it('reserves a check before hashing, so parallel wrong passwords past the limit are refused unhashed', async () => {
+    const env = await setup();
+    const outcomes = await Promise.all(Array.from({ length: 10 }, (_, i) => attempt(env, fakeCtx('alice', 'password', { password: `guess-${i}` }).ctx)));
+    expect(env.hashed).toHaveLength(3);
+    expect(outcomes.filter((o) => o.result === 'rejected')).toHaveLength(2);
+    expect(outcomes.filter((o) => o.result === 'blocked')).toHaveLength(8);
+    expect(env.gate.peak).toBe(1);
+  });
+
+  it('lets more parallel right passwords from one address log in than the failure limit', async () => {
+    const env = await setup();
+    const outcomes = await Promise.all(Array.from({ length: 6 }, () => attempt(env, fakeCtx('alice', 'password', { password: 'right' }).ctx)));
+    expect(outcomes.every((o) => o.result === 'accepted')).toBe(true);
+  });
+
+  it('hashes for an unknown user too, through the same gate', async () => {
+    const env = await setup();
+    await attempt(env, fakeCtx('mallory', 'password', { password: 'x' }).ctx);
+    expect(env.hashed).toEqual(['x']);
+  });
+
+  it('does not count a successful login against the address', async () => {
+    const env = await setup();
+    for (let i = 0; i < 5; i++) expect(await attempt(env, fakeCtx('alice', 'password', { password: 'right' }).ctx)).toMatchObject({ result: 'accepted' });
+    expect(env.throttle.isBlocked(PEER.address)).toBe(false);
+  });
+
   it('does not count `none` or an unauthorised key probe as failures', async () => {
     const env = await setup({ failureDelayMs: 1_000, maxFailuresPerWindow: 1, windowMs: 60_000 });
     const none = fakeCtx('alice', 'none');
@@ -190,17 +224,38 @@ describe('Authenticator: agents', () => {
     expect(await attempt(env, signed(AGENT_LOGIN_NAME, aliceKey).ctx)).toEqual({ result: 'rejected' });
   });
 
-  it('offer agents publickey only', async () => {
+  it('offer agents publickey only, and hash no password for them', async () => {
     const env = await setup();
     const { ctx, answers } = fakeCtx(AGENT_LOGIN_NAME, 'password', { password: 'right' });
     expect(await attempt(env, ctx)).toEqual({ result: 'rejected' });
     expect(answers).toEqual(['reject publickey']);
+    expect(env.hashed).toEqual([]);
+  });
+
+  it('log an agent in from an address people have locked out', async () => {
+    const env = await setup();
+    for (const pw of ['a', 'b', 'c']) await attempt(env, fakeCtx('alice', 'password', { password: pw }).ctx);
+    expect(env.throttle.isBlocked(PEER.address)).toBe(true);
+    expect(await attempt(env, signed(AGENT_LOGIN_NAME, agentKey).ctx)).toMatchObject({ result: 'accepted', identity: { kind: 'agent' } });
+  });
+
+  it('count a stranger\'s unknown keys apart from an enrolled key at the same address', async () => {
+    const env = await setup();
+    expect(await attempt(env, signed(AGENT_LOGIN_NAME, aliceKey).ctx)).toEqual({ result: 'rejected' });
+    expect(await attempt(env, signed(AGENT_LOGIN_NAME, aliceKey).ctx)).toEqual({ result: 'blocked' });
+    expect(await attempt(env, signed(AGENT_LOGIN_NAME, aliceKey).ctx)).toEqual({ result: 'blocked' });
+    expect(await attempt(env, signed(AGENT_LOGIN_NAME, agentKey).ctx)).toMatchObject({ result: 'accepted' });
+    // People at that address are not affected by agent failures either.
+    expect(env.throttle.isBlocked(PEER.address)).toBe(false);
   });
 });
 
 describe('Authenticator: config', () => {
   const base = { users: [], devices: [] };
-  const deps = () => ({ throttle: new LoginThrottle({ failureDelayMs: 0, maxFailuresPerWindow: 1, windowMs: 1000 }, new FakeClock()), clock: new FakeClock(), logger: silentLogger() });
+  const deps = () => {
+    const throttle = new LoginThrottle({ failureDelayMs: 0, maxFailuresPerWindow: 1, windowMs: 1000 }, new FakeClock());
+    return { throttles: { people: throttle, agents: throttle }, passwords: new PasswordChecker(new HashGate({ perAddress: 1, total: 1 })), clock: new FakeClock(), logger: silentLogger() };
+  };
 
   it('refuses a malformed password hash naming where it is', () => {
     const config = { ...base, users: [{ name: 'a', password: '$scrypt$oops', authorizedKeys: [], devices: ['d'], role: 'engineer' as const }] };

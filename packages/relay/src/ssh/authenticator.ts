@@ -10,8 +10,10 @@ import {
 } from '@lifeline/shared';
 import type { AuthContext, AuthenticationType, KeyboardAuthContext, ParsedKey, PublicKeyAuthContext } from 'ssh2';
 import { parseLoginName } from './login-name.js';
-import type { LoginThrottle } from './login-throttle.js';
-import { dummyVerifyPassword, parsePasswordHash, verifyPassword, type ParsedPasswordHash } from './password-hash.js';
+import type { LoginAttempt, LoginThrottle } from './login-throttle.js';
+import type { PasswordChecker } from './password-checker.js';
+import { parsePasswordHash, type ParsedPasswordHash } from './password-hash.js';
+import { peerText } from './peer-text.js';
 
 /** Who a connection turned out to be once authenticated. */
 export type Identity =
@@ -37,12 +39,25 @@ export type AuthOutcome =
   | { result: 'accepted'; identity: Identity }
   /** Rejected (or superseded by the client's next attempt); the client may try again. */
   | { result: 'rejected' }
-  /** The source address has used up its failed logins: end the connection. */
+  /** The source address (for agents: address and key) has used up its failed logins: end the connection. */
   | { result: 'blocked' };
+
+/** The two throttles: one class, configured twice (`auth` and `auth.agents`). */
+export interface LoginThrottles {
+  /** People's failed logins, per source address. */
+  people: LoginThrottle;
+  /**
+   * Agents' failed key logins, per source address and key (an unknown key counts for its address),
+   * so neither people's failures nor a stranger's keys from a shared NAT address lock an agent out.
+   */
+  agents: LoginThrottle;
+}
 
 export interface AuthenticatorOptions {
   config: Pick<RelayConfig, 'users' | 'devices'>;
-  throttle: LoginThrottle;
+  throttles: LoginThrottles;
+  /** Every password check goes through it (bounded scrypt work). */
+  passwords: PasswordChecker;
   clock: Clock;
   logger: Logger;
 }
@@ -51,6 +66,8 @@ export interface AuthenticatorOptions {
 export interface AuthPeer {
   address: string;
   port: number;
+  /** Aborts when the connection closes: a password still waiting for a hash slot is then dropped. */
+  closed?: AbortSignal;
 }
 
 const PERSON_METHODS: AuthenticationType[] = ['publickey', 'keyboard-interactive', 'password'];
@@ -95,18 +112,35 @@ export class Authenticator {
   async authenticate(ctx: AuthContext, peer: AuthPeer, onAccepted?: (identity: Identity) => void): Promise<AuthOutcome> {
     const isAgent = ctx.username === AGENT_LOGIN_NAME;
     const methods = isAgent ? AGENT_METHODS : PERSON_METHODS;
-    if (this.options.throttle.isBlocked(peer.address)) {
+    const throttle = isAgent ? this.options.throttles.agents : this.options.throttles.people;
+    const key = isAgent ? this.agentThrottleKey(ctx, peer) : peer.address;
+    const refuseThrottled = (): AuthOutcome => {
       this.log(ctx, peer, 'warn', 'auth.failure', 'address-throttled');
       ctx.reject(methods);
       return { result: 'blocked' };
+    };
+    if (key !== undefined && throttle.isBlocked(key)) return refuseThrottled();
+    // A password attempt reserves its check before its hash runs (see decidePerson), so a burst
+    // of parallel attempts gets no more hashes than the throttle has failures left.
+    let attempt: LoginAttempt | undefined;
+    const begin = async () => (attempt = key === undefined ? undefined : await throttle.begin(key, peer.closed)) !== undefined;
+    let decision: Decision;
+    try {
+      decision = isAgent ? await this.decideAgent(ctx) : await this.decidePerson(ctx, peer, begin);
+    } catch (err) {
+      attempt?.withdraw();
+      // The client hung up while its password waited for its turn: nobody left to answer.
+      if (peer.closed?.aborted) return { result: 'rejected' };
+      throw err;
     }
-    const decision = isAgent ? await this.decideAgent(ctx) : await this.decidePerson(ctx);
     if ('identity' in decision) {
+      attempt?.withdraw();
       onAccepted?.(decision.identity);
       ctx.accept();
-      this.options.logger.info({ event: 'auth.success', user: ctx.username, peer: peerName(peer), method: ctx.method, ...summary(decision.identity) }, 'login accepted');
+      this.options.logger.info({ event: 'auth.success', user: peerText(ctx.username), peer: peerName(peer), method: ctx.method, ...summary(decision.identity) }, 'login accepted');
       return { result: 'accepted', identity: decision.identity };
     }
+    if (decision.outcome === 'blocked') return refuseThrottled();
     if (decision.outcome === 'probe-ok') {
       // A key offered without signature that we would accept: "go ahead and sign" (USERAUTH_PK_OK).
       ctx.accept();
@@ -119,7 +153,7 @@ export class Authenticator {
       ctx.reject(methods);
       return { result: 'rejected' };
     }
-    const verdict = this.options.throttle.recordFailure(peer.address);
+    const verdict = attempt ? attempt.failed() : throttle.recordFailure(key ?? peer.address);
     this.log(ctx, peer, 'info', 'auth.failure', decision.reason);
     if (verdict.delayMs > 0) await this.options.clock.sleep(verdict.delayMs);
     ctx.reject(methods);
@@ -128,7 +162,8 @@ export class Authenticator {
     return { result: 'blocked' };
   }
 
-  private async decidePerson(ctx: AuthContext): Promise<Decision> {
+  /** `begin` reserves the attempt's check with the throttle; false when the address is blocked. */
+  private async decidePerson(ctx: AuthContext, peer: AuthPeer, begin: () => Promise<boolean>): Promise<Decision> {
     let user: string | undefined;
     let deviceId: string | undefined;
     let watch = false;
@@ -150,15 +185,13 @@ export class Authenticator {
       case 'keyboard-interactive': {
         const password = ctx.method === 'password' ? ctx.password : await askPassword(ctx);
         if (password === undefined) return { outcome: 'superseded' };
-        if (unknown || !entry) {
-          await dummyVerifyPassword(password);
-          return { outcome: 'failure', reason: unknown ?? 'unknown-user' };
-        }
-        if (!entry.password) {
-          await dummyVerifyPassword(password);
-          return { outcome: 'failure', reason: 'user-has-no-password' };
-        }
-        return (await verifyPassword(password, entry.password)) ? person() : { outcome: 'failure', reason: 'wrong-password' };
+        if (!(await begin())) return { outcome: 'blocked' };
+        // Unknown users and users without a password cost the same hash (and always fail).
+        const stored = unknown ? undefined : entry?.password;
+        const ok = await this.options.passwords.check(peer.address, password, stored, peer.closed);
+        if (unknown || !entry) return { outcome: 'failure', reason: unknown ?? 'unknown-user' };
+        if (!entry.password) return { outcome: 'failure', reason: 'user-has-no-password' };
+        return ok ? person() : { outcome: 'failure', reason: 'wrong-password' };
       }
       case 'publickey': {
         const key = entry?.keys.find((k) => k.getPublicSSH().equals(ctx.key.data));
@@ -172,10 +205,7 @@ export class Authenticator {
   }
 
   private async decideAgent(ctx: AuthContext): Promise<Decision> {
-    if (ctx.method === 'password') {
-      await dummyVerifyPassword(ctx.password);
-      return { outcome: 'failure', reason: 'agent-needs-publickey' };
-    }
+    // No hash for a password: agents have none, and everyone knows the agent login name anyway.
     if (ctx.method !== 'publickey') return { outcome: 'not-a-try', reason: `method ${ctx.method} not offered to agents` };
     const matches = this.agentKeys.filter((a) => a.key.getPublicSSH().equals(ctx.key.data));
     if (!ctx.signature) return matches.length > 0 ? { outcome: 'probe-ok' } : { outcome: 'not-a-try', reason: 'key-probe-not-authorised' };
@@ -184,10 +214,19 @@ export class Authenticator {
     return { identity: { kind: 'agent', deviceIds: matches.map((m) => m.deviceId), fingerprint: fingerprintOfBlob(ctx.key.data) } };
   }
 
+  /**
+   * What an agent's key login is counted under: its address and key when the key is enrolled,
+   * its address alone otherwise; undefined when no key is offered (nothing to count).
+   */
+  private agentThrottleKey(ctx: AuthContext, peer: AuthPeer): string | undefined {
+    if (ctx.method !== 'publickey') return undefined;
+    const known = this.agentKeys.some((a) => a.key.getPublicSSH().equals(ctx.key.data));
+    return known ? `${peer.address} ${fingerprintOfBlob(ctx.key.data)}` : `${peer.address} unknown-key`;
+  }
+
   private log(ctx: AuthContext, peer: AuthPeer, level: 'debug' | 'info' | 'warn', event: string, reason: string): void {
-    // The login name is client-chosen text: cap it so it cannot flood the log.
-    const user = ctx.username.length > 100 ? `${ctx.username.slice(0, 100)}...` : ctx.username;
-    this.options.logger[level]({ event, user, peer: peerName(peer), method: ctx.method, reason }, 'login refused');
+    // The login name is client-chosen text.
+    this.options.logger[level]({ event, user: peerText(ctx.username), peer: peerName(peer), method: ctx.method, reason }, 'login refused');
   }
 }
 
@@ -195,6 +234,8 @@ type Decision =
   | { identity: Identity }
   | { outcome: 'probe-ok' }
   | { outcome: 'superseded' }
+  /** The throttle refused to count (and so to check) the attempt. */
+  | { outcome: 'blocked' }
   | { outcome: 'not-a-try' | 'failure'; reason: string };
 
 function parseOrThrow(line: string, path: string): ParsedKey {
@@ -226,5 +267,5 @@ function peerName(peer: AuthPeer): string {
 function summary(identity: Identity): Record<string, unknown> {
   return identity.kind === 'agent'
     ? { deviceIds: identity.deviceIds, fingerprint: identity.fingerprint }
-    : { deviceId: identity.deviceId, keyFingerprint: identity.keyFingerprint };
+    : { deviceId: identity.deviceId === undefined ? undefined : peerText(identity.deviceId), keyFingerprint: identity.keyFingerprint };
 }

@@ -6,13 +6,12 @@ import type { TunnelRegistrar } from '../tunnel/agent-tunnel.js';
 import { serveAgentConnection } from './agent-connection.js';
 import type { Authenticator, Identity } from './authenticator.js';
 import { installBreakRequestAdapter } from './break-request-adapter.js';
-import type { LoginThrottle } from './login-throttle.js';
+import { peerText } from './peer-text.js';
 import { servePersonConnection } from './person-connection.js';
 
 /** What every client connection shares. */
 export interface ClientConnectionDeps {
   authenticator: Authenticator;
-  throttle: LoginThrottle;
   broker: ConsoleBroker;
   tunnels: TunnelRegistrar;
   /** Escape key byte; undefined when escapes are off. */
@@ -23,8 +22,10 @@ export interface ClientConnectionDeps {
 }
 
 /**
- * One SSH client from connect to close: refuses a throttled address, runs authentication, then
- * hands the connection to the person or the agent side depending on who logged in.
+ * One SSH client from connect to close: runs authentication, then hands the connection to the
+ * person or the agent side depending on who logged in. A throttled address is refused at its
+ * first login attempt, not here: at connect we cannot tell a person from an agent, and agents
+ * must not be refused for people's failures from the same (NAT) address.
  */
 export function handleClientConnection(conn: Connection, info: ClientInfo, deps: ClientConnectionDeps): void {
   const peer = `${info.ip}:${info.port}`;
@@ -35,21 +36,22 @@ export function handleClientConnection(conn: Connection, info: ClientInfo, deps:
   // Console traffic is many small writes: Nagle would hold keystroke echoes back ~40 ms.
   (conn as Connection & { setNoDelay(on: boolean): void }).setNoDelay(true); // in ssh2 1.17, missing from its typings
 
-  conn.on('error', (err: Error & { level?: string }) => logger.info({ event: 'connection.error', err: err.message, level: err.level }, 'connection error'));
-  conn.on('close', () => logger.info({ event: 'connection.close' }, 'connection closed'));
+  // The message may be the peer's own disconnect text; `errLevel`, not `level`, which is pino's.
+  conn.on('error', (err: Error & { level?: string }) => logger.info({ event: 'connection.error', err: peerText(err.message), errLevel: err.level }, 'connection error'));
+  const closed = new AbortController();
+  conn.on('close', () => {
+    closed.abort(new Error('connection closed'));
+    logger.info({ event: 'connection.close' }, 'connection closed');
+  });
 
-  if (deps.throttle.isBlocked(info.ip)) {
-    logger.warn({ event: 'connection.refused', reason: 'too many failed logins from this address' }, 'refused a throttled address');
-    conn.end();
-    return;
-  }
-  logger.debug({ event: 'connection.open', client: info.header.versions.software }, 'connection opened');
+  const agentVersion = peerText(info.header.versions.software);
+  logger.debug({ event: 'connection.open', client: agentVersion }, 'connection opened');
   conn.on('handshake', (n) =>
     logger.debug({ event: 'connection.handshake', kex: n.kex, hostKey: n.serverHostKey, cipher: n.cs.cipher, mac: n.cs.mac }, 'keys exchanged'),
   );
 
   conn.on('authentication', (ctx) => {
-    deps.authenticator.authenticate(ctx, { address: info.ip, port: info.port }, start).then(
+    deps.authenticator.authenticate(ctx, { address: info.ip, port: info.port, closed: closed.signal }, start).then(
       (outcome) => {
         if (outcome.result === 'blocked') conn.end();
       },
@@ -66,7 +68,7 @@ export function handleClientConnection(conn: Connection, info: ClientInfo, deps:
       serveAgentConnection(conn, {
         deviceIds: identity.deviceIds,
         fingerprint: identity.fingerprint,
-        agentVersion: info.header.versions.software,
+        agentVersion,
         peer,
         tunnels: deps.tunnels,
         probeTimeoutMs: deps.probeTimeoutMs,

@@ -83,12 +83,17 @@ export async function verifyPassword(password: string, stored: string | ParsedPa
 
 let dummy: ParsedPasswordHash | undefined;
 
+/** A random hash with the default parameters: checking against it costs what a real check costs. */
+export function dummyPasswordHash(): ParsedPasswordHash {
+  dummy ??= { params: DEFAULT_SCRYPT_PARAMS, salt: randomBytes(SALT_BYTES), hash: randomBytes(HASH_BYTES) };
+  return dummy;
+}
+
 /**
  * Costs what verifying against a default-parameter hash costs, and is always false. Used for
  * unknown users and users without a password, so response time does not tell which users exist.
  */
 export async function dummyVerifyPassword(password: string): Promise<false> {
-  dummy ??= { params: DEFAULT_SCRYPT_PARAMS, salt: randomBytes(SALT_BYTES), hash: randomBytes(HASH_BYTES) };
-  await verifyPassword(password, dummy);
+  await verifyPassword(password, dummyPasswordHash());
   return false;
 }

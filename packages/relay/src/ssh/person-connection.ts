@@ -1,6 +1,7 @@
 import type { Logger } from '@lifeline/shared';
 import type { Connection, ServerChannel, Session } from 'ssh2';
 import type { ConsoleBroker } from '../session/console-broker.js';
+import { peerText } from './peer-text.js';
 import { servePersonSession, type PersonSession } from './person-session.js';
 
 export interface PersonConnectionOptions {
@@ -39,8 +40,12 @@ export function servePersonConnection(conn: Connection, options: PersonConnectio
   });
   conn.on('close', () => active?.dispose('connection closed'));
 
-  const refused = (what: string, detail: Record<string, unknown>) =>
-    logger.info({ event: 'person.request.refused', request: what, ...detail }, `refused ${what} from a person`);
+  // Request names, destinations and socket paths are the client's text.
+  const refused = (what: string, detail: Record<string, string>) =>
+    logger.info(
+      { event: 'person.request.refused', request: peerText(what), ...Object.fromEntries(Object.entries(detail).map(([k, v]) => [k, peerText(v)])) },
+      `refused ${peerText(what)} from a person`,
+    );
   conn.on('tcpip', (_accept, reject, info) => {
     refused('direct-tcpip', { destination: `${info.destIP}:${info.destPort}` });
     reject();

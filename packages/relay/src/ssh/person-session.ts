@@ -2,6 +2,7 @@ import { isLifelineError, type Logger } from '@lifeline/shared';
 import type { ServerChannel, Session } from 'ssh2';
 import type { ConsoleAttachment, ConsoleBroker, ConsoleRequest, PartyTerminal } from '../session/console-broker.js';
 import { onBreakRequest } from './break-request-adapter.js';
+import { peerText } from './peer-text.js';
 import { PowerMenu } from './power-menu.js';
 import { EscapeHandler, escapeHelpLines, escapeHintLine, type EscapeCommand, type EscapeStep } from './escape-handler.js';
 
@@ -97,7 +98,7 @@ export function servePersonSession(options: PersonSessionOptions): PersonSession
   // Not the command itself: people put secrets in command lines.
   session.on('exec', (_a, reject) => refuse('exec', reject));
   session.on('sftp', (_a, reject) => refuse('subsystem sftp', reject));
-  session.on('subsystem', (_a, reject, info) => refuse(`subsystem ${info.name}`, reject));
+  session.on('subsystem', (_a, reject, info) => refuse(`subsystem ${peerText(info.name)}`, reject));
 
   onBreakRequest(session, (accept, reject, { lengthMs }) => {
     if (!attachment) return refuse('break before shell', reject);
@@ -156,7 +157,7 @@ export function servePersonSession(options: PersonSessionOptions): PersonSession
       powerMenu = new PowerMenu(attachment.deviceId);
     } catch (err) {
       const route = isLifelineError(err) && err.code.startsWith('ROUTE_');
-      logger[route ? 'info' : 'error']({ event: 'session.attach-failed', err, deviceId: options.deviceId }, 'console not attached');
+      logger[route ? 'info' : 'error']({ event: 'session.attach-failed', err, deviceId: options.deviceId === undefined ? undefined : peerText(options.deviceId) }, 'console not attached');
       writeLine(route ? (err as Error).message : 'lifeline: internal error; the relay log has details.');
       end(1);
       return;

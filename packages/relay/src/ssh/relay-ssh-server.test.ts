@@ -71,7 +71,7 @@ describe('relay SSH server', () => {
     await relay.waitForLog('auth.throttled');
     // Now even the right password gets nowhere from this address.
     await expect(connectClient(relay, { username: 'alice', password: ALICE_PASSWORD })).rejects.toThrow();
-    await relay.waitForLog('connection.refused');
+    await relay.waitForLog('auth.failure', { reason: 'address-throttled' });
     expect(relay.logs.some((l) => l.event === 'auth.success')).toBe(false);
   });
 

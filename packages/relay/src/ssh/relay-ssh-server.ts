@@ -6,7 +6,10 @@ import type { TunnelRegistrar } from '../tunnel/agent-tunnel.js';
 import { Authenticator } from './authenticator.js';
 import { handleClientConnection } from './client-connection.js';
 import { parseEscapeChar } from './escape-handler.js';
+import { HashGate } from './hash-gate.js';
 import { LoginThrottle } from './login-throttle.js';
+import { PasswordChecker, type VerifyPassword } from './password-checker.js';
+import { PreauthLimiter } from './preauth-limiter.js';
 
 export interface RelaySshServerOptions {
   config: RelayConfig;
@@ -23,6 +26,8 @@ export interface RelaySshServerOptions {
   closeGraceMs?: number;
   /** How long a health-check probe may take through a tunnel (default 10 s). */
   probeTimeoutMs?: number;
+  /** Password hashing (tests count hashes through it); default password-hash.ts's verifyPassword. */
+  verifyPassword?: VerifyPassword;
 }
 
 export interface RelaySshServer {
@@ -33,29 +38,45 @@ export interface RelaySshServer {
 }
 
 /**
- * What we offer. Only fast key exchanges (ssh2's Diffie-Hellman group exchange takes seconds),
- * only the Ed25519 host key, AEAD or CTR ciphers, SHA-2 MACs. OpenSSH and PuTTY pick curve25519.
+ * What we offer. Only curve25519 key exchange (ssh2's Diffie-Hellman group exchange takes
+ * seconds; no NIST curves), only the Ed25519 host key, AEAD or CTR ciphers, encrypt-then-MAC
+ * SHA-2 MACs. The @libssh.org name comes first: a client that guesses the server's first choice
+ * and sends its key-exchange packet right away (Dropbear's dbclient, which knows only that name)
+ * otherwise guesses wrong and hangs. Both names are the same algorithm.
  */
 export const RELAY_SSH_ALGORITHMS = {
-  kex: ['curve25519-sha256', 'curve25519-sha256@libssh.org', 'ecdh-sha2-nistp256', 'ecdh-sha2-nistp384', 'ecdh-sha2-nistp521'],
+  kex: ['curve25519-sha256@libssh.org', 'curve25519-sha256'],
   serverHostKey: ['ssh-ed25519'],
   cipher: ['chacha20-poly1305@openssh.com', 'aes256-gcm@openssh.com', 'aes128-gcm@openssh.com', 'aes256-ctr', 'aes192-ctr', 'aes128-ctr'],
-  hmac: ['hmac-sha2-256-etm@openssh.com', 'hmac-sha2-512-etm@openssh.com', 'hmac-sha2-256', 'hmac-sha2-512'],
-  // Compression only after login: no zlib in front of unauthenticated clients.
-  compress: ['none', 'zlib@openssh.com'],
+  hmac: ['hmac-sha2-256-etm@openssh.com', 'hmac-sha2-512-etm@openssh.com'],
+  // No compression: with zlib@openssh.com, a client that vanished mid-session (ssh -C, then
+  // killed) made ssh2 write the channel's exit status into its closed zlib stream and throw
+  // "Invalid Zlib instance" outside any handler, taking the relay down. Console traffic is small.
+  compress: ['none'],
 } satisfies ssh2.Algorithms;
 
 /**
  * The relay's SSH server: engineers and edge agents on one port. We own the TCP listener and
- * hand each socket to ssh2 (`injectSocket`), so close() can cut sockets that do not hang up.
+ * hand each socket to ssh2 (`injectSocket`), so close() can cut sockets that do not hang up and
+ * the pre-authentication limits refuse a socket before ssh2 does any key-exchange work for it.
  * Throws LifelineError CONFIG_INVALID for unusable keys or password hashes in the config.
  */
 export function createRelaySshServer(options: RelaySshServerOptions): RelaySshServer {
   const { config, logger } = options;
   const clock = options.clock ?? systemClock;
   const log = logger.child({ component: 'ssh' });
-  const throttle = new LoginThrottle(config.auth, clock);
-  const authenticator = new Authenticator({ config, throttle, clock, logger: log });
+  const { auth } = config;
+  // One throttle class, configured twice: people per address, agents per address and key.
+  const throttles = {
+    people: new LoginThrottle(auth, clock),
+    agents: new LoginThrottle({ failureDelayMs: auth.failureDelayMs, ...auth.agents }, clock),
+  };
+  const gate = new HashGate({ perAddress: auth.passwordChecksPerAddress, total: auth.passwordChecksInFlight });
+  const passwords = new PasswordChecker(gate, options.verifyPassword);
+  const authenticator = new Authenticator({ config, throttles, passwords, clock, logger: log });
+  const preauth = new PreauthLimiter(config.limits, { clock, logger: log });
+  /** Admitted sockets' tickets by remote `address:port` (unique among live connections), for ssh2's connection event. */
+  const tickets = new Map<string, { authenticated(): void }>();
   const escapeByte = parseEscapeChar(config.escapeChar);
 
   const ssh = new ssh2.Server({
@@ -66,20 +87,33 @@ export function createRelaySshServer(options: RelaySshServerOptions): RelaySshSe
     keepaliveCountMax: options.keepaliveCountMax ?? 3,
   });
   ssh.on('connection', (conn, info) =>
-    handleClientConnection(conn, info, { authenticator, throttle, broker: options.broker, tunnels: options.tunnels, escapeByte, probeTimeoutMs: options.probeTimeoutMs, clock, logger: log }),
+    handleClientConnection(conn, info, { authenticator, broker: options.broker, tunnels: options.tunnels, escapeByte, probeTimeoutMs: options.probeTimeoutMs, clock, logger: log }),
   );
   const connections = new Set<ssh2.Connection>();
-  ssh.on('connection', (conn) => {
+  ssh.on('connection', (conn, info) => {
     connections.add(conn);
     conn.once('close', () => connections.delete(conn));
+    // 'ready' is ssh2's "authentication succeeded": the login grace timer stops there.
+    const ticket = tickets.get(`${info.ip}:${info.port}`);
+    if (ticket) conn.once('ready', () => ticket.authenticated());
   });
 
   const sockets = new Set<Socket>();
   const tcp: NetServer = createServer({ noDelay: true }, (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
     // A socket that errors before ssh2 has it (reset during accept) must not crash us.
     socket.on('error', () => undefined);
+    const { remoteAddress, remotePort } = socket;
+    if (remoteAddress === undefined) return void socket.destroy(); // gone already
+    const ticket = preauth.admit(remoteAddress, () => socket.destroy());
+    if (!ticket) return void socket.destroy();
+    const id = `${remoteAddress}:${remotePort}`;
+    tickets.set(id, ticket);
+    sockets.add(socket);
+    socket.once('close', () => {
+      sockets.delete(socket);
+      tickets.delete(id);
+      ticket.release();
+    });
     ssh.injectSocket(socket);
   });
   tcp.on('error', (err) => log.error({ event: 'ssh.listen-error', err }, 'listener error'));
@@ -99,6 +133,7 @@ export function createRelaySshServer(options: RelaySshServerOptions): RelaySshSe
     },
     close() {
       return new Promise((resolve) => {
+        preauth.dispose();
         tcp.close(() => resolve());
         for (const conn of connections) conn.end();
         if (sockets.size === 0) return;

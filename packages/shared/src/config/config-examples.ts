@@ -30,6 +30,17 @@ auth:
   failureDelayMs: 1000
   maxFailuresPerWindow: 10
   windowMs: 300000
+  agents:                     # agents' key logins count apart from people's (shared NAT addresses)
+    maxFailuresPerWindow: 20
+    windowMs: 300000
+  passwordChecksPerAddress: 1 # scrypt hashes running at once for one address...
+  passwordChecksInFlight: 2   # ...and in all (at most the CPU cores)
+
+# Connections that have not logged in yet: closed after the grace time, capped at connect.
+limits:
+  loginGraceMs: 120000
+  maxUnauthenticatedPerAddress: 30
+  maxUnauthenticated: 300
 
 log:
   level: info      # fatal, error, warn, info, debug or trace

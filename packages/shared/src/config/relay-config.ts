@@ -64,14 +64,43 @@ export const relayConfigSchema = z
       .default('^]')
       .describe('In-band escape key for clients that cannot send an SSH break (pty sessions only); "none" turns it off.'),
     banner: z.boolean().default(true).describe('Greet people with one line naming the device on connect.'),
+    limits: z
+      .object({
+        loginGraceMs: z.number().int().min(1_000).max(600_000).default(120_000).describe('Time from connect until login must have succeeded; then the connection is closed (like sshd LoginGraceTime).'),
+        maxUnauthenticatedPerAddress: z
+          .number()
+          .int()
+          .min(1)
+          .default(30)
+          .describe('Connections not logged in yet that one source address may hold; more are closed at connect. Room for an office NAT logging in at once.'),
+        maxUnauthenticated: z
+          .number()
+          .int()
+          .min(1)
+          .default(300)
+          .describe('Connections not logged in yet in all (like sshd MaxStartups); more are closed at connect. Room for every agent reconnecting after a relay restart (refused ones retry).'),
+      })
+      .strict()
+      .default({ loginGraceMs: 120_000, maxUnauthenticatedPerAddress: 30, maxUnauthenticated: 300 })
+      .describe('Limits on connections that have not logged in yet, checked before any key exchange; refusals are logged as ssh.preauth-limit.'),
     auth: z
       .object({
         failureDelayMs: z.number().int().min(0).max(10_000).default(1_000).describe('Pause before answering a failed login.'),
-        maxFailuresPerWindow: z.number().int().min(1).default(10).describe('Failed logins allowed from one address per window before it is refused.'),
+        maxFailuresPerWindow: z.number().int().min(1).default(10).describe('Failed logins (password or key) of people allowed from one address per window before it is refused. Password checks in progress hold a place, so a burst of guesses gets no more hashes than this.'),
         windowMs: z.number().int().min(1_000).default(300_000).describe('Length of that window.'),
+        agents: z
+          .object({
+            maxFailuresPerWindow: z.number().int().min(1).default(20).describe('Failed agent key logins allowed per address and key (an unknown key counts for its address) per window.'),
+            windowMs: z.number().int().min(1_000).default(300_000).describe('Length of that window.'),
+          })
+          .strict()
+          .default({ maxFailuresPerWindow: 20, windowMs: 300_000 })
+          .describe("Edge agents' key logins, throttled on their own: people's failed logins from a shared (NAT) address never lock an agent out."),
+        passwordChecksPerAddress: z.number().int().min(1).max(64).default(1).describe('Password hashes (scrypt) one source address may have running at once; more wait their turn.'),
+        passwordChecksInFlight: z.number().int().min(1).max(64).default(2).describe('Password hashes running at once in all; keep it at or below the CPU cores.'),
       })
       .strict()
-      .default({ failureDelayMs: 1_000, maxFailuresPerWindow: 10, windowMs: 300_000 })
+      .default({ failureDelayMs: 1_000, maxFailuresPerWindow: 10, windowMs: 300_000, agents: { maxFailuresPerWindow: 20, windowMs: 300_000 }, passwordChecksPerAddress: 1, passwordChecksInFlight: 2 })
       .describe('Login throttling per source address.'),
     recordingsDir: z.string().min(1).default('recordings').describe('Where session recordings (asciicast v2) go, by device and date. Relative: inside stateDir.'),
     recording: z

@@ -17,9 +17,10 @@ export interface TestKey {
 
 export interface TestRelayOptions {
   auth?: Partial<RelayConfig['auth']>;
+  limits?: Partial<RelayConfig['limits']>;
   escapeChar?: string;
   clock?: Clock;
-  server?: Partial<Pick<RelaySshServerOptions, 'keepaliveIntervalMs' | 'keepaliveCountMax' | 'closeGraceMs'>>;
+  server?: Partial<Pick<RelaySshServerOptions, 'keepaliveIntervalMs' | 'keepaliveCountMax' | 'closeGraceMs' | 'verifyPassword'>>;
 }
 
 /**
@@ -82,6 +83,7 @@ export async function startTestRelay(options: TestRelayOptions = {}): Promise<Te
     listen: { host: '127.0.0.1', port: 0 },
     hostKeyFile: join(dir, 'host_ed25519'),
     auth: { failureDelayMs: 0, maxFailuresPerWindow: 50, windowMs: 60_000, ...options.auth },
+    ...(options.limits ? { limits: options.limits } : {}),
     ...(options.escapeChar ? { escapeChar: options.escapeChar } : {}),
     users: [
       { name: 'alice', password: await hashPassword(ALICE_PASSWORD), authorizedKeys: [keys.alice.publicKeyLine], devices: ['dev1', 'dev2'] },
