@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FreezeProxy } from './support/freeze-proxy.js';
 import { relayBin, type LogLine } from './support/lifeline-process.js';
@@ -95,4 +96,34 @@ describe('tunnel health, with a freezable link between agent and relay', () => {
     await site.relay.waitForLog('checks pass again', (l) => l.event === 'health.check' && l.ok === true && at(l) > at(replaced), 15_000);
     await reachesConsole(site);
   });
+
+  it('checks the relay the tunnel reached: on an alternate relay, with the primary down, checks pass and the tunnel stays', async () => {
+    dir = await makeTempDir('e2e-health');
+    site = await LifelineSite.start(dir.path, { console: '{ type: sim, hostname: rtr-1 }', agent: false });
+    const primary = await closedPort();
+    await site.startAgent({
+      relayPort: primary,
+      alternatePorts: [site.port],
+      extra: 'health: { intervalMs: 1000, timeoutMs: 2000, failuresBeforeReconnect: 2 }',
+    });
+    const relay = site.relay;
+    await waitFor('three checks passed on the alternate', () => relay.logs.filter((l) => l.event === 'health.check' && l.ok === true).length >= 3, 15_000);
+    const agentLogs = site.agent!.logs;
+    expect(agentLogs.filter((l) => l.event === 'health.check' && l.ok === false)).toEqual([]);
+    expect(agentLogs.filter((l) => l.event === 'tunnel.retry' && l.code === 'TUNNEL_UNHEALTHY')).toEqual([]);
+    // Connected once (to the alternate, after the primary refused), and never torn down since.
+    expect(agentLogs.filter((l) => l.event === 'tunnel.state' && l.to === 'connected')).toHaveLength(1);
+    await reachesConsole(site);
+  });
 });
+
+/** A port nothing listens on: a relay that is down. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}

@@ -87,11 +87,13 @@ export class LifelineSite {
   }
 
   /** Starts (another) agent; `relayPort` points it elsewhere (a FreezeProxy), `extra` adds YAML. */
-  async startAgent(options: { relayPort?: number; extra?: string; consoles?: string[] } = {}): Promise<void> {
+  /** `alternatePorts`: relays on 127.0.0.1 tried after `relayPort` (agent.yaml `relay.alternates`). */
+  async startAgent(options: { relayPort?: number; alternatePorts?: number[]; extra?: string; consoles?: string[] } = {}): Promise<void> {
+    const alternates = (options.alternatePorts ?? []).map((port) => `{ host: 127.0.0.1, port: ${port} }`).join(', ');
     await writeFile(
       this.agentConfigFile,
       [
-        `relay: { host: 127.0.0.1, port: ${options.relayPort ?? this.port}, hostKey: "${this.fingerprint}" }`,
+        `relay: { host: 127.0.0.1, port: ${options.relayPort ?? this.port}, hostKey: "${this.fingerprint}", alternates: [${alternates}] }`,
         ...(options.consoles ? ['consoles:', ...options.consoles.map((c) => `  - ${c}`)] : ['device: rtr-1', `console: ${this.options.console}`]),
         'stateDir: .',
         options.extra?.includes('reconnect:') ? '' : 'reconnect: { baseMs: 100, capMs: 1000 }',

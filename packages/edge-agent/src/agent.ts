@@ -10,6 +10,7 @@ import { createStatusIndicator } from './led/create-status-indicator.js';
 import { answerPowerRequest } from './tunnel/power-responder.js';
 import { HealthChecker, type HealthResult } from './tunnel/health-checker.js';
 import { ProbeResponder } from './tunnel/probe-responder.js';
+import { RelayDialer } from './tunnel/relay-dialer.js';
 import { RelayTunnel, type TunnelState } from './tunnel/relay-tunnel.js';
 
 export interface RunningAgent {
@@ -64,16 +65,24 @@ export async function startAgent(config: AgentConfig, configFile: string, logger
     );
   }
   const responder = new ProbeResponder();
+  // One dialer for the tunnel and the health check: both reach the relay the same way.
+  const dialer = new RelayDialer({
+    relay: config.relay,
+    privateKey: key.privateKey,
+    connectTimeoutMs: config.reconnect.connectTimeoutMs,
+    keepalive: config.keepalive,
+    ident: AGENT_IDENT,
+    logger,
+  });
   let tunnel: RelayTunnel | undefined;
   const checker = new HealthChecker({
-    relay: config.relay,
+    dialer,
+    endpoint: () => tunnel?.endpoint,
     deviceIds,
-    privateKey: key.privateKey,
     intervalMs: config.health.intervalMs,
     timeoutMs: config.health.timeoutMs,
     failuresBeforeReconnect: config.health.failuresBeforeReconnect,
     responder,
-    ident: AGENT_IDENT,
     logger,
     onResult: (result) => {
       status.health(result);
@@ -82,14 +91,9 @@ export async function startAgent(config: AgentConfig, configFile: string, logger
     onUnhealthy: (reason) => tunnel?.restart(reason),
   });
   tunnel = new RelayTunnel({
-    relay: config.relay,
+    dialer,
     deviceIds,
-    privateKey: key.privateKey,
     reconnect: config.reconnect,
-    readyTimeoutMs: config.reconnect.connectTimeoutMs,
-    keepaliveIntervalMs: config.keepalive.intervalMs,
-    keepaliveCountMax: config.keepalive.countMax,
-    ident: AGENT_IDENT,
     logger,
     onStream: (deviceId, stream) => services.get(deviceId)?.attachStream(new TelnetConsoleStream(stream, logger.child({ deviceId }))),
     onProbe: (_deviceId, stream) => responder.answer(stream),

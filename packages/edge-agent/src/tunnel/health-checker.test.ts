@@ -1,9 +1,10 @@
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AGENT_LOGIN_NAME, PROBE_ORIGIN, encodeProbe, fingerprintOfBlob, generateParsableEd25519, newProbeNonce, readProbeLine, silentLogger } from '@lifeline/shared';
 import { HealthChecker, type HealthResult } from './health-checker.js';
+import { RelayDialer, type RelayAddress } from './relay-dialer.js';
 import { ProbeResponder } from './probe-responder.js';
 
 const hostPair = generateParsableEd25519('relay');
@@ -51,13 +52,38 @@ afterEach(async () => {
   relay = undefined;
 });
 
-function makeChecker(port: number, responder: ProbeResponder, extra: { failuresBeforeReconnect?: number; timeoutMs?: number } = {}) {
+function dialerFor(relay: { host: string; port: number; alternates?: RelayAddress[] }, hostKey = hostFingerprint): RelayDialer {
+  return new RelayDialer({
+    relay: { alternates: [], ...relay, hostKey },
+    privateKey: Buffer.from(agentPair.private),
+    connectTimeoutMs: 2_000,
+    keepalive: { intervalMs: 10_000, countMax: 2 },
+    logger: silentLogger(),
+  });
+}
+
+/** A port nothing listens on: a relay that is down. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+function makeChecker(
+  port: number,
+  responder: ProbeResponder,
+  extra: { failuresBeforeReconnect?: number; timeoutMs?: number; dialer?: RelayDialer; endpoint?: () => RelayAddress | undefined } = {},
+) {
   const results: HealthResult[] = [];
   const unhealthy: string[] = [];
   const checker = new HealthChecker({
-    relay: { host: '127.0.0.1', port, hostKey: hostFingerprint },
+    dialer: extra.dialer ?? dialerFor({ host: '127.0.0.1', port }),
+    endpoint: extra.endpoint ?? (() => ({ host: '127.0.0.1', port })),
     deviceIds: ['rtr-1'],
-    privateKey: Buffer.from(agentPair.private),
     intervalMs: 60_000,
     timeoutMs: extra.timeoutMs ?? 2_000,
     failuresBeforeReconnect: extra.failuresBeforeReconnect ?? 2,
@@ -113,10 +139,11 @@ describe('HealthChecker', () => {
   it('fails, without hanging, when the relay presents another host key', async () => {
     const responder = new ProbeResponder();
     relay = await startRelay(throughResponder(responder));
+    const port = relay.port;
     const checker = new HealthChecker({
-      relay: { host: '127.0.0.1', port: relay.port, hostKey: `SHA256:${'C'.repeat(43)}` },
+      dialer: dialerFor({ host: '127.0.0.1', port }, `SHA256:${'C'.repeat(43)}`),
+      endpoint: () => ({ host: '127.0.0.1', port }),
       deviceIds: ['rtr-1'],
-      privateKey: Buffer.from(agentPair.private),
       intervalMs: 60_000,
       timeoutMs: 2_000,
       failuresBeforeReconnect: 2,
@@ -127,5 +154,24 @@ describe('HealthChecker', () => {
     });
     const [result] = await checker.checkNow();
     expect(result?.ok).toBe(false);
+  });
+
+  it('checks on the relay the tunnel is connected to, an alternate while the primary is down', async () => {
+    const responder = new ProbeResponder();
+    relay = await startRelay(throughResponder(responder));
+    const primary = await closedPort();
+    const alternate = { host: '127.0.0.1', port: relay.port };
+    const { checker, unhealthy } = makeChecker(primary, responder, {
+      dialer: dialerFor({ host: '127.0.0.1', port: primary, alternates: [alternate] }),
+      endpoint: () => alternate,
+    });
+    for (let i = 0; i < 3; i++) expect((await checker.checkNow())[0]).toMatchObject({ ok: true });
+    expect(unhealthy).toEqual([]);
+  });
+
+  it('fails without dialling while the tunnel is not connected', async () => {
+    const { checker } = makeChecker(await closedPort(), new ProbeResponder(), { endpoint: () => undefined });
+    const [result] = await checker.checkNow();
+    expect(result).toMatchObject({ ok: false, error: 'the tunnel is not connected' });
   });
 });

@@ -1,7 +1,6 @@
 import type { Duplex } from 'node:stream';
-import ssh2 from 'ssh2';
+import type ssh2 from 'ssh2';
 import {
-  AGENT_LOGIN_NAME,
   PROBE_ORIGIN,
   decodeProbe,
   encodeProbe,
@@ -12,7 +11,7 @@ import {
   type Logger,
   type TimerHandle,
 } from '@lifeline/shared';
-import { HostKeyPin } from './host-key-pin.js';
+import type { RelayAddress, RelayDialer } from './relay-dialer.js';
 import type { ProbeResponder } from './probe-responder.js';
 
 export interface HealthResult {
@@ -24,16 +23,19 @@ export interface HealthResult {
 }
 
 export interface HealthCheckerOptions {
-  relay: { host: string; port: number; hostKey: string };
+  /** The agent's one dialer: the probe connection follows the tunnel's rules (host key, timeout, keepalive). */
+  dialer: Pick<RelayDialer, 'dial'>;
+  /**
+   * The relay the tunnel is connected to (RelayTunnel.endpoint), asked afresh for every check:
+   * the forwards live there only, so a tunnel on an alternate relay is checked on that relay.
+   */
+  endpoint(): RelayAddress | undefined;
   deviceIds: string[];
-  privateKey: Buffer;
   intervalMs: number;
   timeoutMs: number;
   /** This many failed checks in a row mean the tunnel is broken: reconnect. */
   failuresBeforeReconnect: number;
   responder: ProbeResponder;
-  /** The agent's SSH ident, so the relay can show its version. */
-  ident?: string;
   onResult(result: HealthResult): void;
   onUnhealthy(reason: string): void;
   logger: Logger;
@@ -42,7 +44,7 @@ export interface HealthCheckerOptions {
 
 /**
  * Proves the whole path end to end, as the relay will use it for people: on a second,
- * short-lived SSH connection, asks the relay for its own device; the relay sends that through
+ * short-lived SSH connection to the relay the tunnel is on, asks it for its own device; the relay sends that through
  * the registered reverse tunnel back to this agent, which answers only its own fresh nonce.
  * Runs once the tunnel is up and then every `intervalMs`; keeps the round-trip time.
  */
@@ -102,46 +104,46 @@ export class HealthChecker {
     }, ms);
   }
 
-  private probe(deviceId: string): Promise<HealthResult> {
+  private async probe(deviceId: string): Promise<HealthResult> {
     const started = this.clock.now();
     const nonce = newProbeNonce();
     const stopExpecting = this.options.responder.expect(nonce);
-    const client = new ssh2.Client();
-    return new Promise<HealthResult>((resolve) => {
+    const attempt = new AbortController();
+    let client: ssh2.Client | undefined;
+    const result = await new Promise<HealthResult>((resolve) => {
       let settled = false;
       const settle = (ok: boolean, error?: string) => {
         if (settled) return;
         settled = true;
         timeout.cancel();
-        stopExpecting();
-        client.end();
+        attempt.abort();
         const result: HealthResult = { deviceId, ok, at: this.clock.now(), ...(ok ? { rttMs: this.clock.now() - started } : { error }) };
         this.logger[ok ? 'debug' : 'warn']({ event: 'health.check', deviceId, ok, rttMs: result.rttMs, error }, ok ? 'health check passed' : 'health check failed');
         resolve(result);
       };
       const timeout = this.clock.setTimeout(() => settle(false, `no answer within ${this.options.timeoutMs} ms`), this.options.timeoutMs);
-      client.on('error', (err) => settle(false, `probe connection failed: ${err.message}`));
-      client.on('close', () => settle(false, 'probe connection closed'));
-      client.on('ready', () => {
-        client.forwardOut(PROBE_ORIGIN, 0, deviceId, 0, (err, channel: Duplex) => {
-          if (err) return settle(false, `relay refused the probe: ${err.message}`);
-          channel.on('error', () => undefined);
-          channel.write(encodeProbe(nonce));
-          void readProbeLine(channel).then((line) => {
-            if (line === undefined) settle(false, 'the probe came back empty');
-            else settle(decodeProbe(line) === nonce, 'the probe came back with another nonce');
+      const target = this.options.endpoint();
+      if (!target) return settle(false, 'the tunnel is not connected');
+      this.options.dialer.dial(target, attempt.signal).then(
+        (dialed) => {
+          client = dialed.client;
+          if (settled) return void dialed.client.end();
+          dialed.client.on('close', () => settle(false, 'probe connection closed'));
+          dialed.client.forwardOut(PROBE_ORIGIN, 0, deviceId, 0, (err, channel: Duplex) => {
+            if (err) return settle(false, `relay refused the probe: ${err.message}`);
+            channel.on('error', () => undefined);
+            channel.write(encodeProbe(nonce));
+            void readProbeLine(channel).then((line) => {
+              if (line === undefined) settle(false, 'the probe came back empty');
+              else settle(decodeProbe(line) === nonce, 'the probe came back with another nonce');
+            });
           });
-        });
-      });
-      client.connect({
-        host: this.options.relay.host,
-        port: this.options.relay.port,
-        username: AGENT_LOGIN_NAME,
-        privateKey: this.options.privateKey,
-        readyTimeout: this.options.timeoutMs,
-        ...(this.options.ident ? { ident: this.options.ident } : {}),
-        hostVerifier: new HostKeyPin(this.options.relay.hostKey).verify,
-      });
+        },
+        (err: Error) => settle(false, `probe connection failed: ${err.message}`),
+      );
     });
+    stopExpecting();
+    client?.end();
+    return result;
   }
 }

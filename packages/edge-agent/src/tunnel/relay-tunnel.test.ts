@@ -3,7 +3,8 @@ import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AGENT_LOGIN_NAME, generateParsableEd25519, fingerprintOfBlob, silentLogger, type LifelineError } from '@lifeline/shared';
-import { RelayTunnel, type RelayTunnelOptions, type TunnelState } from './relay-tunnel.js';
+import { RelayDialer, type RelayDialerOptions } from './relay-dialer.js';
+import { RelayTunnel, type TunnelState } from './relay-tunnel.js';
 
 const hostPair = generateParsableEd25519('relay');
 const agentPair = generateParsableEd25519('agent');
@@ -82,15 +83,21 @@ function startTunnel(
   port: number,
   hostKey = hostFingerprint,
   onStream: (id: string, s: Duplex) => void = () => {},
-  overrides: Pick<RelayTunnelOptions, 'lookup'> & { relay?: RelayTunnelOptions['relay'] } = {},
+  overrides: Pick<RelayDialerOptions, 'lookup'> & { relay?: RelayDialerOptions['relay'] } = {},
 ) {
   const states: TunnelState[] = [];
   const errors: LifelineError[] = [];
-  tunnel = new RelayTunnel({
-    relay: overrides.relay ?? { host: '127.0.0.1', port, hostKey },
+  const dialer = new RelayDialer({
+    relay: overrides.relay ?? { host: '127.0.0.1', port, hostKey, alternates: [] },
     ...(overrides.lookup ? { lookup: overrides.lookup } : {}),
-    deviceIds: ['rtr-1'],
     privateKey: Buffer.from(agentPair.private),
+    connectTimeoutMs: 5_000,
+    keepalive: { intervalMs: 10_000, countMax: 2 },
+    logger: silentLogger(),
+  });
+  tunnel = new RelayTunnel({
+    dialer,
+    deviceIds: ['rtr-1'],
     reconnect: { baseMs: 20, capMs: 50 },
     logger: silentLogger(),
     onStream,
@@ -189,7 +196,7 @@ describe('RelayTunnel', () => {
     // First the name points where nothing listens (the relay "moved"), then to the relay.
     const answers = ['127.0.0.2', '127.0.0.1'];
     const { states } = startTunnel(port, hostFingerprint, undefined, {
-      relay: { host: 'relay.example.test', port, hostKey: hostFingerprint },
+      relay: { host: 'relay.example.test', port, hostKey: hostFingerprint, alternates: [] },
       lookup: async (host) => {
         asked.push(host);
         return answers.shift() ?? '127.0.0.1';
@@ -218,6 +225,7 @@ describe('RelayTunnel', () => {
     });
     await waitForState(states, 'connected');
     expect(tried).toEqual(['primary', 'secondary']);
+    expect(tunnel!.endpoint).toEqual({ host: 'secondary', port: relay.port });
     relay.connections.at(-1)?.end();
     await waitForState(states, 'backoff');
     await new Promise((r) => setTimeout(r, 200));

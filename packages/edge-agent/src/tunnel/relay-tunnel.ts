@@ -1,9 +1,6 @@
-import { lookup as dnsLookup } from 'node:dns/promises';
-import { connect as tcpConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import ssh2 from 'ssh2';
+import type ssh2 from 'ssh2';
 import {
-  AGENT_LOGIN_NAME,
   PROBE_ORIGIN,
   POWER_ORIGIN,
   Backoff,
@@ -13,7 +10,7 @@ import {
   type Logger,
   type TimerHandle,
 } from '@lifeline/shared';
-import { HostKeyPin } from './host-key-pin.js';
+import { relayName, type RelayAddress, type RelayDialer } from './relay-dialer.js';
 
 /**
  * initial -> connecting -> connected -> (backoff -> connecting ...) -> closed, as Teleport's agent.
@@ -21,33 +18,20 @@ import { HostKeyPin } from './host-key-pin.js';
  */
 export type TunnelState = 'initial' | 'connecting' | 'connected' | 'backoff' | 'closed';
 
-export interface RelayAddress {
-  host: string;
-  port: number;
-}
-
 export interface RelayTunnelOptions {
-  /** `alternates` are tried in order after the primary fails (relays of one group share a host key). */
-  relay: { host: string; port: number; hostKey: string; alternates?: RelayAddress[] };
-  /** Resolves a host name to an address, afresh on every attempt (default: the system resolver). */
-  lookup?: (host: string) => Promise<string>;
+  /** Reaches a relay: the primary first, then its alternates (the dialer's `targets`). */
+  dialer: Pick<RelayDialer, 'dial' | 'targets'>;
   /** Device ids this agent serves; each becomes a tcpip-forward whose bind address is the id. */
   deviceIds: string[];
-  privateKey: Buffer;
   reconnect: { baseMs: number; capMs: number };
   /** Connected this long counts as stable: the next failure starts the backoff from the bottom. */
   stableMs?: number;
-  readyTimeoutMs?: number;
-  keepaliveIntervalMs?: number;
-  keepaliveCountMax?: number;
   /** A stream the relay opened to one of our devices. */
   onStream(deviceId: string, stream: Duplex): void;
   /** A stream carrying a health-check probe back to us (originator PROBE_ORIGIN). */
   onProbe?(deviceId: string, stream: Duplex): void;
   /** A stream carrying one power request (originator POWER_ORIGIN). */
   onPower?(deviceId: string, stream: Duplex): void;
-  /** The SSH software version we announce, so the relay can show it. */
-  ident?: string;
   onStateChange?(change: { from: TunnelState; to: TunnelState; error?: LifelineError }): void;
   logger: Logger;
   clock?: Clock;
@@ -55,17 +39,21 @@ export interface RelayTunnelOptions {
 }
 
 /**
- * Dials OUT to the relay (no inbound firewall rule needed), pins its host key, and keeps a reverse
- * tunnel per device so the relay can open console streams back to this agent. Reconnects with
- * exponential backoff and full jitter for as long as it runs.
+ * Dials OUT to the relay (no inbound firewall rule needed) through the agent's RelayDialer, and
+ * keeps a reverse tunnel per device so the relay can open console streams back to this agent.
+ * Reconnects with exponential backoff and full jitter for as long as it runs.
  */
 export class RelayTunnel {
   private current: TunnelState = 'initial';
   private client: ssh2.Client | undefined;
+  /** Abandons the attempt under way (stop() while dialling). */
+  private attempt: AbortController | undefined;
   private retryTimer: TimerHandle | undefined;
   private connectedAt = 0;
   /** Which relay address the next attempt uses: advances on failure, back to the primary after a connection. */
   private targetIndex = 0;
+  /** The relay the SSH connection is up to; undefined between connections. */
+  private reached: RelayAddress | undefined;
   private lastError: LifelineError | undefined;
   private readonly backoff: Backoff;
   private readonly clock: Clock;
@@ -81,6 +69,14 @@ export class RelayTunnel {
     return this.current;
   }
 
+  /**
+   * The relay this tunnel is connected to (the primary or an alternate), while it is connected:
+   * what a health check must ask, since the forwards live on that relay only.
+   */
+  get endpoint(): RelayAddress | undefined {
+    return this.current === 'connected' ? this.reached : undefined;
+  }
+
   start(): void {
     if (this.current !== 'initial') throw new Error('RelayTunnel.start() called twice');
     this.connect();
@@ -89,6 +85,7 @@ export class RelayTunnel {
   /** Closes the connection and stops reconnecting. */
   stop(): Promise<void> {
     this.retryTimer?.cancel();
+    this.attempt?.abort();
     const client = this.client;
     this.client = undefined;
     this.transition('closed');
@@ -118,15 +115,32 @@ export class RelayTunnel {
   private connect(): void {
     this.transition('connecting');
     this.lastError = undefined;
-    const { relay } = this.options;
-    const targets: RelayAddress[] = [{ host: relay.host, port: relay.port }, ...(relay.alternates ?? [])];
+    const { targets } = this.options.dialer;
     const target = targets[this.targetIndex % targets.length]!;
-    const name = `${target.host}:${target.port}`;
-    const client = new ssh2.Client();
-    this.client = client;
-    const hostKey = new HostKeyPin(relay.hostKey);
+    const attempt = new AbortController();
+    this.attempt = attempt;
+    this.options.dialer.dial(target, attempt.signal).then(
+      ({ client }) => {
+        if (this.attempt !== attempt || this.current === 'closed') {
+          client.end();
+          return;
+        }
+        this.attempt = undefined;
+        this.client = client;
+        this.reached = target;
+        this.serve(client, target);
+      },
+      (err: LifelineError) => {
+        if (this.attempt !== attempt || this.current === 'closed') return;
+        this.attempt = undefined;
+        this.lastError = err;
+        this.retry(false);
+      },
+    );
+  }
 
-    client.on('ready', () => this.registerForwards(client));
+  /** Logged in to `target`: asks for the forwards and hands the streams the relay opens to their handlers. */
+  private serve(client: ssh2.Client, target: RelayAddress): void {
     client.on('tcp connection', (info, accept, reject) => {
       // The bind address we registered is the device id; refuse anything else.
       if (!this.options.deviceIds.includes(info.destIP)) {
@@ -142,71 +156,11 @@ export class RelayTunnel {
       }
       this.options.onStream(info.destIP, accept());
     });
-    client.on('error', (err: Error & { level?: string }) => {
-      if (hostKey.mismatched) {
-        this.lastError = hostKey.mismatchError(name, err);
-      } else if (err.level === 'client-authentication') {
-        this.lastError = new LifelineError('TUNNEL_AUTH_REJECTED', `relay ${name} refused this agent's key (is it enrolled for the device?)`, { cause: err });
-      } else if (!this.lastError) {
-        this.lastError = new LifelineError('TUNNEL_CONNECT_FAILED', `cannot reach relay ${name}: ${err.message}`, { cause: err });
-      }
+    client.on('error', (err: Error) => {
+      this.lastError ??= new LifelineError('TUNNEL_CLOSED', `connection to relay ${relayName(target)} failed: ${err.message}`, { cause: err });
     });
     client.on('close', () => this.connectionClosed(client));
-
-    // We dial the TCP connection ourselves: the name is resolved afresh on every attempt (a relay
-    // that moved is found again), and the address tried shows in the log.
-    this.dial(target).then(
-      (sock) => {
-        if (this.client !== client) {
-          sock.destroy();
-          return;
-        }
-        client.connect({
-          sock,
-          username: AGENT_LOGIN_NAME,
-          privateKey: this.options.privateKey,
-          ...(this.options.ident ? { ident: this.options.ident } : {}),
-          readyTimeout: this.options.readyTimeoutMs ?? 20_000,
-          keepaliveInterval: this.options.keepaliveIntervalMs ?? 15_000,
-          keepaliveCountMax: this.options.keepaliveCountMax ?? 3,
-          hostVerifier: hostKey.verify,
-        });
-      },
-      (err: LifelineError) => {
-        if (this.client !== client) return;
-        this.lastError = err;
-        this.connectionClosed(client);
-      },
-    );
-  }
-
-  /** Resolves and connects to one relay address; rejects with TUNNEL_CONNECT_FAILED. */
-  private async dial(target: RelayAddress): Promise<Socket> {
-    const name = `${target.host}:${target.port}`;
-    let address: string;
-    try {
-      address = await (this.options.lookup ?? defaultLookup)(target.host);
-    } catch (err) {
-      throw new LifelineError('TUNNEL_CONNECT_FAILED', `cannot resolve relay ${target.host}: ${(err as Error).message}`, { cause: err });
-    }
-    this.logger.debug({ event: 'tunnel.dial', relay: name, address }, 'dialling relay');
-    return new Promise<Socket>((resolve, reject) => {
-      const sock = tcpConnect({ host: address, port: target.port });
-      const timer = this.clock.setTimeout(() => {
-        sock.destroy();
-        reject(new LifelineError('TUNNEL_CONNECT_FAILED', `cannot reach relay ${name} (${address}): no answer within ${this.options.readyTimeoutMs ?? 20_000} ms`));
-      }, this.options.readyTimeoutMs ?? 20_000);
-      sock.once('connect', () => {
-        timer.cancel();
-        // Console traffic is many small writes: Nagle would hold keystroke echoes back ~40 ms.
-        sock.setNoDelay(true);
-        resolve(sock);
-      });
-      sock.once('error', (err) => {
-        timer.cancel();
-        reject(new LifelineError('TUNNEL_CONNECT_FAILED', `cannot reach relay ${name} (${address}): ${err.message}`, { cause: err }));
-      });
-    });
+    this.registerForwards(client);
   }
 
   private registerForwards(client: ssh2.Client): void {
@@ -231,8 +185,12 @@ export class RelayTunnel {
   private connectionClosed(client: ssh2.Client): void {
     if (client !== this.client) return;
     this.client = undefined;
+    this.reached = undefined;
     if (this.current === 'closed') return;
-    const wasConnected = this.current === 'connected';
+    this.retry(this.current === 'connected');
+  }
+
+  private retry(wasConnected: boolean): void {
     if (wasConnected && this.clock.now() - this.connectedAt >= (this.options.stableMs ?? 60_000)) this.backoff.reset();
     // After a failed attempt try the next relay address; after a lost connection, the primary again.
     this.targetIndex = wasConnected ? 0 : this.targetIndex + 1;
@@ -251,8 +209,4 @@ export class RelayTunnel {
     this.logger.info({ event: 'tunnel.state', from, to, ...(error ? { code: error.code } : {}) }, `tunnel ${to}`);
     this.options.onStateChange?.({ from, to, ...(error ? { error } : {}) });
   }
-}
-
-async function defaultLookup(host: string): Promise<string> {
-  return (await dnsLookup(host)).address;
 }
