@@ -95,7 +95,7 @@ describe('relay SSH server', () => {
     const hostKey = Buffer.from(generateUsableKeyPair('host').private);
     let caught: unknown;
     try {
-      createRelaySshServer({ config, hostKey, broker: new FakeBroker(), tunnels: new FakeRegistrar(), logger: silentLogger() });
+      createRelaySshServer({ config, hostKey, broker: new FakeBroker(), tunnels: new FakeRegistrar(), logger: silentLogger(), keepaliveIntervalMs: config.keepalive.intervalMs, keepaliveCountMax: config.keepalive.countMax });
     } catch (err) {
       caught = err;
     }

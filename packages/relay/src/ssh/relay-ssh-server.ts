@@ -19,9 +19,9 @@ export interface RelaySshServerOptions {
   tunnels: TunnelRegistrar;
   logger: Logger;
   clock?: Clock;
-  /** SSH keepalive towards clients: interval (default 15 s) and unanswered probes before dropping (default 3). */
-  keepaliveIntervalMs?: number;
-  keepaliveCountMax?: number;
+  /** SSH keepalive towards clients: interval and unanswered probes before dropping (relay.yaml `keepalive`). */
+  keepaliveIntervalMs: number;
+  keepaliveCountMax: number;
   /** How long close() waits for clients to hang up before cutting their sockets (default 2 s). */
   closeGraceMs?: number;
   /** How long a health-check probe may take through a tunnel (default 10 s). */
@@ -83,8 +83,8 @@ export function createRelaySshServer(options: RelaySshServerOptions): RelaySshSe
     hostKeys: [options.hostKey],
     algorithms: RELAY_SSH_ALGORITHMS,
     ident: 'lifeline',
-    keepaliveInterval: options.keepaliveIntervalMs ?? 15_000,
-    keepaliveCountMax: options.keepaliveCountMax ?? 3,
+    keepaliveInterval: options.keepaliveIntervalMs,
+    keepaliveCountMax: options.keepaliveCountMax,
   });
   ssh.on('connection', (conn, info) =>
     handleClientConnection(conn, info, { authenticator, broker: options.broker, tunnels: options.tunnels, escapeByte, probeTimeoutMs: options.probeTimeoutMs, clock, logger: log }),

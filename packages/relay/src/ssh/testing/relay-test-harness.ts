@@ -108,7 +108,17 @@ export async function startTestRelay(options: TestRelayOptions = {}): Promise<Te
   const logger = createLogger({ svc: 'relay', version: 'test', level: 'debug', destination });
   const broker = new FakeBroker();
   const registrar = new FakeRegistrar();
-  const server = createRelaySshServer({ config, hostKey: hostKey.privateKey, broker, tunnels: registrar, logger, clock: options.clock, ...options.server });
+  const server = createRelaySshServer({
+    config,
+    hostKey: hostKey.privateKey,
+    broker,
+    tunnels: registrar,
+    logger,
+    clock: options.clock,
+    keepaliveIntervalMs: config.keepalive.intervalMs,
+    keepaliveCountMax: config.keepalive.countMax,
+    ...options.server,
+  });
   const { host, port } = await server.listen();
   const hostKeyBlob = parsePublicKeyLine(hostKey.publicKeyLine).getPublicSSH();
   const knownHostsFile = join(dir, 'known_hosts');
