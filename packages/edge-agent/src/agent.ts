@@ -1,10 +1,9 @@
-import { LIFELINE_VERSION, agentPaths, cannotCreate, generateKeyPair, readKeyFile, writeNewKey, type AgentConfig, type Logger, type SshKeyPair } from '@lifeline/shared';
+import { LIFELINE_VERSION, TelnetConsoleServer, agentPaths, cannotCreate, generateKeyPair, readKeyFile, writeNewKey, type AgentConfig, type Logger, type SshKeyPair } from '@lifeline/shared';
 import { agentKeyComment } from './agent-preflight.js';
 import { AgentStatus } from './agent-status.js';
 import { createConsolePort } from './console/create-console-port.js';
 import { consoleFacts } from './console/console-facts.js';
 import { ConsoleService } from './console/console-service.js';
-import { TelnetConsoleStream } from './console/telnet-console-stream.js';
 import { createPowerControl, type PowerControl } from './console/power-control.js';
 import { createStatusIndicator } from './led/create-status-indicator.js';
 import { answerPowerRequest } from './tunnel/power-responder.js';
@@ -95,7 +94,7 @@ export async function startAgent(config: AgentConfig, configFile: string, logger
     deviceIds,
     reconnect: config.reconnect,
     logger,
-    onStream: (deviceId, stream) => services.get(deviceId)?.attachStream(new TelnetConsoleStream(stream, logger.child({ deviceId }))),
+    onStream: (deviceId, stream) => services.get(deviceId)?.attachStream(new TelnetConsoleServer(stream, logger.child({ deviceId }))),
     onProbe: (_deviceId, stream) => responder.answer(stream),
     onPower: (deviceId, stream) => {
       const control = powers.get(deviceId);

@@ -2,7 +2,7 @@ import type { ConsoleStatus } from '@lifeline/shared';
 
 /**
  * The agent's end of one console stream from the relay (a forwarded-tcpip channel speaking
- * Telnet/RFC 2217, see telnet-console-stream.ts). The console service only sees this.
+ * Telnet/RFC 2217: shared's TelnetConsoleServer). The console service only sees this.
  */
 export interface ConsoleStream {
   /** Device output towards the relay. Returns false when full; wait for `onceDrain`. */

@@ -4,7 +4,8 @@ export type { ConsoleStatus } from '@lifeline/shared';
 
 /**
  * The relay's end of one device's console stream through the agent's tunnel. The hub only sees
- * this; telnet-upstream.ts implements it over the Telnet/RFC 2217 stream.
+ * this; telnet-upstream.ts provides it: shared's TelnetConsoleClient
+ * over the Telnet/RFC 2217 stream.
  */
 export interface UpstreamConsole {
   /** Bytes for the device. Returns false when the stream is full; wait for `onceDrain`. */

@@ -7,5 +7,6 @@ export * from './com-port-responder.js';
 export * from './console-status.js';
 export * from './telnet-endpoint-types.js';
 export * from './telnet-endpoint.js';
+export * from './telnet-console-link.js';
 export * from './health-probe.js';
 export * from './power-request.js';
