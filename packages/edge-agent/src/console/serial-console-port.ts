@@ -1,6 +1,6 @@
 import { LifelineError, type Logger, type SerialConsoleConfig } from '@lifeline/shared';
-import { ChunkQueue } from './chunk-queue.js';
 import type { ConsolePort } from './console-port.js';
+import { PortSessions, type PortSession } from './port-session.js';
 import { platformSerialBinding, type SerialBinding, type SerialBindingPort, type SerialOpenOptions } from './serial-binding.js';
 import { diagnoseOpenFailure, messageOf, readWriteAccess, type AccessCheck } from './serial-open-error.js';
 import { readSerial } from './serial-read.js';
@@ -21,18 +21,17 @@ interface ModemLines {
   rts: boolean;
 }
 
-/** One open of the port: its handle, its read queue and how it ended. */
-interface Session {
+/** What one open of the port holds. */
+interface OpenPort {
   readonly handle: SerialBindingPort;
-  readonly queue: ChunkQueue;
   /** False on a tty without modem lines (a pty): set() then always fails after the break ioctl. */
   readonly modemLines: boolean;
   readonly lines: ModemLines;
-  writes: Promise<void>;
+  /** Reads from the device into the session's queue until it ends. */
   pump: Promise<void>;
-  /** Set once closed or lost: what every later read, write and break rejects with. */
-  ended: LifelineError | undefined;
 }
+
+type Session = PortSession<OpenPort>;
 
 const readChunkBytes = 16 * 1024;
 
@@ -50,11 +49,7 @@ export class SerialConsolePort implements ConsolePort {
   private readonly logger: Logger;
   private readonly binding: SerialBinding;
   private readonly access: AccessCheck;
-  private readonly readQueueBytes: number;
-  private session: Session | undefined;
-  /** The session that ended last, so reads and writes after a loss say DISCONNECTED, not CANCELED. */
-  private previous: Session | undefined;
-  private opening = false;
+  private readonly sessions: PortSessions<OpenPort>;
 
   constructor(
     private readonly config: SerialConsoleConfig,
@@ -64,17 +59,20 @@ export class SerialConsolePort implements ConsolePort {
     this.logger = deps.logger.child({ component: 'serial-console', path: config.path });
     this.binding = deps.binding ?? platformSerialBinding();
     this.access = deps.access ?? readWriteAccess;
-    this.readQueueBytes = deps.readQueueBytes ?? 64 * 1024;
+    this.sessions = new PortSessions({
+      description: this.description,
+      logger: this.logger,
+      readQueueBytes: deps.readQueueBytes ?? 64 * 1024,
+      release: (session, how) => this.release(session, how),
+    });
   }
 
   get isOpen(): boolean {
-    return this.session !== undefined;
+    return this.sessions.isOpen;
   }
 
-  async open(): Promise<void> {
-    if (this.session || this.opening) throw new Error(`${this.description} is already open`);
-    this.opening = true;
-    try {
+  open(): Promise<void> {
+    return this.sessions.open(async (opening) => {
       const options = openOptions(this.config);
       let handle: SerialBindingPort;
       try {
@@ -86,36 +84,20 @@ export class SerialConsolePort implements ConsolePort {
         () => true,
         () => false,
       );
-      const session: Session = {
-        handle,
-        queue: new ChunkQueue(this.readQueueBytes),
-        modemLines,
-        lines: { dtr: true, rts: true },
-        writes: Promise.resolve(),
-        pump: Promise.resolve(),
-        ended: undefined,
-      };
-      this.session = session;
-      session.pump = this.pump(session);
+      const session = opening.begin({ handle, modemLines, lines: { dtr: true, rts: true }, pump: Promise.resolve() });
+      session.resource.pump = this.pump(session);
       this.logger.info({ baudRate: this.config.baudRate, modemLines }, 'serial port open');
-    } finally {
-      this.opening = false;
-    }
+    });
   }
 
   read(): Promise<Buffer> {
-    const session = this.session ?? this.previous;
-    if (!session) return Promise.reject(this.canceled());
-    return session.queue.next();
+    return this.sessions.read();
   }
 
-  write(data: Buffer): Promise<void> {
-    const session = this.session;
-    if (!session) return Promise.reject(this.previous?.ended ?? this.canceled());
+  async write(data: Buffer): Promise<void> {
+    const session = this.sessions.active();
     // The binding allows one write at a time; callers may overlap theirs.
-    const job = session.writes.then(() => this.writeNow(session, data));
-    session.writes = job.catch(() => undefined);
-    return job;
+    return session.serialize(() => this.writeNow(session, data));
   }
 
   /**
@@ -125,13 +107,13 @@ export class SerialConsolePort implements ConsolePort {
    * run, and bindings-cpp offers no break-only call: on such a port that one failure is expected.
    */
   async setBreak(on: boolean): Promise<void> {
-    const session = this.session;
-    if (!session) throw this.previous?.ended ?? this.canceled();
+    const session = this.sessions.active();
+    const { handle, lines, modemLines } = session.resource;
     try {
-      await session.handle.set({ brk: on, dtr: session.lines.dtr, rts: session.lines.rts });
+      await handle.set({ brk: on, dtr: lines.dtr, rts: lines.rts });
     } catch (err) {
-      if (session.ended) throw session.ended;
-      if (!session.modemLines && isNotATty(err)) {
+      if (session.endedWith) throw session.endedWith;
+      if (!modemLines && isNotATty(err)) {
         this.logger.debug({ on }, 'break ioctl issued; this port has no modem lines to set');
         return;
       }
@@ -142,12 +124,15 @@ export class SerialConsolePort implements ConsolePort {
     this.logger.debug({ on }, 'break');
   }
 
-  async close(): Promise<void> {
-    const session = this.session;
-    if (!session) return;
-    this.end(session, this.canceled(), { discard: true });
-    await session.handle.close().catch((err: unknown) => this.logger.debug({ err }, 'close failed'));
-    await session.pump;
+  close(): Promise<void> {
+    return this.sessions.close();
+  }
+
+  private async release(session: Session, how: 'closed' | 'lost'): Promise<void> {
+    const { handle, pump } = session.resource;
+    if (how === 'lost') return void (await handle.close().catch(() => undefined));
+    await handle.close().catch((err: unknown) => this.logger.debug({ err }, 'close failed'));
+    await pump;
     this.logger.info('serial port closed');
   }
 
@@ -156,49 +141,30 @@ export class SerialConsolePort implements ConsolePort {
     try {
       for (;;) {
         await session.queue.room();
-        const n = await readSerial(session.handle, buffer);
+        const n = await readSerial(session.resource.handle, buffer);
         this.logger.trace({ bytes: n }, 'read');
         // Copied: a small chunk must not pin the whole read buffer while it waits in the queue.
         session.queue.push(Buffer.from(buffer.subarray(0, n)));
       }
     } catch (err) {
-      if (!session.ended) this.lose(session, err);
+      // The adapter went away: output read before the loss is still delivered, then CONSOLE_DISCONNECTED.
+      if (!session.endedWith) this.sessions.lose(session, `${this.description} was disconnected`, err);
     }
   }
 
   private async writeNow(session: Session, data: Buffer): Promise<void> {
-    if (session.ended) throw session.ended;
     if (data.length === 0) return;
     try {
-      await session.handle.write(data);
+      await session.resource.handle.write(data);
       this.logger.trace({ bytes: data.length }, 'wrote');
     } catch (err) {
-      if (session.ended) throw session.ended;
+      if (session.endedWith) throw session.endedWith;
       if (isLineGone(err)) {
-        this.lose(session, err);
-        throw session.ended ?? err;
+        this.sessions.lose(session, `${this.description} was disconnected`, err);
+        throw session.endedWith ?? err;
       }
       throw new LifelineError('CONSOLE_WRITE_FAILED', `${this.description}: write failed (${messageOf(err)})`, { cause: err });
     }
-  }
-
-  /** The adapter went away: output read before the loss is still delivered, then CONSOLE_DISCONNECTED. */
-  private lose(session: Session, cause: unknown): void {
-    if (session.ended) return;
-    this.logger.warn({ err: cause }, 'serial port lost');
-    this.end(session, new LifelineError('CONSOLE_DISCONNECTED', `${this.description} was disconnected`, { cause }), {});
-    void session.handle.close().catch(() => undefined);
-  }
-
-  private end(session: Session, reason: LifelineError, options: { discard?: boolean }): void {
-    session.ended = reason;
-    session.queue.end(reason, options);
-    if (this.session === session) this.session = undefined;
-    this.previous = session;
-  }
-
-  private canceled(): LifelineError {
-    return new LifelineError('CONSOLE_CANCELED', `${this.description} is closed`);
   }
 }
 

@@ -9,8 +9,8 @@ import {
   type TelnetConsoleConfig,
   printable,
 } from '@lifeline/shared';
-import { ChunkQueue } from './chunk-queue.js';
 import type { ConsolePort } from './console-port.js';
+import { PortSessions, type Opening, type PortSession } from './port-session.js';
 
 export interface TelnetConsolePortDeps {
   logger: Logger;
@@ -23,17 +23,13 @@ export interface TelnetConsolePortDeps {
   readQueueBytes?: number;
 }
 
-/** One connection to the terminal server: its socket, read queue, and how it ended. */
-interface Session {
+/** One connection to the terminal server. */
+interface Connection {
   readonly socket: Socket;
   readonly telnet: TelnetEndpoint;
-  readonly queue: ChunkQueue;
-  /** Set once closed or lost: what every later read, write and break rejects with. */
-  ended: LifelineError | undefined;
-  /** Rejects with `ended`, so a write waiting for drain gives up when the connection goes. */
-  readonly endedPromise: Promise<never>;
-  rejectEnded(err: LifelineError): void;
 }
+
+type Session = PortSession<Connection>;
 
 /** Socket errors on connect that mean "nobody there", with the words a person reads. */
 const unreachable: Readonly<Record<string, string>> = {
@@ -58,11 +54,7 @@ export class TelnetConsolePort implements ConsolePort {
   private readonly clock: Clock;
   private readonly connectTimeoutMs: number;
   private readonly negotiationTimeoutMs: number;
-  private readonly readQueueBytes: number;
-  private session: Session | undefined;
-  /** The session that ended last, so reads and writes after a loss say DISCONNECTED, not CANCELED. */
-  private previous: Session | undefined;
-  private opening = false;
+  private readonly sessions: PortSessions<Connection>;
 
   constructor(
     private readonly config: TelnetConsoleConfig,
@@ -74,50 +66,49 @@ export class TelnetConsolePort implements ConsolePort {
     this.clock = deps.clock ?? systemClock;
     this.connectTimeoutMs = deps.connectTimeoutMs ?? 5_000;
     this.negotiationTimeoutMs = deps.negotiationTimeoutMs ?? 2_000;
-    this.readQueueBytes = deps.readQueueBytes ?? 64 * 1024;
+    this.sessions = new PortSessions({
+      description: this.description,
+      logger: this.logger,
+      readQueueBytes: deps.readQueueBytes ?? 64 * 1024,
+      release: (session, how) => this.release(session, how),
+    });
   }
 
   get isOpen(): boolean {
-    return this.session !== undefined;
+    return this.sessions.isOpen;
   }
 
-  async open(): Promise<void> {
-    if (this.session || this.opening) throw new Error(`${this.description} is already open`);
-    this.opening = true;
-    try {
+  open(): Promise<void> {
+    return this.sessions.open(async (opening) => {
       const socket = await this.connect();
       socket.setNoDelay(true);
       socket.setKeepAlive(true, 10_000);
-      const session = this.startSession(socket);
+      const session = this.startSession(opening, socket);
       if (this.config.rfc2217) await this.settleComPort(session);
-      if (session.ended) {
+      const ended = session.endedWith;
+      if (ended?.code === 'CONSOLE_CANCELED') throw ended;
+      if (ended) {
         // ser2net says why before it hangs up, e.g. "Port already in use".
         const said = printable(session.queue.takeQueued());
-        this.previous = undefined;
         throw new LifelineError('CONSOLE_OPEN_FAILED', `${this.description} closed the connection while it was opened${said ? `: ${said}` : ''}`);
       }
-      this.logger.info({ rfc2217: session.telnet.comPortActive }, 'terminal server connected');
-    } finally {
-      this.opening = false;
-    }
+      this.logger.info({ rfc2217: session.resource.telnet.comPortActive }, 'terminal server connected');
+    });
   }
 
   read(): Promise<Buffer> {
-    const session = this.session ?? this.previous;
-    if (!session) return Promise.reject(this.canceled());
-    return session.queue.next();
+    return this.sessions.read();
   }
 
   async write(data: Buffer): Promise<void> {
-    const session = this.session;
-    if (!session) throw this.previous?.ended ?? this.canceled();
-    if (session.ended) throw session.ended;
+    const session = this.sessions.active();
     if (data.length === 0) return;
     this.logger.trace({ bytes: data.length }, 'write');
-    if (session.telnet.write(data)) return;
-    if (session.ended) throw session.ended;
+    const { telnet } = session.resource;
+    if (telnet.write(data)) return;
+    if (session.endedWith) throw session.endedWith;
     // The socket holds more than its high-water mark: the caller waits, so it gets backpressure.
-    await Promise.race([new Promise<void>((resolve) => session.telnet.once('drain', resolve)), session.endedPromise]);
+    await Promise.race([new Promise<void>((resolve) => telnet.once('drain', resolve)), session.ended]);
   }
 
   /**
@@ -126,19 +117,20 @@ export class TelnetConsolePort implements ConsolePort {
    * for the server's answer: ser2net does not answer every SET-CONTROL.
    */
   async setBreak(on: boolean): Promise<void> {
-    const session = this.session;
-    if (!session) throw this.previous?.ended ?? this.canceled();
-    if (session.ended) throw session.ended;
-    session.telnet.sendBreak(on ? 'on' : 'off');
-    this.logger.debug({ on, rfc2217: session.telnet.comPortActive }, 'break');
+    const { telnet } = this.sessions.active().resource;
+    telnet.sendBreak(on ? 'on' : 'off');
+    this.logger.debug({ on, rfc2217: telnet.comPortActive }, 'break');
   }
 
-  async close(): Promise<void> {
-    const session = this.session;
-    if (!session) return;
-    this.end(session, this.canceled(), { discard: true });
-    const closed = session.socket.closed ? Promise.resolve() : new Promise((resolve) => session.socket.once('close', resolve));
-    session.socket.destroy();
+  close(): Promise<void> {
+    return this.sessions.close();
+  }
+
+  private async release(session: Session, how: 'closed' | 'lost'): Promise<void> {
+    const { socket } = session.resource;
+    const closed = socket.closed ? Promise.resolve() : new Promise((resolve) => socket.once('close', resolve));
+    socket.destroy();
+    if (how === 'lost') return;
     await closed;
     this.logger.info('terminal server connection closed');
   }
@@ -166,28 +158,13 @@ export class TelnetConsolePort implements ConsolePort {
     });
   }
 
-  private startSession(socket: Socket): Session {
+  private startSession(opening: Opening<Connection>, socket: Socket): Session {
     const telnet = new TelnetEndpoint(socket, { role: 'client', comPort: this.config.rfc2217, logger: this.logger });
-    let rejectEnded!: (err: LifelineError) => void;
-    const endedPromise = new Promise<never>((_, reject) => (rejectEnded = reject));
-    endedPromise.catch(() => undefined);
-    const session: Session = { socket, telnet, queue: new ChunkQueue(this.readQueueBytes), ended: undefined, endedPromise, rejectEnded };
-    this.session = session;
-
-    let paused = false;
+    const session = opening.begin({ socket, telnet });
+    const source = { pause: () => telnet.pause(), resume: () => telnet.resume() };
     telnet.on('data', (chunk) => {
       this.logger.trace({ bytes: chunk.length }, 'read');
-      session.queue.push(chunk);
-      if (paused || session.queue.hasRoom) return;
-      paused = true;
-      telnet.pause();
-      session.queue.room().then(
-        () => {
-          paused = false;
-          telnet.resume();
-        },
-        () => undefined,
-      );
+      session.deliver(chunk, source);
     });
     telnet.on('status', (status) => this.logger.debug({ status }, 'terminal server reported a status'));
     telnet.on('end', () => this.lose(session));
@@ -203,8 +180,9 @@ export class TelnetConsolePort implements ConsolePort {
    * out): bytes the device sends after open() resolved then reach this connection.
    */
   private async settleComPort(session: Session): Promise<void> {
-    const active = await this.bounded(session.telnet.whenComPortSettled(), false);
-    if (session.ended) return;
+    const { telnet } = session.resource;
+    const active = await this.bounded(Promise.race([telnet.whenComPortSettled(), session.ended]).catch(() => false), false);
+    if (session.endedWith) return;
     if (!active) {
       this.logger.warn('terminal server did not agree to RFC 2217; BREAK falls back to IAC BREAK');
       return;
@@ -212,13 +190,13 @@ export class TelnetConsolePort implements ConsolePort {
     const answered = new Promise<boolean>((resolve) => {
       const onReply = (message: ComPortMessage): void => {
         if (message.command !== 'set-baudrate') return;
-        session.telnet.off('comPort', onReply);
+        telnet.off('comPort', onReply);
         resolve(true);
       };
-      session.telnet.on('comPort', onReply);
-      session.endedPromise.catch(() => resolve(false));
+      telnet.on('comPort', onReply);
+      session.ended.catch(() => resolve(false));
     });
-    session.telnet.sendComPort({ command: 'set-baudrate', value: this.config.baudRate ?? 0 });
+    telnet.sendComPort({ command: 'set-baudrate', value: this.config.baudRate ?? 0 });
     if (!(await this.bounded(answered, false))) this.logger.debug('terminal server did not answer SET-BAUDRATE');
   }
 
@@ -236,28 +214,11 @@ export class TelnetConsolePort implements ConsolePort {
 
   /** The terminal server went away: output read before the loss is still delivered, then CONSOLE_DISCONNECTED. */
   private lose(session: Session, cause?: NodeJS.ErrnoException): void {
-    if (session.ended) return;
     const reason = cause ? ` (${(cause.code && unreachable[cause.code]) ?? cause.message})` : '';
-    const message = `${this.description} closed the connection${reason}`;
-    this.logger.warn({ err: cause }, message);
-    this.end(session, new LifelineError('CONSOLE_DISCONNECTED', message, { cause }), {});
-    session.socket.destroy();
-  }
-
-  private end(session: Session, reason: LifelineError, options: { discard?: boolean }): void {
-    session.ended = reason;
-    session.queue.end(reason, options);
-    session.rejectEnded(reason);
-    if (this.session === session) this.session = undefined;
-    this.previous = session;
+    this.sessions.lose(session, `${this.description} closed the connection${reason}`, cause);
   }
 
   private notReachable(reason: string, cause?: unknown): LifelineError {
     return new LifelineError('CONSOLE_NOT_PRESENT', `${this.description} is not reachable (${reason})`, { cause });
   }
-
-  private canceled(): LifelineError {
-    return new LifelineError('CONSOLE_CANCELED', `${this.description} is closed`);
-  }
 }
-

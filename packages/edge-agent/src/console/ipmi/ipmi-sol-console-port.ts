@@ -1,6 +1,6 @@
 import { LifelineError, systemClock, type Clock, type IpmiSolConsoleConfig, type Logger } from '@lifeline/shared';
-import { ChunkQueue } from '../chunk-queue.js';
 import type { ConsolePort } from '../console-port.js';
+import { PortSessions, type PausableSource, type PortSession } from '../port-session.js';
 import { loadIpmiSecret, type IpmiSecret } from './ipmi-password.js';
 import { bmcAddress, ipmitoolCommand, type IpmiDeps } from './ipmitool-command.js';
 import { consoleOpenError, diagnoseIpmitool } from './ipmitool-diagnosis.js';
@@ -22,23 +22,21 @@ export interface IpmiSolConsolePortDeps extends IpmiDeps {
   readQueueBytes?: number;
 }
 
-/** One open(): spans the ipmitool restarts a BREAK may need. */
-interface Session {
+/** What one open() holds: it spans the ipmitool restarts a BREAK may need. */
+interface Sol {
   readonly secret: IpmiSecret;
-  readonly queue: ChunkQueue;
-  sol: SolProcess | undefined;
+  /** The ipmitool carrying SOL now, and its output as a source the session can pause. */
+  sol: SolProcess;
+  output: PausableSource;
   encoder: SolInputEncoder;
   filter: SolOutputFilter;
-  /** Writes and breaks, one after another: ipmitool's escape state depends on their order. */
-  input: Promise<void>;
-  /** Set once closed or lost: what every later read, write and break rejects with. */
-  ended: LifelineError | undefined;
-  paused: boolean;
   /** Checks that the current activation still holds SOL. */
   watch: SolWatch | undefined;
   /** A fresh ipmitool is being started for a break. */
   switching: Promise<void> | undefined;
 }
+
+type Session = PortSession<Sol>;
 
 /**
  * A server's serial console through its BMC: IPMI 2.0 Serial-over-LAN, carried by
@@ -64,13 +62,7 @@ export class IpmiSolConsolePort implements ConsolePort {
   private readonly watchIntervalMs: number;
   private readonly maxWatchFailures: number;
   private readonly stopGraceMs: number;
-  private readonly readQueueBytes: number;
-  private session: Session | undefined;
-  /** The session that ended last, so reads and writes after a loss say DISCONNECTED, not CANCELED. */
-  private previous: Session | undefined;
-  private opening: { aborted: boolean; done: Promise<unknown> } | undefined;
-  /** An ipmitool still on its way out: the next open waits for it. */
-  private stopping: Promise<unknown> = Promise.resolve();
+  private readonly sessions: PortSessions<Sol>;
 
   constructor(
     private readonly config: IpmiSolConsoleConfig,
@@ -84,111 +76,83 @@ export class IpmiSolConsolePort implements ConsolePort {
     this.watchIntervalMs = deps.watchIntervalMs ?? 15_000;
     this.maxWatchFailures = deps.watchFailures ?? 2;
     this.stopGraceMs = deps.stopGraceMs ?? 3_000;
-    this.readQueueBytes = deps.readQueueBytes ?? 64 * 1024;
+    this.sessions = new PortSessions({
+      description: this.description,
+      logger: this.logger,
+      readQueueBytes: deps.readQueueBytes ?? 64 * 1024,
+      release: (session, how) => this.release(session, how),
+    });
   }
 
   get isOpen(): boolean {
-    return this.session !== undefined;
+    return this.sessions.isOpen;
   }
 
-  async open(): Promise<void> {
-    if (this.session || this.opening) throw new Error(`${this.description} is already open`);
-    const opening = { aborted: false, done: Promise.resolve() as Promise<unknown> };
-    this.opening = opening;
-    const done = this.openSession(opening);
-    opening.done = done.catch(() => undefined);
-    try {
-      await done;
-    } finally {
-      this.opening = undefined;
-    }
+  open(): Promise<void> {
+    return this.sessions.open(async (opening) => {
+      const secret = await loadIpmiSecret(this.config, this.env, 'CONSOLE_OPEN_FAILED');
+      opening.check();
+      await this.clearStale(secret);
+      opening.check();
+      const sol = await this.startSol(secret);
+      const session = opening.begin({ secret, sol, output: outputOf(sol), encoder: new SolInputEncoder(), filter: new SolOutputFilter(), watch: undefined, switching: undefined });
+      this.attach(session);
+      this.logger.info({ cipherSuite: this.config.cipherSuite, privilege: this.config.privilege }, 'SOL session active');
+    });
   }
 
   read(): Promise<Buffer> {
-    const session = this.session ?? this.previous;
-    if (!session) return Promise.reject(this.canceled());
-    return session.queue.next();
+    return this.sessions.read();
   }
 
-  write(data: Buffer): Promise<void> {
-    const session = this.session;
-    if (!session) return Promise.reject(this.previous?.ended ?? this.canceled());
-    return this.enqueue(session, async () => {
+  async write(data: Buffer): Promise<void> {
+    const session = this.sessions.active();
+    // Writes and breaks, one after another: ipmitool's escape state depends on their order.
+    return session.serialize(async () => {
       if (data.length === 0) return;
       this.logger.trace({ bytes: data.length }, 'write');
-      await this.send(session, session.encoder.encode(data), 'CONSOLE_WRITE_FAILED');
+      await this.send(session, session.resource.encoder.encode(data), 'CONSOLE_WRITE_FAILED');
     });
   }
 
   async setBreak(on: boolean): Promise<void> {
-    const session = this.session;
-    if (!session) throw this.previous?.ended ?? this.canceled();
-    if (session.ended) throw session.ended;
+    const session = this.sessions.active();
     if (!on) return;
-    await this.enqueue(session, async () => {
-      if (!session.encoder.atLineStart) {
+    await session.serialize(async () => {
+      const sol = session.resource;
+      if (!sol.encoder.atLineStart) {
         this.logger.debug('break after a byte other than CR/LF: starting a fresh ipmitool, which is at line start');
         await this.freshSol(session);
       }
-      const sequence = session.encoder.breakSequence()!;
-      session.filter.expectBreakNotice();
+      const sequence = sol.encoder.breakSequence()!;
+      sol.filter.expectBreakNotice();
       await this.send(session, sequence, 'CONSOLE_BREAK_FAILED');
       this.logger.debug('break sent');
     });
   }
 
-  async close(): Promise<void> {
-    if (this.opening) {
-      this.opening.aborted = true;
-      await this.opening.done;
-    }
-    const session = this.session;
-    if (session) {
-      this.end(session, this.canceled(), { discard: true });
-      await session.switching?.catch(() => undefined);
-      await Promise.all([session.sol?.stop(this.stopGraceMs), session.watch?.stop()]);
-      this.logger.info('SOL session closed');
-    }
-    await this.stopping;
+  close(): Promise<void> {
+    return this.sessions.close();
   }
 
-  private async openSession(opening: { aborted: boolean }): Promise<void> {
-    await this.stopping;
-    const secret = await loadIpmiSecret(this.config, this.env, 'CONSOLE_OPEN_FAILED');
-    const check = () => {
-      if (opening.aborted) throw this.canceled();
-    };
-    check();
-    await this.clearStale(secret);
-    check();
-    const session: Session = {
-      secret,
-      queue: new ChunkQueue(this.readQueueBytes),
-      sol: undefined,
-      encoder: new SolInputEncoder(),
-      filter: new SolOutputFilter(),
-      input: Promise.resolve(),
-      ended: undefined,
-      paused: false,
-      watch: undefined,
-      switching: undefined,
-    };
-    const sol = await this.startSol(session);
-    if (opening.aborted) {
-      await sol.stop(this.stopGraceMs);
-      throw this.canceled();
-    }
-    this.session = session;
-    this.attach(session, sol);
-    this.logger.info({ cipherSuite: this.config.cipherSuite, privilege: this.config.privilege }, 'SOL session active');
+  /**
+   * Ends ipmitool (deactivating SOL) and the watch. On a loss the process is stopped all the
+   * same; the next open waits for it.
+   */
+  private async release(session: Session, how: 'closed' | 'lost'): Promise<void> {
+    const sol = session.resource;
+    const watchStopped = sol.watch?.stop();
+    if (how === 'closed') await sol.switching?.catch(() => undefined);
+    await Promise.all([sol.sol.stop(this.stopGraceMs), watchStopped, sol.watch?.stop()]);
+    if (how === 'closed') this.logger.info('SOL session closed');
   }
 
   private clearStale(secret: IpmiSecret): Promise<void> {
     return deactivateStaleSol(this.config, secret, { ...this.ipmitoolOptions(), timeoutMs: this.openTimeoutMs, clock: this.clock, logger: this.logger });
   }
 
-  private async startSol(session: Session): Promise<SolProcess> {
-    const command = ipmitoolCommand(this.config, session.secret, ['sol', 'activate'], { ...this.ipmitoolOptions(), verbose: true, lineBuffered: true });
+  private async startSol(secret: IpmiSecret): Promise<SolProcess> {
+    const command = ipmitoolCommand(this.config, secret, ['sol', 'activate'], { ...this.ipmitoolOptions(), verbose: true, lineBuffered: true });
     try {
       return await SolProcess.start({ command, target: this.config, timeoutMs: this.openTimeoutMs, clock: this.clock });
     } catch (err) {
@@ -197,24 +161,25 @@ export class IpmiSolConsolePort implements ConsolePort {
     }
   }
 
-  private attach(session: Session, sol: SolProcess): void {
-    session.sol = sol;
-    session.paused = false;
+  /** Starts reading the current ipmitool and, when configured, the watch over its activation. */
+  private attach(session: Session): void {
+    const current = session.resource;
+    const { sol } = current;
     sol.attach({
-      onData: (chunk) => this.deliver(session, session.filter.push(chunk)),
+      onData: (chunk) => this.deliver(session, current.filter.push(chunk)),
       onExit: (exit) => this.solExited(session, sol, exit),
     });
     if (this.watchIntervalMs <= 0) return;
-    session.watch = new SolWatch({
+    current.watch = new SolWatch({
       config: this.config,
-      secret: session.secret,
+      secret: current.secret,
       ipmitool: this.ipmitoolOptions(),
       intervalMs: this.watchIntervalMs,
       maxFailures: this.maxWatchFailures,
       clock: this.clock,
       logger: this.logger,
       onLost: (reason, takenOver) => {
-        if (session.sol !== sol || session.switching) return;
+        if (current.sol !== sol || current.switching) return;
         // Killed, not stopped: a clean exit would deactivate SOL under its new holder.
         if (takenOver) void sol.kill();
         this.lose(session, reason);
@@ -225,23 +190,13 @@ export class IpmiSolConsolePort implements ConsolePort {
   private deliver(session: Session, chunk: Buffer): void {
     if (chunk.length === 0) return;
     this.logger.trace({ bytes: chunk.length }, 'read');
-    session.queue.push(chunk);
-    if (session.paused || session.queue.hasRoom || !session.sol) return;
-    session.paused = true;
-    const sol = session.sol;
-    sol.pauseOutput();
-    session.queue.room().then(
-      () => {
-        session.paused = false;
-        sol.resumeOutput();
-      },
-      () => undefined,
-    );
+    session.deliver(chunk, session.resource.output);
   }
 
   private solExited(session: Session, sol: SolProcess, exit: SolExit): void {
-    this.deliver(session, session.filter.flush());
-    if (session.sol !== sol || session.ended || session.switching) return;
+    const current = session.resource;
+    this.deliver(session, current.filter.flush());
+    if (current.sol !== sol || session.endedWith || current.switching) return;
     const failure = diagnoseIpmitool(exit, this.config);
     const said = failure.kind === 'other' ? '' : ` (${failure.message})`;
     this.lose(session, `the BMC ended the SOL session${exit.code === 0 ? '' : said}`, exit);
@@ -249,75 +204,58 @@ export class IpmiSolConsolePort implements ConsolePort {
 
   /**
    * Ends the current ipmitool (it deactivates SOL) and starts another, which begins at line
-   * start. The pending read carries on; writes wait in `input` meanwhile.
+   * start. The pending read carries on; writes wait in the session's queue of jobs meanwhile.
    */
   private freshSol(session: Session): Promise<void> {
+    const current = session.resource;
     const run = async () => {
-      const [exit] = await Promise.all([session.sol!.stop(this.stopGraceMs), session.watch?.stop()]);
-      if (session.ended) throw session.ended;
-      if (exit.code !== 0) await this.clearStale(session.secret).catch(() => undefined);
+      const [exit] = await Promise.all([current.sol.stop(this.stopGraceMs), current.watch?.stop()]);
+      if (session.endedWith) throw session.endedWith;
+      if (exit.code !== 0) await this.clearStale(current.secret).catch(() => undefined);
       let sol: SolProcess;
       try {
-        sol = await this.startSol(session);
+        sol = await this.startSol(current.secret);
       } catch (err) {
         this.lose(session, (err as Error).message, err);
-        throw session.ended ?? err;
+        throw session.endedWith ?? err;
       }
-      if (session.ended) {
+      if (session.endedWith) {
         await sol.stop(this.stopGraceMs);
-        throw session.ended;
+        throw session.endedWith;
       }
-      session.encoder = new SolInputEncoder();
-      session.filter = new SolOutputFilter();
-      this.attach(session, sol);
+      current.sol = sol;
+      current.output = outputOf(sol);
+      current.encoder = new SolInputEncoder();
+      current.filter = new SolOutputFilter();
+      this.attach(session);
     };
-    const switching = run().finally(() => (session.switching = undefined));
-    session.switching = switching;
+    const switching = run().finally(() => (current.switching = undefined));
+    current.switching = switching;
     return switching;
   }
 
   /** Writes to the current ipmitool; a failure there is the session's end if it ended, else `code`. */
   private async send(session: Session, bytes: Buffer, code: 'CONSOLE_WRITE_FAILED' | 'CONSOLE_BREAK_FAILED'): Promise<void> {
-    const sol = session.sol!;
+    const { sol } = session.resource;
     try {
       await sol.write(bytes);
     } catch (err) {
       if (sol.hasExited) await sol.whenExited();
-      throw session.ended ?? new LifelineError(code, `${this.description}: ${(err as Error).message}`, { cause: err });
+      throw session.endedWith ?? new LifelineError(code, `${this.description}: ${(err as Error).message}`, { cause: err });
     }
-  }
-
-  private enqueue(session: Session, job: () => Promise<void>): Promise<void> {
-    const run = session.input.then(() => {
-      if (session.ended) throw session.ended;
-      return job();
-    });
-    session.input = run.catch(() => undefined);
-    return run;
   }
 
   /** SOL went away: output read before the loss is still delivered, then CONSOLE_DISCONNECTED. */
   private lose(session: Session, reason: string, cause?: unknown): void {
-    if (session.ended) return;
-    const message = `${this.description}: ${reason}`;
-    this.logger.warn({ err: cause }, message);
-    this.end(session, new LifelineError('CONSOLE_DISCONNECTED', message, { cause }), {});
-    this.stopping = Promise.all([this.stopping, session.sol?.stop(this.stopGraceMs), session.watch?.stop()]);
-  }
-
-  private end(session: Session, reason: LifelineError, options: { discard?: boolean }): void {
-    session.ended = reason;
-    void session.watch?.stop();
-    session.queue.end(reason, options);
-    if (this.session === session) this.session = undefined;
-    this.previous = session;
+    this.sessions.lose(session, `${this.description}: ${reason}`, cause);
   }
 
   private ipmitoolOptions() {
     return { env: this.env, ipmitool: this.deps.ipmitool };
   }
+}
 
-  private canceled(): LifelineError {
-    return new LifelineError('CONSOLE_CANCELED', `${this.description} is closed`);
-  }
+/** ipmitool's output as a source the session pauses while its queue is full. */
+function outputOf(sol: SolProcess): PausableSource {
+  return { pause: () => sol.pauseOutput(), resume: () => sol.resumeOutput() };
 }
