@@ -34,7 +34,7 @@ const usage = `lifeline-relay ${LIFELINE_VERSION}: SSH console relay.
 Usage:
   lifeline-relay [run] --config relay.yaml [--pretty]   run the relay
   lifeline-relay check --config relay.yaml              check everything a start would (config, keys, folders), change nothing
-  lifeline-relay hash-password                          read a password on stdin, print its hash for relay.yaml
+  lifeline-relay hash-password                          read a password (twice on a terminal), print its hash for relay.yaml
   lifeline-relay fingerprint --config relay.yaml [--generate]
                                                         print the host key fingerprint (for agent.yaml relay.hostKey);
                                                         --generate creates the key if it is missing
