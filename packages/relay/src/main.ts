@@ -137,12 +137,14 @@ async function check(configFile: string): Promise<number> {
   }
   const { config, paths, hostKey } = plan;
   return print(
-    `ok: ${configFile}: listen ${config.listen.host}:${config.listen.port}, ${config.users.length} users, ${config.devices.length} devices, ` +
+    `ok: ${configFile}: listen ${config.listen.host}:${config.listen.port}, ${count(config.users.length, 'user')}, ${count(config.devices.length, 'device')}, ` +
       `state in ${paths.stateDir}, admin socket ${paths.adminSocket}, ` +
       `${hostKey ? `host key ${hostKey.fingerprint}` : `host key ${paths.hostKeyFile} will be generated on the first start`}\n`,
     ExitCode.ok,
   );
 }
+
+const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 /** `fingerprint`: the host key's fingerprint; a missing key is created only with --generate. */
 async function fingerprint(configFile: string, generate: boolean): Promise<number> {

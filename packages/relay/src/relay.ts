@@ -136,7 +136,6 @@ export async function startRelay(
   logger.info(
     {
       event: 'relay.listening',
-      node: process.version,
       host: address.host,
       port: address.port,
       hostKeyFingerprint: hostKey.fingerprint,
