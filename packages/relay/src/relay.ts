@@ -144,6 +144,7 @@ export async function startRelay(
       stateDir: paths.stateDir,
       recordingsDir: paths.recordingsDir,
       adminSocket: paths.adminSocket,
+      node: process.version,
     },
     `relay listening on ${address.host}:${address.port}, host key ${hostKey.fingerprint}`,
   );
