@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '@lifeline/shared/testing';
 import { FreezeProxy } from './support/freeze-proxy.js';
 import { relayBin, type LogLine } from './support/lifeline-process.js';
 import { LifelineSite, users } from './support/lifeline-site.js';
@@ -100,7 +100,7 @@ describe('tunnel health, with a freezable link between agent and relay', () => {
   it('checks the relay the tunnel reached: on an alternate relay, with the primary down, checks pass and the tunnel stays', async () => {
     dir = await makeTempDir('e2e-health');
     site = await LifelineSite.start(dir.path, { console: '{ type: sim, hostname: rtr-1 }', agent: false });
-    const primary = await closedPort();
+    const primary = await freePort(); // nothing listens there: the primary relay is down
     await site.startAgent({
       relayPort: primary,
       alternatePorts: [site.port],
@@ -116,14 +116,3 @@ describe('tunnel health, with a freezable link between agent and relay', () => {
     await reachesConsole(site);
   });
 });
-
-/** A port nothing listens on: a relay that is down. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}

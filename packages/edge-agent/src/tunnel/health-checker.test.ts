@@ -1,7 +1,8 @@
-import { createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '@lifeline/shared/testing';
 import { AGENT_LOGIN_NAME, PROBE_ORIGIN, encodeProbe, fingerprintOfBlob, generateParsableEd25519, newProbeNonce, readProbeLine, silentLogger } from '@lifeline/shared';
 import { HealthChecker, type HealthResult } from './health-checker.js';
 import { RelayDialer, type RelayAddress } from './relay-dialer.js';
@@ -62,16 +63,6 @@ function dialerFor(relay: { host: string; port: number; alternates?: RelayAddres
   });
 }
 
-/** A port nothing listens on: a relay that is down. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 function makeChecker(
   port: number,
@@ -159,7 +150,7 @@ describe('HealthChecker', () => {
   it('checks on the relay the tunnel is connected to, an alternate while the primary is down', async () => {
     const responder = new ProbeResponder();
     relay = await startRelay(throughResponder(responder));
-    const primary = await closedPort();
+    const primary = await freePort(); // nothing listens there: the primary relay is down
     const alternate = { host: '127.0.0.1', port: relay.port };
     const { checker, unhealthy } = makeChecker(primary, responder, {
       dialer: dialerFor({ host: '127.0.0.1', port: primary, alternates: [alternate] }),
@@ -170,7 +161,7 @@ describe('HealthChecker', () => {
   });
 
   it('fails without dialling while the tunnel is not connected', async () => {
-    const { checker } = makeChecker(await closedPort(), new ProbeResponder(), { endpoint: () => undefined });
+    const { checker } = makeChecker(await freePort(), new ProbeResponder(), { endpoint: () => undefined });
     const [result] = await checker.checkNow();
     expect(result).toMatchObject({ ok: false, error: 'the tunnel is not connected' });
   });
