@@ -83,8 +83,8 @@ export interface PortSessionsOptions<R> {
   /** The port's description, for messages: `serial port /dev/ttyUSB0 is closed`. */
   description: string;
   logger: Logger;
-  /** Device output held while nobody reads before the source is paused. */
-  readQueueBytes: number;
+  /** Device output held while nobody reads before the source is paused (default 64 KiB). */
+  readQueueBytes?: number;
   /**
    * Lets go of what one session holds (closes the handle, the socket, ipmitool), once it ended:
    * `closed` by close(), which waits for it; `lost` when the device went away. The next open()
@@ -137,7 +137,7 @@ export class PortSessions<R> {
           if (opening.aborted) throw this.canceled();
         },
         begin: (resource) => {
-          const session = new PortSession(resource, this.options.readQueueBytes);
+          const session = new PortSession(resource, this.options.readQueueBytes ?? 64 * 1024);
           if (opening.aborted) {
             session.end(this.canceled(), true);
             this.track(this.options.release(session, 'closed'));

@@ -62,7 +62,7 @@ export class SerialConsolePort implements ConsolePort {
     this.sessions = new PortSessions({
       description: this.description,
       logger: this.logger,
-      readQueueBytes: deps.readQueueBytes ?? 64 * 1024,
+      ...(deps.readQueueBytes ? { readQueueBytes: deps.readQueueBytes } : {}),
       release: (session, how) => this.release(session, how),
     });
   }

@@ -79,7 +79,7 @@ export class IpmiSolConsolePort implements ConsolePort {
     this.sessions = new PortSessions({
       description: this.description,
       logger: this.logger,
-      readQueueBytes: deps.readQueueBytes ?? 64 * 1024,
+      ...(deps.readQueueBytes ? { readQueueBytes: deps.readQueueBytes } : {}),
       release: (session, how) => this.release(session, how),
     });
   }
