@@ -505,11 +505,19 @@ describe('DeviceHub: recording and the console log', () => {
     expect(terminal.notices).toEqual(['this session is NOT being recorded (the recordings disk is full); the console works as usual.']);
     await clock.advance(30_000);
     report!({ recording: true, lost: 12 });
-    expect(terminal.notices[1]).toBe('this session is being recorded again; the recording misses 10:00:00 to 10:00:30 UTC.');
+    expect(terminal.notices[1]).toBe('this session is being recorded again; the recording misses some output between 10:00:00 and 10:00:30 UTC.');
+    report!({ recording: false, reason: 'the recordings disk does not answer' });
+    report!({ recording: true, lost: 0 });
+    expect(terminal.notices.slice(2)).toEqual([
+      'this session is NOT being recorded (the recordings disk does not answer); the console works as usual.',
+      'this session is being recorded again; nothing is missing from the recording.',
+    ]);
     const audit = log.lines.filter((l) => String(l.event).startsWith('recording.'));
     expect(audit).toMatchObject([
       { event: 'recording.stopped', user: 'alice', sessionId: 's', peer: 'p', reason: 'the recordings disk is full' },
       { event: 'recording.resumed', user: 'alice', sessionId: 's', lost: 12, stoppedMs: 30_000 },
+      { event: 'recording.stopped', reason: 'the recordings disk does not answer' },
+      { event: 'recording.resumed', lost: 0 },
     ]);
   });
 });

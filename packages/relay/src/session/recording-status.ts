@@ -8,10 +8,15 @@ export function notRecordedNotice(reason: string): string {
   return `this session is NOT being recorded (${reason}); the console works as usual.`;
 }
 
-/** The notice a person gets when recording resumes; `from`/`to` bound what is missing. */
-export function recordingResumedNotice(from: Date, to: Date): string {
+/**
+ * The notice a person gets when recording resumes. Events that arrived meanwhile waited within
+ * the recorder's bound, so `lost` may be 0: then nothing is missing; otherwise `from`/`to` bound
+ * where the recording has its gap marker.
+ */
+export function recordingResumedNotice(lost: number, from: Date, to: Date): string {
   const hms = (d: Date) => d.toISOString().slice(11, 19);
-  return `this session is being recorded again; the recording misses ${hms(from)} to ${hms(to)} UTC.`;
+  if (lost === 0) return 'this session is being recorded again; nothing is missing from the recording.';
+  return `this session is being recorded again; the recording misses some output between ${hms(from)} and ${hms(to)} UTC.`;
 }
 
 /**
@@ -42,7 +47,7 @@ export function recordingStatusReporter(deps: {
     if (stoppedAt === undefined) return;
     const now = clock.now();
     logger.info({ event: 'recording.resumed', ...who, lost: status.lost, stoppedMs: now - stoppedAt, path: deps.path() }, 'this session is being recorded again');
-    terminal.notice(recordingResumedNotice(new Date(stoppedAt), new Date(now)));
+    terminal.notice(recordingResumedNotice(status.lost, new Date(stoppedAt), new Date(now)));
     stoppedAt = undefined;
   };
 }
