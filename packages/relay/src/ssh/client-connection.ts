@@ -14,8 +14,6 @@ export interface ClientConnectionDeps {
   authenticator: Authenticator;
   broker: ConsoleBroker;
   tunnels: TunnelRegistrar;
-  /** Escape key byte; undefined when escapes are off. */
-  escapeByte: number | undefined;
   probeTimeoutMs?: number;
   clock: Clock;
   logger: Logger;
@@ -84,7 +82,7 @@ export function handleClientConnection(conn: Connection, info: ClientInfo, deps:
       sessionId,
       peer,
       broker: deps.broker,
-      escapeByte: deps.escapeByte,
+      escapeByte: identity.escapeByte,
       logger: logger.child({ user: identity.user }),
     });
   }

@@ -4,7 +4,7 @@ import type { ConsoleAttachment, ConsoleBroker, ConsoleRequest, PartyTerminal } 
 import { onBreakRequest } from './break-request-adapter.js';
 import { peerText } from './peer-text.js';
 import { PowerMenu } from './power-menu.js';
-import { EscapeHandler, escapeHelpLines, escapeHintLine, type EscapeCommand, type EscapeStep } from './escape-handler.js';
+import { EscapeHandler, escapeHelpLines, type EscapeCommand, type EscapeStep } from './escape-handler.js';
 
 export interface PersonSessionOptions {
   /** The accepted ssh2 session (its connection must have the break adapter installed). */
@@ -239,9 +239,6 @@ export function servePersonSession(options: PersonSessionOptions): PersonSession
         return;
       case 'power':
         for (const line of powerMenu.open()) writeLine(`[lifeline] ${line}`);
-        return;
-      case 'unknown':
-        writeLine(`[lifeline] ${escapeHintLine(key)}`);
         return;
     }
   }
