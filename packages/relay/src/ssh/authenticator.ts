@@ -4,6 +4,7 @@ import {
   fingerprintOfBlob,
   isLifelineError,
   parsePublicKeyLine,
+  peerText,
   type Clock,
   type Logger,
   type RelayConfig,
@@ -14,7 +15,6 @@ import { parseLoginName } from './login-name.js';
 import type { LoginAttempt, LoginThrottle } from './login-throttle.js';
 import type { PasswordChecker } from './password-checker.js';
 import { parsePasswordHash, type ParsedPasswordHash } from './password-hash.js';
-import { peerText } from './peer-text.js';
 
 /** Who a connection turned out to be once authenticated. */
 export type Identity =

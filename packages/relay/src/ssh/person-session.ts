@@ -1,8 +1,7 @@
-import { isLifelineError, type Logger } from '@lifeline/shared';
+import { isLifelineError, peerText, type Logger } from '@lifeline/shared';
 import type { ServerChannel, Session } from 'ssh2';
 import type { ConsoleAttachment, ConsoleBroker, ConsoleRequest, PartyTerminal } from '../session/console-broker.js';
 import { onBreakRequest } from './break-request-adapter.js';
-import { peerText } from './peer-text.js';
 import { PowerMenu } from './power-menu.js';
 import { EscapeHandler, escapeHelpLines, type EscapeCommand, type EscapeStep } from './escape-handler.js';
 
