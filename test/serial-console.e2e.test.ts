@@ -90,7 +90,10 @@ describe('serial console over a socat pty pair, relay and agent as processes', (
       await expectAllByteValuesBothWays(c, device);
       c.write('\x1dz');
       expect((await device.readExactly(2)).toString('latin1')).toBe('\x1dz');
+      // The last byte of an upload is ^], then the input ends: it still reaches the device.
+      c.write('\x1d');
       c.end();
+      expect((await device.readExactly(1)).toString('latin1')).toBe('\x1d');
       expect(await c.closed).toBe(0);
     });
   });

@@ -107,6 +107,15 @@ describe('EscapeHandler', () => {
     expect(handler.awaitingCommand).toBe(false);
   });
 
+  it('gives back an escape key still waiting for its next key at the end of input, once', () => {
+    const handler = new EscapeHandler(ESC);
+    expect(handler.endOfInput()).toBeUndefined();
+    feed(handler, 'abc\x1d');
+    expect(handler.endOfInput()).toEqual(Buffer.from([ESC]));
+    expect(handler.awaitingCommand).toBe(false);
+    expect(handler.endOfInput()).toBeUndefined();
+  });
+
   it('handles an escape key alone in its chunk, then its twin alone in the next', () => {
     const handler = new EscapeHandler(ESC);
     expect(feed(handler, '\x1d', '\x1d', 'x')).toEqual(['\x1d', 'x']);

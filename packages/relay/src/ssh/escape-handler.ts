@@ -127,6 +127,16 @@ export class EscapeHandler {
     return steps;
   }
 
+  /**
+   * At the end of input: the escape byte still waiting for its next key, to send on as typed (so
+   * nothing typed is lost), or undefined. The handler is idle afterwards.
+   */
+  endOfInput(): Buffer | undefined {
+    if (!this.pending) return undefined;
+    this.pending = false;
+    return Buffer.from([this.escapeByte]);
+  }
+
   /** True when the last chunk ended with the escape key, waiting for its command letter. */
   get awaitingCommand(): boolean {
     return this.pending;

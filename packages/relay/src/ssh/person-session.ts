@@ -175,8 +175,17 @@ export function servePersonSession(options: PersonSessionOptions): PersonSession
     // End of input (plink or ssh with stdin at EOF): 'end' comes only after the last chunk was
     // taken, so everything typed reached the console. Nothing more can come: end the session.
     ch.on('end', () => {
-      dispose('end of input');
-      end(0);
+      const finish = () => {
+        dispose('end of input');
+        end(0);
+      };
+      // An escape key still waiting for its next key goes to the device as typed.
+      const held = escapes?.endOfInput();
+      if (!held || !attachment) return finish();
+      void attachment
+        .input(held)
+        .catch((err: unknown) => logger.info({ event: 'session.input-failed', err }, 'input not delivered'))
+        .finally(finish);
     });
   }
 
