@@ -52,7 +52,7 @@ describe('tunnel health, with a freezable link between agent and relay', () => {
     });
     expect(devices.find((d) => d.deviceId === 'sw-offline')).toMatchObject({ online: false });
     const table = spawnSync(process.execPath, [relayBin, 'devices', '--config', site.relayConfigFile], { timeout: 15_000 }).stdout.toString();
-    expect(table).toMatch(/rtr-1\s+online\s+\S+\s+\S+ ago\s+ok\s+\d+ms\s+lifelineAgent_0\.1\.0/);
+    expect(table).toMatch(/rtr-1\s+online\s+\S+\s+sim\s+-\s+\S+ ago\s+\d+ms\s+lifelineAgent_0\.1\.0\s+\S+\s+ok\n/);
   });
 
   it('notices a frozen link within the keepalive bound on both sides, and recovers when it is released', async () => {

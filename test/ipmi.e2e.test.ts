@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { userInfo } from 'node:os';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,8 +11,8 @@ import { openConsole, type ConsoleClient } from './support/ssh2-console.js';
 import { makeTempDir } from './support/temp-dir.js';
 import { waitFor } from './support/wait.js';
 
-function relayCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [relayBin, ...args], { timeout: 60_000 });
+function relayCli(args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [relayBin, ...args], { timeout: 60_000, env: { ...process.env, ...env } });
   return { status: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }
 
@@ -93,7 +94,7 @@ describe('IPMI Serial-over-LAN console through relay and agent, against ipmi_sim
     sue.write('\x1dps');
     await sue.waitForOutput(/power status: Chassis Power is (on|off)/, 20_000);
     sue.write('\x1dpc');
-    await sue.waitForOutput('press y to confirm');
+    await sue.waitForOutput('power cycle rtr-1? this cuts power to the device. y to confirm');
     sue.write('y');
     await sue.waitForOutput(/power cycle: /, 20_000);
     await waitFor('chassis asked to cycle', async () => (await sim.chassisLog()).length > 0, 10_000);
@@ -107,6 +108,11 @@ describe('IPMI Serial-over-LAN console through relay and agent, against ipmi_sim
     const refused = relayCli(['power', 'rtr-1', 'reset', '--config', site.relayConfigFile]);
     expect(refused.status).toBe(64);
     expect(refused.stderr).toMatch(/--yes/);
+    // Changes from the admin CLI name the operating-system user, and who ran sudo.
+    const cycled = relayCli(['power', 'rtr-1', 'cycle', '--yes', '--config', site.relayConfigFile], { SUDO_USER: 'carol' });
+    expect(cycled.status).toBe(0);
+    const cliAudit = await site.relay.waitForLog('admin CLI power audit', (l) => l.event === 'console.power' && l.action === 'cycle' && l.user !== 'sue');
+    expect(cliAudit.user).toBe(`os:${userInfo().username} (sudo by carol)`);
   });
 
   it('reports a BMC that drops SOL and re-activates when it is back', async () => {

@@ -42,7 +42,9 @@ describe('agent reconnects to the relay', () => {
     await site.agent!.stop('SIGKILL');
     const down = await site.relay.waitForLog('relay takes the device offline', (l) => l.event === 'tunnel.down');
     expect(Date.parse(String(down.time)) - killedAt).toBeLessThan(2_000);
-    const offline = await openConsole({ port: site.port, user: 'alice', password: users.alice.password });
+    // Without a terminal (a script) an offline device is refused at once; with one, the person
+    // would wait for the agent (offline-wait.e2e.test.ts).
+    const offline = await openConsole({ port: site.port, user: 'alice', password: users.alice.password, pty: false });
     expect(await offline.closed).toBe(1);
     expect(offline.output()).toMatch(/rtr-1 is offline/);
 

@@ -88,6 +88,25 @@ describe('several people on one device', () => {
     await leave(alice, dave);
   });
 
+  it('offers in the escape help only what the console and the person may do, and says why (sim console: no BMC)', async () => {
+    const alice = await login('alice');
+    await alice.waitForOutput('connected to rtr-1');
+    const dave = await login('dave');
+    await dave.waitForOutput('you are read-only');
+    dave.write(`${ESC}?`);
+    await dave.waitForOutput('BREAK: not available, you are read-only (alice has read-write)');
+    await dave.waitForOutput('power: not available, this console has no BMC');
+    expect(dave.output()).not.toMatch(/^\[lifeline\] {3}b {3}/m);
+    // The key refuses with the same reason the help gives, and no menu opens.
+    dave.write(`${ESC}b`);
+    await dave.waitForOutput('BREAK not sent: you are read-only (alice has read-write)');
+    alice.write(`${ESC}p`);
+    await alice.waitForOutput('[lifeline] power: not available, this console has no BMC');
+    alice.write(`${ESC}?`);
+    await alice.waitForOutput('[lifeline]   b   send BREAK to the device');
+    await leave(alice, dave);
+  });
+
   it('lets a supervisor watch with :watch, never typing into the console, even alone', async () => {
     const sue = await login('sue', ':rtr-1:watch');
     await sue.waitForOutput('watching read-only');

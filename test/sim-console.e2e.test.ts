@@ -69,8 +69,8 @@ describe('relay and agent as processes, simulated router console, ssh2 client', 
     expect(forbidden.output().replace('rtr-1', 'X')).toBe(unknown.output().replace('no-such', 'X'));
   });
 
-  it('says a device is offline when its agent is not connected, and exits 1', async () => {
-    const c = await openConsole({ port: site.port, user: 'alice:sw-offline', password: users.alice.password });
+  it('says a device is offline when its agent is not connected, and exits 1 (no terminal: no waiting)', async () => {
+    const c = await openConsole({ port: site.port, user: 'alice:sw-offline', password: users.alice.password, pty: false });
     expect(await c.closed).toBe(1);
     expect(c.output()).toMatch(/sw-offline is offline/);
   });

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,15 @@ import { makeTempDir } from './support/temp-dir.js';
 const unitsDir = fileURLToPath(new URL('../deploy/systemd/', import.meta.url));
 const units = ['lifeline-relay.service', 'lifeline-agent.service'];
 
+/**
+ * `systemd-analyze security --offline=yes` exposure of each unit on main before the Debian
+ * packages (commit 80efa00, systemd 252): the units may only get safer.
+ */
+const exposureBefore: Record<string, number> = { 'lifeline-relay.service': 2.0, 'lifeline-agent.service': 2.3 };
+
+/** The programs the units start, where the Debian packages put them. */
+const unitPrograms = ['/usr/lib/lifeline-relay/node/bin/node', '/usr/bin/lifeline-agent'];
+
 function systemdAnalyze(): string {
   try {
     return requireProgram('systemd-analyze');
@@ -17,10 +26,36 @@ function systemdAnalyze(): string {
   }
 }
 
+/**
+ * A root for `systemd-analyze verify --root`: this machine's own units (the targets ours need),
+ * /bin/kill, and stand-ins at the paths the packages install the programs to (verify checks
+ * that ExecStart's program exists and is executable).
+ */
+async function makeVerifyRoot(path: string): Promise<string> {
+  await mkdir(join(path, 'usr/lib/systemd'), { recursive: true });
+  await cp('/usr/lib/systemd/system', join(path, 'usr/lib/systemd/system'), { recursive: true, verbatimSymlinks: true });
+  await mkdir(join(path, 'bin'), { recursive: true });
+  await copyFile('/bin/kill', join(path, 'bin/kill'));
+  for (const program of unitPrograms) {
+    await mkdir(join(path, program, '..'), { recursive: true });
+    await writeFile(join(path, program), '#!/bin/sh\n');
+    await chmod(join(path, program), 0o755);
+  }
+  return path;
+}
+
 /** What `systemd-analyze verify` says about unit files; it exits 0 even for unknown keys, so its output is the verdict. */
-function verify(...files: string[]): string {
-  const result = spawnSync(systemdAnalyze(), ['verify', ...files], { encoding: 'utf8', timeout: 20_000 });
+function verify(root: string, ...files: string[]): string {
+  const result = spawnSync(systemdAnalyze(), ['verify', `--root=${root}`, ...files], { encoding: 'utf8', timeout: 20_000 });
   return `${result.stdout}${result.stderr}`.trim();
+}
+
+/** The overall exposure `systemd-analyze security --offline=yes` gives a unit file (0 safest, 10 worst). */
+function exposure(file: string): number {
+  const result = spawnSync(systemdAnalyze(), ['security', '--offline=yes', '--no-pager', file], { encoding: 'utf8', timeout: 20_000 });
+  const match = /Overall exposure level for \S+: (\d+\.\d+)/.exec(result.stdout);
+  if (!match) throw new Error(`no exposure level from systemd-analyze security:\n${result.stdout}${result.stderr}`);
+  return Number(match[1]);
 }
 
 /** `Key=value` lines of the [Service] section, as [key, value] pairs. */
@@ -35,31 +70,48 @@ async function serviceSettings(unit: string): Promise<Array<[string, string]>> {
 
 describe('deploy/systemd units', () => {
   let dir: Awaited<ReturnType<typeof makeTempDir>>;
+  let root: string;
   beforeAll(async () => {
     dir = await makeTempDir('systemd-units');
+    root = await makeVerifyRoot(join(dir.path, 'root'));
+    for (const unit of units) await copyFile(join(unitsDir, unit), join(root, 'usr/lib/systemd/system', unit));
   });
   afterAll(() => dir.remove());
 
-  it('pass systemd-analyze verify without a remark', () => {
-    expect(verify(...units.map((u) => join(unitsDir, u)))).toBe('');
+  it('pass systemd-analyze verify without a remark, installed where the packages put them', () => {
+    expect(verify(root, ...units.map((u) => join(root, 'usr/lib/systemd/system', u)))).toBe('');
   });
 
-  it('are checked by a verifier that does report a misspelt setting', async () => {
+  it('are checked by a verifier that does report a misspelt setting and a missing program', async () => {
     const text = await readFile(join(unitsDir, units[0]!), 'utf8');
-    const broken = join(dir.path, 'broken.service');
-    await writeFile(broken, text.replace('RestartPreventExitStatus=78', 'RestartPreventExitStatuss=78'));
-    expect(verify(broken)).toContain("Unknown key 'RestartPreventExitStatuss'");
+    const broken = join(root, 'usr/lib/systemd/system/broken.service');
+    await writeFile(broken, text.replace('RestartPreventExitStatus=', 'RestartPreventExitStatuss=').replace('/usr/lib/lifeline-relay/node/bin/node', '/usr/lib/lifeline-relay/nodejs'));
+    const said = verify(root, broken);
+    expect(said).toContain("Unknown key 'RestartPreventExitStatuss'");
+    expect(said).toContain('/usr/lib/lifeline-relay/nodejs is not executable');
   });
 
-  it.each(units)('%s does not restart after a bad config and runs as lifeline with its state dir private', async (unit) => {
+  it.each(units)('%s is no more exposed than before (systemd-analyze security)', (unit) => {
+    const score = exposure(join(unitsDir, unit));
+    expect(score).toBeGreaterThan(0);
+    expect(score).toBeLessThanOrEqual(exposureBefore[unit]!);
+  });
+
+  it('scores a unit that drops a hardening setting worse, so the bound above can fail', async () => {
+    const text = await readFile(join(unitsDir, 'lifeline-relay.service'), 'utf8');
+    const weaker = join(dir.path, 'weaker.service');
+    await writeFile(weaker, text.replace(/^(NoNewPrivileges|ProtectSystem|RestrictNamespaces)=.*$/gm, ''));
+    expect(exposure(weaker)).toBeGreaterThan(exposureBefore['lifeline-relay.service']!);
+  });
+
+  it.each(units)('%s does not restart after an error a restart cannot fix, reloads with SIGHUP and runs as lifeline with its state dir private', async (unit) => {
     const settings = await serviceSettings(unit);
-    const program = unit.replace('.service', '');
     expect(settings).toEqual(
       expect.arrayContaining([
         ['Type', 'simple'],
-        ['ExecStart', `/usr/bin/env ${program} run --config /etc/lifeline/${program.replace('lifeline-', '')}.yaml`],
+        ['ExecReload', '/bin/kill -HUP $MAINPID'],
         ['Restart', 'on-failure'],
-        ['RestartPreventExitStatus', '78'],
+        ['RestartPreventExitStatus', '64 69 73 77 78'],
         ['User', 'lifeline'],
         ['StateDirectory', 'lifeline'],
         ['StateDirectoryMode', '0700'],
@@ -68,6 +120,19 @@ describe('deploy/systemd units', () => {
         ['ReadWritePaths', '/var/lib/lifeline'],
       ]),
     );
+  });
+
+  it('runs the relay on its bundled Node.js and the agent on the distribution\'s, each from its package', async () => {
+    expect(await serviceSettings('lifeline-relay.service')).toContainEqual([
+      'ExecStart',
+      '/usr/lib/lifeline-relay/node/bin/node /usr/lib/lifeline-relay/node_modules/@lifeline/relay/bin/lifeline-relay.js run --config /etc/lifeline/relay.yaml',
+    ]);
+    expect(await serviceSettings('lifeline-agent.service')).toContainEqual(['ExecStart', '/usr/bin/lifeline-agent run --config /etc/lifeline/agent.yaml']);
+  });
+
+  it('gives the relay /run/lifeline for its admin socket, closed to others', async () => {
+    const relay = await serviceSettings('lifeline-relay.service');
+    expect(relay).toEqual(expect.arrayContaining([['RuntimeDirectory', 'lifeline'], ['RuntimeDirectoryMode', '0750']]));
   });
 
   it('lets the relay bind port 443 unprivileged and the agent reach serial ports and GPIO', async () => {

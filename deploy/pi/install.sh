@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
-# Installs the lifeline edge agent on Raspberry Pi OS (or any Debian with systemd) as a service.
-# Run as root on the Pi, from a copy of the repo's deploy/ folder, with the release tarballs
-# made by deploy/make-release.sh (see docs/operations.md):
+# Installs the lifeline edge agent on Raspberry Pi OS (or any Debian with systemd) from its Debian
+# package, writes /etc/lifeline/agent.yaml, checks the relay's host key and starts the service.
+# Needs the package and the distribution's own archive (for nodejs), nothing else:
 #
-#   sudo deploy/pi/install.sh [OPTIONS] lifeline-shared-VERSION.tgz lifeline-edge-agent-VERSION.tgz
+#   sudo deploy/pi/install.sh [OPTIONS] lifeline-agent_VERSION_all.deb
 #
-# Safe to run again, to upgrade to new tarballs or to finish a run that failed. An existing
+# Safe to run again, to upgrade to a new package or to finish a run that failed. An existing
 # /etc/lifeline/agent.yaml is kept; without one, the values below are asked for on a terminal,
 # or taken from these flags (all of them needed when there is no terminal, e.g. unattended):
 #
 #   --relay-host HOST         the relay's name or address
 #   --relay-port PORT         the relay's port (default 443)
-#   --fingerprint SHA256:...  the relay's host key (lifeline-relay fingerprint --config relay.yaml)
+#   --fingerprint SHA256:...  the relay's host key (lifeline-relay fingerprint --config relay.yaml);
+#                             checked against the relay when it can be reached
 #   --device ID               this device's id, as in the relay's devices[].id
-#   --console PATH            serial device (default: the first /dev/serial/by-id/ entry)
+#   --console PATH            serial device (default: the one /dev/serial/by-id/ entry)
 #   --baud-rate N             console speed (default 9600)
+#   --led-gpio PIN            status LED on this BCM GPIO pin (default: the board's ACT LED)
 #   --dry-run                 print what would be done and change nothing (needs no root)
 #   -h, --help                this text
 #
@@ -24,16 +26,17 @@ set -euo pipefail
 
 readonly USER_NAME=lifeline
 readonly RUNTIME_CONFIG=/etc/lifeline/agent.yaml
-readonly RUNTIME_KEY=/var/lib/lifeline/agent_ed25519
-readonly RUNTIME_BIN=/opt/lifeline/node_modules/.bin/lifeline-agent
-readonly MIN_NODE=20
+readonly AGENT=/usr/bin/lifeline-agent
+# The package's Depends; Debian 13 (trixie) and Raspberry Pi OS based on it have it.
+readonly MIN_NODEJS=20.19
 DESTDIR=${DESTDIR:-}
-script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-unit_source="$script_dir/../systemd/lifeline-agent.service"
+BY_ID=${LIFELINE_SERIAL_BY_ID:-/dev/serial/by-id}
+LEDS=${LIFELINE_SYS_LEDS:-/sys/class/leds}
 
 dry_run=false
-relay_host="" relay_port="" fingerprint="" device="" console_path="" baud_rate=""
-tarballs=()
+leftover=""
+trap '[ -z "$leftover" ] || rm -f "$leftover"' EXIT
+relay_host="" relay_port="" fingerprint="" device="" console_path="" baud_rate="" led_gpio="" deb=""
 
 say() { printf '==> %s\n' "$*"; }
 warn() { printf 'install.sh: warning: %s\n' "$*" >&2; }
@@ -70,7 +73,7 @@ parse_args() {
     local arg=$1 value=""
     case $arg in
       --*=*) value=${arg#*=}; arg=${arg%%=*} ;;
-      --relay-host | --relay-port | --fingerprint | --device | --console | --baud-rate)
+      --relay-host | --relay-port | --fingerprint | --device | --console | --baud-rate | --led-gpio)
         [ "$#" -ge 2 ] || die "$arg needs a value" 2
         value=$2
         shift ;;
@@ -82,29 +85,26 @@ parse_args() {
       --device) device=$value ;;
       --console) console_path=$value ;;
       --baud-rate) baud_rate=$value ;;
+      --led-gpio) led_gpio=$value ;;
       --dry-run) dry_run=true ;;
       -h | --help) usage; exit 0 ;;
       -*) die "unknown option $arg (see --help)" 2 ;;
-      *) tarballs+=("$arg") ;;
+      *) [ -z "$deb" ] || die "one package only: $deb and $arg" 2; deb=$arg ;;
     esac
     shift
   done
 }
 
-check_tarballs() {
-  [ "${#tarballs[@]}" -gt 0 ] || die "give the release tarballs to install (see --help)" 2
-  local t have_agent=false have_shared=false
-  for t in "${tarballs[@]}"; do
-    [ -f "$t" ] || die "no such file: $t" 2
-    case $(basename "$t") in
-      lifeline-edge-agent-*.tgz) have_agent=true ;;
-      lifeline-shared-*.tgz) have_shared=true ;;
-      *.tgz) ;;
-      *) die "not an npm pack tarball (.tgz): $t" 2 ;;
-    esac
-  done
-  $have_agent || die "no lifeline-edge-agent-*.tgz among the tarballs (make them with deploy/make-release.sh)" 2
-  $have_shared || die "no lifeline-shared-*.tgz among the tarballs: the agent needs it (make them with deploy/make-release.sh)" 2
+check_package() {
+  [ -n "$deb" ] || die "give the lifeline-agent package to install (lifeline-agent_VERSION_all.deb, see --help)" 2
+  [ -f "$deb" ] || die "no such file: $deb" 2
+  case $(basename "$deb") in
+    lifeline-agent_*_all.deb) ;;
+    *.tgz) die "$deb is a release tarball of an older lifeline: this installer takes lifeline-agent_VERSION_all.deb (deploy/make-release.sh)" 2 ;;
+    *) die "not the lifeline-agent package (lifeline-agent_VERSION_all.deb): $deb" 2 ;;
+  esac
+  # apt-get treats only a path with a slash as a file.
+  deb=$(cd "$(dirname "$deb")" && pwd)/$(basename "$deb")
 }
 
 # ask VAR PROMPT [DEFAULT]: on a terminal, asks for a value that no flag gave.
@@ -119,17 +119,38 @@ ask() {
   fi
 }
 
+# The serial device by its stable /dev/serial/by-id/ name: /dev/ttyUSB0 can become ttyUSB1 after a
+# reboot. A /dev/ttyUSB* given is swapped for the by-id name pointing at it; with none given, the
+# only adapter plugged in is taken, and with several a person must choose.
+choose_console() {
+  local links=() link
+  for link in "$BY_ID"/*; do [ -e "$link" ] && links+=("$link"); done
+  if [ -n "$console_path" ]; then
+    for link in "${links[@]}"; do
+      if [ "$(readlink -f "$link")" = "$(readlink -f "$console_path")" ] && [ "$link" != "$console_path" ]; then
+        say "using $link, the stable name of $console_path"
+        console_path=$link
+        return
+      fi
+    done
+    return
+  fi
+  case ${#links[@]} in
+    0) warn "no serial adapter in $BY_ID: plug it in, or give --console; using /dev/ttyUSB0 for now"
+       ask console_path 'Serial console device' /dev/ttyUSB0 ;;
+    1) console_path=${links[0]}; say "serial console: $console_path" ;;
+    *) [ -t 0 ] || die "several serial adapters in $BY_ID: give --console with one of: ${links[*]}" 2
+       printf '  %s\n' "${links[@]}"
+       ask console_path 'Serial console device (one of the above)' "${links[0]}" ;;
+  esac
+}
+
 gather_config_values() {
-  local detected=/dev/ttyUSB0 first
-  for first in /dev/serial/by-id/*; do
-    [ -e "$first" ] && detected=$first
-    break
-  done
   ask relay_host 'Relay host name or address'
   ask relay_port 'Relay port' 443
   ask fingerprint 'Relay host key fingerprint (SHA256:..., from lifeline-relay fingerprint)'
   ask device 'Device id (as in the relay'"'"'s devices[].id)'
-  ask console_path 'Serial console device' "$detected"
+  choose_console
   ask baud_rate 'Console baud rate' 9600
 
   local missing=()
@@ -146,133 +167,122 @@ gather_config_values() {
   [[ $device =~ ^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$ ]] || die "device id \"$device\" may have letters, digits and . _ @ - only (64 at most)" 2
   [[ $console_path =~ ^/[^\"\\[:cntrl:]]*$ ]] || die "console \"$console_path\" is not an absolute device path" 2
   [[ $baud_rate =~ ^[1-9][0-9]*$ ]] || die "baud rate \"$baud_rate\" is not a positive number" 2
+  if [ -n "$led_gpio" ] && ! { [[ $led_gpio =~ ^[0-9]{1,2}$ ]] && [ "$led_gpio" -le 53 ]; }; then
+    die "--led-gpio \"$led_gpio\" is not a BCM GPIO number (0 to 53)" 2
+  fi
+}
+
+# The status LED line of agent.yaml: a GPIO pin when given, else the board's ACT LED (led0 on
+# Raspberry Pi OS Bullseye and older). The package's udev rule lets group gpio drive either.
+led_config() {
+  if [ -n "$led_gpio" ]; then
+    printf '{ type: gpio, pin: %s }' "$led_gpio"
+  elif [ ! -e "$LEDS/ACT" ] && [ -e "$LEDS/led0" ]; then
+    printf '{ type: sysfs-led, name: led0 }'
+  else
+    [ -e "$LEDS/ACT" ] || warn "no ACT LED in $LEDS (not a Raspberry Pi?): the agent will log its LED pattern instead"
+    printf '{ type: sysfs-led, name: ACT }'
+  fi
 }
 
 agent_yaml() {
   cat <<EOF
-# lifeline edge agent, written by deploy/pi/install.sh. Every key: docs/config.md
+# lifeline edge agent, written by deploy/pi/install.sh. Every key: /usr/share/doc/lifeline-agent/config.md
 relay: { host: "$relay_host", port: $relay_port, hostKey: "$fingerprint" }
 device: "$device"
-keyFile: $RUNTIME_KEY
-# Prefer a /dev/serial/by-id/ path: /dev/ttyUSB0 can become ttyUSB1 after a reboot.
+# The agent's key is /var/lib/lifeline/agent_ed25519 (stateDir and keyFile defaults).
+# A /dev/serial/by-id/ path: /dev/ttyUSB0 can become ttyUSB1 after a reboot.
 console: { type: serial, path: "$console_path", baudRate: $baud_rate }
+# The field card: /usr/share/doc/lifeline-agent/status-led.md
+status:
+  led: $(led_config)
 EOF
 }
 
-# The install folder's own package.json: allowScripts lets npm 11+ build the native modules
-# (older npm ignores the field). Rewritten each run so the tarballs given now replace earlier ones.
-opt_package_json() {
-  cat <<'EOF'
-{
-  "name": "lifeline-install",
-  "private": true,
-  "description": "The lifeline edge agent as installed by deploy/pi/install.sh.",
-  "allowScripts": { "@serialport/bindings-cpp": true, "epoll": true, "ssh2": true, "cpu-features": true }
-}
-EOF
+# Compares dotted versions: true when $1 >= $2.
+version_at_least() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
+
+# apt would refuse the package without a new enough nodejs; say so plainly, before any change.
+check_nodejs_offered() {
+  local candidate
+  candidate=$(apt-cache policy nodejs 2>/dev/null | awk '/Candidate:/ { print $2 }')
+  candidate=${candidate#*:}
+  if [ -z "$candidate" ] || [ "$candidate" = "(none)" ]; then
+    warn "apt knows no nodejs package yet; apt-get update may find it"
+  elif ! version_at_least "${candidate%%[-~+]*}" "$MIN_NODEJS"; then
+    local problem="this system's archive offers nodejs $candidate; lifeline-agent needs $MIN_NODEJS or newer: Debian 13 (trixie), or Raspberry Pi OS based on it"
+    $dry_run || die "$problem"
+    warn "$problem (a real run stops here)"
+  fi
 }
 
-node_major() {
-  command -v node >/dev/null 2>&1 || { echo 0; return; }
-  node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0
-}
-
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-
-ensure_packages() {
-  local p missing=()
-  for p in "$@"; do installed "$p" || missing+=("$p"); done
-  [ "${#missing[@]}" -eq 0 ] && { say "packages present: $*"; return; }
+install_package() {
   run apt-get update
-  run env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+  # From the distribution's archive only: apt takes nodejs (and nothing from npm) for the package.
+  run env DEBIAN_FRONTEND=noninteractive apt-get install -y "$deb"
 }
 
-ensure_node() {
-  local have candidate
-  have=$(node_major)
-  if [ "$have" -ge "$MIN_NODE" ]; then
-    say "Node.js $(node --version) found"
-  else
-    candidate=$(apt-cache policy nodejs 2>/dev/null | awk '/Candidate:/ { print $2 }')
-    candidate=${candidate#*:}
-    if [[ ${candidate%%.*} =~ ^[0-9]+$ ]] && [ "${candidate%%.*}" -ge "$MIN_NODE" ]; then
-      ensure_packages nodejs
-    else
-      die "Node.js $MIN_NODE or newer is needed (found: ${have/#0/none}; Debian offers: ${candidate:-nothing}).
-  Install it, then run this again. On a Pi 2/3/4/5 (ARMv7, ARM64), from NodeSource:
-    curl -fsSL https://deb.nodesource.com/setup_20.x | bash - && apt-get install -y nodejs
-  On a Pi Zero or Pi 1 (ARMv6), use an armv6l build from https://unofficial-builds.nodejs.org/"
-    fi
+# Checks the fingerprint against the relay with the agent's own host-key check, before the config
+# is written: a mismatch stops the install, showing both; an unreachable relay is only a warning.
+check_relay_key() {
+  local config=$1 rc=0
+  if $dry_run; then
+    run "$AGENT" check-relay --config "$config"
+    return
   fi
-  command -v npm >/dev/null 2>&1 || ensure_packages npm
-  # onoff's epoll (status LED) is compiled on install; serialport brings prebuilt binaries.
-  ensure_packages make g++ python3
-}
-
-ensure_user() {
-  if getent group gpio >/dev/null; then :; else
-    warn "no gpio group (not a Raspberry Pi?): creating one, as the service asks for it"
-    run groupadd --system gpio
-  fi
-  if id -u "$USER_NAME" >/dev/null 2>&1; then
-    say "user $USER_NAME exists"
-  else
-    run useradd --system --user-group --home-dir /var/lib/lifeline --no-create-home --shell /usr/sbin/nologin "$USER_NAME"
-  fi
-  local group
-  for group in dialout gpio; do run usermod --append --groups "$group" "$USER_NAME"; done
-}
-
-ensure_dirs() {
-  run install -d -m 0750 -o root -g "$USER_NAME" "$DESTDIR/etc/lifeline"
-  run install -d -m 0700 -o "$USER_NAME" -g "$USER_NAME" "$DESTDIR/var/lib/lifeline"
-  run install -d -m 0755 -o root -g root "$DESTDIR/opt/lifeline" "$DESTDIR/opt/lifeline/releases"
-}
-
-install_agent() {
-  local t names=()
-  for t in "${tarballs[@]}"; do
-    run install -m 0644 -o root -g root "$t" "$DESTDIR/opt/lifeline/releases/"
-    names+=("./releases/$(basename "$t")")
-  done
-  write_file "$DESTDIR/opt/lifeline/package.json" 0644 root root "$(opt_package_json)"
-  run npm install --prefix "$DESTDIR/opt/lifeline" --omit=dev --no-audit --no-fund --no-update-notifier "${names[@]}"
-  run install -d -m 0755 "$DESTDIR/usr/local/bin"
-  run ln -sfn "$RUNTIME_BIN" "$DESTDIR/usr/local/bin/lifeline-agent"
+  "$AGENT" check-relay --config "$config" || rc=$?
+  case $rc in
+    0) ;;
+    69) warn "cannot reach the relay now to check its host key (see above); the agent will keep trying" ;;
+    *) die "the relay's host key is not the one given: check --fingerprint (lifeline-relay fingerprint on the relay), then run this again" ;;
+  esac
 }
 
 install_config() {
   local config="$DESTDIR$RUNTIME_CONFIG"
   if [ -e "$config" ]; then
     say "keeping the existing $config"
-  else
-    write_file "$config" 0640 root "$USER_NAME" "$(agent_yaml)"
+    check_relay_key "$RUNTIME_CONFIG"
+    return
+  fi
+  # Written aside first: agent.yaml appears only once the relay's key checked out (or could not be checked).
+  local candidate=$config
+  if ! $dry_run; then
+    candidate=$(mktemp /etc/lifeline/.agent.yaml.XXXXXX)
+    leftover=$candidate
+  fi
+  write_file "$candidate" 0640 root "$USER_NAME" "$(agent_yaml)"
+  check_relay_key "$candidate"
+  if ! $dry_run; then
+    mv -f "$candidate" "$config"
+    leftover=""
   fi
 }
 
-# Prints the agent's public key for enrolment. Run as the service user, so a key it creates is its own.
+# Prints the agent's public key for enrolment. Run as the service user, so the key is its own.
 show_public_key() {
   local key id
   if $dry_run; then
-    run runuser -u "$USER_NAME" -- "$RUNTIME_BIN" pubkey --config "$RUNTIME_CONFIG"
+    run runuser -u "$USER_NAME" -- "$AGENT" pubkey --generate --config "$RUNTIME_CONFIG"
     return
   fi
-  if ! key=$(runuser -u "$USER_NAME" -- "$RUNTIME_BIN" pubkey --config "$RUNTIME_CONFIG"); then
-    die "lifeline-agent could not use $RUNTIME_CONFIG (see above): fix it and run this again"
-  fi
-  id=$(sed -n 's/^device: *"\{0,1\}\([^"]*\)"\{0,1\} *$/\1/p' "$RUNTIME_CONFIG")
+  key=$(runuser -u "$USER_NAME" -- "$AGENT" pubkey --generate --config "$RUNTIME_CONFIG") \
+    || die "lifeline-agent could not use $RUNTIME_CONFIG (see above): fix it and run this again"
   say "the agent's public key:"
   printf '\n    %s\n\n' "$key"
   say "enrol it on the relay: add to relay.yaml under devices:, then restart the relay"
+  id=${device:-$(sed -n 's/^device: *"\{0,1\}\([^"]*\)"\{0,1\} *$/\1/p' "$RUNTIME_CONFIG")}
   printf '\n  - id: %s\n    agentKey: "%s"\n\n' "${id:-<device id>}" "$key"
 }
 
 start_service() {
-  [ -f "$unit_source" ] || die "no $unit_source: copy the whole deploy/ folder, not just install.sh"
-  run install -D -m 0644 -o root -g root "$unit_source" "$DESTDIR/etc/systemd/system/lifeline-agent.service"
-  run systemctl daemon-reload
   run systemctl enable lifeline-agent.service
-  # restart, not start: after an upgrade the new version must take over.
+  if ! $dry_run && [ ! -d /run/systemd/system ]; then
+    # A chroot or an image being built: enabled, it starts on the first boot.
+    warn "systemd is not running here: lifeline-agent is enabled and starts at the next boot"
+    return
+  fi
+  # restart, not start: after an upgrade or a new config the new one must take over.
   run systemctl restart lifeline-agent.service
   $dry_run || say "lifeline-agent is running; follow it with: journalctl -u lifeline-agent -f"
 }
@@ -284,14 +294,12 @@ main() {
     [ "$(id -u)" -eq 0 ] || die "run this as root (sudo $0 ...)"
     [ -z "$DESTDIR" ] || die "DESTDIR is only for --dry-run"
   fi
-  check_tarballs
+  check_package
   # Ask everything before changing anything, so a typo does not leave half an install.
   [ -e "$DESTDIR$RUNTIME_CONFIG" ] || gather_config_values
+  check_nodejs_offered
 
-  ensure_node
-  ensure_user
-  ensure_dirs
-  install_agent
+  install_package
   install_config
   show_public_key
   start_service

@@ -2,6 +2,7 @@ import { LIFELINE_VERSION, agentPaths, cannotCreate, generateKeyPair, readKeyFil
 import { agentKeyComment } from './agent-preflight.js';
 import { AgentStatus } from './agent-status.js';
 import { createConsolePort } from './console/create-console-port.js';
+import { consoleFacts } from './console/console-facts.js';
 import { ConsoleService } from './console/console-service.js';
 import { TelnetConsoleStream } from './console/telnet-console-stream.js';
 import { createPowerControl, type PowerControl } from './console/power-control.js';
@@ -55,6 +56,7 @@ export async function startAgent(config: AgentConfig, configFile: string, logger
         deviceId,
         port,
         retryMs: config.consoleRetryMs,
+        facts: consoleFacts(console),
         logger,
         onStatus: (s) => status.console(deviceId, s),
         onTraffic: () => status.traffic(),

@@ -5,6 +5,8 @@ import {
   LifelineError,
   agentConfigSchema,
   agentPaths,
+  isLifelineError,
+  type AgentConfig,
   createLogger,
   exitCodeFor,
   operatorMessage,
@@ -18,6 +20,7 @@ import {
 } from '@lifeline/shared';
 import { agentKeyComment, preflightAgent } from './agent-preflight.js';
 import { startAgent } from './agent.js';
+import { checkRelayHostKey } from './tunnel/check-relay.js';
 
 const NAME = 'lifeline-agent';
 
@@ -26,6 +29,8 @@ const usage = `lifeline-agent ${LIFELINE_VERSION}: edge agent, dials out to a li
 Usage:
   lifeline-agent [run] --config agent.yaml [--pretty]   run the agent
   lifeline-agent check --config agent.yaml              check everything a start would (config, key, folder), change nothing
+  lifeline-agent check-relay --config agent.yaml        check that the relay presents the host key agent.yaml pins
+                                                        (exit 0 it does, 78 it presents another, 69 unreachable)
   lifeline-agent pubkey --config agent.yaml [--generate]
                                                         print the agent's public key, to enrol as the device's agentKey
                                                         on the relay; --generate creates the key if it is missing
@@ -40,11 +45,12 @@ async function main(argv: string[]): Promise<number> {
   if (values.help) return print(usage, ExitCode.ok);
   if (values.version) return print(`${LIFELINE_VERSION}\n`, ExitCode.ok);
   const command = positionals[0] ?? 'run';
-  if (command !== 'run' && command !== 'pubkey' && command !== 'check') throw usageError(`unknown command "${command}"`);
+  if (command !== 'run' && command !== 'pubkey' && command !== 'check' && command !== 'check-relay') throw usageError(`unknown command "${command}"`);
   if (positionals.length > 1) throw usageError(`unexpected argument "${positionals[1]}"`);
   if (!values.config) throw usageError(`${command} needs --config FILE`);
   if (command === 'pubkey') return pubkey(values.config, values.generate === true);
   if (command === 'check') return check(values.config);
+  if (command === 'check-relay') return checkRelay(await loadConfigFile(values.config, agentConfigSchema));
 
   const plan = await preflightAgent(values.config);
   const logger = createLogger({ svc: 'agent', version: LIFELINE_VERSION, level: plan.config.log.level, pretty: values.pretty ?? plan.config.log.pretty });
@@ -104,6 +110,19 @@ async function pubkey(configFile: string, generate: boolean): Promise<number> {
   const key = generate ? await loadOrCreateKey(paths.keyFile, comment) : await readKeyFile(paths.keyFile, comment);
   if (!key) throw new LifelineError('KEY_UNREADABLE', `${configFile}: keyFile: ${paths.keyFile} does not exist (the agent makes it on its first start; or add --generate)`);
   return print(`${key.publicKeyLine}\n`, ExitCode.ok);
+}
+
+/** `check-relay`: what the relay presents against what agent.yaml pins; the Pi installer runs this. */
+async function checkRelay(config: AgentConfig): Promise<number> {
+  const { host, port, hostKey } = config.relay;
+  try {
+    const { relay, fingerprint } = await checkRelayHostKey({ host, port, hostKey, timeoutMs: config.reconnect.connectTimeoutMs });
+    return print(`relay ${relay} presents ${fingerprint}, as agent.yaml pins\n`, ExitCode.ok);
+  } catch (err) {
+    if (isLifelineError(err, 'TUNNEL_HOSTKEY_MISMATCH')) return print(`${err.message}\n`, ExitCode.badConfig, process.stderr);
+    if (isLifelineError(err, 'TUNNEL_CONNECT_FAILED')) return print(`${err.message}\n`, ExitCode.unavailable, process.stderr);
+    throw err;
+  }
 }
 
 runCli(NAME, () => main(process.argv.slice(2)));

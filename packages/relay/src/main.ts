@@ -34,7 +34,7 @@ const usage = `lifeline-relay ${LIFELINE_VERSION}: SSH console relay.
 Usage:
   lifeline-relay [run] --config relay.yaml [--pretty]   run the relay
   lifeline-relay check --config relay.yaml              check everything a start would (config, keys, folders), change nothing
-  lifeline-relay hash-password                          read a password on stdin, print its hash for relay.yaml
+  lifeline-relay hash-password                          read a password (twice on a terminal), print its hash for relay.yaml
   lifeline-relay fingerprint --config relay.yaml [--generate]
                                                         print the host key fingerprint (for agent.yaml relay.hostKey);
                                                         --generate creates the key if it is missing
@@ -137,12 +137,14 @@ async function check(configFile: string): Promise<number> {
   }
   const { config, paths, hostKey } = plan;
   return print(
-    `ok: ${configFile}: listen ${config.listen.host}:${config.listen.port}, ${config.users.length} users, ${config.devices.length} devices, ` +
+    `ok: ${configFile}: listen ${config.listen.host}:${config.listen.port}, ${count(config.users.length, 'user')}, ${count(config.devices.length, 'device')}, ` +
       `state in ${paths.stateDir}, admin socket ${paths.adminSocket}, ` +
       `${hostKey ? `host key ${hostKey.fingerprint}` : `host key ${paths.hostKeyFile} will be generated on the first start`}\n`,
     ExitCode.ok,
   );
 }
+
+const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 /** `fingerprint`: the host key's fingerprint; a missing key is created only with --generate. */
 async function fingerprint(configFile: string, generate: boolean): Promise<number> {

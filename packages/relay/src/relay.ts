@@ -23,6 +23,7 @@ import { ConsoleLog } from './recording/console-log.js';
 import { pruneRecordings } from './recording/recording-retention.js';
 import { ConsoleSessions } from './session/console-sessions.js';
 import type { DeviceConsoleLog } from './session/device-hub.js';
+import { deviceOverview } from './session/device-overview.js';
 import { openTelnetUpstream } from './session/telnet-upstream.js';
 import { RELAY_KEY_COMMENT } from './relay-preflight.js';
 import { createRelaySshServer, type RelaySshServer } from './ssh/relay-ssh-server.js';
@@ -105,11 +106,11 @@ export async function startRelay(
       socketPath: paths.adminSocket,
       handlers: {
         sessions: () => sessions.snapshots(),
-        devices: () => config.devices.map((d) => agents.status(d.id)),
+        devices: () => config.devices.map((d) => deviceOverview(agents.status(d.id), sessions.consoleStatus(d.id))),
         power: (request) => {
-          const { device, action } = request as { device?: unknown; action?: unknown };
+          const { device, action, by } = request as { device?: unknown; action?: unknown; by?: unknown };
           if (typeof device !== 'string' || typeof action !== 'string' || !isPowerAction(action)) throw new Error('power needs a device and an action');
-          return sessions.adminPower(device, action);
+          return sessions.adminPower(device, action, typeof by === 'string' ? by : undefined);
         },
       },
       logger: logger.child({ component: 'admin' }),

@@ -10,6 +10,7 @@ export * from './config/relay-config.js';
 export * from './config/agent-config.js';
 export * from './protocol/index.js';
 export * from './cli.js';
+export * from './printable.js';
 export * from './config/log-config.js';
 export * from './config/install-paths.js';
 export * from './config/startup-checks.js';

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger, type ConsoleStatus } from '@lifeline/shared';
 import { FakeClock } from '@lifeline/shared/testing';
 import { MemoryConsolePort } from '../testing/memory-console-port.js';
+import type { ConsoleFacts } from './console-facts.js';
 import { ConsoleService } from './console-service.js';
 import type { ConsoleStream } from './console-stream.js';
 
@@ -63,10 +64,10 @@ afterEach(async () => {
   service = undefined;
 });
 
-function setup() {
+function setup(facts?: ConsoleFacts) {
   const clock = new FakeClock();
   const port = new MemoryConsolePort({ description: 'serial port /dev/ttyUSB0' });
-  service = new ConsoleService({ deviceId: 'rtr-1', port, retryMs: 2_000, logger: silentLogger(), clock, pulseBreakMs: 500, maxBreakMs: 10_000 });
+  service = new ConsoleService({ deviceId: 'rtr-1', port, retryMs: 2_000, logger: silentLogger(), clock, pulseBreakMs: 500, maxBreakMs: 10_000, facts });
   const stream = new FakeStream();
   return { clock, port, stream, service };
 }
@@ -98,6 +99,19 @@ describe('ConsoleService', () => {
     await until(() => port.isOpen);
     await until(() => stream.statuses.at(-1)?.state === 'up');
     expect(stream.statuses.at(-1)?.message).toBe('serial port /dev/ttyUSB0 is back');
+  });
+
+  it('tells the relay the console kind and line settings with every status, up and down', async () => {
+    const { port, stream, service, clock } = setup({ kind: 'serial', line: '9600 8N1', power: false });
+    port.far.present = false;
+    service.start();
+    service.attachStream(stream);
+    await until(() => stream.statuses.some((s) => s.state === 'down'));
+    port.far.plug();
+    await clock.advance(2_000);
+    await until(() => stream.statuses.at(-1)?.state === 'up');
+    expect(stream.statuses.length).toBeGreaterThanOrEqual(2);
+    for (const status of stream.statuses) expect(status).toMatchObject({ kind: 'serial', line: '9600 8N1', power: false });
   });
 
   it('reports an unplugged adapter and reopens it when it returns', async () => {

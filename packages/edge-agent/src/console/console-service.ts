@@ -7,6 +7,7 @@ import {
   type Logger,
   type TimerHandle,
 } from '@lifeline/shared';
+import type { ConsoleFacts } from './console-facts.js';
 import type { ConsolePort } from './console-port.js';
 import type { ConsoleStream } from './console-stream.js';
 
@@ -21,6 +22,8 @@ export interface ConsoleServiceOptions {
   maxBreakMs?: number;
   logger: Logger;
   clock?: Clock;
+  /** Kind, line settings and power capability, sent with every status (console-facts.ts). */
+  facts?: ConsoleFacts;
   /** Every change of the console's state (the status LED listens). */
   onStatus?(status: ConsoleStatus): void;
   /** Bytes moved either way; called per chunk, so keep it cheap. */
@@ -76,7 +79,7 @@ export class ConsoleService {
     });
     stream.onData((chunk) => this.toDevice(stream, chunk));
     stream.onBreak((action) => void this.onBreak(stream, action));
-    stream.sendStatus(this.status);
+    stream.sendStatus(this.wireStatus(this.status));
     this.logger.info({ event: 'console.stream.attached' }, 'relay attached to the console');
   }
 
@@ -146,7 +149,7 @@ export class ConsoleService {
       this.breakTimer = this.clock.setTimeout(() => void port.setBreak(false).catch(() => undefined), ms);
     } catch (err) {
       this.logger.warn({ event: 'console.break.failed', err: messageOf(err) }, 'BREAK failed');
-      stream.sendStatus({ state: this.status.state, message: messageOf(err) });
+      stream.sendStatus(this.wireStatus({ state: this.status.state, message: messageOf(err) }));
     }
   }
 
@@ -157,8 +160,13 @@ export class ConsoleService {
     if (!changed) return;
     const level = status.state === 'down' ? 'warn' : 'info';
     this.logger[level]({ event: 'console.state', to: status.state, code: isLifelineError(err) ? err.code : undefined }, status.message ?? `${this.options.port.description} open`);
-    this.stream?.sendStatus(status);
+    this.stream?.sendStatus(this.wireStatus(status));
     this.options.onStatus?.(status);
+  }
+
+  /** What the relay is told: the state, and what the console is (docs/protocol.md). */
+  private wireStatus(status: ConsoleStatus): ConsoleStatus {
+    return { ...status, ...this.options.facts };
   }
 
   private pause(ms: number): Promise<void> {

@@ -7,10 +7,10 @@ import {
   type ComPortMessage,
   type Logger,
   type TelnetConsoleConfig,
+  printable,
 } from '@lifeline/shared';
 import { ChunkQueue } from './chunk-queue.js';
 import type { ConsolePort } from './console-port.js';
-import { printable } from './printable.js';
 
 export interface TelnetConsolePortDeps {
   logger: Logger;

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { statusConfigSchema } from '@lifeline/shared';
 import { FakeClock } from '@lifeline/shared/testing';
 import { createStatusIndicator, openLedDriver } from './create-status-indicator.js';
-import { GpioLedDriver, type GpioClass } from './gpio-led-driver.js';
+import { GpioLedDriver } from './gpio-led-driver.js';
 import { capturingLogger, fakeSysfsTree } from './led-driver.contract.js';
 import { NoopLedDriver } from './noop-led-driver.js';
 import { SysfsLedDriver } from './sysfs-led-driver.js';
@@ -18,19 +18,13 @@ const sysfsFiles = {
   'class/gpio/gpiochip512/base': '512\n',
   'class/gpio/gpiochip512/label': 'pinctrl-bcm2711\n',
   'class/gpio/gpiochip512/ngpio': '58\n',
+  'class/gpio/export': '',
+  'class/gpio/unexport': '',
+  // As the kernel (and udev) would have left it after export: the test's tree cannot create it on write.
+  'class/gpio/gpio529/direction': 'in\n',
+  'class/gpio/gpio529/active_low': '0\n',
+  'class/gpio/gpio529/value': '0\n',
 };
-
-/** A fake onoff Gpio class that remembers the sysfs numbers it exported. */
-function fakeGpio(exported: number[], accessible = true): GpioClass {
-  return class {
-    static readonly accessible = accessible;
-    constructor(gpio: number) {
-      exported.push(gpio);
-    }
-    writeSync(): void {}
-    unexport(): void {}
-  };
-}
 
 describe('createStatusIndicator', () => {
   const cleanups: Array<() => Promise<void>> = [];
@@ -52,14 +46,14 @@ describe('createStatusIndicator', () => {
 
   it('opens the LED class device or the GPIO pin the config names', async () => {
     const sysfsRoot = await tree();
-    const exported: number[] = [];
     const sysfs = await openLedDriver(statusConfigSchema.parse({ led: { type: 'sysfs-led', name: 'ACT' } }).led, { sysfsRoot });
     expect(sysfs).toBeInstanceOf(SysfsLedDriver);
     await sysfs.close();
-    const gpio = await openLedDriver(statusConfigSchema.parse({ led: { type: 'gpio', pin: 17 } }).led, { sysfsRoot, loadGpio: async () => fakeGpio(exported) });
+    const gpio = await openLedDriver(statusConfigSchema.parse({ led: { type: 'gpio', pin: 17 } }).led, { sysfsRoot });
     expect(gpio).toBeInstanceOf(GpioLedDriver);
-    expect(exported).toEqual([529]);
+    expect(readFileSync(join(sysfsRoot, 'class/gpio/gpio529/direction'), 'utf8')).toBe('low');
     await gpio.close();
+    expect(readFileSync(join(sysfsRoot, 'class/gpio/unexport'), 'utf8')).toBe('529');
   });
 
   it('shows searching on the configured LED from the start and gives the LED back on close', async () => {
@@ -78,6 +72,8 @@ describe('createStatusIndicator', () => {
 
   it('falls back to the log driver with a warning when the LED cannot be driven', async () => {
     const sysfsRoot = await tree();
+    // As for a user outside the gpio group (root would ignore a mode, so the file is simply gone).
+    await rm(join(sysfsRoot, 'class/gpio/export'));
     const { logger, lines } = capturingLogger();
     const clock = new FakeClock();
     const indicator = await createStatusIndicator(statusConfigSchema.parse({ led: { type: 'gpio', pin: 17 } }), {
@@ -85,7 +81,6 @@ describe('createStatusIndicator', () => {
       logger,
       clock,
       sysfsRoot,
-      loadGpio: async () => fakeGpio([], false),
     });
     const warning = lines.find((l) => l.event === 'led.unavailable');
     expect(warning).toMatchObject({ level: 40 });

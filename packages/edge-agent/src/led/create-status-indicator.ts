@@ -1,5 +1,5 @@
 import type { Clock, Logger, StatusConfig, StatusLedConfig } from '@lifeline/shared';
-import { openGpioLed, type GpioClass } from './gpio-led-driver.js';
+import { openGpioLed } from './gpio-led-driver.js';
 import type { LedDriver } from './led-driver.js';
 import { LedPatternPlayer, type LedTimings } from './led-pattern-player.js';
 import { LedStatusIndicator } from './led-status-indicator.js';
@@ -15,8 +15,6 @@ export interface StatusIndicatorDeps {
   clock?: Clock;
   /** Root of the sysfs tree for LED class devices and gpiochips; /sys unless a test has a fake tree. */
   sysfsRoot?: string;
-  /** onoff's Gpio, or a test's fake of it. */
-  loadGpio?: () => Promise<GpioClass>;
   spawnHook?: SpawnHook;
   timings?: Partial<LedTimings>;
   hookTimeoutMs?: number;
@@ -27,10 +25,10 @@ export interface StatusIndicatorDeps {
  *
  * @throws LifelineError STATUS_LED_UNAVAILABLE when that LED cannot be driven.
  */
-export async function openLedDriver(config: StatusLedConfig, deps: Pick<StatusIndicatorDeps, 'sysfsRoot' | 'loadGpio'>): Promise<LedDriver> {
+export async function openLedDriver(config: StatusLedConfig, deps: Pick<StatusIndicatorDeps, 'sysfsRoot'>): Promise<LedDriver> {
   switch (config.type) {
     case 'gpio':
-      return openGpioLed({ pin: config.pin, activeLow: config.activeLow, sysfsRoot: deps.sysfsRoot, loadGpio: deps.loadGpio });
+      return openGpioLed({ pin: config.pin, activeLow: config.activeLow, sysfsRoot: deps.sysfsRoot });
     case 'sysfs-led':
       return openSysfsLed({ name: config.name, sysfsRoot: deps.sysfsRoot });
     case 'none':

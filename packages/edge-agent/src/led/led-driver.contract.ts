@@ -1,6 +1,6 @@
 /**
  * The one test suite every LedDriver runs (as console-port.contract.ts does for console ports):
- * log, no-op, LED class device on a fake sysfs tree, GPIO on a fake of onoff's Gpio. Imported only
+ * log, no-op, LED class device and sysfs GPIO on fake sysfs trees. Imported only
  * from `*.test.ts` files; tsc leaves `*.contract.ts` out of dist because it imports vitest.
  *
  * Usage, in `my-led-driver.test.ts`:

@@ -1,5 +1,5 @@
 /**
- * One LED, on or off. Implementations: GPIO through onoff, a Linux LED class device, a log line,
+ * One LED, on or off. Implementations: GPIO through sysfs (class/gpio), a Linux LED class device, a log line,
  * nothing. All run the contract suite in led-driver.contract.ts.
  */
 export interface LedDriver {

@@ -5,7 +5,6 @@ import {
   PROBE_ORIGIN,
   decodeProbe,
   encodeProbe,
-  fingerprintOfBlob,
   newProbeNonce,
   readProbeLine,
   systemClock,
@@ -13,6 +12,7 @@ import {
   type Logger,
   type TimerHandle,
 } from '@lifeline/shared';
+import { HostKeyPin } from './host-key-pin.js';
 import type { ProbeResponder } from './probe-responder.js';
 
 export interface HealthResult {
@@ -140,7 +140,7 @@ export class HealthChecker {
         privateKey: this.options.privateKey,
         readyTimeout: this.options.timeoutMs,
         ...(this.options.ident ? { ident: this.options.ident } : {}),
-        hostVerifier: (key: Buffer) => fingerprintOfBlob(key) === this.options.relay.hostKey,
+        hostVerifier: new HostKeyPin(this.options.relay.hostKey).verify,
       });
     });
   }

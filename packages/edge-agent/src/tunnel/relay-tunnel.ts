@@ -8,12 +8,12 @@ import {
   POWER_ORIGIN,
   Backoff,
   LifelineError,
-  fingerprintOfBlob,
   systemClock,
   type Clock,
   type Logger,
   type TimerHandle,
 } from '@lifeline/shared';
+import { HostKeyPin } from './host-key-pin.js';
 
 /**
  * initial -> connecting -> connected -> (backoff -> connecting ...) -> closed, as Teleport's agent.
@@ -124,8 +124,7 @@ export class RelayTunnel {
     const name = `${target.host}:${target.port}`;
     const client = new ssh2.Client();
     this.client = client;
-    let hostKeySeen = '';
-    let hostKeyRejected = false;
+    const hostKey = new HostKeyPin(relay.hostKey);
 
     client.on('ready', () => this.registerForwards(client));
     client.on('tcp connection', (info, accept, reject) => {
@@ -144,12 +143,8 @@ export class RelayTunnel {
       this.options.onStream(info.destIP, accept());
     });
     client.on('error', (err: Error & { level?: string }) => {
-      if (hostKeyRejected) {
-        this.lastError = new LifelineError(
-          'TUNNEL_HOSTKEY_MISMATCH',
-          `relay ${name} presented host key ${hostKeySeen}, but the config pins ${relay.hostKey}; refusing to connect`,
-          { cause: err },
-        );
+      if (hostKey.mismatched) {
+        this.lastError = hostKey.mismatchError(name, err);
       } else if (err.level === 'client-authentication') {
         this.lastError = new LifelineError('TUNNEL_AUTH_REJECTED', `relay ${name} refused this agent's key (is it enrolled for the device?)`, { cause: err });
       } else if (!this.lastError) {
@@ -174,11 +169,7 @@ export class RelayTunnel {
           readyTimeout: this.options.readyTimeoutMs ?? 20_000,
           keepaliveInterval: this.options.keepaliveIntervalMs ?? 15_000,
           keepaliveCountMax: this.options.keepaliveCountMax ?? 3,
-          hostVerifier: (key: Buffer) => {
-            hostKeySeen = fingerprintOfBlob(key);
-            hostKeyRejected = hostKeySeen !== relay.hostKey;
-            return !hostKeyRejected;
-          },
+          hostVerifier: hostKey.verify,
         });
       },
       (err: LifelineError) => {

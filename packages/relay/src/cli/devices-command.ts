@@ -1,4 +1,4 @@
-import type { DeviceStatus } from '../tunnel/agent-registry.js';
+import type { DeviceOverview } from '../session/device-overview.js';
 import { runAdminQuery } from './admin-query.js';
 import type { CommandIo } from './recordings-command.js';
 import { DEFAULT_ADMIN_SOCKET } from './relay-files.js';
@@ -6,9 +6,12 @@ import { formatAge } from './sessions-table.js';
 import { renderTable } from './text-table.js';
 
 const usage = `Usage: lifeline-relay devices [--config relay.yaml | --socket PATH] [--json]
-Lists the relay's devices: online or offline and since when, the last loopback health check
-(when, result, round-trip time), the agent's version and address. Asks the running relay on its
-admin socket: adminSocket from --config (without it ${DEFAULT_ADMIN_SOCKET}), or --socket.
+Lists the relay's devices: online or offline and since when; HEALTH (ok, offline, console down
+with the agent's reason, check failed, unknown); the console's kind (serial, telnet, ipmi-sol,
+sim) and line settings as its agent reports them ("-" for agents that do not); the last loopback
+health check (when, round-trip time); the agent's version and address. Text from agents is shown
+with control characters escaped. Asks the running relay on its admin socket: adminSocket from
+--config (without it ${DEFAULT_ADMIN_SOCKET}), or --socket.
 `;
 
 /** `lifeline-relay devices`: the device table (or `--json`). Exit codes as `sessions`. */
@@ -16,24 +19,38 @@ export function runDevices(args: string[], io: CommandIo & { now?: () => number 
   return runAdminQuery({ command: 'devices', usage, what: 'a list of devices', isAnswer: isDeviceList, render: formatDevicesTable }, args, io);
 }
 
-export function formatDevicesTable(devices: readonly DeviceStatus[], now: number): string {
+export function formatDevicesTable(devices: readonly DeviceOverview[], now: number): string {
   if (devices.length === 0) return 'no devices configured\n';
   const age = (iso: string | undefined) => (iso === undefined ? '-' : formatAge(now - Date.parse(iso)));
   return renderTable([
-    ['DEVICE', 'STATE', 'SINCE', 'CHECKED', 'CHECK', 'RTT', 'AGENT', 'FROM'],
+    ['DEVICE', 'STATE', 'SINCE', 'CONSOLE', 'LINE', 'CHECKED', 'RTT', 'AGENT', 'FROM', 'HEALTH'],
     ...devices.map((d) => [
       d.deviceId,
       d.online ? 'online' : 'offline',
       age(d.since),
+      d.console?.kind ?? '-',
+      d.console?.line ?? '-',
       d.lastCheck ? `${age(d.lastCheck.at)} ago` : '-',
-      d.lastCheck ? (d.lastCheck.ok ? 'ok' : `FAILED: ${d.lastCheck.error ?? '?'}`) : '-',
       d.lastCheck?.rttMs !== undefined ? `${d.lastCheck.rttMs}ms` : '-',
       d.agentVersion ?? '-',
       d.peer ?? '-',
+      healthText(d),
     ]),
   ]);
 }
 
-function isDeviceList(value: unknown): value is DeviceStatus[] {
+/** `ok`, `offline`, `console down: serial port /dev/ttyUSB0 is not present`, `check failed: timeout`. */
+function healthText(d: DeviceOverview): string {
+  switch (d.health) {
+    case 'console-down':
+      return `console down: ${d.healthDetail ?? '?'}`;
+    case 'check-failed':
+      return `check failed: ${d.healthDetail ?? '?'}`;
+    default:
+      return d.health ?? '-';
+  }
+}
+
+function isDeviceList(value: unknown): value is DeviceOverview[] {
   return Array.isArray(value) && value.every((d) => typeof d === 'object' && d !== null && typeof d.deviceId === 'string' && typeof d.online === 'boolean');
 }

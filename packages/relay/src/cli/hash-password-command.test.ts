@@ -67,11 +67,19 @@ describe('hash-password', () => {
   });
 
   it('on a terminal, prompts on stderr, reads in raw mode (no echo) and honours backspace', async () => {
-    const { code, out, err, rawModes } = await run('pax\x7fss\r', true);
+    const { code, out, err, rawModes } = await run('pax\x7fss\rpass\r', true);
     expect(code).toBe(0);
     expect(err).toMatch(/Password/);
-    expect(rawModes).toEqual([true, false]);
+    expect(err).toMatch(/again/);
+    expect(rawModes).toEqual([true, false, true, false]);
     await expect(verifyPassword('pass', out.trim())).resolves.toBe(true);
+  });
+
+  it('on a terminal, refuses two different passwords', async () => {
+    const { code, out, err } = await run('pass\rpas\r', true);
+    expect(code).toBe(1);
+    expect(out).toBe('');
+    expect(err).toMatch(/differ/);
   });
 
   it('on a terminal, gives up on Ctrl-C without printing a hash', async () => {

@@ -11,8 +11,9 @@ const BACKSPACE = new Set([0x08, 0x7f]);
 /**
  * `lifeline-relay hash-password`: reads one line (the password) from stdin and prints its scrypt
  * hash for `relay.yaml`. The trailing newline (and a CR before it) is stripped, nothing else, so
- * spaces count. On a terminal it prompts on `stderr` and does not echo. Returns the exit code:
- * 0 printed, 1 refused (empty password or input ended early).
+ * spaces count. On a terminal it prompts on `stderr`, does not echo, and asks twice: a typo
+ * nobody saw would lock the person out, so a mismatch is refused. From a pipe it takes one line
+ * (scripts). Returns the exit code: 0 printed, 1 refused (empty password, mismatch, input ended).
  */
 export async function runHashPassword(
   stdin: PasswordInput,
@@ -24,6 +25,16 @@ export async function runHashPassword(
     stderr.write('Password (not shown): ');
     line = await readHiddenLine(stdin);
     stderr.write('\n');
+    if (line !== undefined && line !== '') {
+      stderr.write('Same password again: ');
+      const again = await readHiddenLine(stdin);
+      stderr.write('\n');
+      if (again === undefined) line = undefined;
+      else if (again !== line) {
+        stderr.write('hash-password: the two passwords differ; nothing printed\n');
+        return ExitCode.crash;
+      }
+    }
   } else {
     line = await readLine(stdin);
   }
@@ -64,20 +75,26 @@ function readLine(stdin: NodeJS.ReadableStream): Promise<string | undefined> {
   });
 }
 
-/** A line typed on a terminal in raw mode, so it is not echoed; undefined on Ctrl-C or Ctrl-D. */
+/**
+ * A line typed on a terminal in raw mode, so it is not echoed; undefined on Ctrl-C or Ctrl-D.
+ * Bytes after the line's end (typed ahead, or pasted) go back to `stdin` for the next read.
+ */
 function readHiddenLine(stdin: PasswordInput): Promise<string | undefined> {
   return new Promise((resolve) => {
     const bytes: number[] = [];
     stdin.setRawMode!(true);
-    const finish = (text: string | undefined) => {
+    const finish = (text: string | undefined, rest?: Buffer) => {
       stdin.off('data', onData);
       stdin.setRawMode!(false);
       stdin.pause();
+      if (rest?.length) stdin.unshift(rest);
       resolve(text);
     };
-    const onData = (chunk: Buffer | string) => {
-      for (const byte of Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk)) {
-        if (byte === 0x0d || byte === 0x0a) return finish(Buffer.from(bytes).toString('utf8'));
+    const onData = (data: Buffer | string) => {
+      const chunk = Buffer.isBuffer(data) ? data : Buffer.from(data);
+      for (let i = 0; i < chunk.length; i++) {
+        const byte = chunk[i]!;
+        if (byte === 0x0d || byte === 0x0a) return finish(Buffer.from(bytes).toString('utf8'), chunk.subarray(i + 1));
         if (byte === CTRL_C || (byte === CTRL_D && bytes.length === 0)) return finish(undefined);
         if (BACKSPACE.has(byte)) {
           // Drop one whole UTF-8 character: continuation bytes are 10xxxxxx.

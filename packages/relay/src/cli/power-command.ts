@@ -2,13 +2,15 @@ import { parseArgs } from 'node:util';
 import { ExitCode, PowerActions, isConfigError, isDestructivePower, isLifelineError, isPowerAction } from '@lifeline/shared';
 import { adminRequest } from '../admin/admin-client.js';
 import { adminSocketPath } from './admin-query.js';
+import { osCaller } from './os-caller.js';
 import type { CommandIo } from './recordings-command.js';
 import { DEFAULT_ADMIN_SOCKET } from './relay-files.js';
 
 const usage = `Usage: lifeline-relay power DEVICE ${PowerActions.join('|')} [--yes] [--config relay.yaml | --socket PATH]
 Queries or changes a device's power through its BMC (IPMI consoles), via the running relay's
 admin socket (adminSocket from --config; without it ${DEFAULT_ADMIN_SOCKET}). off is a hard power
-off, soft an ACPI shutdown. Actions other than status and on need --yes.
+off, soft an ACPI shutdown. Actions other than status and on need --yes. The audit log and
+the recordings name the operating-system user who ran it, e.g. os:root (sudo by alice).
 `;
 
 /** `lifeline-relay power DEVICE ACTION`: exit 0 with the BMC's answer, 1 if it failed, 64 for bad usage, 78 bad config. */
@@ -47,7 +49,7 @@ export async function runPower(args: string[], io: CommandIo): Promise<number> {
     return ExitCode.badConfig;
   }
   try {
-    const answer = await adminRequest(socketPath, { command: 'power', device, action }, 35_000);
+    const answer = await adminRequest(socketPath, { command: 'power', device, action, by: osCaller() }, 35_000);
     io.stdout.write(`${device}: ${String(answer)}\n`);
     return ExitCode.ok;
   } catch (err) {

@@ -1,5 +1,12 @@
-/** Columns padded to their widest cell, two spaces apart; the last column is not padded. */
-export function renderTable(rows: readonly (readonly string[])[]): string {
+import { printable } from '@lifeline/shared';
+
+/**
+ * Columns padded to their widest cell, two spaces apart; the last column is not padded. Every
+ * cell goes through `printable()`: tables show text from agents and clients (version strings,
+ * console messages, user names), whose control characters must never reach the terminal raw.
+ */
+export function renderTable(table: readonly (readonly string[])[]): string {
+  const rows = table.map((r) => r.map((cell) => printable(cell)));
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
 }

@@ -1,4 +1,5 @@
 import type { PowerAction } from '@lifeline/shared';
+import type { ConsoleRights } from './console-rules.js';
 
 /**
  * The seam between the SSH front (a person's session channel) and the console sessions behind it.
@@ -70,6 +71,11 @@ export interface ConsoleAttachment {
   /** Who is attached, one line each (who holds read-write, who watches), for the person. */
   who(): string[];
   /**
+   * What this person may do right now (BREAK, take over, power), each with the reason when not:
+   * the same verdicts `sendBreak`, `takeOver` and `power` enforce, for menus and help.
+   */
+  rights(): ConsoleRights;
+  /**
    * Queries or changes the device's power through its BMC; resolves with the BMC's answer.
    * `status` is for anyone attached, the rest for supervisors and admins. Throws LifelineError
    * SESSION_NOT_PERMITTED, POWER_UNSUPPORTED, POWER_FAILED or ROUTE_DEVICE_OFFLINE.
@@ -79,11 +85,26 @@ export interface ConsoleAttachment {
   detach(reason: string): void;
 }
 
+/** How a person at a terminal waits for an offline device instead of being turned away. */
+export interface OfflineWait {
+  /** Aborts when the person gives up (Ctrl-C, escape key then `.`, or the channel closed). */
+  signal: AbortSignal;
+  /** The keys that give up, for the waiting line, e.g. `Ctrl-C or ^] then .`. */
+  giveUpKeys: string;
+  /**
+   * Called when the wait begins (the device is offline), so the front starts listening for the
+   * give-up keys; input before that stays queued for the console as usual.
+   */
+  waiting(): void;
+}
+
 export interface ConsoleBroker {
   /**
    * Attaches a person to a device's console. Throws LifelineError `ROUTE_DEVICE_UNAVAILABLE`
    * (unknown or forbidden: one message for both, so nothing leaks) or `ROUTE_DEVICE_OFFLINE`;
-   * the error message is a line fit to show the person.
+   * the error message is a line fit to show the person. With `wait`, an offline device is not an
+   * error: the person is told (`terminal.notice`) and the promise resolves once the agent is back,
+   * or rejects with ROUTE_DEVICE_OFFLINE when the person gives up.
    */
-  attach(request: ConsoleRequest, terminal: PartyTerminal): Promise<ConsoleAttachment>;
+  attach(request: ConsoleRequest, terminal: PartyTerminal, wait?: OfflineWait): Promise<ConsoleAttachment>;
 }

@@ -1,12 +1,13 @@
-import { Backoff, LifelineError, systemClock, type Clock, type Logger, type PowerAction, type RelayConfig } from '@lifeline/shared';
+import { Backoff, LifelineError, printable, systemClock, type Clock, type Logger, type PowerAction, type RelayConfig } from '@lifeline/shared';
 import { DeviceRouter } from '../routing/device-router.js';
 import type { AgentRegistry, TunnelListener } from '../tunnel/agent-registry.js';
 import type { AgentTunnel } from '../tunnel/agent-tunnel.js';
-import type { ConsoleAttachment, ConsoleBroker, ConsoleRequest, PartyTerminal } from './console-broker.js';
+import type { ConsoleAttachment, ConsoleBroker, ConsoleRequest, OfflineWait, PartyTerminal } from './console-broker.js';
+import { OfflineWaiters, offlineWaitLine } from './offline-wait.js';
 import type { RecorderFactory } from '../recording/session-recorder.js';
 import { DeviceHub, type DeviceConsoleLog } from './device-hub.js';
 import type { SessionSnapshot } from './session-snapshot.js';
-import type { UpstreamConsole } from './upstream-console.js';
+import type { ConsoleStatus, UpstreamConsole } from './upstream-console.js';
 
 export interface ConsoleSessionsDeps {
   logger: Logger;
@@ -32,6 +33,10 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
   private readonly router: DeviceRouter;
   private readonly hubs = new Map<string, DeviceHub>();
   private readonly connecting = new Map<string, Promise<void>>();
+  /** People at a terminal waiting for an offline device (session/offline-wait.ts). */
+  private readonly waiters = new OfflineWaiters();
+  /** What each device's agent last said about its console (LIFELINE-STATUS), kept while offline. */
+  private readonly consoleStates = new Map<string, ConsoleStatus>();
   private readonly clock: Clock;
   private readonly logger: Logger;
   private closed = false;
@@ -61,11 +66,18 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
     registry.subscribe(this);
   }
 
-  async attach(request: ConsoleRequest, terminal: PartyTerminal): Promise<ConsoleAttachment> {
+  async attach(request: ConsoleRequest, terminal: PartyTerminal, wait?: OfflineWait): Promise<ConsoleAttachment> {
     const device = this.router.resolve(request.user, request.deviceId);
     const hub = this.hubs.get(device.id)!;
     const pending = this.connecting.get(device.id);
     if (!hub.online && pending) await this.withTimeout(pending, this.deps.attachWaitMs ?? 5_000);
+    if (!hub.online && wait && !this.closed) {
+      const offlineSince = this.registry.status(device.id).since;
+      terminal.notice(offlineWaitLine(device.id, offlineSince === undefined ? undefined : Date.parse(offlineSince), this.clock.now(), wait.giveUpKeys));
+      this.logger.info({ event: 'session.offline-wait', deviceId: device.id, user: request.user, sessionId: request.sessionId }, 'person waits for an offline device');
+      wait.waiting();
+      while (!hub.online) await this.waiters.wait(device.id, wait.signal);
+    }
     // A greeting only on a terminal: a session without a pty carries nothing but console bytes.
     if (this.banner && request.term && hub.online) terminal.notice(`connected to ${device.id}${device.description ? ` (${device.description})` : ''}.`);
     const attachment = await hub.attach(
@@ -88,18 +100,20 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
   }
 
   /**
-   * Power control from the local admin CLI (root or the relay's user on the relay host):
-   * no role check, audited as `admin-socket`.
+   * Power control from the local admin CLI (root or the relay's user on the relay host): no role
+   * check. Audited and marked as `caller` (e.g. `os:root (sudo by alice)`, cli/os-caller.ts), or
+   * `admin-socket` when the client named nobody.
    */
-  async adminPower(deviceId: string, action: PowerAction): Promise<string> {
+  async adminPower(deviceId: string, action: PowerAction, caller?: string): Promise<string> {
     const hub = this.hubs.get(deviceId);
     if (!hub) throw new LifelineError('ROUTE_DEVICE_UNAVAILABLE', `no device ${deviceId} in relay.yaml`);
+    const by = caller ? printable(caller, 100) : 'admin-socket';
     try {
       const answer = await this.powerThroughTunnel(deviceId, action);
-      hub.recordPower('admin-socket', action, answer);
+      hub.recordPower(by, action, answer);
       return answer;
     } catch (err) {
-      hub.recordPower('admin-socket', action, `failed: ${(err as Error).message}`);
+      hub.recordPower(by, action, `failed: ${(err as Error).message}`);
       throw err;
     }
   }
@@ -108,6 +122,11 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
     const tunnel = this.registry.current(deviceId);
     if (!tunnel) return Promise.reject(new LifelineError('ROUTE_DEVICE_OFFLINE', `device ${deviceId} is offline (its edge agent is not connected).`));
     return this.deps.requestPower!(tunnel, action);
+  }
+
+  /** What the device's agent last said about its console; undefined before it ever did. */
+  consoleStatus(deviceId: string): ConsoleStatus | undefined {
+    return this.consoleStates.get(deviceId);
   }
 
   /** Live console sessions, for the admin interface. */
@@ -125,6 +144,7 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
 
   close(reason: string): void {
     this.closed = true;
+    this.waiters.closeAll(reason);
     for (const hub of this.hubs.values()) hub.close(reason);
   }
 
@@ -152,6 +172,8 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
       return;
     }
     hub.connectUpstream(upstream);
+    upstream.onStatus((status) => this.consoleStates.set(tunnel.deviceId, status));
+    this.waiters.wake(tunnel.deviceId);
     upstream.onClose(() => this.retryLater(tunnel, backoff));
   }
 

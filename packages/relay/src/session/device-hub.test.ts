@@ -399,11 +399,33 @@ describe('DeviceHub: power control', () => {
         return action === 'status' ? 'Chassis Power is on' : 'Chassis Power Control: Cycle';
       },
     });
-    hub.connectUpstream(new FakeUpstream());
+    const upstream = new FakeUpstream();
+    hub.connectUpstream(upstream);
     const join = (user: string, role: 'engineer' | 'supervisor') =>
       hub.attach({ user, role, sessionId: user, peer: 'p', watch: false, size: undefined, term: undefined }, new FakeTerminal());
-    return { asked, recorders, join };
+    return { asked, recorders, join, upstream };
   }
+
+  it('refuses power, and its rights say why, when the agent reports a console without a BMC', async () => {
+    const { asked, join, upstream } = withPower();
+    upstream.emitStatus({ state: 'up', kind: 'serial', line: '9600 8N1', power: false });
+    const sue = await join('sue', 'supervisor');
+    expect(sue.rights().powerStatus).toMatchObject({ allowed: false, why: 'not available, this console has no BMC' });
+    const err = await errorOf(sue.power('cycle'));
+    expect(isLifelineError(err, 'POWER_UNSUPPORTED')).toBe(true);
+    expect((err as Error).message).toBe('not available, this console has no BMC');
+    expect(asked).toEqual([]);
+  });
+
+  it('gives the handlers and the rights the same answer for a read-only viewer', async () => {
+    const { join } = withPower();
+    await join('alice', 'engineer');
+    const bob = await join('bob', 'engineer');
+    expect(bob.rights().sendBreak).toMatchObject({ allowed: false, why: 'you are read-only (alice has read-write)' });
+    expect((await errorOf(bob.sendBreak(undefined)) as Error).message).toBe('you are read-only (alice has read-write)');
+    expect(bob.rights().powerChange).toMatchObject({ allowed: false, why: 'on/off/cycle need the supervisor role.' });
+    expect((await errorOf(bob.power('off')) as Error).message).toBe('on/off/cycle need the supervisor role.');
+  });
 
   it('lets anyone attached ask for the power status', async () => {
     const { asked, join } = withPower();

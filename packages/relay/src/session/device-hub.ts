@@ -2,7 +2,9 @@ import { LifelineError, systemClock, type Clock, type Logger, type PowerAction, 
 import { discardRecorder, discardRecorders, type RecorderFactory, type SessionRecorder } from '../recording/session-recorder.js';
 import type { ConsoleAttachment, PartyTerminal } from './console-broker.js';
 import { Party, type PartyInfo } from './party.js';
+import { consoleRights, enforce, powerVerdict, type ConsoleRights } from './console-rules.js';
 import type { SessionSnapshot } from './session-snapshot.js';
+import { whoLines } from './who-lines.js';
 import type { ConsoleStatus, UpstreamConsole } from './upstream-console.js';
 
 /** The device's continuous console log as the hub uses it (recording/console-log.ts). */
@@ -100,7 +102,8 @@ export class DeviceHub {
         party.recorder.resize(size);
       },
       takeOver: async () => this.takeOver(party),
-      who: () => this.who(party),
+      who: () => whoLines([...this.parties], this.writer, party),
+      rights: () => this.rights(party),
       power: (action) => this.power(party, action),
       detach: (reason) => this.detach(party, reason),
     };
@@ -149,7 +152,7 @@ export class DeviceHub {
   private async sendBreak(party: Party, requestedMs: number | undefined): Promise<void> {
     const upstream = this.upstream;
     if (!upstream) throw new LifelineError('ROUTE_DEVICE_OFFLINE', `device ${this.device.id} is offline.`);
-    if (party !== this.writer) throw new LifelineError('SESSION_NOT_PERMITTED', 'you are read-only: only the person with read-write can send BREAK.');
+    enforce(this.rights(party).sendBreak);
     // PuTTY asks for 0 ("server default"), OpenSSH for 1000 ms; some ROMMONs ignore short breaks.
     const ms = !requestedMs ? this.device.breakMs : Math.min(requestedMs, this.device.maxBreakMs);
     this.breakTimer?.cancel();
@@ -164,9 +167,7 @@ export class DeviceHub {
   }
 
   private async power(party: Party, action: PowerAction): Promise<string> {
-    if (action !== 'status' && party.info.role === 'engineer') {
-      throw new LifelineError('SESSION_NOT_PERMITTED', `power ${action} needs the supervisor or admin role.`);
-    }
+    enforce(powerVerdict(this.rights(party), action));
     if (!this.deps.power) throw new LifelineError('POWER_UNSUPPORTED', `${this.device.id} has no power control.`);
     if (action !== 'status') this.deps.consoleLog?.note(`power ${action} requested by ${party.user}`);
     try {
@@ -189,13 +190,15 @@ export class DeviceHub {
   }
 
   private takeOver(party: Party): void {
+    enforce(this.rights(party).takeOver);
     const current = this.writer;
-    if (party.info.watch) throw new LifelineError('SESSION_NOT_PERMITTED', 'you joined to watch (:watch); log in without it to take read-write.');
-    if (current === party) throw new LifelineError('SESSION_NOT_PERMITTED', 'you already have read-write.');
-    if (current && !party.mayTakeOver) {
-      throw new LifelineError('SESSION_NOT_PERMITTED', `${current.user} has read-write; taking it over needs the supervisor or admin role.`);
-    }
     this.setWriter(party, current ? 'takeover' : 'free', current);
+  }
+
+  /** What this person may do now: the one rule object handlers and menus share (console-rules.ts). */
+  private rights(party: Party): ConsoleRights {
+    const power = this.deps.power ? this.status?.power : false;
+    return consoleRights({ role: party.info.role, watch: party.info.watch, isWriter: party === this.writer, writer: this.writer?.user, power });
   }
 
   private setWriter(next: Party | undefined, reason: 'first' | 'free' | 'takeover' | 'writer-left', previous?: Party): void {
@@ -210,14 +213,6 @@ export class DeviceHub {
       previous.terminal.notice(`${next?.user ?? 'somebody'} took over read-write; you are now read-only.`);
     }
     if (next && reason !== 'first') next.terminal.notice('you now have read-write.');
-  }
-
-  private who(asker: Party): string[] {
-    return [...this.parties].map((p) => {
-      const mode = p === this.writer ? 'read-write' : p.info.watch ? 'watching' : 'read-only';
-      const since = new Date(p.joinedAt).toISOString().slice(11, 19);
-      return `${p.user}${p === asker ? ' (you)' : ''}: ${mode}, since ${since} UTC, from ${p.info.peer}`;
-    });
   }
 
   private fanOut(chunk: Buffer): void {
@@ -289,7 +284,7 @@ export class DeviceHub {
 
   private readOnlyLine(party: Party): string {
     if (party.info.watch) return `watching read-only${this.writer ? `; ${this.writer.user} has read-write` : ''}.`;
-    return `${this.writer?.user ?? 'somebody'} has read-write; you are read-only${party.mayTakeOver ? ' (escape key, then t, takes over)' : ''}.`;
+    return `${this.writer?.user ?? 'somebody'} has read-write; you are read-only${this.rights(party).takeOver.allowed ? ' (escape key, then t, takes over)' : ''}.`;
   }
 
   private audit(party: Party, event: string, fields: Record<string, unknown>, msg: string): void {

@@ -41,10 +41,6 @@ export class Party {
     return this.info.user;
   }
 
-  get mayTakeOver(): boolean {
-    return !this.info.watch && (this.info.role === 'supervisor' || this.info.role === 'admin');
-  }
-
   /**
    * Device output for a viewer. Returns false when the viewer fell too far behind (more than
    * `bufferBytes` written but not yet taken by its client) and was cut off; the caller drops it.

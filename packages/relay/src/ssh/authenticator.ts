@@ -15,6 +15,7 @@ import { parseLoginName } from './login-name.js';
 import type { LoginAttempt, LoginThrottle } from './login-throttle.js';
 import type { PasswordChecker } from './password-checker.js';
 import { parsePasswordHash, type ParsedPasswordHash } from './password-hash.js';
+import { personAuthMethods } from './person-auth-methods.js';
 
 /** Who a connection turned out to be once authenticated. */
 export type Identity =
@@ -71,9 +72,10 @@ export interface AuthPeer {
   port: number;
   /** Aborts when the connection closes: a password still waiting for a hash slot is then dropped. */
   closed?: AbortSignal;
+  /** The client's software version from its SSH identification, e.g. `PuTTY_Release_0.78`. */
+  client?: string;
 }
 
-const PERSON_METHODS: AuthenticationType[] = ['publickey', 'keyboard-interactive', 'password'];
 const AGENT_METHODS: AuthenticationType[] = ['publickey'];
 
 interface PersonEntry {
@@ -115,7 +117,7 @@ export class Authenticator {
    */
   async authenticate(ctx: AuthContext, peer: AuthPeer, onAccepted?: (identity: Identity) => void): Promise<AuthOutcome> {
     const isAgent = ctx.username === AGENT_LOGIN_NAME;
-    const methods = isAgent ? AGENT_METHODS : PERSON_METHODS;
+    const methods = isAgent ? AGENT_METHODS : personAuthMethods(peer.client);
     const throttle = isAgent ? this.options.throttles.agents : this.options.throttles.people;
     const key = isAgent ? this.agentThrottleKey(ctx, peer) : peer.address;
     const refuseThrottled = (): AuthOutcome => {

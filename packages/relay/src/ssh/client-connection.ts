@@ -48,7 +48,7 @@ export function handleClientConnection(conn: Connection, info: ClientInfo, deps:
   );
 
   conn.on('authentication', (ctx) => {
-    deps.authenticator.authenticate(ctx, { address: info.ip, port: info.port, closed: closed.signal }, start).then(
+    deps.authenticator.authenticate(ctx, { address: info.ip, port: info.port, closed: closed.signal, client: info.header.versions.software }, start).then(
       (outcome) => {
         if (outcome.result === 'blocked') conn.end();
       },

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { consoleRights, type ConsoleRuleFacts } from '../session/console-rules.js';
 import { EscapeHandler, escapeHelpLines, escapeKeyName, parseEscapeChar, type EscapeStep } from './escape-handler.js';
 
 const ESC = 0x1d;
@@ -126,14 +127,32 @@ describe('EscapeHandler', () => {
   });
 });
 
+const rightsOf = (facts: Partial<ConsoleRuleFacts>) => consoleRights({ role: 'engineer', watch: false, isWriter: true, writer: 'alice', power: true, ...facts });
+
 describe('escape texts', () => {
   it('lists every command in the help, naming the key', () => {
-    const help = escapeHelpLines(ESC).join('\n');
-    for (const item of ['^]', 'b ', '. ', '? ', 'BREAK', 'disconnect']) expect(help).toContain(item);
+    const help = escapeHelpLines(ESC, rightsOf({ role: 'supervisor' })).join('\n');
+    for (const item of ['^]', 'b ', '. ', '? ', 'BREAK', 'disconnect', 'p   power: status, on, off']) expect(help).toContain(item);
+  });
+
+  it('says power is not available on a console without a BMC, and offers no p', () => {
+    const help = escapeHelpLines(ESC, rightsOf({ role: 'admin', power: false }));
+    expect(help).toContain('      power: not available, this console has no BMC');
+    expect(help.join('\n')).not.toMatch(/^ {2}p /m);
+  });
+
+  it('offers an engineer power status only, and says what the rest needs', () => {
+    expect(escapeHelpLines(ESC, rightsOf({}))).toContain('  p   power status (on/off/cycle need the supervisor role)');
+  });
+
+  it('offers a read-only viewer no BREAK, and says why', () => {
+    const help = escapeHelpLines(ESC, rightsOf({ isWriter: false }));
+    expect(help).toContain('      BREAK: not available, you are read-only (alice has read-write)');
+    expect(help.join('\n')).not.toMatch(/^ {2}b /m);
   });
 
   it('says in the help what the escape key twice and any other key do', () => {
-    const help = escapeHelpLines(ESC);
+    const help = escapeHelpLines(ESC, rightsOf({}));
     expect(help).toContain('  ^]  send ^] itself');
     expect(help).toContain('  any other key is sent on with the ^] before it, both unchanged');
   });

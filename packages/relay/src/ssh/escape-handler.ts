@@ -1,4 +1,5 @@
 import { LifelineError } from '@lifeline/shared';
+import type { ConsoleRights, Verdict } from '../session/console-rules.js';
 
 /**
  * In-band escape commands for people whose client cannot send an SSH break request: the escape
@@ -62,20 +63,32 @@ export function escapeKeyName(byte: number): string {
   return `^${String.fromCharCode(byte ^ 0x40)}`;
 }
 
-/** The help screen, one string per line (no line endings). */
-export function escapeHelpLines(byte: number): string[] {
+/**
+ * The help screen, one string per line (no line endings), offering only what this person may do
+ * on this console now (`rights`, the same verdicts the handlers enforce) and saying why not for
+ * the rest, e.g. "power: not available, this console has no BMC".
+ */
+export function escapeHelpLines(byte: number, rights: ConsoleRights): string[] {
   const k = escapeKeyName(byte);
+  const entry = (key: string, verdict: Verdict, offer: string, name: string) =>
+    verdict.allowed ? `  ${key}   ${offer}` : `      ${name}: not available, ${verdict.why}`;
   return [
     `escape commands: press ${k}, then`,
-    `  b   send BREAK to the device`,
+    entry('b', rights.sendBreak, 'send BREAK to the device', 'BREAK'),
     `  w   who is attached, and who has read-write`,
-    `  t   take read-write (when free; from another person: supervisors and admins)`,
-    `  p   power: status, on, off, cycle, reset (IPMI consoles; changes need supervisor or admin)`,
+    entry('t', rights.takeOver, 'take read-write', 'take read-write'),
+    powerHelpLine(rights),
     `  .   disconnect`,
     `  ?   this help (also h)`,
     `  ${k}  send ${k} itself`,
     `  any other key is sent on with the ${k} before it, both unchanged`,
   ];
+}
+
+function powerHelpLine(rights: ConsoleRights): string {
+  if (!rights.powerStatus.allowed) return `      power: ${rights.powerStatus.why}`;
+  if (!rights.powerChange.allowed) return `  p   power status (${rights.powerChange.why.replace(/\.$/, '')})`;
+  return `  p   power: status, on, off, soft off, cycle, reset`;
 }
 
 /**

@@ -174,7 +174,7 @@ describe('in-band escape (^] by default) on pty sessions', () => {
     shell.channel.write('\x1dp');
     await shell.waitFor('s status, 1 on, 0 off (hard)');
     shell.channel.write('c');
-    await shell.waitFor('press y to confirm');
+    await shell.waitFor('[lifeline] power cycle default-device? this cuts power to the device. y to confirm, any other key cancels\r\n');
     const attachment = relay.broker.attachments.at(-1)!;
     expect(attachment.powerActions).toEqual([]);
     shell.channel.write('y');
@@ -188,9 +188,34 @@ describe('in-band escape (^] by default) on pty sessions', () => {
     await relay.broker.until(() => relay.broker.attachments.at(-1));
     relay.broker.attachments.at(-1)!.powerError = new LifelineError('SESSION_NOT_PERMITTED', 'power reset needs the supervisor or admin role.');
     shell.channel.write('\x1dpr');
-    await shell.waitFor('press y');
+    await shell.waitFor('y to confirm');
     shell.channel.write('y');
     await shell.waitFor('[lifeline] power reset failed: power reset needs the supervisor or admin role.');
+  });
+
+  it('offers an engineer power status only and refuses a change key with the reason, without asking', async () => {
+    const shell = await openShell(await alice());
+    const attachment = await relay.broker.until(() => relay.broker.attachments.at(-1));
+    attachment.ruleFacts = { ...attachment.ruleFacts, role: 'engineer' };
+    shell.channel.write('\x1d?');
+    await shell.waitFor('[lifeline]   p   power status (on/off/cycle need the supervisor role)\r\n');
+    shell.channel.write('\x1dpc');
+    await shell.waitFor('[lifeline] power cycle: on/off/cycle need the supervisor role.\r\n');
+    expect(shell.text()).not.toContain('y to confirm');
+    expect(attachment.powerActions).toEqual([]);
+  });
+
+  it('says power is not available on a console without a BMC, in the help and on p', async () => {
+    const shell = await openShell(await alice());
+    const attachment = await relay.broker.until(() => relay.broker.attachments.at(-1));
+    attachment.ruleFacts = { ...attachment.ruleFacts, power: false };
+    shell.channel.write('\x1d?');
+    await shell.waitFor('[lifeline]       power: not available, this console has no BMC\r\n');
+    shell.channel.write('\x1dps');
+    await shell.waitFor('[lifeline] power: not available, this console has no BMC\r\n');
+    expect(attachment.powerActions).toEqual([]);
+    // the key after p was not eaten by a menu: it went to the device
+    await relay.broker.until(() => attachment.inputText === 's');
   });
 
   it('lists who is attached on ^] w', async () => {

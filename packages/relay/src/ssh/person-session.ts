@@ -2,8 +2,9 @@ import { isLifelineError, peerText, type Logger } from '@lifeline/shared';
 import type { ServerChannel, Session } from 'ssh2';
 import type { ConsoleAttachment, ConsoleBroker, ConsoleRequest, PartyTerminal } from '../session/console-broker.js';
 import { onBreakRequest } from './break-request-adapter.js';
-import { PowerMenu } from './power-menu.js';
-import { EscapeHandler, escapeHelpLines, type EscapeCommand, type EscapeStep } from './escape-handler.js';
+import { EscapeCommands } from './escape-commands.js';
+import { EscapeHandler, type EscapeStep } from './escape-handler.js';
+import { giveUpKeyNames, watchGiveUpKeys } from './give-up-keys.js';
 
 export interface PersonSessionOptions {
   /** The accepted ssh2 session (its connection must have the break adapter installed). */
@@ -37,7 +38,6 @@ export function servePersonSession(options: PersonSessionOptions): PersonSession
   let term: ConsoleRequest['term'];
   let channel: ServerChannel | undefined;
   let attachment: ConsoleAttachment | undefined;
-  let powerMenu = new PowerMenu(options.deviceId ?? 'this device');
   let gone: string | undefined;
   let ended = false;
 
@@ -70,9 +70,12 @@ export function servePersonSession(options: PersonSessionOptions): PersonSession
     else ch.write(Buffer.alloc(0), finish);
   };
 
+  // Set while the person waits for an offline device: their leaving ends the wait.
+  let giveUpWait: (() => void) | undefined;
   const dispose = (reason: string) => {
     if (gone !== undefined) return;
     gone = reason;
+    giveUpWait?.();
     attachment?.detach(reason);
     logger.info({ event: 'session.end', reason }, 'session ended');
   };
@@ -151,26 +154,47 @@ export function servePersonSession(options: PersonSessionOptions): PersonSession
       peer: options.peer,
       term,
     };
+    // At a terminal, an offline device is waited for; without one (ssh -T, scripts) it fails at once.
+    const giveUp = new AbortController();
+    giveUpWait = () => giveUp.abort();
+    let keys: ReturnType<typeof watchGiveUpKeys> | undefined;
+    const wait = {
+      signal: giveUp.signal,
+      giveUpKeys: giveUpKeyNames(options.escapeByte),
+      waiting: () => (keys = watchGiveUpKeys(ch, options.escapeByte, () => giveUp.abort())),
+    };
     try {
-      attachment = await broker.attach(request, terminal);
-      powerMenu = new PowerMenu(attachment.deviceId);
+      attachment = await broker.attach(request, terminal, term ? wait : undefined);
     } catch (err) {
       const route = isLifelineError(err) && err.code.startsWith('ROUTE_');
       logger[route ? 'info' : 'error']({ event: 'session.attach-failed', err, deviceId: options.deviceId === undefined ? undefined : peerText(options.deviceId) }, 'console not attached');
       writeLine(route ? (err as Error).message : 'lifeline: internal error; the relay log has details.');
       end(1);
       return;
+    } finally {
+      keys?.stop();
+      giveUpWait = undefined;
     }
     if (gone !== undefined) return attachment.detach(gone);
     logger.info({ event: 'session.attached', deviceId: attachment.deviceId, pty: term !== undefined }, 'console attached');
     const escapes = term && options.escapeByte !== undefined ? new EscapeHandler(options.escapeByte) : undefined;
-    const current = attachment;
+    const commands = new EscapeCommands({
+      attachment,
+      escapeByte: options.escapeByte,
+      say: writeLine,
+      disconnect: () => {
+        dispose('escape disconnect');
+        end(0);
+      },
+      gone: () => gone !== undefined,
+      logger,
+    });
     // One chunk at a time, channel paused meanwhile: input resolves when the console path has
     // taken it, so a slow device holds the person back through SSH flow control.
     ch.on('data', (chunk: Buffer) => {
       ch.pause();
       const steps: EscapeStep[] = escapes ? escapes.feed(chunk) : [{ kind: 'data', data: chunk }];
-      void runSteps(steps, current).finally(() => ch.resume());
+      void commands.run(steps).finally(() => ch.resume());
     });
     // End of input (plink or ssh with stdin at EOF): 'end' comes only after the last chunk was
     // taken, so everything typed reached the console. Nothing more can come: end the session.
@@ -187,68 +211,6 @@ export function servePersonSession(options: PersonSessionOptions): PersonSession
         .catch((err: unknown) => logger.info({ event: 'session.input-failed', err }, 'input not delivered'))
         .finally(finish);
     });
-  }
-
-  async function runSteps(steps: EscapeStep[], current: ConsoleAttachment): Promise<void> {
-    for (const step of steps) {
-      if (gone !== undefined) return;
-      try {
-        if (step.kind === 'data' && powerMenu.active) await powerKey(step.data, current);
-        else if (step.kind === 'data') await current.input(step.data);
-        else await runCommand(step.command, current);
-      } catch (err) {
-        logger.info({ event: 'session.input-failed', err }, 'input not delivered');
-      }
-    }
-  }
-
-  /** The key after the power menu opened goes to the menu, not the device; the rest does. */
-  async function powerKey(data: Buffer, current: ConsoleAttachment): Promise<void> {
-    const { lines, run } = powerMenu.key(data[0]!);
-    for (const line of lines) writeLine(`[lifeline] ${line}`);
-    if (run) {
-      try {
-        writeLine(`[lifeline] power ${run}: ${await current.power(run)}`);
-      } catch (err) {
-        writeLine(`[lifeline] power ${run} failed: ${(err as Error).message}`);
-      }
-    }
-    if (data.length > 1) await current.input(data.subarray(1));
-  }
-
-  async function runCommand(command: EscapeCommand, current: ConsoleAttachment): Promise<void> {
-    const key = options.escapeByte!;
-    switch (command) {
-      case 'break':
-        try {
-          await current.sendBreak(undefined);
-          writeLine('[lifeline] BREAK sent');
-        } catch (err) {
-          writeLine(`[lifeline] BREAK not sent: ${(err as Error).message}`);
-        }
-        return;
-      case 'help':
-        for (const line of escapeHelpLines(key)) writeLine(`[lifeline] ${line}`);
-        return;
-      case 'disconnect':
-        writeLine('[lifeline] disconnected.');
-        dispose('escape disconnect');
-        end(0);
-        return;
-      case 'takeover':
-        try {
-          await current.takeOver();
-        } catch (err) {
-          writeLine(`[lifeline] ${(err as Error).message}`);
-        }
-        return;
-      case 'who':
-        for (const line of current.who()) writeLine(`[lifeline] ${line}`);
-        return;
-      case 'power':
-        for (const line of powerMenu.open()) writeLine(`[lifeline] ${line}`);
-        return;
-    }
   }
 
   return { dispose };

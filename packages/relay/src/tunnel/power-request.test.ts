@@ -39,6 +39,12 @@ describe('requestPower', () => {
     expect(origins).toEqual([POWER_ORIGIN]);
   });
 
+  it('hands back the agent\'s text with control characters escaped', async () => {
+    expect(await requestPower(tunnelAnswering(() => ({ ok: true, text: 'on\x1b[2J' })), 'status', 1_000, systemClock)).toBe('on\\x1b[2J');
+    const err = await requestPower(tunnelAnswering(() => ({ ok: false, error: 'bad\x07' })), 'status', 1_000, systemClock).catch((e: Error) => e);
+    expect((err as Error).message).toBe('bad\\x07');
+  });
+
   it('tells a console without power control from a failed command', async () => {
     const unsupported = await requestPower(tunnelAnswering(() => ({ ok: false, error: 'unsupported: serial consoles have no power control' })), 'status', 1_000, systemClock).catch((e: unknown) => e);
     expect(isLifelineError(unsupported, 'POWER_UNSUPPORTED')).toBe(true);

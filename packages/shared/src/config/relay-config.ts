@@ -27,7 +27,7 @@ export const relayUserSchema = z
     role: z
       .enum(['engineer', 'supervisor', 'admin'])
       .default('engineer')
-      .describe('engineer: read-write on their devices; supervisor: may also watch read-only and take over; admin: as supervisor, plus admin commands.'),
+      .describe('engineer: read-write on their devices, power status; supervisor: may also take over and change power; admin: the same as supervisor today (reserved for management actions).'),
     escapeChar: escapeChar
       .optional()
       .describe(

@@ -1,10 +1,9 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import type { Clock, IpmiSolConsoleConfig } from '@lifeline/shared';
+import { printable, type Clock, type IpmiSolConsoleConfig } from '@lifeline/shared';
 import type { IpmitoolCommand } from './ipmitool-command.js';
 import { diagnoseIpmitool, type IpmiFailure } from './ipmitool-diagnosis.js';
 import { killGroup } from './run-ipmitool.js';
-import { printable } from '../printable.js';
 
 /** How an `ipmitool sol activate` ended. */
 export interface SolExit {

@@ -1,5 +1,6 @@
 import type { PowerAction } from '@lifeline/shared';
 import type { ConsoleAttachment, ConsoleBroker, ConsoleRequest, PartyTerminal, TerminalSize } from '../../session/console-broker.js';
+import { consoleRights, type ConsoleRights, type ConsoleRuleFacts } from '../../session/console-rules.js';
 import type { AgentTunnel, HealthCheckRecord, TunnelRegistrar } from '../../tunnel/agent-tunnel.js';
 
 /** What the fake broker saw of one person's attachment. */
@@ -64,6 +65,13 @@ export class RecordedAttachment implements ConsoleAttachment {
 
   who(): string[] {
     return [`${this.request.user} (you): read-write`];
+  }
+
+  /** What rights() answers: a supervisor with read-write on a console with a BMC, unless changed. */
+  ruleFacts: ConsoleRuleFacts = { role: 'supervisor', watch: false, isWriter: true, writer: undefined, power: true };
+
+  rights(): ConsoleRights {
+    return consoleRights(this.ruleFacts);
   }
 
   detach(reason: string): void {
