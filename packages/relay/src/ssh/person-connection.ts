@@ -1,7 +1,6 @@
-import type { Logger } from '@lifeline/shared';
+import { peerText, type Logger } from '@lifeline/shared';
 import type { Connection, ServerChannel, Session } from 'ssh2';
 import type { ConsoleBroker } from '../session/console-broker.js';
-import { peerText } from './peer-text.js';
 import { servePersonSession, type PersonSession } from './person-session.js';
 
 export interface PersonConnectionOptions {

@@ -1,8 +1,7 @@
-import { isLifelineError, type Logger } from '@lifeline/shared';
+import { isLifelineError, peerText, type Logger } from '@lifeline/shared';
 import type { ServerChannel, Session } from 'ssh2';
 import type { ConsoleAttachment, ConsoleBroker, ConsoleRequest, PartyTerminal } from '../session/console-broker.js';
 import { onBreakRequest } from './break-request-adapter.js';
-import { peerText } from './peer-text.js';
 import { EscapeCommands } from './escape-commands.js';
 import { EscapeHandler, type EscapeStep } from './escape-handler.js';
 import { giveUpKeyNames, watchGiveUpKeys } from './give-up-keys.js';
@@ -200,8 +199,17 @@ export function servePersonSession(options: PersonSessionOptions): PersonSession
     // End of input (plink or ssh with stdin at EOF): 'end' comes only after the last chunk was
     // taken, so everything typed reached the console. Nothing more can come: end the session.
     ch.on('end', () => {
-      dispose('end of input');
-      end(0);
+      const finish = () => {
+        dispose('end of input');
+        end(0);
+      };
+      // An escape key still waiting for its next key goes to the device as typed.
+      const held = escapes?.endOfInput();
+      if (!held || !attachment) return finish();
+      void attachment
+        .input(held)
+        .catch((err: unknown) => logger.info({ event: 'session.input-failed', err }, 'input not delivered'))
+        .finally(finish);
     });
   }
 

@@ -20,7 +20,8 @@ stateDir: /var/lib/lifeline
 # Agents pin its fingerprint: lifeline-relay fingerprint --config /etc/lifeline/relay.yaml
 hostKeyFile: relay_host_ed25519
 
-# In-band escape key for sessions with a terminal: Ctrl-] then b sends BREAK, . disconnects.
+# In-band escape key for sessions with a terminal: Ctrl-] then b sends BREAK, . disconnects,
+# ? lists the commands. A user's own escapeChar overrides it ("none": fully transparent).
 escapeChar: "^]"
 # One greeting line naming the device when a person connects.
 banner: true
@@ -85,6 +86,9 @@ users:
     authorizedKeys:
       - "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOEgnqaexdq0GaJiVRUETsiJ6nOlQtFysAMYztbB5NRH bob@noc"
     devices: [sw-osaka-02]
+    # bob uploads firmware with XMODEM from PuTTY (which always asks for a terminal): no escape
+    # key, so every byte reaches the device unchanged. Without this key, the relay's escapeChar.
+    escapeChar: none
 
 devices:
   - id: rtr-tokyo-01

@@ -11,6 +11,9 @@ const name = z
 /** The SSH user name edge agents log in with; no person may take it. */
 export const AGENT_LOGIN_NAME = 'lifeline-agent';
 
+/** A control key written `^X`, or `none`: the relay-wide escape key and a person's own. */
+const escapeChar = z.string().regex(/^(\^[@A-Z[\\\]^_]|none)$/, 'a control key written ^X (e.g. "^]") or "none"');
+
 const scryptHash = z
   .string()
   .regex(/^\$scrypt\$/, 'must be a hash made by `lifeline-relay hash-password`, not a plain password');
@@ -25,6 +28,11 @@ export const relayUserSchema = z
       .enum(['engineer', 'supervisor', 'admin'])
       .default('engineer')
       .describe('engineer: read-write on their devices, power status; supervisor: may also take over and change power; admin: the same as supervisor today (reserved for management actions).'),
+    escapeChar: escapeChar
+      .optional()
+      .describe(
+        "This person's escape key in pty sessions, instead of the relay-wide escapeChar. \"none\": every byte typed reaches the device unchanged (file transfers from PuTTY, which always asks for a pty); BREAK then only through the client's own break (OpenSSH ~B, PuTTY Special Commands).",
+      ),
   })
   .strict();
 
@@ -58,11 +66,9 @@ export const relayConfigSchema = z
       .min(1)
       .default('relay_host_ed25519')
       .describe('Ed25519 host key (OpenSSH format); generated with mode 0600 on the first start, after the port is bound. Relative: inside stateDir.'),
-    escapeChar: z
-      .string()
-      .regex(/^(\^[@A-Z[\\\]^_]|none)$/, 'a control key written ^X (e.g. "^]") or "none"')
+    escapeChar: escapeChar
       .default('^]')
-      .describe('In-band escape key for clients that cannot send an SSH break (pty sessions only); "none" turns it off.'),
+      .describe('In-band escape key for clients that cannot send an SSH break (pty sessions only; a user\'s own escapeChar overrides it); "none" turns it off.'),
     banner: z.boolean().default(true).describe('Greet people with one line naming the device on connect.'),
     limits: z
       .object({
