@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock, Logger } from '@lifeline/shared';
+import type { Clock, Logger, RelayConfig } from '@lifeline/shared';
 import type { ClientInfo, Connection } from 'ssh2';
 import type { ConsoleBroker } from '../session/console-broker.js';
 import type { TunnelRegistrar } from '../tunnel/agent-tunnel.js';
@@ -17,6 +17,8 @@ export interface ClientConnectionDeps {
   /** Escape key byte; undefined when escapes are off. */
   escapeByte: number | undefined;
   probeTimeoutMs?: number;
+  /** What one logged-in person may make the relay hold (`limits` in relay.yaml). */
+  limits: Pick<RelayConfig['limits'], 'sessionsPerConnection' | 'resizesPerSecond'>;
   clock: Clock;
   logger: Logger;
 }
@@ -85,6 +87,9 @@ export function handleClientConnection(conn: Connection, info: ClientInfo, deps:
       peer,
       broker: deps.broker,
       escapeByte: deps.escapeByte,
+      sessionsPerConnection: deps.limits.sessionsPerConnection,
+      resizesPerSecond: deps.limits.resizesPerSecond,
+      clock: deps.clock,
       logger: logger.child({ user: identity.user }),
     });
   }
