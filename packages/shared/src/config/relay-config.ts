@@ -1,12 +1,11 @@
 import { z } from 'zod';
 import { logConfigSchema } from './log-config.js';
 
-/** Login names are `USER` or `USER:DEVICE`, so neither may contain a colon. */
-const name = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]*$/, 'letters, digits and . _ @ - only, starting with a letter or digit');
+/** What a user name or device id may be: login names are `USER` or `USER:DEVICE`, so no colon. */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]*$/;
+export const NAME_MAX_LENGTH = 64;
+
+const name = z.string().min(1).max(NAME_MAX_LENGTH).regex(NAME_PATTERN, 'letters, digits and . _ @ - only, starting with a letter or digit');
 
 /** The SSH user name edge agents log in with; no person may take it. */
 export const AGENT_LOGIN_NAME = 'lifeline-agent';
