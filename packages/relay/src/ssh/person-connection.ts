@@ -23,6 +23,9 @@ export interface PersonConnectionOptions {
   logger: Logger;
 }
 
+/** Refused forwarding and global requests logged per connection; the rest are refused silently. */
+const MAX_REFUSALS_LOGGED = 10;
+
 /**
  * A person's authenticated connection: up to `sessionsPerConnection` console sessions at once
  * (OpenSSH ControlMaster runs every ssh to the same login through one connection, so a second
@@ -56,8 +59,11 @@ export function servePersonConnection(conn: Connection, options: PersonConnectio
     for (const s of sessions) s.dispose('connection closed');
   });
 
-  // Request names, destinations and socket paths are the client's text.
+  // Request names, destinations and socket paths are the client's text. The first few refusals
+  // of a connection are logged: a client repeating them thousands of times must not flood the log.
+  let refusalsLogged = 0;
   const refused = (what: string, detail: Record<string, string>) =>
+    refusalsLogged++ < MAX_REFUSALS_LOGGED &&
     logger.info(
       { event: 'person.request.refused', request: peerText(what), ...Object.fromEntries(Object.entries(detail).map(([k, v]) => [k, peerText(v)])) },
       `refused ${peerText(what)} from a person`,
