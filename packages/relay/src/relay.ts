@@ -115,6 +115,7 @@ export async function startRelay(
         },
       },
       logger: logger.child({ component: 'admin' }),
+      maxQueuedBytes: config.limits.adminQueueBytes,
     }).catch((err: unknown) => {
       if (!isLifelineError(err)) throw err;
       throw new LifelineError(err.code, `${configFile}: adminSocket: ${err.message}`, { cause: err });

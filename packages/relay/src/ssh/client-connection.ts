@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { peerText, type Clock, type Logger } from '@lifeline/shared';
+import { peerText, type Clock, type Logger, type RelayConfig } from '@lifeline/shared';
 import type { ClientInfo, Connection } from 'ssh2';
 import type { ConsoleBroker } from '../session/console-broker.js';
 import type { TunnelRegistrar } from '../tunnel/agent-tunnel.js';
@@ -14,6 +14,8 @@ export interface ClientConnectionDeps {
   broker: ConsoleBroker;
   tunnels: TunnelRegistrar;
   probeTimeoutMs?: number;
+  /** What one logged-in person may make the relay hold (`limits` in relay.yaml). */
+  limits: Pick<RelayConfig['limits'], 'sessionsPerConnection' | 'resizesPerSecond'>;
   clock: Clock;
   logger: Logger;
 }
@@ -82,6 +84,9 @@ export function handleClientConnection(conn: Connection, info: ClientInfo, deps:
       peer,
       broker: deps.broker,
       escapeByte: identity.escapeByte,
+      sessionsPerConnection: deps.limits.sessionsPerConnection,
+      resizesPerSecond: deps.limits.resizesPerSecond,
+      clock: deps.clock,
       logger: logger.child({ user: identity.user }),
     });
   }

@@ -52,15 +52,17 @@ describe('what a person may not do', () => {
     await relay.waitForLog('person.request.refused', { request: 'tcpip-forward' });
   });
 
-  it('refuses a second console session on the same connection with a message and status 1', async () => {
+  it('serves a second console session on the same connection (ControlMaster) beside the first, under its own session id', async () => {
     const client = await alice();
     const first = await openShell(client);
     first.channel.write('first');
     await first.waitFor('first');
     const attachment = relay.broker.attachments.at(-1)!;
     const second = await openShell(client);
-    expect(await second.exit).toBe(1);
-    expect(second.text()).toMatch(/already has a console session; open a new ssh connection/);
+    second.channel.write('second');
+    await second.waitFor('second');
+    const [a, b] = relay.broker.requests.slice(-2);
+    expect(a!.sessionId).not.toBe(b!.sessionId);
     // The first one is untouched.
     first.channel.write('still here');
     await first.waitFor('still here');

@@ -85,7 +85,7 @@ export function createRelaySshServer(options: RelaySshServerOptions): RelaySshSe
     keepaliveCountMax: options.keepaliveCountMax ?? 3,
   });
   ssh.on('connection', (conn, info) =>
-    handleClientConnection(conn, info, { authenticator, broker: options.broker, tunnels: options.tunnels, probeTimeoutMs: options.probeTimeoutMs, clock, logger: log }),
+    handleClientConnection(conn, info, { authenticator, broker: options.broker, tunnels: options.tunnels, probeTimeoutMs: options.probeTimeoutMs, limits: config.limits, clock, logger: log }),
   );
   const connections = new Set<ssh2.Connection>();
   ssh.on('connection', (conn, info) => {

@@ -38,10 +38,14 @@ auth:
   passwordChecksInFlight: 2   # ...and in all (at most the CPU cores)
 
 # Connections that have not logged in yet: closed after the grace time, capped at connect.
+# Then what one logged-in person or admin client may make the relay hold.
 limits:
   loginGraceMs: 120000
   maxUnauthenticatedPerAddress: 30
   maxUnauthenticated: 300
+  sessionsPerConnection: 4     # console sessions at once on one connection (ControlMaster)
+  resizesPerSecond: 10         # window changes applied per session per second; the last size always lands
+  adminQueueBytes: 1048576     # unread admin answers before that client is cut off
 
 log:
   level: info      # fatal, error, warn, info, debug or trace
