@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { copyProgramsForAnyone, type ProgramCopy } from '@lifeline/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../packages/relay/src/ssh/password-hash.js';
-import { LifelineProcess } from './support/lifeline-process.js';
+import { LifelineProcess, agentNode } from './support/lifeline-process.js';
 import { requireProgram } from './support/programs.js';
 import { openConsole } from './support/ssh2-console.js';
 import { waitFor } from './support/wait.js';
@@ -42,15 +42,15 @@ describe('relay and agent as an unprivileged user, installed as documented (no s
   const daemons: LifelineProcess[] = [];
 
   const asUser = () => ['setpriv', '--reuid', user, '--regid', user, '--init-groups'];
+  /** The copied program's Node.js as production has it: the relay on this test's own (24), the agent on agentNode (20). */
+  const nodeOf = (bin: string) => programs.runnable(bin === programs.agentBin ? agentNode : process.execPath);
   const start = (bin: string, args: string[]) => {
-    // LifelineProcess runs `prefix... process.execPath bin args`.
-    expect(programs.node).toBe(process.execPath);
-    const daemon = LifelineProcess.start(bin, args, { prefix: asUser() });
+    const daemon = LifelineProcess.start(bin, args, { prefix: asUser(), node: nodeOf(bin) });
     daemons.push(daemon);
     return daemon;
   };
   const runAsUser = (bin: string, args: string[]) => {
-    const result = spawnSync(asUser()[0]!, [...asUser().slice(1), programs.node, bin, ...args], { timeout: 20_000 });
+    const result = spawnSync(asUser()[0]!, [...asUser().slice(1), nodeOf(bin), bin, ...args], { timeout: 20_000 });
     return { code: result.status, out: result.stdout.toString(), err: result.stderr.toString() };
   };
 

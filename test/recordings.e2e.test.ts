@@ -80,6 +80,8 @@ describe('session recordings and the admin commands, relay and agent as processe
     const start = await site.relay.waitForLog('session start', (l) => l.event === 'session.start');
     c.write('show version\r');
     await c.waitForOutput(/Configuration register/);
+    // Output is joined for up to 50 ms before it is written: a kill loses at most that much.
+    await new Promise((r) => setTimeout(r, 250));
     await site.relay.stop('SIGKILL');
     await c.closed;
 

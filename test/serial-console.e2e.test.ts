@@ -5,6 +5,7 @@ import { LifelineSite, users } from './support/lifeline-site.js';
 import { requireProgram } from './support/programs.js';
 import { SerialFarEnd, startSocatPtyPair, type SocatPtyPair } from '@lifeline/edge-agent/testing';
 import { expectAllByteValuesBothWays } from './support/byte-transparency.js';
+import { openSshConsole } from './support/openssh-console.js';
 import { openConsole } from './support/ssh2-console.js';
 import { makeTempDir } from './support/temp-dir.js';
 import { waitFor } from './support/wait.js';
@@ -62,6 +63,39 @@ describe('serial console over a socat pty pair, relay and agent as processes', (
     const got = await device.readExactly(firmware.length, 30_000);
     expect(got.equals(firmware)).toBe(true);
     c.end();
+  });
+
+  describe('OpenSSH with a pty and no client escapes (ssh -e none -tt), as PuTTY and file transfers run', () => {
+    async function sshWithPty(user: 'alice' | 'tom') {
+      const { device, site } = await startWithPty();
+      const c = await openSshConsole({ dir: dir.path, port: site.port, login: `${user}@127.0.0.1`, password: users[user].password, args: ['-e', 'none', '-tt'] });
+      await waitFor('relay attached a pty session', () => site.relay.logs.find((l) => l.event === 'session.attached' && l.user === user && l.pty === true));
+      return { device, c };
+    }
+
+    it('carries all 256 byte values and the escape key pairs unchanged for a user whose escapeChar is none', async () => {
+      const { device, c } = await sshWithPty('tom');
+      await expectAllByteValuesBothWays(c, device);
+      // What the escape key would turn into BREAK, disconnect, one ^] and help reaches the device as sent.
+      const pairs = Buffer.from('\x1db\x1d.\x1d\x1d\x1d?', 'latin1');
+      c.write(pairs);
+      expect((await device.readExactly(pairs.length)).equals(pairs)).toBe(true);
+      c.end();
+      expect(await c.closed).toBe(0);
+    });
+
+    it('passes ^] followed by a key that is not a command through, so 256 byte values arrive whole with the default escape key', async () => {
+      const { device, c } = await sshWithPty('alice');
+      // 0x1d (^]) then 0x1e is not a command: both bytes reach the device.
+      await expectAllByteValuesBothWays(c, device);
+      c.write('\x1dz');
+      expect((await device.readExactly(2)).toString('latin1')).toBe('\x1dz');
+      // The last byte of an upload is ^], then the input ends: it still reaches the device.
+      c.write('\x1d');
+      c.end();
+      expect((await device.readExactly(1)).toString('latin1')).toBe('\x1d');
+      expect(await c.closed).toBe(0);
+    });
   });
 
   it('issues the break ioctl on the tty when the person sends BREAK', async () => {

@@ -174,7 +174,7 @@ describe('check', () => {
     const { code, out, err } = run(relayBin, ['check', '--config', file]);
     expect(err).toBe('');
     expect(out).toBe(
-      `ok: ${file}: listen 127.0.0.1:2222, 0 users, 1 devices, state in ${join(dir.path, 'state')}, admin socket ${join(dir.path, 'state/relay.sock')}, ` +
+      `ok: ${file}: listen 127.0.0.1:2222, 0 users, 1 device, state in ${join(dir.path, 'state')}, admin socket ${join(dir.path, 'state/relay.sock')}, ` +
         `host key ${join(dir.path, 'state/relay_host_ed25519')} will be generated on the first start\n`,
     );
     expect(code).toBe(0);

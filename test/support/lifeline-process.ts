@@ -51,8 +51,9 @@ export class LifelineProcess {
     );
   }
 
-  static start(bin: string, args: string[], options: { prefix?: string[]; env?: NodeJS.ProcessEnv } = {}): LifelineProcess {
-    const node = nodeFor(bin);
+  /** `options.node` overrides the Node.js binary nodeFor(bin) picks (e.g. a copy another user may run). */
+  static start(bin: string, args: string[], options: { prefix?: string[]; env?: NodeJS.ProcessEnv; node?: string } = {}): LifelineProcess {
+    const node = options.node ?? nodeFor(bin);
     const [command, ...prefixArgs] = options.prefix ?? [node];
     const child = spawn(command!, [...prefixArgs, ...(options.prefix ? [node] : []), bin, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -12,6 +12,8 @@ export const users = {
   bob: { password: 'bob-secret', devices: ['sw-offline'], role: 'engineer' },
   dave: { password: 'dave-secret', devices: ['rtr-1'], role: 'engineer' },
   sue: { password: 'sue-secret', devices: ['rtr-1'], role: 'supervisor' },
+  /** Transfers files from a pty session: no escape key at all. */
+  tom: { password: 'tom-secret', devices: ['rtr-1'], role: 'engineer', escapeChar: 'none' },
 } as const;
 
 export interface SiteOptions {
@@ -59,7 +61,8 @@ export class LifelineSite {
     const otherKey = await loadOrCreateKey(join(this.dir, 'other_agent_ed25519'), 'agent@sw-offline');
     const userLines = await Promise.all(
       Object.entries(users).map(
-        async ([name, u]) => `  - { name: ${name}, password: "${await hashPassword(u.password, cheapScrypt)}", devices: [${u.devices.join(', ')}], role: ${u.role} }`,
+        async ([name, u]) =>
+          `  - { name: ${name}, password: "${await hashPassword(u.password, cheapScrypt)}", devices: [${u.devices.join(', ')}], role: ${u.role}${'escapeChar' in u ? `, escapeChar: ${u.escapeChar}` : ''} }`,
       ),
     );
     await writeFile(

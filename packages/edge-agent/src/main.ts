@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import {
   ExitCode,
   LIFELINE_VERSION,
@@ -13,10 +12,12 @@ import {
   ignoreHangup,
   loadConfigFile,
   loadOrCreateKey,
+  parseCommandLine as parseCommandLineOf,
   print,
   readKeyFile,
   runCli,
   shutdownSignal,
+  usageError as usageErrorOf,
 } from '@lifeline/shared';
 import { agentKeyComment, preflightAgent } from './agent-preflight.js';
 import { startAgent } from './agent.js';
@@ -63,28 +64,16 @@ async function main(argv: string[]): Promise<number> {
   return ExitCode.ok;
 }
 
-function parseCommandLine(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        config: { type: 'string', short: 'c' },
-        pretty: { type: 'boolean' },
-        generate: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean' },
-      },
+const parseCommandLine = (argv: string[]) =>
+  parseCommandLineOf(NAME, argv, {
+      config: { type: 'string', short: 'c' },
+      pretty: { type: 'boolean' },
+      generate: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
     });
-  } catch (err) {
-    // Node's text goes on about positionals after '--'; its first sentence says it.
-    throw usageError((err as Error).message.split(/\.( |$)/)[0]!);
-  }
-}
 
-function usageError(problem: string): LifelineError {
-  return new LifelineError('USAGE', `${problem}; see ${NAME} --help`);
-}
+const usageError = (problem: string) => usageErrorOf(NAME, problem);
 
 /** `check`: the preflight of a start, nothing created; exit 0 with a summary or 78 with every problem. */
 async function check(configFile: string): Promise<number> {

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import {
   ExitCode,
   LIFELINE_VERSION,
@@ -9,12 +8,14 @@ import {
   ignoreHangup,
   loadConfigFile,
   loadOrCreateKey,
+  parseCommandLine as parseCommandLineOf,
   print,
   readKeyFile,
   relayConfigSchema,
   relayPaths,
   runCli,
   shutdownSignal,
+  usageError as usageErrorOf,
   systemClock,
 } from '@lifeline/shared';
 import { runHashPassword } from './cli/hash-password-command.js';
@@ -96,29 +97,17 @@ async function main(argv: string[]): Promise<number> {
   return ExitCode.ok;
 }
 
-function parseCommandLine(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        config: { type: 'string', short: 'c' },
-        pretty: { type: 'boolean' },
-        port: { type: 'string' },
-        generate: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean' },
-      },
+const parseCommandLine = (argv: string[]) =>
+  parseCommandLineOf(NAME, argv, {
+      config: { type: 'string', short: 'c' },
+      pretty: { type: 'boolean' },
+      port: { type: 'string' },
+      generate: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
     });
-  } catch (err) {
-    // Node's text goes on about positionals after '--'; its first sentence says it.
-    throw usageError((err as Error).message.split(/\.( |$)/)[0]!);
-  }
-}
 
-function usageError(problem: string): LifelineError {
-  return new LifelineError('USAGE', `${problem}; see ${NAME} --help`);
-}
+const usageError = (problem: string) => usageErrorOf(NAME, problem);
 
 function portNumber(text: string): number {
   const port = Number(text);

@@ -15,12 +15,12 @@ import {
   type Logger,
   type RelayConfig,
   type SshKeyPair,
-  type TimerHandle,
 } from '@lifeline/shared';
 import { startAdminServer, type AdminServer } from './admin/admin-server.js';
 import { AsciicastRecorderFactory } from './recording/asciicast-recorder.js';
 import { ConsoleLog } from './recording/console-log.js';
-import { pruneRecordings } from './recording/recording-retention.js';
+import { DiskGate, RELAY_DISK_SLOTS } from './recording/disk-gate.js';
+import { startRetention } from './recording/retention-schedule.js';
 import { ConsoleSessions } from './session/console-sessions.js';
 import type { DeviceConsoleLog } from './session/device-hub.js';
 import { deviceOverview } from './session/device-overview.js';
@@ -38,7 +38,6 @@ export interface RunningRelay {
   stop(): Promise<void>;
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 /** BMCs can take several seconds to answer a chassis command. */
 const POWER_TIMEOUT_MS = 30_000;
 
@@ -60,6 +59,8 @@ export async function startRelay(
   hostKeyOnDisk?: SshKeyPair,
 ): Promise<RunningRelay> {
   const paths = relayPaths(config, configFile);
+  // Recordings, console logs and retention share one bound on state-disk work (disk-gate.ts).
+  const gate = new DiskGate(RELAY_DISK_SLOTS);
   const hostKey = hostKeyOnDisk ?? (await readKeyFile(paths.hostKeyFile, RELAY_KEY_COMMENT)) ?? generateKeyPair(RELAY_KEY_COMMENT);
 
   // Filled after the bind; the hubs reach them through openedLater.
@@ -69,7 +70,7 @@ export async function startRelay(
     logger,
     clock,
     openUpstream: (tunnel) => openTelnetUpstream(tunnel, logger),
-    recorders: new AsciicastRecorderFactory({ dir: paths.recordingsDir, logger, clock }),
+    recorders: new AsciicastRecorderFactory({ dir: paths.recordingsDir, logger, clock, gate }),
     recordInput: config.recording.input,
     viewerBufferBytes: config.viewerBufferBytes,
     consoleLogFor: (deviceId) => openedLater(consoleLogs, deviceId),
@@ -114,13 +115,14 @@ export async function startRelay(
         },
       },
       logger: logger.child({ component: 'admin' }),
+      maxQueuedBytes: config.limits.adminQueueBytes,
     }).catch((err: unknown) => {
       if (!isLifelineError(err)) throw err;
       throw new LifelineError(err.code, `${configFile}: adminSocket: ${err.message}`, { cause: err });
     });
     // One log per device, opened together: a relay may serve thousands of devices.
     for (const [id, log] of await Promise.all(
-      config.devices.map(async (device) => [device.id, await ConsoleLog.open({ ...config.consoleLog, dir: paths.consoleLogDir, deviceId: device.id, logger, clock })] as const),
+      config.devices.map(async (device) => [device.id, await ConsoleLog.open({ ...config.consoleLog, dir: paths.consoleLogDir, deviceId: device.id, logger, clock, gate })] as const),
     )) {
       consoleLogs.set(id, log);
     }
@@ -132,7 +134,7 @@ export async function startRelay(
     throw err;
   }
   for (const log of consoleLogs.values()) log.note('relay started');
-  const retention = startRetention(paths.recordingsDir, config.recording.retentionDays, logger, clock);
+  const retention = startRetention({ dir: paths.recordingsDir, retentionDays: config.recording.retentionDays, logger, clock, gate });
   logger.info(
     {
       event: 'relay.listening',
@@ -198,21 +200,4 @@ async function makeStateFolder(configFile: string, key: string, dir: string): Pr
   } catch (err) {
     throw cannotCreate(configFile, key, dir, err);
   }
-}
-
-/** Prunes old recordings now and once a day; 0 days keeps them forever. */
-function startRetention(dir: string, days: number, logger: Logger, clock: Clock): TimerHandle {
-  let timer: TimerHandle | undefined;
-  const run = () => {
-    void pruneRecordings(dir, days, new Date(clock.now())).then(
-      (result) => {
-        if (result.removed.length > 0) logger.info({ event: 'recording.pruned', removed: result.removed.length, retentionDays: days }, 'old recordings deleted');
-        for (const f of result.failed) logger.warn({ event: 'recording.prune-failed', path: f.path, err: f.error.message }, 'cannot delete an old recording');
-      },
-      (err: unknown) => logger.warn({ event: 'recording.prune-failed', err }, 'recording retention failed'),
-    );
-    timer = clock.setTimeout(run, DAY_MS);
-  };
-  if (days > 0) run();
-  return { cancel: () => timer?.cancel() };
 }

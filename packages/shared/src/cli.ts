@@ -1,4 +1,5 @@
-import { ExitCode, exitCodeFor } from './errors.js';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ExitCode, LifelineError, exitCodeFor } from './errors.js';
 import { operatorMessage } from './cli-message.js';
 import type { Logger } from './log/logger.js';
 
@@ -8,6 +9,24 @@ export { operatorMessage };
 export function print(text: string, code: number, stream: NodeJS.WriteStream = process.stdout): number {
   stream.write(text);
   return code;
+}
+
+/** A bad command line: `problem; see NAME --help`, exit 64 (EX_USAGE). */
+export function usageError(name: string, problem: string): LifelineError {
+  return new LifelineError('USAGE', `${problem}; see ${name} --help`);
+}
+
+/** `parseArgs` with positionals, whose complaints become one usageError line instead of a stack trace. */
+type CommandLineOptions = NonNullable<ParseArgsConfig['options']>;
+type CommandLine<O extends CommandLineOptions> = { args: string[]; allowPositionals: true; options: O };
+
+export function parseCommandLine<const O extends CommandLineOptions>(name: string, argv: string[], options: O): ReturnType<typeof parseArgs<CommandLine<O>>> {
+  try {
+    return parseArgs({ args: argv, allowPositionals: true, options });
+  } catch (err) {
+    // Node's text goes on about positionals after '--'; its first sentence says it.
+    throw usageError(name, (err as Error).message.split(/\.( |$)/)[0]!);
+  }
 }
 
 /** Resolves with the name of the first SIGINT or SIGTERM: the cue to drain and stop. */

@@ -4,6 +4,7 @@ export * from './backoff.js';
 export * from './version.js';
 export * from './ssh-keys.js';
 export * from './log/logger.js';
+export * from './log/peer-text.js';
 export * from './config/config-loader.js';
 export * from './config/relay-config.js';
 export * from './config/agent-config.js';

@@ -58,6 +58,16 @@ describe('StatusHook', () => {
     await hook.close();
   });
 
+  it("passes on only PATH and LANG of the agent's environment, never its secrets", async () => {
+    const { spawn, runs } = fakeSpawn();
+    const baseEnv = { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8', HOME: '/var/lib/lifeline', LIFELINE_IPMI_PASSWORD: 'hunter2', CREDENTIALS_DIRECTORY: '/run/credentials/x' };
+    const hook = new StatusHook({ command: 'h', deviceId: 'd', logger: silentLogger(), spawn, baseEnv, clock: new FakeClock() });
+    hook.notify('healthy', 'check passed');
+    expect(runs[0]!.env).toEqual({ PATH: '/usr/bin:/bin', LANG: 'C.UTF-8', LIFELINE_STATE: 'healthy', LIFELINE_REASON: 'check passed', LIFELINE_DEVICE: 'd' });
+    runs[0]!.exit(0);
+    await hook.close();
+  });
+
   it('runs one hook at a time and then once more with the latest of the states that came meanwhile', async () => {
     const { spawn, runs } = fakeSpawn();
     const hook = new StatusHook({ command: 'h', deviceId: 'd', logger: silentLogger(), spawn, clock: new FakeClock() });
@@ -183,6 +193,26 @@ describe('StatusHook with a real shell', () => {
     hook.notify('fault', 'host key mismatch');
     await hook.close();
     expect(await readFile(out, 'utf8')).toBe('fault|host key mismatch|rtr-tokyo-01\n');
+  });
+
+  it("keeps a secret in the agent's own environment from a real hook", async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lifeline-hook-'));
+    const out = join(dir, 'env.txt');
+    process.env.LIFELINE_IPMI_PASSWORD = 'hunter2-in-the-agent';
+    try {
+      const hook = new StatusHook({ command: `env > "${out}"`, deviceId: 'rtr-tokyo-01', logger: silentLogger() });
+      hook.notify('fault', 'serial port missing');
+      await hook.close();
+    } finally {
+      delete process.env.LIFELINE_IPMI_PASSWORD;
+    }
+    const seen = await readFile(out, 'utf8');
+    expect(seen).not.toContain('hunter2');
+    expect(seen).toContain('LIFELINE_DEVICE=rtr-tokyo-01\n');
+    expect(seen).toContain(`PATH=${process.env.PATH}\n`);
+    // Only what the shell adds by itself besides ours (dash: PWD).
+    const names = seen.trim().split('\n').map((l) => l.slice(0, l.indexOf('=')));
+    expect(names.filter((n) => !['PATH', 'LANG', 'LIFELINE_STATE', 'LIFELINE_REASON', 'LIFELINE_DEVICE', 'PWD', 'OLDPWD', 'SHLVL', '_'].includes(n))).toEqual([]);
   });
 
   it('kills the whole process group of a real hook that overruns, background children included', async () => {

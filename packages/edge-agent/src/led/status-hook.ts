@@ -22,7 +22,7 @@ export interface StatusHookOptions {
   logger: Logger;
   /** Killed after this long; 10 s by default. */
   timeoutMs?: number;
-  /** Environment the hook's variables are added to; the agent's own by default (PATH, HOME...). */
+  /** Where the hook's PATH and LANG come from (nothing else of it is passed on); the agent's own environment by default. */
   baseEnv?: NodeJS.ProcessEnv;
   spawn?: SpawnHook;
   clock?: Clock;
@@ -85,12 +85,7 @@ export class StatusHook {
   }
 
   private async runOnce(state: IndicatorState, reason: string): Promise<void> {
-    const env = {
-      ...(this.options.baseEnv ?? process.env),
-      LIFELINE_STATE: state,
-      LIFELINE_REASON: reason,
-      LIFELINE_DEVICE: this.options.deviceId,
-    };
+    const env = hookEnvironment(this.options.baseEnv ?? process.env, { LIFELINE_STATE: state, LIFELINE_REASON: reason, LIFELINE_DEVICE: this.options.deviceId });
     const startedAt = this.clock.now();
     const child = this.spawnHook(this.options.command, env);
     const output = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
@@ -122,6 +117,20 @@ export class StatusHook {
       this.logger.debug({ event: 'status.hook_done', state, ms }, 'status hook ran');
     }
   }
+}
+
+/** What a hook may see of the agent's environment: where programs are and the language, no secrets. */
+const passedOn = ['PATH', 'LANG'] as const;
+
+/**
+ * A clean environment for a hook: PATH and LANG from `base` (when set) and the hook's own
+ * variables, nothing else. The agent's environment may hold secrets (LIFELINE_IPMI_PASSWORD,
+ * credentials systemd passes in) that a site script has no business seeing.
+ */
+function hookEnvironment(base: NodeJS.ProcessEnv, variables: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const name of passedOn) if (base[name] !== undefined) env[name] = base[name];
+  return { ...env, ...variables };
 }
 
 /** `/bin/sh -c command` in a process group of its own, so a timeout also kills what the script started. */

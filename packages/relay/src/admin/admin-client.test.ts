@@ -29,7 +29,7 @@ afterEach(async () => {
 });
 
 async function startRelaySocket(): Promise<AdminServer> {
-  const server = await startAdminServer({ socketPath, handlers: { sessions: () => [] }, logger: silentLogger() });
+  const server = await startAdminServer({ socketPath, handlers: { sessions: () => [] }, logger: silentLogger(), maxQueuedBytes: 1_048_576 });
   cleanups.push(() => server.close());
   return server;
 }

@@ -22,7 +22,7 @@ afterEach(async () => {
 });
 
 async function start(handlers: Record<string, AdminHandler> = { sessions: () => [] }, path = socketPath, idleTimeoutMs?: number) {
-  const server = await startAdminServer({ socketPath: path, handlers, logger: silentLogger(), idleTimeoutMs });
+  const server = await startAdminServer({ socketPath: path, handlers, logger: silentLogger(), idleTimeoutMs, maxQueuedBytes: 1_048_576 });
   servers.push(server);
   return server;
 }

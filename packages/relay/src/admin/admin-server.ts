@@ -18,10 +18,20 @@ export interface AdminServerOptions {
   logger: Logger;
   /** A connection silent for this long is closed. */
   idleTimeoutMs?: number;
+  /**
+   * Answers a client may leave unread (`limits.adminQueueBytes`): one that keeps sending
+   * requests past this without reading is disconnected, so the relay never holds more for it
+   * than this and one answer.
+   */
+  maxQueuedBytes: number;
 }
 
 export interface AdminServer {
   readonly socketPath: string;
+  /** Open client connections. */
+  readonly connections: number;
+  /** Answer bytes written to clients and not yet taken by them (held in the relay's memory). */
+  queuedBytes(): number;
   /** Stops listening, closes open connections and removes the socket file. Idempotent. */
   close(): Promise<void>;
 }
@@ -38,7 +48,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   const server = createServer((socket) => {
     connections.add(socket);
     socket.once('close', () => connections.delete(socket));
-    serve(socket, options.handlers, logger, options.idleTimeoutMs ?? 30_000);
+    serve(socket, options.handlers, logger, options.idleTimeoutMs ?? 30_000, options.maxQueuedBytes);
   });
   await removeStaleSocket(options.socketPath, logger);
   const ino = await listenPrivately(server, options.socketPath);
@@ -47,6 +57,10 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   let closing: Promise<void> | undefined;
   return {
     socketPath: options.socketPath,
+    get connections() {
+      return connections.size;
+    },
+    queuedBytes: () => [...connections].reduce((sum, socket) => sum + socket.writableLength, 0),
     close() {
       closing ??= (async () => {
         const closed = new Promise((resolve) => server.close(resolve));
@@ -59,14 +73,26 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   };
 }
 
-/** One connection: requests answered in order; garbage or an oversized line ends it. */
-function serve(socket: Socket, handlers: Record<string, AdminHandler>, logger: Logger, idleTimeoutMs: number): void {
+/**
+ * One connection: requests answered in order; garbage or an oversized line ends it. Reading
+ * pauses while requests wait for their answers, and a client whose unread answers pass
+ * `maxQueuedBytes` is cut off: nothing is held for a client without a bound.
+ */
+function serve(socket: Socket, handlers: Record<string, AdminHandler>, logger: Logger, idleTimeoutMs: number, maxQueuedBytes: number): void {
   const splitter = new LineSplitter(MAX_REQUEST_BYTES);
   let queue = Promise.resolve();
+  let waiting = 0;
   let ended = false;
 
   const reply = (response: AdminResponse) => {
-    if (!ended) socket.write(`${serialise(response)}\n`);
+    if (ended) return;
+    if (socket.writableLength > maxQueuedBytes) {
+      ended = true;
+      logger.warn({ event: 'admin.slow-client', queuedBytes: socket.writableLength, limit: maxQueuedBytes }, 'admin client is not reading its answers; disconnecting it');
+      socket.destroy();
+      return;
+    }
+    socket.write(`${serialise(response)}\n`);
   };
   const refuse = (error: string) => {
     if (ended) return;
@@ -82,7 +108,14 @@ function serve(socket: Socket, handlers: Record<string, AdminHandler>, logger: L
   socket.on('data', (chunk: Buffer) => {
     if (ended) return;
     const { lines, tooLong } = splitter.push(chunk);
-    for (const line of lines) queue = queue.then(() => answer(line));
+    for (const line of lines) {
+      waiting++;
+      queue = queue.then(() => answer(line)).finally(() => {
+        if (--waiting === 0 && !ended) socket.resume();
+      });
+    }
+    // What one chunk held is queued; take no more until it is answered.
+    if (waiting > 0) socket.pause();
     if (tooLong) {
       queue = queue.then(() => refuse(`request too long (at most ${MAX_REQUEST_BYTES} bytes per line)`));
       socket.pause();
@@ -90,6 +123,9 @@ function serve(socket: Socket, handlers: Record<string, AdminHandler>, logger: L
   });
 
   async function answer(line: string): Promise<void> {
+    // One answer per turn of the event loop: the socket gets to hand what is written so far to
+    // a client that reads, so only one that does not read piles answers up to the bound.
+    await new Promise((resolve) => setImmediate(resolve));
     if (ended || line.trim() === '') return;
     const request = parseRequest(line);
     if (!request) return refuse('not a request: send one JSON object per line, like {"command":"sessions"}');

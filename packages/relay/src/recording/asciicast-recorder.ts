@@ -1,10 +1,10 @@
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { systemClock, type Clock, type Logger } from '@lifeline/shared';
+import { systemClock, type Clock, type Logger, type TimerHandle } from '@lifeline/shared';
 import type { TerminalSize } from '../session/console-broker.js';
 import { eventLine, headerLine, type AsciicastEventCode, type AsciicastHeader } from './asciicast.js';
-import { LineFileWriter } from './line-file-writer.js';
+import { ungatedDisk, type DiskGate } from './disk-gate.js';
+import { LineFileWriter, type WriterStatus } from './line-file-writer.js';
+import { createWithFirstLine } from './recording-file.js';
 import { recordingPath } from './recording-layout.js';
 import type { RecorderFactory, RecordingStart, SessionRecorder } from './session-recorder.js';
 
@@ -16,16 +16,25 @@ export interface AsciicastRecorderOptions {
   clock?: Clock;
   /** Bytes one recording may have waiting for a slow disk before it drops events (default 256 KiB). */
   maxQueuedBytes?: number;
+  /** Shared by every file the relay writes to its state disk (disk-gate.ts). */
+  gate?: DiskGate;
+  /** Pause before trying a failed creation or write again (default 5 s). */
+  retryMs?: number;
+  /** A file creation unanswered for this long is reported as stopped (default 5 s). */
+  stallMs?: number;
+  /** Output arriving within this long is joined into one `o` event (default 50 ms). */
+  coalesceMs?: number;
+  /** ...up to this many bytes (default 64 KiB). */
+  coalesceBytes?: number;
 }
 
 /** A SessionRecorder whose writes can be awaited (tests, and anyone who wants the file complete). */
 export interface AsciicastSessionRecorder extends SessionRecorder {
-  /** Resolves when every event so far is in the file (or given up on). Never rejects. */
+  /** Resolves when every event so far is in the file (or given up on for now). Never rejects. */
   flush(): Promise<void>;
 }
 
 const FILE_MODE = 0o600;
-const DIR_MODE = 0o700;
 const DEFAULT_SIZE: TerminalSize = { cols: 80, rows: 24 };
 
 function validSize(size: TerminalSize | undefined): size is TerminalSize {
@@ -34,10 +43,11 @@ function validSize(size: TerminalSize | undefined): size is TerminalSize {
 
 /**
  * Records each person session to its own asciicast v2 file under `dir` (layout in
- * recording-layout.ts, format in asciicast.ts). `open` waits for the folder and the file to be
- * created and the header queued, and never rejects: if the file cannot be made, the failure is
- * logged (`recording.error`) and the session gets a recorder that drops everything (path
- * undefined), because a console must work when its recording does not.
+ * recording-layout.ts, format in asciicast.ts). `open` returns at once: the file is created in
+ * the background with its header as one step (recording-file.ts), events wait for it within the
+ * queue's bound, and the recorder reports through `start.onStatus` whether it is recording, at
+ * the start and at every change (the file cannot be made, the disk filled up, space came back).
+ * A console must work when its recording does not, and the person must know.
  */
 export class AsciicastRecorderFactory implements RecorderFactory {
   private readonly clock: Clock;
@@ -48,38 +58,43 @@ export class AsciicastRecorderFactory implements RecorderFactory {
     this.logger = options.logger.child({ component: 'recorder' });
   }
 
-  async open(start: RecordingStart): Promise<AsciicastSessionRecorder> {
+  open(start: RecordingStart): AsciicastSessionRecorder {
     const path = recordingPath(this.options.dir, start);
     const logger = this.logger.child({ deviceId: start.deviceId, user: start.user, sessionId: start.sessionId, path });
-    // Set before any line can be lost: the writer asks it to time-stamp gap lines.
-    let recorder: FileSessionRecorder | undefined;
-    try {
-      await mkdir(dirname(path), { recursive: true, mode: DIR_MODE });
-      const writer = await LineFileWriter.create(path, FILE_MODE, {
-        maxQueuedBytes: this.options.maxQueuedBytes ?? 256 * 1024,
-        gapLine: (lost) => recorder!.gapLine(lost),
-        onLoss: (err) => logger.error({ event: 'recording.error', err }, 'recording is losing events; the session goes on'),
-        onRecovered: (lost) => logger.warn({ event: 'recording.recovered', lost }, 'recording resumed after losing events'),
-      });
-      recorder = new FileSessionRecorder(path, writer, start, this.clock);
-      return recorder;
-    } catch (err) {
-      logger.error({ event: 'recording.error', err }, 'cannot create the recording; the session goes on unrecorded');
-      return unrecorded;
-    }
+    const gate = this.options.gate ?? ungatedDisk;
+    const header = Buffer.from(headerLine(asciicastHeader(start)), 'utf8');
+    let recorder: FileSessionRecorder | undefined = undefined;
+    const writer = new LineFileWriter({
+      create: () => createWithFirstLine(path, FILE_MODE, header, gate),
+      maxQueuedBytes: this.options.maxQueuedBytes ?? 256 * 1024,
+      gate,
+      clock: this.clock,
+      retryMs: this.options.retryMs,
+      stallMs: this.options.stallMs,
+      gapLine: (lost) => recorder!.gapLine(lost),
+      onOverflow: (queuedBytes) => logger.warn({ event: 'recording.overflow', queuedBytes }, 'the disk is not keeping up; recording events are dropped (marked as a gap)'),
+      onStatus: (status) => recorder!.statusChanged(status, logger),
+    });
+    recorder = new FileSessionRecorder(path, writer, start, this.clock, {
+      coalesceMs: this.options.coalesceMs ?? 50,
+      coalesceBytes: this.options.coalesceBytes ?? 64 * 1024,
+    });
+    return recorder;
   }
 }
 
-/** What a session gets when its file could not be created: drops everything. */
-const unrecorded: AsciicastSessionRecorder = {
-  output: () => {},
-  input: () => {},
-  resize: () => {},
-  marker: () => {},
-  close: async () => {},
-  flush: async () => {},
-  path: undefined,
-};
+function asciicastHeader(start: RecordingStart): AsciicastHeader {
+  const size = validSize(start.size) ? start.size : DEFAULT_SIZE;
+  const header: AsciicastHeader = {
+    version: 2,
+    width: size.cols,
+    height: size.rows,
+    timestamp: Math.floor(start.startedAt.getTime() / 1000),
+    title: `${start.user} on ${start.deviceId}`,
+  };
+  if (start.term) header.env = { TERM: start.term };
+  return header;
+}
 
 class FileSessionRecorder implements AsciicastSessionRecorder {
   // One decoder per stream: a UTF-8 character split across two chunks of one stream is joined,
@@ -89,51 +104,67 @@ class FileSessionRecorder implements AsciicastSessionRecorder {
   private readonly startMs: number;
   private lastSeconds = 0;
   private closing: Promise<void> | undefined;
+  /** Output not yet made into an event, and when its first byte came. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private pendingSeconds = 0;
+  private pendingTimer: TimerHandle | undefined;
 
   constructor(
     readonly path: string,
     private readonly writer: LineFileWriter,
-    start: RecordingStart,
+    private readonly start: RecordingStart,
     private readonly clock: Clock,
+    private readonly coalesce: { coalesceMs: number; coalesceBytes: number },
   ) {
     this.startMs = start.startedAt.getTime();
-    const size = validSize(start.size) ? start.size : DEFAULT_SIZE;
-    const header: AsciicastHeader = {
-      version: 2,
-      width: size.cols,
-      height: size.rows,
-      timestamp: Math.floor(this.startMs / 1000),
-      title: `${start.user} on ${start.deviceId}`,
-    };
-    if (start.term) header.env = { TERM: start.term };
-    writer.write(headerLine(header));
   }
 
+  /**
+   * Output is held up to `coalesceMs` (or `coalesceBytes`) and written as one event: a busy
+   * console makes few large events instead of many small ones, which costs far less CPU per
+   * byte. The chunk is kept by reference until then: callers must not reuse it.
+   */
   output(data: Buffer): void {
-    if (!this.closing) this.text('o', this.outputText.write(data));
+    if (this.closing || data.length === 0) return;
+    if (this.pending.length === 0) {
+      this.pendingSeconds = this.seconds();
+      this.pendingTimer = this.clock.setTimeout(() => this.flushOutput(), this.coalesce.coalesceMs);
+    }
+    this.pending.push(data);
+    this.pendingBytes += data.length;
+    if (this.pendingBytes >= this.coalesce.coalesceBytes) this.flushOutput();
   }
 
   input(data: Buffer): void {
-    if (!this.closing) this.text('i', this.inputText.write(data));
+    if (this.closing) return;
+    this.flushOutput();
+    this.text('i', this.inputText, data, this.seconds());
   }
 
   resize(size: TerminalSize): void {
-    if (!this.closing && validSize(size)) this.event('r', `${size.cols}x${size.rows}`);
+    if (this.closing || !validSize(size)) return;
+    this.flushOutput();
+    this.event('r', `${size.cols}x${size.rows}`);
   }
 
   marker(label: string): void {
-    if (!this.closing) this.event('m', label);
+    if (this.closing) return;
+    this.flushOutput();
+    this.event('m', label);
   }
 
   flush(): Promise<void> {
+    this.flushOutput();
     return this.writer.flush();
   }
 
   close(): Promise<void> {
     if (!this.closing) {
+      this.flushOutput();
       // Bytes of a character still waiting for the rest of it come out as U+FFFD.
-      this.text('o', this.outputText.end());
-      this.text('i', this.inputText.end());
+      this.endText('o', this.outputText);
+      this.endText('i', this.inputText);
       this.closing = this.writer.close();
     }
     return this.closing;
@@ -144,8 +175,43 @@ class FileSessionRecorder implements AsciicastSessionRecorder {
     return eventLine(this.seconds(), 'm', `recording gap: ${lost} event${lost === 1 ? '' : 's'} lost`);
   }
 
-  private text(code: 'o' | 'i', text: string): void {
-    if (text !== '') this.event(code, text);
+  statusChanged(status: WriterStatus, logger: Logger): void {
+    if (status.writing) {
+      if (status.lost > 0) logger.warn({ event: 'recording.recovered', lost: status.lost }, 'recording resumed after losing events');
+    } else {
+      logger.error({ event: 'recording.error', reason: status.reason, err: status.error }, 'the recording is not being written; the session goes on');
+    }
+    if (this.closing) return;
+    this.start.onStatus?.(status.writing ? { recording: true, lost: status.lost } : { recording: false, reason: status.reason });
+  }
+
+  private flushOutput(): void {
+    if (this.pending.length === 0) return;
+    this.pendingTimer?.cancel();
+    const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.text('o', this.outputText, data, this.pendingSeconds);
+  }
+
+  /**
+   * Decodes and encodes an event only when the writer has room for it: the encoded line is at
+   * least as long as the bytes, so a full queue costs no decoding. A dropped chunk resets the
+   * stream's decoder (a character cut by the gap becomes U+FFFD, not a wrong character).
+   */
+  private text(code: 'o' | 'i', decoder: StringDecoder, data: Buffer, seconds: number): void {
+    if (!this.writer.hasRoomFor(data.length)) {
+      decoder.end();
+      this.writer.drop();
+      return;
+    }
+    const text = decoder.write(data);
+    if (text !== '') this.writer.write(eventLine(seconds, code, text));
+  }
+
+  private endText(code: 'o' | 'i', decoder: StringDecoder): void {
+    const rest = decoder.end();
+    if (rest !== '') this.event(code, rest);
   }
 
   private event(code: AsciicastEventCode, data: string): void {

@@ -2,6 +2,7 @@ import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { LifelineError, systemClock, type Clock, type Logger, type TimerHandle } from '@lifeline/shared';
 import { ByteRing } from './byte-ring.js';
+import { ungatedDisk, type DiskGate } from './disk-gate.js';
 import { logFilePath, readLogTail, removeSurplusLogFiles, rotateLogFiles } from './log-files.js';
 
 import { formatScrollback } from './scrollback-format.js';
@@ -24,6 +25,8 @@ export interface ConsoleLogOptions {
   queueBytes?: number;
   /** Pause before trying the disk again after an error. */
   retryMs?: number;
+  /** Shared by every file the relay writes to its state disk (disk-gate.ts). */
+  gate?: DiskGate;
 }
 
 /** Most bytes handed to one write call. */
@@ -178,7 +181,7 @@ export class ConsoleLog {
     try {
       while (this.queue.length > 0) {
         const { data, queued, output, lostSince } = this.takeBatch();
-        const ok = await this.writeBatch(data);
+        const ok = await (this.options.gate ?? ungatedDisk).run(() => this.writeBatch(data));
         this.queued -= queued;
         if (!ok) {
           // Some of it may have reached the file; the note says "up to".

@@ -29,11 +29,24 @@ export interface RecordingStart {
   /** TERM from the pty-req, for the asciicast header's env. */
   term: string | undefined;
   startedAt: Date;
+  /**
+   * Told when the recording starts or stops taking events, so the person can be told (see
+   * session/recording-status.ts). The first call says whether the file could be made; later calls
+   * come only on a change. Never called after `close()`.
+   */
+  onStatus?(status: RecordingStatus): void;
 }
 
-/** Opens a recorder per session; `discardRecorders` when recording is off or in tests. */
+/** Whether a recording is taking events; `reason` is in words fit to show the person. */
+export type RecordingStatus = { recording: true; lost: number } | { recording: false; reason: string };
+
+/**
+ * Opens a recorder per session; `discardRecorders` when recording is off or in tests. `open`
+ * returns at once and never throws: the file is made in the background (a slow or frozen disk
+ * must not hold up a console), and whether that worked comes through `start.onStatus`.
+ */
 export interface RecorderFactory {
-  open(start: RecordingStart): Promise<SessionRecorder>;
+  open(start: RecordingStart): SessionRecorder;
 }
 
 /** Records nothing: stands in when a recording is off or cannot be opened. */
@@ -47,4 +60,4 @@ export const discardRecorder: SessionRecorder = {
 };
 
 /** Stands in when recording is off, so callers never branch on a flag (as Teleport does). */
-export const discardRecorders: RecorderFactory = { open: async () => discardRecorder };
+export const discardRecorders: RecorderFactory = { open: () => discardRecorder };

@@ -1,7 +1,8 @@
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { isLifelineError, silentLogger } from '@lifeline/shared';
+import { createLogger, isLifelineError, silentLogger } from '@lifeline/shared';
 import { FakeClock } from '@lifeline/shared/testing';
-import type { SessionRecorder } from '../recording/session-recorder.js';
+import type { RecordingStatus, SessionRecorder } from '../recording/session-recorder.js';
 import type { PartyTerminal, TerminalSize } from './console-broker.js';
 import type { PartyInfo } from './party.js';
 import { DeviceHub, type DeviceConsoleLog } from './device-hub.js';
@@ -99,6 +100,17 @@ class FakeTerminal implements PartyTerminal {
   }
 }
 
+function capturedLogger() {
+  const lines: Array<Record<string, unknown>> = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: createLogger({ svc: 'test', version: '0', destination }), lines };
+}
+
 class FakeRecorder implements SessionRecorder {
   events: Array<[string, string]> = [];
   closed = false;
@@ -147,7 +159,7 @@ function setup(options: { recordInput?: boolean; viewerBufferBytes?: number } = 
     recordInput: options.recordInput,
     viewerBufferBytes: options.viewerBufferBytes,
     recorders: {
-      open: async () => {
+      open: () => {
         const r = new FakeRecorder();
         recorders.push(r);
         return r;
@@ -393,7 +405,7 @@ describe('DeviceHub: power control', () => {
     const recorders: FakeRecorder[] = [];
     const hub = new DeviceHub(device, {
       logger: silentLogger(),
-      recorders: { open: async () => (recorders.push(new FakeRecorder()), recorders.at(-1)!) },
+      recorders: { open: () => (recorders.push(new FakeRecorder()), recorders.at(-1)!) },
       power: async (action) => {
         asked.push(action);
         return action === 'status' ? 'Chassis Power is on' : 'Chassis Power Control: Cycle';
@@ -491,18 +503,43 @@ describe('DeviceHub: recording and the console log', () => {
     expect(script.terminal.output).toBe('');
   });
 
-  it('goes on without a recording when it cannot be opened, and says so', async () => {
+  it('tells the person and the audit log when the recording stops and when it resumes, from the recorder\'s own status', async () => {
+    const clock = new FakeClock(Date.parse('2026-12-03T10:00:00Z'));
+    const log = capturedLogger();
+    let report: ((status: RecordingStatus) => void) | undefined;
     const hub = new DeviceHub(device, {
-      logger: silentLogger(),
+      logger: log.logger,
+      clock,
       recorders: {
-        open: async () => {
-          throw new Error('disk full');
+        open: (start) => {
+          report = start.onStatus;
+          return new FakeRecorder();
         },
       },
     });
     hub.connectUpstream(new FakeUpstream());
     const terminal = new FakeTerminal();
     await hub.attach({ user: 'alice', role: 'engineer', sessionId: 's', peer: 'p', watch: false, size: undefined, term: undefined }, terminal);
-    expect(terminal.notices).toContain('this session is NOT being recorded (the relay could not open its recording).');
+    report!({ recording: true, lost: 0 });
+    expect(terminal.notices).toEqual([]);
+    report!({ recording: false, reason: 'the recordings disk is full' });
+    report!({ recording: false, reason: 'the recordings disk is full' });
+    expect(terminal.notices).toEqual(['this session is NOT being recorded (the recordings disk is full); the console works as usual.']);
+    await clock.advance(30_000);
+    report!({ recording: true, lost: 12 });
+    expect(terminal.notices[1]).toBe('this session is being recorded again; the recording misses some output between 10:00:00 and 10:00:30 UTC.');
+    report!({ recording: false, reason: 'the recordings disk does not answer' });
+    report!({ recording: true, lost: 0 });
+    expect(terminal.notices.slice(2)).toEqual([
+      'this session is NOT being recorded (the recordings disk does not answer); the console works as usual.',
+      'this session is being recorded again; nothing is missing from the recording.',
+    ]);
+    const audit = log.lines.filter((l) => String(l.event).startsWith('recording.'));
+    expect(audit).toMatchObject([
+      { event: 'recording.stopped', user: 'alice', sessionId: 's', peer: 'p', reason: 'the recordings disk is full' },
+      { event: 'recording.resumed', user: 'alice', sessionId: 's', lost: 12, stoppedMs: 30_000 },
+      { event: 'recording.stopped', reason: 'the recordings disk does not answer' },
+      { event: 'recording.resumed', lost: 0 },
+    ]);
   });
 });

@@ -1,8 +1,9 @@
 import { LifelineError, systemClock, type Clock, type Logger, type PowerAction, type RelayDeviceConfig, type TimerHandle } from '@lifeline/shared';
-import { discardRecorder, discardRecorders, type RecorderFactory, type SessionRecorder } from '../recording/session-recorder.js';
+import { discardRecorders, type RecorderFactory, type SessionRecorder } from '../recording/session-recorder.js';
 import type { ConsoleAttachment, PartyTerminal } from './console-broker.js';
 import { Party, type PartyInfo } from './party.js';
 import { consoleRights, enforce, powerVerdict, type ConsoleRights } from './console-rules.js';
+import { recordingStatusReporter } from './recording-status.js';
 import type { SessionSnapshot } from './session-snapshot.js';
 import { whoLines } from './who-lines.js';
 import type { ConsoleStatus, UpstreamConsole } from './upstream-console.js';
@@ -81,7 +82,7 @@ export class DeviceHub {
     if (!this.upstream) {
       throw new LifelineError('ROUTE_DEVICE_OFFLINE', `lifeline: device ${this.device.id} is offline (its edge agent is not connected).`);
     }
-    const recorder = await this.openRecorder(info, terminal);
+    const recorder = this.openRecorder(info, terminal);
     const party = new Party(info, terminal, recorder, this.clock);
     if (this.parties.size === 0) this.traffic = { since: this.clock.now(), bytesIn: 0, bytesOut: 0 };
     this.markAll(`${info.user} joined`);
@@ -264,22 +265,18 @@ export class DeviceHub {
     if (heir) heir.terminal.notice(`${party.user} left; you now have read-write.`);
   }
 
-  private async openRecorder(info: PartyInfo & { term: string | undefined }, terminal: PartyTerminal): Promise<SessionRecorder> {
-    try {
-      return await this.recorders.open({
-        deviceId: this.device.id,
-        user: info.user,
-        sessionId: info.sessionId,
-        size: info.size ?? { cols: 80, rows: 24 },
-        term: info.term,
-        startedAt: new Date(this.clock.now()),
-      });
-    } catch (err) {
-      // The console matters more in an outage than its recording: go on, and say so.
-      this.logger.error({ event: 'recording.failed', user: info.user, sessionId: info.sessionId, err }, 'cannot record this session');
-      terminal.notice('this session is NOT being recorded (the relay could not open its recording).');
-      return discardRecorder;
-    }
+  /** Returns at once: the file is made in the background and its status told to the person (recording-status.ts). */
+  private openRecorder(info: PartyInfo & { term: string | undefined }, terminal: PartyTerminal): SessionRecorder {
+    let recorder: SessionRecorder | undefined;
+    return (recorder = this.recorders.open({
+      deviceId: this.device.id,
+      user: info.user,
+      sessionId: info.sessionId,
+      size: info.size ?? { cols: 80, rows: 24 },
+      term: info.term,
+      startedAt: new Date(this.clock.now()),
+      onStatus: recordingStatusReporter({ info, terminal, logger: this.logger, clock: this.clock, path: () => recorder?.path }),
+    }));
   }
 
   private readOnlyLine(party: Party): string {

@@ -1,9 +1,8 @@
 import type { Duplex } from 'node:stream';
-import { LifelineError, type Clock, type Logger } from '@lifeline/shared';
+import { LifelineError, peerText, type Clock, type Logger } from '@lifeline/shared';
 import type { Connection, TcpipBindInfo } from 'ssh2';
 import type { AgentTunnel, TunnelRegistrar } from '../tunnel/agent-tunnel.js';
 import { relayProbe } from '../tunnel/probe-relay.js';
-import { peerText } from './peer-text.js';
 
 export interface AgentConnectionOptions {
   /** Devices whose `agentKey` the agent logged in with. */

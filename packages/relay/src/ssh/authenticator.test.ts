@@ -22,7 +22,10 @@ const aliceKey = keyPair();
 const agentKey = keyPair();
 const otherKey = keyPair();
 
-async function setup(auth = { failureDelayMs: 1_000, maxFailuresPerWindow: 3, windowMs: 60_000 }) {
+/** More people for setup(), on dev1 with no keys. */
+type UserConfig = { name: string; password?: string; escapeChar?: string };
+
+async function setup(auth = { failureDelayMs: 1_000, maxFailuresPerWindow: 3, windowMs: 60_000 }, others: UserConfig[] = []) {
   const clock = new FakeClock(1_000);
   const throttle = new LoginThrottle(auth, clock);
   const agentThrottle = new LoginThrottle({ ...auth, maxFailuresPerWindow: 2 }, clock);
@@ -31,7 +34,11 @@ async function setup(auth = { failureDelayMs: 1_000, maxFailuresPerWindow: 3, wi
   const verify = (password: string, stored: ParsedPasswordHash) => (hashed.push(password), verifyPassword(password, stored));
   const authenticator = new Authenticator({
     config: {
-      users: [{ name: 'alice', password: await hashPassword('right', cheap), authorizedKeys: [aliceKey.line], devices: ['dev1', 'dev2'], role: 'engineer' as const }],
+      escapeChar: '^]',
+      users: [
+        { name: 'alice', password: await hashPassword('right', cheap), authorizedKeys: [aliceKey.line], devices: ['dev1', 'dev2'], role: 'engineer' as const },
+        ...others.map((u) => ({ authorizedKeys: [], devices: ['dev1'], role: 'engineer' as const, ...u })),
+      ],
       devices: [
         { id: 'dev1', agentKey: agentKey.line, breakMs: 500, maxBreakMs: 3000 },
         { id: 'dev2', agentKey: agentKey.line, breakMs: 500, maxBreakMs: 3000 },
@@ -83,9 +90,24 @@ describe('Authenticator: people', () => {
     const { ctx, answers } = fakeCtx('alice:dev2', 'password', { password: 'right' });
     const seen: string[] = [];
     const outcome = await attempt(env, ctx, (identity) => seen.push(`${JSON.stringify(identity)} with answers ${answers.length}`));
-    expect(outcome).toEqual({ result: 'accepted', identity: { kind: 'person', user: 'alice', deviceId: 'dev2', watch: false, method: 'password' } });
+    expect(outcome).toEqual({ result: 'accepted', identity: { kind: 'person', user: 'alice', deviceId: 'dev2', watch: false, method: 'password', escapeByte: 0x1d } });
     expect(answers).toEqual(['accept']);
     expect(seen).toEqual([`${JSON.stringify(outcome.result === 'accepted' && outcome.identity)} with answers 0`]);
+  });
+
+  it("gives each person their own escape key, else the relay's; none is no escape key", async () => {
+    const password = await hashPassword('pw', cheap);
+    const env = await setup(undefined, [
+      { name: 'tom', password, escapeChar: 'none' },
+      { name: 'ann', password, escapeChar: '^A' },
+    ]);
+    const escapeOf = async (user: string, pw: string) => {
+      const outcome = await attempt(env, fakeCtx(user, 'password', { password: pw }).ctx);
+      return outcome.result === 'accepted' && outcome.identity.kind === 'person' ? outcome.identity.escapeByte : 'not accepted';
+    };
+    expect(await escapeOf('tom', 'pw')).toBeUndefined();
+    expect(await escapeOf('ann', 'pw')).toBe(0x01);
+    expect(await escapeOf('alice', 'right')).toBe(0x1d);
   });
 
   it('waits the failure delay before refusing a wrong password, and advertises the methods', async () => {
@@ -251,7 +273,7 @@ describe('Authenticator: agents', () => {
 });
 
 describe('Authenticator: config', () => {
-  const base = { users: [], devices: [] };
+  const base = { users: [], devices: [], escapeChar: '^]' };
   const deps = () => {
     const throttle = new LoginThrottle({ failureDelayMs: 0, maxFailuresPerWindow: 1, windowMs: 1000 }, new FakeClock());
     return { throttles: { people: throttle, agents: throttle }, passwords: new PasswordChecker(new HashGate({ perAddress: 1, total: 1 })), clock: new FakeClock(), logger: silentLogger() };

@@ -4,16 +4,17 @@ import {
   fingerprintOfBlob,
   isLifelineError,
   parsePublicKeyLine,
+  peerText,
   type Clock,
   type Logger,
   type RelayConfig,
 } from '@lifeline/shared';
 import type { AuthContext, AuthenticationType, KeyboardAuthContext, ParsedKey, PublicKeyAuthContext } from 'ssh2';
+import { parseEscapeChar } from './escape-handler.js';
 import { parseLoginName } from './login-name.js';
 import type { LoginAttempt, LoginThrottle } from './login-throttle.js';
 import type { PasswordChecker } from './password-checker.js';
 import { parsePasswordHash, type ParsedPasswordHash } from './password-hash.js';
-import { peerText } from './peer-text.js';
 import { personAuthMethods } from './person-auth-methods.js';
 
 /** Who a connection turned out to be once authenticated. */
@@ -28,6 +29,8 @@ export type Identity =
       method: AuthenticationType;
       /** Set when the person logged in with a key. */
       keyFingerprint?: string;
+      /** Their escape key byte in pty sessions (their `escapeChar`, else the relay's); undefined for `none`. */
+      escapeByte: number | undefined;
     }
   | {
       kind: 'agent';
@@ -55,7 +58,7 @@ export interface LoginThrottles {
 }
 
 export interface AuthenticatorOptions {
-  config: Pick<RelayConfig, 'users' | 'devices'>;
+  config: Pick<RelayConfig, 'users' | 'devices' | 'escapeChar'>;
   throttles: LoginThrottles;
   /** Every password check goes through it (bounded scrypt work). */
   passwords: PasswordChecker;
@@ -78,6 +81,7 @@ const AGENT_METHODS: AuthenticationType[] = ['publickey'];
 interface PersonEntry {
   password: ParsedPasswordHash | undefined;
   keys: ParsedKey[];
+  escapeByte: number | undefined;
 }
 
 /**
@@ -100,7 +104,7 @@ export class Authenticator {
       } catch (err) {
         throw new LifelineError('CONFIG_INVALID', `users[${i}].password: ${(err as Error).message}`, { cause: err });
       }
-      this.people.set(u.name, { password, keys });
+      this.people.set(u.name, { password, keys, escapeByte: parseEscapeChar(u.escapeChar ?? options.config.escapeChar) });
     });
     options.config.devices.forEach((d, i) => {
       this.agentKeys.push({ deviceId: d.id, key: parseOrThrow(d.agentKey, `devices[${i}].agentKey`) });
@@ -179,7 +183,7 @@ export class Authenticator {
     const entry = user === undefined ? undefined : this.people.get(user);
     const unknown = badName ?? (entry ? undefined : 'unknown-user');
     const person = (keyFingerprint?: string): Decision => ({
-      identity: { kind: 'person', user: user!, deviceId, watch, method: ctx.method, ...(keyFingerprint ? { keyFingerprint } : {}) },
+      identity: { kind: 'person', user: user!, deviceId, watch, method: ctx.method, ...(keyFingerprint ? { keyFingerprint } : {}), escapeByte: entry!.escapeByte },
     });
 
     switch (ctx.method) {

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock, Logger } from '@lifeline/shared';
+import { peerText, type Clock, type Logger, type RelayConfig } from '@lifeline/shared';
 import type { ClientInfo, Connection } from 'ssh2';
 import type { ConsoleBroker } from '../session/console-broker.js';
 import type { TunnelRegistrar } from '../tunnel/agent-tunnel.js';
 import { serveAgentConnection } from './agent-connection.js';
 import type { Authenticator, Identity } from './authenticator.js';
 import { installBreakRequestAdapter } from './break-request-adapter.js';
-import { peerText } from './peer-text.js';
 import { servePersonConnection } from './person-connection.js';
 
 /** What every client connection shares. */
@@ -14,9 +13,9 @@ export interface ClientConnectionDeps {
   authenticator: Authenticator;
   broker: ConsoleBroker;
   tunnels: TunnelRegistrar;
-  /** Escape key byte; undefined when escapes are off. */
-  escapeByte: number | undefined;
   probeTimeoutMs?: number;
+  /** What one logged-in person may make the relay hold (`limits` in relay.yaml). */
+  limits: Pick<RelayConfig['limits'], 'sessionsPerConnection' | 'resizesPerSecond'>;
   clock: Clock;
   logger: Logger;
 }
@@ -84,7 +83,10 @@ export function handleClientConnection(conn: Connection, info: ClientInfo, deps:
       sessionId,
       peer,
       broker: deps.broker,
-      escapeByte: deps.escapeByte,
+      escapeByte: identity.escapeByte,
+      sessionsPerConnection: deps.limits.sessionsPerConnection,
+      resizesPerSecond: deps.limits.resizesPerSecond,
+      clock: deps.clock,
       logger: logger.child({ user: identity.user }),
     });
   }

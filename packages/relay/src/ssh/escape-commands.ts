@@ -1,6 +1,6 @@
 import type { Logger } from '@lifeline/shared';
 import type { ConsoleAttachment } from '../session/console-broker.js';
-import { escapeHelpLines, escapeHintLine, type EscapeCommand, type EscapeStep } from './escape-handler.js';
+import { escapeHelpLines, type EscapeCommand, type EscapeStep } from './escape-handler.js';
 import { PowerMenu } from './power-menu.js';
 
 export interface EscapeCommandsOptions {
@@ -88,9 +88,6 @@ export class EscapeCommands {
         return;
       case 'power':
         for (const line of this.powerMenu.open(attachment.rights())) this.say(line);
-        return;
-      case 'unknown':
-        this.say(escapeHintLine(key));
         return;
     }
   }

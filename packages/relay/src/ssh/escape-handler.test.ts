@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { consoleRights, type ConsoleRuleFacts } from '../session/console-rules.js';
-import { EscapeHandler, escapeHelpLines, escapeHintLine, escapeKeyName, parseEscapeChar, type EscapeStep } from './escape-handler.js';
+import { EscapeHandler, escapeHelpLines, escapeKeyName, parseEscapeChar, type EscapeStep } from './escape-handler.js';
 
 const ESC = 0x1d;
 const b = (s: string) => Buffer.from(s, 'latin1');
@@ -63,11 +63,41 @@ describe('EscapeHandler', () => {
   });
 
   it('sends one literal escape byte for the escape key pressed twice', () => {
-    expect(feed(new EscapeHandler(ESC), 'a\x1d\x1db')).toEqual(['a', '\x1d', 'b']);
+    expect(feed(new EscapeHandler(ESC), 'a\x1d\x1db')).toEqual(['a\x1db']);
   });
 
-  it('answers any other key after the escape with a hint and swallows that key', () => {
-    expect(feed(new EscapeHandler(ESC), '\x1dzq')).toEqual([{ command: 'unknown' }, 'q']);
+  it('passes the escape key and a key that is not a command through unchanged, in one piece', () => {
+    expect(feed(new EscapeHandler(ESC), 'a\x1dzq')).toEqual(['a\x1dzq']);
+    expect(feed(new EscapeHandler(ESC), '\x1d\x1e')).toEqual(['\x1d\x1e']);
+  });
+
+  it('passes an escape key at the end of one chunk and a non-command in the next through', () => {
+    const handler = new EscapeHandler(ESC);
+    expect(feed(handler, 'abc\x1d')).toEqual(['abc']);
+    expect(feed(handler, '\x00def')).toEqual(['\x1d\x00def']);
+  });
+
+  it('passes every byte that is not a command through after the escape key, NUL and 0xff included', () => {
+    const commandKeys = new Set([...'bB?hH.tTwWpP'].map((c) => c.charCodeAt(0)));
+    for (let byte = 0; byte < 256; byte++) {
+      if (byte === ESC || commandKeys.has(byte)) continue;
+      const steps = new EscapeHandler(ESC).feed(Buffer.from([0x41, ESC, byte, 0x42]));
+      expect(steps).toEqual([{ kind: 'data', data: Buffer.from([0x41, ESC, byte, 0x42]) }]);
+    }
+  });
+
+  it('carries all 256 byte values in order unchanged, as an upload does', () => {
+    const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    const handler = new EscapeHandler(ESC);
+    // Byte by byte too: the escape key and its follower arrive in separate chunks.
+    for (const chunks of [[all], [...all].map((b) => Buffer.from([b]))]) {
+      const data = chunks.flatMap((c) => handler.feed(c)).map((s) => (s.kind === 'data' ? s.data : Buffer.from('COMMAND')));
+      expect(Buffer.concat(data).equals(all)).toBe(true);
+    }
+  });
+
+  it('sends ^] b to the device for ^] ^] b, not a BREAK', () => {
+    expect(feed(new EscapeHandler(ESC), '\x1d\x1db')).toEqual(['\x1db']);
   });
 
   it('keeps an escape at the end of a chunk for the letter in the next chunk', () => {
@@ -76,6 +106,15 @@ describe('EscapeHandler', () => {
     expect(handler.awaitingCommand).toBe(true);
     expect(feed(handler, 'bxyz')).toEqual([{ command: 'break' }, 'xyz']);
     expect(handler.awaitingCommand).toBe(false);
+  });
+
+  it('gives back an escape key still waiting for its next key at the end of input, once', () => {
+    const handler = new EscapeHandler(ESC);
+    expect(handler.endOfInput()).toBeUndefined();
+    feed(handler, 'abc\x1d');
+    expect(handler.endOfInput()).toEqual(Buffer.from([ESC]));
+    expect(handler.awaitingCommand).toBe(false);
+    expect(handler.endOfInput()).toBeUndefined();
   });
 
   it('handles an escape key alone in its chunk, then its twin alone in the next', () => {
@@ -112,7 +151,9 @@ describe('escape texts', () => {
     expect(help.join('\n')).not.toMatch(/^ {2}b /m);
   });
 
-  it('points to the help in the hint', () => {
-    expect(escapeHintLine(ESC)).toMatch(/\^\] \?/);
+  it('says in the help what the escape key twice and any other key do', () => {
+    const help = escapeHelpLines(ESC, rightsOf({}));
+    expect(help).toContain('  ^]  send ^] itself');
+    expect(help).toContain('  any other key is sent on with the ^] before it, both unchanged');
   });
 });

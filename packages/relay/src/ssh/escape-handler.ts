@@ -1,10 +1,18 @@
+import { LifelineError } from '@lifeline/shared';
 import type { ConsoleRights, Verdict } from '../session/console-rules.js';
 
 /**
  * In-band escape commands for people whose client cannot send an SSH break request: the escape
  * key (default ^], like telnet) followed by a command letter. Unlike OpenSSH's `~`, it works
- * anywhere in the stream, not only after a newline. Only used for sessions with a pty; sessions
- * without one stay binary-transparent.
+ * anywhere in the stream, not only after a newline (^] is a control key nobody types by
+ * accident, and a line-start rule would not make binary transfers safe anyway). Only used for
+ * sessions with a pty; sessions without one, and people whose `escapeChar` is `none`, are
+ * binary-transparent.
+ *
+ * The rule after the escape key, all of it: a command key runs the command; the escape key again
+ * sends one escape byte; any other byte is sent on together with the escape byte before it, both
+ * unchanged. So nothing typed is lost, and the only byte pairs a pty session changes are the
+ * escape key followed by a command key or by itself.
  */
 
 export type EscapeCommand =
@@ -19,9 +27,7 @@ export type EscapeCommand =
   /** List who is attached. */
   | 'who'
   /** Open the power menu (IPMI consoles). */
-  | 'power'
-  /** A key that is not a command: show a one-line hint. */
-  | 'unknown';
+  | 'power';
 
 /** One step of the input, in order: keystrokes for the device or an escape command. */
 export type EscapeStep = { kind: 'data'; data: Buffer } | { kind: 'command'; command: EscapeCommand };
@@ -43,12 +49,12 @@ const COMMANDS: Record<string, EscapeCommand> = {
 
 /**
  * Turns the config's `escapeChar` (`^]`, `^A`, ..., or `none`) into a byte; undefined for `none`.
- * Throws on anything else (the config schema already refuses it).
+ * Throws LifelineError CONFIG_INVALID on anything else (the config schema already refuses it).
  */
 export function parseEscapeChar(setting: string): number | undefined {
   if (setting === 'none') return undefined;
   const m = /^\^([@A-Z[\\\]^_])$/.exec(setting);
-  if (!m) throw new Error(`escape character must be written ^X or "none", got ${JSON.stringify(setting)}`);
+  if (!m) throw new LifelineError('CONFIG_INVALID', `escape character must be written ^X or "none", got ${JSON.stringify(setting)}`);
   return m[1]!.charCodeAt(0) ^ 0x40;
 }
 
@@ -75,6 +81,7 @@ export function escapeHelpLines(byte: number, rights: ConsoleRights): string[] {
     `  .   disconnect`,
     `  ?   this help (also h)`,
     `  ${k}  send ${k} itself`,
+    `  any other key is sent on with the ${k} before it, both unchanged`,
   ];
 }
 
@@ -82,11 +89,6 @@ function powerHelpLine(rights: ConsoleRights): string {
   if (!rights.powerStatus.allowed) return `      power: ${rights.powerStatus.why}`;
   if (!rights.powerChange.allowed) return `  p   power status (${rights.powerChange.why.replace(/\.$/, '')})`;
   return `  p   power: status, on, off, soft off, cycle, reset`;
-}
-
-/** The answer to an escape key followed by something that is not a command. */
-export function escapeHintLine(byte: number): string {
-  return `unknown escape command; ${escapeKeyName(byte)} ? lists them`;
 }
 
 /**
@@ -100,25 +102,52 @@ export class EscapeHandler {
 
   feed(chunk: Buffer): EscapeStep[] {
     const steps: EscapeStep[] = [];
+    // Pieces of the data run being gathered: slices of the chunk and held escape bytes, so a run
+    // that an escape interrupted without a command still reaches the device as one piece.
+    const run: Buffer[] = [];
+    const endRun = () => {
+      if (run.length === 0) return;
+      steps.push({ kind: 'data', data: run.length === 1 ? run[0]! : Buffer.concat(run) });
+      run.length = 0;
+    };
     let start = 0;
     for (let i = 0; i < chunk.length; i++) {
       const byte = chunk[i]!;
       if (this.pending) {
         this.pending = false;
-        start = i + 1;
-        if (byte === this.escapeByte) {
-          steps.push({ kind: 'data', data: Buffer.from([byte]) });
+        const command = byte === this.escapeByte ? undefined : COMMANDS[String.fromCharCode(byte)];
+        if (command) {
+          endRun();
+          steps.push({ kind: 'command', command });
+          start = i + 1;
+        } else if (byte === this.escapeByte) {
+          // Escape twice: one literal escape byte.
+          run.push(Buffer.from([byte]));
+          start = i + 1;
         } else {
-          steps.push({ kind: 'command', command: COMMANDS[String.fromCharCode(byte)] ?? 'unknown' });
+          // Not a command: the held escape byte, then this byte with the data after it.
+          run.push(Buffer.from([this.escapeByte]));
+          start = i;
         }
       } else if (byte === this.escapeByte) {
-        if (i > start) steps.push({ kind: 'data', data: chunk.subarray(start, i) });
+        if (i > start) run.push(chunk.subarray(start, i));
         this.pending = true;
         start = i + 1;
       }
     }
-    if (!this.pending && start < chunk.length) steps.push({ kind: 'data', data: chunk.subarray(start) });
+    if (!this.pending && start < chunk.length) run.push(chunk.subarray(start));
+    endRun();
     return steps;
+  }
+
+  /**
+   * At the end of input: the escape byte still waiting for its next key, to send on as typed (so
+   * nothing typed is lost), or undefined. The handler is idle afterwards.
+   */
+  endOfInput(): Buffer | undefined {
+    if (!this.pending) return undefined;
+    this.pending = false;
+    return Buffer.from([this.escapeByte]);
   }
 
   /** True when the last chunk ended with the escape key, waiting for its command letter. */

@@ -1,7 +1,8 @@
-import type { Logger } from '@lifeline/shared';
-import type { Connection, ServerChannel, Session } from 'ssh2';
+import { randomUUID } from 'node:crypto';
+import { peerText, type Clock, type Logger } from '@lifeline/shared';
+import type { Connection } from 'ssh2';
 import type { ConsoleBroker } from '../session/console-broker.js';
-import { peerText } from './peer-text.js';
+import { gateChannelOpens } from './channel-open-gate.js';
 import { servePersonSession, type PersonSession } from './person-session.js';
 
 export interface PersonConnectionOptions {
@@ -12,36 +13,56 @@ export interface PersonConnectionOptions {
   peer: string;
   broker: ConsoleBroker;
   escapeByte: number | undefined;
+  /** Console sessions this connection may have open at once (`limits.sessionsPerConnection`). */
+  sessionsPerConnection: number;
+  /** Window-size changes applied per second per session (`limits.resizesPerSecond`). */
+  resizesPerSecond: number;
+  clock: Clock;
   /** Child logger carrying peer, user and sessionId. */
   logger: Logger;
 }
 
-const ONE_SESSION = 'lifeline: this connection already has a console session; open a new ssh connection for another.';
+/** Refused forwarding and global requests logged per connection; the rest are refused silently. */
+const MAX_REFUSALS_LOGGED = 10;
 
 /**
- * A person's authenticated connection: one console session at a time (a later one may follow
- * once it has ended, as with OpenSSH connection sharing), and no forwarding of any kind.
+ * A person's authenticated connection: up to `sessionsPerConnection` console sessions at once
+ * (OpenSSH ControlMaster runs every ssh to the same login through one connection, so a second
+ * terminal gets what it would get on a connection of its own), and no forwarding of any kind.
+ * A session channel past the limit is refused at open, with the reason, before ssh2 allocates
+ * anything for it: a client opening thousands of channels costs the relay one log line.
  */
 export function servePersonConnection(conn: Connection, options: PersonConnectionOptions): void {
-  const { logger } = options;
-  let active: PersonSession | undefined;
+  const { logger, sessionsPerConnection: limit } = options;
+  const sessions = new Set<PersonSession>();
+  let toldLimit = false;
+
+  gateChannelOpens(conn, (type) => {
+    if (type !== 'session' || sessions.size < limit) return undefined;
+    if (!toldLimit) logger.info({ event: 'session.limit', limit }, `refused a session channel: ${limit} console sessions already open on this connection (logged once per connection)`);
+    toldLimit = true;
+    return `lifeline: at most ${limit} console sessions at once on one connection; close one, or open a new ssh connection (with ControlMaster: ssh -S none).`;
+  });
 
   conn.on('session', (accept) => {
     const session = accept();
-    if (active) {
-      refuseExtraSession(session, logger);
-      return;
-    }
-    const current = servePersonSession({ ...options, session, logger });
-    active = current;
-    session.once('close', () => {
-      if (active === current) active = undefined;
-    });
+    // The connection's session id, unless another session of it is open: each console session
+    // needs its own (recording names, the audit log, lifeline-relay sessions).
+    const sessionId = sessions.size === 0 ? options.sessionId : randomUUID();
+    const own = sessionId === options.sessionId ? logger : logger.child({ consoleSessionId: sessionId });
+    const current = servePersonSession({ ...options, sessionId, session, logger: own });
+    sessions.add(current);
+    session.once('close', () => sessions.delete(current));
   });
-  conn.on('close', () => active?.dispose('connection closed'));
+  conn.on('close', () => {
+    for (const s of sessions) s.dispose('connection closed');
+  });
 
-  // Request names, destinations and socket paths are the client's text.
+  // Request names, destinations and socket paths are the client's text. The first few refusals
+  // of a connection are logged: a client repeating them thousands of times must not flood the log.
+  let refusalsLogged = 0;
   const refused = (what: string, detail: Record<string, string>) =>
+    refusalsLogged++ < MAX_REFUSALS_LOGGED &&
     logger.info(
       { event: 'person.request.refused', request: peerText(what), ...Object.fromEntries(Object.entries(detail).map(([k, v]) => [k, peerText(v)])) },
       `refused ${peerText(what)} from a person`,
@@ -58,20 +79,4 @@ export function servePersonConnection(conn: Connection, options: PersonConnectio
     refused(name, {});
     reject?.();
   });
-}
-
-/** Says why in words rather than a bare channel-open failure, then ends with status 1. */
-function refuseExtraSession(session: Session, logger: Logger): void {
-  logger.info({ event: 'session.refused', reason: 'one session per connection' }, 'refused a second session channel');
-  session.on('pty', (accept) => accept?.());
-  session.on('env', (accept) => accept?.());
-  const explain = (accept: () => ServerChannel) => {
-    const channel = accept();
-    channel.on('error', () => undefined);
-    channel.write(`${ONE_SESSION}\r\n`);
-    channel.exit(1);
-    channel.end();
-  };
-  session.on('shell', (accept) => explain(accept));
-  session.on('exec', (accept) => explain(accept));
 }

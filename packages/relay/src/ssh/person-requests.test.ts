@@ -52,15 +52,17 @@ describe('what a person may not do', () => {
     await relay.waitForLog('person.request.refused', { request: 'tcpip-forward' });
   });
 
-  it('refuses a second console session on the same connection with a message and status 1', async () => {
+  it('serves a second console session on the same connection (ControlMaster) beside the first, under its own session id', async () => {
     const client = await alice();
     const first = await openShell(client);
     first.channel.write('first');
     await first.waitFor('first');
     const attachment = relay.broker.attachments.at(-1)!;
     const second = await openShell(client);
-    expect(await second.exit).toBe(1);
-    expect(second.text()).toMatch(/already has a console session; open a new ssh connection/);
+    second.channel.write('second');
+    await second.waitFor('second');
+    const [a, b] = relay.broker.requests.slice(-2);
+    expect(a!.sessionId).not.toBe(b!.sessionId);
     // The first one is untouched.
     first.channel.write('still here');
     await first.waitFor('still here');
@@ -224,10 +226,25 @@ describe('in-band escape (^] by default) on pty sessions', () => {
     await shell.waitFor('[lifeline] alice (you): read-write\r\n');
   });
 
-  it('sends one ^] for ^] ^] and hints at the help for anything else', async () => {
+  it('sends an escape key that was the last byte before the end of input to the device', async () => {
     const shell = await openShell(await alice());
-    shell.channel.write('\x1d\x1d\x1dz');
-    await shell.waitFor('unknown escape command');
-    expect(relay.broker.attachments.at(-1)!.inputText).toBe('\x1d');
+    const attachment = await relay.broker.until(() => relay.broker.attachments.at(-1));
+    shell.channel.write('data\x1d');
+    await relay.broker.until(() => attachment.inputText === 'data');
+    shell.channel.end();
+    expect(await shell.exit).toBe(0);
+    expect(attachment.inputText).toBe('data\x1d');
+  });
+
+  it('sends one ^] for ^] ^], and ^] with any key that is not a command on unchanged, silently', async () => {
+    const shell = await openShell(await alice());
+    shell.channel.write('\x1d\x1d\x1dz\x1d\x00');
+    const attachment = await relay.broker.until(() => relay.broker.attachments.at(-1));
+    await relay.broker.until(() => attachment.inputText.length >= 5);
+    expect(attachment.inputText).toBe('\x1d\x1dz\x1d\x00');
+    // Nothing of lifeline's own in the output: an XMODEM sender reading it would take it for the device's.
+    shell.channel.write('\x1dw');
+    await shell.waitFor('[lifeline] alice (you)');
+    expect(shell.text()).not.toMatch(/unknown|escape command/);
   });
 });

@@ -1,11 +1,11 @@
-import { isLifelineError, type Logger } from '@lifeline/shared';
+import { isLifelineError, peerText, type Clock, type Logger } from '@lifeline/shared';
 import type { ServerChannel, Session } from 'ssh2';
 import type { ConsoleAttachment, ConsoleBroker, ConsoleRequest, PartyTerminal } from '../session/console-broker.js';
 import { onBreakRequest } from './break-request-adapter.js';
-import { peerText } from './peer-text.js';
 import { EscapeCommands } from './escape-commands.js';
 import { EscapeHandler, type EscapeStep } from './escape-handler.js';
 import { giveUpKeyNames, watchGiveUpKeys } from './give-up-keys.js';
+import { ResizeLimiter } from './resize-limiter.js';
 
 export interface PersonSessionOptions {
   /** The accepted ssh2 session (its connection must have the break adapter installed). */
@@ -19,6 +19,9 @@ export interface PersonSessionOptions {
   broker: ConsoleBroker;
   /** Escape key byte (e.g. 0x1d for ^]); undefined turns in-band escapes off. */
   escapeByte: number | undefined;
+  /** Window-size changes applied per second; more are coalesced (resize-limiter.ts). */
+  resizesPerSecond: number;
+  clock: Clock;
   logger: Logger;
 }
 
@@ -41,6 +44,7 @@ export function servePersonSession(options: PersonSessionOptions): PersonSession
   let attachment: ConsoleAttachment | undefined;
   let gone: string | undefined;
   let ended = false;
+  const resizes = new ResizeLimiter((size) => attachment?.resize(size), options.resizesPerSecond, options.clock);
 
   const refuse = (what: string, reject: (() => void) | undefined, level: 'debug' | 'info' = 'info') => {
     logger[level]({ event: 'session.request.refused', request: what }, `refused ${what} request`);
@@ -77,6 +81,7 @@ export function servePersonSession(options: PersonSessionOptions): PersonSession
     if (gone !== undefined) return;
     gone = reason;
     giveUpWait?.();
+    resizes.stop();
     attachment?.detach(reason);
     logger.info({ event: 'session.end', reason }, 'session ended');
   };
@@ -90,7 +95,7 @@ export function servePersonSession(options: PersonSessionOptions): PersonSession
   });
   session.on('window-change', (accept, _reject, info) => {
     if (term) term = { name: term.name, size: { cols: info.cols, rows: info.rows } };
-    attachment?.resize({ cols: info.cols, rows: info.rows });
+    resizes.push({ cols: info.cols, rows: info.rows });
     accept?.();
   });
   // Harmless, and OpenSSH sends LANG and friends unasked.
@@ -200,8 +205,17 @@ export function servePersonSession(options: PersonSessionOptions): PersonSession
     // End of input (plink or ssh with stdin at EOF): 'end' comes only after the last chunk was
     // taken, so everything typed reached the console. Nothing more can come: end the session.
     ch.on('end', () => {
-      dispose('end of input');
-      end(0);
+      const finish = () => {
+        dispose('end of input');
+        end(0);
+      };
+      // An escape key still waiting for its next key goes to the device as typed.
+      const held = escapes?.endOfInput();
+      if (!held || !attachment) return finish();
+      void attachment
+        .input(held)
+        .catch((err: unknown) => logger.info({ event: 'session.input-failed', err }, 'input not delivered'))
+        .finally(finish);
     });
   }
 

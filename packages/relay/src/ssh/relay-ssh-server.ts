@@ -5,7 +5,6 @@ import type { ConsoleBroker } from '../session/console-broker.js';
 import type { TunnelRegistrar } from '../tunnel/agent-tunnel.js';
 import { Authenticator } from './authenticator.js';
 import { handleClientConnection } from './client-connection.js';
-import { parseEscapeChar } from './escape-handler.js';
 import { HashGate } from './hash-gate.js';
 import { LoginThrottle } from './login-throttle.js';
 import { PasswordChecker, type VerifyPassword } from './password-checker.js';
@@ -77,7 +76,6 @@ export function createRelaySshServer(options: RelaySshServerOptions): RelaySshSe
   const preauth = new PreauthLimiter(config.limits, { clock, logger: log });
   /** Admitted sockets' tickets by remote `address:port` (unique among live connections), for ssh2's connection event. */
   const tickets = new Map<string, { authenticated(): void }>();
-  const escapeByte = parseEscapeChar(config.escapeChar);
 
   const ssh = new ssh2.Server({
     hostKeys: [options.hostKey],
@@ -87,7 +85,7 @@ export function createRelaySshServer(options: RelaySshServerOptions): RelaySshSe
     keepaliveCountMax: options.keepaliveCountMax,
   });
   ssh.on('connection', (conn, info) =>
-    handleClientConnection(conn, info, { authenticator, broker: options.broker, tunnels: options.tunnels, escapeByte, probeTimeoutMs: options.probeTimeoutMs, clock, logger: log }),
+    handleClientConnection(conn, info, { authenticator, broker: options.broker, tunnels: options.tunnels, probeTimeoutMs: options.probeTimeoutMs, limits: config.limits, clock, logger: log }),
   );
   const connections = new Set<ssh2.Connection>();
   ssh.on('connection', (conn, info) => {

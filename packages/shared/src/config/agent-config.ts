@@ -90,7 +90,7 @@ export const statusConfigSchema = z
       .string()
       .min(1)
       .optional()
-      .describe('Shell command (/bin/sh -c) run on every state change with LIFELINE_STATE, LIFELINE_REASON and LIFELINE_DEVICE set; one at a time, killed after 10 s.'),
+      .describe('Shell command (/bin/sh -c) run on every state change with LIFELINE_STATE, LIFELINE_REASON and LIFELINE_DEVICE set and, of the agent environment, only PATH and LANG; one at a time, killed after 10 s.'),
   })
   .strict();
 

@@ -20,7 +20,8 @@ stateDir: /var/lib/lifeline
 # Agents pin its fingerprint: lifeline-relay fingerprint --config /etc/lifeline/relay.yaml
 hostKeyFile: relay_host_ed25519
 
-# In-band escape key for sessions with a terminal: Ctrl-] then b sends BREAK, . disconnects.
+# In-band escape key for sessions with a terminal: Ctrl-] then b sends BREAK, . disconnects,
+# ? lists the commands. A user's own escapeChar overrides it ("none": fully transparent).
 escapeChar: "^]"
 # One greeting line naming the device when a person connects.
 banner: true
@@ -37,10 +38,14 @@ auth:
   passwordChecksInFlight: 2   # ...and in all (at most the CPU cores)
 
 # Connections that have not logged in yet: closed after the grace time, capped at connect.
+# Then what one logged-in person or admin client may make the relay hold.
 limits:
   loginGraceMs: 120000
   maxUnauthenticatedPerAddress: 30
   maxUnauthenticated: 300
+  sessionsPerConnection: 4     # console sessions at once on one connection (ControlMaster)
+  resizesPerSecond: 10         # window changes applied per session per second; the last size always lands
+  adminQueueBytes: 1048576     # unread admin answers before that client is cut off
 
 log:
   level: info      # fatal, error, warn, info, debug or trace
@@ -85,6 +90,9 @@ users:
     authorizedKeys:
       - "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOEgnqaexdq0GaJiVRUETsiJ6nOlQtFysAMYztbB5NRH bob@noc"
     devices: [sw-osaka-02]
+    # bob uploads firmware with XMODEM from PuTTY (which always asks for a terminal): no escape
+    # key, so every byte reaches the device unchanged. Without this key, the relay's escapeChar.
+    escapeChar: none
 
 devices:
   - id: rtr-tokyo-01

@@ -1,15 +1,17 @@
 import { z } from 'zod';
 import { logConfigSchema } from './log-config.js';
 
-/** Login names are `USER` or `USER:DEVICE`, so neither may contain a colon. */
-const name = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]*$/, 'letters, digits and . _ @ - only, starting with a letter or digit');
+/** What a user name or device id may be: login names are `USER` or `USER:DEVICE`, so no colon. */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]*$/;
+export const NAME_MAX_LENGTH = 64;
+
+const name = z.string().min(1).max(NAME_MAX_LENGTH).regex(NAME_PATTERN, 'letters, digits and . _ @ - only, starting with a letter or digit');
 
 /** The SSH user name edge agents log in with; no person may take it. */
 export const AGENT_LOGIN_NAME = 'lifeline-agent';
+
+/** A control key written `^X`, or `none`: the relay-wide escape key and a person's own. */
+const escapeChar = z.string().regex(/^(\^[@A-Z[\\\]^_]|none)$/, 'a control key written ^X (e.g. "^]") or "none"');
 
 const scryptHash = z
   .string()
@@ -25,6 +27,11 @@ export const relayUserSchema = z
       .enum(['engineer', 'supervisor', 'admin'])
       .default('engineer')
       .describe('engineer: read-write on their devices, power status; supervisor: may also take over and change power; admin: the same as supervisor today (reserved for management actions).'),
+    escapeChar: escapeChar
+      .optional()
+      .describe(
+        "This person's escape key in pty sessions, instead of the relay-wide escapeChar. \"none\": every byte typed reaches the device unchanged (file transfers from PuTTY, which always asks for a pty); BREAK then only through the client's own break (OpenSSH ~B, PuTTY Special Commands).",
+      ),
   })
   .strict();
 
@@ -58,11 +65,9 @@ export const relayConfigSchema = z
       .min(1)
       .default('relay_host_ed25519')
       .describe('Ed25519 host key (OpenSSH format); generated with mode 0600 on the first start, after the port is bound. Relative: inside stateDir.'),
-    escapeChar: z
-      .string()
-      .regex(/^(\^[@A-Z[\\\]^_]|none)$/, 'a control key written ^X (e.g. "^]") or "none"')
+    escapeChar: escapeChar
       .default('^]')
-      .describe('In-band escape key for clients that cannot send an SSH break (pty sessions only); "none" turns it off.'),
+      .describe('In-band escape key for clients that cannot send an SSH break (pty sessions only; a user\'s own escapeChar overrides it); "none" turns it off.'),
     banner: z.boolean().default(true).describe('Greet people with one line naming the device on connect.'),
     limits: z
       .object({
@@ -79,10 +84,32 @@ export const relayConfigSchema = z
           .min(1)
           .default(300)
           .describe('Connections not logged in yet in all (like sshd MaxStartups); more are closed at connect. Room for every agent reconnecting after a relay restart (refused ones retry).'),
+        sessionsPerConnection: z
+          .number()
+          .int()
+          .min(1)
+          .max(64)
+          .default(4)
+          .describe(
+            'Console sessions one logged-in connection may have open at once; further session channels are refused at open, with the reason. Room for OpenSSH ControlMaster, which runs every ssh to the same login through one connection.',
+          ),
+        resizesPerSecond: z
+          .number()
+          .int()
+          .min(1)
+          .max(100)
+          .default(10)
+          .describe("Window-size changes applied per second per session; in between, the latest size wins and lands when the second is up, so a flood of resizes costs the console's recording one event each time."),
+        adminQueueBytes: z
+          .number()
+          .int()
+          .min(65_536)
+          .default(1_048_576)
+          .describe('Answers held for an admin-socket client that sends requests without reading the answers; past this it is disconnected.'),
       })
       .strict()
-      .default({ loginGraceMs: 120_000, maxUnauthenticatedPerAddress: 30, maxUnauthenticated: 300 })
-      .describe('Limits on connections that have not logged in yet, checked before any key exchange; refusals are logged as ssh.preauth-limit.'),
+      .default({ loginGraceMs: 120_000, maxUnauthenticatedPerAddress: 30, maxUnauthenticated: 300, sessionsPerConnection: 4, resizesPerSecond: 10, adminQueueBytes: 1_048_576 })
+      .describe('Limits against floods: connections that have not logged in yet (checked before any key exchange; refusals are logged as ssh.preauth-limit), and what one logged-in person or admin client may make the relay hold.'),
     auth: z
       .object({
         failureDelayMs: z.number().int().min(0).max(10_000).default(1_000).describe('Pause before answering a failed login.'),

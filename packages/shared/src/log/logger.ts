@@ -1,4 +1,5 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
+import { prettyStream } from './pretty-stream.js';
 
 export type { Logger } from 'pino';
 
@@ -7,9 +8,9 @@ export interface LoggerConfig {
   svc: string;
   version: string;
   level?: string;
-  /** Human-readable colour output (pino-pretty) instead of JSON lines. */
+  /** Human-readable colour output (pino-pretty, control characters escaped) instead of JSON lines. */
   pretty?: boolean;
-  /** Where JSON lines go; stdout unless a test passes a stream. */
+  /** Where the lines go; stdout unless a test passes a stream. */
   destination?: NodeJS.WritableStream;
 }
 
@@ -35,12 +36,7 @@ export function createLogger(config: LoggerConfig): Logger {
     redact: { paths: redactPaths, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  if (config.pretty) {
-    return pino({
-      ...options,
-      transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } },
-    });
-  }
+  if (config.pretty) return pino(options, prettyStream(config.destination ?? process.stdout, { colorize: true }));
   return config.destination ? pino(options, config.destination) : pino(options);
 }
 

@@ -18,6 +18,8 @@ export interface ProgramCopy {
   agentBin: string;
   /** The node binary to run them with (the copy's, when node lives inside the checkout). */
   node: string;
+  /** A program by absolute path: its copy when it lives inside the checkout (e.g. a bundled node), else itself. */
+  runnable(path: string): string;
   /** Path of `pathInRepo` (relative to the repository root) inside the copy. */
   path(pathInRepo: string): string;
   remove(): Promise<void>;
@@ -44,12 +46,16 @@ export async function copyProgramsForAnyone(repoRoot = REPO_ROOT): Promise<Progr
     await rm(root, { recursive: true, force: true });
     throw err;
   }
-  const inRepo = relative(repoRoot, process.execPath);
+  const runnable = (path: string) => {
+    const inRepo = relative(repoRoot, path);
+    return inRepo.startsWith('..') ? path : join(root, inRepo);
+  };
   return {
     root,
     relayBin: join(root, 'packages/relay/bin/lifeline-relay.js'),
     agentBin: join(root, 'packages/edge-agent/bin/lifeline-agent.js'),
-    node: inRepo.startsWith('..') ? process.execPath : join(root, inRepo),
+    node: runnable(process.execPath),
+    runnable,
     path: (pathInRepo) => join(root, pathInRepo),
     remove: () => rm(root, { recursive: true, force: true }),
   };

@@ -10,6 +10,8 @@ const UNSAFE = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u;
  * address), made fit for a log or audit line: unsafe characters become `\xNN` or `\u{N}` escapes,
  * and the result is cut at `max` characters with `...(+N)` telling how many were left out. The one
  * place peer text enters a log line from the SSH front door; anything not a string is stringified.
+ * The human (`--pretty`) log output also runs every string through it (with `max` Infinity), as a
+ * second line of defence for text that reached a log object without it.
  */
 export function peerText(text: unknown, max = PEER_TEXT_MAX): string {
   const raw = typeof text === 'string' ? text : String(text);
