@@ -85,7 +85,6 @@ export async function startRelay(
     clock,
     keepaliveIntervalMs: config.keepalive.intervalMs,
     keepaliveCountMax: config.keepalive.countMax,
-    probeTimeoutMs: config.healthCheckTimeoutMs,
   });
   const address = await listenOrExplain(server, config);
 

@@ -13,8 +13,8 @@ export interface AgentConnectionOptions {
   /** The agent's SSH software version (its ident string), for the devices table. */
   agentVersion: string;
   tunnels: TunnelRegistrar;
-  /** How long a health-check probe may take through the tunnel. */
-  probeTimeoutMs?: number;
+  /** How long a health-check probe may take through the tunnel (`healthCheckTimeoutMs`). */
+  probeTimeoutMs: number;
   clock: Clock;
   /** Child logger carrying peer and user. */
   logger: Logger;
@@ -152,7 +152,7 @@ export function serveAgentConnection(conn: Connection, options: AgentConnectionO
     void relayProbe({
       probe,
       tunnel,
-      timeoutMs: options.probeTimeoutMs ?? 10_000,
+      timeoutMs: options.probeTimeoutMs,
       clock: options.clock,
       logger,
       onResult: (check) => options.tunnels.recordCheck(deviceId, check),

@@ -13,7 +13,8 @@ export interface ClientConnectionDeps {
   authenticator: Authenticator;
   broker: ConsoleBroker;
   tunnels: TunnelRegistrar;
-  probeTimeoutMs?: number;
+  /** How long a health-check probe may take through a tunnel (`healthCheckTimeoutMs`). */
+  probeTimeoutMs: number;
   /** What one logged-in person may make the relay hold (`limits` in relay.yaml). */
   limits: Pick<RelayConfig['limits'], 'sessionsPerConnection' | 'resizesPerSecond'>;
   clock: Clock;

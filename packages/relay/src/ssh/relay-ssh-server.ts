@@ -23,8 +23,6 @@ export interface RelaySshServerOptions {
   keepaliveCountMax: number;
   /** How long close() waits for clients to hang up before cutting their sockets (default 2 s). */
   closeGraceMs?: number;
-  /** How long a health-check probe may take through a tunnel (default 10 s). */
-  probeTimeoutMs?: number;
   /** Password hashing (tests count hashes through it); default password-hash.ts's verifyPassword. */
   verifyPassword?: VerifyPassword;
 }
@@ -85,7 +83,7 @@ export function createRelaySshServer(options: RelaySshServerOptions): RelaySshSe
     keepaliveCountMax: options.keepaliveCountMax,
   });
   ssh.on('connection', (conn, info) =>
-    handleClientConnection(conn, info, { authenticator, broker: options.broker, tunnels: options.tunnels, probeTimeoutMs: options.probeTimeoutMs, limits: config.limits, clock, logger: log }),
+    handleClientConnection(conn, info, { authenticator, broker: options.broker, tunnels: options.tunnels, probeTimeoutMs: config.healthCheckTimeoutMs, limits: config.limits, clock, logger: log }),
   );
   const connections = new Set<ssh2.Connection>();
   ssh.on('connection', (conn, info) => {
