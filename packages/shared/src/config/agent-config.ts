@@ -142,7 +142,7 @@ export const agentConfigSchema = z
         connectTimeoutMs: z.number().int().min(1_000).default(15_000).describe('Give up on a connection attempt (TCP and SSH handshake) after this long.'),
       })
       .strict()
-      .default({ baseMs: 1_000, capMs: 30_000, connectTimeoutMs: 15_000 })
+      .prefault({})
       .describe('Backoff between attempts to reach the relay (full jitter).'),
     consoleRetryMs: z.number().int().min(100).default(2_000).describe('Pause between attempts to open a missing console.'),
     keepalive: z
@@ -151,7 +151,7 @@ export const agentConfigSchema = z
         countMax: z.number().int().min(1).default(2).describe('Unanswered keepalives before the connection counts as dead.'),
       })
       .strict()
-      .default({ intervalMs: 10_000, countMax: 2 })
+      .prefault({})
       .describe('Notices a silently dead path (no FIN/RST, e.g. a stalled 4G link) within about intervalMs x (countMax + 1).'),
     health: z
       .object({
@@ -160,10 +160,10 @@ export const agentConfigSchema = z
         failuresBeforeReconnect: z.number().int().min(1).default(2).describe('Failed checks in a row that tear the tunnel down and reconnect.'),
       })
       .strict()
-      .default({ intervalMs: 60_000, timeoutMs: 10_000, failuresBeforeReconnect: 2 })
+      .prefault({})
       .describe('Loopback health check: the agent asks the relay for its own device and must get its own nonce back through the tunnel.'),
     status: statusConfigSchema
-      .default({ led: { type: 'none' } })
+      .prefault({})
       .describe('How the agent shows its state on site: a status LED and an optional hook command.'),
     log: logConfigSchema,
   })

@@ -7,5 +7,5 @@ export const logConfigSchema = z
     pretty: z.boolean().default(false).describe('Coloured human output instead of JSON lines.'),
   })
   .strict()
-  .default({ level: 'info', pretty: false })
+  .prefault({})
   .describe('Logging: JSON lines on stdout.');

@@ -53,7 +53,7 @@ export const relayConfigSchema = z
         port: z.number().int().min(0).max(65_535).default(443).describe('TCP port (443 passes most outbound firewalls).'),
       })
       .strict()
-      .default({ host: '0.0.0.0', port: 443 })
+      .prefault({})
       .describe('Where engineers and agents connect.'),
     stateDir: z
       .string()
@@ -108,7 +108,7 @@ export const relayConfigSchema = z
           .describe('Answers held for an admin-socket client that sends requests without reading the answers; past this it is disconnected.'),
       })
       .strict()
-      .default({ loginGraceMs: 120_000, maxUnauthenticatedPerAddress: 30, maxUnauthenticated: 300, sessionsPerConnection: 4, resizesPerSecond: 10, adminQueueBytes: 1_048_576 })
+      .prefault({})
       .describe('Limits against floods: connections that have not logged in yet (checked before any key exchange; refusals are logged as ssh.preauth-limit), and what one logged-in person or admin client may make the relay hold.'),
     auth: z
       .object({
@@ -121,13 +121,13 @@ export const relayConfigSchema = z
             windowMs: z.number().int().min(1_000).default(300_000).describe('Length of that window.'),
           })
           .strict()
-          .default({ maxFailuresPerWindow: 20, windowMs: 300_000 })
+          .prefault({})
           .describe("Edge agents' key logins, throttled on their own: people's failed logins from a shared (NAT) address never lock an agent out."),
         passwordChecksPerAddress: z.number().int().min(1).max(64).default(1).describe('Password hashes (scrypt) one source address may have running at once; more wait their turn.'),
         passwordChecksInFlight: z.number().int().min(1).max(64).default(2).describe('Password hashes running at once in all; keep it at or below the CPU cores.'),
       })
       .strict()
-      .default({ failureDelayMs: 1_000, maxFailuresPerWindow: 10, windowMs: 300_000, agents: { maxFailuresPerWindow: 20, windowMs: 300_000 }, passwordChecksPerAddress: 1, passwordChecksInFlight: 2 })
+      .prefault({})
       .describe('Login throttling per source address.'),
     recordingsDir: z.string().min(1).default('recordings').describe('Where session recordings (asciicast v2) go, by device and date. Relative: inside stateDir.'),
     recording: z
@@ -136,7 +136,7 @@ export const relayConfigSchema = z
         retentionDays: z.number().int().min(0).default(90).describe('Recordings older than this are deleted; 0 keeps them forever.'),
       })
       .strict()
-      .default({ input: false, retentionDays: 90 })
+      .prefault({})
       .describe('Session recording.'),
     consoleLog: z
       .object({
@@ -146,7 +146,7 @@ export const relayConfigSchema = z
         scrollbackBytes: z.number().int().min(0).max(1_048_576).default(4_096).describe('How much recent console output a person sees on joining.'),
       })
       .strict()
-      .default({ dir: 'console-logs', maxBytes: 1_048_576, files: 5, scrollbackBytes: 4_096 })
+      .prefault({})
       .describe('Continuous per-device console log and join scrollback.'),
     viewerBufferBytes: z
       .number()
@@ -160,7 +160,7 @@ export const relayConfigSchema = z
         countMax: z.number().int().min(1).default(2).describe('Unanswered keepalives before a connection counts as dead.'),
       })
       .strict()
-      .default({ intervalMs: 10_000, countMax: 2 })
+      .prefault({})
       .describe('Drops a silently dead connection (e.g. an agent whose 4G link stalled) within about intervalMs x (countMax + 1).'),
     healthCheckTimeoutMs: z.number().int().min(500).default(10_000).describe('How long the relay waits for a health-check probe to come back through a tunnel.'),
     adminSocket: z

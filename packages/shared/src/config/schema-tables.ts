@@ -113,7 +113,8 @@ function plural(type: string): string {
 
 function defaultOf(node: JsonSchema, required: boolean): string {
   if (node.default === undefined) return required ? '**required**' : 'optional, no default';
-  if (isObject(node) && sameJson(node.default, defaultsOfKeys(node))) return 'the defaults below';
+  // `.prefault({})` (the input {} parsed, so every key takes its own default) or a default spelling them all out.
+  if (isObject(node) && (sameJson(node.default, {}) || sameJson(node.default, defaultsOfKeys(node)))) return 'the defaults below';
   return code(JSON.stringify(node.default));
 }
 
