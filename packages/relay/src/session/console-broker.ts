@@ -46,44 +46,79 @@ export interface PartyTerminal {
   abort(line: string): void;
 }
 
-/** A person's handle on the console they are attached to. */
-export interface ConsoleAttachment {
+/** What every attachment has, whether its person came to work the console or only to watch. */
+export interface AttachmentBase {
   readonly deviceId: string;
+  resize(size: TerminalSize): void;
+  /** Who is attached, one line each (who holds read-write, who watches), for the person. */
+  who(): string[];
+  /**
+   * What this person may do right now (BREAK, take over, power), each with the reason when not:
+   * the same verdicts the participant's `sendBreak`, `takeOver` and `power` enforce, for menus and
+   * help. An observer's rights deny everything but power status, with the reason to show.
+   */
+  rights(): ConsoleRights;
+  /** The person left (channel closed, `~.`, escape-disconnect). Idempotent. */
+  detach(reason: string): void;
+}
+
+/**
+ * A `USER:DEVICE:watch` attachment: read-only by construction (Teleport's observers have no input
+ * pump). It has no `input`, `sendBreak`, `takeOver` or power change at all, so no code path can
+ * type into, break, take or power-cycle the console through it; only the power state can be asked.
+ */
+export interface ObserverAttachment extends AttachmentBase {
+  readonly mode: 'watch';
+  /**
+   * Asks the BMC for the power state; resolves with its answer. Throws LifelineError
+   * POWER_UNSUPPORTED, POWER_FAILED or ROUTE_DEVICE_OFFLINE.
+   */
+  powerStatus(): Promise<string>;
+}
+
+/** A person who came to work the console: read-write or read-only by the writer rules. */
+export interface ParticipantAttachment extends AttachmentBase {
+  readonly mode: 'participate';
   /**
    * Keystrokes from the person, already stripped of escape commands. Resolves when the console
    * path has taken them: the caller pauses the person's channel until then, so a long upload
    * (XMODEM at 9600 baud) is held back by SSH flow control instead of piling up in the relay.
+   * A read-only participant's input is dropped (they are told once).
    */
   input(data: Buffer): Promise<void>;
   /**
    * Sends a BREAK on the device's line. `requestedMs` is what the client asked for (0 or
    * undefined: device default); it is clamped to the device's maximum. Resolves once the break
-   * is on its way; rejects with ROUTE_DEVICE_OFFLINE if the device went away.
+   * is on its way; rejects with ROUTE_DEVICE_OFFLINE if the device went away, SESSION_NOT_PERMITTED
+   * when this person does not hold read-write.
    */
   sendBreak(requestedMs: number | undefined): Promise<void>;
-  resize(size: TerminalSize): void;
   /**
    * Takes read-write on this console. Allowed when nobody holds it, or, for supervisors and
    * admins, from the current writer (who continues read-only). Throws LifelineError
    * SESSION_NOT_PERMITTED with a line fit to show the person.
    */
   takeOver(): Promise<void>;
-  /** Who is attached, one line each (who holds read-write, who watches), for the person. */
-  who(): string[];
-  /**
-   * What this person may do right now (BREAK, take over, power), each with the reason when not:
-   * the same verdicts `sendBreak`, `takeOver` and `power` enforce, for menus and help.
-   */
-  rights(): ConsoleRights;
   /**
    * Queries or changes the device's power through its BMC; resolves with the BMC's answer.
    * `status` is for anyone attached, the rest for supervisors and admins. Throws LifelineError
    * SESSION_NOT_PERMITTED, POWER_UNSUPPORTED, POWER_FAILED or ROUTE_DEVICE_OFFLINE.
    */
   power(action: PowerAction): Promise<string>;
-  /** The person left (channel closed, `~.`, escape-disconnect). Idempotent. */
-  detach(reason: string): void;
 }
+
+/** A person's handle on the console they are attached to; `mode` tells which kind. */
+export type ConsoleAttachment = ObserverAttachment | ParticipantAttachment;
+
+/**
+ * The attachment a request gets: `watch: true` an observer, `watch: false` a participant, and a
+ * `watch` known only at run time the union (narrow it on `mode`).
+ */
+export type AttachmentFor<R extends { watch: boolean }> = R extends { watch: true }
+  ? ObserverAttachment
+  : R extends { watch: false }
+    ? ParticipantAttachment
+    : ConsoleAttachment;
 
 /** How a person at a terminal waits for an offline device instead of being turned away. */
 export interface OfflineWait {
@@ -104,7 +139,8 @@ export interface ConsoleBroker {
    * (unknown or forbidden: one message for both, so nothing leaks) or `ROUTE_DEVICE_OFFLINE`;
    * the error message is a line fit to show the person. With `wait`, an offline device is not an
    * error: the person is told (`terminal.notice`) and the promise resolves once the agent is back,
-   * or rejects with ROUTE_DEVICE_OFFLINE when the person gives up.
+   * or rejects with ROUTE_DEVICE_OFFLINE when the person gives up. A `:watch` request gets an
+   * ObserverAttachment, any other a ParticipantAttachment.
    */
-  attach(request: ConsoleRequest, terminal: PartyTerminal, wait?: OfflineWait): Promise<ConsoleAttachment>;
+  attach<R extends ConsoleRequest>(request: R, terminal: PartyTerminal, wait?: OfflineWait): Promise<AttachmentFor<R>>;
 }

@@ -2,7 +2,7 @@ import { Backoff, LifelineError, printable, systemClock, type Clock, type Logger
 import { DeviceRouter } from '../routing/device-router.js';
 import type { AgentRegistry, TunnelListener } from '../tunnel/agent-registry.js';
 import type { AgentTunnel } from '../tunnel/agent-tunnel.js';
-import type { ConsoleAttachment, ConsoleBroker, ConsoleRequest, OfflineWait, PartyTerminal } from './console-broker.js';
+import type { AttachmentFor, ConsoleBroker, ConsoleRequest, OfflineWait, PartyTerminal } from './console-broker.js';
 import { OfflineWaiters, offlineWaitLine } from './offline-wait.js';
 import type { RecorderFactory } from '../recording/session-recorder.js';
 import { DeviceHub, type DeviceConsoleLog } from './device-hub.js';
@@ -66,7 +66,7 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
     registry.subscribe(this);
   }
 
-  async attach(request: ConsoleRequest, terminal: PartyTerminal, wait?: OfflineWait): Promise<ConsoleAttachment> {
+  async attach<R extends ConsoleRequest>(request: R, terminal: PartyTerminal, wait?: OfflineWait): Promise<AttachmentFor<R>> {
     const device = this.router.resolve(request.user, request.deviceId);
     const hub = this.hubs.get(device.id)!;
     const pending = this.connecting.get(device.id);
@@ -92,7 +92,8 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
       },
       terminal,
     );
-    return attachment;
+    // The hub chose the kind from the same `watch` (DeviceHub.attach).
+    return attachment as AttachmentFor<R>;
   }
 
   hub(deviceId: string): DeviceHub | undefined {

@@ -168,16 +168,27 @@ function setup(options: { recordInput?: boolean; viewerBufferBytes?: number } = 
   });
   const upstream = new FakeUpstream();
   hub.connectUpstream(upstream);
-  const join = async (user: string, extra: Partial<PartyInfo & { term: string }> = {}) => {
+  type Extra = Partial<Omit<PartyInfo, 'watch'> & { term: string }>;
+  const join = async (user: string, extra: Extra = {}) => {
     const terminal = new FakeTerminal();
     const attachment = await hub.attach(
-      { user, role: 'engineer', sessionId: `s-${user}`, peer: '127.0.0.1:1', watch: false, size: { cols: 80, rows: 24 }, term: 'xterm', ...extra },
+      { user, role: 'engineer', sessionId: `s-${user}`, peer: '127.0.0.1:1', watch: false as const, size: { cols: 80, rows: 24 }, term: 'xterm', ...extra },
       terminal,
     );
     terminal.onAbort = () => attachment.detach('aborted');
     return { terminal, attachment };
   };
-  return { clock, hub, upstream, recorders, consoleLog, join };
+  /** A `USER:DEVICE:watch` login: an ObserverAttachment. */
+  const watch = async (user: string, extra: Extra = {}) => {
+    const terminal = new FakeTerminal();
+    const attachment = await hub.attach(
+      { user, role: 'engineer', sessionId: `s-${user}`, peer: '127.0.0.1:1', watch: true as const, size: { cols: 80, rows: 24 }, term: 'xterm', ...extra },
+      terminal,
+    );
+    terminal.onAbort = () => attachment.detach('aborted');
+    return { terminal, attachment };
+  };
+  return { clock, hub, upstream, recorders, consoleLog, join, watch };
 }
 
 async function errorOf(promise: Promise<unknown>): Promise<unknown> {
@@ -301,13 +312,15 @@ describe('DeviceHub: several people on one device', () => {
     for (const p of people) expect(p.terminal.output).toContain('%LINK-3-UPDOWN');
   });
 
-  it('never lets a :watch login write, even when it is alone', async () => {
-    const { upstream, join } = setup();
-    const sue = await join('sue', { role: 'supervisor', watch: true });
-    await sue.attachment.input(Buffer.from('x'));
-    expect(upstream.written).toEqual([]);
+  it('never lets a :watch login write, even when it is alone: its attachment has no input, BREAK, takeover or power change', async () => {
+    const { upstream, join, watch, hub } = setup();
+    const sue = await watch('sue', { role: 'supervisor' });
+    expect(sue.attachment.mode).toBe('watch');
+    for (const member of ['input', 'sendBreak', 'takeOver', 'power']) expect(member in sue.attachment).toBe(false);
     expect(sue.terminal.notices[0]).toMatch(/^watching read-only/);
-    expect(isLifelineError(await errorOf(sue.attachment.takeOver()), 'SESSION_NOT_PERMITTED')).toBe(true);
+    expect(hub.snapshot()).toMatchObject({ writer: undefined, viewers: ['sue'] });
+    const rights = sue.attachment.rights();
+    expect([rights.sendBreak.allowed, rights.takeOver.allowed, rights.powerChange.allowed]).toEqual([false, false, false]);
     const alice = await join('alice');
     await alice.attachment.input(Buffer.from('y'));
     expect(upstream.written.map(String)).toEqual(['y']);
@@ -328,13 +341,13 @@ describe('DeviceHub: several people on one device', () => {
   });
 
   it('refuses a takeover by an engineer while someone holds read-write, but allows taking it when free', async () => {
-    const { upstream, join } = setup();
+    const { upstream, join, watch } = setup();
     const alice = await join('alice');
     const bob = await join('bob');
     const refused = await errorOf(bob.attachment.takeOver());
     expect(isLifelineError(refused, 'SESSION_NOT_PERMITTED')).toBe(true);
     expect((refused as Error).message).toMatch(/alice has read-write.*supervisor or admin/);
-    const sue = await join('sue', { role: 'supervisor', watch: true });
+    const sue = await watch('sue', { role: 'supervisor' });
     alice.attachment.detach('left');
     // bob inherits read-write as the earliest who did not come only to watch
     expect(bob.terminal.notices.at(-1)).toBe('alice left; you now have read-write.');
@@ -380,9 +393,9 @@ describe('DeviceHub: several people on one device', () => {
   });
 
   it('lists who is attached', async () => {
-    const { join } = setup();
+    const { join, watch } = setup();
     await join('alice');
-    const sue = await join('sue', { role: 'supervisor', watch: true });
+    const sue = await watch('sue', { role: 'supervisor' });
     const lines = sue.attachment.who();
     expect(lines[0]).toMatch(/^alice: read-write, since/);
     expect(lines[1]).toMatch(/^sue \(you\): watching, since/);

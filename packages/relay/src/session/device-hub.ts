@@ -1,6 +1,6 @@
 import { LifelineError, systemClock, type Clock, type Logger, type PowerAction, type RelayDeviceConfig, type TimerHandle } from '@lifeline/shared';
 import { discardRecorders, type RecorderFactory, type SessionRecorder } from '../recording/session-recorder.js';
-import type { ConsoleAttachment, PartyTerminal } from './console-broker.js';
+import type { AttachmentBase, AttachmentFor, ConsoleAttachment, PartyTerminal } from './console-broker.js';
 import { Party, type PartyInfo } from './party.js';
 import { consoleRights, enforce, powerVerdict, type ConsoleRights } from './console-rules.js';
 import { recordingStatusReporter } from './recording-status.js';
@@ -78,7 +78,8 @@ export class DeviceHub {
     }
   }
 
-  async attach(info: PartyInfo & { term: string | undefined }, terminal: PartyTerminal): Promise<ConsoleAttachment> {
+  /** A `watch` party gets an ObserverAttachment (no input path at all), any other a ParticipantAttachment. */
+  async attach<I extends PartyInfo & { term: string | undefined }>(info: I, terminal: PartyTerminal): Promise<AttachmentFor<I>> {
     if (!this.upstream) {
       throw new LifelineError('ROUTE_DEVICE_OFFLINE', `lifeline: device ${this.device.id} is offline (its edge agent is not connected).`);
     }
@@ -94,20 +95,28 @@ export class DeviceHub {
     if (!info.watch && !this.writer) this.setWriter(party, 'first');
     else terminal.notice(this.readOnlyLine(party));
     if (this.status?.state === 'down' && this.status.message) terminal.notice(this.status.message);
-    return {
+    const base: AttachmentBase = {
       deviceId: this.device.id,
-      input: (data) => this.input(party, data),
-      sendBreak: (ms) => this.sendBreak(party, ms),
       resize: (size) => {
         party.size = size;
         party.recorder.resize(size);
       },
-      takeOver: async () => this.takeOver(party),
       who: () => whoLines([...this.parties], this.writer, party),
       rights: () => this.rights(party),
-      power: (action) => this.power(party, action),
       detach: (reason) => this.detach(party, reason),
     };
+    const attachment: ConsoleAttachment = info.watch
+      ? { ...base, mode: 'watch', powerStatus: () => this.power(party, 'status') }
+      : {
+          ...base,
+          mode: 'participate',
+          input: (data) => this.input(party, data),
+          sendBreak: (ms) => this.sendBreak(party, ms),
+          takeOver: async () => this.takeOver(party),
+          power: (action) => this.power(party, action),
+        };
+    // info.watch decided the kind just above, as AttachmentFor<I> says.
+    return attachment as AttachmentFor<I>;
   }
 
   /** What `lifeline-relay sessions` shows; undefined when nobody is attached. */

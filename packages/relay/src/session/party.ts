@@ -60,12 +60,15 @@ export class Party {
     return this.terminal.write(chunk);
   }
 
-  /** Tells a read-only person once that typing does nothing, not at every keystroke. */
+  /**
+   * Tells a read-only participant once that typing does nothing, not at every keystroke. (An
+   * observer has no input path to the hub at all: its front says so, ssh/escape-commands.ts.)
+   */
   noteIgnoredInput(writer: string | undefined): void {
     if (this.toldReadOnly) return;
     this.toldReadOnly = true;
     const who = writer ? `${writer} has read-write` : 'nobody has read-write';
-    this.terminal.notice(this.info.watch ? 'you are watching (read-only); what you type is not sent.' : `you are read-only (${who}); what you type is not sent.`);
+    this.terminal.notice(`you are read-only (${who}); what you type is not sent.`);
   }
 
   /** Read-only again after having written: the next ignored keystroke is worth a notice. */

@@ -2,8 +2,10 @@ import type { Logger } from '@lifeline/shared';
 import type { ConsoleAttachment } from '../session/console-broker.js';
 import { escapeHelpLines, type EscapeCommand, type EscapeStep } from './escape-handler.js';
 import { PowerMenu } from './power-menu.js';
+import type { Verdict } from '../session/console-rules.js';
 
 export interface EscapeCommandsOptions {
+  /** An observer's (`:watch`) has no input, BREAK, takeover or power change: nothing here can call them. */
   attachment: ConsoleAttachment;
   /** The escape key's byte (for help texts). */
   escapeByte: number | undefined;
@@ -19,22 +21,25 @@ export interface EscapeCommandsOptions {
 /**
  * Runs a person's input in order: keystrokes to the console, escape commands (BREAK, help, who,
  * take over, power menu, disconnect) to their handlers. Menus and help are built from the
- * attachment's `rights()`, the verdicts its handlers enforce.
+ * attachment's `rights()`, the verdicts its handlers enforce. An observer's attachment has no
+ * input path: its keystrokes stop here (the person is told once), and its BREAK, takeover and
+ * power change answer with the verdict's reason without anything to call.
  */
 export class EscapeCommands {
   private readonly powerMenu: PowerMenu;
+  private toldWatching = false;
 
   constructor(private readonly options: EscapeCommandsOptions) {
     this.powerMenu = new PowerMenu(options.attachment.deviceId);
   }
 
   async run(steps: EscapeStep[]): Promise<void> {
-    const { attachment, logger } = this.options;
+    const { logger } = this.options;
     for (const step of steps) {
       if (this.options.gone()) return;
       try {
         if (step.kind === 'data' && this.powerMenu.active) await this.powerKey(step.data);
-        else if (step.kind === 'data') await attachment.input(step.data);
+        else if (step.kind === 'data') await this.input(step.data);
         else await this.command(step.command);
       } catch (err) {
         logger.info({ event: 'session.input-failed', err }, 'input not delivered');
@@ -49,12 +54,24 @@ export class EscapeCommands {
     for (const line of lines) this.say(line);
     if (run) {
       try {
-        this.say(`power ${run}: ${await attachment.power(run)}`);
+        if (attachment.mode === 'participate') this.say(`power ${run}: ${await attachment.power(run)}`);
+        else if (run === 'status') this.say(`power ${run}: ${await attachment.powerStatus()}`);
+        // The menu offers an observer status only (its rights deny the rest); nothing else to run.
+        else this.say(`power ${run}: ${whyNot(attachment.rights().powerChange)}`);
       } catch (err) {
         this.say(`power ${run} failed: ${(err as Error).message}`);
       }
     }
-    if (data.length > 1) await attachment.input(data.subarray(1));
+    if (data.length > 1) await this.input(data.subarray(1));
+  }
+
+  /** Keystrokes for the console: a participant's go to the hub; an observer has no input path. */
+  private async input(data: Buffer): Promise<void> {
+    const { attachment } = this.options;
+    if (attachment.mode === 'participate') return attachment.input(data);
+    if (this.toldWatching) return;
+    this.toldWatching = true;
+    this.say('you are watching (read-only); what you type is not sent.');
   }
 
   private async command(command: EscapeCommand): Promise<void> {
@@ -62,6 +79,7 @@ export class EscapeCommands {
     const key = this.options.escapeByte!;
     switch (command) {
       case 'break':
+        if (attachment.mode === 'watch') return this.say(`BREAK not sent: ${whyNot(attachment.rights().sendBreak)}`);
         try {
           await attachment.sendBreak(undefined);
           this.say('BREAK sent');
@@ -77,6 +95,7 @@ export class EscapeCommands {
         this.options.disconnect();
         return;
       case 'takeover':
+        if (attachment.mode === 'watch') return this.say(whyNot(attachment.rights().takeOver));
         try {
           await attachment.takeOver();
         } catch (err) {
@@ -95,4 +114,9 @@ export class EscapeCommands {
   private say(line: string): void {
     this.options.say(`[lifeline] ${line}`);
   }
+}
+
+/** An observer's verdicts always deny (console-rules.ts); their reason is what the person sees. */
+function whyNot(verdict: Verdict): string {
+  return verdict.allowed ? 'not available when watching (:watch).' : verdict.why;
 }

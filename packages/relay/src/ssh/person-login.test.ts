@@ -143,7 +143,7 @@ describe('a person session', () => {
   it('asks the broker for a read-only attachment on USER:DEVICE:watch', async () => {
     const client = await login({ username: 'alice:dev2:watch', password: ALICE_PASSWORD });
     await shell(client);
-    const attachment = await relay.broker.until(() => relay.broker.attachments.find((a) => a.request.watch));
+    const attachment = await relay.broker.until(() => relay.broker.observers.find((a) => a.request.watch));
     expect(attachment.request).toMatchObject({ user: 'alice', deviceId: 'dev2', watch: true });
   });
 

@@ -248,3 +248,48 @@ describe('in-band escape (^] by default) on pty sessions', () => {
     expect(shell.text()).not.toMatch(/unknown|escape command/);
   });
 });
+
+describe(':watch sessions (an ObserverAttachment: no input, BREAK, takeover or power change)', () => {
+  async function watcher() {
+    const client = await connectClient(relay, { username: 'alice:dev2:watch', password: ALICE_PASSWORD });
+    clients.push(client);
+    const shell = await openShell(client);
+    const observer = await relay.broker.until(() => relay.broker.observers.find((o) => o.terminal && !o.detachedWith));
+    return { shell, observer };
+  }
+
+  it('gives a supervisor on :watch no power-change entry in its escape help, and a p menu that offers status only', async () => {
+    const { shell, observer } = await watcher();
+    expect(observer.ruleFacts).toMatchObject({ role: 'supervisor', watch: true });
+    shell.channel.write('\x1d?');
+    await shell.waitFor('[lifeline]   p   power status (on/off/cycle are not for a :watch session; log in without :watch)\r\n');
+    expect(shell.text()).toContain('[lifeline]       BREAK: not available, you joined to watch (:watch)\r\n');
+    expect(shell.text()).not.toContain('power: status, on, off');
+    shell.channel.write('\x1dp');
+    await shell.waitFor('[lifeline] power of dev2: s status (on/off/cycle are not for a :watch session; log in without :watch); any other key cancels\r\n');
+    shell.channel.write('c');
+    await shell.waitFor('[lifeline] power cycle: on/off/cycle are not for a :watch session; log in without :watch.\r\n');
+    expect(shell.text()).not.toContain('y to confirm');
+    shell.channel.write('\x1dps');
+    await shell.waitFor('[lifeline] power status: Chassis Power is on\r\n');
+    expect(observer.powerStatusAsked).toBe(1);
+    observer.detach('test over');
+  });
+
+  it('sends nothing a watcher types (told once), and refuses BREAK and takeover with the rule\'s reason', async () => {
+    const { shell, observer } = await watcher();
+    shell.channel.write('show run\r');
+    await shell.waitFor('[lifeline] you are watching (read-only); what you type is not sent.\r\n');
+    shell.channel.write('\x1db');
+    await shell.waitFor('[lifeline] BREAK not sent: you joined to watch (:watch)\r\n');
+    shell.channel.write('\x1dt');
+    await shell.waitFor('[lifeline] you joined to watch (:watch); log in without it to take read-write.\r\n');
+    await expect(sendBreakRequest(shell.channel, 500, true)).resolves.toBe(false);
+    shell.channel.write('more');
+    shell.channel.write('\x1dw');
+    await shell.waitFor('[lifeline] alice (you): watching\r\n');
+    expect(shell.text().split('what you type is not sent').length - 1).toBe(1);
+    expect(relay.broker.attachments.filter((a) => a.request.watch)).toEqual([]);
+    observer.detach('test over');
+  });
+});

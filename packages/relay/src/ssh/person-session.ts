@@ -110,6 +110,12 @@ export function servePersonSession(options: PersonSessionOptions): PersonSession
 
   onBreakRequest(session, (accept, reject, { lengthMs }) => {
     if (!attachment) return refuse('break before shell', reject);
+    // An observer's attachment has no BREAK: the request is refused with the rule's reason.
+    if (attachment.mode === 'watch') {
+      const verdict = attachment.rights().sendBreak;
+      writeLine(`[lifeline] BREAK not sent: ${verdict.allowed ? 'you joined to watch (:watch)' : verdict.why}`);
+      return refuse('break on a :watch session', reject);
+    }
     attachment.sendBreak(lengthMs).then(
       () => accept?.(),
       (err: unknown) => {
@@ -212,6 +218,7 @@ export function servePersonSession(options: PersonSessionOptions): PersonSession
       // An escape key still waiting for its next key goes to the device as typed.
       const held = escapes?.endOfInput();
       if (!held || !attachment) return finish();
+      if (attachment.mode === 'watch') return finish();
       void attachment
         .input(held)
         .catch((err: unknown) => logger.info({ event: 'session.input-failed', err }, 'input not delivered'))

@@ -1,10 +1,11 @@
 import type { PowerAction } from '@lifeline/shared';
-import type { ConsoleAttachment, ConsoleBroker, ConsoleRequest, PartyTerminal, TerminalSize } from '../../session/console-broker.js';
+import type { AttachmentFor, ConsoleAttachment, ConsoleBroker, ConsoleRequest, ObserverAttachment, ParticipantAttachment, PartyTerminal, TerminalSize } from '../../session/console-broker.js';
 import { consoleRights, type ConsoleRights, type ConsoleRuleFacts } from '../../session/console-rules.js';
 import type { AgentTunnel, HealthCheckRecord, TunnelRegistrar } from '../../tunnel/agent-tunnel.js';
 
-/** What the fake broker saw of one person's attachment. */
-export class RecordedAttachment implements ConsoleAttachment {
+/** What the fake broker saw of one participant's attachment. */
+export class RecordedAttachment implements ParticipantAttachment {
+  readonly mode = 'participate';
   readonly inputs: Buffer[] = [];
   readonly breaks: Array<number | undefined> = [];
   readonly resizes: TerminalSize[] = [];
@@ -84,12 +85,57 @@ export class RecordedAttachment implements ConsoleAttachment {
   }
 }
 
+/** What the fake broker saw of one observer's (`:watch`) attachment: no input path at all. */
+export class RecordedObserver implements ObserverAttachment {
+  readonly mode = 'watch';
+  readonly resizes: TerminalSize[] = [];
+  /** How often the power state was asked for. */
+  powerStatusAsked = 0;
+  detachedWith: string | undefined;
+
+  constructor(
+    readonly deviceId: string,
+    readonly request: ConsoleRequest,
+    readonly terminal: PartyTerminal,
+    private readonly changed: () => void,
+  ) {}
+
+  resize(size: TerminalSize): void {
+    this.resizes.push(size);
+    this.changed();
+  }
+
+  async powerStatus(): Promise<string> {
+    this.powerStatusAsked += 1;
+    this.changed();
+    return 'Chassis Power is on';
+  }
+
+  who(): string[] {
+    return [`${this.request.user} (you): watching`];
+  }
+
+  /** What rights() answers: the real rules for a supervisor on :watch at a console with a BMC, unless changed. */
+  ruleFacts: ConsoleRuleFacts = { role: 'supervisor', watch: true, isWriter: false, writer: undefined, power: true };
+
+  rights(): ConsoleRights {
+    return consoleRights(this.ruleFacts);
+  }
+
+  detach(reason: string): void {
+    this.detachedWith ??= reason;
+    this.changed();
+  }
+}
+
 /**
  * A ConsoleBroker for SSH-front tests: echoes input back (unless told not to), records breaks,
  * resizes and detaches, and throws whatever `refuse` returns for a request.
  */
 export class FakeBroker implements ConsoleBroker {
   readonly attachments: RecordedAttachment[] = [];
+  /** The `:watch` requests' attachments. */
+  readonly observers: RecordedObserver[] = [];
   readonly requests: ConsoleRequest[] = [];
   echo = true;
   refuse: (request: ConsoleRequest) => Error | undefined = () => undefined;
@@ -97,17 +143,24 @@ export class FakeBroker implements ConsoleBroker {
   gate: Promise<void> | undefined;
   private waiters: Array<() => void> = [];
 
-  async attach(request: ConsoleRequest, terminal: PartyTerminal): Promise<ConsoleAttachment> {
+  async attach<R extends ConsoleRequest>(request: R, terminal: PartyTerminal): Promise<AttachmentFor<R>> {
     this.requests.push(request);
     this.changed();
     if (this.gate) await this.gate;
     const error = this.refuse(request);
     this.changed();
     if (error) throw error;
-    const attachment = new RecordedAttachment(request.deviceId ?? 'default-device', request, terminal, this.echo, () => this.changed());
+    const deviceId = request.deviceId ?? 'default-device';
+    if (request.watch) {
+      const observer = new RecordedObserver(deviceId, request, terminal, () => this.changed());
+      this.observers.push(observer);
+      this.changed();
+      return observer as ConsoleAttachment as AttachmentFor<R>;
+    }
+    const attachment = new RecordedAttachment(deviceId, request, terminal, this.echo, () => this.changed());
     this.attachments.push(attachment);
     this.changed();
-    return attachment;
+    return attachment as ConsoleAttachment as AttachmentFor<R>;
   }
 
   /** Resolves with `check()` once it is truthy (checked after every recorded change), or rejects after `ms`. */
