@@ -1,12 +1,14 @@
 import { LifelineError, systemClock, type Clock, type Logger, type PowerAction, type RelayDeviceConfig, type TimerHandle } from '@lifeline/shared';
-import { discardRecorders, type RecorderFactory, type SessionRecorder } from '../recording/session-recorder.js';
+import type { RecorderFactory } from '../recording/session-recorder.js';
 import type { AttachmentBase, AttachmentFor, ConsoleAttachment, PartyTerminal } from './console-broker.js';
 import { Party, type PartyInfo } from './party.js';
 import { consoleRights, enforce, powerVerdict, type ConsoleRights } from './console-rules.js';
-import { recordingStatusReporter } from './recording-status.js';
+import { HubPower } from './hub-power.js';
+import { PartyRecordings } from './party-recordings.js';
 import type { SessionSnapshot } from './session-snapshot.js';
 import { whoLines } from './who-lines.js';
 import type { ConsoleStatus, UpstreamConsole } from './upstream-console.js';
+import { WriterSeat } from './writer-seat.js';
 
 /** The device's continuous console log as the hub uses it (recording/console-log.ts). */
 export interface DeviceConsoleLog {
@@ -34,17 +36,20 @@ export interface DeviceHubDeps {
  * to the agent, fanned out to every person attached, to each one's recording and to the
  * device's continuous log. One person at a time has read-write; the others watch. The upstream
  * outlives the people: people attached while the agent reconnects stay attached and are told.
+ * Who holds read-write is the WriterSeat's (writer-seat.ts), power the HubPower's (hub-power.ts),
+ * recordings the PartyRecordings' (party-recordings.ts); what a person may do, console-rules.ts.
  */
 export class DeviceHub {
   private upstream: UpstreamConsole | undefined;
   private readonly parties = new Set<Party>();
-  private writer: Party | undefined;
+  private readonly seat: WriterSeat;
   private status: ConsoleStatus | undefined;
   private breakTimer: TimerHandle | undefined;
   private traffic = { since: 0, bytesIn: 0, bytesOut: 0 };
   private readonly clock: Clock;
   private readonly logger: Logger;
-  private readonly recorders: RecorderFactory;
+  private readonly recordings: PartyRecordings;
+  private readonly powerControl: HubPower;
 
   constructor(
     readonly device: RelayDeviceConfig,
@@ -52,7 +57,14 @@ export class DeviceHub {
   ) {
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger.child({ component: 'device-hub', deviceId: device.id });
-    this.recorders = deps.recorders ?? discardRecorders;
+    this.recordings = new PartyRecordings({ deviceId: device.id, logger: this.logger, clock: this.clock, recorders: deps.recorders });
+    const markAll = (label: string) => this.markAll(label);
+    this.seat = new WriterSeat(this.logger, markAll);
+    this.powerControl = new HubPower({ deviceId: device.id, logger: this.logger, note: (text) => this.deps.consoleLog?.note(text), markAll, power: deps.power });
+  }
+
+  private get writer(): Party | undefined {
+    return this.seat.holder;
   }
 
   get online(): boolean {
@@ -83,7 +95,7 @@ export class DeviceHub {
     if (!this.upstream) {
       throw new LifelineError('ROUTE_DEVICE_OFFLINE', `lifeline: device ${this.device.id} is offline (its edge agent is not connected).`);
     }
-    const recorder = this.openRecorder(info, terminal);
+    const recorder = this.recordings.open(info, terminal);
     const party = new Party(info, terminal, recorder, this.clock);
     if (this.parties.size === 0) this.traffic = { since: this.clock.now(), bytesIn: 0, bytesOut: 0 };
     this.markAll(`${info.user} joined`);
@@ -92,8 +104,8 @@ export class DeviceHub {
     // Context for whoever joins, on a terminal only: a pty-less session carries console bytes alone.
     const scrollback = info.size ? this.deps.consoleLog?.joinScrollback() : undefined;
     if (scrollback?.length) terminal.write(scrollback);
-    if (!info.watch && !this.writer) this.setWriter(party, 'first');
-    else terminal.notice(this.readOnlyLine(party));
+    if (!info.watch && !this.writer) this.seat.set(party, 'first');
+    else terminal.notice(this.seat.readOnlyLine(party, this.rights(party).takeOver.allowed));
     if (this.status?.state === 'down' && this.status.message) terminal.notice(this.status.message);
     const base: AttachmentBase = {
       deviceId: this.device.id,
@@ -176,53 +188,25 @@ export class DeviceHub {
     this.audit(party, 'console.break', { ms, requestedMs }, 'BREAK sent');
   }
 
-  private async power(party: Party, action: PowerAction): Promise<string> {
-    enforce(powerVerdict(this.rights(party), action));
-    if (!this.deps.power) throw new LifelineError('POWER_UNSUPPORTED', `${this.device.id} has no power control.`);
-    if (action !== 'status') this.deps.consoleLog?.note(`power ${action} requested by ${party.user}`);
-    try {
-      const answer = await this.deps.power(action);
-      this.recordPower(party.user, action, answer, party);
-      return answer;
-    } catch (err) {
-      this.recordPower(party.user, action, `failed: ${(err as Error).message}`, party);
-      throw err;
-    }
+  private power(party: Party, action: PowerAction): Promise<string> {
+    return this.powerControl.run(party, action, powerVerdict(this.rights(party), action));
   }
 
-  /** Marks a power action in every recording and the audit log (also for the admin CLI). */
-  recordPower(user: string, action: PowerAction, result: string, party?: Party): void {
-    if (action !== 'status') this.markAll(`power ${action} by ${user}: ${result}`);
-    this.logger.info(
-      { event: 'console.power', user, action, result, ...(party ? { sessionId: party.info.sessionId, peer: party.info.peer } : {}) },
-      `power ${action}`,
-    );
+  /** Marks a power action in every recording and the audit log (the admin CLI's, console-sessions.ts). */
+  recordPower(user: string, action: PowerAction, result: string): void {
+    this.powerControl.record(user, action, result);
   }
 
   private takeOver(party: Party): void {
     enforce(this.rights(party).takeOver);
     const current = this.writer;
-    this.setWriter(party, current ? 'takeover' : 'free', current);
+    this.seat.set(party, current ? 'takeover' : 'free', current);
   }
 
   /** What this person may do now: the one rule object handlers and menus share (console-rules.ts). */
   private rights(party: Party): ConsoleRights {
-    const power = this.deps.power ? this.status?.power : false;
+    const power = this.powerControl.available ? this.status?.power : false;
     return consoleRights({ role: party.info.role, watch: party.info.watch, isWriter: party === this.writer, writer: this.writer?.user, power });
-  }
-
-  private setWriter(next: Party | undefined, reason: 'first' | 'free' | 'takeover' | 'writer-left', previous?: Party): void {
-    this.writer = next;
-    this.logger.info(
-      { event: 'session.writer', from: previous?.user, to: next?.user, reason, sessionId: next?.info.sessionId, peer: next?.info.peer },
-      `read-write: ${previous?.user ?? 'nobody'} -> ${next?.user ?? 'nobody'}`,
-    );
-    if (reason !== 'first') this.markAll(`${reason}: read-write ${previous?.user ?? 'nobody'} -> ${next?.user ?? 'nobody'}`);
-    if (previous) {
-      previous.resetReadOnlyNotice();
-      previous.terminal.notice(`${next?.user ?? 'somebody'} took over read-write; you are now read-only.`);
-    }
-    if (next && reason !== 'first') next.terminal.notice('you now have read-write.');
   }
 
   private fanOut(chunk: Buffer): void {
@@ -263,34 +247,11 @@ export class DeviceHub {
 
   private detach(party: Party, reason: string): void {
     if (!this.parties.delete(party)) return;
-    party.recorder.marker(`disconnect: ${reason}`);
-    void party.recorder.close();
+    this.recordings.close(party, reason);
     this.audit(party, 'session.end', { reason, bytesIn: party.bytesIn, bytesOut: party.bytesOut, durationMs: this.clock.now() - party.joinedAt }, 'console session ended');
     this.markAll(`${party.user} left`);
     if (this.writer !== party) return;
-    // The earliest to join who did not come only to watch inherits read-write.
-    const heir = [...this.parties].find((p) => !p.info.watch);
-    this.setWriter(heir, 'writer-left', undefined);
-    if (heir) heir.terminal.notice(`${party.user} left; you now have read-write.`);
-  }
-
-  /** Returns at once: the file is made in the background and its status told to the person (recording-status.ts). */
-  private openRecorder(info: PartyInfo & { term: string | undefined }, terminal: PartyTerminal): SessionRecorder {
-    let recorder: SessionRecorder | undefined;
-    return (recorder = this.recorders.open({
-      deviceId: this.device.id,
-      user: info.user,
-      sessionId: info.sessionId,
-      size: info.size ?? { cols: 80, rows: 24 },
-      term: info.term,
-      startedAt: new Date(this.clock.now()),
-      onStatus: recordingStatusReporter({ info, terminal, logger: this.logger, clock: this.clock, path: () => recorder?.path }),
-    }));
-  }
-
-  private readOnlyLine(party: Party): string {
-    if (party.info.watch) return `watching read-only${this.writer ? `; ${this.writer.user} has read-write` : ''}.`;
-    return `${this.writer?.user ?? 'somebody'} has read-write; you are read-only${this.rights(party).takeOver.allowed ? ' (escape key, then t, takes over)' : ''}.`;
+    this.seat.passOn(party, this.parties);
   }
 
   private audit(party: Party, event: string, fields: Record<string, unknown>, msg: string): void {
@@ -298,7 +259,7 @@ export class DeviceHub {
   }
 
   private markAll(label: string): void {
-    for (const party of this.parties) party.recorder.marker(label);
+    this.recordings.markAll(this.parties, label);
   }
 
   private noticeAll(line: string): void {
