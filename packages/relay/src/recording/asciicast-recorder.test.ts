@@ -1,26 +1,13 @@
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { createLogger } from '@lifeline/shared';
-import { FakeClock } from '@lifeline/shared/testing';
+import { FakeClock, capturedLogger } from '@lifeline/shared/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AsciicastRecorderFactory } from './asciicast-recorder.js';
 import { readAsciicast } from './asciicast.js';
 import type { RecordingStart, RecordingStatus } from './session-recorder.js';
 
 const START = new Date('2025-03-04T05:06:07.890Z');
-
-function capturedLogger() {
-  const lines: Array<Record<string, unknown>> = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: createLogger({ svc: 'test', version: '0', destination }), lines };
-}
 
 function start(overrides: Partial<RecordingStart> = {}): RecordingStart {
   return {

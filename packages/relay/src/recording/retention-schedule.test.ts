@@ -1,25 +1,13 @@
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { createLogger, type Clock } from '@lifeline/shared';
-import { FakeClock } from '@lifeline/shared/testing';
+import type { Clock } from '@lifeline/shared';
+import { FakeClock, capturedLogger } from '@lifeline/shared/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startRetention } from './retention-schedule.js';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-12-03T12:00:00Z');
-
-function capturedLogger() {
-  const lines: Array<Record<string, unknown>> = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: createLogger({ svc: 'test', version: '0', destination }), lines };
-}
 
 /** A recording of `daysAgo` days before NOW, named as the recorder names it. */
 async function recording(dir: string, daysAgo: number): Promise<string> {

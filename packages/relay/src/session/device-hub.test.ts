@@ -1,7 +1,6 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, isLifelineError, silentLogger } from '@lifeline/shared';
-import { FakeClock } from '@lifeline/shared/testing';
+import { isLifelineError, silentLogger } from '@lifeline/shared';
+import { FakeClock, capturedLogger } from '@lifeline/shared/testing';
 import type { RecordingStatus, SessionRecorder } from '../recording/session-recorder.js';
 import type { PartyTerminal, TerminalSize } from './console-broker.js';
 import type { PartyInfo } from './party.js';
@@ -98,17 +97,6 @@ class FakeTerminal implements PartyTerminal {
     this.aborted = line;
     this.onAbort?.();
   }
-}
-
-function capturedLogger() {
-  const lines: Array<Record<string, unknown>> = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: createLogger({ svc: 'test', version: '0', destination }), lines };
 }
 
 class FakeRecorder implements SessionRecorder {
