@@ -2,7 +2,8 @@
 export declare const nodeMajors: readonly number[];
 
 /** A Node.js binary found for a major, or one line saying why there is none and what to do. */
-export type NodeLookup = { path: string; version: string; problem?: undefined } | { problem: string; path?: undefined; version?: undefined };
+export type NodeLookup =
+  { path: string; version: string; problem?: undefined } | { problem: string; path?: undefined; version?: undefined };
 
 /**
  * The Node.js binary for `major`: this process's own when it is that major and new enough, else

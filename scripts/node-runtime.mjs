@@ -45,7 +45,10 @@ export function findNode(major, root = repoRoot) {
   const pkg = `${runtime.bundle}-${process.arch}`;
   const path = join(root, 'node_modules', pkg, 'bin', 'node');
   const fix = `run \`npm ci\` on linux x64 or arm64 (it installs ${pkg}), or use Node.js ${wanted} or a later ${major}.x`;
-  if (!existsSync(path)) return { problem: `Node.js ${major} not found: this is Node.js ${process.version} on ${process.platform} ${process.arch} and node_modules/${pkg} is missing; ${fix}` };
+  if (!existsSync(path))
+    return {
+      problem: `Node.js ${major} not found: this is Node.js ${process.version} on ${process.platform} ${process.arch} and node_modules/${pkg} is missing; ${fix}`,
+    };
   let version;
   try {
     version = execFileSync(path, ['--version'], { encoding: 'utf8', timeout: 10_000 }).trim();
@@ -53,6 +56,7 @@ export function findNode(major, root = repoRoot) {
     return { problem: `Node.js ${major} at node_modules/${pkg} does not run (${err.code ?? err.message}); ${fix}` };
   }
   const have = parse(version);
-  if (have[0] !== major || !atLeast(have, runtime.minimum)) return { problem: `node_modules/${pkg} is Node.js ${version}, not ${wanted} or a later ${major}.x; ${fix}` };
+  if (have[0] !== major || !atLeast(have, runtime.minimum))
+    return { problem: `node_modules/${pkg} is Node.js ${version}, not ${wanted} or a later ${major}.x; ${fix}` };
   return { path, version };
 }

@@ -68,7 +68,7 @@ describe('Debian packages installed into a fresh Debian root', () => {
     await dir?.remove();
   }, 60_000);
 
-  it('builds an agent package for every architecture, with its dependencies, no compiled code but serialport\'s prebuilds, and no config files dpkg could prompt about', async () => {
+  it("builds an agent package for every architecture, with its dependencies, no compiled code but serialport's prebuilds, and no config files dpkg could prompt about", async () => {
     const info = await runCommand('dpkg-deb', ['--field', deb('lifeline-agent', 'all')]);
     ok(info, 'dpkg-deb --field');
     expect(info.stdout).toMatch(/^Architecture: all$/m);
@@ -77,10 +77,16 @@ describe('Debian packages installed into a fresh Debian root', () => {
     const files = await contents(deb('lifeline-agent', 'all'));
     // Unit, udev rule, program; configs are made by postinst/the installer, never shipped (no conffiles).
     expect(files.map((f) => f.path)).toEqual(
-      expect.arrayContaining(['./usr/bin/lifeline-agent', './usr/lib/systemd/system/lifeline-agent.service', './usr/lib/udev/rules.d/60-lifeline-status-led.rules']),
+      expect.arrayContaining([
+        './usr/bin/lifeline-agent',
+        './usr/lib/systemd/system/lifeline-agent.service',
+        './usr/lib/udev/rules.d/60-lifeline-status-led.rules',
+      ]),
     );
     expect(files.filter((f) => f.path.startsWith('./etc/'))).toEqual([]);
-    expect((await runCommand('sh', ['-c', `dpkg-deb --ctrl-tarfile '${deb('lifeline-agent', 'all')}' | tar -t`])).stdout).not.toContain('conffiles');
+    expect((await runCommand('sh', ['-c', `dpkg-deb --ctrl-tarfile '${deb('lifeline-agent', 'all')}' | tar -t`])).stdout).not.toContain(
+      'conffiles',
+    );
     // Root-owned, nothing writable by others, programs executable.
     for (const f of files) {
       expect(f.owner, f.path).toBe('root/root');
@@ -105,7 +111,10 @@ describe('Debian packages installed into a fresh Debian root', () => {
   }, 60000);
 
   it('builds relay packages for amd64 and arm64, each with its own Node.js 24, and none for armhf', async () => {
-    for (const [arch, elfMachine] of [['amd64', 62], ['arm64', 183]] as const) {
+    for (const [arch, elfMachine] of [
+      ['amd64', 62],
+      ['arm64', 183],
+    ] as const) {
       const info = await runCommand('dpkg-deb', ['--field', deb('lifeline-relay', arch)]);
       ok(info, `dpkg-deb --field ${arch}`);
       expect(info.stdout).toMatch(new RegExp(`^Architecture: ${arch}$`, 'm'));
@@ -115,7 +124,10 @@ describe('Debian packages installed into a fresh Debian root', () => {
       expect(files.filter((f) => f.path.endsWith('.node') || f.path.includes('serialport'))).toEqual([]);
       expect(files.filter((f) => f.path.startsWith('./etc/'))).toEqual([]);
       // The ELF header's machine field: x86-64 is 62, AArch64 183.
-      const head = await runCommand('sh', ['-c', `dpkg-deb --fsys-tarfile '${deb('lifeline-relay', arch)}' | tar -xO ./usr/lib/lifeline-relay/node/bin/node | head -c 20 | od -An -tu2 -j18 -N2`]);
+      const head = await runCommand('sh', [
+        '-c',
+        `dpkg-deb --fsys-tarfile '${deb('lifeline-relay', arch)}' | tar -xO ./usr/lib/lifeline-relay/node/bin/node | head -c 20 | od -An -tu2 -j18 -N2`,
+      ]);
       expect(Number(head.stdout.trim()), arch).toBe(elfMachine);
     }
     const armhf = await runCommand('bash', [join(repo, 'deploy/make-release.sh'), '--relay-arch', 'armhf', join(dir.path, 'armhf')]);
@@ -138,19 +150,24 @@ describe('Debian packages installed into a fresh Debian root', () => {
 
   it('installs with apt from the packages and the Debian archive alone: nodejs from trixie, user, groups, folders and modes', async () => {
     await mkdir(root!.file('tmp/debs'));
-    for (const f of [deb('lifeline-agent', 'all'), deb('lifeline-relay', 'amd64')]) await cp(f, root!.file(`tmp/debs/${f.split('/').pop()}`));
+    for (const f of [deb('lifeline-agent', 'all'), deb('lifeline-relay', 'amd64')])
+      await cp(f, root!.file(`tmp/debs/${f.split('/').pop()}`));
     const installed = await withAptCache(root!, SUITE, async () => {
       ok(await root!.run(['apt-get', 'update'], { timeoutMs: 180_000 }), 'apt-get update');
-      return root!.run(['apt-get', 'install', '-y', `/tmp/debs/lifeline-agent_${VERSION}_all.deb`, `/tmp/debs/lifeline-relay_${VERSION}_amd64.deb`], { timeoutMs: 300_000 });
+      return root!.run(
+        ['apt-get', 'install', '-y', `/tmp/debs/lifeline-agent_${VERSION}_all.deb`, `/tmp/debs/lifeline-relay_${VERSION}_amd64.deb`],
+        { timeoutMs: 300_000 },
+      );
     });
     ok(installed, 'apt-get install ./lifeline-*.deb');
     // apt took nodejs from trixie; nothing to build anything with came along, and no npm.
     const nodejs = (await inRoot('dpkg-query', '-W', '-f=${Version}', 'nodejs')).stdout;
     const [major, minor] = nodejs.split('.').map((n) => Number.parseInt(n, 10));
     expect(major! > 20 || (major === 20 && minor! >= 19), `trixie's nodejs ${nodejs}`).toBe(true);
-    for (const absent of ['npm', 'g++', 'make']) expect((await inRoot('dpkg-query', '-W', '-f=${Status}', absent)).stdout, absent).not.toContain('ok installed');
+    for (const absent of ['npm', 'g++', 'make'])
+      expect((await inRoot('dpkg-query', '-W', '-f=${Status}', absent)).stdout, absent).not.toContain('ok installed');
     expect((await inRoot('/usr/lib/lifeline-relay/node/bin/node', '--version')).stdout).toMatch(/^v24\./);
-    ok(await inRoot('lifeline-agent', '--version'), 'lifeline-agent --version on trixie\'s node');
+    ok(await inRoot('lifeline-agent', '--version'), "lifeline-agent --version on trixie's node");
 
     const id = await inRoot('id', 'lifeline');
     expect(id.stdout).toMatch(/groups=.*\(lifeline\)/);
@@ -189,8 +206,23 @@ describe('Debian packages installed into a fresh Debian root', () => {
     const wrong = 'SHA256:+hkcgVN6cDqFmYZcEuASaEReUKshz2T+r9ueEQz0I5M';
     const installer = (fp: string) =>
       root!.run(
-        ['bash', '/tmp/deploy/pi/install.sh', '--relay-host', '127.0.0.1', '--relay-port', String(port), '--fingerprint', fp, '--device', DEVICE,
-          '--console', '/tmp/ttyUSB0', '--baud-rate', '115200', `/tmp/debs/lifeline-agent_${VERSION}_all.deb`],
+        [
+          'bash',
+          '/tmp/deploy/pi/install.sh',
+          '--relay-host',
+          '127.0.0.1',
+          '--relay-port',
+          String(port),
+          '--fingerprint',
+          fp,
+          '--device',
+          DEVICE,
+          '--console',
+          '/tmp/ttyUSB0',
+          '--baud-rate',
+          '115200',
+          `/tmp/debs/lifeline-agent_${VERSION}_all.deb`,
+        ],
         { timeoutMs: 240_000, input: '' },
       );
     const refused = await withAptCache(root!, SUITE, () => installer(wrong));
@@ -207,7 +239,7 @@ describe('Debian packages installed into a fresh Debian root', () => {
     await expectMode('/var/lib/lifeline/agent_ed25519', 'lifeline', 'lifeline', 0o600, false);
   }, 480000);
 
-  it('carries a person\'s keystrokes to the serial console and back through relay and agent from the root', async () => {
+  it("carries a person's keystrokes to the serial console and back through relay and agent from the root", async () => {
     const agentKey = (await asLifeline('lifeline-agent', 'pubkey', '--config', '/etc/lifeline/agent.yaml')).stdout.trim();
     expect(agentKey).toMatch(/^ssh-ed25519 /);
     const hashed = await root!.run(['lifeline-relay', 'hash-password'], { input: `${PASSWORD}\n` });
@@ -216,7 +248,9 @@ describe('Debian packages installed into a fresh Debian root', () => {
     await relay!.stop();
     await startRelay();
 
-    agent = new LifelineProcess(root!.spawn(['runuser', '-u', 'lifeline', '--', 'lifeline-agent', 'run', '--config', '/etc/lifeline/agent.yaml']));
+    agent = new LifelineProcess(
+      root!.spawn(['runuser', '-u', 'lifeline', '--', 'lifeline-agent', 'run', '--config', '/etc/lifeline/agent.yaml']),
+    );
     await agent.waitForLog('tunnel connected', (l) => l.event === 'tunnel.state' && l.to === 'connected', 30_000);
 
     const person = await openConsole({ port, user: 'alice', password: PASSWORD });
@@ -240,15 +274,22 @@ describe('Debian packages installed into a fresh Debian root', () => {
     const upgraded = [await withVersion(deb('lifeline-agent', 'all'), UPGRADE), await withVersion(deb('lifeline-relay', 'amd64'), UPGRADE)];
     const installed = await withAptCache(root!, SUITE, () => root!.run(['apt-get', 'install', '-y', ...upgraded], { timeoutMs: 240_000 }));
     ok(installed, 'apt-get install of the upgrade');
-    expect((await inRoot('dpkg-query', '-W', '-f=${Version} ', 'lifeline-agent', 'lifeline-relay')).stdout.trim()).toBe(`${UPGRADE} ${UPGRADE}`);
+    expect((await inRoot('dpkg-query', '-W', '-f=${Version} ', 'lifeline-agent', 'lifeline-relay')).stdout.trim()).toBe(
+      `${UPGRADE} ${UPGRADE}`,
+    );
     expect(await readFile(root!.file('etc/lifeline/relay.yaml'), 'utf8')).toBe(relayBefore);
     expect(await readFile(root!.file('etc/lifeline/agent.yaml'), 'utf8')).toBe(agentBefore);
     await expectMode('/etc/lifeline/relay.yaml', 'root', 'lifeline', 0o640, false);
     await expectMode('/var/lib/lifeline/relay_host_ed25519', 'lifeline', 'lifeline', 0o600, false);
   }, 300000);
 
-  it('has unit files that trixie\'s systemd-analyze verifies without a remark', async () => {
-    const verify = await inRoot('systemd-analyze', 'verify', '/usr/lib/systemd/system/lifeline-relay.service', '/usr/lib/systemd/system/lifeline-agent.service');
+  it("has unit files that trixie's systemd-analyze verifies without a remark", async () => {
+    const verify = await inRoot(
+      'systemd-analyze',
+      'verify',
+      '/usr/lib/systemd/system/lifeline-relay.service',
+      '/usr/lib/systemd/system/lifeline-agent.service',
+    );
     expect(`${verify.stdout}${verify.stderr}`.trim()).toBe('');
     expect(verify.code).toBe(0);
   }, 60000);
@@ -267,7 +308,9 @@ describe('Debian packages installed into a fresh Debian root', () => {
   }
 
   async function startRelay(): Promise<void> {
-    relay = new LifelineProcess(root!.spawn(['runuser', '-u', 'lifeline', '--', 'lifeline-relay', 'run', '--config', '/etc/lifeline/relay.yaml']));
+    relay = new LifelineProcess(
+      root!.spawn(['runuser', '-u', 'lifeline', '--', 'lifeline-relay', 'run', '--config', '/etc/lifeline/relay.yaml']),
+    );
     await relay.waitForLog('relay listening', (l) => l.event === 'relay.listening', 30_000);
   }
 
@@ -317,4 +360,3 @@ function freePort(): Promise<number> {
     });
   });
 }
-

@@ -17,7 +17,10 @@ describe('the embedded demo (what `npm start` runs)', () => {
 
   it('prints how to connect, and demo/demo reaches the simulated router, BREAK included', async () => {
     const dir = await makeTempDir('demo');
-    const child = spawn(process.execPath, [relayBin, 'demo', '--port', '0'], { env: { ...process.env, LIFELINE_DEMO_DIR: dir.path }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [relayBin, 'demo', '--port', '0'], {
+      env: { ...process.env, LIFELINE_DEMO_DIR: dir.path },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -28,17 +31,34 @@ describe('the embedded demo (what `npm start` runs)', () => {
       await dir.remove();
     };
 
-    const port = Number((await waitFor(() => `demo banner (got ${out})`, () => /relay on 127\.0\.0\.1:(\d+)/.exec(out)))[1]);
+    const port = Number(
+      (
+        await waitFor(
+          () => `demo banner (got ${out})`,
+          () => /relay on 127\.0\.0\.1:(\d+)/.exec(out),
+        )
+      )[1],
+    );
     expect(out).toContain(`ssh -p ${port} demo@127.0.0.1`);
     expect(out).toMatch(/host key: SHA256:[A-Za-z0-9+/]{43}/);
 
     // The agent is a separate process: wait until the device is online rather than sleeping.
-    const c = await waitFor('demo-router online', async () => {
-      const attempt = await openConsole({ port, user: 'demo', password: 'demo' });
-      if (!/offline/.test(await Promise.race([attempt.waitForOutput(/connected to|offline/, 5_000), attempt.closed.then(() => attempt.output())]))) return attempt;
-      attempt.end();
-      return undefined;
-    }, 15_000, 200);
+    const c = await waitFor(
+      'demo-router online',
+      async () => {
+        const attempt = await openConsole({ port, user: 'demo', password: 'demo' });
+        if (
+          !/offline/.test(
+            await Promise.race([attempt.waitForOutput(/connected to|offline/, 5_000), attempt.closed.then(() => attempt.output())]),
+          )
+        )
+          return attempt;
+        attempt.end();
+        return undefined;
+      },
+      15_000,
+      200,
+    );
     c.write('show version\r');
     await c.waitForOutput(/lifeline simulated IOS/);
     c.write('\x1db');
@@ -52,7 +72,10 @@ describe('lifeline-agent pubkey', () => {
     const dir = await makeTempDir('pubkey');
     try {
       const config = join(dir.path, 'agent.yaml');
-      await writeFile(config, `relay: { host: relay.example.com, hostKey: "SHA256:${'A'.repeat(43)}" }\ndevice: rtr-1\nstateDir: state\nkeyFile: agent_key\nconsole: { type: sim }\n`);
+      await writeFile(
+        config,
+        `relay: { host: relay.example.com, hostKey: "SHA256:${'A'.repeat(43)}" }\ndevice: rtr-1\nstateDir: state\nkeyFile: agent_key\nconsole: { type: sim }\n`,
+      );
       const missing = spawnSync(process.execPath, [agentBin, 'pubkey', '--config', config]);
       expect(missing.status).toBe(78);
       expect(missing.stderr.toString()).toBe(

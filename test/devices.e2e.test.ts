@@ -15,7 +15,9 @@ describe('lifeline-relay devices: console state next to tunnel health (relay and
     missingPort = `${dir.path}/ttyUSB-unplugged`;
     site = await LifelineSite.start(dir.path, { console: '{ type: sim }', agent: false });
     // rtr-1: a USB adapter that is not plugged in; sw-2 (same agent): the simulated router.
-    await site.startAgent({ consoles: [`{ device: rtr-1, type: serial, path: ${missingPort}, baudRate: 9600 }`, '{ device: sw-2, type: sim, hostname: sw-2 }'] });
+    await site.startAgent({
+      consoles: [`{ device: rtr-1, type: serial, path: ${missingPort}, baudRate: 9600 }`, '{ device: sw-2, type: sim, hostname: sw-2 }'],
+    });
     await site.agent!.waitForLog('console down', (l) => l.event === 'console.state' && l.to === 'down');
   });
   afterAll(async () => {
@@ -37,7 +39,11 @@ describe('lifeline-relay devices: console state next to tunnel health (relay and
       healthDetail: expect.stringContaining(`serial port ${missingPort} is not present`),
       console: { state: 'down', kind: 'serial', line: '9600 8N1', power: false },
     });
-    expect(list.find((d) => d.deviceId === 'sw-2')).toMatchObject({ online: true, health: 'ok', console: { state: 'up', kind: 'sim', power: false } });
+    expect(list.find((d) => d.deviceId === 'sw-2')).toMatchObject({
+      online: true,
+      health: 'ok',
+      console: { state: 'up', kind: 'sim', power: false },
+    });
     expect(list.find((d) => d.deviceId === 'sw-offline')).toMatchObject({ online: false, health: 'offline' });
     expect(list.find((d) => d.deviceId === 'sw-offline')?.console).toBeUndefined();
   });
@@ -46,7 +52,9 @@ describe('lifeline-relay devices: console state next to tunnel health (relay and
     const r = devices();
     expect(r.status).toBe(0);
     const table = r.stdout.toString();
-    expect(table).toMatch(new RegExp(`rtr-1\\s+online\\s+\\S+\\s+serial\\s+9600 8N1\\s.*console down: serial port ${missingPort} is not present`));
+    expect(table).toMatch(
+      new RegExp(`rtr-1\\s+online\\s+\\S+\\s+serial\\s+9600 8N1\\s.*console down: serial port ${missingPort} is not present`),
+    );
     expect(table).toMatch(/sw-2\s+online\s+\S+\s+sim\s+-\s.*\sok\n/);
     expect(table).toMatch(/sw-offline\s+offline\s+\S+\s+-\s+-\s.*\soffline\n/);
   });

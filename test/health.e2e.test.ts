@@ -52,7 +52,9 @@ describe('tunnel health, with a freezable link between agent and relay', () => {
       lastCheck: { ok: true, rttMs: expect.any(Number), at: expect.any(String) },
     });
     expect(devices.find((d) => d.deviceId === 'sw-offline')).toMatchObject({ online: false });
-    const table = spawnSync(process.execPath, [relayBin, 'devices', '--config', site.relayConfigFile], { timeout: 15_000 }).stdout.toString();
+    const table = spawnSync(process.execPath, [relayBin, 'devices', '--config', site.relayConfigFile], {
+      timeout: 15_000,
+    }).stdout.toString();
     expect(table).toMatch(/rtr-1\s+online\s+\S+\s+sim\s+-\s+\S+ ago\s+\d+ms\s+lifelineAgent_0\.1\.0\s+\S+\s+ok\n/);
   });
 
@@ -66,7 +68,11 @@ describe('tunnel health, with a freezable link between agent and relay', () => {
     const frozenAt = Date.now();
     proxy.freeze();
     const agentNoticed = await site.agent!.waitForLog('agent notices', (l) => l.event === 'tunnel.retry' && at(l) >= frozenAt, 15_000);
-    const relayNoticed = await site.relay.waitForLog('relay drops the tunnel', (l) => l.event === 'tunnel.down' && at(l) >= frozenAt, 15_000);
+    const relayNoticed = await site.relay.waitForLog(
+      'relay drops the tunnel',
+      (l) => l.event === 'tunnel.down' && at(l) >= frozenAt,
+      15_000,
+    );
     expect(at(agentNoticed) - frozenAt).toBeLessThan(6_000);
     expect(at(relayNoticed) - frozenAt).toBeLessThan(6_000);
 
@@ -88,10 +94,17 @@ describe('tunnel health, with a freezable link between agent and relay', () => {
     await site.relay.waitForLog('first check passes', (l) => l.event === 'health.check' && l.ok === true);
     const frozenAt = Date.now();
     proxy.freezeExisting(); // the tunnel goes stale on the relay; new connections (probes, reconnects) still pass
-    const failed = await site.relay.waitForLog('probe routed to the stale tunnel fails', (l) => l.event === 'health.check' && l.ok === false && at(l) >= frozenAt);
+    const failed = await site.relay.waitForLog(
+      'probe routed to the stale tunnel fails',
+      (l) => l.event === 'health.check' && l.ok === false && at(l) >= frozenAt,
+    );
     expect(String(failed.error)).toMatch(/no answer|closed/);
     await site.agent!.waitForLog('agent restarts the tunnel', (l) => l.event === 'tunnel.retry' && l.code === 'TUNNEL_UNHEALTHY', 15_000);
-    const replaced = await site.relay.waitForLog('stale tunnel replaced', (l) => l.event === 'tunnel.replaced' && at(l) >= frozenAt, 15_000);
+    const replaced = await site.relay.waitForLog(
+      'stale tunnel replaced',
+      (l) => l.event === 'tunnel.replaced' && at(l) >= frozenAt,
+      15_000,
+    );
     expect(at(replaced) - frozenAt).toBeLessThan(12_000);
     await site.relay.waitForLog('checks pass again', (l) => l.event === 'health.check' && l.ok === true && at(l) > at(replaced), 15_000);
     await reachesConsole(site);
@@ -107,7 +120,11 @@ describe('tunnel health, with a freezable link between agent and relay', () => {
       extra: 'health: { intervalMs: 1000, timeoutMs: 2000, failuresBeforeReconnect: 2 }',
     });
     const relay = site.relay;
-    await waitFor('three checks passed on the alternate', () => relay.logs.filter((l) => l.event === 'health.check' && l.ok === true).length >= 3, 15_000);
+    await waitFor(
+      'three checks passed on the alternate',
+      () => relay.logs.filter((l) => l.event === 'health.check' && l.ok === true).length >= 3,
+      15_000,
+    );
     const agentLogs = site.agent!.logs;
     expect(agentLogs.filter((l) => l.event === 'health.check' && l.ok === false)).toEqual([]);
     expect(agentLogs.filter((l) => l.event === 'tunnel.retry' && l.code === 'TUNNEL_UNHEALTHY')).toEqual([]);

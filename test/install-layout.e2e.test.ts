@@ -23,9 +23,9 @@ const exec = promisify(execFile);
 /** Files (not folders) owned by `uid` under `roots`, as paths. */
 async function filesOwnedBy(uid: number, roots: string[]): Promise<string[]> {
   const existing = roots.filter((r) => spawnSync('test', ['-d', r]).status === 0);
-  const { stdout } = await exec('find', [...existing, '-xdev', '-uid', String(uid), '-not', '-type', 'd'], { maxBuffer: 16 * 1024 * 1024 }).catch(
-    (err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }),
-  );
+  const { stdout } = await exec('find', [...existing, '-xdev', '-uid', String(uid), '-not', '-type', 'd'], {
+    maxBuffer: 16 * 1024 * 1024,
+  }).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }));
   return stdout.split('\n').filter(Boolean);
 }
 
@@ -57,7 +57,16 @@ describe('relay and agent as an unprivileged user, installed as documented (no s
   beforeAll(async () => {
     if (process.getuid?.() !== 0) throw new Error('this test makes a system user: run it as root (CI does)');
     for (const program of ['useradd', 'userdel', 'setpriv']) requireProgram(program);
-    await exec('useradd', ['--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', user]);
+    await exec('useradd', [
+      '--system',
+      '--user-group',
+      '--no-create-home',
+      '--home-dir',
+      '/nonexistent',
+      '--shell',
+      '/usr/sbin/nologin',
+      user,
+    ]);
     uid = Number((await exec('id', ['-u', user])).stdout);
     gid = Number((await exec('id', ['-g', user])).stdout);
     programs = await copyProgramsForAnyone();
@@ -156,12 +165,18 @@ describe('relay and agent as an unprivileged user, installed as documented (no s
     const made = await filesOwnedBy(uid, [base, '/tmp', '/var/tmp', '/dev/shm', '/run', '/var/lib', '/home', '/root']);
     const outside = made.filter((f) => ![relayState, agentState, runtime].some((dir) => f.startsWith(`${dir}/`)));
     expect(outside).toEqual([]);
-    expect(made).toEqual(expect.arrayContaining([join(relayState, 'relay_host_ed25519'), join(agentState, 'agent_ed25519'), join(runtime, 'relay.sock')]));
+    expect(made).toEqual(
+      expect.arrayContaining([join(relayState, 'relay_host_ed25519'), join(agentState, 'agent_ed25519'), join(runtime, 'relay.sock')]),
+    );
     expect((await readdir(etc)).sort()).toEqual(['agent.yaml', 'relay.yaml']);
   }, 90_000);
 
   it('cannot bind port 443 without the capability: one line and exit 77', async () => {
-    const file = await writeConfig('relay-443.yaml', ['listen: { host: 127.0.0.1, port: 443 }', `stateDir: ${relayState}`, `adminSocket: ${join(runtime, 'other.sock')}`]);
+    const file = await writeConfig('relay-443.yaml', [
+      'listen: { host: 127.0.0.1, port: 443 }',
+      `stateDir: ${relayState}`,
+      `adminSocket: ${join(runtime, 'other.sock')}`,
+    ]);
     const result = runAsUser(programs.relayBin, ['run', '--config', file]);
     expect(result.err).toBe('lifeline-relay: port 443 needs CAP_NET_BIND_SERVICE or a port above 1023\n');
     expect(result.code).toBe(77);
@@ -169,9 +184,15 @@ describe('relay and agent as an unprivileged user, installed as documented (no s
   });
 
   it('says which folder it cannot create when the state folder is not its own: exit 73', async () => {
-    const file = await writeConfig('relay-etc.yaml', ['listen: { host: 127.0.0.1, port: 0 }', `stateDir: ${join(etc, 'state')}`, `adminSocket: ${join(runtime, 'x.sock')}`]);
+    const file = await writeConfig('relay-etc.yaml', [
+      'listen: { host: 127.0.0.1, port: 0 }',
+      `stateDir: ${join(etc, 'state')}`,
+      `adminSocket: ${join(runtime, 'x.sock')}`,
+    ]);
     const result = runAsUser(programs.relayBin, ['run', '--config', file]);
-    expect(result.err.split('\n')[0]).toBe(`lifeline-relay: ${file}: stateDir: cannot create ${join(etc, 'state')}: EACCES (permission denied on ${etc})`);
+    expect(result.err.split('\n')[0]).toBe(
+      `lifeline-relay: ${file}: stateDir: cannot create ${join(etc, 'state')}: EACCES (permission denied on ${etc})`,
+    );
     expect(result.code).toBe(73);
   });
 });

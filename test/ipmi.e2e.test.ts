@@ -111,7 +111,10 @@ describe('IPMI Serial-over-LAN console through relay and agent, against ipmi_sim
     // Changes from the admin CLI name the operating-system user, and who ran sudo.
     const cycled = relayCli(['power', 'rtr-1', 'cycle', '--yes', '--config', site.relayConfigFile], { SUDO_USER: 'carol' });
     expect(cycled.status).toBe(0);
-    const cliAudit = await site.relay.waitForLog('admin CLI power audit', (l) => l.event === 'console.power' && l.action === 'cycle' && l.user !== 'sue');
+    const cliAudit = await site.relay.waitForLog(
+      'admin CLI power audit',
+      (l) => l.event === 'console.power' && l.action === 'cycle' && l.user !== 'sue',
+    );
     expect(cliAudit.user).toBe(`os:${userInfo().username} (sudo by carol)`);
   });
 
@@ -121,7 +124,10 @@ describe('IPMI Serial-over-LAN console through relay and agent, against ipmi_sim
     await waitFor('person attached', () => site.relay.logs.find((l) => l.event === 'session.start'));
     await sim.stopSim();
     // ipmitool never notices an idle dead session; the agent asks the BMC every 15 s and gives up after 2 unanswered checks.
-    await c.waitForOutput(/\[lifeline\] .*(lost|disconnected|not answering|stopped answering|unreachable|deactivated|not present)/i, 75_000);
+    await c.waitForOutput(
+      /\[lifeline\] .*(lost|disconnected|not answering|stopped answering|unreachable|deactivated|not present)/i,
+      75_000,
+    );
     await sim.startSim();
     await c.waitForOutput(/is back/, 60_000);
     await warmUp(c, sim);

@@ -50,7 +50,10 @@ describe('limits for people who are logged in, relay and agent as processes', ()
 
   it('cuts off an admin-socket client that sends thousands of requests and never reads, and goes on serving', async () => {
     dir = await makeTempDir('e2e-admin-slow');
-    site = await LifelineSite.start(dir.path, { console: '{ type: sim, hostname: rtr-1 }', relayExtra: 'limits: { adminQueueBytes: 65536 }' });
+    site = await LifelineSite.start(dir.path, {
+      console: '{ type: sim, hostname: rtr-1 }',
+      relayExtra: 'limits: { adminQueueBytes: 65536 }',
+    });
     const socket = createConnection(join(dir.path, 'relay.sock'));
     socket.pause(); // never reads
     socket.on('error', () => undefined);

@@ -33,6 +33,9 @@ describe('one edge agent serving several consoles', () => {
     }
     // Each session is recorded under its own device.
     const starts = site.relay.logs.filter((l) => l.event === 'session.start');
-    expect(starts.map((l) => String(l.recording))).toEqual([expect.stringContaining('/recordings/rtr-1/'), expect.stringContaining('/recordings/sw-2/')]);
+    expect(starts.map((l) => String(l.recording))).toEqual([
+      expect.stringContaining('/recordings/rtr-1/'),
+      expect.stringContaining('/recordings/sw-2/'),
+    ]);
   });
 });

@@ -34,7 +34,9 @@ describe('which Node.js runs what', () => {
     const lookup = findNode(other, dir.path);
     await dir.remove();
     expect(lookup.path).toBeUndefined();
-    expect(lookup.problem).toMatch(new RegExp(`^Node\\.js ${other} not found: .*node_modules/node(20)?-linux-${process.arch} is missing; run \`npm ci\``));
+    expect(lookup.problem).toMatch(
+      new RegExp(`^Node\\.js ${other} not found: .*node_modules/node(20)?-linux-${process.arch} is missing; run \`npm ci\``),
+    );
     expect(lookup.problem).not.toContain('\n');
   });
 
@@ -57,7 +59,8 @@ describe('scripts/with-node.mjs', () => {
   });
 
   it('passes a SIGTERM sent to it alone on to the script, and exits as the script does', async () => {
-    const script = "process.on('SIGTERM', () => { console.log('got SIGTERM'); process.exit(3); }); console.log('ready'); setInterval(() => {}, 1000);";
+    const script =
+      "process.on('SIGTERM', () => { console.log('got SIGTERM'); process.exit(3); }); console.log('ready'); setInterval(() => {}, 1000);";
     const child = spawn(process.execPath, [withNode, '24', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));

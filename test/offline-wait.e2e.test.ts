@@ -47,7 +47,9 @@ describe('a person logging in to a device whose agent is offline (OpenSSH in tmu
       terminal
         .screen()
         .replace(/\n/g, '')
-        .includes('[lifeline] rtr-1 is offline (its agent has not connected since the relay started). Waiting for it to come back; press Ctrl-C or ^] then . to give up.')
+        .includes(
+          '[lifeline] rtr-1 is offline (its agent has not connected since the relay started). Waiting for it to come back; press Ctrl-C or ^] then . to give up.',
+        )
         ? true
         : undefined,
     );
@@ -90,7 +92,11 @@ describe('a person logging in to a device whose agent is offline (OpenSSH in tmu
   it('keeps failing at once without a terminal (ssh -T, file transfer), with the offline message and status 1', async () => {
     const ssh = await openSshFiles(dir.path, site.port, users.alice.password);
     const started = Date.now();
-    const result = spawnSync('ssh', [...ssh.args, '-T', '-l', 'alice:sw-offline', '127.0.0.1'], { env: { ...process.env, ...ssh.env }, timeout: 20_000, input: '' });
+    const result = spawnSync('ssh', [...ssh.args, '-T', '-l', 'alice:sw-offline', '127.0.0.1'], {
+      env: { ...process.env, ...ssh.env },
+      timeout: 20_000,
+      input: '',
+    });
     expect(result.status).toBe(1);
     expect(result.stdout.toString()).toBe('');
     expect(result.stderr.toString().trim()).toBe('lifeline: device sw-offline is offline (its edge agent is not connected).');

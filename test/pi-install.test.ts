@@ -69,7 +69,7 @@ describe('deploy/pi/install.sh', () => {
     return parseConfigText('agent.yaml', writtenFile(stdout, '/etc/lifeline/agent.yaml'), agentConfigSchema);
   }
 
-  it('is valid shell that shellcheck finds nothing wrong with, as are the release script and the packages\' helpers', () => {
+  it("is valid shell that shellcheck finds nothing wrong with, as are the release script and the packages' helpers", () => {
     const shellcheck = requireProgram('shellcheck');
     const scripts = [installer, join(root, 'deploy/make-release.sh'), join(root, 'deploy/debian/maintscript-common.sh')];
     scripts.push(join(root, 'deploy/debian/lifeline-agent/lifeline-agent'), join(root, 'deploy/debian/lifeline-relay/lifeline-relay'));
@@ -106,9 +106,17 @@ describe('deploy/pi/install.sh', () => {
     expect(await readdir(destdir)).toEqual([]);
   });
 
-  it('writes a starter agent.yaml that the agent accepts, with the board\'s ACT LED as the status LED', async () => {
+  it("writes a starter agent.yaml that the agent accepts, with the board's ACT LED as the status LED", async () => {
     await mkdir(join(leds, 'ACT'));
-    const { code, stdout, stderr } = install('--dry-run', ...flags, '--console', '/dev/serial/by-id/usb-FTDI-if00', '--baud-rate', '115200', deb);
+    const { code, stdout, stderr } = install(
+      '--dry-run',
+      ...flags,
+      '--console',
+      '/dev/serial/by-id/usb-FTDI-if00',
+      '--baud-rate',
+      '115200',
+      deb,
+    );
     expect(code, stderr).toBe(0);
     expect(agentYaml(stdout)).toMatchObject({
       relay: { host: 'relay.example.com', port: 8443, hostKey: fingerprint },
@@ -124,7 +132,11 @@ describe('deploy/pi/install.sh', () => {
   it('uses led0 on older Raspberry Pi OS, a GPIO pin when given one, and warns when the board has no ACT LED', async () => {
     await mkdir(join(leds, 'led0'));
     expect(agentYaml(install('--dry-run', ...flags, deb).stdout).status.led).toEqual({ type: 'sysfs-led', name: 'led0' });
-    expect(agentYaml(install('--dry-run', ...flags, '--led-gpio', '17', deb).stdout).status.led).toEqual({ type: 'gpio', pin: 17, activeLow: false });
+    expect(agentYaml(install('--dry-run', ...flags, '--led-gpio', '17', deb).stdout).status.led).toEqual({
+      type: 'gpio',
+      pin: 17,
+      activeLow: false,
+    });
     const bad = install('--dry-run', ...flags, '--led-gpio', '99', deb);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--led-gpio "99" is not a BCM GPIO number');
@@ -152,7 +164,9 @@ describe('deploy/pi/install.sh', () => {
     }
     const { code, stdout, stderr } = install('--dry-run', ...flags, deb);
     expect(code).toBe(2);
-    expect(stderr).toContain(`several serial adapters in ${byId}: give --console with one of: ${join(byId, 'usb-FTDI-a-if00')} ${join(byId, 'usb-Prolific-b-if00')}`);
+    expect(stderr).toContain(
+      `several serial adapters in ${byId}: give --console with one of: ${join(byId, 'usb-FTDI-a-if00')} ${join(byId, 'usb-Prolific-b-if00')}`,
+    );
     expect(stdout).not.toMatch(/^\+ /m);
   });
 
@@ -166,7 +180,7 @@ describe('deploy/pi/install.sh', () => {
     expect(stdout).toMatch(/^\+ \/usr\/bin\/lifeline-agent check-relay --config \/etc\/lifeline\/agent\.yaml$/m);
   });
 
-  it('says when the distribution\'s nodejs is too old for the package, and accepts 20.19', async () => {
+  it("says when the distribution's nodejs is too old for the package, and accepts 20.19", async () => {
     await aptOffersNodejs('18.19.0+dfsg-6~deb12u2');
     const old = install('--dry-run', ...flags, deb);
     expect(old.code).toBe(0);

@@ -27,7 +27,10 @@ describe('relay before login', () => {
 
     const upsBefore = site.relay.logs.filter((l) => l.event === 'tunnel.up').length;
     await site.startAgent();
-    await site.relay.waitForLog('device online again', (l) => l.event === 'tunnel.up' && site!.relay.logs.filter((x) => x.event === 'tunnel.up').length > upsBefore);
+    await site.relay.waitForLog(
+      'device online again',
+      (l) => l.event === 'tunnel.up' && site!.relay.logs.filter((x) => x.event === 'tunnel.up').length > upsBefore,
+    );
   });
 
   it('closes connections that do not log in within limits.loginGraceMs and refuses those past the per-address cap', async () => {

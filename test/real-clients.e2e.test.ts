@@ -51,7 +51,11 @@ describe('real SSH clients against relay and agent processes (simulated router)'
 
     it('exits with status 1 and one line for a device the user may not use', async () => {
       const ssh = await openSshFiles(dir.path, site.port, users.bob.password);
-      const result = spawnSync('ssh', [...ssh.args, '-T', 'bob:rtr-1@127.0.0.1'], { env: { ...process.env, ...ssh.env }, timeout: 15_000, input: '' });
+      const result = spawnSync('ssh', [...ssh.args, '-T', 'bob:rtr-1@127.0.0.1'], {
+        env: { ...process.env, ...ssh.env },
+        timeout: 15_000,
+        input: '',
+      });
       expect(result.status).toBe(1);
       // Without a pty, lifeline's own lines go to stderr so stdout carries only console bytes.
       expect(result.stdout.toString()).toBe('');
@@ -70,7 +74,10 @@ describe('real SSH clients against relay and agent processes (simulated router)'
 
     it('is refused a command (exec)', async () => {
       const ssh = await openSshFiles(dir.path, site.port, users.alice.password);
-      const result = spawnSync('ssh', [...ssh.args, 'alice@127.0.0.1', 'cat /etc/passwd'], { env: { ...process.env, ...ssh.env }, timeout: 15_000 });
+      const result = spawnSync('ssh', [...ssh.args, 'alice@127.0.0.1', 'cat /etc/passwd'], {
+        env: { ...process.env, ...ssh.env },
+        timeout: 15_000,
+      });
       expect(result.status).not.toBe(0);
       expect(result.stdout.toString()).not.toContain('root:');
     });
@@ -78,7 +85,17 @@ describe('real SSH clients against relay and agent processes (simulated router)'
 
   describe("PuTTY's plink", () => {
     const plinkArgs = (user: string, password: string, hostKey: string) => [
-      '-ssh', '-batch', '-P', String(site.port), '-l', user, '-pw', password, '-hostkey', hostKey, '127.0.0.1',
+      '-ssh',
+      '-batch',
+      '-P',
+      String(site.port),
+      '-l',
+      user,
+      '-pw',
+      password,
+      '-hostkey',
+      hostKey,
+      '127.0.0.1',
     ];
 
     it('logs in with a password and a pinned host key and reaches the console', async () => {
@@ -90,7 +107,10 @@ describe('real SSH clients against relay and agent processes (simulated router)'
       child.stderr.on('data', (d: Buffer) => (err += d.toString('latin1')));
       try {
         child.stdin.write('\r');
-        await waitFor(() => `prompt via plink (got ${JSON.stringify(out)}, stderr ${JSON.stringify(err)})`, () => (out.includes('rtr-1>') ? true : undefined));
+        await waitFor(
+          () => `prompt via plink (got ${JSON.stringify(out)}, stderr ${JSON.stringify(err)})`,
+          () => (out.includes('rtr-1>') ? true : undefined),
+        );
         child.stdin.write('show version\r');
         // After the join scrollback, which may hold an earlier test's output.
         await waitFor('show version via plink', () => /lifeline simulated IOS/i.test(out.slice(out.lastIndexOf('---- live ----') + 1)));
@@ -108,7 +128,10 @@ describe('real SSH clients against relay and agent processes (simulated router)'
 
     it('refuses to talk to a relay whose host key is not the pinned one', () => {
       requireProgram('plink');
-      const result = spawnSync('plink', plinkArgs('alice', users.alice.password, `SHA256:${'A'.repeat(43)}`), { timeout: 20_000, input: '' });
+      const result = spawnSync('plink', plinkArgs('alice', users.alice.password, `SHA256:${'A'.repeat(43)}`), {
+        timeout: 20_000,
+        input: '',
+      });
       expect(result.status).not.toBe(0);
       expect(result.stdout.toString()).not.toContain('rtr-1>');
     });

@@ -24,7 +24,12 @@ describe('agent reconnects to the relay', () => {
     const attachedBefore = site.agent!.logs.filter((l) => l.event === 'console.stream.attached').length;
     const restartedAt = Date.now();
     await site.startRelay(port);
-    const back = await site.agent!.waitForLog('agent re-attached', (l) => l.event === 'console.stream.attached' && site!.agent!.logs.filter((x) => x.event === 'console.stream.attached').length > attachedBefore);
+    const back = await site.agent!.waitForLog(
+      'agent re-attached',
+      (l) =>
+        l.event === 'console.stream.attached' &&
+        site!.agent!.logs.filter((x) => x.event === 'console.stream.attached').length > attachedBefore,
+    );
     // Backoff is capped at 1 s in the test agent's config; allow for slow machines.
     expect(Date.parse(String(back.time)) - restartedAt).toBeLessThan(5_000);
     expect(site.agent!.exitCode).toBeUndefined();

@@ -38,9 +38,15 @@ describe('recordings on a disk that is full or frozen, relay and agent as proces
   const cleanups: Array<() => Promise<unknown> | unknown> = [];
   afterEach(async () => {
     // Thaw before anything else: a process with a thread stuck on a frozen disk cannot even die.
-    for (const c of cleanups.splice(0).reverse()) await Promise.resolve().then(c).catch(() => {});
+    for (const c of cleanups.splice(0).reverse())
+      await Promise.resolve()
+        .then(c)
+        .catch(() => {});
     await site?.stop();
-    for (const c of unmounts.splice(0)) await Promise.resolve().then(c).catch(() => {});
+    for (const c of unmounts.splice(0))
+      await Promise.resolve()
+        .then(c)
+        .catch(() => {});
     await dir?.remove();
     site = dir = undefined;
   });
@@ -67,11 +73,15 @@ describe('recordings on a disk that is full or frozen, relay and agent as proces
 
     await rm(join(recs, 'filler'));
     // The recorder tries again 5 s after the failure, at the next event.
-    const resumed = await waitFor('recording resumed', async () => {
-      c.write('\r');
-      await new Promise((r) => setTimeout(r, 500));
-      return site!.relay.logs.find((l) => l.event === 'recording.resumed' && l.user === 'alice');
-    }, 20_000);
+    const resumed = await waitFor(
+      'recording resumed',
+      async () => {
+        c.write('\r');
+        await new Promise((r) => setTimeout(r, 500));
+        return site!.relay.logs.find((l) => l.event === 'recording.resumed' && l.user === 'alice');
+      },
+      20_000,
+    );
     // What the console printed meanwhile waited within the recorder's bound: nothing is lost.
     expect(resumed.lost).toBe(0);
     await c.waitForOutput('this session is being recorded again; nothing is missing from the recording.');
@@ -87,7 +97,10 @@ describe('recordings on a disk that is full or frozen, relay and agent as proces
       return r.events.some((e) => e[1] === 'm' && e[2].startsWith('disconnect')) ? r : undefined;
     });
     expect(cast.header).toMatchObject({ version: 2, title: 'alice on rtr-1' });
-    const output = cast.events.filter((e) => e[1] === 'o').map((e) => e[2]).join('');
+    const output = cast.events
+      .filter((e) => e[1] === 'o')
+      .map((e) => e[2])
+      .join('');
     expect(output).toContain('Configuration register'); // printed while the disk was full
     const played = await asciinemaCat(path!);
     expect(played).toContain('Configuration register');
@@ -119,9 +132,16 @@ describe('recordings on a disk that is full or frozen, relay and agent as proces
     const started = Date.now();
     const people: Array<keyof typeof users> = ['alice', 'dave', 'sue', 'alice', 'dave', 'sue', 'alice', 'dave', 'sue', 'alice'];
     const writer = await openConsole({ port: site.port, user: 'alice', password: users.alice.password });
-    const consoles: ConsoleClient[] = [writer, ...(await Promise.all(people.slice(1).map((user) => openConsole({ port: site!.port, user, password: users[user].password }))))];
+    const consoles: ConsoleClient[] = [
+      writer,
+      ...(await Promise.all(people.slice(1).map((user) => openConsole({ port: site!.port, user, password: users[user].password })))),
+    ];
     // Attached: the hub logs session.start once a person is in (it used to wait for the recording first).
-    await waitFor('every console attached', () => site!.relay.logs.filter((l) => l.event === 'session.start').length >= people.length, 10_000);
+    await waitFor(
+      'every console attached',
+      () => site!.relay.logs.filter((l) => l.event === 'session.start').length >= people.length,
+      10_000,
+    );
     consoles[0]!.write('show version\r');
     await consoles[0]!.waitForOutput(/Configuration register/, 10_000);
     const attachMs = Date.now() - started;
@@ -133,7 +153,10 @@ describe('recordings on a disk that is full or frozen, relay and agent as proces
     expect(attachMs).toBeLessThan(8_000);
     expect(loginMs).toBeLessThan(3_000);
 
-    await consoles[0]!.waitForOutput('this session is NOT being recorded (the recordings disk does not answer); the console works as usual.', 15_000);
+    await consoles[0]!.waitForOutput(
+      'this session is NOT being recorded (the recordings disk does not answer); the console works as usual.',
+      15_000,
+    );
     thaw();
     cleanups.pop();
     consoles[0]!.write('\r');

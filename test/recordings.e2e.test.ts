@@ -52,11 +52,16 @@ describe('session recordings and the admin commands, relay and agent as processe
     expect(path).toMatch(/\/\d{4}-\d\d-\d\d\/\d{8}T\d{6}Z_alice_[0-9a-f]{8}\.cast$/);
     const cast = await readAsciicast(path);
     expect(cast.header).toMatchObject({ version: 2, width: 100, height: 30, title: expect.stringMatching(/alice.*rtr-1/) });
-    const output = cast.events.filter((e) => e[1] === 'o').map((e) => e[2]).join('');
+    const output = cast.events
+      .filter((e) => e[1] === 'o')
+      .map((e) => e[2])
+      .join('');
     expect(output).toContain('lifeline simulated IOS');
     expect(output).toContain('rommon 1 >');
     const markers = cast.events.filter((e) => e[1] === 'm').map((e) => e[2]);
-    expect(markers).toEqual(expect.arrayContaining([expect.stringMatching(/^BREAK 500 ms by alice$/), expect.stringMatching(/^disconnect/)]));
+    expect(markers).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^BREAK 500 ms by alice$/), expect.stringMatching(/^disconnect/)]),
+    );
     // Input is not recorded by default: console passwords are typed there.
     expect(cast.events.some((e) => e[1] === 'i')).toBe(false);
     const times = cast.events.map((e) => e[0]);
@@ -87,7 +92,12 @@ describe('session recordings and the admin commands, relay and agent as processe
 
     const cast = await readAsciicast(String(start.recording));
     expect(cast.truncated).toBe(false);
-    expect(cast.events.filter((e) => e[1] === 'o').map((e) => e[2]).join('')).toContain('Configuration register');
+    expect(
+      cast.events
+        .filter((e) => e[1] === 'o')
+        .map((e) => e[2])
+        .join(''),
+    ).toContain('Configuration register');
     expect(await asciinemaCat(String(start.recording))).toContain('Configuration register');
   });
 

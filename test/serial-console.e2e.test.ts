@@ -68,8 +68,16 @@ describe('serial console over a socat pty pair, relay and agent as processes', (
   describe('OpenSSH with a pty and no client escapes (ssh -e none -tt), as PuTTY and file transfers run', () => {
     async function sshWithPty(user: 'alice' | 'tom') {
       const { device, site } = await startWithPty();
-      const c = await openSshConsole({ dir: dir.path, port: site.port, login: `${user}@127.0.0.1`, password: users[user].password, args: ['-e', 'none', '-tt'] });
-      await waitFor('relay attached a pty session', () => site.relay.logs.find((l) => l.event === 'session.attached' && l.user === user && l.pty === true));
+      const c = await openSshConsole({
+        dir: dir.path,
+        port: site.port,
+        login: `${user}@127.0.0.1`,
+        password: users[user].password,
+        args: ['-e', 'none', '-tt'],
+      });
+      await waitFor('relay attached a pty session', () =>
+        site.relay.logs.find((l) => l.event === 'session.attached' && l.user === user && l.pty === true),
+      );
       return { device, c };
     }
 

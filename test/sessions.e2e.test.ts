@@ -13,11 +13,14 @@ const login = async (user: keyof typeof users, suffix = '', pty = true) => {
 };
 /** Waits for `pattern` in what came after the join scrollback, not in the scrollback itself. */
 function waitForLive(c: ConsoleClient, pattern: RegExp): Promise<string> {
-  return waitFor(() => `live output ${pattern} (got ${JSON.stringify(c.output().slice(-300))})`, () => {
-    const out = c.output();
-    const live = out.slice(out.lastIndexOf('---- live ----') + 1);
-    return pattern.test(live) ? live : undefined;
-  });
+  return waitFor(
+    () => `live output ${pattern} (got ${JSON.stringify(c.output().slice(-300))})`,
+    () => {
+      const out = c.output();
+      const live = out.slice(out.lastIndexOf('---- live ----') + 1);
+      return pattern.test(live) ? live : undefined;
+    },
+  );
 }
 // The sim's clock answer, not a timestamp in the scrollback.
 const clockAnswer = /\*\d\d:\d\d:\d\d\.\d{3} UTC/;
@@ -133,7 +136,12 @@ describe('several people on one device', () => {
   it('logs session start and end with bytes each way and duration', async () => {
     const startsBefore = site.relay.logs.filter((l) => l.event === 'session.start').length;
     const alice = await login('alice');
-    const start = await waitFor('alice session start', () => site.relay.logs.filter((l) => l.event === 'session.start').slice(startsBefore).find((l) => l.user === 'alice'));
+    const start = await waitFor('alice session start', () =>
+      site.relay.logs
+        .filter((l) => l.event === 'session.start')
+        .slice(startsBefore)
+        .find((l) => l.user === 'alice'),
+    );
     expect(start.recording).toMatch(/\.cast$/);
     alice.write('show version\r');
     await waitForLive(alice, /Configuration register/);
@@ -144,5 +152,4 @@ describe('several people on one device', () => {
     expect(Number(end.bytesOut)).toBeGreaterThan(100);
     expect(Number(end.durationMs)).toBeGreaterThan(0);
   });
-
 });

@@ -94,8 +94,13 @@ describe('shadowing a serial console: one writer, read-only viewers, relay and a
     await site.relay.waitForLog('alice holding read-write', (l) => l.event === 'session.writer' && l.to === 'alice');
     const viewerClocks = Array.from({ length: VIEWERS }, () => new MarkerClock());
     const viewers = await Promise.all(viewerClocks.map((clock, i) => login(i % 2 ? 'sue' : 'dave', (d) => clock.feed(d))));
-    await waitFor(() => `${1 + VIEWERS} sessions attached (${sessionStarts().length})`, () => sessionStarts().length === 1 + VIEWERS);
-    await waitFor('every viewer told it is read-only', () => viewers.every((v) => /alice has read-write; you are read-only/.test(v.stderr())));
+    await waitFor(
+      () => `${1 + VIEWERS} sessions attached (${sessionStarts().length})`,
+      () => sessionStarts().length === 1 + VIEWERS,
+    );
+    await waitFor('every viewer told it is read-only', () =>
+      viewers.every((v) => /alice has read-write; you are read-only/.test(v.stderr())),
+    );
 
     const sentAt: number[] = [];
     for (let i = 0; i < MARKERS; i++) {
@@ -104,7 +109,10 @@ describe('shadowing a serial console: one writer, read-only viewers, relay and a
       await new Promise((r) => setTimeout(r, MARKER_GAP_MS));
     }
     const everyone = [writerClock, ...viewerClocks];
-    await waitFor(() => `every marker at every client (seen: ${everyone.map((c) => c.count).join(',')})`, () => everyone.every((c) => c.count === MARKERS));
+    await waitFor(
+      () => `every marker at every client (seen: ${everyone.map((c) => c.count).join(',')})`,
+      () => everyone.every((c) => c.count === MARKERS),
+    );
 
     // Nothing but the console's bytes, in order, for the writer and for each viewer.
     const expected = Array.from({ length: MARKERS }, (_, i) => `${marker(i)}\r\n`).join('');
@@ -147,7 +155,11 @@ describe('shadowing a serial console: one writer, read-only viewers, relay and a
     const progress = () => `writer ${mib(received.alice)}, viewer ${mib(received.sue)} of ${mib(flood.length)}`;
 
     // Cut off while still stalled, and while the output goes on: its exit status gets through although it reads nothing.
-    const cut = await site.relay.waitForLog('stalled viewer session end', (l) => l.event === 'session.end' && l.sessionId === byUser('dave').sessionId && 'bytesOut' in l, 30_000);
+    const cut = await site.relay.waitForLog(
+      'stalled viewer session end',
+      (l) => l.event === 'session.end' && l.sessionId === byUser('dave').sessionId && 'bytesOut' in l,
+      30_000,
+    );
     expect(cut).toMatchObject({ user: 'dave', reason: 'aborted' });
     expect(await stalled.exited).toBe(1);
     expect(received.alice, progress()).toBeLessThan(flood.length / 2);
@@ -161,7 +173,9 @@ describe('shadowing a serial console: one writer, read-only viewers, relay and a
     expect(healthy.bytes().equals(flood)).toBe(true);
     expect(site.relay.logs.filter((l) => l.event === 'session.end' && l.user !== 'dave')).toEqual([]);
 
-    console.log(`relay memory: RSS ${mib(before.rss)} before the flood, ${mib(midway.rss)} halfway, ${mib(after.rss)} after; peak ${mib(after.hwm)}`);
+    console.log(
+      `relay memory: RSS ${mib(before.rss)} before the flood, ${mib(midway.rss)} halfway, ${mib(after.rss)} after; peak ${mib(after.hwm)}`,
+    );
     // Flat over the second half (holding it for the stalled viewer would take 12 MiB), and a generous overall bound.
     expect(after.hwm - midway.rss).toBeLessThan(6 * 1024 * 1024);
     expect(after.hwm - before.rss).toBeLessThan(64 * 1024 * 1024);
@@ -169,13 +183,19 @@ describe('shadowing a serial console: one writer, read-only viewers, relay and a
     // The writer's recording holds everything the console printed, in order, with no gap.
     writer.end();
     await writer.closed;
-    await site.relay.waitForLog('writer session end', (l) => l.event === 'session.end' && l.sessionId === byUser('alice').sessionId && 'bytesOut' in l);
+    await site.relay.waitForLog(
+      'writer session end',
+      (l) => l.event === 'session.end' && l.sessionId === byUser('alice').sessionId && 'bytesOut' in l,
+    );
     // Complete once the marker written as the session ended is in the file.
     const recording = await waitFor('the writer recording, to its end', async () => {
       const cast = await readAsciicast(byUser('alice').recording as string);
       return cast.events.some(([, code, data]) => code === 'm' && data.startsWith('disconnect')) ? cast : undefined;
     });
-    const output = recording.events.filter(([, code]) => code === 'o').map(([, , data]) => data).join('');
+    const output = recording.events
+      .filter(([, code]) => code === 'o')
+      .map(([, , data]) => data)
+      .join('');
     expect(output.length).toBe(flood.length);
     expect(output === flood.toString('latin1')).toBe(true);
     expect(recording.events.filter(([, code, data]) => code === 'm' && /gap/.test(data))).toEqual([]);

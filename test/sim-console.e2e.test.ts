@@ -121,7 +121,10 @@ describe('bad configuration', () => {
     try {
       await site.agent?.stop();
       const wrongPin = `SHA256:${'A'.repeat(43)}`;
-      await writeFile(site.agentConfigFile, (await import('node:fs')).readFileSync(site.agentConfigFile, 'utf8').replace(site.fingerprint, wrongPin));
+      await writeFile(
+        site.agentConfigFile,
+        (await import('node:fs')).readFileSync(site.agentConfigFile, 'utf8').replace(site.fingerprint, wrongPin),
+      );
       const agent = LifelineProcess.start(agentBin, ['run', '--config', site.agentConfigFile]);
       try {
         const line = await agent.waitForLog('host key mismatch', (l) => l.event === 'tunnel.retry' && l.code === 'TUNNEL_HOSTKEY_MISMATCH');

@@ -49,7 +49,10 @@ describe('a bad command line', () => {
 
 describe('Node.js too old', () => {
   // What an old Node reports; the bins look before loading anything else.
-  const pretend = (version: string) => ['--import', `data:text/javascript,Object.defineProperty(process.versions, "node", { value: "${version}" })`];
+  const pretend = (version: string) => [
+    '--import',
+    `data:text/javascript,Object.defineProperty(process.versions, "node", { value: "${version}" })`,
+  ];
 
   it('the relay needs 24: one line and exit 69', () => {
     const { code, err } = run(relayBin, ['--version'], pretend('22.12.0'));
@@ -76,7 +79,11 @@ describe('the relay start', () => {
     holder = createServer();
     await new Promise<void>((resolve) => holder!.listen(0, '127.0.0.1', resolve));
     const port = (holder.address() as { port: number }).port;
-    const file = await relayYaml([`listen: { host: 127.0.0.1, port: ${port} }`, 'devices:', `  - { id: rtr-1, agentKey: "${await agentKeyLine()}" }`]);
+    const file = await relayYaml([
+      `listen: { host: 127.0.0.1, port: ${port} }`,
+      'devices:',
+      `  - { id: rtr-1, agentKey: "${await agentKeyLine()}" }`,
+    ]);
     const { code, err } = run(relayBin, ['run', '--config', file]);
     expect(err).toBe(`lifeline-relay: listen.port ${port} on 127.0.0.1 is already in use\n`);
     expect(code).toBe(69);
@@ -105,7 +112,9 @@ describe('the relay start', () => {
       `lifeline-relay: ${file}: hostKeyFile: key file ${keyFile} has mode 644; it must not be readable by group or others (chmod 600 ${keyFile})`,
       `lifeline-relay: ${file}: recordingsDir: cannot create ${join(dir.path, 'blocker', 'recordings')}: ENOTDIR`,
       `lifeline-relay: ${file}: users[0].password: password hash parameters out of range: N must be a power of two up to 2^20, r 1..32, p 1..16`,
-      expect.stringMatching(new RegExp(`^lifeline-relay: ${file}: users\\[1\\]\\.authorizedKeys\\[0\\]: not a usable public key line \\(.+\\)$`)),
+      expect.stringMatching(
+        new RegExp(`^lifeline-relay: ${file}: users\\[1\\]\\.authorizedKeys\\[0\\]: not a usable public key line \\(.+\\)$`),
+      ),
       expect.stringMatching(new RegExp(`^lifeline-relay: ${file}: devices\\[0\\]\\.agentKey: not a usable public key line \\(.+\\)$`)),
     ]);
     expect(code).toBe(78);
@@ -131,7 +140,10 @@ describe('the relay start', () => {
 
   it('turns a YAML alias bomb into one config line and exit 78', async () => {
     const levels = 'abcdefghi';
-    const bomb = [`a: &a [${Array(10).fill('x').join(', ')}]`, ...[...levels.slice(1)].map((l, i) => `${l}: &${l} [${Array(10).fill(`*${levels[i]}`).join(', ')}]`)];
+    const bomb = [
+      `a: &a [${Array(10).fill('x').join(', ')}]`,
+      ...[...levels.slice(1)].map((l, i) => `${l}: &${l} [${Array(10).fill(`*${levels[i]}`).join(', ')}]`),
+    ];
     const file = join(dir.path, 'relay.yaml');
     await writeFile(file, bomb.join('\n'));
     const { code, err } = run(relayBin, ['run', '--config', file]);
@@ -156,7 +168,10 @@ describe('the agent start', () => {
   it('exits 73 naming the file and key when its key folder cannot be made, and writes nothing', async () => {
     await writeFile(join(dir.path, 'blocker'), '');
     const file = join(dir.path, 'agent.yaml');
-    await writeFile(file, `relay: { host: 127.0.0.1, hostKey: "SHA256:${'A'.repeat(43)}" }\ndevice: rtr-1\nstateDir: blocker/state\nconsole: { type: sim }\n`);
+    await writeFile(
+      file,
+      `relay: { host: 127.0.0.1, hostKey: "SHA256:${'A'.repeat(43)}" }\ndevice: rtr-1\nstateDir: blocker/state\nconsole: { type: sim }\n`,
+    );
     const { code, out, err } = run(agentBin, ['run', '--config', file]);
     expect(out).toBe('');
     expect(err).toBe(
@@ -170,7 +185,11 @@ describe('the agent start', () => {
 
 describe('check', () => {
   it('prints ok and exits 0 for a good relay config, creating nothing', async () => {
-    const file = await relayYaml(['listen: { host: 127.0.0.1, port: 2222 }', 'devices:', `  - { id: rtr-1, agentKey: "${await agentKeyLine()}" }`]);
+    const file = await relayYaml([
+      'listen: { host: 127.0.0.1, port: 2222 }',
+      'devices:',
+      `  - { id: rtr-1, agentKey: "${await agentKeyLine()}" }`,
+    ]);
     const { code, out, err } = run(relayBin, ['check', '--config', file]);
     expect(err).toBe('');
     expect(out).toBe(
@@ -195,7 +214,10 @@ describe('check', () => {
 
   it('checks an agent config: ok with the key to be generated, 78 for an insecure key, nothing created', async () => {
     const file = join(dir.path, 'agent.yaml');
-    await writeFile(file, `relay: { host: relay.example.com, hostKey: "SHA256:${'A'.repeat(43)}" }\ndevice: rtr-1\nstateDir: state\nconsole: { type: sim }\n`);
+    await writeFile(
+      file,
+      `relay: { host: relay.example.com, hostKey: "SHA256:${'A'.repeat(43)}" }\ndevice: rtr-1\nstateDir: state\nconsole: { type: sim }\n`,
+    );
     const ok = run(agentBin, ['check', '--config', file]);
     expect(ok).toEqual({
       code: 0,
@@ -255,17 +277,29 @@ describe('SIGHUP', () => {
 describe('a relay start that fails after the bind', () => {
   it('undoes what it made: no admin socket, no console-log line, no new host key', async () => {
     // Another relay holds the admin socket: the second start binds its port, then fails there.
-    const first = await relayYaml(['listen: { host: 127.0.0.1, port: 0 }', 'devices:', `  - { id: rtr-1, agentKey: "${await agentKeyLine()}" }`]);
+    const first = await relayYaml([
+      'listen: { host: 127.0.0.1, port: 0 }',
+      'devices:',
+      `  - { id: rtr-1, agentKey: "${await agentKeyLine()}" }`,
+    ]);
     const relay = LifelineProcess.start(relayBin, ['run', '--config', first]);
     try {
       await relay.waitForLog('relay listening', (l) => l.event === 'relay.listening');
       const second = join(dir.path, 'second.yaml');
       await writeFile(
         second,
-        ['stateDir: second', `adminSocket: ${join(dir.path, 'state/relay.sock')}`, 'listen: { host: 127.0.0.1, port: 0 }', 'devices:', `  - { id: rtr-1, agentKey: "${await agentKeyLine()}" }`].join('\n'),
+        [
+          'stateDir: second',
+          `adminSocket: ${join(dir.path, 'state/relay.sock')}`,
+          'listen: { host: 127.0.0.1, port: 0 }',
+          'devices:',
+          `  - { id: rtr-1, agentKey: "${await agentKeyLine()}" }`,
+        ].join('\n'),
       );
       const { code, err } = run(relayBin, ['run', '--config', second]);
-      expect(err).toBe(`lifeline-relay: ${second}: adminSocket: a relay is already running with admin socket ${join(dir.path, 'state/relay.sock')}\n`);
+      expect(err).toBe(
+        `lifeline-relay: ${second}: adminSocket: a relay is already running with admin socket ${join(dir.path, 'state/relay.sock')}\n`,
+      );
       expect(code).toBe(69);
       // Its (empty) folders were made after the bind; the key it wrote is gone, no console log line.
       expect((await readdir(join(dir.path, 'second'))).sort()).toEqual(['console-logs', 'recordings']);

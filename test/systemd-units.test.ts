@@ -85,7 +85,12 @@ describe('deploy/systemd units', () => {
   it('are checked by a verifier that does report a misspelt setting and a missing program', async () => {
     const text = await readFile(join(unitsDir, units[0]!), 'utf8');
     const broken = join(root, 'usr/lib/systemd/system/broken.service');
-    await writeFile(broken, text.replace('RestartPreventExitStatus=', 'RestartPreventExitStatuss=').replace('/usr/lib/lifeline-relay/node/bin/node', '/usr/lib/lifeline-relay/nodejs'));
+    await writeFile(
+      broken,
+      text
+        .replace('RestartPreventExitStatus=', 'RestartPreventExitStatuss=')
+        .replace('/usr/lib/lifeline-relay/node/bin/node', '/usr/lib/lifeline-relay/nodejs'),
+    );
     const said = verify(root, broken);
     expect(said).toContain("Unknown key 'RestartPreventExitStatuss'");
     expect(said).toContain('/usr/lib/lifeline-relay/nodejs is not executable');
@@ -104,35 +109,46 @@ describe('deploy/systemd units', () => {
     expect(exposure(weaker)).toBeGreaterThan(exposureBefore['lifeline-relay.service']!);
   });
 
-  it.each(units)('%s does not restart after an error a restart cannot fix, reloads with SIGHUP and runs as lifeline with its state dir private', async (unit) => {
-    const settings = await serviceSettings(unit);
-    expect(settings).toEqual(
-      expect.arrayContaining([
-        ['Type', 'simple'],
-        ['ExecReload', '/bin/kill -HUP $MAINPID'],
-        ['Restart', 'on-failure'],
-        ['RestartPreventExitStatus', '64 69 73 77 78'],
-        ['User', 'lifeline'],
-        ['StateDirectory', 'lifeline'],
-        ['StateDirectoryMode', '0700'],
-        ['NoNewPrivileges', 'yes'],
-        ['ProtectSystem', 'strict'],
-        ['ReadWritePaths', '/var/lib/lifeline'],
-      ]),
-    );
-  });
+  it.each(units)(
+    '%s does not restart after an error a restart cannot fix, reloads with SIGHUP and runs as lifeline with its state dir private',
+    async (unit) => {
+      const settings = await serviceSettings(unit);
+      expect(settings).toEqual(
+        expect.arrayContaining([
+          ['Type', 'simple'],
+          ['ExecReload', '/bin/kill -HUP $MAINPID'],
+          ['Restart', 'on-failure'],
+          ['RestartPreventExitStatus', '64 69 73 77 78'],
+          ['User', 'lifeline'],
+          ['StateDirectory', 'lifeline'],
+          ['StateDirectoryMode', '0700'],
+          ['NoNewPrivileges', 'yes'],
+          ['ProtectSystem', 'strict'],
+          ['ReadWritePaths', '/var/lib/lifeline'],
+        ]),
+      );
+    },
+  );
 
-  it('runs the relay on its bundled Node.js and the agent on the distribution\'s, each from its package', async () => {
+  it("runs the relay on its bundled Node.js and the agent on the distribution's, each from its package", async () => {
     expect(await serviceSettings('lifeline-relay.service')).toContainEqual([
       'ExecStart',
       '/usr/lib/lifeline-relay/node/bin/node /usr/lib/lifeline-relay/node_modules/@lifeline/relay/bin/lifeline-relay.js run --config /etc/lifeline/relay.yaml',
     ]);
-    expect(await serviceSettings('lifeline-agent.service')).toContainEqual(['ExecStart', '/usr/bin/lifeline-agent run --config /etc/lifeline/agent.yaml']);
+    expect(await serviceSettings('lifeline-agent.service')).toContainEqual([
+      'ExecStart',
+      '/usr/bin/lifeline-agent run --config /etc/lifeline/agent.yaml',
+    ]);
   });
 
   it('gives the relay /run/lifeline for its admin socket, closed to others', async () => {
     const relay = await serviceSettings('lifeline-relay.service');
-    expect(relay).toEqual(expect.arrayContaining([['RuntimeDirectory', 'lifeline'], ['RuntimeDirectoryMode', '0750']]));
+    expect(relay).toEqual(
+      expect.arrayContaining([
+        ['RuntimeDirectory', 'lifeline'],
+        ['RuntimeDirectoryMode', '0750'],
+      ]),
+    );
   });
 
   it('lets the relay bind port 443 unprivileged and the agent reach serial ports and GPIO', async () => {

@@ -26,7 +26,9 @@ export function relayConfig(options: { personKey: string; devices: Array<{ id: s
     'stateDir: .',
     'adminSocket: relay.sock',
     'users:',
-    ...['alice', 'viewer'].map((name) => `  - { name: ${name}, authorizedKeys: ["${options.personKey}"], devices: [${ids[0]}], role: engineer }`),
+    ...['alice', 'viewer'].map(
+      (name) => `  - { name: ${name}, authorizedKeys: ["${options.personKey}"], devices: [${ids[0]}], role: engineer }`,
+    ),
     'devices:',
     ...options.devices.map((d) => `  - { id: ${d.id}, agentKey: "${d.agentKey}" }`),
     ...(options.extra ?? []),
@@ -92,7 +94,11 @@ export class BenchSite {
 
   /** Waits until the relay has attached `count` sessions in all (since it started). */
   async attached(count: number): Promise<void> {
-    await waitFor(() => `${count} sessions attached (have ${this.sessionStarts().length})`, () => this.sessionStarts().length >= count, 30_000);
+    await waitFor(
+      () => `${count} sessions attached (have ${this.sessionStarts().length})`,
+      () => this.sessionStarts().length >= count,
+      30_000,
+    );
   }
 
   async stop(): Promise<void> {

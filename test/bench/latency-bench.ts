@@ -31,7 +31,11 @@ export interface PersonLatencyRow {
 let nextMarker = 0;
 
 /** The device prints `count` fresh markers, `gapMs` apart; resolves with their indices and send times once every clock saw them all. */
-async function sendMarkers(device: FarEnd, clocks: MarkerClock[], options: LatencyOptions): Promise<Array<{ name: string; sentAt: number }>> {
+async function sendMarkers(
+  device: FarEnd,
+  clocks: MarkerClock[],
+  options: LatencyOptions,
+): Promise<Array<{ name: string; sentAt: number }>> {
   const sent: Array<{ name: string; sentAt: number }> = [];
   for (let i = 0; i < options.markers; i++) {
     const name = marker(nextMarker++);
@@ -40,7 +44,11 @@ async function sendMarkers(device: FarEnd, clocks: MarkerClock[], options: Laten
     await new Promise((r) => setTimeout(r, options.gapMs));
   }
   const missing = () => clocks.filter((c) => sent.some((s) => c.at(s.name) === undefined)).length;
-  await waitFor(() => `every marker at every client (${missing()} of ${clocks.length} clients miss some)`, () => missing() === 0, 30_000);
+  await waitFor(
+    () => `every marker at every client (${missing()} of ${clocks.length} clients miss some)`,
+    () => missing() === 0,
+    30_000,
+  );
   return sent;
 }
 
@@ -49,7 +57,13 @@ async function sendMarkers(device: FarEnd, clocks: MarkerClock[], options: Laten
  * this process; for each count in `viewerCounts` (ascending), the device prints markers and each
  * client's arrival time is taken. Leaves everyone attached until the end, then logs them out.
  */
-export async function viewerLatency(site: BenchSite, device: FarEnd, viewerCounts: number[], options: LatencyOptions, progress: (line: string) => void): Promise<ViewerLatencyRow[]> {
+export async function viewerLatency(
+  site: BenchSite,
+  device: FarEnd,
+  viewerCounts: number[],
+  options: LatencyOptions,
+  progress: (line: string) => void,
+): Promise<ViewerLatencyRow[]> {
   const privateKey = site.personKey.privateKey;
   const before = site.sessionStarts().length;
   const writerClock = new MarkerClock();
@@ -64,7 +78,11 @@ export async function viewerLatency(site: BenchSite, device: FarEnd, viewerCount
       // A few logins at a time: a crowd arriving at once is a login benchmark, not this one.
       for (let i = 0; i < joining.length; i += 10) {
         const batch = joining.slice(i, i + 10);
-        people.push(...(await Promise.all(batch.map((clock) => ssh2Person({ port: site.port, user: 'viewer', privateKey, onData: (d) => clock.feed(d) })))));
+        people.push(
+          ...(await Promise.all(
+            batch.map((clock) => ssh2Person({ port: site.port, user: 'viewer', privateKey, onData: (d) => clock.feed(d) })),
+          )),
+        );
       }
       viewerClocks.push(...joining);
       await site.attached(before + 1 + viewerClocks.length);
@@ -80,7 +98,13 @@ export async function viewerLatency(site: BenchSite, device: FarEnd, viewerCount
           toViewer.push(clock.at(name)! - sentAt);
         }
       }
-      rows.push({ viewers: count, markers: sent.length, viewerMinusWriterMs: percentiles(lag), deviceToWriterMs: percentiles(toWriter), deviceToViewerMs: percentiles(toViewer) });
+      rows.push({
+        viewers: count,
+        markers: sent.length,
+        viewerMinusWriterMs: percentiles(lag),
+        deviceToWriterMs: percentiles(toWriter),
+        deviceToViewerMs: percentiles(toViewer),
+      });
     }
   } finally {
     await Promise.all(people.map((p) => p.close()));
@@ -100,7 +124,12 @@ export async function personLatency(
   try {
     await ready(person, device);
     const sent = await sendMarkers(device, [clock], options);
-    return { ...label, markers: sent.length, gapMs: options.gapMs, deviceToPersonMs: percentiles(sent.map(({ name, sentAt }) => clock.at(name)! - sentAt)) };
+    return {
+      ...label,
+      markers: sent.length,
+      gapMs: options.gapMs,
+      deviceToPersonMs: percentiles(sent.map(({ name, sentAt }) => clock.at(name)! - sentAt)),
+    };
   } finally {
     await person.close();
   }

@@ -54,12 +54,23 @@ export async function main(argv: string[]): Promise<number> {
   const burst: LatencyOptions = { markers: latency.markers * 3, gapMs: 3 };
   const bytes = Math.round(Number(values.mib) * 1024 * 1024);
   const repeat = Number(values.repeat);
-  const viewerCounts = values.viewers.split(',').map(Number).sort((a, b) => a - b);
+  const viewerCounts = values.viewers
+    .split(',')
+    .map(Number)
+    .sort((a, b) => a - b);
   const cpu = cpus();
   const results: BenchResults = {
     startedAt: new Date().toISOString(),
     machine: { cpus: cpu.length, cpuModel: cpu[0]?.model ?? 'unknown', memoryBytes: totalmem(), node: process.version, kernel: release() },
-    options: { only: [...only], viewerCounts, ...latency, bytes, repeat, tunnels: Number(values.tunnels), concurrency: Number(values.concurrency) },
+    options: {
+      only: [...only],
+      viewerCounts,
+      ...latency,
+      bytes,
+      repeat,
+      tunnels: Number(values.tunnels),
+      concurrency: Number(values.concurrency),
+    },
     viewerLatency: [],
     personLatency: [],
     throughput: [],
@@ -81,8 +92,10 @@ export async function main(argv: string[]): Promise<number> {
         await new Promise((r) => setTimeout(r, 1_000));
         const agentIdle = await memoryOf(site.agent.child.pid!);
         const relayIdle = await memoryOf(site.relay.child.pid!);
-        const viaSsh2 = (onData: (chunk: Buffer) => void) => ssh2Person({ port: site.port, user: 'alice', privateKey: site.personKey.privateKey, onData });
-        const viaOpenSsh = async (onData: (chunk: Buffer) => void) => openSshPerson({ port: site.port, user: 'alice', keyFile: site.personKeyFile, onData });
+        const viaSsh2 = (onData: (chunk: Buffer) => void) =>
+          ssh2Person({ port: site.port, user: 'alice', privateKey: site.personKey.privateKey, onData });
+        const viaOpenSsh = async (onData: (chunk: Buffer) => void) =>
+          openSshPerson({ port: site.port, user: 'alice', keyFile: site.personKeyFile, onData });
         const path = 'lifeline, serial (pty)';
         if (only.has('latency')) {
           results.viewerLatency = await viewerLatency(site, device, viewerCounts, latency, progress);
@@ -106,15 +119,23 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (only.has('throughput')) {
     await attempt('terminal server console', () =>
-      withSite('bench-telnet', () => terminalServerFarEnd(), async (site, device) => {
-        progress('throughput through lifeline, terminal server console');
-        const path = 'lifeline, terminal server (telnet)';
-        const viaSsh2 = (onData: (chunk: Buffer) => void) => ssh2Person({ port: site.port, user: 'alice', privateKey: site.personKey.privateKey, onData });
-        const viaOpenSsh = async (onData: (chunk: Buffer) => void) => openSshPerson({ port: site.port, user: 'alice', keyFile: site.personKeyFile, onData });
-        if (only.has('latency')) for (const gaps of [latency, burst]) results.personLatency.push(await personLatency({ path, client: 'ssh2' }, device, viaSsh2, gaps));
-        results.throughput.push(await throughput({ path, client: 'ssh2' }, device, viaSsh2, bytes, repeat));
-        results.throughput.push(await throughput({ path, client: 'OpenSSH' }, device, viaOpenSsh, bytes, repeat));
-      }),
+      withSite(
+        'bench-telnet',
+        () => terminalServerFarEnd(),
+        async (site, device) => {
+          progress('throughput through lifeline, terminal server console');
+          const path = 'lifeline, terminal server (telnet)';
+          const viaSsh2 = (onData: (chunk: Buffer) => void) =>
+            ssh2Person({ port: site.port, user: 'alice', privateKey: site.personKey.privateKey, onData });
+          const viaOpenSsh = async (onData: (chunk: Buffer) => void) =>
+            openSshPerson({ port: site.port, user: 'alice', keyFile: site.personKeyFile, onData });
+          if (only.has('latency'))
+            for (const gaps of [latency, burst])
+              results.personLatency.push(await personLatency({ path, client: 'ssh2' }, device, viaSsh2, gaps));
+          results.throughput.push(await throughput({ path, client: 'ssh2' }, device, viaSsh2, bytes, repeat));
+          results.throughput.push(await throughput({ path, client: 'OpenSSH' }, device, viaOpenSsh, bytes, repeat));
+        },
+      ),
     );
   }
   if (only.has('openssh')) await attempt('OpenSSH baseline', () => opensshBaseline(results, latency, burst, bytes, repeat));
@@ -141,7 +162,11 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 /** A relay and agent serving a far end made in a fresh temp dir; everything is stopped afterwards. */
-async function withSite(name: string, makeFarEnd: (dir: string) => Promise<FarEnd>, run: (site: BenchSite, device: FarEnd) => Promise<void>): Promise<void> {
+async function withSite(
+  name: string,
+  makeFarEnd: (dir: string) => Promise<FarEnd>,
+  run: (site: BenchSite, device: FarEnd) => Promise<void>,
+): Promise<void> {
   const dir = await makeTempDir(name);
   let device: FarEnd | undefined;
   let site: BenchSite | undefined;
@@ -157,7 +182,13 @@ async function withSite(name: string, makeFarEnd: (dir: string) => Promise<FarEn
   }
 }
 
-async function opensshBaseline(results: BenchResults, latency: LatencyOptions, burst: LatencyOptions, bytes: number, repeat: number): Promise<void> {
+async function opensshBaseline(
+  results: BenchResults,
+  latency: LatencyOptions,
+  burst: LatencyOptions,
+  bytes: number,
+  repeat: number,
+): Promise<void> {
   const sshd = findSshd();
   if (Array.isArray(sshd)) {
     results.opensshBaseline = { ran: false, reason: `missing ${sshd.join(', ')}` };

@@ -109,14 +109,30 @@ export class OpenSshPath {
       await waitForLine('sshd listening', daemon, /Server listening on 127\.0\.0\.1 port/);
 
       const consolePort = await freePort();
-      const serve = start('socat', ['-d', '-d', `TCP-LISTEN:${consolePort},bind=127.0.0.1,reuseaddr,fork`, `OPEN:${options.ttyPath},raw,echo=0`]);
+      const serve = start('socat', [
+        '-d',
+        '-d',
+        `TCP-LISTEN:${consolePort},bind=127.0.0.1,reuseaddr,fork`,
+        `OPEN:${options.ttyPath},raw,echo=0`,
+      ]);
       children.push(serve);
       await waitForLine('socat serving the serial port', serve, /listening on/);
 
       const user = userInfo().username;
       const tunnel = start('ssh', [
         ...['-F', '/dev/null', '-N', '-p', String(port), '-i', options.keyFile, '-R', `0:127.0.0.1:${consolePort}`],
-        ...['-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'ExitOnForwardFailure=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null'],
+        ...[
+          '-o',
+          'IdentitiesOnly=yes',
+          '-o',
+          'BatchMode=yes',
+          '-o',
+          'ExitOnForwardFailure=yes',
+          '-o',
+          'StrictHostKeyChecking=no',
+          '-o',
+          'UserKnownHostsFile=/dev/null',
+        ],
         `${user}@127.0.0.1`,
       ]);
       children.push(tunnel);

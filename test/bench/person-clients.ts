@@ -13,8 +13,19 @@ export interface PersonClient {
 }
 
 /** ssh2's client in this process, key login, no pty (console bytes only on stdout). */
-export async function ssh2Person(options: { port: number; user: string; privateKey: Buffer; onData?: (chunk: Buffer) => void }): Promise<PersonClient> {
-  const c = await openConsoleChannel({ port: options.port, user: options.user, privateKey: options.privateKey, pty: false, onData: options.onData });
+export async function ssh2Person(options: {
+  port: number;
+  user: string;
+  privateKey: Buffer;
+  onData?: (chunk: Buffer) => void;
+}): Promise<PersonClient> {
+  const c = await openConsoleChannel({
+    port: options.port,
+    user: options.user,
+    privateKey: options.privateKey,
+    pty: false,
+    onData: options.onData,
+  });
   return {
     status: () => `ssh2 client, stderr: ${JSON.stringify(c.stderr().slice(-300))}`,
     write: async (data) => {
@@ -43,7 +54,18 @@ export function openSshPerson(options: {
     'ssh',
     [
       ...['-F', '/dev/null', '-T', '-p', String(options.port), '-i', options.keyFile],
-      ...['-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR'],
+      ...[
+        '-o',
+        'IdentitiesOnly=yes',
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'StrictHostKeyChecking=no',
+        '-o',
+        'UserKnownHostsFile=/dev/null',
+        '-o',
+        'LogLevel=ERROR',
+      ],
       `${options.user}@127.0.0.1`,
       ...(options.command ?? []),
     ],

@@ -46,14 +46,23 @@ export function formatReport(r: BenchResults): string {
       'Viewer latency: serial console (socat pty), relay + agent processes, ssh2 clients in one process; p50 / p95 / max in ms',
       table(
         ['viewers', 'markers', 'viewer - writer', 'device -> writer', 'device -> viewer'],
-        r.viewerLatency.map((v) => [String(v.viewers), String(v.markers), ms(v.viewerMinusWriterMs), ms(v.deviceToWriterMs), ms(v.deviceToViewerMs)]),
+        r.viewerLatency.map((v) => [
+          String(v.viewers),
+          String(v.markers),
+          ms(v.viewerMinusWriterMs),
+          ms(v.deviceToWriterMs),
+          ms(v.deviceToViewerMs),
+        ]),
       ),
     );
   }
   if (r.personLatency.length) {
     section(
       'Device -> person latency, one person alone; p50 / p95 / max in ms',
-      table(['path', 'client', 'markers', 'apart', 'device -> person'], r.personLatency.map((p) => [p.path, p.client, String(p.markers), `${p.gapMs} ms`, ms(p.deviceToPersonMs)])),
+      table(
+        ['path', 'client', 'markers', 'apart', 'device -> person'],
+        r.personLatency.map((p) => [p.path, p.client, String(p.markers), `${p.gapMs} ms`, ms(p.deviceToPersonMs)]),
+      ),
     );
   }
   if (r.throughput.length) {
@@ -86,7 +95,12 @@ export function formatReport(r: BenchResults): string {
       ),
     );
   }
-  const memoryRows = ([['edge agent (serial console)', r.agentMemory], ['relay (one device)', r.relayMemory]] as const)
+  const memoryRows = (
+    [
+      ['edge agent (serial console)', r.agentMemory],
+      ['relay (one device)', r.relayMemory],
+    ] as const
+  )
     .filter(([, m]) => m !== undefined)
     .map(([name, m]) => [name, mib(m!.idleRssBytes), mib(m!.afterTrafficRssBytes), mib(m!.peakRssBytes)]);
   if (memoryRows.length) section('Process memory', table(['process', 'RSS idle', 'RSS after the runs above', 'peak RSS'], memoryRows));

@@ -26,7 +26,13 @@ export type OpenPerson = (onData: (chunk: Buffer) => void) => Promise<PersonClie
  * Random bytes (all 256 values: sessions without a pty are binary-transparent) as fast as the
  * path takes them, each way, in a fresh session; checked byte for byte after the clock stopped.
  */
-export async function throughput(label: { path: string; client: string }, device: FarEnd, open: OpenPerson, bytes: number, repeat: number): Promise<ThroughputRow> {
+export async function throughput(
+  label: { path: string; client: string },
+  device: FarEnd,
+  open: OpenPerson,
+  bytes: number,
+  repeat: number,
+): Promise<ThroughputRow> {
   const runs: ThroughputRow['runs'] = { deviceToPersonMBps: [], personToDeviceMBps: [] };
   const errors: string[] = [];
   const directions = [

@@ -29,7 +29,10 @@ const openFiles = async (pid: number): Promise<number> => (await readdir(`/proc/
  */
 export async function idleTunnels(dir: string, count: number, concurrency: number, progress: (line: string) => void): Promise<TunnelRow> {
   progress(`idle tunnels: generating ${count} agent keys`);
-  const agents = Array.from({ length: count }, (_, i) => ({ id: `dev-${String(i + 1).padStart(5, '0')}`, key: generateParsableEd25519(`agent@${i + 1}`) }));
+  const agents = Array.from({ length: count }, (_, i) => ({
+    id: `dev-${String(i + 1).padStart(5, '0')}`,
+    key: generateParsableEd25519(`agent@${i + 1}`),
+  }));
   const person = await loadOrCreateKey(join(dir, 'person_ed25519'), 'bench@person');
   const { relay, port } = await startRelay(
     dir,
@@ -40,7 +43,9 @@ export async function idleTunnels(dir: string, count: number, concurrency: numbe
     await new Promise((r) => setTimeout(r, 1_000));
     const idle = await memoryOf(relay.child.pid!);
     const idleFiles = await openFiles(relay.child.pid!);
-    progress(`idle tunnels: relay idle at ${(idle.rss / 1024 / 1024).toFixed(1)} MiB; connecting ${count} agents, ${concurrency} at a time`);
+    progress(
+      `idle tunnels: relay idle at ${(idle.rss / 1024 / 1024).toFixed(1)} MiB; connecting ${count} agents, ${concurrency} at a time`,
+    );
     const start = nowMs();
     let next = 0;
     const worker = async () => {

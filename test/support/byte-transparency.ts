@@ -12,5 +12,10 @@ export async function expectAllByteValuesBothWays(person: ConsoleClient, device:
   const before = person.bytes().length;
   await device.write(allBytes);
   await waitFor('256 bytes at the person', () => person.bytes().length >= before + 256);
-  expect(person.bytes().subarray(before, before + 256).equals(allBytes)).toBe(true);
+  expect(
+    person
+      .bytes()
+      .subarray(before, before + 256)
+      .equals(allBytes),
+  ).toBe(true);
 }

@@ -13,14 +13,18 @@ export interface CommandResult {
 }
 
 /** Runs a program to its end; never throws for a non-zero exit (the caller asserts on `code`). */
-export function runCommand(command: string, args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<CommandResult> {
+export function runCommand(
+  command: string,
+  args: string[],
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string } = {},
+): Promise<CommandResult> {
   return new Promise((resolve) => {
     const child = execFile(
       command,
       args,
       { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: options.timeoutMs ?? 120_000, env: options.env ?? process.env },
       (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
         resolve({ code, stdout, stderr: err && code === 1 && !stderr ? `${err.message}` : stderr });
       },
     );
@@ -61,7 +65,10 @@ export class DebianRoot {
         ['--variant=minbase', `--include=${options.include.join(',')}`, options.suite, path, options.mirror],
         { timeoutMs: 480_000 },
       );
-      if (made.code !== 0) throw new Error(`debootstrap ${options.suite} from ${options.mirror} failed:\n${made.stdout.slice(-2000)}${made.stderr.slice(-2000)}`);
+      if (made.code !== 0)
+        throw new Error(
+          `debootstrap ${options.suite} from ${options.mirror} failed:\n${made.stdout.slice(-2000)}${made.stderr.slice(-2000)}`,
+        );
       // debootstrap leaves the packages it installed in apt's cache: not part of a fresh system.
       await must(runCommand('chroot', [path, 'apt-get', 'clean'], { env: chrootEnv }), 'apt-get clean');
       await mkdir(ROOT_CACHE, { recursive: true });

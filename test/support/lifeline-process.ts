@@ -65,13 +65,19 @@ export class LifelineProcess {
   }
 
   waitForLog(what: string, match: (line: LogLine) => boolean, timeoutMs = 15_000): Promise<LogLine> {
-    return waitFor(() => `${what} (stderr: ${this.stderr.slice(-500)})`, () => this.logs.find(match), timeoutMs);
+    return waitFor(
+      () => `${what} (stderr: ${this.stderr.slice(-500)})`,
+      () => this.logs.find(match),
+      timeoutMs,
+    );
   }
 
   waitForExit(timeoutMs = 10_000): Promise<number | null> {
     return Promise.race([
       this.exited,
-      new Promise<number | null>((_, reject) => setTimeout(() => reject(new Error(`process did not exit within ${timeoutMs} ms`)), timeoutMs)),
+      new Promise<number | null>((_, reject) =>
+        setTimeout(() => reject(new Error(`process did not exit within ${timeoutMs} ms`)), timeoutMs),
+      ),
     ]);
   }
 

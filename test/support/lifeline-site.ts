@@ -97,7 +97,9 @@ export class LifelineSite {
       this.agentConfigFile,
       [
         `relay: { host: 127.0.0.1, port: ${options.relayPort ?? this.port}, hostKey: "${this.fingerprint}", alternates: [${alternates}] }`,
-        ...(options.consoles ? ['consoles:', ...options.consoles.map((c) => `  - ${c}`)] : ['device: rtr-1', `console: ${this.options.console}`]),
+        ...(options.consoles
+          ? ['consoles:', ...options.consoles.map((c) => `  - ${c}`)]
+          : ['device: rtr-1', `console: ${this.options.console}`]),
         'stateDir: .',
         options.extra?.includes('reconnect:') ? '' : 'reconnect: { baseMs: 100, capMs: 1000 }',
         'consoleRetryMs: 200',

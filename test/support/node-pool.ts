@@ -36,7 +36,13 @@ class NodeForksWorker extends ForksPoolWorker implements PoolWorker {
 
   override async start(): Promise<void> {
     if (this.child) return;
-    const child = fork(this.entrypoint, [], { execPath: this.execPath, env: this.env, execArgv: this.execArgv, stdio: 'pipe', serialization: 'advanced' });
+    const child = fork(this.entrypoint, [], {
+      execPath: this.execPath,
+      env: this.env,
+      execArgv: this.execArgv,
+      stdio: 'pipe',
+      serialization: 'advanced',
+    });
     this.child = child;
     child.stdout?.pipe(this.out, { end: false });
     child.stderr?.pipe(this.err, { end: false });
@@ -45,7 +51,9 @@ class NodeForksWorker extends ForksPoolWorker implements PoolWorker {
   override async stop(): Promise<void> {
     const child = this.child;
     if (!child) return;
-    const exited = new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+    const exited = new Promise<void>((resolve) =>
+      child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve()),
+    );
     // As vitest's own forks pool: SIGTERM, then SIGKILL if the test code keeps it alive.
     const kill = setTimeout(() => child.kill('SIGKILL'), 500);
     child.kill();

@@ -23,7 +23,9 @@ const packages: Record<string, string> = {
 
 export function requireProgram(name: string): string {
   try {
-    return execFileSync('sh', ['-c', `command -v ${name}`]).toString().trim();
+    return execFileSync('sh', ['-c', `command -v ${name}`])
+      .toString()
+      .trim();
   } catch {
     throw new Error(`this test needs the program "${name}": apt-get install ${packages[name] ?? name}`);
   }

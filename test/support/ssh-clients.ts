@@ -17,13 +17,20 @@ export async function openSshFiles(dir: string, port: number, password: string):
   await chmod(askpass, 0o700);
   return {
     args: [
-      '-p', String(port),
-      '-F', '/dev/null',
-      '-o', `UserKnownHostsFile=${knownHosts}`,
-      '-o', 'StrictHostKeyChecking=yes',
-      '-o', 'PubkeyAuthentication=no',
-      '-o', 'PreferredAuthentications=keyboard-interactive,password',
-      '-o', 'NumberOfPasswordPrompts=1',
+      '-p',
+      String(port),
+      '-F',
+      '/dev/null',
+      '-o',
+      `UserKnownHostsFile=${knownHosts}`,
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      'PubkeyAuthentication=no',
+      '-o',
+      'PreferredAuthentications=keyboard-interactive,password',
+      '-o',
+      'NumberOfPasswordPrompts=1',
     ],
     env: { SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' },
   };

@@ -80,16 +80,27 @@ function openSession(options: ConsoleOptions & { onData?: (chunk: Buffer) => voi
           exited,
           write: (data) => channel.write(data),
           waitForOutput: (text, timeoutMs = 10_000) =>
-            waitFor(() => `console output ${String(text)} (got: ${JSON.stringify(bytes().toString('latin1').slice(-300))})`, () => {
-              const out = bytes().toString('latin1');
-              return (typeof text === 'string' ? out.includes(text) : text.test(out)) ? out : undefined;
-            }, timeoutMs),
+            waitFor(
+              () => `console output ${String(text)} (got: ${JSON.stringify(bytes().toString('latin1').slice(-300))})`,
+              () => {
+                const out = bytes().toString('latin1');
+                return (typeof text === 'string' ? out.includes(text) : text.test(out)) ? out : undefined;
+              },
+              timeoutMs,
+            ),
           closed,
           end: () => channel.end(),
         });
       });
     });
-    client.connect({ host: '127.0.0.1', port: options.port, username: options.user, password: options.password, privateKey: options.privateKey, readyTimeout: 10_000 });
+    client.connect({
+      host: '127.0.0.1',
+      port: options.port,
+      username: options.user,
+      password: options.password,
+      privateKey: options.privateKey,
+      readyTimeout: 10_000,
+    });
   });
 }
 

@@ -41,10 +41,14 @@ export class TmuxTerminal {
   }
 
   waitForScreen(pattern: string | RegExp, timeoutMs = 10_000): Promise<string> {
-    return waitFor(() => `screen to show ${String(pattern)}:\n${this.screen()}`, () => {
-      const s = this.screen();
-      return (typeof pattern === 'string' ? s.includes(pattern) : pattern.test(s)) ? s : undefined;
-    }, timeoutMs);
+    return waitFor(
+      () => `screen to show ${String(pattern)}:\n${this.screen()}`,
+      () => {
+        const s = this.screen();
+        return (typeof pattern === 'string' ? s.includes(pattern) : pattern.test(s)) ? s : undefined;
+      },
+      timeoutMs,
+    );
   }
 
   /** The client's exit status once it has exited, else undefined. */

@@ -1,4 +1,12 @@
-import { StartupProblems, agentConfigSchema, agentPaths, loadConfigFile, type AgentConfig, type AgentPaths, type SshKeyPair } from '@lifeline/shared';
+import {
+  StartupProblems,
+  agentConfigSchema,
+  agentPaths,
+  loadConfigFile,
+  type AgentConfig,
+  type AgentPaths,
+  type SshKeyPair,
+} from '@lifeline/shared';
 
 /** The agent key's comment: names the (first) device it serves. */
 export function agentKeyComment(paths: AgentPaths): string {

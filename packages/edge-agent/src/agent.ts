@@ -1,4 +1,15 @@
-import { LIFELINE_VERSION, TelnetConsoleServer, agentPaths, cannotCreate, generateKeyPair, readKeyFile, writeNewKey, type AgentConfig, type Logger, type SshKeyPair } from '@lifeline/shared';
+import {
+  LIFELINE_VERSION,
+  TelnetConsoleServer,
+  agentPaths,
+  cannotCreate,
+  generateKeyPair,
+  readKeyFile,
+  writeNewKey,
+  type AgentConfig,
+  type Logger,
+  type SshKeyPair,
+} from '@lifeline/shared';
 import { agentKeyComment } from './agent-preflight.js';
 import { AgentStatus } from './agent-status.js';
 import { createConsolePort } from './console/create-console-port.js';
@@ -32,7 +43,13 @@ export const AGENT_IDENT = `lifelineAgent_${LIFELINE_VERSION}`;
  * tunnel to the relay with a forward per device, the loopback health check that proves each of
  * them, and the status LED (and hook) that shows it all.
  */
-export async function startAgent(config: AgentConfig, configFile: string, logger: Logger, hooks: AgentHooks = {}, keyOnDisk?: SshKeyPair): Promise<RunningAgent> {
+export async function startAgent(
+  config: AgentConfig,
+  configFile: string,
+  logger: Logger,
+  hooks: AgentHooks = {},
+  keyOnDisk?: SshKeyPair,
+): Promise<RunningAgent> {
   const paths = agentPaths(config, configFile);
   const { consoles, keyFile } = paths;
   const deviceIds = consoles.map((c) => c.deviceId);
@@ -41,7 +58,10 @@ export async function startAgent(config: AgentConfig, configFile: string, logger
     await writeNewKey(keyFile, key).catch((err: unknown) => {
       throw cannotCreate(configFile, 'keyFile', keyFile, err);
     });
-    logger.warn({ event: 'key.generated', keyFile, fingerprint: key.fingerprint }, `generated agent key; enrol it on the relay as agentKey of ${deviceIds.join(', ')}: ${key.publicKeyLine}`);
+    logger.warn(
+      { event: 'key.generated', keyFile, fingerprint: key.fingerprint },
+      `generated agent key; enrol it on the relay as agentKey of ${deviceIds.join(', ')}: ${key.publicKeyLine}`,
+    );
   }
   const indicator = await createStatusIndicator(config.status, { deviceId: deviceIds.join(','), logger });
   const status = new AgentStatus(indicator);
@@ -110,7 +130,13 @@ export async function startAgent(config: AgentConfig, configFile: string, logger
   for (const service of services.values()) service.start();
   tunnel.start();
   logger.info(
-    { event: 'agent.start', node: process.version, devices: deviceIds, relay: `${config.relay.host}:${config.relay.port}`, consoles: consoles.map((c) => `${c.deviceId}: ${c.console.type}`) },
+    {
+      event: 'agent.start',
+      node: process.version,
+      devices: deviceIds,
+      relay: `${config.relay.host}:${config.relay.port}`,
+      consoles: consoles.map((c) => `${c.deviceId}: ${c.console.type}`),
+    },
     'agent started',
   );
   const running = tunnel;

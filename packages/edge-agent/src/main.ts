@@ -46,7 +46,8 @@ async function main(argv: string[]): Promise<number> {
   if (values.help) return print(usage, ExitCode.ok);
   if (values.version) return print(`${LIFELINE_VERSION}\n`, ExitCode.ok);
   const command = positionals[0] ?? 'run';
-  if (command !== 'run' && command !== 'pubkey' && command !== 'check' && command !== 'check-relay') throw usageError(`unknown command "${command}"`);
+  if (command !== 'run' && command !== 'pubkey' && command !== 'check' && command !== 'check-relay')
+    throw usageError(`unknown command "${command}"`);
   if (positionals.length > 1) throw usageError(`unexpected argument "${positionals[1]}"`);
   if (!values.config) throw usageError(`${command} needs --config FILE`);
   if (command === 'pubkey') return pubkey(values.config, values.generate === true);
@@ -54,7 +55,12 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'check-relay') return checkRelay(await loadConfigFile(values.config, agentConfigSchema));
 
   const plan = await preflightAgent(values.config);
-  const logger = createLogger({ svc: 'agent', version: LIFELINE_VERSION, level: plan.config.log.level, pretty: values.pretty ?? plan.config.log.pretty });
+  const logger = createLogger({
+    svc: 'agent',
+    version: LIFELINE_VERSION,
+    level: plan.config.log.level,
+    pretty: values.pretty ?? plan.config.log.pretty,
+  });
   // Before starting: a reload during a slow start must not end the process either.
   ignoreHangup(logger);
   const agent = await startAgent(plan.config, values.config, logger, {}, plan.key);
@@ -66,12 +72,12 @@ async function main(argv: string[]): Promise<number> {
 
 const parseCommandLine = (argv: string[]) =>
   parseCommandLineOf(NAME, argv, {
-      config: { type: 'string', short: 'c' },
-      pretty: { type: 'boolean' },
-      generate: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-      version: { type: 'boolean' },
-    });
+    config: { type: 'string', short: 'c' },
+    pretty: { type: 'boolean' },
+    generate: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+    version: { type: 'boolean' },
+  });
 
 const usageError = (problem: string) => usageErrorOf(NAME, problem);
 
@@ -97,7 +103,11 @@ async function pubkey(configFile: string, generate: boolean): Promise<number> {
   const paths = agentPaths(await loadConfigFile(configFile, agentConfigSchema), configFile);
   const comment = agentKeyComment(paths);
   const key = generate ? await loadOrCreateKey(paths.keyFile, comment) : await readKeyFile(paths.keyFile, comment);
-  if (!key) throw new LifelineError('KEY_UNREADABLE', `${configFile}: keyFile: ${paths.keyFile} does not exist (the agent makes it on its first start; or add --generate)`);
+  if (!key)
+    throw new LifelineError(
+      'KEY_UNREADABLE',
+      `${configFile}: keyFile: ${paths.keyFile} does not exist (the agent makes it on its first start; or add --generate)`,
+    );
   return print(`${key.publicKeyLine}\n`, ExitCode.ok);
 }
 

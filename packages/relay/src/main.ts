@@ -87,7 +87,12 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'check') return check(values.config);
 
   const plan = await preflightRelay(values.config);
-  const logger = createLogger({ svc: 'relay', version: LIFELINE_VERSION, level: plan.config.log.level, pretty: values.pretty ?? plan.config.log.pretty });
+  const logger = createLogger({
+    svc: 'relay',
+    version: LIFELINE_VERSION,
+    level: plan.config.log.level,
+    pretty: values.pretty ?? plan.config.log.pretty,
+  });
   // Before starting: a reload during a slow start must not end the process either.
   ignoreHangup(logger);
   const relay = await startRelay(plan.config, values.config, logger, systemClock, plan.hostKey);
@@ -99,13 +104,13 @@ async function main(argv: string[]): Promise<number> {
 
 const parseCommandLine = (argv: string[]) =>
   parseCommandLineOf(NAME, argv, {
-      config: { type: 'string', short: 'c' },
-      pretty: { type: 'boolean' },
-      port: { type: 'string' },
-      generate: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-      version: { type: 'boolean' },
-    });
+    config: { type: 'string', short: 'c' },
+    pretty: { type: 'boolean' },
+    port: { type: 'string' },
+    generate: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+    version: { type: 'boolean' },
+  });
 
 const usageError = (problem: string) => usageErrorOf(NAME, problem);
 
@@ -141,7 +146,10 @@ async function fingerprint(configFile: string, generate: boolean): Promise<numbe
   const { hostKeyFile } = relayPaths(config, configFile);
   const key = generate ? await loadOrCreateKey(hostKeyFile, RELAY_KEY_COMMENT) : await readKeyFile(hostKeyFile, RELAY_KEY_COMMENT);
   if (!key) {
-    throw new LifelineError('KEY_UNREADABLE', `${configFile}: hostKeyFile: ${hostKeyFile} does not exist (the relay makes it on its first start; or add --generate)`);
+    throw new LifelineError(
+      'KEY_UNREADABLE',
+      `${configFile}: hostKeyFile: ${hostKeyFile} does not exist (the relay makes it on its first start; or add --generate)`,
+    );
   }
   return print(`${key.fingerprint}\n`, ExitCode.ok);
 }

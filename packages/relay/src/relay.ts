@@ -109,7 +109,8 @@ export async function startRelay(
         devices: () => config.devices.map((d) => deviceOverview(agents.status(d.id), sessions.consoleStatus(d.id))),
         power: (request) => {
           const { device, action, by } = request as { device?: unknown; action?: unknown; by?: unknown };
-          if (typeof device !== 'string' || typeof action !== 'string' || !isPowerAction(action)) throw new Error('power needs a device and an action');
+          if (typeof device !== 'string' || typeof action !== 'string' || !isPowerAction(action))
+            throw new Error('power needs a device and an action');
           return sessions.adminPower(device, action, typeof by === 'string' ? by : undefined);
         },
       },
@@ -121,7 +122,13 @@ export async function startRelay(
     });
     // One log per device, opened together: a relay may serve thousands of devices.
     for (const [id, log] of await Promise.all(
-      config.devices.map(async (device) => [device.id, await ConsoleLog.open({ ...config.consoleLog, dir: paths.consoleLogDir, deviceId: device.id, logger, clock, gate })] as const),
+      config.devices.map(
+        async (device) =>
+          [
+            device.id,
+            await ConsoleLog.open({ ...config.consoleLog, dir: paths.consoleLogDir, deviceId: device.id, logger, clock, gate }),
+          ] as const,
+      ),
     )) {
       consoleLogs.set(id, log);
     }
@@ -185,9 +192,12 @@ async function listenOrExplain(server: RelaySshServer, config: RelayConfig): Pro
     return await server.listen();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new LifelineError('STARTUP_PORT_IN_USE', `listen.port ${port} on ${host} is already in use`, { cause: err });
-    if (code === 'EACCES') throw new LifelineError('STARTUP_PORT_PRIVILEGED', `port ${port} needs CAP_NET_BIND_SERVICE or a port above 1023`, { cause: err });
-    if (code === 'EADDRNOTAVAIL') throw new LifelineError('CONFIG_INVALID', `listen.host ${host} is not an address of this machine`, { cause: err });
+    if (code === 'EADDRINUSE')
+      throw new LifelineError('STARTUP_PORT_IN_USE', `listen.port ${port} on ${host} is already in use`, { cause: err });
+    if (code === 'EACCES')
+      throw new LifelineError('STARTUP_PORT_PRIVILEGED', `port ${port} needs CAP_NET_BIND_SERVICE or a port above 1023`, { cause: err });
+    if (code === 'EADDRNOTAVAIL')
+      throw new LifelineError('CONFIG_INVALID', `listen.host ${host} is not an address of this machine`, { cause: err });
     throw err;
   }
 }

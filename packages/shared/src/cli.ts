@@ -20,7 +20,11 @@ export function usageError(name: string, problem: string): LifelineError {
 type CommandLineOptions = NonNullable<ParseArgsConfig['options']>;
 type CommandLine<O extends CommandLineOptions> = { args: string[]; allowPositionals: true; options: O };
 
-export function parseCommandLine<const O extends CommandLineOptions>(name: string, argv: string[], options: O): ReturnType<typeof parseArgs<CommandLine<O>>> {
+export function parseCommandLine<const O extends CommandLineOptions>(
+  name: string,
+  argv: string[],
+  options: O,
+): ReturnType<typeof parseArgs<CommandLine<O>>> {
   try {
     return parseArgs({ args: argv, allowPositionals: true, options });
   } catch (err) {

@@ -221,8 +221,10 @@ export class PortReader {
     const deadline = Date.now() + timeoutMs;
     while (this.buffered.length < n) {
       this.pending ??= this.port.read();
-      const chunk = await withTimeout(this.pending, deadline - Date.now(), () =>
-        `${this.port.description}: got ${this.buffered.length} of ${n} bytes within ${timeoutMs} ms`,
+      const chunk = await withTimeout(
+        this.pending,
+        deadline - Date.now(),
+        () => `${this.port.description}: got ${this.buffered.length} of ${n} bytes within ${timeoutMs} ms`,
       );
       this.pending = undefined;
       expect(chunk.length).toBeGreaterThan(0);

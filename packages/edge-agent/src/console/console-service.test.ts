@@ -67,7 +67,16 @@ afterEach(async () => {
 function setup(facts?: ConsoleFacts) {
   const clock = new FakeClock();
   const port = new MemoryConsolePort({ description: 'serial port /dev/ttyUSB0' });
-  service = new ConsoleService({ deviceId: 'rtr-1', port, retryMs: 2_000, logger: silentLogger(), clock, pulseBreakMs: 500, maxBreakMs: 10_000, facts });
+  service = new ConsoleService({
+    deviceId: 'rtr-1',
+    port,
+    retryMs: 2_000,
+    logger: silentLogger(),
+    clock,
+    pulseBreakMs: 500,
+    maxBreakMs: 10_000,
+    facts,
+  });
   const stream = new FakeStream();
   return { clock, port, stream, service };
 }

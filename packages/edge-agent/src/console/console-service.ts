@@ -1,12 +1,4 @@
-import {
-  isCanceled,
-  isLifelineError,
-  systemClock,
-  type Clock,
-  type ConsoleStatus,
-  type Logger,
-  type TimerHandle,
-} from '@lifeline/shared';
+import { isCanceled, isLifelineError, systemClock, type Clock, type ConsoleStatus, type Logger, type TimerHandle } from '@lifeline/shared';
 import type { ConsoleFacts } from './console-facts.js';
 import type { ConsolePort } from './console-port.js';
 import type { ConsoleStream } from './console-stream.js';
@@ -159,7 +151,10 @@ export class ConsoleService {
     this.status = status;
     if (!changed) return;
     const level = status.state === 'down' ? 'warn' : 'info';
-    this.logger[level]({ event: 'console.state', to: status.state, code: isLifelineError(err) ? err.code : undefined }, status.message ?? `${this.options.port.description} open`);
+    this.logger[level](
+      { event: 'console.state', to: status.state, code: isLifelineError(err) ? err.code : undefined },
+      status.message ?? `${this.options.port.description} open`,
+    );
     this.stream?.sendStatus(this.wireStatus(status));
     this.options.onStatus?.(status);
   }

@@ -13,7 +13,11 @@ function sessions() {
   return { s, released };
 }
 
-const errorOf = (p: Promise<unknown>) => p.then(() => new Error('resolved'), (e: unknown) => e);
+const errorOf = (p: Promise<unknown>) =>
+  p.then(
+    () => new Error('resolved'),
+    (e: unknown) => e,
+  );
 
 describe('PortSessions', () => {
   it('delivers output read before a loss, then rejects with CONSOLE_DISCONNECTED, also for writes', async () => {

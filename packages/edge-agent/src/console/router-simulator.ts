@@ -141,7 +141,14 @@ export class RouterSimulator {
           this.confreg = Number.parseInt(arg, 16);
           return ['', 'You must reset or power cycle for new config to take effect'];
         }
-        return ['', 'Configuration Summary', `(Virtual Configuration Register: 0x${this.confreg.toString(16)})`, 'enabled are:', 'console baud: 9600', 'boot: image specified by the boot system commands'];
+        return [
+          '',
+          'Configuration Summary',
+          `(Virtual Configuration Register: 0x${this.confreg.toString(16)})`,
+          'enabled are:',
+          'console baud: 9600',
+          'boot: image specified by the boot system commands',
+        ];
       case 'boot':
       case 'reset':
         this.output(crlf);
@@ -149,7 +156,11 @@ export class RouterSimulator {
         return [];
       case 'help':
       case '?':
-        return ['boot               boot up an external process', 'confreg            configuration register utility', 'reset              system reset'];
+        return [
+          'boot               boot up an external process',
+          'confreg            configuration register utility',
+          'reset              system reset',
+        ];
       default:
         return [`monitor: command "${command}" not found`];
     }

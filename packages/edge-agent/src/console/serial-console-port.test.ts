@@ -119,7 +119,17 @@ describe.skipIf(!haveSocat && !ci)('SerialConsolePort on a socat pty pair', () =
       const ptys = await pair();
       const out = join(dir, 'strace.txt');
       const script = breakProbeScript(ptys.a);
-      const { code, stdout, stderr } = await run('strace', ['-f', '-e', 'trace=ioctl', '-o', out, process.execPath, '--input-type=module', '-e', script]);
+      const { code, stdout, stderr } = await run('strace', [
+        '-f',
+        '-e',
+        'trace=ioctl',
+        '-o',
+        out,
+        process.execPath,
+        '--input-type=module',
+        '-e',
+        script,
+      ]);
       expect({ code, stdout: stdout.trim() }, stderr).toEqual({ code: 0, stdout: 'break on/off resolved' });
       const trace = await readFile(out, 'utf8');
       const set = trace.search(/ioctl\(\d+, TIOCSBRK\) += 0/);

@@ -21,11 +21,9 @@ export async function diagnoseOpenFailure(path: string, cause: unknown, check: A
       return new LifelineError('CONSOLE_NOT_PRESENT', `serial port ${path} is not present`, { cause });
     }
     if (code === 'EACCES' || code === 'EPERM') {
-      return new LifelineError(
-        'CONSOLE_OPEN_FAILED',
-        `serial port ${path}: permission denied (is the agent user in the dialout group?)`,
-        { cause },
-      );
+      return new LifelineError('CONSOLE_OPEN_FAILED', `serial port ${path}: permission denied (is the agent user in the dialout group?)`, {
+        cause,
+      });
     }
   }
   return new LifelineError('CONSOLE_OPEN_FAILED', `serial port ${path}: cannot open (${messageOf(cause)})`, { cause });

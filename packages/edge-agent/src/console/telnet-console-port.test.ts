@@ -179,11 +179,11 @@ describe('TelnetConsolePort', () => {
       socket.on('data', () => undefined);
       socket.end(Buffer.concat([Buffer.from([255, 253, 44]), Buffer.from('Port already in use\r\n')]));
     });
-    const err = await track(makePort(tcp)).open().catch((e: unknown) => e);
+    const err = await track(makePort(tcp))
+      .open()
+      .catch((e: unknown) => e);
     expect(isLifelineError(err, 'CONSOLE_OPEN_FAILED')).toBe(true);
-    expect((err as Error).message).toBe(
-      `terminal server 127.0.0.1:${tcp} closed the connection while it was opened: Port already in use`,
-    );
+    expect((err as Error).message).toBe(`terminal server 127.0.0.1:${tcp} closed the connection while it was opened: Port already in use`);
   });
 
   it('holds BREAK with RFC 2217: ser2net issues TIOCSBRK, then TIOCCBRK on clear', async () => {
@@ -252,7 +252,7 @@ describe('TelnetConsolePort', () => {
     // Unread output stayed with the sender instead of piling up in the port.
     expect(peer?.writableLength ?? 0).toBeGreaterThan(0);
     const chunks: Buffer[] = [];
-    for (let got = 0; got < data.length; ) {
+    for (let got = 0; got < data.length;) {
       const chunk = await port.read();
       chunks.push(chunk);
       got += chunk.length;

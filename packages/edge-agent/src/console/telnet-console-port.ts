@@ -90,7 +90,10 @@ export class TelnetConsolePort implements ConsolePort {
       if (ended) {
         // ser2net says why before it hangs up, e.g. "Port already in use".
         const said = printable(session.queue.takeQueued());
-        throw new LifelineError('CONSOLE_OPEN_FAILED', `${this.description} closed the connection while it was opened${said ? `: ${said}` : ''}`);
+        throw new LifelineError(
+          'CONSOLE_OPEN_FAILED',
+          `${this.description} closed the connection while it was opened${said ? `: ${said}` : ''}`,
+        );
       }
       this.logger.info({ rfc2217: session.resource.telnet.comPortActive }, 'terminal server connected');
     });
@@ -181,7 +184,10 @@ export class TelnetConsolePort implements ConsolePort {
    */
   private async settleComPort(session: Session): Promise<void> {
     const { telnet } = session.resource;
-    const active = await this.bounded(Promise.race([telnet.whenComPortSettled(), session.ended]).catch(() => false), false);
+    const active = await this.bounded(
+      Promise.race([telnet.whenComPortSettled(), session.ended]).catch(() => false),
+      false,
+    );
     if (session.endedWith) return;
     if (!active) {
       this.logger.warn('terminal server did not agree to RFC 2217; BREAK falls back to IAC BREAK');

@@ -60,7 +60,12 @@ describe('createStatusIndicator', () => {
     const sysfsRoot = await tree();
     const clock = new FakeClock();
     const { logger } = capturingLogger();
-    const indicator = await createStatusIndicator(statusConfigSchema.parse({ led: { type: 'sysfs-led', name: 'ACT' } }), { deviceId: 'd', logger, clock, sysfsRoot });
+    const indicator = await createStatusIndicator(statusConfigSchema.parse({ led: { type: 'sysfs-led', name: 'ACT' } }), {
+      deviceId: 'd',
+      logger,
+      clock,
+      sysfsRoot,
+    });
     const brightness = () => readFileSync(join(sysfsRoot, 'class/leds/ACT/brightness'), 'utf8');
     expect(brightness()).toBe('1');
     await clock.advance(1_000);

@@ -46,12 +46,22 @@ export async function createStatusIndicator(config: StatusConfig, deps: StatusIn
   try {
     driver = await openLedDriver(config.led, deps);
   } catch (err) {
-    deps.logger.warn({ event: 'led.unavailable', component: 'status-led', led: config.led, err }, `status LED unavailable, showing its pattern in the debug log instead: ${(err as Error).message}`);
+    deps.logger.warn(
+      { event: 'led.unavailable', component: 'status-led', led: config.led, err },
+      `status LED unavailable, showing its pattern in the debug log instead: ${(err as Error).message}`,
+    );
     driver = new LogLedDriver(deps.logger);
   }
   const player = new LedPatternPlayer(driver, { logger: deps.logger, clock: deps.clock, timings: deps.timings });
   const hook = config.hook
-    ? new StatusHook({ command: config.hook, deviceId: deps.deviceId, logger: deps.logger, spawn: deps.spawnHook, clock: deps.clock, timeoutMs: deps.hookTimeoutMs })
+    ? new StatusHook({
+        command: config.hook,
+        deviceId: deps.deviceId,
+        logger: deps.logger,
+        spawn: deps.spawnHook,
+        clock: deps.clock,
+        timeoutMs: deps.hookTimeoutMs,
+      })
     : undefined;
   return new LedStatusIndicator({ player, hook, logger: deps.logger });
 }

@@ -101,8 +101,11 @@ describe('openGpioLed', () => {
   });
 
   // On a Pi this would really drive GPIO17, so it runs only where there is no sysfs GPIO at all.
-  it.skipIf(existsSync('/sys/class/gpio'))('refuses with STATUS_LED_UNAVAILABLE through the real /sys on a machine without GPIO', async () => {
-    const err = await openGpioLed({ pin: 17 }).catch((e: unknown) => e);
-    expect(isLifelineError(err, 'STATUS_LED_UNAVAILABLE')).toBe(true);
-  });
+  it.skipIf(existsSync('/sys/class/gpio'))(
+    'refuses with STATUS_LED_UNAVAILABLE through the real /sys on a machine without GPIO',
+    async () => {
+      const err = await openGpioLed({ pin: 17 }).catch((e: unknown) => e);
+      expect(isLifelineError(err, 'STATUS_LED_UNAVAILABLE')).toBe(true);
+    },
+  );
 });

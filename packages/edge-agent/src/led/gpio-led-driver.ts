@@ -43,7 +43,11 @@ export async function openGpioLed(options: GpioLedOptions): Promise<GpioLedDrive
   try {
     pin = await exportGpioPin(gpio, { activeLow, sysfsRoot, permissionWaitMs: options.permissionWaitMs });
   } catch (err) {
-    throw new LifelineError('STATUS_LED_UNAVAILABLE', `cannot use GPIO${options.pin} (sysfs gpio${gpio} on ${chip.name}) for the LED: ${(err as Error).message}`, { cause: err });
+    throw new LifelineError(
+      'STATUS_LED_UNAVAILABLE',
+      `cannot use GPIO${options.pin} (sysfs gpio${gpio} on ${chip.name}) for the LED: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   return new GpioLedDriver(pin, `GPIO${options.pin} (sysfs ${gpio}${activeLow ? ', active low' : ''})`);
 }

@@ -51,7 +51,7 @@ describe('sysfsGpioNumber', () => {
     expect(chip.label).toBe('pinctrl-rp1');
   });
 
-  it('takes the chip with the lowest base when no label is a Pi\'s', async () => {
+  it("takes the chip with the lowest base when no label is a Pi's", async () => {
     const { gpio, chip } = await numberOf(4, chips([300, 'gpio-mockup-B', 16], [100, 'gpio-mockup-A', 32], [200, 'ftdi-cbus', 4]));
     expect(gpio).toBe(104);
     expect(chip.label).toBe('gpio-mockup-A');

@@ -41,10 +41,16 @@ export async function sysfsGpioNumber(bcmPin: number, sysfsRoot = '/sys'): Promi
   const chips = await readGpioChips(sysfsRoot);
   const chip = chips.find((c) => PI_GPIO_CHIP_LABELS.includes(c.label)) ?? chips[0];
   if (!chip) {
-    throw new LifelineError('STATUS_LED_UNAVAILABLE', `no GPIO chips in ${join(sysfsRoot, 'class', 'gpio')}: not a Raspberry Pi, or a kernel without sysfs GPIO`);
+    throw new LifelineError(
+      'STATUS_LED_UNAVAILABLE',
+      `no GPIO chips in ${join(sysfsRoot, 'class', 'gpio')}: not a Raspberry Pi, or a kernel without sysfs GPIO`,
+    );
   }
   if (chip.ngpio !== undefined && bcmPin >= chip.ngpio) {
-    throw new LifelineError('STATUS_LED_UNAVAILABLE', `GPIO${bcmPin} does not exist: ${chip.name} (${chip.label || 'no label'}) has ${chip.ngpio} lines`);
+    throw new LifelineError(
+      'STATUS_LED_UNAVAILABLE',
+      `GPIO${bcmPin} does not exist: ${chip.name} (${chip.label || 'no label'}) has ${chip.ngpio} lines`,
+    );
   }
   return { gpio: chip.base + bcmPin, chip };
 }

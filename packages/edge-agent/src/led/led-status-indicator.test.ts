@@ -18,7 +18,10 @@ function setup() {
   const { logger, lines } = capturingLogger();
   const notified: Array<[IndicatorState, string | undefined]> = [];
   let hookClosed = false;
-  const hook = { notify: (state: IndicatorState, reason?: string) => void notified.push([state, reason]), close: async () => void (hookClosed = true) };
+  const hook = {
+    notify: (state: IndicatorState, reason?: string) => void notified.push([state, reason]),
+    close: async () => void (hookClosed = true),
+  };
   const indicator = new LedStatusIndicator({ player: new LedPatternPlayer(driver, { logger, clock }), hook, logger });
   return { clock, writes, lines, notified, indicator, closed: () => closed, hookClosed: () => hookClosed };
 }

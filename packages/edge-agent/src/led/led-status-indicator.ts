@@ -34,7 +34,10 @@ export class LedStatusIndicator implements StatusIndicator {
   setState(state: IndicatorState, reason?: string): void {
     if (this.closing) return;
     if (state === this.state && (state !== 'fault' || reason === this.reason)) return;
-    this.logger.info({ event: 'status.change', from: this.state ?? 'off', to: state, reason }, `status ${state}${reason ? `: ${reason}` : ''}`);
+    this.logger.info(
+      { event: 'status.change', from: this.state ?? 'off', to: state, reason },
+      `status ${state}${reason ? `: ${reason}` : ''}`,
+    );
     this.state = state;
     this.reason = reason;
     this.options.player.play(state);

@@ -49,21 +49,45 @@ const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 describe('StatusHook', () => {
   it('runs the command with the state, reason and device in its environment', async () => {
     const { spawn, runs } = fakeSpawn();
-    const hook = new StatusHook({ command: 'say-it', deviceId: 'rtr-tokyo-01', logger: silentLogger(), spawn, baseEnv: { PATH: '/usr/bin' }, clock: new FakeClock() });
+    const hook = new StatusHook({
+      command: 'say-it',
+      deviceId: 'rtr-tokyo-01',
+      logger: silentLogger(),
+      spawn,
+      baseEnv: { PATH: '/usr/bin' },
+      clock: new FakeClock(),
+    });
     hook.notify('fault', 'serial port missing');
     expect(runs).toHaveLength(1);
     expect(runs[0]!.command).toBe('say-it');
-    expect(runs[0]!.env).toEqual({ PATH: '/usr/bin', LIFELINE_STATE: 'fault', LIFELINE_REASON: 'serial port missing', LIFELINE_DEVICE: 'rtr-tokyo-01' });
+    expect(runs[0]!.env).toEqual({
+      PATH: '/usr/bin',
+      LIFELINE_STATE: 'fault',
+      LIFELINE_REASON: 'serial port missing',
+      LIFELINE_DEVICE: 'rtr-tokyo-01',
+    });
     runs[0]!.exit(0);
     await hook.close();
   });
 
   it("passes on only PATH and LANG of the agent's environment, never its secrets", async () => {
     const { spawn, runs } = fakeSpawn();
-    const baseEnv = { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8', HOME: '/var/lib/lifeline', LIFELINE_IPMI_PASSWORD: 'hunter2', CREDENTIALS_DIRECTORY: '/run/credentials/x' };
+    const baseEnv = {
+      PATH: '/usr/bin:/bin',
+      LANG: 'C.UTF-8',
+      HOME: '/var/lib/lifeline',
+      LIFELINE_IPMI_PASSWORD: 'hunter2',
+      CREDENTIALS_DIRECTORY: '/run/credentials/x',
+    };
     const hook = new StatusHook({ command: 'h', deviceId: 'd', logger: silentLogger(), spawn, baseEnv, clock: new FakeClock() });
     hook.notify('healthy', 'check passed');
-    expect(runs[0]!.env).toEqual({ PATH: '/usr/bin:/bin', LANG: 'C.UTF-8', LIFELINE_STATE: 'healthy', LIFELINE_REASON: 'check passed', LIFELINE_DEVICE: 'd' });
+    expect(runs[0]!.env).toEqual({
+      PATH: '/usr/bin:/bin',
+      LANG: 'C.UTF-8',
+      LIFELINE_STATE: 'healthy',
+      LIFELINE_REASON: 'check passed',
+      LIFELINE_DEVICE: 'd',
+    });
     runs[0]!.exit(0);
     await hook.close();
   });
@@ -133,7 +157,7 @@ describe('StatusHook', () => {
     await hook.close();
   });
 
-  it('keeps only the first 4 KiB of a chatty hook\'s output', async () => {
+  it("keeps only the first 4 KiB of a chatty hook's output", async () => {
     const { spawn, runs } = fakeSpawn();
     const { logger, lines } = capturingLogger();
     const hook = new StatusHook({ command: 'h', deviceId: 'd', logger, spawn, clock: new FakeClock() });
@@ -188,7 +212,9 @@ describe('StatusHook with a real shell', () => {
     dir = await mkdtemp(join(tmpdir(), 'lifeline-hook-'));
     const script = join(dir, 'hook.sh');
     const out = join(dir, 'env.txt');
-    await writeFile(script, `#!/bin/sh\nprintf '%s|%s|%s\\n' "$LIFELINE_STATE" "$LIFELINE_REASON" "$LIFELINE_DEVICE" >> "${out}"\n`, { mode: 0o755 });
+    await writeFile(script, `#!/bin/sh\nprintf '%s|%s|%s\\n' "$LIFELINE_STATE" "$LIFELINE_REASON" "$LIFELINE_DEVICE" >> "${out}"\n`, {
+      mode: 0o755,
+    });
     const hook = new StatusHook({ command: `"${script}"`, deviceId: 'rtr-tokyo-01', logger: silentLogger() });
     hook.notify('fault', 'host key mismatch');
     await hook.close();
@@ -211,8 +237,15 @@ describe('StatusHook with a real shell', () => {
     expect(seen).toContain('LIFELINE_DEVICE=rtr-tokyo-01\n');
     expect(seen).toContain(`PATH=${process.env.PATH}\n`);
     // Only what the shell adds by itself besides ours (dash: PWD).
-    const names = seen.trim().split('\n').map((l) => l.slice(0, l.indexOf('=')));
-    expect(names.filter((n) => !['PATH', 'LANG', 'LIFELINE_STATE', 'LIFELINE_REASON', 'LIFELINE_DEVICE', 'PWD', 'OLDPWD', 'SHLVL', '_'].includes(n))).toEqual([]);
+    const names = seen
+      .trim()
+      .split('\n')
+      .map((l) => l.slice(0, l.indexOf('=')));
+    expect(
+      names.filter(
+        (n) => !['PATH', 'LANG', 'LIFELINE_STATE', 'LIFELINE_REASON', 'LIFELINE_DEVICE', 'PWD', 'OLDPWD', 'SHLVL', '_'].includes(n),
+      ),
+    ).toEqual([]);
   });
 
   it('kills the whole process group of a real hook that overruns, background children included', async () => {

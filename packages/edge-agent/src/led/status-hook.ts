@@ -85,7 +85,11 @@ export class StatusHook {
   }
 
   private async runOnce(state: IndicatorState, reason: string): Promise<void> {
-    const env = hookEnvironment(this.options.baseEnv ?? process.env, { LIFELINE_STATE: state, LIFELINE_REASON: reason, LIFELINE_DEVICE: this.options.deviceId });
+    const env = hookEnvironment(this.options.baseEnv ?? process.env, {
+      LIFELINE_STATE: state,
+      LIFELINE_REASON: reason,
+      LIFELINE_DEVICE: this.options.deviceId,
+    });
     const startedAt = this.clock.now();
     const child = this.spawnHook(this.options.command, env);
     const output = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
@@ -110,9 +114,15 @@ export class StatusHook {
     if (result.error) {
       this.logger.warn({ event: 'status.hook_failed', state, err: result.error }, 'status hook could not be started');
     } else if (timedOut) {
-      this.logger.warn({ event: 'status.hook_timeout', state, ms, timeoutMs: this.timeoutMs }, `status hook killed after ${this.timeoutMs} ms`);
+      this.logger.warn(
+        { event: 'status.hook_timeout', state, ms, timeoutMs: this.timeoutMs },
+        `status hook killed after ${this.timeoutMs} ms`,
+      );
     } else if (result.code !== 0) {
-      this.logger.warn({ event: 'status.hook_failed', state, ms, code: result.code, signal: result.signal }, 'status hook failed (its output is logged at debug)');
+      this.logger.warn(
+        { event: 'status.hook_failed', state, ms, code: result.code, signal: result.signal },
+        'status hook failed (its output is logged at debug)',
+      );
     } else {
       this.logger.debug({ event: 'status.hook_done', state, ms }, 'status hook ran');
     }

@@ -26,7 +26,9 @@ export async function openSysfsLed(options: SysfsLedOptions): Promise<SysfsLedDr
   } catch (err) {
     const present = await readdir(join(root, 'class', 'leds')).catch(() => [] as string[]);
     const hint = present.length > 0 ? `LEDs here: ${present.join(', ')}` : 'this machine has no LED class devices';
-    throw new LifelineError('STATUS_LED_UNAVAILABLE', `no LED "${options.name}" in ${join(root, 'class', 'leds')} (${hint})`, { cause: err });
+    throw new LifelineError('STATUS_LED_UNAVAILABLE', `no LED "${options.name}" in ${join(root, 'class', 'leds')} (${hint})`, {
+      cause: err,
+    });
   }
   // The active trigger is the one in brackets: "none rc-feedback [mmc0] timer ...".
   const savedTrigger = /\[([^\]]+)\]/.exec(triggers)?.[1] ?? 'none';
@@ -36,7 +38,11 @@ export async function openSysfsLed(options: SysfsLedOptions): Promise<SysfsLedDr
     await writeFile(join(dir, 'trigger'), 'none');
     driver.set(false);
   } catch (err) {
-    throw new LifelineError('STATUS_LED_UNAVAILABLE', `cannot take over LED "${options.name}": ${(err as Error).message} (see docs/status-led.md for the udev rule)`, { cause: err });
+    throw new LifelineError(
+      'STATUS_LED_UNAVAILABLE',
+      `cannot take over LED "${options.name}": ${(err as Error).message} (see docs/status-led.md for the udev rule)`,
+      { cause: err },
+    );
   }
   return driver;
 }
@@ -79,7 +85,11 @@ export class SysfsLedDriver implements LedDriver {
       try {
         await writeFile(join(this.dir, 'trigger'), this.savedTrigger);
       } catch (err) {
-        failure ??= new LifelineError('STATUS_LED_UNAVAILABLE', `cannot give ${this.description} its trigger "${this.savedTrigger}" back: ${(err as Error).message}`, { cause: err });
+        failure ??= new LifelineError(
+          'STATUS_LED_UNAVAILABLE',
+          `cannot give ${this.description} its trigger "${this.savedTrigger}" back: ${(err as Error).message}`,
+          { cause: err },
+        );
       }
     }
     if (failure) throw failure;

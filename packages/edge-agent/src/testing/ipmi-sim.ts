@@ -62,7 +62,9 @@ export async function startIpmiSim(dir: string, options: { strace?: boolean } = 
     const state = join(dir, `state-${++runs}`);
     await mkdir(state);
     const args = ['-c', files.lanConf, '-f', files.emu, '-s', state, '-n', '-d'];
-    const [file, argv] = options.strace ? ['strace', ['-f', '-e', 'trace=ioctl', '-o', straceFile, 'ipmi_sim', ...args]] : ['ipmi_sim', args];
+    const [file, argv] = options.strace
+      ? ['strace', ['-f', '-e', 'trace=ioctl', '-o', straceFile, 'ipmi_sim', ...args]]
+      : ['ipmi_sim', args];
     sim = await spawnSim(file, argv, port);
   };
   const stopSim = async () => {
@@ -175,7 +177,10 @@ async function spawnSim(file: string, args: string[], port: number): Promise<Chi
   let stderr = '';
   let failure: Error | undefined;
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.once('error', (err) => (failure = new Error(`cannot run ${file} (apt-get install openipmi${file === 'strace' ? ' strace' : ''}): ${err.message}`)));
+  child.once(
+    'error',
+    (err) => (failure = new Error(`cannot run ${file} (apt-get install openipmi${file === 'strace' ? ' strace' : ''}): ${err.message}`)),
+  );
   child.once('exit', (code) => (failure ??= new Error(`ipmi_sim exited with ${code}: ${stderr.trim()}`)));
   const deadline = Date.now() + 10_000;
   while (!(await udpBound(port))) {
@@ -208,7 +213,25 @@ async function stopGroup(child: ChildProcess | undefined): Promise<void> {
 }
 
 function runIpmitoolAs(port: number, passwordFile: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const argv = ['-I', 'lanplus', '-C', '3', '-H', '127.0.0.1', '-p', String(port), '-U', 'lifeline', '-f', passwordFile, '-N', '1', '-R', '2', ...args];
+  const argv = [
+    '-I',
+    'lanplus',
+    '-C',
+    '3',
+    '-H',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-U',
+    'lifeline',
+    '-f',
+    passwordFile,
+    '-N',
+    '1',
+    '-R',
+    '2',
+    ...args,
+  ];
   return new Promise((resolve) => {
     execFile('ipmitool', argv, { timeout: 15_000, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;

@@ -17,7 +17,11 @@ export interface Ser2netServer {
  * terminal server would; optionally with strace attached by pid to see the break ioctls.
  * Throws if ser2net (or strace) is missing: tests that need it fail rather than skip.
  */
-export async function startSer2net(dir: string, ttyPath: string, options: { strace?: boolean; kickOldUser?: boolean } = {}): Promise<Ser2netServer> {
+export async function startSer2net(
+  dir: string,
+  ttyPath: string,
+  options: { strace?: boolean; kickOldUser?: boolean } = {},
+): Promise<Ser2netServer> {
   const port = await freePort();
   const config = join(dir, 'ser2net.yaml');
   await writeFile(

@@ -38,7 +38,10 @@ export class SerialFarEnd {
       this.pending ??= readSerial(this.handle, this.scratch).then((k) => Buffer.from(this.scratch.subarray(0, k)));
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`far end got ${this.buffered.length} of ${n} bytes in ${timeoutMs} ms`)), Math.max(0, deadline - Date.now()));
+        timer = setTimeout(
+          () => reject(new Error(`far end got ${this.buffered.length} of ${n} bytes in ${timeoutMs} ms`)),
+          Math.max(0, deadline - Date.now()),
+        );
       });
       const chunk = await Promise.race([this.pending, timeout]).finally(() => clearTimeout(timer));
       this.pending = undefined;

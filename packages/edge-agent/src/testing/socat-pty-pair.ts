@@ -15,7 +15,10 @@ export interface SocatPtyPair {
  * `ttyUSB0` so messages read as they would on a Pi) and resolves once both links
  * exist. Rejects if socat is missing or exits first. The caller owns `dir` and removes it.
  */
-export async function startSocatPtyPair(dir: string, options: { timeoutMs?: number; names?: [string, string] } = {}): Promise<SocatPtyPair> {
+export async function startSocatPtyPair(
+  dir: string,
+  options: { timeoutMs?: number; names?: [string, string] } = {},
+): Promise<SocatPtyPair> {
   const a = join(dir, options.names?.[0] ?? 'a');
   const b = join(dir, options.names?.[1] ?? 'b');
   const child = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], {
@@ -26,7 +29,10 @@ export async function startSocatPtyPair(dir: string, options: { timeoutMs?: numb
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   let failure: Error | undefined;
   child.once('error', (err) => (failure = err));
-  child.once('exit', (code, signal) => (failure ??= new Error(`socat exited (${code ?? signal}) before its ptys were ready: ${stderr.trim()}`)));
+  child.once(
+    'exit',
+    (code, signal) => (failure ??= new Error(`socat exited (${code ?? signal}) before its ptys were ready: ${stderr.trim()}`)),
+  );
 
   const deadline = Date.now() + (options.timeoutMs ?? 5_000);
   while (!((await exists(a)) && (await exists(b)))) {

@@ -44,7 +44,9 @@ describe('checkRelayHostKey', () => {
     const port = await relay();
     const err = await checkRelayHostKey({ host: '127.0.0.1', port, hostKey: otherFingerprint, timeoutMs: 5_000 }).catch((e: unknown) => e);
     expect(isLifelineError(err, 'TUNNEL_HOSTKEY_MISMATCH')).toBe(true);
-    expect((err as Error).message).toBe(`relay 127.0.0.1:${port} presents ${hostFingerprint}, agent.yaml pins ${otherFingerprint} (relay.hostKey)`);
+    expect((err as Error).message).toBe(
+      `relay 127.0.0.1:${port} presents ${hostFingerprint}, agent.yaml pins ${otherFingerprint} (relay.hostKey)`,
+    );
     expect(authAttempts).toBe(0);
   });
 

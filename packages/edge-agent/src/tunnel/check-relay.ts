@@ -32,7 +32,11 @@ export function checkRelayHostKey(options: CheckRelayOptions): Promise<{ relay: 
       client.end();
       const seen = pin.seen;
       if (seen === undefined) {
-        reject(new LifelineError('TUNNEL_CONNECT_FAILED', `cannot reach relay ${relay}: ${err?.message ?? 'closed before its host key'}`, { cause: err }));
+        reject(
+          new LifelineError('TUNNEL_CONNECT_FAILED', `cannot reach relay ${relay}: ${err?.message ?? 'closed before its host key'}`, {
+            cause: err,
+          }),
+        );
       } else if (pin.mismatched) {
         reject(pin.mismatchError(relay));
       } else {

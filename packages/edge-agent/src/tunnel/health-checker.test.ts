@@ -3,7 +3,16 @@ import { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '@lifeline/shared/testing';
-import { AGENT_LOGIN_NAME, PROBE_ORIGIN, encodeProbe, fingerprintOfBlob, generateParsableEd25519, newProbeNonce, readProbeLine, silentLogger } from '@lifeline/shared';
+import {
+  AGENT_LOGIN_NAME,
+  PROBE_ORIGIN,
+  encodeProbe,
+  fingerprintOfBlob,
+  generateParsableEd25519,
+  newProbeNonce,
+  readProbeLine,
+  silentLogger,
+} from '@lifeline/shared';
 import { HealthChecker, type HealthResult } from './health-checker.js';
 import { RelayDialer, type RelayAddress } from './relay-dialer.js';
 import { ProbeResponder } from './probe-responder.js';
@@ -18,7 +27,9 @@ const hostFingerprint = fingerprintOfBlob((ssh2.utils.parseKey(hostPair.public) 
  */
 async function startRelay(route: (line: string, reply: (line: string) => void) => void): Promise<{ port: number; close(): Promise<void> }> {
   const server = new ssh2.Server({ hostKeys: [hostPair.private] }, (conn) => {
-    conn.on('authentication', (ctx) => (ctx.method === 'publickey' && ctx.username === AGENT_LOGIN_NAME ? ctx.accept() : ctx.reject(['publickey'])));
+    conn.on('authentication', (ctx) =>
+      ctx.method === 'publickey' && ctx.username === AGENT_LOGIN_NAME ? ctx.accept() : ctx.reject(['publickey']),
+    );
     conn.on('tcpip', (accept, _reject, info) => {
       expect(info.srcIP).toBe(PROBE_ORIGIN);
       const channel = accept();
@@ -62,7 +73,6 @@ function dialerFor(relay: { host: string; port: number; alternates?: RelayAddres
     logger: silentLogger(),
   });
 }
-
 
 function makeChecker(
   port: number,

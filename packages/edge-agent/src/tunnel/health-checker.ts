@@ -118,7 +118,10 @@ export class HealthChecker {
         timeout.cancel();
         attempt.abort();
         const result: HealthResult = { deviceId, ok, at: this.clock.now(), ...(ok ? { rttMs: this.clock.now() - started } : { error }) };
-        this.logger[ok ? 'debug' : 'warn']({ event: 'health.check', deviceId, ok, rttMs: result.rttMs, error }, ok ? 'health check passed' : 'health check failed');
+        this.logger[ok ? 'debug' : 'warn'](
+          { event: 'health.check', deviceId, ok, rttMs: result.rttMs, error },
+          ok ? 'health check passed' : 'health check failed',
+        );
         resolve(result);
       };
       const timeout = this.clock.setTimeout(() => settle(false, `no answer within ${this.options.timeoutMs} ms`), this.options.timeoutMs);

@@ -79,7 +79,11 @@ export class RelayDialer {
       client.on('error', (err: Error & { level?: string }) => {
         if (pin.mismatched) settle(pin.mismatchError(name, err));
         else if (err.level === 'client-authentication') {
-          settle(new LifelineError('TUNNEL_AUTH_REJECTED', `relay ${name} refused this agent's key (is it enrolled for the device?)`, { cause: err }));
+          settle(
+            new LifelineError('TUNNEL_AUTH_REJECTED', `relay ${name} refused this agent's key (is it enrolled for the device?)`, {
+              cause: err,
+            }),
+          );
         } else settle(new LifelineError('TUNNEL_CONNECT_FAILED', `cannot reach relay ${name}: ${err.message}`, { cause: err }));
       });
       client.once('close', () => settle(new LifelineError('TUNNEL_CONNECT_FAILED', `relay ${name} closed the connection during login`)));
@@ -132,7 +136,9 @@ export class RelayDialer {
         sock.setNoDelay(true);
         resolve(sock);
       });
-      sock.once('error', (err) => fail(new LifelineError('TUNNEL_CONNECT_FAILED', `cannot reach relay ${name} (${address}): ${err.message}`, { cause: err })));
+      sock.once('error', (err) =>
+        fail(new LifelineError('TUNNEL_CONNECT_FAILED', `cannot reach relay ${name} (${address}): ${err.message}`, { cause: err })),
+      );
     });
   }
 }

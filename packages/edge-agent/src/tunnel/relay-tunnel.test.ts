@@ -169,7 +169,12 @@ describe('RelayTunnel', () => {
     await waitForState(states, 'backoff');
     await new Promise<void>((resolve, reject) => {
       const deadline = Date.now() + 5_000;
-      const check = () => (states.filter((s) => s === 'connected').length >= 2 ? resolve() : Date.now() > deadline ? reject(new Error(states.join())) : setTimeout(check, 10));
+      const check = () =>
+        states.filter((s) => s === 'connected').length >= 2
+          ? resolve()
+          : Date.now() > deadline
+            ? reject(new Error(states.join()))
+            : setTimeout(check, 10);
       check();
     });
     expect(relay.forwards).toEqual(['rtr-1', 'rtr-1']);
@@ -184,7 +189,12 @@ describe('RelayTunnel', () => {
     expect(errors.at(-1)?.code).toBe('TUNNEL_UNHEALTHY');
     await new Promise<void>((resolve, reject) => {
       const deadline = Date.now() + 5_000;
-      const check = () => (states.filter((s) => s === 'connected').length >= 2 ? resolve() : Date.now() > deadline ? reject(new Error(states.join())) : setTimeout(check, 10));
+      const check = () =>
+        states.filter((s) => s === 'connected').length >= 2
+          ? resolve()
+          : Date.now() > deadline
+            ? reject(new Error(states.join()))
+            : setTimeout(check, 10);
       check();
     });
   });

@@ -157,7 +157,9 @@ export class RelayTunnel {
       this.options.onStream(info.destIP, accept());
     });
     client.on('error', (err: Error) => {
-      this.lastError ??= new LifelineError('TUNNEL_CLOSED', `connection to relay ${relayName(target)} failed: ${err.message}`, { cause: err });
+      this.lastError ??= new LifelineError('TUNNEL_CLOSED', `connection to relay ${relayName(target)} failed: ${err.message}`, {
+        cause: err,
+      });
     });
     client.on('close', () => this.connectionClosed(client));
     this.registerForwards(client);
@@ -169,7 +171,11 @@ export class RelayTunnel {
       client.forwardIn(deviceId, 0, (err) => {
         if (client !== this.client) return;
         if (err) {
-          this.lastError = new LifelineError('TUNNEL_FORWARD_REJECTED', `relay refused the tunnel for device ${deviceId} (is this agent's key enrolled for it?)`, { cause: err });
+          this.lastError = new LifelineError(
+            'TUNNEL_FORWARD_REJECTED',
+            `relay refused the tunnel for device ${deviceId} (is this agent's key enrolled for it?)`,
+            { cause: err },
+          );
           client.end();
           return;
         }
@@ -197,7 +203,10 @@ export class RelayTunnel {
     const error = this.lastError ?? new LifelineError('TUNNEL_CLOSED', 'connection to the relay closed');
     const delay = this.backoff.next();
     this.transition('backoff', error);
-    const log = error.code === 'TUNNEL_HOSTKEY_MISMATCH' || error.code === 'TUNNEL_AUTH_REJECTED' ? this.logger.error.bind(this.logger) : this.logger.warn.bind(this.logger);
+    const log =
+      error.code === 'TUNNEL_HOSTKEY_MISMATCH' || error.code === 'TUNNEL_AUTH_REJECTED'
+        ? this.logger.error.bind(this.logger)
+        : this.logger.warn.bind(this.logger);
     log({ event: 'tunnel.retry', code: error.code, delayMs: delay, failures: this.backoff.failures }, error.message);
     this.retryTimer = this.clock.setTimeout(() => this.connect(), delay);
   }

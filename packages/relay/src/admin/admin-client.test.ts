@@ -29,7 +29,12 @@ afterEach(async () => {
 });
 
 async function startRelaySocket(): Promise<AdminServer> {
-  const server = await startAdminServer({ socketPath, handlers: { sessions: () => [] }, logger: silentLogger(), maxQueuedBytes: 1_048_576 });
+  const server = await startAdminServer({
+    socketPath,
+    handlers: { sessions: () => [] },
+    logger: silentLogger(),
+    maxQueuedBytes: 1_048_576,
+  });
   cleanups.push(() => server.close());
   return server;
 }
@@ -53,9 +58,13 @@ async function listen(onConnection: (socket: Socket) => void): Promise<Server> {
 async function runAsNobody(node: string, code: string): Promise<string> {
   // Only the socket's own mode may stand in the way, not the test's private temp folder.
   await chmod(dir, 0o755);
-  const { stdout } = await run('setpriv', ['--reuid', NOBODY, '--regid', NOBODY, '--clear-groups', node, '--input-type=module', '-e', code], {
-    timeout: 10_000,
-  });
+  const { stdout } = await run(
+    'setpriv',
+    ['--reuid', NOBODY, '--regid', NOBODY, '--clear-groups', node, '--input-type=module', '-e', code],
+    {
+      timeout: 10_000,
+    },
+  );
   return stdout.trim();
 }
 
@@ -88,12 +97,18 @@ describe('adminRequest', () => {
 
   it('reports a relay that hangs up without answering', async () => {
     await listen((socket) => socket.end());
-    await expect(adminRequest(socketPath, 'sessions')).rejects.toMatchObject({ code: 'ADMIN_UNREACHABLE', message: expect.stringMatching(/hung up/) });
+    await expect(adminRequest(socketPath, 'sessions')).rejects.toMatchObject({
+      code: 'ADMIN_UNREACHABLE',
+      message: expect.stringMatching(/hung up/),
+    });
   });
 
   it('reports an answer that is not JSON', async () => {
     await listen((socket) => socket.end('<html>\n'));
-    await expect(adminRequest(socketPath, 'sessions')).rejects.toMatchObject({ code: 'ADMIN_UNREACHABLE', message: expect.stringMatching(/not JSON/) });
+    await expect(adminRequest(socketPath, 'sessions')).rejects.toMatchObject({
+      code: 'ADMIN_UNREACHABLE',
+      message: expect.stringMatching(/not JSON/),
+    });
   });
 
   it('reads an answer that arrives in pieces', async () => {

@@ -11,7 +11,9 @@ import { LineSplitter, MAX_RESPONSE_BYTES, MAX_SOCKET_PATH_BYTES, type AdminRequ
 export function adminRequest(socketPath: string, command: string | AdminRequest, timeoutMs = 5_000): Promise<unknown> {
   const request: AdminRequest = typeof command === 'string' ? { command } : command;
   if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH_BYTES) {
-    return Promise.reject(unreachable(`admin socket path ${socketPath} is too long for a Unix socket (at most ${MAX_SOCKET_PATH_BYTES} bytes)`));
+    return Promise.reject(
+      unreachable(`admin socket path ${socketPath} is too long for a Unix socket (at most ${MAX_SOCKET_PATH_BYTES} bytes)`),
+    );
   }
   return new Promise((resolve, reject) => {
     const socket = createConnection(socketPath);
@@ -65,7 +67,10 @@ function connectError(socketPath: string, err: NodeJS.ErrnoException): LifelineE
     case 'ENOENT':
       return unreachable(`no relay is running with admin socket ${socketPath} (is the path right?)`, err);
     case 'ECONNREFUSED':
-      return unreachable(`no relay is running with admin socket ${socketPath} (nothing answers there: the socket file is left from a relay that stopped)`, err);
+      return unreachable(
+        `no relay is running with admin socket ${socketPath} (nothing answers there: the socket file is left from a relay that stopped)`,
+        err,
+      );
     case 'EACCES':
     case 'EPERM':
       return unreachable(`permission denied on admin socket ${socketPath}: run this as the relay's user (or root)`, err);

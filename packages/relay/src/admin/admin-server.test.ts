@@ -58,7 +58,9 @@ function exchange(text: string | Buffer, expectedLines: number): Promise<{ lines
 
 describe('admin server', () => {
   it('answers a command with its result under the command name, over a real Unix socket', async () => {
-    const sessions = [{ deviceId: 'rtr-tokyo-01', writer: 'alice', viewers: ['bob'], since: '2026-01-01T00:00:00.000Z', bytesIn: 5, bytesOut: 9 }];
+    const sessions = [
+      { deviceId: 'rtr-tokyo-01', writer: 'alice', viewers: ['bob'], since: '2026-01-01T00:00:00.000Z', bytesIn: 5, bytesOut: 9 },
+    ];
     await start({ sessions: () => sessions });
     expect(await adminRequest(socketPath, 'sessions')).toEqual(sessions);
     const { lines } = await exchange('{"command":"sessions"}\n', 1);

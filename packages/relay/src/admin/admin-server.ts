@@ -78,7 +78,13 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
  * pauses while requests wait for their answers, and a client whose unread answers pass
  * `maxQueuedBytes` is cut off: nothing is held for a client without a bound.
  */
-function serve(socket: Socket, handlers: Record<string, AdminHandler>, logger: Logger, idleTimeoutMs: number, maxQueuedBytes: number): void {
+function serve(
+  socket: Socket,
+  handlers: Record<string, AdminHandler>,
+  logger: Logger,
+  idleTimeoutMs: number,
+  maxQueuedBytes: number,
+): void {
   const splitter = new LineSplitter(MAX_REQUEST_BYTES);
   let queue = Promise.resolve();
   let waiting = 0;
@@ -88,7 +94,10 @@ function serve(socket: Socket, handlers: Record<string, AdminHandler>, logger: L
     if (ended) return;
     if (socket.writableLength > maxQueuedBytes) {
       ended = true;
-      logger.warn({ event: 'admin.slow-client', queuedBytes: socket.writableLength, limit: maxQueuedBytes }, 'admin client is not reading its answers; disconnecting it');
+      logger.warn(
+        { event: 'admin.slow-client', queuedBytes: socket.writableLength, limit: maxQueuedBytes },
+        'admin client is not reading its answers; disconnecting it',
+      );
       socket.destroy();
       return;
     }
@@ -110,9 +119,11 @@ function serve(socket: Socket, handlers: Record<string, AdminHandler>, logger: L
     const { lines, tooLong } = splitter.push(chunk);
     for (const line of lines) {
       waiting++;
-      queue = queue.then(() => answer(line)).finally(() => {
-        if (--waiting === 0 && !ended) socket.resume();
-      });
+      queue = queue
+        .then(() => answer(line))
+        .finally(() => {
+          if (--waiting === 0 && !ended) socket.resume();
+        });
     }
     // What one chunk held is queued; take no more until it is answered.
     if (waiting > 0) socket.pause();

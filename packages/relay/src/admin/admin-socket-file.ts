@@ -21,7 +21,11 @@ export async function removeStaleSocket(path: string, logger: Logger): Promise<v
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw new LifelineError('ADMIN_SOCKET_FAILED', `cannot check admin socket ${path}: ${(err as Error).message}`, { cause: err });
   }
-  if (!isSocket) throw new LifelineError('ADMIN_SOCKET_FAILED', `${path} exists and is not a socket; not replacing it (set adminSocket to another path)`);
+  if (!isSocket)
+    throw new LifelineError(
+      'ADMIN_SOCKET_FAILED',
+      `${path} exists and is not a socket; not replacing it (set adminSocket to another path)`,
+    );
   if (await answers(path)) {
     throw new LifelineError('ADMIN_SOCKET_IN_USE', `a relay is already running with admin socket ${path}`);
   }
@@ -79,7 +83,10 @@ export async function removeOwnSocket(path: string, ino: number): Promise<void> 
 function checkLength(path: string, subject = `admin socket path ${path}`): void {
   const bytes = Buffer.byteLength(path);
   if (bytes > MAX_SOCKET_PATH_BYTES) {
-    throw new LifelineError('ADMIN_SOCKET_FAILED', `${subject} is too long for a Unix socket (${bytes} bytes, at most ${MAX_SOCKET_PATH_BYTES})`);
+    throw new LifelineError(
+      'ADMIN_SOCKET_FAILED',
+      `${subject} is too long for a Unix socket (${bytes} bytes, at most ${MAX_SOCKET_PATH_BYTES})`,
+    );
   }
 }
 

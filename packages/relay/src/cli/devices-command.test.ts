@@ -18,12 +18,21 @@ describe('lifeline-relay devices table', () => {
   it('shows console kind, line settings and HEALTH next to the tunnel', () => {
     const table = formatDevicesTable([base], now);
     expect(table.split('\n')[0]).toMatch(/^DEVICE\s+STATE\s+SINCE\s+CONSOLE\s+LINE\s+CHECKED\s+RTT\s+AGENT\s+FROM\s+HEALTH$/);
-    expect(table).toMatch(/rtr-tokyo-01\s+online\s+\S+\s+serial\s+9600 8N1\s+\S+ ago\s+41ms\s+lifelineAgent_0\.2\.0\s+198\.51\.100\.7:40512\s+ok\n/);
+    expect(table).toMatch(
+      /rtr-tokyo-01\s+online\s+\S+\s+serial\s+9600 8N1\s+\S+ ago\s+41ms\s+lifelineAgent_0\.2\.0\s+198\.51\.100\.7:40512\s+ok\n/,
+    );
   });
 
   it('says why a Pi whose USB adapter is unplugged is not ok', () => {
     const table = formatDevicesTable(
-      [{ ...base, health: 'console-down', healthDetail: 'serial port /dev/ttyUSB0 is not present; retrying every 5 s', console: { state: 'down', kind: 'serial', line: '9600 8N1' } }],
+      [
+        {
+          ...base,
+          health: 'console-down',
+          healthDetail: 'serial port /dev/ttyUSB0 is not present; retrying every 5 s',
+          console: { state: 'down', kind: 'serial', line: '9600 8N1' },
+        },
+      ],
       now,
     );
     expect(table).toMatch(/console down: serial port \/dev\/ttyUSB0 is not present; retrying every 5 s\n$/);
@@ -40,9 +49,17 @@ describe('lifeline-relay devices table', () => {
     expect(table).toMatch(/rtr-tokyo-01\s+offline\s.*offline\n$/);
   });
 
-  it('never writes an agent\'s control characters raw to the terminal', () => {
+  it("never writes an agent's control characters raw to the terminal", () => {
     const table = formatDevicesTable(
-      [{ ...base, agentVersion: 'evil\x1b]0;pwned\x07', health: 'console-down', healthDetail: 'gone\x1b[2J', console: { state: 'down', kind: 'ser\x1bial' } }],
+      [
+        {
+          ...base,
+          agentVersion: 'evil\x1b]0;pwned\x07',
+          health: 'console-down',
+          healthDetail: 'gone\x1b[2J',
+          console: { state: 'down', kind: 'ser\x1bial' },
+        },
+      ],
       now,
     );
     expect(table).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f]/);

@@ -16,7 +16,11 @@ with control characters escaped. Asks the running relay on its admin socket: adm
 
 /** `lifeline-relay devices`: the device table (or `--json`). Exit codes as `sessions`. */
 export function runDevices(args: string[], io: CommandIo & { now?: () => number }): Promise<number> {
-  return runAdminQuery({ command: 'devices', usage, what: 'a list of devices', isAnswer: isDeviceList, render: formatDevicesTable }, args, io);
+  return runAdminQuery(
+    { command: 'devices', usage, what: 'a list of devices', isAnswer: isDeviceList, render: formatDevicesTable },
+    args,
+    io,
+  );
 }
 
 export function formatDevicesTable(devices: readonly DeviceOverview[], now: number): string {
@@ -52,5 +56,8 @@ function healthText(d: DeviceOverview): string {
 }
 
 function isDeviceList(value: unknown): value is DeviceOverview[] {
-  return Array.isArray(value) && value.every((d) => typeof d === 'object' && d !== null && typeof d.deviceId === 'string' && typeof d.online === 'boolean');
+  return (
+    Array.isArray(value) &&
+    value.every((d) => typeof d === 'object' && d !== null && typeof d.deviceId === 'string' && typeof d.online === 'boolean')
+  );
 }

@@ -20,7 +20,12 @@ export async function runPower(args: string[], io: CommandIo): Promise<number> {
     parsed = parseArgs({
       args,
       allowPositionals: true,
-      options: { config: { type: 'string', short: 'c' }, socket: { type: 'string' }, yes: { type: 'boolean', short: 'y' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        config: { type: 'string', short: 'c' },
+        socket: { type: 'string' },
+        yes: { type: 'boolean', short: 'y' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
   } catch (err) {
     io.stderr.write(`power: ${(err as Error).message}\n\n${usage}`);

@@ -67,7 +67,10 @@ describe('lifeline-relay recordings', () => {
   });
 
   it('filters by device, user and an inclusive range of UTC days', async () => {
-    const users = async (args: string[]) => JSON.parse((await run(['--dir', dir, '--json', ...args])).out).map((e: { user: string; deviceId: string }) => `${e.user}@${e.deviceId}`);
+    const users = async (args: string[]) =>
+      JSON.parse((await run(['--dir', dir, '--json', ...args])).out).map(
+        (e: { user: string; deviceId: string }) => `${e.user}@${e.deviceId}`,
+      );
     expect(await users(['--device', 'rtr-tokyo-01'])).toEqual(['bob@rtr-tokyo-01', 'alice@rtr-tokyo-01']);
     expect(await users(['--user', 'alice'])).toEqual(['alice@sw-osaka-2', 'alice@rtr-tokyo-01']);
     expect(await users(['--since', '2025-03-02'])).toEqual(['alice@sw-osaka-2', 'bob@rtr-tokyo-01']);

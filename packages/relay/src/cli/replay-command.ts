@@ -88,7 +88,12 @@ export async function runReplay(args: string[], io: ReplayIo): Promise<number> {
   const speed = positiveNumber(values.speed, 1, false);
   const idleLimit = positiveNumber(values['idle-limit'], DEFAULT_IDLE_LIMIT_SECONDS, true);
   if (file === undefined || positionals.length > 1 || speed === undefined || idleLimit === undefined) {
-    const problem = file === undefined ? 'which recording? (FILE is missing)' : positionals.length > 1 ? 'one FILE at a time' : 'speed must be > 0, idle limit >= 0';
+    const problem =
+      file === undefined
+        ? 'which recording? (FILE is missing)'
+        : positionals.length > 1
+          ? 'one FILE at a time'
+          : 'speed must be > 0, idle limit >= 0';
     io.stderr.write(`replay: ${problem}\n\n${usage}`);
     return ExitCode.usage;
   }

@@ -27,7 +27,12 @@ afterEach(async () => {
 });
 
 async function serve(sessions: unknown, socketPath = join(dir, 'relay.sock')): Promise<string> {
-  server = await startAdminServer({ socketPath, handlers: { sessions: () => sessions }, logger: silentLogger(), maxQueuedBytes: 1_048_576 });
+  server = await startAdminServer({
+    socketPath,
+    handlers: { sessions: () => sessions },
+    logger: silentLogger(),
+    maxQueuedBytes: 1_048_576,
+  });
   return socketPath;
 }
 

@@ -11,7 +11,15 @@ function snapshot(over: Partial<SessionSnapshot>): SessionSnapshot {
 describe('sessions table', () => {
   it('formats ages compactly', () => {
     expect([0, 42_000, 60_000, 312_000, 3_599_000, 3_600_000, 11_100_000, 86_400_000, 187_200_000].map(formatAge)).toEqual([
-      '0s', '42s', '1m00s', '5m12s', '59m59s', '1h00m', '3h05m', '1d00h', '2d04h',
+      '0s',
+      '42s',
+      '1m00s',
+      '5m12s',
+      '59m59s',
+      '1h00m',
+      '3h05m',
+      '1d00h',
+      '2d04h',
     ]);
   });
 
@@ -22,7 +30,13 @@ describe('sessions table', () => {
 
   it('formats bytes for people', () => {
     expect([0, 1023, 1024, 1536, 10 * 1024, 5 * 1024 * 1024 + 400_000, 3 * 1024 ** 4 * 1024].map(formatBytes)).toEqual([
-      '0B', '1023B', '1.0K', '1.5K', '10K', '5.4M', '3072T',
+      '0B',
+      '1023B',
+      '1.0K',
+      '1.5K',
+      '10K',
+      '5.4M',
+      '3072T',
     ]);
   });
 

@@ -72,7 +72,11 @@ export class AsciicastRecorderFactory implements RecorderFactory {
       retryMs: this.options.retryMs,
       stallMs: this.options.stallMs,
       gapLine: (lost) => recorder!.gapLine(lost),
-      onOverflow: (queuedBytes) => logger.warn({ event: 'recording.overflow', queuedBytes }, 'the disk is not keeping up; recording events are dropped (marked as a gap)'),
+      onOverflow: (queuedBytes) =>
+        logger.warn(
+          { event: 'recording.overflow', queuedBytes },
+          'the disk is not keeping up; recording events are dropped (marked as a gap)',
+        ),
       onStatus: (status) => recorder!.statusChanged(status, logger),
     });
     recorder = new FileSessionRecorder(path, writer, start, this.clock, {
@@ -179,7 +183,10 @@ class FileSessionRecorder implements AsciicastSessionRecorder {
     if (status.writing) {
       if (status.lost > 0) logger.warn({ event: 'recording.recovered', lost: status.lost }, 'recording resumed after losing events');
     } else {
-      logger.error({ event: 'recording.error', reason: status.reason, err: status.error }, 'the recording is not being written; the session goes on');
+      logger.error(
+        { event: 'recording.error', reason: status.reason, err: status.error },
+        'the recording is not being written; the session goes on',
+      );
     }
     if (this.closing) return;
     this.start.onStatus?.(status.writing ? { recording: true, lost: status.lost } : { recording: false, reason: status.reason });

@@ -54,7 +54,14 @@ describe('asciinema reads our recordings', () => {
     const startedAt = new Date('2025-03-04T05:06:07Z');
     const clock = new FakeClock(startedAt.getTime());
     const factory = new AsciicastRecorderFactory({ dir, logger: silentLogger(), clock });
-    const recorder = await factory.open({ deviceId: 'rtr-tokyo-01', user: 'alice', sessionId: 'abcdef12', size: { cols: 100, rows: 30 }, term: 'xterm', startedAt });
+    const recorder = await factory.open({
+      deviceId: 'rtr-tokyo-01',
+      user: 'alice',
+      sessionId: 'abcdef12',
+      size: { cols: 100, rows: 30 },
+      term: 'xterm',
+      startedAt,
+    });
     recorder.output(Buffer.from('Router> show clock\r\n'));
     await clock.advance(800);
     recorder.input(Buffer.from('x'));
@@ -124,7 +131,10 @@ for (;;) {
     const cast = await readAsciicast(path);
     expect(cast.truncated).toBe(false);
     // Output events hold several chunks each (coalesced): compare the text they add up to.
-    const output = cast.events.filter((e) => e[1] === 'o').map((e) => e[2]).join('');
+    const output = cast.events
+      .filter((e) => e[1] === 'o')
+      .map((e) => e[2])
+      .join('');
     const lines = output.split('\r\n').slice(0, -1);
     expect(lines.length).toBeGreaterThanOrEqual(acked);
     expect(output).toBe(lines.map((_, i) => `line ${i} é\r\n`).join(''));
@@ -173,7 +183,10 @@ process.stderr.write(recorder.path);
       ['m', 'recording gap: 2 events lost'.length],
       ['o', 3],
     ]);
-    const logs = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; err?: { code?: string }; lost?: number });
+    const logs = result.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: string; err?: { code?: string }; lost?: number });
     expect(logs.filter((l) => l.event === 'recording.error').map((l) => l.err?.code)).toEqual(['EFBIG']);
     expect(logs.filter((l) => l.event === 'recording.recovered').map((l) => l.lost)).toEqual([2]);
     expect((await asciinemaCat(path)).code).toBe(0);

@@ -177,7 +177,10 @@ describe('ConsoleLog', () => {
     await log.close();
     const text = (await readFile(log.path)).toString('latin1');
     expect(text).toBe(
-      'A'.repeat(1000) + 'B'.repeat(1000) + 'C'.repeat(1000) + 'D'.repeat(1000) +
+      'A'.repeat(1000) +
+        'B'.repeat(1000) +
+        'C'.repeat(1000) +
+        'D'.repeat(1000) +
         '\r\n[lifeline 2026-01-02T03:04:05Z] 6000 bytes of console output were dropped here: the log could not keep up\r\n' +
         'Z',
     );

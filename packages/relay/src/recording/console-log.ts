@@ -141,7 +141,11 @@ export class ConsoleLog {
     this.kick();
     await this.writing;
     const unwritten = this.queue.reduce((sum, p) => sum + (p.kind === 'data' ? p.bytes.length : p.dropped), 0) + this.lost;
-    if (unwritten > 0) this.logger.warn({ event: 'console-log.unwritten', bytes: unwritten, path: this.path }, 'closing the console log with output not written');
+    if (unwritten > 0)
+      this.logger.warn(
+        { event: 'console-log.unwritten', bytes: unwritten, path: this.path },
+        'closing the console log with output not written',
+      );
     await this.closeHandle();
   }
 
@@ -287,7 +291,10 @@ export class ConsoleLog {
   private failed(err: unknown): void {
     if (this.failing) return;
     this.failing = true;
-    this.logger.error({ event: 'console-log.error', path: this.path, err }, 'cannot write the console log; output is kept in memory for a while, then dropped');
+    this.logger.error(
+      { event: 'console-log.error', path: this.path, err },
+      'cannot write the console log; output is kept in memory for a while, then dropped',
+    );
   }
 }
 

@@ -179,10 +179,12 @@ export class LineFileWriter {
       this.queue = [];
       this.queuedBytes = 0;
       this.busy = true;
-      void this.gate.run(() => this.writeBatch(batch)).finally(() => {
-        this.busy = false;
-        this.pump();
-      });
+      void this.gate
+        .run(() => this.writeBatch(batch))
+        .finally(() => {
+          this.busy = false;
+          this.pump();
+        });
       return;
     }
     // Everything is written, or given up on until the next try.

@@ -67,7 +67,11 @@ export async function listRecordings(dir: string, filter: RecordingFilter = {}):
   return entries.sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime() || b.path.localeCompare(a.path));
 }
 
-async function describe(path: string, deviceId: string, parsed: NonNullable<ReturnType<typeof parseRecordingName>>): Promise<RecordingEntry> {
+async function describe(
+  path: string,
+  deviceId: string,
+  parsed: NonNullable<ReturnType<typeof parseRecordingName>>,
+): Promise<RecordingEntry> {
   const entry: RecordingEntry = { path, deviceId, ...parsed, durationSeconds: undefined, sizeBytes: 0, title: undefined };
   try {
     const summary = await readAsciicastSummary(path);
@@ -76,7 +80,10 @@ async function describe(path: string, deviceId: string, parsed: NonNullable<Retu
     entry.title = typeof summary.header.title === 'string' ? summary.header.title : undefined;
   } catch (err) {
     entry.problem = (err as Error).message;
-    entry.sizeBytes = await stat(path).then((s) => s.size, () => 0);
+    entry.sizeBytes = await stat(path).then(
+      (s) => s.size,
+      () => 0,
+    );
   }
   return entry;
 }

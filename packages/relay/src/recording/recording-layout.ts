@@ -27,7 +27,10 @@ export function utcDay(date: Date): string {
 
 /** `YYYYMMDDTHHMMSSZ` (UTC, basic ISO 8601), the leading part of a file name. */
 export function compactUtc(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** Keeps a name segment inside its folder whatever it contains (ids are validated by config, but be safe). */

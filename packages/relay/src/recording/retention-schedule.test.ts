@@ -13,7 +13,10 @@ const NOW = Date.parse('2026-12-03T12:00:00Z');
 async function recording(dir: string, daysAgo: number): Promise<string> {
   const at = new Date(NOW - daysAgo * DAY);
   const day = at.toISOString().slice(0, 10);
-  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
   await mkdir(join(dir, 'rtr-1', day), { recursive: true });
   const name = `${stamp}_alice_0123abcd.cast`;
   await writeFile(join(dir, 'rtr-1', day, name), '{"version":2,"width":80,"height":24}\n');
@@ -59,7 +62,11 @@ describe('startRetention', () => {
     const fake = new FakeClock(NOW);
     let jump = 0;
     // The wall clock is the fake's time plus a step; elapsed time (monotonic) is the fake's alone.
-    const wall: Clock = { now: () => fake.now() + jump, setTimeout: (fn, ms) => fake.setTimeout(fn, ms), sleep: (ms, s) => fake.sleep(ms, s) };
+    const wall: Clock = {
+      now: () => fake.now() + jump,
+      setTimeout: (fn, ms) => fake.setTimeout(fn, ms),
+      sleep: (ms, s) => fake.sleep(ms, s),
+    };
     const timer = startRetention({ dir, retentionDays: 90, logger: log.logger, clock: wall, elapsed: () => fake.now() });
     await new Promise((r) => setTimeout(r, 50));
     jump = 400 * DAY; // NTP gone wrong: ten years would do the same
@@ -77,7 +84,11 @@ describe('startRetention', () => {
     const log = capturedLogger();
     const fake = new FakeClock(NOW);
     let jump = 0;
-    const wall: Clock = { now: () => fake.now() + jump, setTimeout: (fn, ms) => fake.setTimeout(fn, ms), sleep: (ms, s) => fake.sleep(ms, s) };
+    const wall: Clock = {
+      now: () => fake.now() + jump,
+      setTimeout: (fn, ms) => fake.setTimeout(fn, ms),
+      sleep: (ms, s) => fake.sleep(ms, s),
+    };
     const timer = startRetention({ dir, retentionDays: 90, logger: log.logger, clock: wall, elapsed: () => fake.now() });
     jump = 400 * DAY;
     await fake.advance(2 * DAY); // two daily prunes: the 89-day-old recording is now 91 days old

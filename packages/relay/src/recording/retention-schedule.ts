@@ -44,14 +44,19 @@ export function startRetention(options: RetentionScheduleOptions): TimerHandle {
       );
     }
     const now = new Date(Math.min(wall, steady));
-    void (options.gate ?? ungatedDisk).run(() => pruneRecordings(dir, days, now)).then(
-      (result) => {
-        for (const path of result.removed) logger.info({ event: 'recording.deleted', path, retentionDays: days }, 'old recording deleted');
-        if (result.removed.length > 0) logger.info({ event: 'recording.pruned', removed: result.removed.length, retentionDays: days }, 'old recordings deleted');
-        for (const f of result.failed) logger.warn({ event: 'recording.prune-failed', path: f.path, err: f.error.message }, 'cannot delete an old recording');
-      },
-      (err: unknown) => logger.warn({ event: 'recording.prune-failed', err }, 'recording retention failed'),
-    );
+    void (options.gate ?? ungatedDisk)
+      .run(() => pruneRecordings(dir, days, now))
+      .then(
+        (result) => {
+          for (const path of result.removed)
+            logger.info({ event: 'recording.deleted', path, retentionDays: days }, 'old recording deleted');
+          if (result.removed.length > 0)
+            logger.info({ event: 'recording.pruned', removed: result.removed.length, retentionDays: days }, 'old recordings deleted');
+          for (const f of result.failed)
+            logger.warn({ event: 'recording.prune-failed', path: f.path, err: f.error.message }, 'cannot delete an old recording');
+        },
+        (err: unknown) => logger.warn({ event: 'recording.prune-failed', err }, 'recording retention failed'),
+      );
     if (!stopped) timer = clock.setTimeout(run, DAY_MS);
   };
   if (days > 0) run();

@@ -38,6 +38,11 @@ describe('DeviceRouter', () => {
   });
 
   it('refuses a user it does not know', () => {
-    expect(isLifelineError(errorOf(() => router.resolve('mallory', undefined)), 'ROUTE_DEVICE_UNAVAILABLE')).toBe(true);
+    expect(
+      isLifelineError(
+        errorOf(() => router.resolve('mallory', undefined)),
+        'ROUTE_DEVICE_UNAVAILABLE',
+      ),
+    ).toBe(true);
   });
 });

@@ -9,7 +9,10 @@ describe('consoleRights', () => {
     expect(consoleRights({ ...writer, isWriter: false })).toMatchObject({
       sendBreak: { allowed: false, why: 'you are read-only (alice has read-write)' },
     });
-    expect(consoleRights({ ...writer, isWriter: false, watch: true }).sendBreak).toMatchObject({ allowed: false, why: expect.stringContaining(':watch') });
+    expect(consoleRights({ ...writer, isWriter: false, watch: true }).sendBreak).toMatchObject({
+      allowed: false,
+      why: expect.stringContaining(':watch'),
+    });
   });
 
   it('offers no power at all on a console without a BMC', () => {
@@ -35,7 +38,10 @@ describe('consoleRights', () => {
 
   it('lets anyone take free read-write, and only supervisors take it from someone', () => {
     expect(consoleRights({ ...writer, isWriter: false, writer: undefined }).takeOver).toEqual({ allowed: true });
-    expect(consoleRights({ ...writer, isWriter: false, writer: 'bob' }).takeOver).toMatchObject({ allowed: false, why: expect.stringContaining('supervisor') });
+    expect(consoleRights({ ...writer, isWriter: false, writer: 'bob' }).takeOver).toMatchObject({
+      allowed: false,
+      why: expect.stringContaining('supervisor'),
+    });
     expect(consoleRights({ ...writer, role: 'supervisor', isWriter: false, writer: 'bob' }).takeOver).toEqual({ allowed: true });
     expect(consoleRights(writer).takeOver).toMatchObject({ allowed: false, why: 'you already have read-write.' });
   });

@@ -37,12 +37,18 @@ export interface ConsoleRuleFacts {
 }
 
 const ALLOWED: Verdict = { allowed: true };
-const deny = (why: string, code: 'SESSION_NOT_PERMITTED' | 'POWER_UNSUPPORTED' = 'SESSION_NOT_PERMITTED'): Verdict => ({ allowed: false, why, code });
+const deny = (why: string, code: 'SESSION_NOT_PERMITTED' | 'POWER_UNSUPPORTED' = 'SESSION_NOT_PERMITTED'): Verdict => ({
+  allowed: false,
+  why,
+  code,
+});
 const mayTakeOverFromOthers = (role: Role) => role === 'supervisor' || role === 'admin';
 
 export function consoleRights(facts: ConsoleRuleFacts): ConsoleRights {
   const { role, watch, isWriter, writer } = facts;
-  const readOnly = watch ? 'you joined to watch (:watch)' : `you are read-only (${writer ? `${writer} has read-write` : 'nobody has read-write'})`;
+  const readOnly = watch
+    ? 'you joined to watch (:watch)'
+    : `you are read-only (${writer ? `${writer} has read-write` : 'nobody has read-write'})`;
   const noBmc = facts.power === false ? deny('not available, this console has no BMC', 'POWER_UNSUPPORTED') : undefined;
   return {
     sendBreak: isWriter ? ALLOWED : deny(readOnly),

@@ -1,4 +1,13 @@
-import { Backoff, LifelineError, printable, systemClock, type Clock, type Logger, type PowerAction, type RelayConfig } from '@lifeline/shared';
+import {
+  Backoff,
+  LifelineError,
+  printable,
+  systemClock,
+  type Clock,
+  type Logger,
+  type PowerAction,
+  type RelayConfig,
+} from '@lifeline/shared';
 import { DeviceRouter } from '../routing/device-router.js';
 import type { AgentRegistry, TunnelListener } from '../tunnel/agent-registry.js';
 import type { AgentTunnel } from '../tunnel/agent-tunnel.js';
@@ -73,13 +82,19 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
     if (!hub.online && pending) await this.withTimeout(pending, this.deps.attachWaitMs ?? 5_000);
     if (!hub.online && wait && !this.closed) {
       const offlineSince = this.registry.status(device.id).since;
-      terminal.notice(offlineWaitLine(device.id, offlineSince === undefined ? undefined : Date.parse(offlineSince), this.clock.now(), wait.giveUpKeys));
-      this.logger.info({ event: 'session.offline-wait', deviceId: device.id, user: request.user, sessionId: request.sessionId }, 'person waits for an offline device');
+      terminal.notice(
+        offlineWaitLine(device.id, offlineSince === undefined ? undefined : Date.parse(offlineSince), this.clock.now(), wait.giveUpKeys),
+      );
+      this.logger.info(
+        { event: 'session.offline-wait', deviceId: device.id, user: request.user, sessionId: request.sessionId },
+        'person waits for an offline device',
+      );
       wait.waiting();
       while (!hub.online) await this.waiters.wait(device.id, wait.signal);
     }
     // A greeting only on a terminal: a session without a pty carries nothing but console bytes.
-    if (this.banner && request.term && hub.online) terminal.notice(`connected to ${device.id}${device.description ? ` (${device.description})` : ''}.`);
+    if (this.banner && request.term && hub.online)
+      terminal.notice(`connected to ${device.id}${device.description ? ` (${device.description})` : ''}.`);
     const attachment = await hub.attach(
       {
         user: request.user,
@@ -121,7 +136,8 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
 
   private powerThroughTunnel(deviceId: string, action: PowerAction): Promise<string> {
     const tunnel = this.registry.current(deviceId);
-    if (!tunnel) return Promise.reject(new LifelineError('ROUTE_DEVICE_OFFLINE', `device ${deviceId} is offline (its edge agent is not connected).`));
+    if (!tunnel)
+      return Promise.reject(new LifelineError('ROUTE_DEVICE_OFFLINE', `device ${deviceId} is offline (its edge agent is not connected).`));
     return this.deps.requestPower!(tunnel, action);
   }
 

@@ -160,7 +160,16 @@ function setup(options: { recordInput?: boolean; viewerBufferBytes?: number } = 
   const join = async (user: string, extra: Extra = {}) => {
     const terminal = new FakeTerminal();
     const attachment = await hub.attach(
-      { user, role: 'engineer', sessionId: `s-${user}`, peer: '127.0.0.1:1', watch: false as const, size: { cols: 80, rows: 24 }, term: 'xterm', ...extra },
+      {
+        user,
+        role: 'engineer',
+        sessionId: `s-${user}`,
+        peer: '127.0.0.1:1',
+        watch: false as const,
+        size: { cols: 80, rows: 24 },
+        term: 'xterm',
+        ...extra,
+      },
       terminal,
     );
     terminal.onAbort = () => attachment.detach('aborted');
@@ -170,7 +179,16 @@ function setup(options: { recordInput?: boolean; viewerBufferBytes?: number } = 
   const watch = async (user: string, extra: Extra = {}) => {
     const terminal = new FakeTerminal();
     const attachment = await hub.attach(
-      { user, role: 'engineer', sessionId: `s-${user}`, peer: '127.0.0.1:1', watch: true as const, size: { cols: 80, rows: 24 }, term: 'xterm', ...extra },
+      {
+        user,
+        role: 'engineer',
+        sessionId: `s-${user}`,
+        peer: '127.0.0.1:1',
+        watch: true as const,
+        size: { cols: 80, rows: 24 },
+        term: 'xterm',
+        ...extra,
+      },
       terminal,
     );
     terminal.onAbort = () => attachment.detach('aborted');
@@ -191,7 +209,12 @@ async function errorOf(promise: Promise<unknown>): Promise<unknown> {
 describe('DeviceHub: the console path', () => {
   it('refuses to attach while the device is offline', async () => {
     const hub = new DeviceHub(device, { logger: silentLogger() });
-    const error = await errorOf(hub.attach({ user: 'alice', role: 'engineer', sessionId: 's', peer: 'p', watch: false, size: undefined, term: undefined }, new FakeTerminal()));
+    const error = await errorOf(
+      hub.attach(
+        { user: 'alice', role: 'engineer', sessionId: 's', peer: 'p', watch: false, size: undefined, term: undefined },
+        new FakeTerminal(),
+      ),
+    );
     expect(isLifelineError(error, 'ROUTE_DEVICE_OFFLINE')).toBe(true);
     expect((error as Error).message).toContain('rtr-1 is offline');
   });
@@ -290,7 +313,9 @@ describe('DeviceHub: several people on one device', () => {
     await bob.attachment.input(Buffer.from('y'));
     expect(upstream.written).toEqual([]);
     // told once, not at every keystroke
-    expect(bob.terminal.notices.filter((n) => n.includes('not sent'))).toEqual(['you are read-only (alice has read-write); what you type is not sent.']);
+    expect(bob.terminal.notices.filter((n) => n.includes('not sent'))).toEqual([
+      'you are read-only (alice has read-write); what you type is not sent.',
+    ]);
   });
 
   it('shows every person the same live output', async () => {
@@ -435,9 +460,9 @@ describe('DeviceHub: power control', () => {
     await join('alice', 'engineer');
     const bob = await join('bob', 'engineer');
     expect(bob.rights().sendBreak).toMatchObject({ allowed: false, why: 'you are read-only (alice has read-write)' });
-    expect((await errorOf(bob.sendBreak(undefined)) as Error).message).toBe('you are read-only (alice has read-write)');
+    expect(((await errorOf(bob.sendBreak(undefined))) as Error).message).toBe('you are read-only (alice has read-write)');
     expect(bob.rights().powerChange).toMatchObject({ allowed: false, why: 'on/off/cycle need the supervisor role.' });
-    expect((await errorOf(bob.power('off')) as Error).message).toBe('on/off/cycle need the supervisor role.');
+    expect(((await errorOf(bob.power('off'))) as Error).message).toBe('on/off/cycle need the supervisor role.');
   });
 
   it('lets anyone attached ask for the power status', async () => {
@@ -460,7 +485,10 @@ describe('DeviceHub: power control', () => {
   it('says so when the device has no power control', async () => {
     const hub = new DeviceHub(device, { logger: silentLogger() });
     hub.connectUpstream(new FakeUpstream());
-    const a = await hub.attach({ user: 'sue', role: 'admin', sessionId: 's', peer: 'p', watch: false, size: undefined, term: undefined }, new FakeTerminal());
+    const a = await hub.attach(
+      { user: 'sue', role: 'admin', sessionId: 's', peer: 'p', watch: false, size: undefined, term: undefined },
+      new FakeTerminal(),
+    );
     expect(isLifelineError(await errorOf(a.power('status')), 'POWER_UNSUPPORTED')).toBe(true);
   });
 });
@@ -485,7 +513,7 @@ describe('DeviceHub: recording and the console log', () => {
     expect(rec.closed).toBe(true);
   });
 
-  it('records the writer\'s keystrokes when input recording is on', async () => {
+  it("records the writer's keystrokes when input recording is on", async () => {
     const { join, recorders } = setup({ recordInput: true });
     const alice = await join('alice');
     await alice.attachment.input(Buffer.from('conf t\r'));
@@ -504,7 +532,7 @@ describe('DeviceHub: recording and the console log', () => {
     expect(script.terminal.output).toBe('');
   });
 
-  it('tells the person and the audit log when the recording stops and when it resumes, from the recorder\'s own status', async () => {
+  it("tells the person and the audit log when the recording stops and when it resumes, from the recorder's own status", async () => {
     const clock = new FakeClock(Date.parse('2026-12-03T10:00:00Z'));
     const log = capturedLogger();
     let report: ((status: RecordingStatus) => void) | undefined;
@@ -520,7 +548,10 @@ describe('DeviceHub: recording and the console log', () => {
     });
     hub.connectUpstream(new FakeUpstream());
     const terminal = new FakeTerminal();
-    await hub.attach({ user: 'alice', role: 'engineer', sessionId: 's', peer: 'p', watch: false, size: undefined, term: undefined }, terminal);
+    await hub.attach(
+      { user: 'alice', role: 'engineer', sessionId: 's', peer: 'p', watch: false, size: undefined, term: undefined },
+      terminal,
+    );
     report!({ recording: true, lost: 0 });
     expect(terminal.notices).toEqual([]);
     report!({ recording: false, reason: 'the recordings disk is full' });
@@ -528,7 +559,9 @@ describe('DeviceHub: recording and the console log', () => {
     expect(terminal.notices).toEqual(['this session is NOT being recorded (the recordings disk is full); the console works as usual.']);
     await clock.advance(30_000);
     report!({ recording: true, lost: 12 });
-    expect(terminal.notices[1]).toBe('this session is being recorded again; the recording misses some output between 10:00:00 and 10:00:30 UTC.');
+    expect(terminal.notices[1]).toBe(
+      'this session is being recorded again; the recording misses some output between 10:00:00 and 10:00:30 UTC.',
+    );
     report!({ recording: false, reason: 'the recordings disk does not answer' });
     report!({ recording: true, lost: 0 });
     expect(terminal.notices.slice(2)).toEqual([

@@ -1,4 +1,12 @@
-import { LifelineError, systemClock, type Clock, type Logger, type PowerAction, type RelayDeviceConfig, type TimerHandle } from '@lifeline/shared';
+import {
+  LifelineError,
+  systemClock,
+  type Clock,
+  type Logger,
+  type PowerAction,
+  type RelayDeviceConfig,
+  type TimerHandle,
+} from '@lifeline/shared';
 import type { RecorderFactory } from '../recording/session-recorder.js';
 import type { AttachmentBase, AttachmentFor, ConsoleAttachment, PartyTerminal } from './console-broker.js';
 import { Party, type PartyInfo } from './party.js';
@@ -60,7 +68,13 @@ export class DeviceHub {
     this.recordings = new PartyRecordings({ deviceId: device.id, logger: this.logger, clock: this.clock, recorders: deps.recorders });
     const markAll = (label: string) => this.markAll(label);
     this.seat = new WriterSeat(this.logger, markAll);
-    this.powerControl = new HubPower({ deviceId: device.id, logger: this.logger, note: (text) => this.deps.consoleLog?.note(text), markAll, power: deps.power });
+    this.powerControl = new HubPower({
+      deviceId: device.id,
+      logger: this.logger,
+      note: (text) => this.deps.consoleLog?.note(text),
+      markAll,
+      power: deps.power,
+    });
   }
 
   private get writer(): Party | undefined {
@@ -206,7 +220,13 @@ export class DeviceHub {
   /** What this person may do now: the one rule object handlers and menus share (console-rules.ts). */
   private rights(party: Party): ConsoleRights {
     const power = this.powerControl.available ? this.status?.power : false;
-    return consoleRights({ role: party.info.role, watch: party.info.watch, isWriter: party === this.writer, writer: this.writer?.user, power });
+    return consoleRights({
+      role: party.info.role,
+      watch: party.info.watch,
+      isWriter: party === this.writer,
+      writer: this.writer?.user,
+      power,
+    });
   }
 
   private fanOut(chunk: Buffer): void {
@@ -248,7 +268,12 @@ export class DeviceHub {
   private detach(party: Party, reason: string): void {
     if (!this.parties.delete(party)) return;
     this.recordings.close(party, reason);
-    this.audit(party, 'session.end', { reason, bytesIn: party.bytesIn, bytesOut: party.bytesOut, durationMs: this.clock.now() - party.joinedAt }, 'console session ended');
+    this.audit(
+      party,
+      'session.end',
+      { reason, bytesIn: party.bytesIn, bytesOut: party.bytesOut, durationMs: this.clock.now() - party.joinedAt },
+      'console session ended',
+    );
     this.markAll(`${party.user} left`);
     if (this.writer !== party) return;
     this.seat.passOn(party, this.parties);

@@ -2,15 +2,28 @@ import { describe, expect, it } from 'vitest';
 import type { DeviceStatus } from '../tunnel/agent-registry.js';
 import { deviceOverview } from './device-overview.js';
 
-const online: DeviceStatus = { deviceId: 'rtr-1', online: true, since: '2026-01-01T00:00:00.000Z', peer: '10.0.0.1:5000', agentVersion: 'lifelineAgent_0.2.0', lastCheck: undefined };
+const online: DeviceStatus = {
+  deviceId: 'rtr-1',
+  online: true,
+  since: '2026-01-01T00:00:00.000Z',
+  peer: '10.0.0.1:5000',
+  agentVersion: 'lifelineAgent_0.2.0',
+  lastCheck: undefined,
+};
 
 describe('deviceOverview', () => {
   it('is ok when online with its console up', () => {
-    expect(deviceOverview(online, { state: 'up', kind: 'serial', line: '9600 8N1', power: false })).toMatchObject({ health: 'ok', console: { kind: 'serial', line: '9600 8N1' } });
+    expect(deviceOverview(online, { state: 'up', kind: 'serial', line: '9600 8N1', power: false })).toMatchObject({
+      health: 'ok',
+      console: { kind: 'serial', line: '9600 8N1' },
+    });
   });
 
   it('is not ok when the agent is up but its USB adapter is unplugged', () => {
-    const o = deviceOverview({ ...online, lastCheck: { at: online.since!, ok: true, rttMs: 3 } }, { state: 'down', message: 'serial port /dev/ttyUSB0 is not present; retrying every 5 s', kind: 'serial' });
+    const o = deviceOverview(
+      { ...online, lastCheck: { at: online.since!, ok: true, rttMs: 3 } },
+      { state: 'down', message: 'serial port /dev/ttyUSB0 is not present; retrying every 5 s', kind: 'serial' },
+    );
     expect(o.health).toBe('console-down');
     expect(o.healthDetail).toBe('serial port /dev/ttyUSB0 is not present; retrying every 5 s');
   });
@@ -21,7 +34,10 @@ describe('deviceOverview', () => {
   });
 
   it('is offline without a tunnel, whatever the agent said last', () => {
-    expect(deviceOverview({ ...online, online: false }, { state: 'up', kind: 'sim' })).toMatchObject({ health: 'offline', console: { kind: 'sim' } });
+    expect(deviceOverview({ ...online, online: false }, { state: 'up', kind: 'sim' })).toMatchObject({
+      health: 'offline',
+      console: { kind: 'sim' },
+    });
   });
 
   it('is unknown while an online agent has not described its console', () => {

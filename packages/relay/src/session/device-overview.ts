@@ -29,7 +29,8 @@ export function deviceOverview(status: DeviceStatus, console: ConsoleStatus | un
 function health(status: DeviceStatus, console: ConsoleStatus | undefined): Pick<DeviceOverview, 'health' | 'healthDetail'> {
   if (!status.online) return { health: 'offline' };
   if (console?.state === 'down') return { health: 'console-down', healthDetail: console.message ?? 'the agent reports its console down' };
-  if (status.lastCheck && !status.lastCheck.ok) return { health: 'check-failed', healthDetail: status.lastCheck.error ?? 'no reason given' };
+  if (status.lastCheck && !status.lastCheck.ok)
+    return { health: 'check-failed', healthDetail: status.lastCheck.error ?? 'no reason given' };
   if (!console) return { health: 'unknown' };
   return { health: 'ok' };
 }

@@ -34,7 +34,8 @@ export class OfflineWaiters {
 
   /** Ends every wait with this line (relay shutdown). */
   closeAll(line: string): void {
-    for (const set of this.waiting.values()) for (const waiter of [...set]) waiter.reject(new LifelineError('ROUTE_DEVICE_OFFLINE', `lifeline: ${line}`));
+    for (const set of this.waiting.values())
+      for (const waiter of [...set]) waiter.reject(new LifelineError('ROUTE_DEVICE_OFFLINE', `lifeline: ${line}`));
   }
 
   get size(): number {
@@ -48,7 +49,8 @@ export class OfflineWaiters {
  * seen since the relay started.
  */
 export function offlineWaitLine(deviceId: string, offlineSinceMs: number | undefined, nowMs: number, giveUpKeys: string): string {
-  const seen = offlineSinceMs === undefined ? 'its agent has not connected since the relay started' : `agent last seen ${ago(nowMs - offlineSinceMs)}`;
+  const seen =
+    offlineSinceMs === undefined ? 'its agent has not connected since the relay started' : `agent last seen ${ago(nowMs - offlineSinceMs)}`;
   return `${deviceId} is offline (${seen}). Waiting for it to come back; press ${giveUpKeys} to give up.`;
 }
 

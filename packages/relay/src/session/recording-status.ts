@@ -46,7 +46,10 @@ export function recordingStatusReporter(deps: {
     }
     if (stoppedAt === undefined) return;
     const now = clock.now();
-    logger.info({ event: 'recording.resumed', ...who, lost: status.lost, stoppedMs: now - stoppedAt, path: deps.path() }, 'this session is being recorded again');
+    logger.info(
+      { event: 'recording.resumed', ...who, lost: status.lost, stoppedMs: now - stoppedAt, path: deps.path() },
+      'this session is being recorded again',
+    );
     terminal.notice(recordingResumedNotice(status.lost, new Date(stoppedAt), new Date(now)));
     stoppedAt = undefined;
   };

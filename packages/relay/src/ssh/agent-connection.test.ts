@@ -1,6 +1,15 @@
 import type { Duplex } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_LOGIN_NAME, PROBE_ORIGIN, encodeProbe, fingerprintOfBlob, isLifelineError, newProbeNonce, parsePublicKeyLine, readProbeLine } from '@lifeline/shared';
+import {
+  AGENT_LOGIN_NAME,
+  PROBE_ORIGIN,
+  encodeProbe,
+  fingerprintOfBlob,
+  isLifelineError,
+  newProbeNonce,
+  parsePublicKeyLine,
+  readProbeLine,
+} from '@lifeline/shared';
 import type ssh2 from 'ssh2';
 import { connectClient, startTestRelay, type TestRelay } from './testing/relay-test-harness.js';
 
@@ -91,7 +100,9 @@ describe('edge agents', () => {
 
   it('may not open direct-tcpip channels through the relay', async () => {
     const client = await agent();
-    const err = await new Promise<Error | undefined>((resolve) => client.forwardOut('127.0.0.1', 1, '127.0.0.1', relay.port, (e) => resolve(e)));
+    const err = await new Promise<Error | undefined>((resolve) =>
+      client.forwardOut('127.0.0.1', 1, '127.0.0.1', relay.port, (e) => resolve(e)),
+    );
     expect(err?.message).toMatch(/open failure/i);
     await relay.waitForLog('agent.request.refused', { request: 'direct-tcpip' });
   });

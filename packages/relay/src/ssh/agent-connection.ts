@@ -56,7 +56,9 @@ class SshAgentTunnel implements AgentTunnel {
       // Must name exactly the address and port the agent registered, or it refuses the channel.
       this.conn.forwardOut(this.deviceId, this.tunnelPort, origin.address, origin.port, (err, channel) => {
         if (err) {
-          reject(new LifelineError('TUNNEL_CLOSED', `the agent for ${this.deviceId} did not open a stream: ${err.message}`, { cause: err }));
+          reject(
+            new LifelineError('TUNNEL_CLOSED', `the agent for ${this.deviceId} did not open a stream: ${err.message}`, { cause: err }),
+          );
           return;
         }
         // Keep a stray channel error from taking the process down; the stream's user sees it too.
@@ -103,11 +105,18 @@ export function serveAgentConnection(conn: Connection, options: AgentConnectionO
   // a stolen one must not write what it likes into the log either).
   const refuse = (request: string, reason: string, reject: (() => void) | undefined, detail: Record<string, string | number> = {}) => {
     const fields = Object.fromEntries(Object.entries(detail).map(([k, v]) => [k, typeof v === 'number' ? v : peerText(v)]));
-    logger.warn({ event: 'agent.request.refused', request: peerText(request), reason, ...fields }, `refused ${peerText(request)} from agent: ${reason}`);
+    logger.warn(
+      { event: 'agent.request.refused', request: peerText(request), reason, ...fields },
+      `refused ${peerText(request)} from agent: ${reason}`,
+    );
     reject?.();
   };
 
-  const forward = (accept: ((port?: number) => void) | undefined, reject: (() => void) | undefined, { bindAddr, bindPort }: TcpipBindInfo) => {
+  const forward = (
+    accept: ((port?: number) => void) | undefined,
+    reject: (() => void) | undefined,
+    { bindAddr, bindPort }: TcpipBindInfo,
+  ) => {
     const detail = { bindAddr, bindPort };
     if (!options.deviceIds.includes(bindAddr)) return refuse('tcpip-forward', 'not a device of this agent key', reject, detail);
     if (bindPort !== 0) return refuse('tcpip-forward', 'port must be 0 (the relay picks one)', reject, detail);
@@ -115,7 +124,16 @@ export function serveAgentConnection(conn: Connection, options: AgentConnectionO
     if (!accept) return refuse('tcpip-forward', 'no reply wanted, so the agent could not learn its port', reject, detail);
     const port = allocateTunnelPort();
     accept(port);
-    const tunnel = new SshAgentTunnel(conn, bindAddr, port, options.peer, options.fingerprint, options.clock.now(), options.agentVersion, logger);
+    const tunnel = new SshAgentTunnel(
+      conn,
+      bindAddr,
+      port,
+      options.peer,
+      options.fingerprint,
+      options.clock.now(),
+      options.agentVersion,
+      logger,
+    );
     own.set(bindAddr, tunnel);
     logger.info({ event: 'tunnel.registered', deviceId: bindAddr, tunnelPort: port }, `tunnel registered for ${bindAddr}`);
     options.tunnels.add(tunnel);
@@ -123,7 +141,8 @@ export function serveAgentConnection(conn: Connection, options: AgentConnectionO
 
   const cancel = (accept: (() => void) | undefined, reject: (() => void) | undefined, { bindAddr, bindPort }: TcpipBindInfo) => {
     const tunnel = own.get(bindAddr);
-    if (!tunnel || tunnel.tunnelPort !== bindPort) return refuse('cancel-tcpip-forward', 'no such forward on this connection', reject, { bindAddr, bindPort });
+    if (!tunnel || tunnel.tunnelPort !== bindPort)
+      return refuse('cancel-tcpip-forward', 'no such forward on this connection', reject, { bindAddr, bindPort });
     own.delete(bindAddr);
     accept?.();
     logger.info({ event: 'tunnel.cancelled', deviceId: bindAddr, tunnelPort: bindPort }, `agent cancelled the tunnel for ${bindAddr}`);

@@ -61,7 +61,9 @@ describe('audit and log lines stay bounded whatever a peer sends', () => {
     const result = await attempt({ username: 'alice', password: ALICE_PASSWORD, ident: `x-${'v'.repeat(8_000)}`, tryKeyboard: false });
     expect(result).not.toBeInstanceOf(Error);
     if (!(result instanceof Error)) result.end();
-    const opened = await relay.broker.until(() => relay.logs.slice(since).find((l) => l.event === 'connection.open'), 5_000).catch(() => undefined);
+    const opened = await relay.broker
+      .until(() => relay.logs.slice(since).find((l) => l.event === 'connection.open'), 5_000)
+      .catch(() => undefined);
     expect(opened, 'a connection.open line for this connection').toBeDefined();
     expect(String(opened!.client)).toMatch(/^x-v{98}\.\.\.\(\+\d+\)$/);
     expect(longestLine(since).length).toBeLessThan(MAX_LINE);

@@ -36,7 +36,13 @@ async function setup(auth = { failureDelayMs: 1_000, maxFailuresPerWindow: 3, wi
     config: {
       escapeChar: '^]',
       users: [
-        { name: 'alice', password: await hashPassword('right', cheap), authorizedKeys: [aliceKey.line], devices: ['dev1', 'dev2'], role: 'engineer' as const },
+        {
+          name: 'alice',
+          password: await hashPassword('right', cheap),
+          authorizedKeys: [aliceKey.line],
+          devices: ['dev1', 'dev2'],
+          role: 'engineer' as const,
+        },
         ...others.map((u) => ({ authorizedKeys: [], devices: ['dev1'], role: 'engineer' as const, ...u })),
       ],
       devices: [
@@ -90,7 +96,10 @@ describe('Authenticator: people', () => {
     const { ctx, answers } = fakeCtx('alice:dev2', 'password', { password: 'right' });
     const seen: string[] = [];
     const outcome = await attempt(env, ctx, (identity) => seen.push(`${JSON.stringify(identity)} with answers ${answers.length}`));
-    expect(outcome).toEqual({ result: 'accepted', identity: { kind: 'person', user: 'alice', deviceId: 'dev2', watch: false, method: 'password', escapeByte: 0x1d } });
+    expect(outcome).toEqual({
+      result: 'accepted',
+      identity: { kind: 'person', user: 'alice', deviceId: 'dev2', watch: false, method: 'password', escapeByte: 0x1d },
+    });
     expect(answers).toEqual(['accept']);
     expect(seen).toEqual([`${JSON.stringify(outcome.result === 'accepted' && outcome.identity)} with answers 0`]);
   });
@@ -142,14 +151,18 @@ describe('Authenticator: people', () => {
     const { ctx, answers } = fakeCtx('alice', 'password', { password: 'right' });
     expect(await env.authenticator.authenticate(ctx, PEER)).toEqual({ result: 'blocked' });
     expect(answers).toEqual(['reject publickey,keyboard-interactive,password']);
-    expect(await env.authenticator.authenticate(fakeCtx('alice', 'password', { password: 'right' }).ctx, { ...PEER, address: '192.0.2.8' })).toMatchObject({
+    expect(
+      await env.authenticator.authenticate(fakeCtx('alice', 'password', { password: 'right' }).ctx, { ...PEER, address: '192.0.2.8' }),
+    ).toMatchObject({
       result: 'accepted',
     });
   });
 
   it('reserves a check before hashing, so parallel wrong passwords past the limit are refused unhashed', async () => {
     const env = await setup();
-    const outcomes = await Promise.all(Array.from({ length: 10 }, (_, i) => attempt(env, fakeCtx('alice', 'password', { password: `guess-${i}` }).ctx)));
+    const outcomes = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => attempt(env, fakeCtx('alice', 'password', { password: `guess-${i}` }).ctx)),
+    );
     expect(env.hashed).toHaveLength(3);
     expect(outcomes.filter((o) => o.result === 'rejected')).toHaveLength(2);
     expect(outcomes.filter((o) => o.result === 'blocked')).toHaveLength(8);
@@ -158,7 +171,9 @@ describe('Authenticator: people', () => {
 
   it('lets more parallel right passwords from one address log in than the failure limit', async () => {
     const env = await setup();
-    const outcomes = await Promise.all(Array.from({ length: 6 }, () => attempt(env, fakeCtx('alice', 'password', { password: 'right' }).ctx)));
+    const outcomes = await Promise.all(
+      Array.from({ length: 6 }, () => attempt(env, fakeCtx('alice', 'password', { password: 'right' }).ctx)),
+    );
     expect(outcomes.every((o) => o.result === 'accepted')).toBe(true);
   });
 
@@ -170,7 +185,8 @@ describe('Authenticator: people', () => {
 
   it('does not count a successful login against the address', async () => {
     const env = await setup();
-    for (let i = 0; i < 5; i++) expect(await attempt(env, fakeCtx('alice', 'password', { password: 'right' }).ctx)).toMatchObject({ result: 'accepted' });
+    for (let i = 0; i < 5; i++)
+      expect(await attempt(env, fakeCtx('alice', 'password', { password: 'right' }).ctx)).toMatchObject({ result: 'accepted' });
     expect(env.throttle.isBlocked(PEER.address)).toBe(false);
   });
 
@@ -195,7 +211,10 @@ describe('Authenticator: people', () => {
   it('accepts a correctly signed authorised key', async () => {
     const env = await setup();
     const outcome = await attempt(env, signed('alice', aliceKey).ctx);
-    expect(outcome).toMatchObject({ result: 'accepted', identity: { kind: 'person', user: 'alice', method: 'publickey', keyFingerprint: expect.stringMatching(/^SHA256:/) } });
+    expect(outcome).toMatchObject({
+      result: 'accepted',
+      identity: { kind: 'person', user: 'alice', method: 'publickey', keyFingerprint: expect.stringMatching(/^SHA256:/) },
+    });
   });
 
   it('refuses an authorised key with a signature made by another key', async () => {
@@ -238,7 +257,10 @@ describe('Authenticator: agents', () => {
   it('identify an agent by every device naming its key', async () => {
     const env = await setup();
     const outcome = await attempt(env, signed(AGENT_LOGIN_NAME, agentKey).ctx);
-    expect(outcome).toMatchObject({ result: 'accepted', identity: { kind: 'agent', deviceIds: ['dev1', 'dev2'], fingerprint: expect.stringMatching(/^SHA256:/) } });
+    expect(outcome).toMatchObject({
+      result: 'accepted',
+      identity: { kind: 'agent', deviceIds: ['dev1', 'dev2'], fingerprint: expect.stringMatching(/^SHA256:/) },
+    });
   });
 
   it('refuse an agent key no device names, and a person key', async () => {
@@ -261,7 +283,7 @@ describe('Authenticator: agents', () => {
     expect(await attempt(env, signed(AGENT_LOGIN_NAME, agentKey).ctx)).toMatchObject({ result: 'accepted', identity: { kind: 'agent' } });
   });
 
-  it('count a stranger\'s unknown keys apart from an enrolled key at the same address', async () => {
+  it("count a stranger's unknown keys apart from an enrolled key at the same address", async () => {
     const env = await setup();
     expect(await attempt(env, signed(AGENT_LOGIN_NAME, aliceKey).ctx)).toEqual({ result: 'rejected' });
     expect(await attempt(env, signed(AGENT_LOGIN_NAME, aliceKey).ctx)).toEqual({ result: 'blocked' });
@@ -276,11 +298,19 @@ describe('Authenticator: config', () => {
   const base = { users: [], devices: [], escapeChar: '^]' };
   const deps = () => {
     const throttle = new LoginThrottle({ failureDelayMs: 0, maxFailuresPerWindow: 1, windowMs: 1000 }, new FakeClock());
-    return { throttles: { people: throttle, agents: throttle }, passwords: new PasswordChecker(new HashGate({ perAddress: 1, total: 1 })), clock: new FakeClock(), logger: silentLogger() };
+    return {
+      throttles: { people: throttle, agents: throttle },
+      passwords: new PasswordChecker(new HashGate({ perAddress: 1, total: 1 })),
+      clock: new FakeClock(),
+      logger: silentLogger(),
+    };
   };
 
   it('refuses a malformed password hash naming where it is', () => {
-    const config = { ...base, users: [{ name: 'a', password: '$scrypt$oops', authorizedKeys: [], devices: ['d'], role: 'engineer' as const }] };
+    const config = {
+      ...base,
+      users: [{ name: 'a', password: '$scrypt$oops', authorizedKeys: [], devices: ['d'], role: 'engineer' as const }],
+    };
     expect(() => new Authenticator({ config, ...deps() })).toThrow(/users\[0\]\.password: malformed password hash/);
   });
 

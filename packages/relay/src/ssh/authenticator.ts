@@ -143,7 +143,10 @@ export class Authenticator {
       attempt?.withdraw();
       onAccepted?.(decision.identity);
       ctx.accept();
-      this.options.logger.info({ event: 'auth.success', user: peerText(ctx.username), peer: peerName(peer), method: ctx.method, ...summary(decision.identity) }, 'login accepted');
+      this.options.logger.info(
+        { event: 'auth.success', user: peerText(ctx.username), peer: peerName(peer), method: ctx.method, ...summary(decision.identity) },
+        'login accepted',
+      );
       return { result: 'accepted', identity: decision.identity };
     }
     if (decision.outcome === 'blocked') return refuseThrottled();
@@ -164,7 +167,10 @@ export class Authenticator {
     if (verdict.delayMs > 0) await this.options.clock.sleep(verdict.delayMs);
     ctx.reject(methods);
     if (!verdict.blocked) return { result: 'rejected' };
-    this.options.logger.warn({ event: 'auth.throttled', peer: peerName(peer) }, 'too many failed logins from this address; refusing it for a while');
+    this.options.logger.warn(
+      { event: 'auth.throttled', peer: peerName(peer) },
+      'too many failed logins from this address; refusing it for a while',
+    );
     return { result: 'blocked' };
   }
 
@@ -183,7 +189,15 @@ export class Authenticator {
     const entry = user === undefined ? undefined : this.people.get(user);
     const unknown = badName ?? (entry ? undefined : 'unknown-user');
     const person = (keyFingerprint?: string): Decision => ({
-      identity: { kind: 'person', user: user!, deviceId, watch, method: ctx.method, ...(keyFingerprint ? { keyFingerprint } : {}), escapeByte: entry!.escapeByte },
+      identity: {
+        kind: 'person',
+        user: user!,
+        deviceId,
+        watch,
+        method: ctx.method,
+        ...(keyFingerprint ? { keyFingerprint } : {}),
+        escapeByte: entry!.escapeByte,
+      },
     });
 
     switch (ctx.method) {

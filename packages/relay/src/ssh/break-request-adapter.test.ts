@@ -55,7 +55,9 @@ describe.skipIf(missingPeers('ssh', '/usr/bin/python3'))('break requests from Op
 describe('installBreakRequestAdapter', () => {
   it('fails loudly, naming itself, on a connection without the ssh2 internals it wraps', () => {
     const conn = Object.assign(new EventEmitter(), { _protocol: { _handlers: {} } }) as unknown as ssh2.Connection;
-    expect(() => installBreakRequestAdapter(conn)).toThrow(/break-request-adapter\.ts: ssh2 internals changed, missing conn\._protocol\._handlers\.CHANNEL_REQUEST/);
+    expect(() => installBreakRequestAdapter(conn)).toThrow(
+      /break-request-adapter\.ts: ssh2 internals changed, missing conn\._protocol\._handlers\.CHANNEL_REQUEST/,
+    );
   });
 
   it('refuses to listen on something that is not an ssh2 session', () => {

@@ -44,7 +44,9 @@ export function gateChannelOpens(conn: Connection, decide: ChannelOpenDecision):
   const c = conn as unknown as Partial<Ssh2Internals>;
   const proto = c._protocol;
   if (typeof proto?._handlers?.CHANNEL_OPEN !== 'function' || typeof proto.channelOpenFail !== 'function') {
-    throw new Error('channel-open-gate.ts: ssh2 internals changed (conn._protocol._handlers.CHANNEL_OPEN, channelOpenFail); the gate needs rework');
+    throw new Error(
+      'channel-open-gate.ts: ssh2 internals changed (conn._protocol._handlers.CHANNEL_OPEN, channelOpenFail); the gate needs rework',
+    );
   }
   const original = proto._handlers.CHANNEL_OPEN;
   proto._handlers.CHANNEL_OPEN = (p, info) => {

@@ -37,7 +37,9 @@ export function handleClientConnection(conn: Connection, info: ClientInfo, deps:
   (conn as Connection & { setNoDelay(on: boolean): void }).setNoDelay(true); // in ssh2 1.17, missing from its typings
 
   // The message may be the peer's own disconnect text; `errLevel`, not `level`, which is pino's.
-  conn.on('error', (err: Error & { level?: string }) => logger.info({ event: 'connection.error', err: peerText(err.message), errLevel: err.level }, 'connection error'));
+  conn.on('error', (err: Error & { level?: string }) =>
+    logger.info({ event: 'connection.error', err: peerText(err.message), errLevel: err.level }, 'connection error'),
+  );
   const closed = new AbortController();
   conn.on('close', () => {
     closed.abort(new Error('connection closed'));
@@ -47,19 +49,24 @@ export function handleClientConnection(conn: Connection, info: ClientInfo, deps:
   const agentVersion = peerText(info.header.versions.software);
   logger.debug({ event: 'connection.open', client: agentVersion }, 'connection opened');
   conn.on('handshake', (n) =>
-    logger.debug({ event: 'connection.handshake', kex: n.kex, hostKey: n.serverHostKey, cipher: n.cs.cipher, mac: n.cs.mac }, 'keys exchanged'),
+    logger.debug(
+      { event: 'connection.handshake', kex: n.kex, hostKey: n.serverHostKey, cipher: n.cs.cipher, mac: n.cs.mac },
+      'keys exchanged',
+    ),
   );
 
   conn.on('authentication', (ctx) => {
-    deps.authenticator.authenticate(ctx, { address: info.ip, port: info.port, closed: closed.signal, client: info.header.versions.software }, start).then(
-      (outcome) => {
-        if (outcome.result === 'blocked') conn.end();
-      },
-      (err: unknown) => {
-        logger.error({ event: 'auth.error', err }, 'authentication failed unexpectedly');
-        conn.end();
-      },
-    );
+    deps.authenticator
+      .authenticate(ctx, { address: info.ip, port: info.port, closed: closed.signal, client: info.header.versions.software }, start)
+      .then(
+        (outcome) => {
+          if (outcome.result === 'blocked') conn.end();
+        },
+        (err: unknown) => {
+          logger.error({ event: 'auth.error', err }, 'authentication failed unexpectedly');
+          conn.end();
+        },
+      );
   });
 
   // Runs just before ssh2 sends USERAUTH_SUCCESS, so the handlers are there for the first request.

@@ -26,7 +26,8 @@ describe.skipIf(missingPeers('ssh', '/usr/bin/python3'))('OpenSSH ControlMaster 
       if (Date.now() - started > 10_000) throw new Error('the ControlMaster socket did not appear');
       await new Promise((r) => setTimeout(r, 50));
     }
-    const mux = (extra: string[] = []) => spawnPeerOnPty('ssh', opensshArgs(relay, 'alice:dev1', ['-S', control, '-o', 'ControlMaster=no', ...extra]));
+    const mux = (extra: string[] = []) =>
+      spawnPeerOnPty('ssh', opensshArgs(relay, 'alice:dev1', ['-S', control, '-o', 'ControlMaster=no', ...extra]));
 
     const first = mux();
     const second = mux();

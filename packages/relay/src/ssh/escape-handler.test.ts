@@ -7,7 +7,9 @@ const b = (s: string) => Buffer.from(s, 'latin1');
 
 /** Steps with data shown as strings, to compare easily. */
 function feed(handler: EscapeHandler, ...chunks: string[]): Array<string | { command: string }> {
-  return chunks.flatMap((c) => handler.feed(b(c))).map((s: EscapeStep) => (s.kind === 'data' ? s.data.toString('latin1') : { command: s.command }));
+  return chunks
+    .flatMap((c) => handler.feed(b(c)))
+    .map((s: EscapeStep) => (s.kind === 'data' ? s.data.toString('latin1') : { command: s.command }));
 }
 
 describe('parseEscapeChar', () => {
@@ -59,7 +61,11 @@ describe('EscapeHandler', () => {
   });
 
   it('knows t as takeover and w as who', () => {
-    expect(feed(new EscapeHandler(ESC), '\x1dt', '\x1dT', '\x1dw')).toEqual([{ command: 'takeover' }, { command: 'takeover' }, { command: 'who' }]);
+    expect(feed(new EscapeHandler(ESC), '\x1dt', '\x1dT', '\x1dw')).toEqual([
+      { command: 'takeover' },
+      { command: 'takeover' },
+      { command: 'who' },
+    ]);
   });
 
   it('sends one literal escape byte for the escape key pressed twice', () => {
@@ -127,7 +133,8 @@ describe('EscapeHandler', () => {
   });
 });
 
-const rightsOf = (facts: Partial<ConsoleRuleFacts>) => consoleRights({ role: 'engineer', watch: false, isWriter: true, writer: 'alice', power: true, ...facts });
+const rightsOf = (facts: Partial<ConsoleRuleFacts>) =>
+  consoleRights({ role: 'engineer', watch: false, isWriter: true, writer: 'alice', power: true, ...facts });
 
 describe('escape texts', () => {
   it('lists every command in the help, naming the key', () => {

@@ -67,7 +67,7 @@ export class HashGate {
   }
 
   private pump(): void {
-    for (let i = 0; i < this.waiting.length && this.running < this.config.total; ) {
+    for (let i = 0; i < this.waiting.length && this.running < this.config.total;) {
       const waiter = this.waiting[i]!;
       if ((this.byAddress.get(waiter.address) ?? 0) >= this.config.perAddress) {
         i++;

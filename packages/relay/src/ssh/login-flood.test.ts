@@ -50,12 +50,19 @@ describe('a flood of wrong passwords from one address', () => {
     // Log in from elsewhere while the flood is being checked.
     await relay.waitForLog('auth.failure', { reason: 'wrong-password' }, 30_000);
     const started = Date.now();
-    const legit = await connectClient(relay, { username: 'alice', password: ALICE_PASSWORD, localAddress: '127.0.0.2', readyTimeout: 60_000 });
+    const legit = await connectClient(relay, {
+      username: 'alice',
+      password: ALICE_PASSWORD,
+      localAddress: '127.0.0.2',
+      readyTimeout: 60_000,
+    });
     const legitMs = Date.now() - started;
     clients.push(legit);
     const results = await Promise.all(flood);
 
-    console.log(`flood: ${hasher.stats.calls} hashes for 50 wrong passwords + 1 right one, at most ${hasher.stats.peak} at once; login from 127.0.0.2 took ${legitMs} ms (${quietMs} ms without the flood)`);
+    console.log(
+      `flood: ${hasher.stats.calls} hashes for 50 wrong passwords + 1 right one, at most ${hasher.stats.peak} at once; login from 127.0.0.2 took ${legitMs} ms (${quietMs} ms without the flood)`,
+    );
     expect(results.every((r) => r === 'refused')).toBe(true);
     expect(hasher.stats.calls).toBeLessThanOrEqual(5 + 1);
     expect(hasher.stats.peak).toBeLessThanOrEqual(2);
@@ -76,7 +83,11 @@ describe('agents and people behind one address', () => {
     await relay.waitForLog('auth.throttled');
     await expect(connectClient(relay, { username: 'alice', password: ALICE_PASSWORD, localAddress: '127.0.0.1' })).rejects.toThrow();
 
-    const agent = await connectClient(relay, { username: 'lifeline-agent', privateKey: relay.keys.agentA.privateKey, localAddress: '127.0.0.1' });
+    const agent = await connectClient(relay, {
+      username: 'lifeline-agent',
+      privateKey: relay.keys.agentA.privateKey,
+      localAddress: '127.0.0.1',
+    });
     clients.push(agent);
     const success = await relay.waitForLog('auth.success', { user: 'lifeline-agent' });
     expect(success.peer).toMatch(/^127\.0\.0\.1:/);

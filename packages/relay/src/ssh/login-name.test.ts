@@ -15,21 +15,26 @@ describe('parseLoginName', () => {
     expect(parseLoginName('sue:rtr-1:watch')).toEqual({ user: 'sue', deviceId: 'rtr-1', watch: true });
   });
 
-  it.each([['', 'empty'], [':dev', 'empty user'], ['alice:', 'empty device'], [':', 'both empty'], ['a:b:c', 'unknown mode'], ['a::watch', 'watch without device'], ['a:b:watch:x', 'three colons'],
+  it.each([
+    ['', 'empty'],
+    [':dev', 'empty user'],
+    ['alice:', 'empty device'],
+    [':', 'both empty'],
+    ['a:b:c', 'unknown mode'],
+    ['a::watch', 'watch without device'],
+    ['a:b:watch:x', 'three colons'],
     [`alice:${'d'.repeat(65)}`, 'a device part longer than any device id'],
     ['a'.repeat(65), 'a user part longer than any user name'],
     ['alice:rtr\x1b[2J', 'control characters'],
     ['alice:rtr 1', 'a space'],
-    ['.alice', 'a leading dot']])(
-    'refuses %j (%s) with AUTH_FAILED',
-    (login) => {
-      let caught: unknown;
-      try {
-        parseLoginName(login);
-      } catch (err) {
-        caught = err;
-      }
-      expect(isLifelineError(caught, 'AUTH_FAILED')).toBe(true);
-    },
-  );
+    ['.alice', 'a leading dot'],
+  ])('refuses %j (%s) with AUTH_FAILED', (login) => {
+    let caught: unknown;
+    try {
+      parseLoginName(login);
+    } catch (err) {
+      caught = err;
+    }
+    expect(isLifelineError(caught, 'AUTH_FAILED')).toBe(true);
+  });
 });

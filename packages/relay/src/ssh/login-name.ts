@@ -28,7 +28,8 @@ export function parseLoginName(login: string): LoginName {
   if (mode !== undefined && mode !== WATCH_SUFFIX) throw new LifelineError('AUTH_FAILED', `login name mode must be "${WATCH_SUFFIX}"`);
   // No configured name can match, and what passes goes on into log lines and terminal messages.
   for (const part of deviceId === undefined ? [user] : [user, deviceId]) {
-    if (part.length > NAME_MAX_LENGTH || !NAME_PATTERN.test(part)) throw new LifelineError('AUTH_FAILED', 'login name has a part no user or device name can have');
+    if (part.length > NAME_MAX_LENGTH || !NAME_PATTERN.test(part))
+      throw new LifelineError('AUTH_FAILED', 'login name has a part no user or device name can have');
   }
   return { user, deviceId, watch: mode === WATCH_SUFFIX };
 }

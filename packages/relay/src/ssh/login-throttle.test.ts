@@ -76,7 +76,9 @@ describe('LoginThrottle', () => {
   it('lets no more attempts be checked at once than failures remain, and refuses the rest once they fail', async () => {
     const throttle = new LoginThrottle(config, new FakeClock());
     const settled: Array<string> = [];
-    const begun = Array.from({ length: 10 }, (_, i) => throttle.begin('10.0.0.1').then((a) => (settled.push(a ? `go ${i}` : `refused ${i}`), a)));
+    const begun = Array.from({ length: 10 }, (_, i) =>
+      throttle.begin('10.0.0.1').then((a) => (settled.push(a ? `go ${i}` : `refused ${i}`), a)),
+    );
     await new Promise((r) => setTimeout(r, 0));
     expect(settled).toEqual(['go 0', 'go 1', 'go 2']);
     const first = await Promise.all(begun.slice(0, 3));

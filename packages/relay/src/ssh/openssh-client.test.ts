@@ -66,7 +66,11 @@ describe.skipIf(missingPeers('ssh', '/usr/bin/python3'))('OpenSSH client', () =>
   it('is refused a local forward (-L) when it tries to use it', async () => {
     const localPort = await freePort();
     const login = await passwordLogin(relay);
-    const ssh = spawnPeer('ssh', opensshArgs(relay, 'alice', [...login.args, '-v', '-N', '-L', `127.0.0.1:${localPort}:127.0.0.1:${relay.port}`]), login.env);
+    const ssh = spawnPeer(
+      'ssh',
+      opensshArgs(relay, 'alice', [...login.args, '-v', '-N', '-L', `127.0.0.1:${localPort}:127.0.0.1:${relay.port}`]),
+      login.env,
+    );
     await ssh.waitForOutput(/Local forwarding listening on 127\.0\.0\.1 port/);
     await ssh.waitForOutput(/Authenticated to/);
     // Knock again every second: once, under load, a single early connection went unnoticed by ssh.
@@ -86,7 +90,11 @@ describe.skipIf(missingPeers('ssh', '/usr/bin/python3'))('OpenSSH client', () =>
 
   it('is refused a remote forward (-R)', async () => {
     const login = await passwordLogin(relay);
-    const ssh = spawnPeer('ssh', opensshArgs(relay, 'alice', [...login.args, '-N', '-o', 'ExitOnForwardFailure=yes', '-R', '0:127.0.0.1:22']), login.env);
+    const ssh = spawnPeer(
+      'ssh',
+      opensshArgs(relay, 'alice', [...login.args, '-N', '-o', 'ExitOnForwardFailure=yes', '-R', '0:127.0.0.1:22']),
+      login.env,
+    );
     const { code } = await ssh.waitForExit();
     expect(code).toBe(255);
     expect(ssh.output).toMatch(/remote port forwarding failed/);
@@ -104,7 +112,17 @@ describe.skipIf(missingPeers('ssh', '/usr/bin/python3'))('OpenSSH client', () =>
   });
 
   it('can act as an agent: ssh -N -R DEVICE:0:host:port registers a tunnel', async () => {
-    const ssh = spawnPeer('ssh', opensshArgs(relay, 'lifeline-agent', [...keyLogin(relay.keys.agentA.file), '-N', '-o', 'ExitOnForwardFailure=yes', '-R', `dev1:0:127.0.0.1:9`]));
+    const ssh = spawnPeer(
+      'ssh',
+      opensshArgs(relay, 'lifeline-agent', [
+        ...keyLogin(relay.keys.agentA.file),
+        '-N',
+        '-o',
+        'ExitOnForwardFailure=yes',
+        '-R',
+        `dev1:0:127.0.0.1:9`,
+      ]),
+    );
     const tunnel = await relay.registrar.until(() => relay.registrar.tunnels.find((t) => t.deviceId === 'dev1'));
     expect(tunnel.tunnelPort).toBeGreaterThanOrEqual(10_000);
     void ssh;
@@ -115,7 +133,10 @@ describe.skipIf(missingPeers('ssh'))('SSH keepalive', () => {
   it('drops a client that stops answering, after the configured probes', async () => {
     const quick = await startTestRelay({ server: { keepaliveIntervalMs: 200, keepaliveCountMax: 2 } });
     try {
-      const ssh = spawnPeer('ssh', opensshArgs(quick, 'lifeline-agent', [...keyLogin(quick.keys.agentA.file), '-N', '-R', 'dev1:0:127.0.0.1:9']));
+      const ssh = spawnPeer(
+        'ssh',
+        opensshArgs(quick, 'lifeline-agent', [...keyLogin(quick.keys.agentA.file), '-N', '-R', 'dev1:0:127.0.0.1:9']),
+      );
       await quick.registrar.until(() => quick.registrar.tunnels[0]);
       // A frozen client cannot answer keepalives; a live one would have been fine all along.
       ssh.child.kill('SIGSTOP');

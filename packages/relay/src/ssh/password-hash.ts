@@ -37,11 +37,18 @@ export interface ParsedPasswordHash {
  */
 export function parsePasswordHash(stored: string): ParsedPasswordHash {
   const m = HASH_RE.exec(stored);
-  if (!m) throw new LifelineError('CONFIG_INVALID', `malformed password hash: expected ${FORMAT} (make one with \`lifeline-relay hash-password\`)`);
+  if (!m)
+    throw new LifelineError(
+      'CONFIG_INVALID',
+      `malformed password hash: expected ${FORMAT} (make one with \`lifeline-relay hash-password\`)`,
+    );
   const params = { N: Number(m[1]), r: Number(m[2]), p: Number(m[3]) };
   const powerOfTwo = params.N >= 2 && (params.N & (params.N - 1)) === 0;
   if (!powerOfTwo || params.N > 2 ** 20 || params.r < 1 || params.r > 32 || params.p < 1 || params.p > 16) {
-    throw new LifelineError('CONFIG_INVALID', `password hash parameters out of range: N must be a power of two up to 2^20, r 1..32, p 1..16`);
+    throw new LifelineError(
+      'CONFIG_INVALID',
+      `password hash parameters out of range: N must be a power of two up to 2^20, r 1..32, p 1..16`,
+    );
   }
   const salt = Buffer.from(m[4]!, 'base64');
   const hash = Buffer.from(m[5]!, 'base64');

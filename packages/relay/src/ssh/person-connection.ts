@@ -39,7 +39,11 @@ export function servePersonConnection(conn: Connection, options: PersonConnectio
 
   gateChannelOpens(conn, (type) => {
     if (type !== 'session' || sessions.size < limit) return undefined;
-    if (!toldLimit) logger.info({ event: 'session.limit', limit }, `refused a session channel: ${limit} console sessions already open on this connection (logged once per connection)`);
+    if (!toldLimit)
+      logger.info(
+        { event: 'session.limit', limit },
+        `refused a session channel: ${limit} console sessions already open on this connection (logged once per connection)`,
+      );
     toldLimit = true;
     return `lifeline: at most ${limit} console sessions at once on one connection; close one, or open a new ssh connection (with ControlMaster: ssh -S none).`;
   });
@@ -64,7 +68,11 @@ export function servePersonConnection(conn: Connection, options: PersonConnectio
   const refused = (what: string, detail: Record<string, string>) =>
     refusalsLogged++ < MAX_REFUSALS_LOGGED &&
     logger.info(
-      { event: 'person.request.refused', request: peerText(what), ...Object.fromEntries(Object.entries(detail).map(([k, v]) => [k, peerText(v)])) },
+      {
+        event: 'person.request.refused',
+        request: peerText(what),
+        ...Object.fromEntries(Object.entries(detail).map(([k, v]) => [k, peerText(v)])),
+      },
       `refused ${peerText(what)} from a person`,
     );
   conn.on('tcpip', (_accept, reject, info) => {

@@ -107,8 +107,12 @@ describe('people logging in', () => {
   });
 
   it('refuses a key that is not authorised for that user', async () => {
-    expect((await failedLogin({ username: 'alice', privateKey: relay.keys.bob.privateKey })).message).toMatch(/authentication methods failed/);
-    expect((await failedLogin({ username: 'bob', privateKey: relay.keys.stranger.privateKey })).message).toMatch(/authentication methods failed/);
+    expect((await failedLogin({ username: 'alice', privateKey: relay.keys.bob.privateKey })).message).toMatch(
+      /authentication methods failed/,
+    );
+    expect((await failedLogin({ username: 'bob', privateKey: relay.keys.stranger.privateKey })).message).toMatch(
+      /authentication methods failed/,
+    );
   });
 
   it('refuses a password for a user who has only keys', async () => {

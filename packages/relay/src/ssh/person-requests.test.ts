@@ -166,7 +166,10 @@ describe('in-band escape (^] by default) on pty sessions', () => {
     const shell = await openShell(await alice());
     shell.channel.write('\x1dt');
     const attachment = await relay.broker.until(() => relay.broker.attachments.at(-1)?.takeOvers === 1 && relay.broker.attachments.at(-1));
-    attachment.takeOverError = new LifelineError('SESSION_NOT_PERMITTED', 'bob has read-write; taking it over needs the supervisor or admin role.');
+    attachment.takeOverError = new LifelineError(
+      'SESSION_NOT_PERMITTED',
+      'bob has read-write; taking it over needs the supervisor or admin role.',
+    );
     shell.channel.write('\x1dt');
     await shell.waitFor('[lifeline] bob has read-write; taking it over needs the supervisor or admin role.\r\n');
   });
@@ -188,7 +191,10 @@ describe('in-band escape (^] by default) on pty sessions', () => {
   it('shows why a power action was refused', async () => {
     const shell = await openShell(await alice());
     await relay.broker.until(() => relay.broker.attachments.at(-1));
-    relay.broker.attachments.at(-1)!.powerError = new LifelineError('SESSION_NOT_PERMITTED', 'power reset needs the supervisor or admin role.');
+    relay.broker.attachments.at(-1)!.powerError = new LifelineError(
+      'SESSION_NOT_PERMITTED',
+      'power reset needs the supervisor or admin role.',
+    );
     shell.channel.write('\x1dpr');
     await shell.waitFor('y to confirm');
     shell.channel.write('y');
@@ -266,7 +272,9 @@ describe(':watch sessions (an ObserverAttachment: no input, BREAK, takeover or p
     expect(shell.text()).toContain('[lifeline]       BREAK: not available, you joined to watch (:watch)\r\n');
     expect(shell.text()).not.toContain('power: status, on, off');
     shell.channel.write('\x1dp');
-    await shell.waitFor('[lifeline] power of dev2: s status (on/off/cycle are not for a :watch session; log in without :watch); any other key cancels\r\n');
+    await shell.waitFor(
+      '[lifeline] power of dev2: s status (on/off/cycle are not for a :watch session; log in without :watch); any other key cancels\r\n',
+    );
     shell.channel.write('c');
     await shell.waitFor('[lifeline] power cycle: on/off/cycle are not for a :watch session; log in without :watch.\r\n');
     expect(shell.text()).not.toContain('y to confirm');
@@ -276,7 +284,7 @@ describe(':watch sessions (an ObserverAttachment: no input, BREAK, takeover or p
     observer.detach('test over');
   });
 
-  it('sends nothing a watcher types (told once), and refuses BREAK and takeover with the rule\'s reason', async () => {
+  it("sends nothing a watcher types (told once), and refuses BREAK and takeover with the rule's reason", async () => {
     const { shell, observer } = await watcher();
     shell.channel.write('show run\r');
     await shell.waitFor('[lifeline] you are watching (read-only); what you type is not sent.\r\n');

@@ -179,7 +179,10 @@ export function servePersonSession(options: PersonSessionOptions): PersonSession
       attachment = await broker.attach(request, terminal, term ? wait : undefined);
     } catch (err) {
       const route = isLifelineError(err) && err.code.startsWith('ROUTE_');
-      logger[route ? 'info' : 'error']({ event: 'session.attach-failed', err, deviceId: options.deviceId === undefined ? undefined : peerText(options.deviceId) }, 'console not attached');
+      logger[route ? 'info' : 'error'](
+        { event: 'session.attach-failed', err, deviceId: options.deviceId === undefined ? undefined : peerText(options.deviceId) },
+        'console not attached',
+      );
       writeLine(route ? (err as Error).message : 'lifeline: internal error; the relay log has details.');
       end(1);
       return;

@@ -16,7 +16,20 @@ afterEach(async () => {
 });
 
 function plink(login: string, password: string, extra: string[] = []) {
-  return spawnPeer('plink', ['-ssh', '-batch', '-P', String(relay.port), '-l', login, '-pw', password, '-hostkey', relay.hostKeyFingerprint, ...extra, relay.host]);
+  return spawnPeer('plink', [
+    '-ssh',
+    '-batch',
+    '-P',
+    String(relay.port),
+    '-l',
+    login,
+    '-pw',
+    password,
+    '-hostkey',
+    relay.hostKeyFingerprint,
+    ...extra,
+    relay.host,
+  ]);
 }
 
 describe.skipIf(missingPeers('plink'))('PuTTY plink', () => {
@@ -37,7 +50,19 @@ describe.skipIf(missingPeers('plink'))('PuTTY plink', () => {
   for (const mode of [['-batch'], []]) {
     it(`prints nothing of its own but the user name with -pw (${mode.join(' ') || 'not batch'}): no empty keyboard-interactive prompt block`, async () => {
       const before = relay.broker.attachments.length;
-      const client = spawnPeer('plink', ['-ssh', ...mode, '-P', String(relay.port), '-l', 'alice', '-pw', ALICE_PASSWORD, '-hostkey', relay.hostKeyFingerprint, relay.host]);
+      const client = spawnPeer('plink', [
+        '-ssh',
+        ...mode,
+        '-P',
+        String(relay.port),
+        '-l',
+        'alice',
+        '-pw',
+        ALICE_PASSWORD,
+        '-hostkey',
+        relay.hostKeyFingerprint,
+        relay.host,
+      ]);
       const attachment = await relay.broker.until(() => relay.broker.attachments[before]);
       attachment.terminal.write(Buffer.from('console-says-hi\r\n'));
       await client.waitForOutput('console-says-hi');
@@ -75,34 +100,58 @@ async function plinkOnTerminal(extra: string[]): Promise<{ screen: string; attac
   const socket = `lifeline-plink-${process.pid}`;
   const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, '-f', '/dev/null', ...args]).toString();
   const before = relay.broker.attachments.length;
-  tmux('new-session', '-d', '-s', 't', '-x', '100', '-y', '20', 'plink', '-ssh', '-P', String(relay.port), '-l', 'alice', ...extra, '-hostkey', relay.hostKeyFingerprint, relay.host);
+  tmux(
+    'new-session',
+    '-d',
+    '-s',
+    't',
+    '-x',
+    '100',
+    '-y',
+    '20',
+    'plink',
+    '-ssh',
+    '-P',
+    String(relay.port),
+    '-l',
+    'alice',
+    ...extra,
+    '-hostkey',
+    relay.hostKeyFingerprint,
+    relay.host,
+  );
   try {
-    const attached = await relay.broker.until(() => relay.broker.attachments[before], 3_000).then(
-      () => true,
-      () => false,
-    );
+    const attached = await relay.broker
+      .until(() => relay.broker.attachments[before], 3_000)
+      .then(
+        () => true,
+        () => false,
+      );
     return { screen: tmux('capture-pane', '-p', '-t', 't').trim(), attached };
   } finally {
     tmux('kill-server');
   }
 }
 
-describe.skipIf(missingPeers('plink', 'tmux', 'puttygen'))('PuTTY plink on a terminal: "Access granted. Press Return to begin session."', () => {
-  it('is shown after a password login on a terminal, and the session waits for Return', async () => {
-    const { screen, attached } = await plinkOnTerminal(['-pw', ALICE_PASSWORD]);
-    expect(screen).toBe('Using username "alice".\nAccess granted. Press Return to begin session.');
-    expect(attached).toBe(false);
-  });
+describe.skipIf(missingPeers('plink', 'tmux', 'puttygen'))(
+  'PuTTY plink on a terminal: "Access granted. Press Return to begin session."',
+  () => {
+    it('is shown after a password login on a terminal, and the session waits for Return', async () => {
+      const { screen, attached } = await plinkOnTerminal(['-pw', ALICE_PASSWORD]);
+      expect(screen).toBe('Using username "alice".\nAccess granted. Press Return to begin session.');
+      expect(attached).toBe(false);
+    });
 
-  it('is shown after a key login too (plink 0.78 asks whatever the method)', async () => {
-    execFileSync('puttygen', [relay.keys.alice.file, '-O', 'private', '-o', `${relay.dir}/alice.ppk`]);
-    const { screen } = await plinkOnTerminal(['-i', `${relay.dir}/alice.ppk`]);
-    expect(screen).toContain('Access granted. Press Return to begin session.');
-  });
+    it('is shown after a key login too (plink 0.78 asks whatever the method)', async () => {
+      execFileSync('puttygen', [relay.keys.alice.file, '-O', 'private', '-o', `${relay.dir}/alice.ppk`]);
+      const { screen } = await plinkOnTerminal(['-i', `${relay.dir}/alice.ppk`]);
+      expect(screen).toContain('Access granted. Press Return to begin session.');
+    });
 
-  it('is skipped with -no-antispoof: the console attaches at once', async () => {
-    const { screen, attached } = await plinkOnTerminal(['-pw', ALICE_PASSWORD, '-no-antispoof']);
-    expect(screen).toBe('Using username "alice".');
-    expect(attached).toBe(true);
-  });
-});
+    it('is skipped with -no-antispoof: the console attaches at once', async () => {
+      const { screen, attached } = await plinkOnTerminal(['-pw', ALICE_PASSWORD, '-no-antispoof']);
+      expect(screen).toBe('Using username "alice".');
+      expect(attached).toBe(true);
+    });
+  },
+);

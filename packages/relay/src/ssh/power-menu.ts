@@ -2,7 +2,14 @@ import { isDestructivePower, type PowerAction } from '@lifeline/shared';
 import { powerVerdict, type ConsoleRights } from '../session/console-rules.js';
 
 const KEYS: Record<string, PowerAction> = { s: 'status', '1': 'on', '0': 'off', o: 'soft', c: 'cycle', r: 'reset' };
-const LABELS: Record<PowerAction, string> = { status: 's status', on: '1 on', off: '0 off (hard)', soft: 'o soft off (ACPI)', cycle: 'c cycle', reset: 'r reset' };
+const LABELS: Record<PowerAction, string> = {
+  status: 's status',
+  on: '1 on',
+  off: '0 off (hard)',
+  soft: 'o soft off (ACPI)',
+  cycle: 'c cycle',
+  reset: 'r reset',
+};
 
 /** What a change does, said before asking to confirm it. */
 const CONSEQUENCE: Partial<Record<PowerAction, string>> = {
@@ -19,7 +26,9 @@ const CONSEQUENCE: Partial<Record<PowerAction, string>> = {
  * says why for the rest. Pure: the session shows the lines and runs the action.
  */
 export class PowerMenu {
-  private state: { kind: 'closed' } | { kind: 'choosing'; rights: ConsoleRights } | { kind: 'confirming'; action: PowerAction } = { kind: 'closed' };
+  private state: { kind: 'closed' } | { kind: 'choosing'; rights: ConsoleRights } | { kind: 'confirming'; action: PowerAction } = {
+    kind: 'closed',
+  };
 
   constructor(private readonly deviceName: string) {}
 
@@ -48,7 +57,9 @@ export class PowerMenu {
       if (!verdict.allowed) return { lines: [`power ${action}: ${verdict.why}`] };
       if (!isDestructivePower(action)) return { lines: [], run: action };
       this.state = { kind: 'confirming', action };
-      return { lines: [`power ${action} ${this.deviceName}? ${CONSEQUENCE[action] ?? ''} y to confirm, any other key cancels`.replace('  ', ' ')] };
+      return {
+        lines: [`power ${action} ${this.deviceName}? ${CONSEQUENCE[action] ?? ''} y to confirm, any other key cancels`.replace('  ', ' ')],
+      };
     }
     if (state.kind === 'confirming' && (char === 'y' || char === 'Y')) return { lines: [], run: state.action };
     return { lines: ['power: cancelled'] };

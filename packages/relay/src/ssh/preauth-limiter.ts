@@ -71,7 +71,10 @@ export class PreauthLimiter {
     };
     const timer = this.options.clock.setTimeout(() => {
       if (!counted) return;
-      this.options.logger.info({ event: 'ssh.login-grace-expired', peer: address, loginGraceMs: this.limits.loginGraceMs }, 'closed a connection that did not log in in time');
+      this.options.logger.info(
+        { event: 'ssh.login-grace-expired', peer: address, loginGraceMs: this.limits.loginGraceMs },
+        'closed a connection that did not log in in time',
+      );
       leave();
       onExpired();
     }, this.limits.loginGraceMs);
@@ -107,7 +110,14 @@ export class PreauthLimiter {
     this.lastLogAt = this.options.clock.now();
     const limit = pending.reason === 'total' ? this.limits.maxUnauthenticated : this.limits.maxUnauthenticatedPerAddress;
     this.options.logger.warn(
-      { event: 'ssh.preauth-limit', reason: pending.reason, limit, peer: pending.address, refused: pending.count, unauthenticated: this.total },
+      {
+        event: 'ssh.preauth-limit',
+        reason: pending.reason,
+        limit,
+        peer: pending.address,
+        refused: pending.count,
+        unauthenticated: this.total,
+      },
       `refused ${pending.count} connection(s): too many not logged in yet (${pending.reason})`,
     );
   }

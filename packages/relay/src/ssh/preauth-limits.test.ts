@@ -33,7 +33,10 @@ function rawConnection(relay: TestRelay, localAddress = '127.0.0.1') {
 }
 
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms))]);
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)),
+  ]);
 }
 
 describe('login grace time', () => {
@@ -72,7 +75,14 @@ describe('login grace time', () => {
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
     client.on('error', () => undefined);
     // An auth handler that never answers: the client sits after key exchange.
-    client.connect({ host: relay.host, port: relay.port, username: 'alice', hostVerifier: () => true, authHandler: () => undefined, readyTimeout: 30_000 });
+    client.connect({
+      host: relay.host,
+      port: relay.port,
+      username: 'alice',
+      hostVerifier: () => true,
+      authHandler: () => undefined,
+      readyTimeout: 30_000,
+    });
     await within(handshake, 5_000, 'key exchange');
     const started = Date.now();
     await within(closed, 5_000, 'connection closed after key exchange');
@@ -98,7 +108,11 @@ describe('caps on connections that have not logged in', () => {
     const held = [rawConnection(relay), rawConnection(relay), rawConnection(relay)];
     await Promise.all(held.map((h) => h.connected));
     // The relay greets admitted connections; wait for that so all three are counted.
-    await within(waitUntil(() => held.every((h) => h.received().startsWith('SSH-2.0-'))), 5_000, 'greetings');
+    await within(
+      waitUntil(() => held.every((h) => h.received().startsWith('SSH-2.0-'))),
+      5_000,
+      'greetings',
+    );
     const extra = rawConnection(relay);
     const closedAfter = await within(extra.closed, 2_000, 'the fourth connection closed');
     expect(closedAfter).toBeLessThan(1_000);
@@ -113,7 +127,11 @@ describe('caps on connections that have not logged in', () => {
     await held[0]!.closed;
     await new Promise((r) => setTimeout(r, 100));
     const again = rawConnection(relay);
-    await within(waitUntil(() => again.received().startsWith('SSH-2.0-')), 5_000, 'greeting after a place was freed');
+    await within(
+      waitUntil(() => again.received().startsWith('SSH-2.0-')),
+      5_000,
+      'greeting after a place was freed',
+    );
   });
 
   it('keeps no more idle connections than the caps allow, however many arrive', async () => {

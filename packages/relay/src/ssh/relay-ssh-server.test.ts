@@ -52,7 +52,9 @@ describe('relay SSH server', () => {
 
   it('refuses a client that only speaks CBC ciphers or SHA-1 MACs', async () => {
     const relay = await relayWith();
-    const cbc = await connectClient(relay, { username: 'alice', password: ALICE_PASSWORD, algorithms: { cipher: ['aes128-cbc'] } }).catch((e: Error) => e);
+    const cbc = await connectClient(relay, { username: 'alice', password: ALICE_PASSWORD, algorithms: { cipher: ['aes128-cbc'] } }).catch(
+      (e: Error) => e,
+    );
     expect((cbc as Error).message).toMatch(/no matching/i);
     const sha1 = await connectClient(relay, {
       username: 'alice',
@@ -95,7 +97,15 @@ describe('relay SSH server', () => {
     const hostKey = Buffer.from(generateUsableKeyPair('host').private);
     let caught: unknown;
     try {
-      createRelaySshServer({ config, hostKey, broker: new FakeBroker(), tunnels: new FakeRegistrar(), logger: silentLogger(), keepaliveIntervalMs: config.keepalive.intervalMs, keepaliveCountMax: config.keepalive.countMax });
+      createRelaySshServer({
+        config,
+        hostKey,
+        broker: new FakeBroker(),
+        tunnels: new FakeRegistrar(),
+        logger: silentLogger(),
+        keepaliveIntervalMs: config.keepalive.intervalMs,
+        keepaliveCountMax: config.keepalive.countMax,
+      });
     } catch (err) {
       caught = err;
     }

@@ -83,7 +83,15 @@ export function createRelaySshServer(options: RelaySshServerOptions): RelaySshSe
     keepaliveCountMax: options.keepaliveCountMax,
   });
   ssh.on('connection', (conn, info) =>
-    handleClientConnection(conn, info, { authenticator, broker: options.broker, tunnels: options.tunnels, probeTimeoutMs: config.healthCheckTimeoutMs, limits: config.limits, clock, logger: log }),
+    handleClientConnection(conn, info, {
+      authenticator,
+      broker: options.broker,
+      tunnels: options.tunnels,
+      probeTimeoutMs: config.healthCheckTimeoutMs,
+      limits: config.limits,
+      clock,
+      logger: log,
+    }),
   );
   const connections = new Set<ssh2.Connection>();
   ssh.on('connection', (conn, info) => {

@@ -71,7 +71,11 @@ describe('console sessions per connection (limits.sessionsPerConnection)', () =>
     const client = await alice(relay);
     const since = relay.logs.length;
     const errors = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => new Promise<Error | undefined>((resolve) => client.forwardOut('127.0.0.1', 40_000 + i, '127.0.0.1', 22, (err) => resolve(err)))),
+      Array.from(
+        { length: 200 },
+        (_, i) =>
+          new Promise<Error | undefined>((resolve) => client.forwardOut('127.0.0.1', 40_000 + i, '127.0.0.1', 22, (err) => resolve(err))),
+      ),
     );
     expect(errors.every((e) => e instanceof Error)).toBe(true);
     expect(relay.logs.slice(since).filter((l) => l.event === 'person.request.refused')).toHaveLength(10);

@@ -46,7 +46,14 @@ export class AgentRegistry implements TunnelRegistrar {
     tunnel.onClosed(() => this.closed(tunnel));
     if (previous) {
       this.logger.info(
-        { event: 'tunnel.replaced', deviceId: tunnel.deviceId, oldPeer: previous.peer, newPeer: tunnel.peer, oldPort: previous.tunnelPort, newPort: tunnel.tunnelPort },
+        {
+          event: 'tunnel.replaced',
+          deviceId: tunnel.deviceId,
+          oldPeer: previous.peer,
+          newPeer: tunnel.peer,
+          oldPort: previous.tunnelPort,
+          newPort: tunnel.tunnelPort,
+        },
         'newer tunnel replaces the old one',
       );
       previous.close('replaced by a newer tunnel for the same device');
@@ -66,7 +73,10 @@ export class AgentRegistry implements TunnelRegistrar {
   recordCheck(deviceId: string, check: HealthCheckRecord): void {
     this.checks.set(deviceId, check);
     const level = check.ok ? 'info' : 'warn';
-    this.logger[level]({ event: 'health.check', deviceId, ok: check.ok, rttMs: check.rttMs, error: check.error }, check.ok ? 'health check passed' : 'health check failed');
+    this.logger[level](
+      { event: 'health.check', deviceId, ok: check.ok, rttMs: check.rttMs, error: check.error },
+      check.ok ? 'health check passed' : 'health check failed',
+    );
   }
 
   status(deviceId: string): DeviceStatus {
@@ -90,7 +100,10 @@ export class AgentRegistry implements TunnelRegistrar {
     this.tunnels.delete(tunnel.deviceId);
     const seen = this.lastSeen.get(tunnel.deviceId);
     if (seen) seen.offlineSince = this.now();
-    this.logger.info({ event: 'tunnel.down', deviceId: tunnel.deviceId, peer: tunnel.peer, tunnelPort: tunnel.tunnelPort }, 'device offline');
+    this.logger.info(
+      { event: 'tunnel.down', deviceId: tunnel.deviceId, peer: tunnel.peer, tunnelPort: tunnel.tunnelPort },
+      'device offline',
+    );
     for (const l of this.listeners) l.offline(tunnel.deviceId);
   }
 }

@@ -34,22 +34,49 @@ function tunnelAnswering(answer: ((action: string) => PowerAnswer) | 'silent', o
 describe('requestPower', () => {
   it('sends the action on a stream of its own and returns the BMC answer', async () => {
     const origins: string[] = [];
-    const text = await requestPower(tunnelAnswering((a) => ({ ok: true, text: `did ${a}` }), origins), 'cycle', 1_000, systemClock);
+    const text = await requestPower(
+      tunnelAnswering((a) => ({ ok: true, text: `did ${a}` }), origins),
+      'cycle',
+      1_000,
+      systemClock,
+    );
     expect(text).toBe('did cycle');
     expect(origins).toEqual([POWER_ORIGIN]);
   });
 
-  it('hands back the agent\'s text with control characters escaped', async () => {
-    expect(await requestPower(tunnelAnswering(() => ({ ok: true, text: 'on\x1b[2J' })), 'status', 1_000, systemClock)).toBe('on\\x1b[2J');
-    const err = await requestPower(tunnelAnswering(() => ({ ok: false, error: 'bad\x07' })), 'status', 1_000, systemClock).catch((e: Error) => e);
+  it("hands back the agent's text with control characters escaped", async () => {
+    expect(
+      await requestPower(
+        tunnelAnswering(() => ({ ok: true, text: 'on\x1b[2J' })),
+        'status',
+        1_000,
+        systemClock,
+      ),
+    ).toBe('on\\x1b[2J');
+    const err = await requestPower(
+      tunnelAnswering(() => ({ ok: false, error: 'bad\x07' })),
+      'status',
+      1_000,
+      systemClock,
+    ).catch((e: Error) => e);
     expect((err as Error).message).toBe('bad\\x07');
   });
 
   it('tells a console without power control from a failed command', async () => {
-    const unsupported = await requestPower(tunnelAnswering(() => ({ ok: false, error: 'unsupported: serial consoles have no power control' })), 'status', 1_000, systemClock).catch((e: unknown) => e);
+    const unsupported = await requestPower(
+      tunnelAnswering(() => ({ ok: false, error: 'unsupported: serial consoles have no power control' })),
+      'status',
+      1_000,
+      systemClock,
+    ).catch((e: unknown) => e);
     expect(isLifelineError(unsupported, 'POWER_UNSUPPORTED')).toBe(true);
     expect((unsupported as Error).message).toBe('serial consoles have no power control');
-    const failed = await requestPower(tunnelAnswering(() => ({ ok: false, error: 'BMC unreachable' })), 'on', 1_000, systemClock).catch((e: unknown) => e);
+    const failed = await requestPower(
+      tunnelAnswering(() => ({ ok: false, error: 'BMC unreachable' })),
+      'on',
+      1_000,
+      systemClock,
+    ).catch((e: unknown) => e);
     expect(isLifelineError(failed, 'POWER_FAILED')).toBe(true);
   });
 

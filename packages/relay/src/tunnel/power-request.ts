@@ -1,4 +1,13 @@
-import { LifelineError, POWER_ORIGIN, decodePowerAnswer, encodePowerRequest, printable, readLine, type Clock, type PowerAction } from '@lifeline/shared';
+import {
+  LifelineError,
+  POWER_ORIGIN,
+  decodePowerAnswer,
+  encodePowerRequest,
+  printable,
+  readLine,
+  type Clock,
+  type PowerAction,
+} from '@lifeline/shared';
 import type { AgentTunnel } from './agent-tunnel.js';
 
 /**
@@ -16,12 +25,16 @@ export async function requestPower(tunnel: AgentTunnel, action: PowerAction, tim
       readLine(stream, 1_024),
       new Promise<'timeout'>((resolve) => (timer = clock.setTimeout(() => resolve('timeout'), timeoutMs))),
     ]);
-    if (line === 'timeout') throw new LifelineError('POWER_FAILED', `no answer from the agent of ${tunnel.deviceId} within ${timeoutMs} ms`);
+    if (line === 'timeout')
+      throw new LifelineError('POWER_FAILED', `no answer from the agent of ${tunnel.deviceId} within ${timeoutMs} ms`);
     const answer = line === undefined ? undefined : decodePowerAnswer(line);
     if (!answer) throw new LifelineError('POWER_FAILED', `the agent of ${tunnel.deviceId} gave no usable answer (an older agent?)`);
     if (!answer.ok) {
       const unsupported = answer.error.startsWith('unsupported:');
-      throw new LifelineError(unsupported ? 'POWER_UNSUPPORTED' : 'POWER_FAILED', printable(answer.error.replace(/^unsupported: /, ''), 500));
+      throw new LifelineError(
+        unsupported ? 'POWER_UNSUPPORTED' : 'POWER_FAILED',
+        printable(answer.error.replace(/^unsupported: /, ''), 500),
+      );
     }
     return printable(answer.text, 500);
   } finally {

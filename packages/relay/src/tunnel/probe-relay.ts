@@ -31,7 +31,10 @@ export async function relayProbe(options: ProbeRelayOptions): Promise<void> {
     stream?.destroy();
     probe.end();
   };
-  const timer = clock.setTimeout(() => finish({ ok: false, error: `no answer through the tunnel within ${options.timeoutMs} ms` }), options.timeoutMs);
+  const timer = clock.setTimeout(
+    () => finish({ ok: false, error: `no answer through the tunnel within ${options.timeoutMs} ms` }),
+    options.timeoutMs,
+  );
   try {
     const line = await readProbeLine(probe);
     const nonce = line === undefined ? undefined : decodeProbe(line);
@@ -41,7 +44,10 @@ export async function relayProbe(options: ProbeRelayOptions): Promise<void> {
     stream.write(encodeProbe(nonce));
     const answer = await readProbeLine(stream);
     if (answer === undefined || decodeProbe(answer) !== nonce) {
-      return finish({ ok: false, error: answer === undefined ? 'the tunnel closed without an answer' : 'the answer did not match the probe' });
+      return finish({
+        ok: false,
+        error: answer === undefined ? 'the tunnel closed without an answer' : 'the answer did not match the probe',
+      });
     }
     probe.write(encodeProbe(nonce));
     finish({ ok: true, rttMs: clock.now() - sent });

@@ -6,10 +6,19 @@ const serialConsole = z
     type: z.literal('serial').describe('A serial port on the agent, e.g. a USB console cable.'),
     path: z.string().min(1).describe('Serial device; prefer a stable /dev/serial/by-id/... path.'),
     baudRate: z.number().int().positive().default(9600).describe('Line speed; Cisco and most network gear default to 9600.'),
-    dataBits: z.union([z.literal(5), z.literal(6), z.literal(7), z.literal(8)]).default(8).describe('Data bits per character.'),
+    dataBits: z
+      .union([z.literal(5), z.literal(6), z.literal(7), z.literal(8)])
+      .default(8)
+      .describe('Data bits per character.'),
     parity: z.enum(['none', 'even', 'odd', 'mark', 'space']).default('none').describe('Parity bit.'),
-    stopBits: z.union([z.literal(1), z.literal(1.5), z.literal(2)]).default(1).describe('Stop bits.'),
-    flowControl: z.enum(['none', 'rtscts', 'xonxoff']).default('none').describe('Hardware (RTS/CTS) or software (XON/XOFF) flow control; consoles rarely use any.'),
+    stopBits: z
+      .union([z.literal(1), z.literal(1.5), z.literal(2)])
+      .default(1)
+      .describe('Stop bits.'),
+    flowControl: z
+      .enum(['none', 'rtscts', 'xonxoff'])
+      .default('none')
+      .describe('Hardware (RTS/CTS) or software (XON/XOFF) flow control; consoles rarely use any.'),
   })
   .strict();
 
@@ -18,7 +27,10 @@ const telnetConsole = z
     type: z.literal('telnet').describe('A terminal server or ser2net port reached over the site LAN.'),
     host: z.string().min(1).describe('Terminal server or ser2net on the site LAN.'),
     port: z.number().int().min(1).max(65_535).describe('TCP port of that console on the terminal server.'),
-    rfc2217: z.boolean().default(true).describe('Offer RFC 2217 (Com Port Control) for BREAK and line settings; plain IAC BREAK otherwise.'),
+    rfc2217: z
+      .boolean()
+      .default(true)
+      .describe('Offer RFC 2217 (Com Port Control) for BREAK and line settings; plain IAC BREAK otherwise.'),
     baudRate: z.number().int().positive().optional().describe('Sent with RFC 2217 when set.'),
   })
   .strict();
@@ -26,7 +38,11 @@ const telnetConsole = z
 const simConsole = z
   .object({
     type: z.literal('sim').describe('The simulated router of the demo.'),
-    hostname: z.string().regex(/^[A-Za-z0-9-]+$/).default('demo-router').describe('Prompt name of the simulated router.'),
+    hostname: z
+      .string()
+      .regex(/^[A-Za-z0-9-]+$/)
+      .default('demo-router')
+      .describe('Prompt name of the simulated router.'),
   })
   .strict();
 
@@ -35,7 +51,9 @@ export const IpmiPrivileges = ['CALLBACK', 'USER', 'OPERATOR', 'ADMINISTRATOR', 
 
 const ipmiSolConsole = z
   .object({
-    type: z.literal('ipmi-sol').describe("A server's Serial-over-LAN console through its BMC (IPMI 2.0 lanplus, via ipmitool); also gives power control."),
+    type: z
+      .literal('ipmi-sol')
+      .describe("A server's Serial-over-LAN console through its BMC (IPMI 2.0 lanplus, via ipmitool); also gives power control."),
     host: z.string().min(1).describe('BMC address or name on the site LAN.'),
     port: z.number().int().min(1).max(65_535).default(623).describe('BMC UDP port (RMCP+).'),
     user: z.string().min(1).max(16).describe('BMC user name (IPMI allows up to 16 characters).'),
@@ -43,9 +61,20 @@ const ipmiSolConsole = z
       .string()
       .min(1)
       .optional()
-      .describe('File whose first line is the BMC password (mode 0600: refused if group or others may read it). Without it the agent reads the env LIFELINE_IPMI_PASSWORD.'),
-    cipherSuite: z.number().int().min(0).max(17).default(3).describe('RMCP+ cipher suite; 3 (HMAC-SHA1, AES-128) works on most BMCs, 17 (SHA-256) on newer ones.'),
-    privilege: z.enum(IpmiPrivileges).default('ADMINISTRATOR').describe('Privilege level asked for at login; the BMC user must have it. SOL needs USER or more, power control OPERATOR or more.'),
+      .describe(
+        'File whose first line is the BMC password (mode 0600: refused if group or others may read it). Without it the agent reads the env LIFELINE_IPMI_PASSWORD.',
+      ),
+    cipherSuite: z
+      .number()
+      .int()
+      .min(0)
+      .max(17)
+      .default(3)
+      .describe('RMCP+ cipher suite; 3 (HMAC-SHA1, AES-128) works on most BMCs, 17 (SHA-256) on newer ones.'),
+    privilege: z
+      .enum(IpmiPrivileges)
+      .default('ADMINISTRATOR')
+      .describe('Privilege level asked for at login; the BMC user must have it. SOL needs USER or more, power control OPERATOR or more.'),
   })
   .strict();
 
@@ -64,14 +93,21 @@ export const consoleEntrySchema = z.discriminatedUnion('type', [
 const gpioLed = z
   .object({
     type: z.literal('gpio').describe('An LED (with its resistor) on a GPIO pin of the Pi.'),
-    pin: z.number().int().min(0).max(53).describe('GPIO number in BCM numbering, not the header pin: GPIO17 is header pin 11. Works on kernels that number sysfs GPIOs from 0 and from 512.'),
+    pin: z
+      .number()
+      .int()
+      .min(0)
+      .max(53)
+      .describe(
+        'GPIO number in BCM numbering, not the header pin: GPIO17 is header pin 11. Works on kernels that number sysfs GPIOs from 0 and from 512.',
+      ),
     activeLow: z.boolean().default(false).describe('True when the LED lights with the pin low (wired from 3.3 V to the pin).'),
   })
   .strict();
 
 const sysfsLed = z
   .object({
-    type: z.literal('sysfs-led').describe('A Linux LED class device, e.g. the Pi\'s green ACT LED; its trigger is restored on stop.'),
+    type: z.literal('sysfs-led').describe("A Linux LED class device, e.g. the Pi's green ACT LED; its trigger is restored on stop."),
     name: z
       .string()
       .regex(/^[A-Za-z0-9_:+-][A-Za-z0-9_:+.-]*$/, 'must be a name under /sys/class/leds, e.g. ACT or led0')
@@ -85,12 +121,16 @@ export const statusLedSchema = z.discriminatedUnion('type', [gpioLed, sysfsLed, 
 
 export const statusConfigSchema = z
   .object({
-    led: statusLedSchema.default({ type: 'none' }).describe('The LED that shows the agent\'s state at the site (docs/status-led.md), by `type`.'),
+    led: statusLedSchema
+      .default({ type: 'none' })
+      .describe("The LED that shows the agent's state at the site (docs/status-led.md), by `type`."),
     hook: z
       .string()
       .min(1)
       .optional()
-      .describe('Shell command (/bin/sh -c) run on every state change with LIFELINE_STATE, LIFELINE_REASON and LIFELINE_DEVICE set and, of the agent environment, only PATH and LANG; one at a time, killed after 10 s.'),
+      .describe(
+        'Shell command (/bin/sh -c) run on every state change with LIFELINE_STATE, LIFELINE_REASON and LIFELINE_DEVICE set and, of the agent environment, only PATH and LANG; one at a time, killed after 10 s.',
+      ),
   })
   .strict();
 
@@ -128,18 +168,27 @@ export const agentConfigSchema = z
       .string()
       .min(1)
       .default('agent_ed25519')
-      .describe("The agent's Ed25519 key (OpenSSH format); generated with mode 0600 on the first start if missing. Relative: inside stateDir."),
+      .describe(
+        "The agent's Ed25519 key (OpenSSH format); generated with mode 0600 on the first start if missing. Relative: inside stateDir.",
+      ),
     console: consoleSchema.optional().describe('The device console this agent serves, by `type` (with `device`).'),
     consoles: z
       .array(consoleEntrySchema)
       .min(1)
       .optional()
-      .describe('Several consoles, each served as its own device (instead of `device` + `console`); every device must list this agent\'s key on the relay.'),
+      .describe(
+        "Several consoles, each served as its own device (instead of `device` + `console`); every device must list this agent's key on the relay.",
+      ),
     reconnect: z
       .object({
         baseMs: z.number().int().min(10).default(1_000).describe('First retry delay ceiling; doubles per failure.'),
         capMs: z.number().int().min(100).default(30_000).describe('Largest retry delay ceiling.'),
-        connectTimeoutMs: z.number().int().min(1_000).default(15_000).describe('Give up on a connection attempt (TCP and SSH handshake) after this long.'),
+        connectTimeoutMs: z
+          .number()
+          .int()
+          .min(1_000)
+          .default(15_000)
+          .describe('Give up on a connection attempt (TCP and SSH handshake) after this long.'),
       })
       .strict()
       .prefault({})
@@ -157,14 +206,17 @@ export const agentConfigSchema = z
       .object({
         intervalMs: z.number().int().min(1_000).default(60_000).describe('Time between loopback health checks while the tunnel is up.'),
         timeoutMs: z.number().int().min(500).default(10_000).describe('How long one check may take.'),
-        failuresBeforeReconnect: z.number().int().min(1).default(2).describe('Failed checks in a row that tear the tunnel down and reconnect.'),
+        failuresBeforeReconnect: z
+          .number()
+          .int()
+          .min(1)
+          .default(2)
+          .describe('Failed checks in a row that tear the tunnel down and reconnect.'),
       })
       .strict()
       .prefault({})
       .describe('Loopback health check: the agent asks the relay for its own device and must get its own nonce back through the tunnel.'),
-    status: statusConfigSchema
-      .prefault({})
-      .describe('How the agent shows its state on site: a status LED and an optional hook command.'),
+    status: statusConfigSchema.prefault({}).describe('How the agent shows its state on site: a status LED and an optional hook command.'),
     log: logConfigSchema,
   })
   .strict()

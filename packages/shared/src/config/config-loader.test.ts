@@ -71,7 +71,9 @@ describe('relay config', () => {
   });
 
   it('refuses the login name reserved for agents', () => {
-    const problems = problemsOf(() => parseConfigText('relay.yaml', relayYaml.replace('name: alice', 'name: lifeline-agent'), relayConfigSchema));
+    const problems = problemsOf(() =>
+      parseConfigText('relay.yaml', relayYaml.replace('name: alice', 'name: lifeline-agent'), relayConfigSchema),
+    );
     expect(problems[0]?.key).toBe('users[0].name');
   });
 });
@@ -86,11 +88,23 @@ console: { type: serial, path: /dev/ttyUSB0, baudRate: 9600 }
 
   it('accepts the documented example with serial defaults', () => {
     const config = parseConfigText('agent.yaml', agentYaml, agentConfigSchema);
-    expect(config.console).toEqual({ type: 'serial', path: '/dev/ttyUSB0', baudRate: 9600, dataBits: 8, parity: 'none', stopBits: 1, flowControl: 'none' });
+    expect(config.console).toEqual({
+      type: 'serial',
+      path: '/dev/ttyUSB0',
+      baudRate: 9600,
+      dataBits: 8,
+      parity: 'none',
+      stopBits: 1,
+      flowControl: 'none',
+    });
   });
 
   it('accepts the telnet and sim console forms', () => {
-    const telnet = parseConfigText('agent.yaml', agentYaml.replace(/console: .*/, 'console: { type: telnet, host: 10.0.0.5, port: 7001 }'), agentConfigSchema);
+    const telnet = parseConfigText(
+      'agent.yaml',
+      agentYaml.replace(/console: .*/, 'console: { type: telnet, host: 10.0.0.5, port: 7001 }'),
+      agentConfigSchema,
+    );
     expect(telnet.console).toMatchObject({ type: 'telnet', host: '10.0.0.5', port: 7001 });
     const sim = parseConfigText('agent.yaml', agentYaml.replace(/console: .*/, 'console: { type: sim }'), agentConfigSchema);
     expect(sim.console?.type).toBe('sim');
@@ -102,9 +116,14 @@ console: { type: serial, path: /dev/ttyUSB0, baudRate: 9600 }
   });
 
   it('takes several consoles, each its own device', () => {
-    const yaml = agentYaml.replace(/^device: .*\n/m, '').replace(/^console: .*$/m, 'consoles:\n  - { device: a, type: sim }\n  - { device: b, type: telnet, host: 10.0.0.5, port: 7001 }');
+    const yaml = agentYaml
+      .replace(/^device: .*\n/m, '')
+      .replace(/^console: .*$/m, 'consoles:\n  - { device: a, type: sim }\n  - { device: b, type: telnet, host: 10.0.0.5, port: 7001 }');
     const config = parseConfigText('agent.yaml', yaml, agentConfigSchema);
-    expect(agentConsoles(config).map((c) => [c.deviceId, c.console.type])).toEqual([['a', 'sim'], ['b', 'telnet']]);
+    expect(agentConsoles(config).map((c) => [c.deviceId, c.console.type])).toEqual([
+      ['a', 'sim'],
+      ['b', 'telnet'],
+    ]);
   });
 
   it('refuses both forms at once, neither, and a device listed twice', () => {
@@ -113,7 +132,10 @@ console: { type: serial, path: /dev/ttyUSB0, baudRate: 9600 }
     const neither = agentYaml.replace(/^device: .*\n/m, '').replace(/^console: .*\n/m, '');
     expect(problemsOf(() => parseConfigText('agent.yaml', neither, agentConfigSchema)).map((p) => p.key)).toEqual(['device', 'console']);
     const twice = neither + 'consoles:\n  - { device: a, type: sim }\n  - { device: a, type: sim }\n';
-    expect(problemsOf(() => parseConfigText('agent.yaml', twice, agentConfigSchema))[0]).toMatchObject({ key: 'consoles[1].device', message: 'duplicate device "a"' });
+    expect(problemsOf(() => parseConfigText('agent.yaml', twice, agentConfigSchema))[0]).toMatchObject({
+      key: 'consoles[1].device',
+      message: 'duplicate device "a"',
+    });
   });
 
   it('names the key of an unknown console type', () => {
@@ -145,9 +167,14 @@ describe('loadConfigFile', () => {
   });
 
   it('refuses a YAML alias bomb as a config problem instead of expanding it', () => {
-    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_, i) => `${'bcdefghi'[i]}: &${'bcdefghi'[i]} [${Array(10).fill(`*${'abcdefgh'[i]}`).join(', ')}]`)].join('\n');
+    const bomb = [
+      'a: &a [x, x, x, x, x, x, x, x, x, x]',
+      ...Array.from({ length: 8 }, (_, i) => `${'bcdefghi'[i]}: &${'bcdefghi'[i]} [${Array(10).fill(`*${'abcdefgh'[i]}`).join(', ')}]`),
+    ].join('\n');
     const problems = problemsOf(() => parseConfigText('relay.yaml', bomb, relayConfigSchema));
-    expect(problems).toEqual([{ file: 'relay.yaml', key: '(yaml)', message: expect.stringMatching(/alias.*\(at most 100 alias expansions\)/i) }]);
+    expect(problems).toEqual([
+      { file: 'relay.yaml', key: '(yaml)', message: expect.stringMatching(/alias.*\(at most 100 alias expansions\)/i) },
+    ]);
   });
 
   it('reads a config that uses a few aliases', () => {

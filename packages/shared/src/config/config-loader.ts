@@ -63,13 +63,13 @@ export function parseConfigText<S extends z.ZodType>(file: string, text: string,
     data = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) ?? {};
   } catch (err) {
     // yaml throws a ReferenceError when the alias count is exceeded (or an alias is unresolved).
-    throw new ConfigError([{ file, key: '(yaml)', message: `${(err as Error).message.split('\n')[0]} (at most ${MAX_YAML_ALIASES} alias expansions)` }]);
+    throw new ConfigError([
+      { file, key: '(yaml)', message: `${(err as Error).message.split('\n')[0]} (at most ${MAX_YAML_ALIASES} alias expansions)` },
+    ]);
   }
   const result = schema.safeParse(data);
   if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map((issue) => ({ file, key: formatKeyPath(issue.path), message: issue.message })),
-    );
+    throw new ConfigError(result.error.issues.map((issue) => ({ file, key: formatKeyPath(issue.path), message: issue.message })));
   }
   return result.data;
 }

@@ -65,7 +65,7 @@ describe('docs/config.md', () => {
     expect(doc).toContain('| `console.rfc2217` | boolean | `true` |');
   });
 
-  it('shows the loader\'s own report of a bad config', () => {
+  it("shows the loader's own report of a bad config", () => {
     expect(renderConfigReference()).toContain('lifeline-relay: /etc/lifeline/relay.yaml: listen.port: ');
   });
 });
@@ -87,7 +87,9 @@ describe('the examples in docs/config.md', () => {
   });
 
   it('validate as agent.yaml with every status LED alternative', () => {
-    const types = [AGENT_EXAMPLE_YAML, ...agentLedVariants()].map((text) => parseConfigText('agent.yaml', text, agentConfigSchema).status.led.type);
+    const types = [AGENT_EXAMPLE_YAML, ...agentLedVariants()].map(
+      (text) => parseConfigText('agent.yaml', text, agentConfigSchema).status.led.type,
+    );
     expect(types).toEqual(['gpio', 'sysfs-led', 'none']);
   });
 
@@ -107,7 +109,10 @@ describe('the examples in docs/config.md', () => {
 describe('schemaTables', () => {
   const schema = z
     .object({
-      name: z.string().regex(/^(a|b)$/).describe('Either | or.'),
+      name: z
+        .string()
+        .regex(/^(a|b)$/)
+        .describe('Either | or.'),
       count: z.number().int().min(10).default(20),
       tags: z.array(z.object({ id: z.string() }).strict()).optional(),
       link: z.discriminatedUnion('kind', [

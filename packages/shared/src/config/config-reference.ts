@@ -27,7 +27,7 @@ const FILE_KINDS: FileKind[] = [
       'Device ids (`devices[].id`) and user names (`users[].name`) are unique.',
       'Every entry of `users[].devices` names a device in `devices`.',
       'Each user has a `password` or at least one `authorizedKeys` entry.',
-      '`devices[].breakMs` is at most that device\'s `maxBreakMs`.',
+      "`devices[].breakMs` is at most that device's `maxBreakMs`.",
       'The user name `lifeline-agent` is reserved: edge agents log in with it.',
       'A relative `stateDir` is relative to the folder of relay.yaml; relative `hostKeyFile`, `recordingsDir`, `consoleLog.dir` and `adminSocket` are inside `stateDir`: everything the relay writes lives in its state folder (and the admin socket by default in the runtime folder /run/lifeline).',
     ],
@@ -36,10 +36,11 @@ const FILE_KINDS: FileKind[] = [
   {
     file: 'agent.yaml',
     program: 'lifeline-agent run --config /etc/lifeline/agent.yaml',
-    intro: 'The edge agent: which relay to dial out to (and its pinned host key), the device it serves, and how to reach that device\'s console.',
+    intro:
+      "The edge agent: which relay to dial out to (and its pinned host key), the device it serves, and how to reach that device's console.",
     schema: agentConfigSchema,
     rules: [
-      '`device` must match a `devices[].id` in the relay\'s relay.yaml whose `agentKey` is this agent\'s public key (`lifeline-agent pubkey`).',
+      "`device` must match a `devices[].id` in the relay's relay.yaml whose `agentKey` is this agent's public key (`lifeline-agent pubkey`).",
       'A relative `stateDir` is relative to the folder of agent.yaml; a relative `keyFile` is inside `stateDir`. Files the agent only reads (`console.path`, `passwordFile`) are relative to the folder of agent.yaml.',
     ],
     example: AGENT_EXAMPLE_YAML,
@@ -109,7 +110,9 @@ function sampleRun(mistakes: Array<[string, string]>): string {
     }
     throw new Error('a broken sample relay.yaml was accepted');
   })();
-  return ['$ lifeline-relay run --config /etc/lifeline/relay.yaml', operatorMessage('lifeline-relay', problems), '$ echo $?', '78'].join('\n');
+  return ['$ lifeline-relay run --config /etc/lifeline/relay.yaml', operatorMessage('lifeline-relay', problems), '$ echo $?', '78'].join(
+    '\n',
+  );
 }
 
 function sampleRuns(): string {

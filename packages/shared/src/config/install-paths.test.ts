@@ -19,7 +19,10 @@ describe('relayPaths', () => {
   });
 
   it('resolves relative paths inside stateDir, and a relative stateDir from the config folder', () => {
-    const paths = relayPaths(relay({ stateDir: 'state', hostKeyFile: 'keys/host', recordingsDir: '/srv/rec', adminSocket: 'a.sock' }), '/etc/lifeline/relay.yaml');
+    const paths = relayPaths(
+      relay({ stateDir: 'state', hostKeyFile: 'keys/host', recordingsDir: '/srv/rec', adminSocket: 'a.sock' }),
+      '/etc/lifeline/relay.yaml',
+    );
     expect(paths).toEqual({
       stateDir: '/etc/lifeline/state',
       hostKeyFile: '/etc/lifeline/state/keys/host',
@@ -37,10 +40,15 @@ describe('relayPaths', () => {
 describe('agentPaths', () => {
   it('puts the key in stateDir and leaves read-only files relative to the config folder', () => {
     const paths = agentPaths(
-      agent({ device: undefined, console: undefined, stateDir: 'state', consoles: [
-        { device: 'a', type: 'serial', path: 'tty0' },
-        { device: 'b', type: 'ipmi-sol', host: 'bmc', user: 'u', passwordFile: 'bmc.pw' },
-      ] }),
+      agent({
+        device: undefined,
+        console: undefined,
+        stateDir: 'state',
+        consoles: [
+          { device: 'a', type: 'serial', path: 'tty0' },
+          { device: 'b', type: 'ipmi-sol', host: 'bmc', user: 'u', passwordFile: 'bmc.pw' },
+        ],
+      }),
       '/etc/lifeline/agent.yaml',
     );
     expect(paths.stateDir).toBe('/etc/lifeline/state');

@@ -30,7 +30,10 @@ export interface RelayPaths {
  * commands (`sessions`, `devices`, `power`, `recordings`) all use it. Without a config file the
  * schema's defaults apply (/var/lib/lifeline, /run/lifeline/relay.sock).
  */
-export function relayPaths(config: Pick<RelayConfig, 'stateDir' | 'hostKeyFile' | 'recordingsDir' | 'consoleLog' | 'adminSocket'>, configFile: string | undefined): RelayPaths {
+export function relayPaths(
+  config: Pick<RelayConfig, 'stateDir' | 'hostKeyFile' | 'recordingsDir' | 'consoleLog' | 'adminSocket'>,
+  configFile: string | undefined,
+): RelayPaths {
   const stateDir = base(config.stateDir, configFile);
   return {
     stateDir,
@@ -61,7 +64,8 @@ export function agentPaths(config: AgentConfig, configFile: string): AgentPaths 
     keyFile: inside(stateDir, config.keyFile),
     consoles: agentConsoles(config).map(({ deviceId, console }) => {
       if (console.type === 'serial') return { deviceId, console: { ...console, path: fromConfig(console.path) } };
-      if (console.type === 'ipmi-sol' && console.passwordFile !== undefined) return { deviceId, console: { ...console, passwordFile: fromConfig(console.passwordFile) } };
+      if (console.type === 'ipmi-sol' && console.passwordFile !== undefined)
+        return { deviceId, console: { ...console, passwordFile: fromConfig(console.passwordFile) } };
       return { deviceId, console };
     }),
   };

@@ -5,7 +5,11 @@ import { logConfigSchema } from './log-config.js';
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]*$/;
 export const NAME_MAX_LENGTH = 64;
 
-const name = z.string().min(1).max(NAME_MAX_LENGTH).regex(NAME_PATTERN, 'letters, digits and . _ @ - only, starting with a letter or digit');
+const name = z
+  .string()
+  .min(1)
+  .max(NAME_MAX_LENGTH)
+  .regex(NAME_PATTERN, 'letters, digits and . _ @ - only, starting with a letter or digit');
 
 /** The SSH user name edge agents log in with; no person may take it. */
 export const AGENT_LOGIN_NAME = 'lifeline-agent';
@@ -13,9 +17,7 @@ export const AGENT_LOGIN_NAME = 'lifeline-agent';
 /** A control key written `^X`, or `none`: the relay-wide escape key and a person's own. */
 const escapeChar = z.string().regex(/^(\^[@A-Z[\\\]^_]|none)$/, 'a control key written ^X (e.g. "^]") or "none"');
 
-const scryptHash = z
-  .string()
-  .regex(/^\$scrypt\$/, 'must be a hash made by `lifeline-relay hash-password`, not a plain password');
+const scryptHash = z.string().regex(/^\$scrypt\$/, 'must be a hash made by `lifeline-relay hash-password`, not a plain password');
 
 export const relayUserSchema = z
   .object({
@@ -26,11 +28,13 @@ export const relayUserSchema = z
     role: z
       .enum(['engineer', 'supervisor', 'admin'])
       .default('engineer')
-      .describe('engineer: read-write on their devices, power status; supervisor: may also take over and change power; admin: the same as supervisor today (reserved for management actions).'),
+      .describe(
+        'engineer: read-write on their devices, power status; supervisor: may also take over and change power; admin: the same as supervisor today (reserved for management actions).',
+      ),
     escapeChar: escapeChar
       .optional()
       .describe(
-        "This person's escape key in pty sessions, instead of the relay-wide escapeChar. \"none\": every byte typed reaches the device unchanged (file transfers from PuTTY, which always asks for a pty); BREAK then only through the client's own break (OpenSSH ~B, PuTTY Special Commands).",
+        'This person\'s escape key in pty sessions, instead of the relay-wide escapeChar. "none": every byte typed reaches the device unchanged (file transfers from PuTTY, which always asks for a pty); BREAK then only through the client\'s own break (OpenSSH ~B, PuTTY Special Commands).',
       ),
   })
   .strict();
@@ -40,8 +44,20 @@ export const relayDeviceSchema = z
     id: name.describe('Device id, as used in `USER:DEVICE` logins and in the agent config.'),
     agentKey: z.string().min(1).describe('Public key line of the edge agent serving this device (`lifeline-agent pubkey`).'),
     description: z.string().optional().describe('Free text shown in listings.'),
-    breakMs: z.number().int().min(1).max(10_000).default(500).describe('BREAK length when the client asks for the default (PuTTY sends 0).'),
-    maxBreakMs: z.number().int().min(1).max(10_000).default(3_000).describe('Longest BREAK a client may ask for; longer requests are clamped.'),
+    breakMs: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .default(500)
+      .describe('BREAK length when the client asks for the default (PuTTY sends 0).'),
+    maxBreakMs: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .default(3_000)
+      .describe('Longest BREAK a client may ask for; longer requests are clamped.'),
   })
   .strict();
 
@@ -59,31 +75,47 @@ export const relayConfigSchema = z
       .string()
       .min(1)
       .default('/var/lib/lifeline')
-      .describe("The relay's own folder (mode 0700): relative hostKeyFile, recordingsDir, consoleLog.dir and adminSocket are inside it. Relative to relay.yaml's folder when relative."),
+      .describe(
+        "The relay's own folder (mode 0700): relative hostKeyFile, recordingsDir, consoleLog.dir and adminSocket are inside it. Relative to relay.yaml's folder when relative.",
+      ),
     hostKeyFile: z
       .string()
       .min(1)
       .default('relay_host_ed25519')
-      .describe('Ed25519 host key (OpenSSH format); generated with mode 0600 on the first start, after the port is bound. Relative: inside stateDir.'),
+      .describe(
+        'Ed25519 host key (OpenSSH format); generated with mode 0600 on the first start, after the port is bound. Relative: inside stateDir.',
+      ),
     escapeChar: escapeChar
       .default('^]')
-      .describe('In-band escape key for clients that cannot send an SSH break (pty sessions only; a user\'s own escapeChar overrides it); "none" turns it off.'),
+      .describe(
+        'In-band escape key for clients that cannot send an SSH break (pty sessions only; a user\'s own escapeChar overrides it); "none" turns it off.',
+      ),
     banner: z.boolean().default(true).describe('Greet people with one line naming the device on connect.'),
     limits: z
       .object({
-        loginGraceMs: z.number().int().min(1_000).max(600_000).default(120_000).describe('Time from connect until login must have succeeded; then the connection is closed (like sshd LoginGraceTime).'),
+        loginGraceMs: z
+          .number()
+          .int()
+          .min(1_000)
+          .max(600_000)
+          .default(120_000)
+          .describe('Time from connect until login must have succeeded; then the connection is closed (like sshd LoginGraceTime).'),
         maxUnauthenticatedPerAddress: z
           .number()
           .int()
           .min(1)
           .default(30)
-          .describe('Connections not logged in yet that one source address may hold; more are closed at connect. Room for an office NAT logging in at once.'),
+          .describe(
+            'Connections not logged in yet that one source address may hold; more are closed at connect. Room for an office NAT logging in at once.',
+          ),
         maxUnauthenticated: z
           .number()
           .int()
           .min(1)
           .default(300)
-          .describe('Connections not logged in yet in all (like sshd MaxStartups); more are closed at connect. Room for every agent reconnecting after a relay restart (refused ones retry).'),
+          .describe(
+            'Connections not logged in yet in all (like sshd MaxStartups); more are closed at connect. Room for every agent reconnecting after a relay restart (refused ones retry).',
+          ),
         sessionsPerConnection: z
           .number()
           .int()
@@ -99,37 +131,73 @@ export const relayConfigSchema = z
           .min(1)
           .max(100)
           .default(10)
-          .describe("Window-size changes applied per second per session; in between, the latest size wins and lands when the second is up, so a flood of resizes costs the console's recording one event each time."),
+          .describe(
+            "Window-size changes applied per second per session; in between, the latest size wins and lands when the second is up, so a flood of resizes costs the console's recording one event each time.",
+          ),
         adminQueueBytes: z
           .number()
           .int()
           .min(65_536)
           .default(1_048_576)
-          .describe('Answers held for an admin-socket client that sends requests without reading the answers; past this it is disconnected.'),
+          .describe(
+            'Answers held for an admin-socket client that sends requests without reading the answers; past this it is disconnected.',
+          ),
       })
       .strict()
       .prefault({})
-      .describe('Limits against floods: connections that have not logged in yet (checked before any key exchange; refusals are logged as ssh.preauth-limit), and what one logged-in person or admin client may make the relay hold.'),
+      .describe(
+        'Limits against floods: connections that have not logged in yet (checked before any key exchange; refusals are logged as ssh.preauth-limit), and what one logged-in person or admin client may make the relay hold.',
+      ),
     auth: z
       .object({
         failureDelayMs: z.number().int().min(0).max(10_000).default(1_000).describe('Pause before answering a failed login.'),
-        maxFailuresPerWindow: z.number().int().min(1).default(10).describe('Failed logins (password or key) of people allowed from one address per window before it is refused. Password checks in progress hold a place, so a burst of guesses gets no more hashes than this.'),
+        maxFailuresPerWindow: z
+          .number()
+          .int()
+          .min(1)
+          .default(10)
+          .describe(
+            'Failed logins (password or key) of people allowed from one address per window before it is refused. Password checks in progress hold a place, so a burst of guesses gets no more hashes than this.',
+          ),
         windowMs: z.number().int().min(1_000).default(300_000).describe('Length of that window.'),
         agents: z
           .object({
-            maxFailuresPerWindow: z.number().int().min(1).default(20).describe('Failed agent key logins allowed per address and key (an unknown key counts for its address) per window.'),
+            maxFailuresPerWindow: z
+              .number()
+              .int()
+              .min(1)
+              .default(20)
+              .describe('Failed agent key logins allowed per address and key (an unknown key counts for its address) per window.'),
             windowMs: z.number().int().min(1_000).default(300_000).describe('Length of that window.'),
           })
           .strict()
           .prefault({})
-          .describe("Edge agents' key logins, throttled on their own: people's failed logins from a shared (NAT) address never lock an agent out."),
-        passwordChecksPerAddress: z.number().int().min(1).max(64).default(1).describe('Password hashes (scrypt) one source address may have running at once; more wait their turn.'),
-        passwordChecksInFlight: z.number().int().min(1).max(64).default(2).describe('Password hashes running at once in all; keep it at or below the CPU cores.'),
+          .describe(
+            "Edge agents' key logins, throttled on their own: people's failed logins from a shared (NAT) address never lock an agent out.",
+          ),
+        passwordChecksPerAddress: z
+          .number()
+          .int()
+          .min(1)
+          .max(64)
+          .default(1)
+          .describe('Password hashes (scrypt) one source address may have running at once; more wait their turn.'),
+        passwordChecksInFlight: z
+          .number()
+          .int()
+          .min(1)
+          .max(64)
+          .default(2)
+          .describe('Password hashes running at once in all; keep it at or below the CPU cores.'),
       })
       .strict()
       .prefault({})
       .describe('Login throttling per source address.'),
-    recordingsDir: z.string().min(1).default('recordings').describe('Where session recordings (asciicast v2) go, by device and date. Relative: inside stateDir.'),
+    recordingsDir: z
+      .string()
+      .min(1)
+      .default('recordings')
+      .describe('Where session recordings (asciicast v2) go, by device and date. Relative: inside stateDir.'),
     recording: z
       .object({
         input: z.boolean().default(false).describe('Also record what people type (off: console passwords are typed there).'),
@@ -140,10 +208,20 @@ export const relayConfigSchema = z
       .describe('Session recording.'),
     consoleLog: z
       .object({
-        dir: z.string().min(1).default('console-logs').describe('Per-device log of everything the console printed, attended or not. Relative: inside stateDir.'),
+        dir: z
+          .string()
+          .min(1)
+          .default('console-logs')
+          .describe('Per-device log of everything the console printed, attended or not. Relative: inside stateDir.'),
         maxBytes: z.number().int().min(4_096).default(1_048_576).describe('Size at which a device log is rotated.'),
         files: z.number().int().min(1).max(100).default(5).describe('Rotated files kept per device, the current one included.'),
-        scrollbackBytes: z.number().int().min(0).max(1_048_576).default(4_096).describe('How much recent console output a person sees on joining.'),
+        scrollbackBytes: z
+          .number()
+          .int()
+          .min(0)
+          .max(1_048_576)
+          .default(4_096)
+          .describe('How much recent console output a person sees on joining.'),
       })
       .strict()
       .prefault({})
@@ -162,7 +240,12 @@ export const relayConfigSchema = z
       .strict()
       .prefault({})
       .describe('Drops a silently dead connection (e.g. an agent whose 4G link stalled) within about intervalMs x (countMax + 1).'),
-    healthCheckTimeoutMs: z.number().int().min(500).default(10_000).describe('How long the relay waits for a health-check probe to come back through a tunnel.'),
+    healthCheckTimeoutMs: z
+      .number()
+      .int()
+      .min(500)
+      .default(10_000)
+      .describe('How long the relay waits for a health-check probe to come back through a tunnel.'),
     adminSocket: z
       .string()
       .min(1)
@@ -178,7 +261,8 @@ export const relayConfigSchema = z
     config.devices.forEach((d, i) => {
       if (deviceIds.has(d.id)) ctx.addIssue({ code: 'custom', path: ['devices', i, 'id'], message: `duplicate device id "${d.id}"` });
       deviceIds.add(d.id);
-      if (d.breakMs > d.maxBreakMs) ctx.addIssue({ code: 'custom', path: ['devices', i, 'breakMs'], message: 'must not exceed maxBreakMs' });
+      if (d.breakMs > d.maxBreakMs)
+        ctx.addIssue({ code: 'custom', path: ['devices', i, 'breakMs'], message: 'must not exceed maxBreakMs' });
     });
     const userNames = new Set<string>();
     config.users.forEach((u, i) => {

@@ -71,12 +71,12 @@ function addObject(node: JsonSchema, path: string, title: string, tables: KeyTab
     if (hasKeys && !row.allowed) row.allowed = 'keys below';
     if (variants) row.allowed = `${code(variants.tag)}: ${variants.list.map((v) => code(String(v.value))).join(', ')}; keys below`;
     if (isObject(child)) {
-            nested.push(() => addObject(child, key, code(key), tables));
+      nested.push(() => addObject(child, key, code(key), tables));
     } else if (child.type === 'array' && child.items && isObject(child.items)) {
       const items = child.items;
-            nested.push(() => addObject(items, `${key}[]`, code(`${key}[]`), tables));
+      nested.push(() => addObject(items, `${key}[]`, code(`${key}[]`), tables));
     } else if (variants) {
-            for (const v of variants.list) {
+      for (const v of variants.list) {
         nested.push(() => addObject(v.schema, key, `${code(key)} with ${code(`${variants.tag}: ${String(v.value)}`)}`, tables));
       }
     }
@@ -127,7 +127,11 @@ function defaultsOfKeys(node: JsonSchema): Record<string, unknown> {
 function sameJson(a: unknown, b: unknown): boolean {
   const sorted = (v: unknown): unknown =>
     v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => x.localeCompare(y)).map(([k, x]) => [k, sorted(x)]))
+      ? Object.fromEntries(
+          Object.entries(v)
+            .sort(([x], [y]) => x.localeCompare(y))
+            .map(([k, x]) => [k, sorted(x)]),
+        )
       : v;
   return JSON.stringify(sorted(a)) === JSON.stringify(sorted(b));
 }
@@ -145,7 +149,8 @@ function allowedOf(node: JsonSchema): string {
   if (range) parts.push(range);
   if (node.minLength !== undefined || node.maxLength !== undefined) parts.push(lengthOf(node.minLength, node.maxLength));
   if (node.pattern !== undefined) parts.push(`matches ${code(node.pattern)}`);
-  if (node.minItems !== undefined && node.minItems > 0) parts.push(`at least ${node.minItems} ${node.minItems === 1 ? 'entry' : 'entries'}`);
+  if (node.minItems !== undefined && node.minItems > 0)
+    parts.push(`at least ${node.minItems} ${node.minItems === 1 ? 'entry' : 'entries'}`);
   if (node.maxItems !== undefined) parts.push(`at most ${node.maxItems} entries`);
   if (node.type === 'array' && node.items && !isObject(node.items)) {
     const each = allowedOf(node.items);

@@ -45,7 +45,11 @@ describe('folderProblem', () => {
     try {
       const script = `import { folderProblem } from ${JSON.stringify(programs.path('packages/shared/dist/config/startup-checks.js'))};
         console.log(await folderProblem(${JSON.stringify(join(locked, 'state'))}));`;
-      const out = execFileSync('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', programs.node, '--input-type=module', '-e', script], { cwd: '/' });
+      const out = execFileSync(
+        'setpriv',
+        ['--reuid', '65534', '--regid', '65534', '--clear-groups', programs.node, '--input-type=module', '-e', script],
+        { cwd: '/' },
+      );
       expect(out.toString().trim()).toBe(expected);
     } finally {
       await programs.remove();

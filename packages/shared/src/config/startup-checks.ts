@@ -72,7 +72,9 @@ export async function folderProblem(dir: string): Promise<string | undefined> {
       await access(path, constants.W_OK | constants.X_OK);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'EACCES';
-      return path === dir ? `cannot write ${dir}: ${code} (permission denied)` : `cannot create ${dir}: ${code} (permission denied on ${path})`;
+      return path === dir
+        ? `cannot write ${dir}: ${code} (permission denied)`
+        : `cannot create ${dir}: ${code} (permission denied on ${path})`;
     }
     return undefined;
   }

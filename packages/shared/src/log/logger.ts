@@ -18,16 +18,7 @@ export interface LoggerConfig {
  * Keys that may carry secrets anywhere in a log object. Console bytes are never logged above
  * `trace` by convention; these paths catch credentials that slip into a context object.
  */
-export const redactPaths = [
-  'password',
-  '*.password',
-  'passphrase',
-  '*.passphrase',
-  'privateKey',
-  '*.privateKey',
-  'secret',
-  '*.secret',
-];
+export const redactPaths = ['password', '*.password', 'passphrase', '*.passphrase', 'privateKey', '*.privateKey', 'secret', '*.secret'];
 
 export function createLogger(config: LoggerConfig): Logger {
   const options: LoggerOptions = {

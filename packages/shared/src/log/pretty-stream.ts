@@ -39,7 +39,12 @@ function prettyLine(line: string, format: (log: object) => string): string {
 /** A copy of a parsed log line with every key and string escaped. */
 function clean(value: unknown, key = ''): unknown {
   if (typeof value === 'string') {
-    return key === 'stack' ? value.split('\n').map((l) => peerText(l, Infinity)).join('\n') : peerText(value, Infinity);
+    return key === 'stack'
+      ? value
+          .split('\n')
+          .map((l) => peerText(l, Infinity))
+          .join('\n')
+      : peerText(value, Infinity);
   }
   if (Array.isArray(value)) return value.map((v) => clean(v));
   if (value !== null && typeof value === 'object') {

@@ -16,9 +16,17 @@ describe('console status payload', () => {
   });
 
   it('carries the console kind, line settings and power capability (docs/protocol.md bytes)', () => {
-    const status = { state: 'down', message: 'serial port /dev/ttyUSB0 is not present', kind: 'serial', line: '9600 8N1', power: false } as const;
+    const status = {
+      state: 'down',
+      message: 'serial port /dev/ttyUSB0 is not present',
+      kind: 'serial',
+      line: '9600 8N1',
+      power: false,
+    } as const;
     const wire = encodeConsoleStatus(status);
-    expect(wire.toString('utf8')).toBe('{"state":"down","message":"serial port /dev/ttyUSB0 is not present","kind":"serial","line":"9600 8N1","power":false}');
+    expect(wire.toString('utf8')).toBe(
+      '{"state":"down","message":"serial port /dev/ttyUSB0 is not present","kind":"serial","line":"9600 8N1","power":false}',
+    );
     expect(decodeConsoleStatus(wire)).toEqual(status);
     expect(encodeConsoleStatus({ state: 'up', kind: 'ipmi-sol', power: true }).toString('hex')).toBe(
       Buffer.from('{"state":"up","kind":"ipmi-sol","power":true}').toString('hex'),
@@ -34,7 +42,9 @@ describe('console status payload', () => {
   });
 
   it('hands back text with control characters escaped: it is shown on terminals', () => {
-    const status = decodeConsoleStatus(Buffer.from(JSON.stringify({ state: 'down', message: 'gone\x1b[2J\r\nnow', kind: 'serial\x07', line: '9600\x1b]0;x' })));
+    const status = decodeConsoleStatus(
+      Buffer.from(JSON.stringify({ state: 'down', message: 'gone\x1b[2J\r\nnow', kind: 'serial\x07', line: '9600\x1b]0;x' })),
+    );
     expect(status).toEqual({ state: 'down', message: 'gone\\x1b[2J now', kind: 'serial\\x07', line: '9600\\x1b]0;x' });
   });
 

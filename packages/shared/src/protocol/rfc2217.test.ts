@@ -1,25 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { ComPortResponder, LIFELINE_SIGNATURE } from './com-port-responder.js';
-import {
-  ComPortCommand,
-  Parity,
-  SetControl,
-  decodeComPort,
-  encodeComPort,
-  type ComPortMessage,
-} from './rfc2217.js';
+import { ComPortCommand, Parity, SetControl, decodeComPort, encodeComPort, type ComPortMessage } from './rfc2217.js';
 
 describe('RFC 2217 codec', () => {
   it('encodes SET-BAUDRATE as a 32-bit big-endian value', () => {
-    expect(encodeComPort({ command: 'set-baudrate', fromServer: false, value: 115200 })).toEqual(
-      Buffer.from([1, 0x00, 0x01, 0xc2, 0x00]),
-    );
+    expect(encodeComPort({ command: 'set-baudrate', fromServer: false, value: 115200 })).toEqual(Buffer.from([1, 0x00, 0x01, 0xc2, 0x00]));
   });
 
   it('encodes server replies with the code plus 100', () => {
-    expect(encodeComPort({ command: 'set-control', fromServer: true, value: SetControl.BREAK_ON })).toEqual(
-      Buffer.from([105, 5]),
-    );
+    expect(encodeComPort({ command: 'set-control', fromServer: true, value: SetControl.BREAK_ON })).toEqual(Buffer.from([105, 5]));
     expect(encodeComPort({ command: 'purge-data', fromServer: true, value: 3 })).toEqual(Buffer.from([112, 3]));
   });
 
@@ -64,8 +53,7 @@ describe('RFC 2217 codec', () => {
 });
 
 describe('ComPortResponder', () => {
-  const ask = (r: ComPortResponder, command: ComPortMessage['command'], value?: number) =>
-    r.reply({ command, fromServer: false, value });
+  const ask = (r: ComPortResponder, command: ComPortMessage['command'], value?: number) => r.reply({ command, fromServer: false, value });
 
   it('echoes each setting in the matching server reply', () => {
     const r = new ComPortResponder();

@@ -29,8 +29,6 @@ describe('telnet encoder', () => {
   });
 
   it('frames a subnegotiation and escapes IAC in its payload', () => {
-    expect(encodeSubnegotiation(44, Buffer.from([1, 0xff, 0, 0]))).toEqual(
-      Buffer.from([IAC, C.SB, 44, 1, 0xff, 0xff, 0, 0, IAC, C.SE]),
-    );
+    expect(encodeSubnegotiation(44, Buffer.from([1, 0xff, 0, 0]))).toEqual(Buffer.from([IAC, C.SB, 44, 1, 0xff, 0xff, 0, 0, IAC, C.SE]));
   });
 });

@@ -32,9 +32,5 @@ export function encodeCommand(command: number): Buffer {
 
 /** IAC SB <option> <payload, IAC doubled> IAC SE. */
 export function encodeSubnegotiation(option: number, payload: Buffer): Buffer {
-  return Buffer.concat([
-    Buffer.from([IAC, TelnetCommand.SB, option]),
-    escapeIac(payload),
-    Buffer.from([IAC, TelnetCommand.SE]),
-  ]);
+  return Buffer.concat([Buffer.from([IAC, TelnetCommand.SB, option]), escapeIac(payload), Buffer.from([IAC, TelnetCommand.SE])]);
 }

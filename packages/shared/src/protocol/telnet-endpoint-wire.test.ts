@@ -78,12 +78,7 @@ const bytes = (...values: number[]) => Buffer.from(values);
 describe('TelnetEndpoint on the wire', () => {
   it('opens as a server with WILL and DO for BINARY and SGA, and nothing else', async () => {
     const r = await rig('server', true);
-    expect(await exchange(r, Buffer.alloc(0))).toEqual([
-      neg('WILL', O.BINARY),
-      neg('DO', O.BINARY),
-      neg('WILL', O.SGA),
-      neg('DO', O.SGA),
-    ]);
+    expect(await exchange(r, Buffer.alloc(0))).toEqual([neg('WILL', O.BINARY), neg('DO', O.BINARY), neg('WILL', O.SGA), neg('DO', O.SGA)]);
   });
 
   it('opens as a client also offering COM-PORT-OPTION and asking for LIFELINE-STATUS', async () => {
@@ -157,8 +152,7 @@ describe('TelnetEndpoint on the wire', () => {
     const r = await rig('client');
     const statuses: ConsoleStatus[] = [];
     r.endpoint.on('status', (s) => statuses.push(s));
-    const status = (text: string) =>
-      Buffer.concat([bytes(IAC, C.SB, O.LIFELINE_STATUS), Buffer.from(text), bytes(IAC, C.SE)]);
+    const status = (text: string) => Buffer.concat([bytes(IAC, C.SB, O.LIFELINE_STATUS), Buffer.from(text), bytes(IAC, C.SE)]);
     await exchange(
       r,
       Buffer.concat([
@@ -178,10 +172,15 @@ describe('TelnetEndpoint on the wire', () => {
     await exchange(r, Buffer.alloc(0));
     const status = Buffer.from('{"state":"down","message":"not present"}');
     // WILL 99 is refused only after everything before it was read: then the early bytes are in.
-    r.raw.write(Buffer.concat([
-      bytes(IAC, C.WILL, O.LIFELINE_STATUS, IAC, C.SB, O.LIFELINE_STATUS), status, bytes(IAC, C.SE),
-      Buffer.from('early'), bytes(IAC, C.WILL, 99),
-    ]));
+    r.raw.write(
+      Buffer.concat([
+        bytes(IAC, C.WILL, O.LIFELINE_STATUS, IAC, C.SB, O.LIFELINE_STATUS),
+        status,
+        bytes(IAC, C.SE),
+        Buffer.from('early'),
+        bytes(IAC, C.WILL, 99),
+      ]),
+    );
     await until(() => r.wire.peek().includes(bytes(IAC, C.DONT, 99)));
     const statuses: ConsoleStatus[] = [];
     r.endpoint.on('status', (s) => statuses.push(s));
@@ -209,9 +208,7 @@ describe('TelnetEndpoint on the wire', () => {
     r.raw.write(bytes(C.SE));
     r.raw.write(Buffer.from('alive'));
     expect((await received.take(5, 10_000)).toString()).toBe('alive');
-    expect(r.logs.some((l) => l.msg.startsWith('telnet protocol error') && JSON.stringify(l).includes('too-long'))).toBe(
-      true,
-    );
+    expect(r.logs.some((l) => l.msg.startsWith('telnet protocol error') && JSON.stringify(l).includes('too-long'))).toBe(true);
     // A lone IAC at the very end is held, not lost: the next byte completes it.
     r.raw.write(bytes(IAC));
     r.raw.write(bytes(IAC, 0x41));

@@ -43,7 +43,7 @@ async function until(condition: () => boolean, what: string, timeoutMs = 5_000):
 
 /** Writes in random-sized pieces, honouring backpressure. */
 async function writeChunked(endpoint: TelnetEndpoint, data: Buffer): Promise<void> {
-  for (let at = 0; at < data.length; ) {
+  for (let at = 0; at < data.length;) {
     const n = 1 + Math.floor(Math.random() * 9000);
     const ok = endpoint.write(data.subarray(at, at + n));
     at += n;

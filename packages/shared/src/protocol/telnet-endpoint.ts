@@ -5,13 +5,7 @@ import { ComPortResponder } from './com-port-responder.js';
 import { decodeConsoleStatus, encodeConsoleStatus, type ConsoleStatus } from './console-status.js';
 import { OptionNegotiator, type OptionChange, type OptionSide } from './option-negotiator.js';
 import { decodeComPort, encodeComPort, SetControl, type ComPortMessage } from './rfc2217.js';
-import type {
-  BreakAction,
-  ComPortRequest,
-  TelnetEndpointEvents,
-  TelnetEndpointOptions,
-  TelnetRole,
-} from './telnet-endpoint-types.js';
+import type { BreakAction, ComPortRequest, TelnetEndpointEvents, TelnetEndpointOptions, TelnetRole } from './telnet-endpoint-types.js';
 import { TelnetCommand, TelnetOption, type NegotiationVerb } from './telnet-constants.js';
 import { encodeCommand, encodeNegotiation, encodeSubnegotiation, escapeIac } from './telnet-encoder.js';
 import { TelnetParser, type TelnetEvent } from './telnet-parser.js';
@@ -273,8 +267,11 @@ export class TelnetEndpoint extends EventEmitter<TelnetEndpointEvents> {
       else this.emit('comPort', message);
       return;
     }
-    if (option === TelnetOption.LIFELINE_STATUS && this.role === 'client' &&
-      this.negotiator.isEnabled(TelnetOption.LIFELINE_STATUS, 'remote')) {
+    if (
+      option === TelnetOption.LIFELINE_STATUS &&
+      this.role === 'client' &&
+      this.negotiator.isEnabled(TelnetOption.LIFELINE_STATUS, 'remote')
+    ) {
       const status = decodeConsoleStatus(payload);
       if (status && this.listenerCount('status') > 0) this.emit('status', status);
       else if (status) this.heldStatus = status;

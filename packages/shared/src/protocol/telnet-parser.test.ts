@@ -29,7 +29,7 @@ function dataOf(events: TelnetEvent[]): Buffer {
 
 function randomChunks(buf: Buffer, maxChunk: number): Buffer[] {
   const chunks: Buffer[] = [];
-  for (let at = 0; at < buf.length; ) {
+  for (let at = 0; at < buf.length;) {
     const n = 1 + Math.floor(Math.random() * maxChunk);
     chunks.push(buf.subarray(at, at + n));
     at += n;
@@ -47,9 +47,7 @@ describe('TelnetParser', () => {
   });
 
   it('un-doubles IAC IAC into one 0xFF data byte', () => {
-    expect(parse([Buffer.from([0x41, IAC, IAC, 0x42])])).toEqual([
-      { type: 'data', data: Buffer.from([0x41, 0xff, 0x42]) },
-    ]);
+    expect(parse([Buffer.from([0x41, IAC, IAC, 0x42])])).toEqual([{ type: 'data', data: Buffer.from([0x41, 0xff, 0x42]) }]);
   });
 
   it('recovers all 256 byte values whatever the split point, including between IAC and IAC', () => {
@@ -128,10 +126,7 @@ describe('TelnetParser', () => {
   it('drops a subnegotiation longer than the limit, reports it once, and resumes after IAC SE', () => {
     const parser = new TelnetParser({ maxSubnegotiation: 16 });
     const garbage = Buffer.alloc(10 * 1024 * 1024, 0x55);
-    const events = parse(
-      [Buffer.from([IAC, C.SB, 99]), ...randomChunks(garbage, 65536), Buffer.from([IAC, C.SE, 0x42])],
-      parser,
-    );
+    const events = parse([Buffer.from([IAC, C.SB, 99]), ...randomChunks(garbage, 65536), Buffer.from([IAC, C.SE, 0x42])], parser);
     expect(events).toEqual([
       { type: 'error', problem: 'subnegotiation-too-long', option: 99 },
       { type: 'data', data: Buffer.from('B') },

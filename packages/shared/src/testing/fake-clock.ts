@@ -24,10 +24,14 @@ export class FakeClock implements Clock {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
       const handle = this.setTimeout(resolve, ms);
-      signal?.addEventListener('abort', () => {
-        handle.cancel();
-        reject(signal.reason);
-      }, { once: true });
+      signal?.addEventListener(
+        'abort',
+        () => {
+          handle.cancel();
+          reject(signal.reason);
+        },
+        { once: true },
+      );
     });
   }
 

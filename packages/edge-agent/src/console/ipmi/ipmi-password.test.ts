@@ -6,7 +6,14 @@ import { isLifelineError, type IpmiSolConsoleConfig } from '@lifeline/shared';
 import { loadIpmiSecret } from './ipmi-password.js';
 import { ipmitoolCommand } from './ipmitool-command.js';
 
-const base: IpmiSolConsoleConfig = { type: 'ipmi-sol', host: '10.0.0.20', port: 623, user: 'lifeline', cipherSuite: 3, privilege: 'ADMINISTRATOR' };
+const base: IpmiSolConsoleConfig = {
+  type: 'ipmi-sol',
+  host: '10.0.0.20',
+  port: 623,
+  user: 'lifeline',
+  cipherSuite: 3,
+  privilege: 'ADMINISTRATOR',
+};
 
 describe('loadIpmiSecret', () => {
   let dir: string;
@@ -35,7 +42,10 @@ describe('loadIpmiSecret', () => {
 
   it('uses a password file of mode 0600, and the env only without one', async () => {
     const path = await file('s3cret\n');
-    expect(await loadIpmiSecret({ ...base, passwordFile: path }, { LIFELINE_IPMI_PASSWORD: 'other' }, 'CONSOLE_OPEN_FAILED')).toEqual({ kind: 'file', path });
+    expect(await loadIpmiSecret({ ...base, passwordFile: path }, { LIFELINE_IPMI_PASSWORD: 'other' }, 'CONSOLE_OPEN_FAILED')).toEqual({
+      kind: 'file',
+      path,
+    });
     expect(await loadIpmiSecret(base, { LIFELINE_IPMI_PASSWORD: 'other' }, 'CONSOLE_OPEN_FAILED')).toEqual({ kind: 'env', value: 'other' });
   });
 
@@ -55,7 +65,9 @@ describe('loadIpmiSecret', () => {
   });
 
   it('says where to put a password when there is none', async () => {
-    expect((await failure(base, {})).message).toBe('no BMC password for 10.0.0.20: set passwordFile in the console config or the env LIFELINE_IPMI_PASSWORD');
+    expect((await failure(base, {})).message).toBe(
+      'no BMC password for 10.0.0.20: set passwordFile in the console config or the env LIFELINE_IPMI_PASSWORD',
+    );
   });
 });
 
@@ -70,7 +82,7 @@ describe('ipmitoolCommand', () => {
     expect(command.env).toEqual({ PATH: '/usr/bin', IPMI_PASSWORD: 'hunter2' });
   });
 
-  it('passes a password file by name and keeps password variables out of ipmitool\'s environment', () => {
+  it("passes a password file by name and keeps password variables out of ipmitool's environment", () => {
     const command = ipmitoolCommand(base, { kind: 'file', path: '/etc/lifeline/bmc' }, ['chassis', 'power', 'status'], {
       env: { PATH: '/usr/bin', LIFELINE_IPMI_PASSWORD: 'x', IPMI_PASSWORD: 'y' },
       lineBuffered: true,

@@ -23,7 +23,8 @@ export async function loadIpmiSecret(config: IpmiSolConsoleConfig, env: NodeJS.P
   if (config.passwordFile === undefined) {
     const value = env[IPMI_PASSWORD_ENV];
     if (!value) throw fail(`no BMC password for ${config.host}: set passwordFile in the console config or the env ${IPMI_PASSWORD_ENV}`);
-    if (Buffer.byteLength(value) > maxPasswordBytes) throw fail(`${IPMI_PASSWORD_ENV} is longer than the ${maxPasswordBytes} bytes IPMI allows`);
+    if (Buffer.byteLength(value) > maxPasswordBytes)
+      throw fail(`${IPMI_PASSWORD_ENV} is longer than the ${maxPasswordBytes} bytes IPMI allows`);
     return { kind: 'env', value };
   }
   const path = config.passwordFile;
@@ -31,19 +32,23 @@ export async function loadIpmiSecret(config: IpmiSolConsoleConfig, env: NodeJS.P
   try {
     const info = await stat(path);
     if ((info.mode & 0o077) !== 0) {
-      throw fail(`password file ${path} has mode ${(info.mode & 0o777).toString(8)}; it must not be readable by group or others (chmod 600 ${path})`);
+      throw fail(
+        `password file ${path} has mode ${(info.mode & 0o777).toString(8)}; it must not be readable by group or others (chmod 600 ${path})`,
+      );
     }
     text = await readFile(path, 'utf8');
   } catch (err) {
     if (err instanceof LifelineError) throw err;
     const errno = (err as NodeJS.ErrnoException).code;
     if (errno === 'ENOENT') throw fail(`password file ${path} does not exist`, err);
-    if (errno === 'EACCES' || errno === 'EPERM') throw fail(`password file ${path} cannot be read by the agent user (permission denied)`, err);
+    if (errno === 'EACCES' || errno === 'EPERM')
+      throw fail(`password file ${path} cannot be read by the agent user (permission denied)`, err);
     throw fail(`password file ${path} cannot be read (${(err as Error).message})`, err);
   }
   // ipmitool takes the first line up to CR, LF or tab.
   const first = /^[^\r\n\t]*/.exec(text)![0];
   if (first.length === 0) throw fail(`password file ${path} is empty (its first line is the password)`);
-  if (Buffer.byteLength(first) > maxPasswordBytes) throw fail(`the password in ${path} is longer than the ${maxPasswordBytes} bytes IPMI allows`);
+  if (Buffer.byteLength(first) > maxPasswordBytes)
+    throw fail(`the password in ${path} is longer than the ${maxPasswordBytes} bytes IPMI allows`);
   return { kind: 'file', path };
 }

@@ -44,7 +44,7 @@ describe('ipmiPower', () => {
     return (await sim.chassisLog()).slice(from).filter((line) => !line.startsWith('get'));
   }
 
-  it('reads the power state and switches it on and (hard) off, answering with the BMC\'s words', async () => {
+  it("reads the power state and switches it on and (hard) off, answering with the BMC's words", async () => {
     expect(await ipmiPower(sim.config(), 'status', deps)).toBe('Chassis Power is off');
     const from = (await sim.chassisLog()).length;
     expect(await ipmiPower(sim.config(), 'on', deps)).toBe('Chassis Power Control: Up/On');
@@ -80,7 +80,9 @@ describe('ipmiPower', () => {
     await writeFile(wrong, 'nope\n', { mode: 0o600 });
     const err = await ipmiPower(sim.config({ passwordFile: wrong }), 'status', deps).catch((e: unknown) => e);
     expect(isLifelineError(err, 'POWER_FAILED')).toBe(true);
-    expect((err as Error).message).toBe(`power status: BMC 127.0.0.1:${sim.port} refused the login: wrong password for user "lifeline" (check passwordFile or LIFELINE_IPMI_PASSWORD)`);
+    expect((err as Error).message).toBe(
+      `power status: BMC 127.0.0.1:${sim.port} refused the login: wrong password for user "lifeline" (check passwordFile or LIFELINE_IPMI_PASSWORD)`,
+    );
   });
 
   it('fails with POWER_FAILED when the BMC does not answer', async () => {

@@ -117,7 +117,7 @@ describe('IpmiSolConsolePort', () => {
     expect((await new PortReader(port).readExactly(10)).toString()).toBe('still here');
   });
 
-  it('sends a BREAK that reaches the tty behind the BMC, and keeps ipmitool\'s notice out of the output', async () => {
+  it("sends a BREAK that reaches the tty behind the BMC, and keeps ipmitool's notice out of the output", async () => {
     const sim = await bmc({ strace: true });
     const port = track(makePort(sim.config()));
     await port.open();
@@ -178,9 +178,30 @@ describe('IpmiSolConsolePort', () => {
     const read = rejection(port.read());
     await new Promise((resolve) => setTimeout(resolve, 500)); // the first check has seen this session hold SOL
     expect((await sim.ipmitool(['sol', 'deactivate'])).code).toBe(0);
-    const other = spawn('stdbuf', ['-oL', 'ipmitool', '-I', 'lanplus', '-C', '3', '-H', '127.0.0.1', '-p', String(sim.port), '-U', sim.user, '-f', sim.passwordFile, 'sol', 'activate'], {
-      stdio: ['pipe', 'pipe', 'ignore'],
-    });
+    const other = spawn(
+      'stdbuf',
+      [
+        '-oL',
+        'ipmitool',
+        '-I',
+        'lanplus',
+        '-C',
+        '3',
+        '-H',
+        '127.0.0.1',
+        '-p',
+        String(sim.port),
+        '-U',
+        sim.user,
+        '-f',
+        sim.passwordFile,
+        'sol',
+        'activate',
+      ],
+      {
+        stdio: ['pipe', 'pipe', 'ignore'],
+      },
+    );
     const otherExited = new Promise((resolve) => other.once('exit', resolve));
     cleanups.push(async () => {
       other.kill('SIGKILL');
@@ -227,14 +248,18 @@ describe('IpmiSolConsolePort', () => {
 
   it('clears a SOL session a killed client left active on the BMC', async () => {
     const sim = await bmc();
-    const stale = spawn('ipmitool', ['-I', 'lanplus', '-C', '3', '-H', '127.0.0.1', '-p', String(sim.port), '-U', sim.user, '-f', sim.passwordFile, 'sol', 'activate'], {
-      stdio: ['pipe', 'ignore', 'ignore'],
-    });
+    const stale = spawn(
+      'ipmitool',
+      ['-I', 'lanplus', '-C', '3', '-H', '127.0.0.1', '-p', String(sim.port), '-U', sim.user, '-f', sim.passwordFile, 'sol', 'activate'],
+      {
+        stdio: ['pipe', 'ignore', 'ignore'],
+      },
+    );
     const exited = new Promise((resolve) => stale.once('exit', resolve));
     cleanups.push(async () => void stale.kill('SIGKILL'));
     // Get Payload Activation Status: SOL instance 1 active.
     const solActive = async () => (await sim.ipmitool(['raw', '0x06', '0x4a', '0x01'])).stdout.trim() === '01 01 00';
-    await until('the other client\'s SOL session', solActive);
+    await until("the other client's SOL session", solActive);
     stale.kill('SIGKILL'); // no deactivation: SOL stays active on the BMC
     await exited;
     expect(await solActive()).toBe(true);

@@ -95,7 +95,15 @@ export class IpmiSolConsolePort implements ConsolePort {
       await this.clearStale(secret);
       opening.check();
       const sol = await this.startSol(secret);
-      const session = opening.begin({ secret, sol, output: outputOf(sol), encoder: new SolInputEncoder(), filter: new SolOutputFilter(), watch: undefined, switching: undefined });
+      const session = opening.begin({
+        secret,
+        sol,
+        output: outputOf(sol),
+        encoder: new SolInputEncoder(),
+        filter: new SolOutputFilter(),
+        watch: undefined,
+        switching: undefined,
+      });
       this.attach(session);
       this.logger.info({ cipherSuite: this.config.cipherSuite, privilege: this.config.privilege }, 'SOL session active');
     });
@@ -148,11 +156,20 @@ export class IpmiSolConsolePort implements ConsolePort {
   }
 
   private clearStale(secret: IpmiSecret): Promise<void> {
-    return deactivateStaleSol(this.config, secret, { ...this.ipmitoolOptions(), timeoutMs: this.openTimeoutMs, clock: this.clock, logger: this.logger });
+    return deactivateStaleSol(this.config, secret, {
+      ...this.ipmitoolOptions(),
+      timeoutMs: this.openTimeoutMs,
+      clock: this.clock,
+      logger: this.logger,
+    });
   }
 
   private async startSol(secret: IpmiSecret): Promise<SolProcess> {
-    const command = ipmitoolCommand(this.config, secret, ['sol', 'activate'], { ...this.ipmitoolOptions(), verbose: true, lineBuffered: true });
+    const command = ipmitoolCommand(this.config, secret, ['sol', 'activate'], {
+      ...this.ipmitoolOptions(),
+      verbose: true,
+      lineBuffered: true,
+    });
     try {
       return await SolProcess.start({ command, target: this.config, timeoutMs: this.openTimeoutMs, clock: this.clock });
     } catch (err) {

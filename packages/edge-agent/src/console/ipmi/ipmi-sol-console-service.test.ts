@@ -97,7 +97,9 @@ describe('ConsoleService over IPMI SOL', () => {
     expect((await bmc.ipmitool(['sol', 'deactivate'])).code).toBe(0);
     const after = () => stream.statuses.slice(seen);
     await until('the loss reported', () => after().some((s) => s.state === 'down'));
-    expect(after().find((s) => s.state === 'down')?.message).toMatch(/^SOL console of BMC 127\.0\.0\.1:\d+: the BMC ended the SOL session; waiting for it to come back$/);
+    expect(after().find((s) => s.state === 'down')?.message).toMatch(
+      /^SOL console of BMC 127\.0\.0\.1:\d+: the BMC ended the SOL session; waiting for it to come back$/,
+    );
     await until('the console back', () => after().at(-1)?.state === 'up');
     expect(stream.statuses.at(-1)?.message).toBe(`SOL console of BMC 127.0.0.1:${bmc.port} is back`);
 

@@ -41,20 +41,33 @@ const passwordVariables = [IPMI_PASSWORD_ENV, 'IPMI_PASSWORD', 'IPMITOOL_PASSWOR
  * `-C` is always given: without it ipmitool first asks for the cipher suites, which costs about
  * 10 s on BMCs (and simulators) that do not answer.
  */
-export function ipmitoolCommand(config: IpmiSolConsoleConfig, secret: IpmiSecret, subcommand: string[], options: IpmitoolOptions = {}): IpmitoolCommand {
+export function ipmitoolCommand(
+  config: IpmiSolConsoleConfig,
+  secret: IpmiSecret,
+  subcommand: string[],
+  options: IpmitoolOptions = {},
+): IpmitoolCommand {
   const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env) };
   for (const name of passwordVariables) delete env[name];
   if (secret.kind === 'env') env['IPMI_PASSWORD'] = secret.value;
   const ipmitool = options.ipmitool ?? 'ipmitool';
   const args = [
-    '-I', 'lanplus',
-    '-C', String(config.cipherSuite),
-    '-H', config.host,
-    '-p', String(config.port),
-    '-U', config.user,
-    '-L', config.privilege,
-    '-N', String(options.timeoutSec ?? 1),
-    '-R', String(options.retries ?? 2),
+    '-I',
+    'lanplus',
+    '-C',
+    String(config.cipherSuite),
+    '-H',
+    config.host,
+    '-p',
+    String(config.port),
+    '-U',
+    config.user,
+    '-L',
+    config.privilege,
+    '-N',
+    String(options.timeoutSec ?? 1),
+    '-R',
+    String(options.retries ?? 2),
     ...(secret.kind === 'file' ? ['-f', secret.path] : ['-E']),
     ...(options.verbose ? ['-v'] : []),
     ...subcommand,

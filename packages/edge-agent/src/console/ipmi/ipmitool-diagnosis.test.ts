@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { IpmiSolConsoleConfig } from '@lifeline/shared';
 import { consoleOpenError, diagnoseIpmitool, isLoginFailure } from './ipmitool-diagnosis.js';
 
-const target: IpmiSolConsoleConfig = { type: 'ipmi-sol', host: '10.0.0.20', port: 623, user: 'lifeline', cipherSuite: 3, privilege: 'ADMINISTRATOR' };
+const target: IpmiSolConsoleConfig = {
+  type: 'ipmi-sol',
+  host: '10.0.0.20',
+  port: 623,
+  user: 'lifeline',
+  cipherSuite: 3,
+  privilege: 'ADMINISTRATOR',
+};
 
 // stderr of ipmitool 1.8.19 -v as seen against ipmi_sim and in ipmitool's sources.
 const chatter = 'Loading IANA PEN Registry...\nRunning Get VSO Capabilities my_addr 0x20, transit 0, target 0x20\n';
@@ -19,15 +26,23 @@ describe('diagnoseIpmitool', () => {
       message: 'BMC 10.0.0.20:623 refused the login: wrong password for user "lifeline" (check passwordFile or LIFELINE_IPMI_PASSWORD)',
     });
     expect(diagnose(`${chatter}RAKP 2 message indicates an error : unauthorized name\n${noSession}`).kind).toBe('unknown-user');
-    expect(diagnose(`${chatter}Get Auth Capabilities error\nError issuing Get Channel Authentication Capabilities request\n${noSession}`)).toMatchObject({
+    expect(
+      diagnose(`${chatter}Get Auth Capabilities error\nError issuing Get Channel Authentication Capabilities request\n${noSession}`),
+    ).toMatchObject({
       kind: 'unreachable',
       message: expect.stringMatching(/^BMC 10\.0\.0\.20:623 is not answering/),
     });
-    expect(diagnose('Address lookup for bmc.invalid failed\nCould not open socket!\n').message).toBe('BMC 10.0.0.20:623: host name 10.0.0.20 not found');
+    expect(diagnose('Address lookup for bmc.invalid failed\nCould not open socket!\n').message).toBe(
+      'BMC 10.0.0.20:623: host name 10.0.0.20 not found',
+    );
   });
 
   it('names the cipher suite refused and how to pick another', () => {
-    for (const line of ['Error in open session response message : invalid authentication algorithm', 'Unsupported cipher suite ID : 99', 'Error in open session response message : no matching cipher suite']) {
+    for (const line of [
+      'Error in open session response message : invalid authentication algorithm',
+      'Unsupported cipher suite ID : 99',
+      'Error in open session response message : no matching cipher suite',
+    ]) {
       const failure = diagnose(`${line}\n\n${noSession}`);
       expect(failure.kind, line).toBe('cipher-suite');
       expect(failure.message).toMatch(/refused cipher suite 3; set cipherSuite to one the BMC offers/);
@@ -41,7 +56,11 @@ describe('diagnoseIpmitool', () => {
   });
 
   it('does not take the vendor-probe chatter for a privilege problem', () => {
-    expect(diagnose(`${chatter}Invalid completion code received: Insufficient privilege level\nInfo: SOL payload already active on another session\n`).kind).toBe('sol-in-use');
+    expect(
+      diagnose(
+        `${chatter}Invalid completion code received: Insufficient privilege level\nInfo: SOL payload already active on another session\n`,
+      ).kind,
+    ).toBe('sol-in-use');
     expect(diagnose('RAKP 2 message indicates an error : unauthorized role requested\n').kind).toBe('privilege');
     expect(diagnose('Error activating SOL payload: Insufficient privilege level\n').kind).toBe('privilege');
   });

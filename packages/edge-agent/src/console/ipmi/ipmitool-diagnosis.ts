@@ -48,10 +48,16 @@ export function diagnoseIpmitool(outcome: IpmitoolOutcome, target: Target): Ipmi
   }
   if (has(/Address lookup for .* failed/)) return { kind: 'unreachable', message: `${bmc}: host name ${target.host} not found` };
   if (has(/RAKP 2 HMAC is invalid|RAKP 4 message has invalid integrity check value|invalid integrity check value/)) {
-    return { kind: 'wrong-password', message: `${bmc} refused the login: wrong password for user "${target.user}" (check passwordFile or LIFELINE_IPMI_PASSWORD)` };
+    return {
+      kind: 'wrong-password',
+      message: `${bmc} refused the login: wrong password for user "${target.user}" (check passwordFile or LIFELINE_IPMI_PASSWORD)`,
+    };
   }
   if (has(/unauthorized name|invalid name length/)) {
-    return { kind: 'unknown-user', message: `${bmc} refused the login: no enabled user "${target.user}" on the BMC (ipmitool ... user list 1)` };
+    return {
+      kind: 'unknown-user',
+      message: `${bmc} refused the login: no enabled user "${target.user}" on the BMC (ipmitool ... user list 1)`,
+    };
   }
   if (has(/unauthorized role|invalid role|insufficient resources for role|Insufficient privilege level/i)) {
     return {
@@ -59,13 +65,18 @@ export function diagnoseIpmitool(outcome: IpmitoolOutcome, target: Target): Ipmi
       message: `${bmc}: user "${target.user}" may not work at privilege ${target.privilege}; set privilege to the user's level or raise the user's privilege limit on the BMC (ipmitool ... channel setaccess 1 <userid> privilege=4)`,
     };
   }
-  if (has(/Unsupported cipher suite|invalid authentication algorithm|invalid integrity algorithm|invalid confidentiality algorithm|no matching (cipher suite|authentication|integrity)/i)) {
+  if (
+    has(
+      /Unsupported cipher suite|invalid authentication algorithm|invalid integrity algorithm|invalid confidentiality algorithm|no matching (cipher suite|authentication|integrity)/i,
+    )
+  ) {
     return {
       kind: 'cipher-suite',
       message: `${bmc} refused cipher suite ${target.cipherSuite}; set cipherSuite to one the BMC offers (3 on most, 17 on newer BMCs; "ipmitool ... lan print 1" lists them)`,
     };
   }
-  if (has(/insufficient resources for session/)) return { kind: 'no-session-slots', message: `${bmc} has no free session slot; close other IPMI sessions or wait for them to time out` };
+  if (has(/insufficient resources for session/))
+    return { kind: 'no-session-slots', message: `${bmc} has no free session slot; close other IPMI sessions or wait for them to time out` };
   if (has(/SOL payload (type )?disabled/)) {
     return {
       kind: 'sol-disabled',
@@ -73,13 +84,23 @@ export function diagnoseIpmitool(outcome: IpmitoolOutcome, target: Target): Ipmi
     };
   }
   if (has(/already active on another session|activation limit reached/)) {
-    return { kind: 'sol-in-use', message: `${bmc}: the SOL console is in use by another session that could not be cleared (a BMC web console?)` };
+    return {
+      kind: 'sol-in-use',
+      message: `${bmc}: the SOL console is in use by another session that could not be cleared (a BMC web console?)`,
+    };
   }
   if (has(/cannot activate SOL payload (with|without) encryption/)) {
-    return { kind: 'sol-encryption', message: `${bmc} refuses SOL with this cipher suite's encryption; try cipherSuite 3 or 17, or change "sol set force-encryption" on the BMC` };
+    return {
+      kind: 'sol-encryption',
+      message: `${bmc} refuses SOL with this cipher suite's encryption; try cipherSuite 3 or 17, or change "sol set force-encryption" on the BMC`,
+    };
   }
   if (outcome.timedOut) return { kind: 'unreachable', message: `${bmc} is not answering (no reply in time)` };
-  if (has(/Unable to establish IPMI v2 \/ RMCP\+ session|Get Auth Capabilities error|no response from RAKP|Could not open socket|No response/i)) {
+  if (
+    has(
+      /Unable to establish IPMI v2 \/ RMCP\+ session|Get Auth Capabilities error|no response from RAKP|Could not open socket|No response/i,
+    )
+  ) {
     return { kind: 'unreachable', message: `${bmc} is not answering (is it powered, on this network, with IPMI over LAN enabled?)` };
   }
   return { kind: 'other', message: `${bmc}: ipmitool failed${lastLine(text) ? ` (${lastLine(text)})` : ''}` };

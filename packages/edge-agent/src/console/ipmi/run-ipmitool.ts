@@ -21,7 +21,10 @@ const maxOutputChars = 64 * 1024;
  * with the whole group after `timeoutMs`. stdin is /dev/null, so ipmitool can never stop to
  * prompt for a password. Aborting `signal` kills it too. Never rejects: the result says what happened.
  */
-export function runIpmitool(command: IpmitoolCommand, options: { timeoutMs: number; clock?: Clock; signal?: AbortSignal }): Promise<IpmitoolResult> {
+export function runIpmitool(
+  command: IpmitoolCommand,
+  options: { timeoutMs: number; clock?: Clock; signal?: AbortSignal },
+): Promise<IpmitoolResult> {
   const clock = options.clock ?? systemClock;
   return new Promise((resolve) => {
     const child = spawn(command.file, command.args, { env: command.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });

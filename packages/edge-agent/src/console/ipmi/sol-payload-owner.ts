@@ -29,7 +29,10 @@ export async function payloadOwner(
   const command = ipmitoolCommand(config, secret, ['raw', '0x06', '0x4b', '0x01', '0x01'], { ...options, verbose: true });
   const result = await runIpmitool(command, { timeoutMs: options.timeoutMs, clock: options.clock, signal: options.signal });
   if (result.code === 0) {
-    const bytes = result.stdout.trim().split(/\s+/).map((b) => Number.parseInt(b, 16));
+    const bytes = result.stdout
+      .trim()
+      .split(/\s+/)
+      .map((b) => Number.parseInt(b, 16));
     if (bytes.length < 4 || bytes.some(Number.isNaN)) return { state: 'unsupported' };
     const sessionId = (bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16) | (bytes[3]! << 24)) >>> 0;
     return sessionId === 0 ? { state: 'free' } : { state: 'owned', sessionId };

@@ -106,7 +106,11 @@ export class SolProcess {
         reject(new SolStartError(failure));
       };
       const timer = clock.setTimeout(
-        () => fail({ kind: 'unreachable', message: `BMC ${options.target.host}:${options.target.port} did not start a SOL session within ${options.timeoutMs} ms` }),
+        () =>
+          fail({
+            kind: 'unreachable',
+            message: `BMC ${options.target.host}:${options.target.port} did not start a SOL session within ${options.timeoutMs} ms`,
+          }),
         options.timeoutMs,
       );
       const onHead = (chunk: Buffer) => {
@@ -200,4 +204,3 @@ export class SolProcess {
     return this.exited;
   }
 }
-

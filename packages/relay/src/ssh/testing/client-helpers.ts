@@ -7,7 +7,10 @@ export type TrackedChannel = ReturnType<typeof trackChannel>;
  * Opens a shell and starts tracking it inside ssh2's callback: exit-status can arrive in the same
  * packet batch as the shell reply, before an awaiting caller would get to add listeners.
  */
-export function openShell(client: ssh2.Client, pty: ssh2.PseudoTtyOptions | false = { term: 'xterm-256color', cols: 100, rows: 30 }): Promise<TrackedChannel> {
+export function openShell(
+  client: ssh2.Client,
+  pty: ssh2.PseudoTtyOptions | false = { term: 'xterm-256color', cols: 100, rows: 30 },
+): Promise<TrackedChannel> {
   return new Promise((resolve, reject) => {
     const cb = (err: Error | undefined, channel: ssh2.ClientChannel) => (err ? reject(err) : resolve(trackChannel(channel)));
     if (pty) client.shell(pty, cb);
@@ -49,7 +52,9 @@ interface ClientChannelInternals {
  * PuTTY) never ask for a reply, which is the path the OpenSSH test covers.
  */
 export function sendBreakRequest(channel: ssh2.ClientChannel, lengthMs: number, wantReply: boolean): Promise<boolean | undefined> {
-  const { sendPacket } = createRequire(import.meta.url)('ssh2/lib/protocol/utils.js') as { sendPacket(proto: unknown, packet: Buffer): void };
+  const { sendPacket } = createRequire(import.meta.url)('ssh2/lib/protocol/utils.js') as {
+    sendPacket(proto: unknown, packet: Buffer): void;
+  };
   const ch = channel as unknown as ClientChannelInternals;
   const proto = ch._client._protocol;
   const type = Buffer.from('break');

@@ -1,5 +1,14 @@
 import type { PowerAction } from '@lifeline/shared';
-import type { AttachmentFor, ConsoleAttachment, ConsoleBroker, ConsoleRequest, ObserverAttachment, ParticipantAttachment, PartyTerminal, TerminalSize } from '../../session/console-broker.js';
+import type {
+  AttachmentFor,
+  ConsoleAttachment,
+  ConsoleBroker,
+  ConsoleRequest,
+  ObserverAttachment,
+  ParticipantAttachment,
+  PartyTerminal,
+  TerminalSize,
+} from '../../session/console-broker.js';
 import { consoleRights, type ConsoleRights, type ConsoleRuleFacts } from '../../session/console-rules.js';
 import type { AgentTunnel, HealthCheckRecord, TunnelRegistrar } from '../../tunnel/agent-tunnel.js';
 

@@ -8,15 +8,24 @@ import { ALICE_PASSWORD, type TestRelay } from './relay-test-harness.js';
  */
 export function opensshArgs(relay: TestRelay, login: string, extra: string[] = []): string[] {
   return [
-    '-F', '/dev/null',
-    '-p', String(relay.port),
-    '-l', login,
-    '-o', `UserKnownHostsFile=${relay.knownHostsFile}`,
-    '-o', 'GlobalKnownHostsFile=/dev/null',
-    '-o', 'StrictHostKeyChecking=yes',
-    '-o', 'IdentitiesOnly=yes',
-    '-o', 'ConnectTimeout=5',
-    '-o', 'NumberOfPasswordPrompts=1',
+    '-F',
+    '/dev/null',
+    '-p',
+    String(relay.port),
+    '-l',
+    login,
+    '-o',
+    `UserKnownHostsFile=${relay.knownHostsFile}`,
+    '-o',
+    'GlobalKnownHostsFile=/dev/null',
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    'ConnectTimeout=5',
+    '-o',
+    'NumberOfPasswordPrompts=1',
     ...extra,
     relay.host,
   ];
@@ -35,5 +44,14 @@ export async function passwordLogin(relay: TestRelay, password = ALICE_PASSWORD)
 
 /** Options to log in with a key file. */
 export function keyLogin(keyFile: string): string[] {
-  return ['-i', keyFile, '-o', 'PreferredAuthentications=publickey', '-o', 'PasswordAuthentication=no', '-o', 'KbdInteractiveAuthentication=no'];
+  return [
+    '-i',
+    keyFile,
+    '-o',
+    'PreferredAuthentications=publickey',
+    '-o',
+    'PasswordAuthentication=no',
+    '-o',
+    'KbdInteractiveAuthentication=no',
+  ];
 }

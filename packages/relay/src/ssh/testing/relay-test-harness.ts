@@ -86,7 +86,12 @@ export async function startTestRelay(options: TestRelayOptions = {}): Promise<Te
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.escapeChar ? { escapeChar: options.escapeChar } : {}),
     users: [
-      { name: 'alice', password: await hashPassword(ALICE_PASSWORD), authorizedKeys: [keys.alice.publicKeyLine], devices: ['dev1', 'dev2'] },
+      {
+        name: 'alice',
+        password: await hashPassword(ALICE_PASSWORD),
+        authorizedKeys: [keys.alice.publicKeyLine],
+        devices: ['dev1', 'dev2'],
+      },
       { name: 'bob', authorizedKeys: [keys.bob.publicKeyLine], devices: ['dev3'] },
     ],
     devices: [
