@@ -35,7 +35,7 @@ async function castFiles(dir: string): Promise<string[]> {
 describe('recordings on a disk that is full or frozen, relay and agent as processes', () => {
   let dir: Awaited<ReturnType<typeof makeTempDir>> | undefined;
   let site: LifelineSite | undefined;
-  const cleanups: Array<() => Promise<unknown> | unknown> = [];
+  const cleanups: Array<() => unknown> = [];
   afterEach(async () => {
     // Thaw before anything else: a process with a thread stuck on a frozen disk cannot even die.
     for (const c of cleanups.splice(0).reverse())

@@ -21,6 +21,8 @@ export class FreezeProxy {
   ) {}
 
   static async start(targetPort: () => number): Promise<FreezeProxy> {
+    // Assigned below: the server callback needs the proxy, the proxy needs the server.
+    // eslint-disable-next-line prefer-const
     let proxy: FreezeProxy | undefined;
     const server = createServer((client) => proxy!.accept(client, targetPort()));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

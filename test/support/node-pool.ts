@@ -64,11 +64,11 @@ class NodeForksWorker extends ForksPoolWorker implements PoolWorker {
     this.child = undefined;
   }
 
-  override on(event: string, callback: (arg: any) => void): void {
+  override on(event: string, callback: (arg: unknown) => void): void {
     this.started().on(event, callback);
   }
 
-  override off(event: string, callback: (arg: any) => void): void {
+  override off(event: string, callback: (arg: unknown) => void): void {
     this.started().off(event, callback);
   }
 

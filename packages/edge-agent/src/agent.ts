@@ -93,6 +93,8 @@ export async function startAgent(
     ident: AGENT_IDENT,
     logger,
   });
+  // Assigned below: the checker and the tunnel refer to each other.
+  // eslint-disable-next-line prefer-const
   let tunnel: RelayTunnel | undefined;
   const checker = new HealthChecker({
     dialer,

@@ -10,6 +10,7 @@ export function printable(text: string | Buffer, maxLength = 200): string {
   const raw = typeof text === 'string' ? text : text.toString('latin1');
   const clean = raw
     .replace(/[\t\n\v\f\r]+/g, ' ')
+    // eslint-disable-next-line no-control-regex -- escaping control characters is the point
     .replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
     .trim();
   return clean.length > maxLength ? `${clean.slice(0, Math.max(0, maxLength - 3))}...` : clean;

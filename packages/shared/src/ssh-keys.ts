@@ -29,9 +29,8 @@ export function fingerprintOfBlob(blob: Buffer): string {
  * Returns the parsed key, which ssh2 can verify signatures with.
  */
 export function parsePublicKeyLine(line: string): ssh2.ParsedKey {
-  const parsed = utils.parseKey(line.trim());
-  if (parsed instanceof Error) throw parsed;
-  const key = Array.isArray(parsed) ? parsed[0] : parsed;
+  const key = parseOneKey(line.trim());
+  if (key instanceof Error) throw key;
   if (!key) throw new Error('no key found');
   return key;
 }
@@ -109,11 +108,10 @@ export async function loadOrCreateKey(path: string, comment: string): Promise<Ss
 }
 
 function keyPairOf(text: Buffer, comment: string, path: string, generated: boolean): SshKeyPair {
-  const parsed = utils.parseKey(text);
-  if (parsed instanceof Error) {
-    throw new LifelineError('KEY_UNREADABLE', `key file ${path} is not a usable private key: ${parsed.message}`, { cause: parsed });
+  const key = parseOneKey(text);
+  if (key instanceof Error) {
+    throw new LifelineError('KEY_UNREADABLE', `key file ${path} is not a usable private key: ${key.message}`, { cause: key });
   }
-  const key = Array.isArray(parsed) ? parsed[0] : parsed;
   if (!key || key.getPrivatePEM() === null) {
     throw new LifelineError('KEY_UNREADABLE', `key file ${path} holds no private key`);
   }
@@ -134,9 +132,18 @@ function keyPairOf(text: Buffer, comment: string, path: string, generated: boole
 export function generateParsableEd25519(comment: string): { private: string; public: string } {
   for (let attempt = 0; attempt < 32; attempt++) {
     const pair = utils.generateKeyPairSync('ed25519', { comment });
-    const parsed = utils.parseKey(pair.private);
-    const key = Array.isArray(parsed) ? parsed[0] : parsed;
+    const key = parseOneKey(pair.private);
     if (key && !(key instanceof Error) && key.getPrivatePEM() !== null && !(utils.parseKey(pair.public) instanceof Error)) return pair;
   }
   throw new LifelineError('KEY_UNREADABLE', 'could not generate a usable Ed25519 key');
+}
+
+/**
+ * ssh2's parseKey, which may answer with an array (a file of several keys), narrowed to its first
+ * key: the only shape lifeline reads (one key per file or line).
+ */
+function parseOneKey(data: string | Buffer): ssh2.ParsedKey | Error | undefined {
+  // @types/ssh2 leaves the array out; ssh2 returns one for a file of several keys.
+  const parsed = utils.parseKey(data) as ssh2.ParsedKey | ssh2.ParsedKey[] | Error;
+  return Array.isArray(parsed) ? parsed.at(0) : parsed;
 }

@@ -73,11 +73,11 @@ export class SysfsLedDriver implements LedDriver {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    let failure: unknown;
+    let failure: Error | undefined;
     try {
       this.set(false);
     } catch (err) {
-      failure = err;
+      failure = err as Error;
     }
     this.closed = true;
     // The trigger goes back even if the last write failed, so the Pi behaves as before.

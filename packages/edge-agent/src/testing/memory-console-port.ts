@@ -49,7 +49,7 @@ export class MemoryConsolePort implements ConsolePort {
     const link = this.openLink();
     for (let at = 0; at < data.length; at += this.bufferBytes) {
       await link.until(this.far.toFar.room());
-      if (link.ended) throw link.error;
+      if (link.error) throw link.error;
       this.far.toFar.push(Buffer.from(data.subarray(at, at + this.bufferBytes)));
     }
   }

@@ -29,9 +29,9 @@ export interface RelayTunnelOptions {
   /** A stream the relay opened to one of our devices. */
   onStream(deviceId: string, stream: Duplex): void;
   /** A stream carrying a health-check probe back to us (originator PROBE_ORIGIN). */
-  onProbe?(deviceId: string, stream: Duplex): void;
+  onProbe?: (deviceId: string, stream: Duplex) => void;
   /** A stream carrying one power request (originator POWER_ORIGIN). */
-  onPower?(deviceId: string, stream: Duplex): void;
+  onPower?: (deviceId: string, stream: Duplex) => void;
   onStateChange?(change: { from: TunnelState; to: TunnelState; error?: LifelineError }): void;
   logger: Logger;
   clock?: Clock;
@@ -150,7 +150,7 @@ export class RelayTunnel {
       }
       if (info.srcIP === PROBE_ORIGIN || info.srcIP === POWER_ORIGIN) {
         const handler = info.srcIP === PROBE_ORIGIN ? this.options.onProbe : this.options.onPower;
-        if (handler) handler.call(this.options, info.destIP, accept());
+        if (handler) handler(info.destIP, accept());
         else reject();
         return;
       }

@@ -58,6 +58,9 @@ function healthText(d: DeviceOverview): string {
 function isDeviceList(value: unknown): value is DeviceOverview[] {
   return (
     Array.isArray(value) &&
-    value.every((d) => typeof d === 'object' && d !== null && typeof d.deviceId === 'string' && typeof d.online === 'boolean')
+    value.every((d: unknown) => {
+      const entry = d as Partial<Record<keyof DeviceOverview, unknown>> | null;
+      return typeof entry === 'object' && entry !== null && typeof entry.deviceId === 'string' && typeof entry.online === 'boolean';
+    })
   );
 }

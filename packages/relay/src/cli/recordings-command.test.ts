@@ -32,7 +32,7 @@ describe('lifeline-relay recordings', () => {
     const clock = new FakeClock(startedAt.getTime());
     const factory = new AsciicastRecorderFactory({ dir, logger: silentLogger(), clock });
     const sessionId = `${user}${deviceId}`.replace(/[^a-z0-9]/g, '').padEnd(8, '0');
-    const recorder = await factory.open({ deviceId, user, sessionId, size: { cols: 80, rows: 24 }, term: 'xterm', startedAt });
+    const recorder = factory.open({ deviceId, user, sessionId, size: { cols: 80, rows: 24 }, term: 'xterm', startedAt });
     recorder.output(Buffer.from('Router>'));
     await clock.advance(seconds * 1000);
     recorder.marker('disconnect');
@@ -63,7 +63,7 @@ describe('lifeline-relay recordings', () => {
       ['2025-03-02 23:59:30', 'rtr-tokyo-01', 'bob', '1:02:05'],
       ['2025-03-01 10:00:00', 'rtr-tokyo-01', 'alice', '0:01:05'],
     ]);
-    expect(lines[1]).toMatch(/\d+B  \S+sw-osaka-2\/2025-03-03\/20250303T000010Z_alice_\w{8}\.cast$/);
+    expect(lines[1]).toMatch(/\d+B {2}\S+sw-osaka-2\/2025-03-03\/20250303T000010Z_alice_\w{8}\.cast$/);
   });
 
   it('filters by device, user and an inclusive range of UTC days', async () => {

@@ -107,9 +107,7 @@ export interface RedeemRequest {
   approval: 'auto' | 'manual';
 }
 
-export type RedeemResult =
-  | { result: 'enrolled' | 'pending'; agent: EnrolledAgent }
-  | { result: 'refused'; reason: RedeemRefusal };
+export type RedeemResult = { result: 'enrolled' | 'pending'; agent: EnrolledAgent } | { result: 'refused'; reason: RedeemRefusal };
 
 /**
  * Why a token was refused; each has its own agent log line and LED state. `unknown` covers a

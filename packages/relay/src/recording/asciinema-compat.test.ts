@@ -27,7 +27,7 @@ function run(file: string, args: string[], timeout = 20_000): Promise<Run> {
   return new Promise((resolve) => {
     execFile(file, args, { timeout, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
-      resolve({ code, stdout, stderr: stderr + (err && typeof err.code !== 'number' ? String(err) : '') });
+      resolve({ code, stdout, stderr: stderr + (err && typeof err.code !== 'number' ? err.message : '') });
     });
   });
 }
@@ -54,7 +54,7 @@ describe('asciinema reads our recordings', () => {
     const startedAt = new Date('2025-03-04T05:06:07Z');
     const clock = new FakeClock(startedAt.getTime());
     const factory = new AsciicastRecorderFactory({ dir, logger: silentLogger(), clock });
-    const recorder = await factory.open({
+    const recorder = factory.open({
       deviceId: 'rtr-tokyo-01',
       user: 'alice',
       sessionId: 'abcdef12',
@@ -118,7 +118,7 @@ for (;;) {
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
     let path = '';
     let acked = 0;
-    for await (const line of createInterface({ input: child.stdout! })) {
+    for await (const line of createInterface({ input: child.stdout })) {
       if (line.startsWith('path ')) path = line.slice(5);
       if (line.startsWith('acked ')) acked = Number(line.slice(6));
       if (acked >= 3000) {

@@ -310,5 +310,6 @@ async function writeAll(handle: FileHandle, data: Buffer): Promise<void> {
 /** `\r\n[lifeline 2026-11-21T03:00:00Z] text\r\n`, with control characters in `text` blanked. */
 export function noteLine(at: number, text: string): string {
   const stamp = new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  // eslint-disable-next-line no-control-regex -- blanking control characters is the point
   return `\r\n[lifeline ${stamp}] ${text.replace(/[\x00-\x1f\x7f]/g, ' ')}\r\n`;
 }

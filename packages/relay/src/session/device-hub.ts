@@ -36,7 +36,7 @@ export interface DeviceHubDeps {
   /** Output queued for a viewer that cannot keep up before it is cut off. */
   viewerBufferBytes?: number;
   /** Power control through the device's agent (tunnel/power-request.ts). */
-  power?(action: PowerAction): Promise<string>;
+  power?: (action: PowerAction) => Promise<string>;
 }
 
 /**

@@ -239,7 +239,7 @@ export type AgentConfig = z.output<typeof agentConfigSchema>;
 
 /** The consoles an agent serves, whichever form its config uses. */
 export function agentConsoles(config: AgentConfig): Array<{ deviceId: string; console: ConsoleConfig }> {
-  if (config.consoles) return config.consoles.map(({ device, ...console }) => ({ deviceId: device, console: console as ConsoleConfig }));
+  if (config.consoles) return config.consoles.map(({ device, ...console }) => ({ deviceId: device, console }));
   return [{ deviceId: config.device!, console: config.console! }];
 }
 export type ConsoleConfig = z.output<typeof consoleSchema>;

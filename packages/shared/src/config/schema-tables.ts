@@ -138,11 +138,11 @@ function sameJson(a: unknown, b: unknown): boolean {
 
 function allowedOf(node: JsonSchema): string {
   const parts: string[] = [];
-  if (node.const !== undefined) parts.push(code(String(node.const)));
-  if (node.enum) parts.push(node.enum.map((v) => code(String(v))).join(', '));
+  if (node.const !== undefined) parts.push(code(literal(node.const)));
+  if (node.enum) parts.push(node.enum.map((v) => code(literal(v))).join(', '));
   const options = node.anyOf ?? node.oneOf;
   if (options && !objectVariants(node)) {
-    if (options.every((o) => o.const !== undefined)) parts.push(options.map((o) => code(String(o.const))).join(', '));
+    if (options.every((o) => o.const !== undefined)) parts.push(options.map((o) => code(literal(o.const))).join(', '));
     else parts.push(options.map(allowedOf).filter(Boolean).join('; or '));
   }
   const range = rangeOf(node);
@@ -194,4 +194,9 @@ export function code(text: string): string {
 /** Text safe inside a Markdown table cell: no line breaks, pipes escaped (GFM splits cells on them, even in code). */
 function cell(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|');
+}
+
+/** A schema literal as the docs show it: strings bare, anything else as JSON. */
+function literal(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }

@@ -236,9 +236,12 @@ export class IpmiSolConsolePort implements ConsolePort {
         this.lose(session, (err as Error).message, err);
         throw session.endedWith ?? err;
       }
-      if (session.endedWith) {
+      // Read again: the session may have ended while ipmitool started (TypeScript keeps the
+      // narrowing from the check before the await, hence the widening).
+      const ended = session.endedWith as LifelineError | undefined;
+      if (ended) {
         await sol.stop(this.stopGraceMs);
-        throw session.endedWith;
+        throw ended;
       }
       current.sol = sol;
       current.output = outputOf(sol);

@@ -25,9 +25,9 @@ export interface SolProcessOptions {
 /** Where a running session's output and end go (see SolProcess.attach). */
 export interface SolHandlers {
   /** Console output: ipmitool's stdout after its banner line. */
-  onData(chunk: Buffer): void;
+  onData: (chunk: Buffer) => void;
   /** ipmitool ended. Called once, after the last onData. */
-  onExit(exit: SolExit): void;
+  onExit: (exit: SolExit) => void;
 }
 
 /** Thrown by SolProcess.start(): why there is no SOL session. */

@@ -58,14 +58,14 @@ export function sendBreakRequest(channel: ssh2.ClientChannel, lengthMs: number, 
   const ch = channel as unknown as ClientChannelInternals;
   const proto = ch._client._protocol;
   const type = Buffer.from('break');
-  let p = proto._packetRW.write.allocStart;
+  const p = proto._packetRW.write.allocStart;
   const packet = proto._packetRW.write.alloc(1 + 4 + 4 + type.length + 1 + 4);
   packet[p] = 98; // SSH_MSG_CHANNEL_REQUEST
-  packet.writeUInt32BE(ch.outgoing.id, (p += 1));
-  packet.writeUInt32BE(type.length, (p += 4));
-  type.copy(packet, (p += 4));
-  packet[(p += type.length)] = wantReply ? 1 : 0;
-  packet.writeUInt32BE(lengthMs, (p += 1));
+  packet.writeUInt32BE(ch.outgoing.id, p + 1);
+  packet.writeUInt32BE(type.length, p + 5);
+  type.copy(packet, p + 9);
+  packet[p + 9 + type.length] = wantReply ? 1 : 0;
+  packet.writeUInt32BE(lengthMs, p + 10 + type.length);
   return new Promise((resolve) => {
     if (wantReply) ch._callbacks.push((failed) => resolve(!failed));
     sendPacket(proto, proto._packetRW.write.finalize(packet));
