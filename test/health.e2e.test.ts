@@ -94,8 +94,9 @@ describe('tunnel health, with a freezable link between agent and relay', () => {
     await site.relay.waitForLog('first check passes', (l) => l.event === 'health.check' && l.ok === true);
     const frozenAt = Date.now();
     proxy.freezeExisting(); // the tunnel goes stale on the relay; new connections (probes, reconnects) still pass
-    const failed = await site.relay.waitForLog(
-      'probe routed to the stale tunnel fails',
+    // The probe rides the tunnel's own connection, so on a link that carries nothing it times out.
+    const failed = await site.agent!.waitForLog(
+      'probe on the stale tunnel fails',
       (l) => l.event === 'health.check' && l.ok === false && at(l) >= frozenAt,
     );
     expect(String(failed.error)).toMatch(/no answer|closed/);
@@ -127,6 +128,8 @@ describe('tunnel health, with a freezable link between agent and relay', () => {
     );
     const agentLogs = site.agent!.logs;
     expect(agentLogs.filter((l) => l.event === 'health.check' && l.ok === false)).toEqual([]);
+    // Checks cost no login: they ride the tunnel's own connection.
+    expect(relay.logs.filter((l) => l.event === 'auth.success')).toHaveLength(1);
     expect(agentLogs.filter((l) => l.event === 'tunnel.retry' && l.code === 'TUNNEL_UNHEALTHY')).toEqual([]);
     // Connected once (to the alternate, after the primary refused), and never torn down since.
     expect(agentLogs.filter((l) => l.event === 'tunnel.state' && l.to === 'connected')).toHaveLength(1);

@@ -84,7 +84,6 @@ export async function startAgent(
     );
   }
   const responder = new ProbeResponder();
-  // One dialer for the tunnel and the health check: both reach the relay the same way.
   const dialer = new RelayDialer({
     relay: config.relay,
     privateKey: key.privateKey,
@@ -97,8 +96,7 @@ export async function startAgent(
   // eslint-disable-next-line prefer-const
   let tunnel: RelayTunnel | undefined;
   const checker = new HealthChecker({
-    dialer,
-    endpoint: () => tunnel?.endpoint,
+    openProbe: (deviceId) => tunnel?.openProbe(deviceId) ?? Promise.reject(new Error('the tunnel is not started')),
     deviceIds,
     intervalMs: config.health.intervalMs,
     timeoutMs: config.health.timeoutMs,

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '@lifeline/shared/testing';
+import { FakeClock } from '@lifeline/shared/testing';
 import {
   AGENT_LOGIN_NAME,
   PROBE_ORIGIN,
@@ -13,8 +13,8 @@ import {
   readProbeLine,
   silentLogger,
 } from '@lifeline/shared';
-import { HealthChecker, type HealthResult } from './health-checker.js';
-import { RelayDialer, type RelayAddress } from './relay-dialer.js';
+import { FIRST_CHECK_SPREAD, HealthChecker, type HealthResult } from './health-checker.js';
+import { RelayDialer } from './relay-dialer.js';
 import { ProbeResponder } from './probe-responder.js';
 
 const hostPair = generateParsableEd25519('relay');
@@ -25,11 +25,16 @@ const hostFingerprint = fingerprintOfBlob((ssh2.utils.parseKey(hostPair.public) 
  * A relay stand-in: it accepts the agent's probe channel and hands the probe line to `route`,
  * which plays the tunnel (answer it through a responder, drop it, change it).
  */
-async function startRelay(route: (line: string, reply: (line: string) => void) => void): Promise<{ port: number; close(): Promise<void> }> {
+async function startRelay(
+  route: (line: string, reply: (line: string) => void) => void,
+): Promise<{ port: number; logins(): number; close(): Promise<void> }> {
+  let logins = 0;
   const server = new ssh2.Server({ hostKeys: [hostPair.private] }, (conn) => {
-    conn.on('authentication', (ctx) =>
-      ctx.method === 'publickey' && ctx.username === AGENT_LOGIN_NAME ? ctx.accept() : ctx.reject(['publickey']),
-    );
+    conn.on('authentication', (ctx) => {
+      if (ctx.method !== 'publickey' || ctx.username !== AGENT_LOGIN_NAME) return ctx.reject(['publickey']);
+      if (ctx.signature) logins += 1;
+      ctx.accept();
+    });
     conn.on('tcpip', (accept, _reject, info) => {
       expect(info.srcIP).toBe(PROBE_ORIGIN);
       const channel = accept();
@@ -38,7 +43,11 @@ async function startRelay(route: (line: string, reply: (line: string) => void) =
     conn.on('error', () => undefined);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: (server.address() as AddressInfo).port, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    port: (server.address() as AddressInfo).port,
+    logins: () => logins,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 /** What the agent's tunnel side does with a probe the relay routed back: the real responder. */
@@ -59,31 +68,40 @@ function throughResponder(responder: ProbeResponder) {
 }
 
 let relay: Awaited<ReturnType<typeof startRelay>> | undefined;
+let tunnel: ssh2.Client | undefined;
 afterEach(async () => {
+  tunnel?.end();
+  tunnel = undefined;
   await relay?.close();
   relay = undefined;
 });
 
-function dialerFor(relay: { host: string; port: number; alternates?: RelayAddress[] }, hostKey = hostFingerprint): RelayDialer {
-  return new RelayDialer({
-    relay: { alternates: [], ...relay, hostKey },
+/** The agent's tunnel connection to the stand-in relay: probes open channels on it, as RelayTunnel.openProbe does. */
+async function connectTunnel(port: number): Promise<(deviceId: string) => Promise<Duplex>> {
+  const dialer = new RelayDialer({
+    relay: { host: '127.0.0.1', port, alternates: [], hostKey: hostFingerprint },
     privateKey: Buffer.from(agentPair.private),
     connectTimeoutMs: 2_000,
     keepalive: { intervalMs: 10_000, countMax: 2 },
     logger: silentLogger(),
   });
+  const { client } = await dialer.dial({ host: '127.0.0.1', port });
+  tunnel = client;
+  return (deviceId) =>
+    new Promise((resolve, reject) =>
+      client.forwardOut(PROBE_ORIGIN, 0, deviceId, 0, (err, channel) => (err ? reject(err) : resolve(channel))),
+    );
 }
 
 function makeChecker(
-  port: number,
+  openProbe: (deviceId: string) => Promise<Duplex>,
   responder: ProbeResponder,
-  extra: { failuresBeforeReconnect?: number; timeoutMs?: number; dialer?: RelayDialer; endpoint?: () => RelayAddress | undefined } = {},
+  extra: { failuresBeforeReconnect?: number; timeoutMs?: number; clock?: FakeClock; random?: () => number } = {},
 ) {
   const results: HealthResult[] = [];
   const unhealthy: string[] = [];
   const checker = new HealthChecker({
-    dialer: extra.dialer ?? dialerFor({ host: '127.0.0.1', port }),
-    endpoint: extra.endpoint ?? (() => ({ host: '127.0.0.1', port })),
+    openProbe,
     deviceIds: ['rtr-1'],
     intervalMs: 60_000,
     timeoutMs: extra.timeoutMs ?? 2_000,
@@ -92,6 +110,8 @@ function makeChecker(
     logger: silentLogger(),
     onResult: (r) => results.push(r),
     onUnhealthy: (reason) => unhealthy.push(reason),
+    ...(extra.clock ? { clock: extra.clock } : {}),
+    ...(extra.random ? { random: extra.random } : {}),
   });
   return { checker, results, unhealthy };
 }
@@ -100,22 +120,30 @@ describe('HealthChecker', () => {
   it('passes when its own nonce comes back through the tunnel, and keeps the round-trip time', async () => {
     const responder = new ProbeResponder();
     relay = await startRelay(throughResponder(responder));
-    const { checker, results } = makeChecker(relay.port, responder);
+    const { checker, results } = makeChecker(await connectTunnel(relay.port), responder);
     const [result] = await checker.checkNow();
     expect(result).toMatchObject({ deviceId: 'rtr-1', ok: true, rttMs: expect.any(Number) });
     expect(results).toHaveLength(1);
   });
 
+  it('spends no login on a check: every probe rides the tunnel connection', async () => {
+    const responder = new ProbeResponder();
+    relay = await startRelay(throughResponder(responder));
+    const { checker } = makeChecker(await connectTunnel(relay.port), responder);
+    for (let i = 0; i < 3; i++) expect((await checker.checkNow())[0]).toMatchObject({ ok: true });
+    expect(relay.logins()).toBe(1);
+  });
+
   it('fails when the tunnel is registered but the agent does not answer', async () => {
     relay = await startRelay(() => {});
-    const { checker } = makeChecker(relay.port, new ProbeResponder(), { timeoutMs: 300 });
+    const { checker } = makeChecker(await connectTunnel(relay.port), new ProbeResponder(), { timeoutMs: 300 });
     const [result] = await checker.checkNow();
     expect(result).toMatchObject({ ok: false, error: expect.stringMatching(/no answer within 300 ms/) });
   });
 
   it('fails on an answer carrying another nonce', async () => {
     relay = await startRelay((_line, reply) => reply(encodeProbe(newProbeNonce()).toString().trimEnd()));
-    const { checker } = makeChecker(relay.port, new ProbeResponder());
+    const { checker } = makeChecker(await connectTunnel(relay.port), new ProbeResponder());
     const [result] = await checker.checkNow();
     expect(result).toMatchObject({ ok: false, error: /another nonce/ });
   });
@@ -130,49 +158,53 @@ describe('HealthChecker', () => {
 
   it('asks for a reconnect after the configured number of failures in a row, not before', async () => {
     relay = await startRelay(() => {});
-    const { checker, unhealthy } = makeChecker(relay.port, new ProbeResponder(), { timeoutMs: 200, failuresBeforeReconnect: 2 });
+    const { checker, unhealthy } = makeChecker(await connectTunnel(relay.port), new ProbeResponder(), {
+      timeoutMs: 200,
+      failuresBeforeReconnect: 2,
+    });
     await checker.checkNow();
     expect(unhealthy).toEqual([]);
     await checker.checkNow();
     expect(unhealthy).toEqual([expect.stringMatching(/no answer/)]);
   });
 
-  it('fails, without hanging, when the relay presents another host key', async () => {
-    const responder = new ProbeResponder();
-    relay = await startRelay(throughResponder(responder));
-    const port = relay.port;
-    const checker = new HealthChecker({
-      dialer: dialerFor({ host: '127.0.0.1', port }, `SHA256:${'C'.repeat(43)}`),
-      endpoint: () => ({ host: '127.0.0.1', port }),
-      deviceIds: ['rtr-1'],
-      intervalMs: 60_000,
-      timeoutMs: 2_000,
-      failuresBeforeReconnect: 2,
-      responder,
-      logger: silentLogger(),
-      onResult: () => {},
-      onUnhealthy: () => {},
-    });
+  it('fails by its timeout when the probe channel never opens (a link that carries nothing), and closes it if it opens late', async () => {
+    let late: ((channel: Duplex) => void) | undefined;
+    const { checker } = makeChecker(() => new Promise((resolve) => (late = resolve)), new ProbeResponder(), { timeoutMs: 200 });
     const [result] = await checker.checkNow();
-    expect(result?.ok).toBe(false);
+    expect(result).toMatchObject({ ok: false, error: 'no answer within 200 ms' });
+    const channel = new Duplex({ read() {}, write: (_c, _e, cb) => cb() });
+    late!(channel);
+    await new Promise((r) => setImmediate(r));
+    expect(channel.destroyed).toBe(true);
   });
 
-  it('checks on the relay the tunnel is connected to, an alternate while the primary is down', async () => {
-    const responder = new ProbeResponder();
-    relay = await startRelay(throughResponder(responder));
-    const primary = await freePort(); // nothing listens there: the primary relay is down
-    const alternate = { host: '127.0.0.1', port: relay.port };
-    const { checker, unhealthy } = makeChecker(primary, responder, {
-      dialer: dialerFor({ host: '127.0.0.1', port: primary, alternates: [alternate] }),
-      endpoint: () => alternate,
-    });
-    for (let i = 0; i < 3; i++) expect((await checker.checkNow())[0]).toMatchObject({ ok: true });
-    expect(unhealthy).toEqual([]);
+  it('fails at once, naming the reason, while the tunnel is not connected', async () => {
+    const { checker } = makeChecker(() => Promise.reject(new Error('the tunnel is not connected')), new ProbeResponder());
+    const [result] = await checker.checkNow();
+    expect(result).toMatchObject({ ok: false, error: 'relay refused the probe: the tunnel is not connected' });
   });
 
-  it('fails without dialling while the tunnel is not connected', async () => {
-    const { checker } = makeChecker(await freePort(), new ProbeResponder(), { endpoint: () => undefined });
-    const [result] = await checker.checkNow();
-    expect(result).toMatchObject({ ok: false, error: 'the tunnel is not connected' });
+  it('spreads the first check after a connect over a share of the interval, then checks on the interval', async () => {
+    const clock = new FakeClock();
+    let opened = 0;
+    const never = () => {
+      opened += 1;
+      return new Promise<Duplex>(() => {});
+    };
+    const { checker } = makeChecker(never, new ProbeResponder(), { clock, random: () => 0.5, timeoutMs: 1_000 });
+    checker.tunnelUp();
+    const firstAt = Math.floor(0.5 * 60_000 * FIRST_CHECK_SPREAD);
+    await clock.advance(firstAt - 1);
+    expect(opened).toBe(0);
+    await clock.advance(1);
+    expect(opened).toBe(1);
+    await clock.advance(1_000); // the first check times out
+    await new Promise((r) => setImmediate(r)); // and its round ends, which sets the next
+    await clock.advance(60_000 - 1);
+    expect(opened).toBe(1);
+    await clock.advance(1);
+    expect(opened).toBe(2);
+    checker.stop();
   });
 });

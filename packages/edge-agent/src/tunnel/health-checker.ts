@@ -1,7 +1,5 @@
 import type { Duplex } from 'node:stream';
-import type ssh2 from 'ssh2';
 import {
-  PROBE_ORIGIN,
   decodeProbe,
   encodeProbe,
   newProbeNonce,
@@ -11,7 +9,6 @@ import {
   type Logger,
   type TimerHandle,
 } from '@lifeline/shared';
-import type { RelayAddress, RelayDialer } from './relay-dialer.js';
 import type { ProbeResponder } from './probe-responder.js';
 
 export interface HealthResult {
@@ -23,13 +20,12 @@ export interface HealthResult {
 }
 
 export interface HealthCheckerOptions {
-  /** The agent's one dialer: the probe connection follows the tunnel's rules (host key, timeout, keepalive). */
-  dialer: Pick<RelayDialer, 'dial'>;
   /**
-   * The relay the tunnel is connected to (RelayTunnel.endpoint), asked afresh for every check:
-   * the forwards live there only, so a tunnel on an alternate relay is checked on that relay.
+   * Opens a probe channel to the relay on the tunnel's own SSH connection (RelayTunnel.openProbe):
+   * no login per check, and the relay the forwards live on is the one asked. Rejects when the
+   * tunnel is not connected; may never settle on a link that carries nothing (the timeout covers it).
    */
-  endpoint(): RelayAddress | undefined;
+  openProbe: (deviceId: string) => Promise<Duplex>;
   deviceIds: string[];
   intervalMs: number;
   timeoutMs: number;
@@ -40,13 +36,24 @@ export interface HealthCheckerOptions {
   onUnhealthy(reason: string): void;
   logger: Logger;
   clock?: Clock;
+  /** For the spread of the first check after a connect; Math.random unless a test fixes it. */
+  random?: () => number;
 }
 
 /**
- * Proves the whole path end to end, as the relay will use it for people: on a second,
- * short-lived SSH connection to the relay the tunnel is on, asks it for its own device; the relay sends that through
- * the registered reverse tunnel back to this agent, which answers only its own fresh nonce.
- * Runs once the tunnel is up and then every `intervalMs`; keeps the round-trip time.
+ * Share of the interval over which the first check after a connect is spread: after a relay
+ * restart thousands of agents connect within seconds, and their first probes should not all land
+ * in the same second; a quarter keeps the LED's wait for its first proof short (15 s at most by default).
+ */
+export const FIRST_CHECK_SPREAD = 0.25;
+
+/**
+ * Proves the whole path end to end, as the relay will use it for people: over the tunnel's own
+ * SSH connection, asks the relay for its own device (a `direct-tcpip` channel from PROBE_ORIGIN);
+ * the relay sends that through the registered reverse tunnel back to this agent, which answers
+ * only its own fresh nonce. A connection SSH thinks is up but that carries nothing fails the
+ * check by its timeout. Runs at a random point in the first share of the interval after the
+ * tunnel is up, then every `intervalMs`; keeps the round-trip time.
  */
 export class HealthChecker {
   private timer: TimerHandle | undefined;
@@ -54,16 +61,18 @@ export class HealthChecker {
   private failures = 0;
   private readonly clock: Clock;
   private readonly logger: Logger;
+  private readonly random: () => number;
 
   constructor(private readonly options: HealthCheckerOptions) {
     this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
     this.logger = options.logger.child({ component: 'health-check' });
   }
 
-  /** The tunnel is (again) connected: check right away, then on the interval. */
+  /** The tunnel is (again) connected: check soon (spread, FIRST_CHECK_SPREAD), then on the interval. */
   tunnelUp(): void {
     this.failures = 0;
-    this.schedule(0);
+    this.schedule(Math.floor(this.random() * this.options.intervalMs * FIRST_CHECK_SPREAD));
   }
 
   /** The tunnel is down: nothing to check until it is back. */
@@ -108,15 +117,13 @@ export class HealthChecker {
     const started = this.clock.now();
     const nonce = newProbeNonce();
     const stopExpecting = this.options.responder.expect(nonce);
-    const attempt = new AbortController();
-    let client: ssh2.Client | undefined;
+    let channel: Duplex | undefined;
     const result = await new Promise<HealthResult>((resolve) => {
       let settled = false;
       const settle = (ok: boolean, error?: string) => {
         if (settled) return;
         settled = true;
         timeout.cancel();
-        attempt.abort();
         const result: HealthResult = { deviceId, ok, at: this.clock.now(), ...(ok ? { rttMs: this.clock.now() - started } : { error }) };
         this.logger[ok ? 'debug' : 'warn'](
           { event: 'health.check', deviceId, ok, rttMs: result.rttMs, error },
@@ -125,28 +132,24 @@ export class HealthChecker {
         resolve(result);
       };
       const timeout = this.clock.setTimeout(() => settle(false, `no answer within ${this.options.timeoutMs} ms`), this.options.timeoutMs);
-      const target = this.options.endpoint();
-      if (!target) return settle(false, 'the tunnel is not connected');
-      this.options.dialer.dial(target, attempt.signal).then(
-        (dialed) => {
-          client = dialed.client;
-          if (settled) return void dialed.client.end();
-          dialed.client.on('close', () => settle(false, 'probe connection closed'));
-          dialed.client.forwardOut(PROBE_ORIGIN, 0, deviceId, 0, (err, channel: Duplex) => {
-            if (err) return settle(false, `relay refused the probe: ${err.message}`);
-            channel.on('error', () => undefined);
-            channel.write(encodeProbe(nonce));
-            void readProbeLine(channel).then((line) => {
-              if (line === undefined) settle(false, 'the probe came back empty');
-              else settle(decodeProbe(line) === nonce, 'the probe came back with another nonce');
-            });
+      this.options.openProbe(deviceId).then(
+        (opened) => {
+          opened.on('error', () => undefined);
+          // A channel that opens after its check timed out is closed at once (below or here).
+          channel = opened;
+          if (settled) return void opened.destroy();
+          opened.write(encodeProbe(nonce));
+          void readProbeLine(opened).then((line) => {
+            // A channel that closes without the line (readLine sees the close) comes back empty.
+            if (line === undefined) settle(false, 'the probe came back empty');
+            else settle(decodeProbe(line) === nonce, 'the probe came back with another nonce');
           });
         },
-        (err: Error) => settle(false, `probe connection failed: ${err.message}`),
+        (err: Error) => settle(false, `relay refused the probe: ${err.message}`),
       );
     });
     stopExpecting();
-    client?.end();
+    channel?.destroy();
     return result;
   }
 }

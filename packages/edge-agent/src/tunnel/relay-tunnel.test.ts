@@ -2,7 +2,14 @@ import { createServer, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AGENT_LOGIN_NAME, generateParsableEd25519, fingerprintOfBlob, silentLogger, type LifelineError } from '@lifeline/shared';
+import {
+  AGENT_LOGIN_NAME,
+  PROBE_ORIGIN,
+  generateParsableEd25519,
+  fingerprintOfBlob,
+  silentLogger,
+  type LifelineError,
+} from '@lifeline/shared';
 import { RelayDialer, type RelayDialerOptions } from './relay-dialer.js';
 import { RelayTunnel, type TunnelState } from './relay-tunnel.js';
 
@@ -15,6 +22,8 @@ interface FakeRelay {
   port: number;
   forwards: string[];
   connections: ssh2.Connection[];
+  /** direct-tcpip channels the agent opened: on which connection, from and to. */
+  probes: Array<{ connection: number; from: string; to: string }>;
   /** Opens a stream to the agent through the tunnel it registered. */
   openStream(deviceId: string): Promise<Duplex>;
   close(): Promise<void>;
@@ -24,6 +33,7 @@ interface FakeRelay {
 async function startFakeRelay(options: { allowForward?: (deviceId: string) => boolean; acceptKey?: boolean } = {}): Promise<FakeRelay> {
   const forwards: string[] = [];
   const connections: ssh2.Connection[] = [];
+  const probes: FakeRelay['probes'] = [];
   const registered = new Map<string, { conn: ssh2.Connection; port: number }>();
   const server = new ssh2.Server({ hostKeys: [hostPair.private] }, (conn) => {
     connections.push(conn);
@@ -38,12 +48,17 @@ async function startFakeRelay(options: { allowForward?: (deviceId: string) => bo
       registered.set(bindAddr, { conn, port: 10_000 + forwards.length });
       accept?.(10_000 + forwards.length);
     });
+    conn.on('tcpip', (accept, _reject, info) => {
+      probes.push({ connection: connections.indexOf(conn), from: info.srcIP, to: info.destIP });
+      accept().end('pong\n');
+    });
     conn.on('error', () => undefined);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
     forwards,
+    probes,
     connections,
     openStream: (deviceId) =>
       new Promise((resolve, reject) => {
@@ -235,11 +250,26 @@ describe('RelayTunnel', () => {
     });
     await waitForState(states, 'connected');
     expect(tried).toEqual(['primary', 'secondary']);
-    expect(tunnel!.endpoint).toEqual({ host: 'secondary', port: relay.port });
     relay.connections.at(-1)?.end();
     await waitForState(states, 'backoff');
     await new Promise((r) => setTimeout(r, 200));
     expect(tried[2]).toBe('primary');
+  });
+
+  it('opens health-check probe channels on its own connection, and refuses them while not connected', async () => {
+    relay = await startFakeRelay();
+    const { states } = startTunnel(relay.port);
+    await expect(tunnel!.openProbe('rtr-1')).rejects.toMatchObject({ code: 'TUNNEL_CLOSED' });
+    await waitForState(states, 'connected');
+    const channel = await tunnel!.openProbe('rtr-1');
+    const answer = await new Promise<string>((resolve) => {
+      let text = '';
+      channel.on('data', (d: Buffer) => (text += d.toString()));
+      channel.on('end', () => resolve(text));
+    });
+    expect(answer).toBe('pong\n');
+    expect(relay.probes).toEqual([{ connection: 0, from: PROBE_ORIGIN, to: 'rtr-1' }]);
+    expect(relay.connections).toHaveLength(1);
   });
 
   it('stays closed after stop', async () => {

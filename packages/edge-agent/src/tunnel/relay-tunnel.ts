@@ -52,8 +52,6 @@ export class RelayTunnel {
   private connectedAt = 0;
   /** Which relay address the next attempt uses: advances on failure, back to the primary after a connection. */
   private targetIndex = 0;
-  /** The relay the SSH connection is up to; undefined between connections. */
-  private reached: RelayAddress | undefined;
   private lastError: LifelineError | undefined;
   private readonly backoff: Backoff;
   private readonly clock: Clock;
@@ -70,11 +68,22 @@ export class RelayTunnel {
   }
 
   /**
-   * The relay this tunnel is connected to (the primary or an alternate), while it is connected:
-   * what a health check must ask, since the forwards live on that relay only.
+   * Opens a health-check probe channel for `deviceId` on this tunnel's own connection
+   * (`direct-tcpip` from PROBE_ORIGIN, which the relay routes back through the device's
+   * registered tunnel). Rejects with TUNNEL_CLOSED while not connected; on a link that carries
+   * nothing it may never settle, so the caller bounds it.
    */
-  get endpoint(): RelayAddress | undefined {
-    return this.current === 'connected' ? this.reached : undefined;
+  openProbe(deviceId: string): Promise<Duplex> {
+    const client = this.client;
+    if (!client || this.current !== 'connected') {
+      return Promise.reject(new LifelineError('TUNNEL_CLOSED', 'the tunnel is not connected'));
+    }
+    return new Promise((resolve, reject) => {
+      client.forwardOut(PROBE_ORIGIN, 0, deviceId, 0, (err, channel) => {
+        if (err) reject(new LifelineError('TUNNEL_CLOSED', err.message, { cause: err }));
+        else resolve(channel);
+      });
+    });
   }
 
   start(): void {
@@ -127,7 +136,6 @@ export class RelayTunnel {
         }
         this.attempt = undefined;
         this.client = client;
-        this.reached = target;
         this.serve(client, target);
       },
       (err: LifelineError) => {
@@ -191,7 +199,6 @@ export class RelayTunnel {
   private connectionClosed(client: ssh2.Client): void {
     if (client !== this.client) return;
     this.client = undefined;
-    this.reached = undefined;
     if (this.current === 'closed') return;
     this.retry(this.current === 'connected');
   }
