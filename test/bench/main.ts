@@ -10,11 +10,12 @@ import { personLatency, viewerLatency, type LatencyOptions } from './latency-ben
 import { findSshd, OpenSshPath } from './openssh-path.js';
 import { openSshPerson, ssh2Person } from './person-clients.js';
 import { memoryOf } from './process-memory.js';
+import { deadLink } from './dead-link-bench.js';
 import { formatReport, type BenchResults } from './report.js';
 import { throughput } from './throughput-bench.js';
 import { idleTunnels } from './tunnel-bench.js';
 
-const parts = ['latency', 'throughput', 'openssh', 'tunnels'] as const;
+const parts = ['latency', 'throughput', 'openssh', 'tunnels', 'deadlink'] as const;
 
 const usage = `npm run bench -- [options]
   --only LIST         some of: ${parts.join(',')} (default: all; agent and relay memory come with latency/throughput)
@@ -144,6 +145,17 @@ export async function main(argv: string[]): Promise<number> {
       const dir = await makeTempDir('bench-tunnels');
       try {
         results.tunnels = await idleTunnels(dir.path, Number(values.tunnels), Number(values.concurrency), progress);
+      } finally {
+        await dir.remove();
+      }
+    });
+  }
+
+  if (only.has('deadlink')) {
+    await attempt('dead link', async () => {
+      const dir = await makeTempDir('bench-deadlink');
+      try {
+        results.deadLink = await deadLink(dir.path, progress);
       } finally {
         await dir.remove();
       }

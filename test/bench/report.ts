@@ -1,6 +1,7 @@
 import type { PersonLatencyRow, ViewerLatencyRow } from './latency-bench.js';
 import type { Percentiles } from './marker-clock.js';
 import type { ThroughputRow } from './throughput-bench.js';
+import type { DeadLinkRow } from './dead-link-bench.js';
 import type { TunnelRow } from './tunnel-bench.js';
 
 export interface MemoryReport {
@@ -18,6 +19,7 @@ export interface BenchResults {
   personLatency: PersonLatencyRow[];
   throughput: ThroughputRow[];
   tunnels?: TunnelRow;
+  deadLink?: DeadLinkRow;
   agentMemory?: MemoryReport;
   relayMemory?: MemoryReport;
   /** Why the OpenSSH baseline is missing, if it is. */
@@ -92,6 +94,15 @@ export function formatReport(r: BenchResults): string {
             String(t.relayOpenFilesWithTunnels),
           ],
         ],
+      ),
+    );
+  }
+  if (r.deadLink) {
+    section(
+      'Dead link: relay and agent with default keepalives, the link between them frozen (no FIN, no RST)',
+      table(
+        ['agent notices after', 'relay notices after'],
+        [[`${r.deadLink.agentNoticedSeconds.toFixed(1)} s`, `${r.deadLink.relayNoticedSeconds.toFixed(1)} s`]],
       ),
     );
   }

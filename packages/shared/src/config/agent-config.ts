@@ -196,7 +196,14 @@ export const agentConfigSchema = z
     consoleRetryMs: z.number().int().min(100).default(2_000).describe('Pause between attempts to open a missing console.'),
     keepalive: z
       .object({
-        intervalMs: z.number().int().min(1_000).default(10_000).describe('SSH keepalive interval towards the relay.'),
+        intervalMs: z
+          .number()
+          .int()
+          .min(1_000)
+          .default(6_000)
+          .describe(
+            'SSH keepalive interval towards the relay. A dead link is noticed after about interval x (countMax + 1): 18 s by default.',
+          ),
         countMax: z.number().int().min(1).default(2).describe('Unanswered keepalives before the connection counts as dead.'),
       })
       .strict()

@@ -71,8 +71,8 @@ viewerBufferBytes: 262144
 # folder systemd makes (RuntimeDirectory=lifeline); lifeline-relay sessions looks there by default.
 adminSocket: /run/lifeline/relay.sock
 
-# SSH keepalives: a dead agent connection (no FIN or RST) is dropped within about 30 s.
-keepalive: { intervalMs: 10000, countMax: 2 }
+# SSH keepalives: a dead agent connection (no FIN or RST) is dropped within about 18 s.
+keepalive: { intervalMs: 6000, countMax: 2 }
 # How long a health-check probe may take through a tunnel before it counts as failed.
 healthCheckTimeoutMs: 10000
 
@@ -145,8 +145,9 @@ console: { type: serial, path: /dev/serial/by-id/usb-FTDI_FT232R_USB_UART_A50285
 # Backoff between attempts to reach the relay (full jitter, doubling from baseMs up to capMs);
 # an attempt that gets no answer is given up after connectTimeoutMs.
 reconnect: { baseMs: 1000, capMs: 30000, connectTimeoutMs: 15000 }
-# SSH keepalives: a silently dead link (a stalled 4G modem) is noticed within about 30 s.
-keepalive: { intervalMs: 10000, countMax: 2 }
+# SSH keepalives: a silently dead link (a stalled 4G modem) is noticed within about 18 s;
+# a link that stalls for up to 12 s (a slow 4G handover) is not.
+keepalive: { intervalMs: 6000, countMax: 2 }
 # Loopback health check: proves the tunnel end to end; 2 failures in a row reconnect.
 health: { intervalMs: 60000, timeoutMs: 10000, failuresBeforeReconnect: 2 }
 # Pause between attempts to open a console that is missing (USB adapter unplugged).

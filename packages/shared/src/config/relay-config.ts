@@ -234,7 +234,14 @@ export const relayConfigSchema = z
       .describe('Output held for a viewer that cannot keep up; past this it is disconnected, so it never slows anyone else.'),
     keepalive: z
       .object({
-        intervalMs: z.number().int().min(1_000).default(10_000).describe('SSH keepalive interval towards agents and people.'),
+        intervalMs: z
+          .number()
+          .int()
+          .min(1_000)
+          .default(6_000)
+          .describe(
+            'SSH keepalive interval towards agents and people. A dead link is noticed after about interval x (countMax + 1): 18 s by default.',
+          ),
         countMax: z.number().int().min(1).default(2).describe('Unanswered keepalives before a connection counts as dead.'),
       })
       .strict()
