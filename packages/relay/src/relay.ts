@@ -18,7 +18,7 @@ import {
 } from '@lifeline/shared';
 import { startAdminServer, type AdminServer } from './admin/admin-server.js';
 import { AsciicastRecorderFactory } from './recording/asciicast-recorder.js';
-import { ConsoleLog } from './recording/console-log.js';
+import { ConsoleLog, OpenLogFiles, RELAY_OPEN_LOG_FILES } from './recording/console-log.js';
 import { listRotatedLogFiles } from './recording/log-files.js';
 import { connectionBudget, descriptorsNeeded, readOpenFileLimit } from './open-file-limit.js';
 import { DiskGate, RELAY_DISK_SLOTS } from './recording/disk-gate.js';
@@ -127,8 +127,9 @@ export async function startRelay(
     // A relay may serve thousands of devices: the folder is listed once (not once per device), and
     // each log starts in the background through the disk gate and opens its file only to write.
     const rotated = config.devices.length > 0 ? await listRotatedLogFiles(paths.consoleLogDir) : new Map<string, number[]>();
+    const openFiles = new OpenLogFiles(RELAY_OPEN_LOG_FILES);
     for (const device of config.devices) {
-      const options = { ...config.consoleLog, dir: paths.consoleLogDir, deviceId: device.id, logger, clock, gate };
+      const options = { ...config.consoleLog, dir: paths.consoleLogDir, deviceId: device.id, logger, clock, gate, openFiles };
       consoleLogs.set(device.id, ConsoleLog.create({ ...options, rotated: rotated.get(device.id) ?? [] }));
     }
   } catch (err) {

@@ -6,7 +6,7 @@ import { createLogger, silentLogger } from '@lifeline/shared';
 import { FakeClock } from '@lifeline/shared/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DeviceConsoleLog } from '../session/device-hub.js';
-import { ConsoleLog, type ConsoleLogOptions } from './console-log.js';
+import { ConsoleLog, OpenLogFiles, type ConsoleLogOptions } from './console-log.js';
 import { listRotatedLogFiles } from './log-files.js';
 
 let root: string;
@@ -310,6 +310,23 @@ describe('ConsoleLog', () => {
 
   it('refuses a device id that is not a plain file name', async () => {
     await expect(openLog({ deviceId: '../etc' })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+  });
+  it('closes its file as soon as it is written when the relay holds more log files open than it allows', async () => {
+    const openFiles = new OpenLogFiles(1);
+    const a = await openLog({ idleCloseMs: 60_000, openFiles });
+    const b = await openLog({ deviceId: 'rtr-osaka-02', idleCloseMs: 60_000, openFiles });
+    a.append(Buffer.from('a'));
+    await a.flush();
+    expect(openFiles.count).toBe(1);
+    b.append(Buffer.from('b'));
+    await b.flush();
+    // Two open, one allowed: b closes at once (a keeps its file until its own idle time).
+    await new Promise((r) => setTimeout(r, 20));
+    await b.flush();
+    expect(openFiles.count).toBe(1);
+    await a.close();
+    expect(openFiles.count).toBe(0);
+    expect(await readFile(b.path, 'utf8')).toBe('b');
   });
 });
 

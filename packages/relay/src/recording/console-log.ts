@@ -34,6 +34,22 @@ export interface ConsoleLogOptions {
   rotated?: readonly number[];
   /** The file is closed after this long without a write, so an idle device holds no descriptor. */
   idleCloseMs?: number;
+  /** Shared by every console log of a relay: bounds the files kept open while idle. */
+  openFiles?: OpenLogFiles;
+}
+
+/** Console-log files a relay keeps open while idle; inside the 256 descriptors open-file-limit.ts keeps back from connections. */
+export const RELAY_OPEN_LOG_FILES = 128;
+
+/**
+ * Counts the console-log files a relay holds open. Past `max`, a log closes its file as soon as
+ * what it had queued is written rather than after `idleCloseMs`: when thousands of devices write
+ * at once (the `relay started` note at a restart, a site's power coming back), the relay does not
+ * hold a file per device for seconds while the agents' sockets need the descriptors.
+ */
+export class OpenLogFiles {
+  count = 0;
+  constructor(readonly max: number) {}
 }
 
 /** Most bytes handed to one write call. */
@@ -223,16 +239,20 @@ export class ConsoleLog {
   /** Closes the file once nothing has been written for `idleCloseMs`; the next write reopens it. */
   private closeWhenIdle(): void {
     if (this.closed || !this.handle || this.idleTimer) return;
-    this.idleTimer = this.clock.setTimeout(() => {
-      this.idleTimer = undefined;
-      if (this.writing || this.queue.length > 0 || this.closed) return;
-      this.writing = (this.options.gate ?? ungatedDisk)
-        .run(() => this.closeHandle())
-        .finally(() => {
-          this.writing = undefined;
-          this.kick();
-        });
-    }, this.options.idleCloseMs ?? DEFAULT_IDLE_CLOSE_MS);
+    const crowded = this.options.openFiles !== undefined && this.options.openFiles.count > this.options.openFiles.max;
+    this.idleTimer = this.clock.setTimeout(
+      () => {
+        this.idleTimer = undefined;
+        if (this.writing || this.queue.length > 0 || this.closed) return;
+        this.writing = (this.options.gate ?? ungatedDisk)
+          .run(() => this.closeHandle())
+          .finally(() => {
+            this.writing = undefined;
+            this.kick();
+          });
+      },
+      crowded ? 0 : (this.options.idleCloseMs ?? DEFAULT_IDLE_CLOSE_MS),
+    );
   }
 
   private async drain(): Promise<void> {
@@ -328,6 +348,7 @@ export class ConsoleLog {
       throw err;
     }
     this.handle = handle;
+    if (this.options.openFiles) this.options.openFiles.count++;
   }
 
   private async rotate(): Promise<void> {
@@ -339,6 +360,7 @@ export class ConsoleLog {
   private async closeHandle(): Promise<void> {
     const handle = this.handle;
     this.handle = undefined;
+    if (handle && this.options.openFiles) this.options.openFiles.count--;
     await handle?.close().catch((err: unknown) => this.failed(err));
   }
 
