@@ -159,4 +159,9 @@ describe('deploy/systemd units', () => {
     expect(agent.map(([key]) => key)).not.toContain('PrivateDevices');
     expect(agent.map(([key]) => key)).not.toContain('ProtectKernelTunables');
   });
+
+  it('lets the relay hold a socket per agent for 10,000 devices, and more', async () => {
+    const limit = (await serviceSettings('lifeline-relay.service')).find(([key]) => key === 'LimitNOFILE')?.[1];
+    expect(Number(limit)).toBeGreaterThanOrEqual(20_000);
+  });
 });

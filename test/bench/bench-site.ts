@@ -36,11 +36,15 @@ export function relayConfig(options: { personKey: string; devices: Array<{ id: s
 }
 
 /** Starts a relay process and waits until it listens; returns its port and host key fingerprint. */
-export async function startRelay(dir: string, config: string): Promise<{ relay: LifelineProcess; port: number; fingerprint: string }> {
+export async function startRelay(
+  dir: string,
+  config: string,
+  timeoutMs?: number,
+): Promise<{ relay: LifelineProcess; port: number; fingerprint: string }> {
   const file = join(dir, 'relay.yaml');
   await writeFile(file, config);
   const relay = LifelineProcess.start(relayBin, ['run', '--config', file]);
-  const listening = await relay.waitForLog('relay listening', (l) => l.event === 'relay.listening');
+  const listening = await relay.waitForLog('relay listening', (l) => l.event === 'relay.listening', timeoutMs);
   return { relay, port: listening.port as number, fingerprint: listening.hostKeyFingerprint as string };
 }
 

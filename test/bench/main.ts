@@ -14,8 +14,9 @@ import { deadLink } from './dead-link-bench.js';
 import { formatReport, type BenchResults } from './report.js';
 import { throughput } from './throughput-bench.js';
 import { idleTunnels } from './tunnel-bench.js';
+import { scaleStart } from './scale-bench.js';
 
-const parts = ['latency', 'throughput', 'openssh', 'tunnels', 'deadlink'] as const;
+const parts = ['latency', 'throughput', 'openssh', 'tunnels', 'deadlink', 'scale'] as const;
 
 const usage = `npm run bench -- [options]
   --only LIST         some of: ${parts.join(',')} (default: all; agent and relay memory come with latency/throughput)
@@ -24,6 +25,7 @@ const usage = `npm run bench -- [options]
                       one person alone also gets 3 times as many, 3 ms apart
   --mib N             MiB each way per throughput run (default 8), --repeat N runs (default 3, median shown)
   --tunnels N         idle agent tunnels (default 200), --concurrency N logins in flight (default 50)
+  --devices LIST      device (and user) counts for the start-up run (default 1000,5000,10000)
   --json FILE         where the JSON goes (default test/bench/dist/bench-results.json; "-" for stdout, then no table)
 See docs/benchmarks.md.`;
 
@@ -41,6 +43,7 @@ export async function main(argv: string[]): Promise<number> {
       repeat: { type: 'string', default: '3' },
       tunnels: { type: 'string', default: '200' },
       concurrency: { type: 'string', default: '50' },
+      devices: { type: 'string', default: '1000,5000,10000' },
       json: { type: 'string', default: join(repoRoot, 'test/bench/dist/bench-results.json') },
       help: { type: 'boolean', default: false },
     },
@@ -71,11 +74,13 @@ export async function main(argv: string[]): Promise<number> {
       repeat,
       tunnels: Number(values.tunnels),
       concurrency: Number(values.concurrency),
+      devices: values.devices,
     },
     viewerLatency: [],
     personLatency: [],
     throughput: [],
     opensshBaseline: { ran: false, reason: 'not asked for (--only)' },
+    scale: [],
     errors: [],
   };
   const attempt = async (what: string, run: () => Promise<void>) => {
@@ -160,6 +165,19 @@ export async function main(argv: string[]): Promise<number> {
         await dir.remove();
       }
     });
+  }
+
+  if (only.has('scale')) {
+    for (const count of values.devices.split(',').map(Number)) {
+      await attempt(`scale with ${count} devices`, async () => {
+        const dir = await makeTempDir('bench-scale');
+        try {
+          results.scale.push(await scaleStart(dir.path, count, progress));
+        } finally {
+          await dir.remove();
+        }
+      });
+    }
   }
 
   const json = `${JSON.stringify(results, null, 2)}\n`;

@@ -3,6 +3,7 @@ import type { Percentiles } from './marker-clock.js';
 import type { ThroughputRow } from './throughput-bench.js';
 import type { DeadLinkRow } from './dead-link-bench.js';
 import type { TunnelRow } from './tunnel-bench.js';
+import type { ScaleRow } from './scale-bench.js';
 
 export interface MemoryReport {
   idleRssBytes: number;
@@ -19,6 +20,7 @@ export interface BenchResults {
   personLatency: PersonLatencyRow[];
   throughput: ThroughputRow[];
   tunnels?: TunnelRow;
+  scale: ScaleRow[];
   deadLink?: DeadLinkRow;
   agentMemory?: MemoryReport;
   relayMemory?: MemoryReport;
@@ -73,6 +75,23 @@ export function formatReport(r: BenchResults): string {
       table(
         ['path', 'client', 'device -> person', 'person -> device'],
         r.throughput.map((t) => [t.path, t.client, mbps(t.deviceToPersonMBps), mbps(t.personToDeviceMBps)]),
+      ),
+    );
+  }
+  if (r.scale.length) {
+    section(
+      'Relay start with N devices and N users configured, nothing connected (restart: a console log per device on disk)',
+      table(
+        ['devices', 'users', 'first start', 'restart', 'idle RSS', 'peak RSS', 'open files'],
+        r.scale.map((s) => [
+          String(s.devices),
+          String(s.users),
+          `${s.firstStartSeconds.toFixed(2)} s`,
+          `${s.restartSeconds.toFixed(2)} s`,
+          mib(s.idleRssBytes),
+          mib(s.peakRssBytes),
+          String(s.openFiles),
+        ]),
       ),
     );
   }

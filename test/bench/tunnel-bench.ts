@@ -16,7 +16,7 @@ export interface TunnelRow {
   relayRssIdleBytes: number;
   relayRssWithTunnelsBytes: number;
   relayBytesPerTunnel: number;
-  /** File descriptors: the relay keeps each configured device's console log open, and a socket per agent. */
+  /** File descriptors: a socket per agent, and a console log only while it is being written (closed after 5 s idle). */
   relayOpenFilesIdle: number;
   relayOpenFilesWithTunnels: number;
 }

@@ -18,7 +18,9 @@ import {
 } from '@lifeline/shared';
 import { startAdminServer, type AdminServer } from './admin/admin-server.js';
 import { AsciicastRecorderFactory } from './recording/asciicast-recorder.js';
-import { ConsoleLog } from './recording/console-log.js';
+import { ConsoleLog, OpenLogFiles, RELAY_OPEN_LOG_FILES } from './recording/console-log.js';
+import { listRotatedLogFiles } from './recording/log-files.js';
+import { connectionBudget, descriptorsNeeded, readOpenFileLimit } from './open-file-limit.js';
 import { DiskGate, RELAY_DISK_SLOTS } from './recording/disk-gate.js';
 import { startRetention } from './recording/retention-schedule.js';
 import { ConsoleSessions } from './session/console-sessions.js';
@@ -77,7 +79,9 @@ export async function startRelay(
     consoleLogFor: (deviceId) => openedLater(consoleLogs, deviceId),
     requestPower: (tunnel, action) => requestPower(tunnel, action, POWER_TIMEOUT_MS, clock),
   });
+  const maxConnections = await checkOpenFileLimit(config.devices.length, logger);
   const server = createRelaySshServer({
+    maxConnections,
     config,
     hostKey: hostKey.privateKey,
     broker: sessions,
@@ -121,17 +125,13 @@ export async function startRelay(
       if (!isLifelineError(err)) throw err;
       throw new LifelineError(err.code, `${configFile}: adminSocket: ${err.message}`, { cause: err });
     });
-    // One log per device, opened together: a relay may serve thousands of devices.
-    for (const [id, log] of await Promise.all(
-      config.devices.map(
-        async (device) =>
-          [
-            device.id,
-            await ConsoleLog.open({ ...config.consoleLog, dir: paths.consoleLogDir, deviceId: device.id, logger, clock, gate }),
-          ] as const,
-      ),
-    )) {
-      consoleLogs.set(id, log);
+    // A relay may serve thousands of devices: the folder is listed once (not once per device), and
+    // each log starts in the background through the disk gate and opens its file only to write.
+    const rotated = config.devices.length > 0 ? await listRotatedLogFiles(paths.consoleLogDir) : new Map<string, number[]>();
+    const openFiles = new OpenLogFiles(RELAY_OPEN_LOG_FILES);
+    for (const device of config.devices) {
+      const options = { ...config.consoleLog, dir: paths.consoleLogDir, deviceId: device.id, logger, clock, gate, openFiles };
+      consoleLogs.set(device.id, ConsoleLog.create({ ...options, rotated: rotated.get(device.id) ?? [] }));
     }
   } catch (err) {
     await server.close();
@@ -186,6 +186,25 @@ function openedLater(logs: ReadonlyMap<string, ConsoleLog>, deviceId: string): D
     note: (text) => logs.get(deviceId)?.note(text),
     joinScrollback: () => logs.get(deviceId)?.joinScrollback() ?? Buffer.alloc(0),
   };
+}
+
+/**
+ * Logs the open-file limit (soft and hard), warns when the soft one is below what the configured
+ * devices need, and returns the connection budget derived from it (undefined off Linux).
+ */
+async function checkOpenFileLimit(devices: number, logger: Logger): Promise<number | undefined> {
+  const limit = await readOpenFileLimit();
+  if (!limit) return undefined;
+  const needed = descriptorsNeeded(devices);
+  const maxConnections = connectionBudget(limit);
+  const fields = { event: 'relay.open-file-limit', soft: limit.soft, hard: limit.hard, needed, maxConnections };
+  if (limit.soft < needed)
+    logger.warn(
+      fields,
+      `open-file limit ${limit.soft} (hard ${limit.hard}) is below the ${needed} that ${devices} devices need: raise LimitNOFILE= in the unit`,
+    );
+  else logger.info(fields, `open-file limit ${limit.soft} (hard ${limit.hard}); at most ${maxConnections} connections at once`);
+  return Number.isFinite(maxConnections) ? maxConnections : undefined;
 }
 
 /** Binds the listen port; a busy or privileged port is the operator's to fix, said in one line. */

@@ -69,4 +69,15 @@ describe('ChunkQueue', () => {
     expect(q.takeQueued().toString()).toBe('abcd');
     expect(q.size).toBe(0);
   });
+
+  it('joins what queued while the reader was busy into one chunk, up to joinBytes, in order', async () => {
+    const q = new ChunkQueue(1000, 8);
+    for (const s of ['ab', 'cd', 'ef', 'gh', 'ij', 'klmnopqrst', 'u']) q.push(b(s));
+    expect((await q.next()).toString()).toBe('abcdefgh');
+    // A chunk longer than joinBytes is not cut, and nothing after it is joined to it.
+    expect((await q.next()).toString()).toBe('ij');
+    expect((await q.next()).toString()).toBe('klmnopqrst');
+    expect((await q.next()).toString()).toBe('u');
+    expect(q.size).toBe(0);
+  });
 });

@@ -1,7 +1,10 @@
 /**
  * A bounded FIFO of byte chunks between one producer and one reader: what a console port holds
  * between the device and whoever reads it. The producer awaits `room()` before pushing more, so
- * nothing buffers without a bound; the reader gets one chunk per `next()`.
+ * nothing buffers without a bound. `next()` hands over everything queued, joined into one chunk
+ * of at most `joinBytes` (a chunk longer than that alone comes whole): when the reader falls
+ * behind (the SSH channel is slower than the port), the many small reads waiting become one
+ * large channel write instead of one SSH packet each.
  *
  * `end(err)` finishes the queue: a pending `next()` rejects with `err`, later ones return what is
  * still queued (unless discarded) and then reject with `err`; producers waiting for room reject too.
@@ -13,8 +16,14 @@ export class ChunkQueue {
   private roomWaiters: Array<Waiter<void>> = [];
   private endedWith: Error | undefined;
 
-  /** @param limit bytes held before `room()` makes the producer wait */
-  constructor(private readonly limit: number) {
+  /**
+   * @param limit bytes held before `room()` makes the producer wait
+   * @param joinBytes most bytes `next()` joins into one chunk
+   */
+  constructor(
+    private readonly limit: number,
+    private readonly joinBytes = 64 * 1024,
+  ) {
     if (!(limit > 0)) throw new RangeError(`ChunkQueue limit must be positive, got ${limit}`);
   }
 
@@ -44,14 +53,20 @@ export class ChunkQueue {
     this.bytes += chunk.length;
   }
 
-  /** The next chunk. Only one may be pending: a second concurrent call rejects (a caller bug). */
+  /**
+   * What is queued, in order, joined up to `joinBytes`. Only one may be pending: a second
+   * concurrent call rejects (a caller bug).
+   */
   next(): Promise<Buffer> {
     if (this.reader) return Promise.reject(new Error('a console read is already pending'));
-    const chunk = this.chunks.shift();
-    if (chunk) {
-      this.bytes -= chunk.length;
+    if (this.chunks.length > 0) {
+      let count = 1;
+      let length = this.chunks[0]!.length;
+      while (count < this.chunks.length && length + this.chunks[count]!.length <= this.joinBytes) length += this.chunks[count++]!.length;
+      const taken = this.chunks.splice(0, count);
+      this.bytes -= length;
       this.wakeProducers();
-      return Promise.resolve(chunk);
+      return Promise.resolve(count === 1 ? taken[0]! : Buffer.concat(taken, length));
     }
     if (this.endedWith) return Promise.reject(this.endedWith);
     return new Promise((resolve, reject) => {

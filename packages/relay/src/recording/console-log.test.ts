@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -6,7 +6,8 @@ import { createLogger, silentLogger } from '@lifeline/shared';
 import { FakeClock } from '@lifeline/shared/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DeviceConsoleLog } from '../session/device-hub.js';
-import { ConsoleLog, type ConsoleLogOptions } from './console-log.js';
+import { ConsoleLog, OpenLogFiles, type ConsoleLogOptions } from './console-log.js';
+import { listRotatedLogFiles } from './log-files.js';
 
 let root: string;
 const opened: ConsoleLog[] = [];
@@ -118,7 +119,63 @@ describe('ConsoleLog', () => {
       await writeFile(join(logs(), name), 'x');
     }
     await openLog({ files: 2 });
-    expect((await readdir(logs())).sort()).toEqual(['other.log.5', 'rtr-tokyo-01.log', 'rtr-tokyo-01.log.1']);
+    // The current file is made only when there is something to write.
+    expect((await readdir(logs())).sort()).toEqual(['other.log.5', 'rtr-tokyo-01.log.1']);
+  });
+
+  it('deletes the surplus files named by one listing of the folder, without listing it again', async () => {
+    await mkdir(logs(), { recursive: true });
+    for (const name of ['rtr-tokyo-01.log.1', 'rtr-tokyo-01.log.4', 'rtr-tokyo-01.log.7']) await writeFile(join(logs(), name), 'x');
+    const rotated = (await listRotatedLogFiles(logs())).get('rtr-tokyo-01');
+    expect(rotated?.sort()).toEqual([1, 4, 7]);
+    // A file that appeared after the listing is not looked for.
+    await writeFile(join(logs(), 'rtr-tokyo-01.log.9'), 'x');
+    await openLog({ files: 2, rotated });
+    expect((await readdir(logs())).sort()).toEqual(['rtr-tokyo-01.log.1', 'rtr-tokyo-01.log.9']);
+  });
+
+  it('holds no file open while idle and reopens it for the next write', async () => {
+    const log = await openLog({ idleCloseMs: 50 });
+    const isOpen = async () => {
+      for (const fd of await readdir('/proc/self/fd')) {
+        const target = await readlink(join('/proc/self/fd', fd)).catch(() => '');
+        if (target === log.path) return true;
+      }
+      return false;
+    };
+    expect(await isOpen()).toBe(false);
+    log.append(Buffer.from('one\r\n'));
+    await log.flush();
+    expect(await isOpen()).toBe(true);
+    await new Promise((r) => setTimeout(r, 150));
+    await log.flush();
+    expect(await isOpen()).toBe(false);
+    log.append(Buffer.from('two\r\n'));
+    await log.flush();
+    expect(await isOpen()).toBe(true);
+    await log.close();
+    expect(await isOpen()).toBe(false);
+    expect(await readFile(log.path, 'utf8')).toBe('one\r\ntwo\r\n');
+  });
+
+  it('keeps output appended while it starts, after the scrollback it primes from the log', async () => {
+    const first = await openLog({ scrollbackBytes: 64 });
+    first.append(Buffer.from('before restart|'));
+    await first.close();
+    const second = ConsoleLog.create({
+      dir: logs(),
+      deviceId: 'rtr-tokyo-01',
+      maxBytes: 4096,
+      files: 3,
+      scrollbackBytes: 64,
+      logger: silentLogger(),
+    });
+    opened.push(second);
+    second.append(Buffer.from('after'));
+    await second.flush();
+    expect(second.scrollback().toString()).toBe('before restart|after');
+    await second.close();
+    expect(await readFile(second.path, 'utf8')).toBe('before restart|after');
   });
 
   it('keeps the last scrollbackBytes of output in memory, exactly', async () => {
@@ -253,6 +310,23 @@ describe('ConsoleLog', () => {
 
   it('refuses a device id that is not a plain file name', async () => {
     await expect(openLog({ deviceId: '../etc' })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+  });
+  it('closes its file as soon as it is written when the relay holds more log files open than it allows', async () => {
+    const openFiles = new OpenLogFiles(1);
+    const a = await openLog({ idleCloseMs: 60_000, openFiles });
+    const b = await openLog({ deviceId: 'rtr-osaka-02', idleCloseMs: 60_000, openFiles });
+    a.append(Buffer.from('a'));
+    await a.flush();
+    expect(openFiles.count).toBe(1);
+    b.append(Buffer.from('b'));
+    await b.flush();
+    // Two open, one allowed: b closes at once (a keeps its file until its own idle time).
+    await new Promise((r) => setTimeout(r, 20));
+    await b.flush();
+    expect(openFiles.count).toBe(1);
+    await a.close();
+    expect(openFiles.count).toBe(0);
+    expect(await readFile(b.path, 'utf8')).toBe('b');
   });
 });
 

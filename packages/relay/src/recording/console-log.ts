@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { LifelineError, systemClock, type Clock, type Logger, type TimerHandle } from '@lifeline/shared';
 import { ByteRing } from './byte-ring.js';
 import { ungatedDisk, type DiskGate } from './disk-gate.js';
-import { logFilePath, readLogTail, removeSurplusLogFiles, rotateLogFiles } from './log-files.js';
+import { chmodIfPresent, logFilePath, readLogTail, removeSurplusLogFiles, rotateLogFiles } from './log-files.js';
 
 import { formatScrollback } from './scrollback-format.js';
 
@@ -27,12 +27,36 @@ export interface ConsoleLogOptions {
   retryMs?: number;
   /** Shared by every file the relay writes to its state disk (disk-gate.ts). */
   gate?: DiskGate;
+  /**
+   * Indexes of this device's rotated files found by one `listRotatedLogFiles` of `dir`; without
+   * it the log lists the folder itself (fine for one log, quadratic for thousands).
+   */
+  rotated?: readonly number[];
+  /** The file is closed after this long without a write, so an idle device holds no descriptor. */
+  idleCloseMs?: number;
+  /** Shared by every console log of a relay: bounds the files kept open while idle. */
+  openFiles?: OpenLogFiles;
+}
+
+/** Console-log files a relay keeps open while idle; inside the 256 descriptors open-file-limit.ts keeps back from connections. */
+export const RELAY_OPEN_LOG_FILES = 128;
+
+/**
+ * Counts the console-log files a relay holds open. Past `max`, a log closes its file as soon as
+ * what it had queued is written rather than after `idleCloseMs`: when thousands of devices write
+ * at once (the `relay started` note at a restart, a site's power coming back), the relay does not
+ * hold a file per device for seconds while the agents' sockets need the descriptors.
+ */
+export class OpenLogFiles {
+  count = 0;
+  constructor(readonly max: number) {}
 }
 
 /** Most bytes handed to one write call. */
 const BATCH_BYTES = 64 * 1024;
 const DEFAULT_QUEUE_BYTES = 1024 * 1024;
 const DEFAULT_RETRY_MS = 5_000;
+const DEFAULT_IDLE_CLOSE_MS = 5_000;
 
 /** Output waiting for the disk, or a note that some did not fit. */
 type Pending = { kind: 'data'; bytes: Buffer } | { kind: 'gap'; dropped: number; at: number };
@@ -45,11 +69,14 @@ type Pending = { kind: 'data'; bytes: Buffer } | { kind: 'gap'; dropped: number;
  * Writing never blocks or throws into the caller: chunks queue for a single writer, a queue
  * that outgrows `queueBytes` drops output (and the log says where and how much), and disk
  * errors are logged once per streak (`event: 'console-log.error'`) and retried after `retryMs`.
+ *
+ * The file is opened when there is something to write and closed again after `idleCloseMs`
+ * without a write: a relay with thousands of quiet devices holds no descriptor for them.
  */
 export class ConsoleLog {
   /** The current file. */
   readonly path: string;
-  private readonly ring: ByteRing;
+  private ring: ByteRing;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly queueBytes: number;
@@ -64,21 +91,33 @@ export class ConsoleLog {
   private size = 0;
   private writing: Promise<void> | undefined;
   private retryTimer: TimerHandle | undefined;
+  private idleTimer: TimerHandle | undefined;
   private failing = false;
   private closed = false;
   private closing: Promise<void> | undefined;
 
   /**
-   * Creates the folder, primes the scrollback ring from the end of the existing log (so context
-   * survives a relay restart) and opens the current file. Does not fail for disk problems (they
-   * are logged and writing is retried later); throws only for a device id that is not a file name.
+   * Returns at once and starts in the background (through the disk gate, so thousands of logs
+   * start a few at a time): creates the folder, deletes surplus rotated files and primes the
+   * scrollback ring from the end of the existing log (so context survives a relay restart).
+   * Output appended meanwhile is kept and written after the start. Does not fail for disk
+   * problems (they are logged and writing is retried later); throws only for a device id that
+   * is not a file name.
    */
-  static async open(options: ConsoleLogOptions): Promise<ConsoleLog> {
+  static create(options: ConsoleLogOptions): ConsoleLog {
     if (basename(options.deviceId) !== options.deviceId || options.deviceId.startsWith('.')) {
       throw new LifelineError('CONFIG_INVALID', `device id "${options.deviceId}" cannot name a console log file`);
     }
     const log = new ConsoleLog(options);
-    await log.start();
+    // Holding `writing` keeps the writer off the file until the tail has been read.
+    log.writing = log.start();
+    return log;
+  }
+
+  /** `create`, resolved once the start is done. */
+  static async open(options: ConsoleLogOptions): Promise<ConsoleLog> {
+    const log = ConsoleLog.create(options);
+    await log.flush();
     return log;
   }
 
@@ -134,6 +173,8 @@ export class ConsoleLog {
 
   private async finish(): Promise<void> {
     this.closed = true;
+    this.idleTimer?.cancel();
+    this.idleTimer = undefined;
     if (this.retryTimer) {
       this.retryTimer.cancel();
       this.retryTimer = undefined;
@@ -150,15 +191,27 @@ export class ConsoleLog {
   }
 
   private async start(): Promise<void> {
+    const { dir, deviceId, files, scrollbackBytes, rotated } = this.options;
     try {
-      await mkdir(this.options.dir, { recursive: true, mode: 0o700 });
-      await removeSurplusLogFiles(this.options.dir, this.options.deviceId, this.options.files);
-      if (this.options.scrollbackBytes > 0) {
-        this.ring.write(await readLogTail(this.options.dir, this.options.deviceId, this.options.scrollbackBytes));
-      }
-      await this.openCurrent();
+      await (this.options.gate ?? ungatedDisk).run(async () => {
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        await removeSurplusLogFiles(dir, deviceId, files, rotated);
+        // An existing file keeps its mode: make sure it is private even before the next write.
+        await chmodIfPresent(this.path, 0o600);
+        if (scrollbackBytes > 0) {
+          const tail = await readLogTail(dir, deviceId, scrollbackBytes);
+          // What arrived while the tail was read comes after it.
+          const fresh = this.ring.contents();
+          this.ring = new ByteRing(scrollbackBytes);
+          this.ring.write(tail);
+          this.ring.write(fresh);
+        }
+      });
     } catch (err) {
       this.failed(err);
+    } finally {
+      this.writing = undefined;
+      this.kick();
     }
   }
 
@@ -178,7 +231,28 @@ export class ConsoleLog {
   private kick(): void {
     // drain() always awaits before it ends (the queue is not empty), so `writing` is set first.
     if (this.writing || this.retryTimer || this.queue.length === 0) return;
+    this.idleTimer?.cancel();
+    this.idleTimer = undefined;
     this.writing = this.drain();
+  }
+
+  /** Closes the file once nothing has been written for `idleCloseMs`; the next write reopens it. */
+  private closeWhenIdle(): void {
+    if (this.closed || !this.handle || this.idleTimer) return;
+    const crowded = this.options.openFiles !== undefined && this.options.openFiles.count > this.options.openFiles.max;
+    this.idleTimer = this.clock.setTimeout(
+      () => {
+        this.idleTimer = undefined;
+        if (this.writing || this.queue.length > 0 || this.closed) return;
+        this.writing = (this.options.gate ?? ungatedDisk)
+          .run(() => this.closeHandle())
+          .finally(() => {
+            this.writing = undefined;
+            this.kick();
+          });
+      },
+      crowded ? 0 : (this.options.idleCloseMs ?? DEFAULT_IDLE_CLOSE_MS),
+    );
   }
 
   private async drain(): Promise<void> {
@@ -207,6 +281,7 @@ export class ConsoleLog {
     } finally {
       // Cleared in the same turn as the empty-queue check, so an append right after starts a writer.
       this.writing = undefined;
+      if (this.queue.length === 0) this.closeWhenIdle();
     }
   }
 
@@ -273,6 +348,7 @@ export class ConsoleLog {
       throw err;
     }
     this.handle = handle;
+    if (this.options.openFiles) this.options.openFiles.count++;
   }
 
   private async rotate(): Promise<void> {
@@ -284,6 +360,7 @@ export class ConsoleLog {
   private async closeHandle(): Promise<void> {
     const handle = this.handle;
     this.handle = undefined;
+    if (handle && this.options.openFiles) this.options.openFiles.count--;
     await handle?.close().catch((err: unknown) => this.failed(err));
   }
 

@@ -1,4 +1,4 @@
-import { open, readdir, rename, unlink } from 'node:fs/promises';
+import { chmod, open, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -21,13 +21,38 @@ export async function rotateLogFiles(dir: string, deviceId: string, files: numbe
   }
 }
 
-/** Deletes rotated files beyond `files` (left over from a config that kept more). */
-export async function removeSurplusLogFiles(dir: string, deviceId: string, files: number): Promise<void> {
-  const prefix = `${deviceId}.log.`;
-  for (const name of await readdir(dir)) {
-    const rest = name.slice(prefix.length);
-    if (name.startsWith(prefix) && /^\d+$/.test(rest) && Number(rest) >= files) await unlinkIfPresent(join(dir, name));
+/**
+ * Deletes rotated files beyond `files` (left over from a config that kept more). `rotated` is the
+ * indexes of this device's rotated files from one `listRotatedLogFiles` of the whole folder; without
+ * it the folder is listed here, which costs O(files in the folder) per device: a relay with many
+ * devices lists once and passes each its share.
+ */
+export async function removeSurplusLogFiles(dir: string, deviceId: string, files: number, rotated?: readonly number[]): Promise<void> {
+  const present = rotated ?? (await listRotatedLogFiles(dir)).get(deviceId) ?? [];
+  for (const index of present) if (index >= files) await unlinkIfPresent(logFilePath(dir, deviceId, index));
+}
+
+/**
+ * One listing of a console-log folder: each device's rotated files (`<id>.log.<n>`, n >= 1) by
+ * index. A folder that does not exist yet holds none.
+ */
+export async function listRotatedLogFiles(dir: string): Promise<Map<string, number[]>> {
+  const byDevice = new Map<string, number[]>();
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if (isMissing(err)) return byDevice;
+    throw err;
   }
+  for (const name of names) {
+    const match = /^(.+)\.log\.(\d+)$/.exec(name);
+    if (!match || Number(match[2]) === 0) continue;
+    const indexes = byDevice.get(match[1]!);
+    if (indexes) indexes.push(Number(match[2]));
+    else byDevice.set(match[1]!, [Number(match[2])]);
+  }
+  return byDevice;
 }
 
 /**
@@ -66,6 +91,15 @@ async function readFileTail(path: string, bytes: number): Promise<Buffer> {
     return buffer.subarray(0, done);
   } finally {
     await handle.close();
+  }
+}
+
+/** chmod that counts a missing file as done. */
+export async function chmodIfPresent(path: string, mode: number): Promise<void> {
+  try {
+    await chmod(path, mode);
+  } catch (err) {
+    if (!isMissing(err)) throw err;
   }
 }
 

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isLifelineError, relayConfigSchema, silentLogger } from '@lifeline/shared';
+import { connect, type Socket } from 'node:net';
 import ssh2 from 'ssh2';
 import { createRelaySshServer } from './relay-ssh-server.js';
 import { FakeBroker, FakeRegistrar } from './testing/fake-console.js';
@@ -110,5 +111,28 @@ describe('relay SSH server', () => {
       caught = err;
     }
     expect(isLifelineError(caught, 'CONFIG_INVALID')).toBe(true);
+  });
+
+  it('closes connections past maxConnections at accept, says so in the log, and takes new ones once one has gone', async () => {
+    const relay = await relayWith({ server: { maxConnections: 1 } });
+    const banner = (socket: Socket) =>
+      new Promise<string>((resolve) => {
+        let text = '';
+        socket.on('data', (d: Buffer) => {
+          text += d.toString('latin1');
+          if (text.includes('\n')) resolve(text);
+        });
+        socket.on('close', () => resolve(text));
+      });
+    const first = connect(relay.port, relay.host);
+    expect(await banner(first)).toMatch(/^SSH-2\.0-lifeline/);
+    const second = connect(relay.port, relay.host);
+    expect(await banner(second)).toBe('');
+    expect(await relay.waitForLog('ssh.connection-limit')).toMatchObject({ limit: 1, refused: 1 });
+    first.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    const third = connect(relay.port, relay.host);
+    expect(await banner(third)).toMatch(/^SSH-2\.0-lifeline/);
+    third.destroy();
   });
 });

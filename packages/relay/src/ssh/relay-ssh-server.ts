@@ -26,6 +26,11 @@ export interface RelaySshServerOptions {
   closeGraceMs?: number;
   /** Password hashing (tests count hashes through it); default password-hash.ts's verifyPassword. */
   verifyPassword?: VerifyPassword;
+  /**
+   * Connections held at once (open-file-limit.ts derives it from RLIMIT_NOFILE); past it new
+   * ones are closed at accept and logged (`ssh.connection-limit`, at most once per 10 s). None by default.
+   */
+  maxConnections?: number;
 }
 
 export interface RelaySshServer {
@@ -123,6 +128,22 @@ export function createRelaySshServer(options: RelaySshServerOptions): RelaySshSe
     ssh.injectSocket(socket);
   });
   tcp.on('error', (err) => log.error({ event: 'ssh.listen-error', err }, 'listener error'));
+  if (options.maxConnections !== undefined) {
+    tcp.maxConnections = options.maxConnections;
+    let refused = 0;
+    let lastLogAt = Number.NEGATIVE_INFINITY;
+    // Node closes the socket itself; say so, without letting a crowd of agents flood the log.
+    tcp.on('drop', () => {
+      refused++;
+      if (clock.now() - lastLogAt < 10_000) return;
+      lastLogAt = clock.now();
+      log.warn(
+        { event: 'ssh.connection-limit', limit: options.maxConnections, refused },
+        `refused ${refused} connection(s): the relay holds ${options.maxConnections} connections, as many as its open-file limit allows`,
+      );
+      refused = 0;
+    });
+  }
 
   return {
     listen() {

@@ -20,7 +20,9 @@ export interface TestRelayOptions {
   limits?: Partial<RelayConfig['limits']>;
   escapeChar?: string;
   clock?: Clock;
-  server?: Partial<Pick<RelaySshServerOptions, 'keepaliveIntervalMs' | 'keepaliveCountMax' | 'closeGraceMs' | 'verifyPassword'>>;
+  server?: Partial<
+    Pick<RelaySshServerOptions, 'keepaliveIntervalMs' | 'keepaliveCountMax' | 'closeGraceMs' | 'verifyPassword' | 'maxConnections'>
+  >;
 }
 
 /**
