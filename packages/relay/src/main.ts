@@ -138,6 +138,7 @@ async function check(configFile: string): Promise<number> {
     return print(`${operatorMessage(NAME, (err as Error).message)}\n`, ExitCode.badConfig, process.stderr);
   }
   const { config, paths, hostKey } = plan;
+  for (const warning of plan.warnings) process.stdout.write(`warning: ${warning}\n`);
   return print(
     `ok: ${configFile}: listen ${config.listen.host}:${config.listen.port}, ${count(config.users.length, 'user')}, ${count(config.devices.length, 'device')}, ` +
       `state in ${paths.stateDir}, admin socket ${paths.adminSocket}, ` +

@@ -20,6 +20,8 @@ export interface RelayPlan {
   paths: RelayPaths;
   /** Undefined when the host key file does not exist yet (a start generates it). */
   hostKey: SshKeyPair | undefined;
+  /** What a start logs as warnings (a user naming a device that does not exist yet). */
+  warnings: string[];
 }
 
 /**
@@ -38,12 +40,13 @@ export async function preflightRelay(configFile: string): Promise<RelayPlan> {
   if (config.devices.length > 0) await problems.writableFolder('consoleLog.dir', paths.consoleLogDir);
   await problems.writableFolder('adminSocket', dirname(paths.adminSocket));
   // Password hashes and key lines: parsed as the running relay's inventory parses them.
+  let warnings: string[] = [];
   try {
-    new Inventory({ config, file: configFile, learned: EMPTY_LEARNED });
+    warnings = new Inventory({ config, file: configFile, learned: EMPTY_LEARNED }).warnings;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const p of err.problems) problems.add(p.key, p.message);
   }
   problems.throwIfAny();
-  return { config, paths, hostKey };
+  return { config, paths, hostKey, warnings };
 }

@@ -84,6 +84,8 @@ export class DeviceMenu {
   async choose(list: () => DeviceChoice[]): Promise<string | undefined> {
     for (;;) {
       const all = list();
+      // Nothing (left) to offer: the person lost their access or was removed meanwhile.
+      if (all.length === 0) return undefined;
       const shown = this.visible(all);
       this.render(all.length, shown);
       const line = await this.readLine();
