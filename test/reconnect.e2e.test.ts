@@ -40,6 +40,25 @@ describe('agent reconnects to the relay', () => {
     c.end();
   });
 
+  it('after a graceful relay stop, comes back when the relay said, not in a storm', async () => {
+    dir = await makeTempDir('e2e-return');
+    // A rate of 1 login per second spreads this one agent over a window of at least a second.
+    site = await LifelineSite.start(dir.path, { console: '{ type: sim, hostname: rtr-1 }', relayExtra: 'agentReturnRate: 1' });
+    const port = site.port;
+    await site.relay.stop('SIGTERM');
+    const told = site.relay.logs.find((l) => l.event === 'relay.return-notice');
+    expect(told).toMatchObject({ tunnels: 1, told: 1, windowMs: 1_000 });
+    const notice = await site.agent!.waitForLog('agent told when to return', (l) => l.event === 'tunnel.return-notice');
+    const retry = await site.agent!.waitForLog('agent waits as told', (l) => l.event === 'tunnel.retry');
+    expect(retry.delayMs).toBe(notice.delayMs);
+    expect(notice.delayMs).toBeLessThanOrEqual(1_000);
+    await site.startRelay(port);
+    const c = await openConsole({ port, user: 'alice', password: users.alice.password });
+    c.write('\r');
+    await c.waitForOutput('rtr-1>');
+    c.end();
+  });
+
   it('takes a killed agent offline at once and back online when it restarts', async () => {
     dir = await makeTempDir('e2e-agent-kill');
     site = await LifelineSite.start(dir.path, { console: '{ type: sim, hostname: rtr-1 }' });

@@ -81,12 +81,23 @@ export function formatReport(r: BenchResults): string {
     section(
       'Relay with idle agent tunnels (ssh2 agents in one process, each with its console stream open)',
       table(
-        ['tunnels', 'registration', 'per second', 'relay RSS idle', 'with tunnels', 'per tunnel', 'open files idle', 'with tunnels'],
+        [
+          'tunnels',
+          'registration',
+          'per second',
+          'relay CPU per login',
+          'relay RSS idle',
+          'with tunnels',
+          'per tunnel',
+          'open files idle',
+          'with tunnels',
+        ],
         [
           [
             String(t.tunnels),
             `${t.registrationSeconds.toFixed(2)} s`,
             t.registrationsPerSecond.toFixed(0),
+            `${t.relayCpuMsPerLogin.toFixed(2)} ms`,
             mib(t.relayRssIdleBytes),
             mib(t.relayRssWithTunnelsBytes),
             `${(t.relayBytesPerTunnel / 1024).toFixed(1)} KiB`,

@@ -5,13 +5,15 @@ import { generateParsableEd25519, loadOrCreateKey } from '@lifeline/shared';
 import { connectSsh2Agent } from '../support/ssh2-agents.js';
 import { relayConfig, startRelay } from './bench-site.js';
 import { nowMs } from './marker-clock.js';
-import { memoryOf } from './process-memory.js';
+import { cpuSecondsOf, memoryOf } from './process-memory.js';
 
 export interface TunnelRow {
   tunnels: number;
   /** From the first connection attempt until the relay had opened its console stream through every tunnel. */
   registrationSeconds: number;
   registrationsPerSecond: number;
+  /** Relay CPU (user + system) spent while the agents registered, per agent: a login and its forward. */
+  relayCpuMsPerLogin: number;
   relayRssIdleBytes: number;
   relayRssWithTunnelsBytes: number;
   relayBytesPerTunnel: number;
@@ -37,7 +39,12 @@ export async function idleTunnels(dir: string, count: number, concurrency: numbe
   const person = await loadOrCreateKey(join(dir, 'person_ed25519'), 'bench@person');
   const { relay, port } = await startRelay(
     dir,
-    relayConfig({ personKey: person.publicKeyLine, devices: agents.map((a) => ({ id: a.id, agentKey: a.key.public.trim() })) }),
+    relayConfig({
+      personKey: person.publicKeyLine,
+      devices: agents.map((a) => ({ id: a.id, agentKey: a.key.public.trim() })),
+      // Every agent here comes from 127.0.0.1: lift the per-address cap on logins in progress.
+      extra: [`limits: { maxUnauthenticatedPerAddress: ${concurrency}, maxUnauthenticated: ${Math.max(300, concurrency)} }`],
+    }),
   );
   const clients: ssh2.Client[] = [];
   try {
@@ -48,6 +55,7 @@ export async function idleTunnels(dir: string, count: number, concurrency: numbe
       `idle tunnels: relay idle at ${(idle.rss / 1024 / 1024).toFixed(1)} MiB; connecting ${count} agents, ${concurrency} at a time`,
     );
     const start = nowMs();
+    const cpuBefore = await cpuSecondsOf(relay.child.pid!);
     let next = 0;
     const worker = async () => {
       while (next < agents.length) {
@@ -57,6 +65,7 @@ export async function idleTunnels(dir: string, count: number, concurrency: numbe
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
     const seconds = (nowMs() - start) / 1000;
+    const relayCpuSeconds = (await cpuSecondsOf(relay.child.pid!)) - cpuBefore;
     // Let the relay settle (garbage, log buffers) before reading its memory.
     await new Promise((r) => setTimeout(r, 2_000));
     const loaded = await memoryOf(relay.child.pid!);
@@ -65,6 +74,7 @@ export async function idleTunnels(dir: string, count: number, concurrency: numbe
       tunnels: count,
       registrationSeconds: seconds,
       registrationsPerSecond: count / seconds,
+      relayCpuMsPerLogin: (relayCpuSeconds * 1000) / count,
       relayRssIdleBytes: idle.rss,
       relayRssWithTunnelsBytes: loaded.rss,
       relayBytesPerTunnel: (loaded.rss - idle.rss) / count,

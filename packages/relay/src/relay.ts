@@ -30,6 +30,7 @@ import { openTelnetUpstream } from './session/telnet-upstream.js';
 import { RELAY_KEY_COMMENT } from './relay-preflight.js';
 import { createRelaySshServer, type RelaySshServer } from './ssh/relay-ssh-server.js';
 import { AgentRegistry } from './tunnel/agent-registry.js';
+import { announceReturn } from './tunnel/return-notice.js';
 import { requestPower } from './tunnel/power-request.js';
 
 export interface RunningRelay {
@@ -170,6 +171,8 @@ export async function startRelay(
     inventory,
     async stop() {
       retention.cancel();
+      // Before anything closes: the agents learn when to come back (no storm after an upgrade).
+      await announceReturn(agents.all(), { loginsPerSecond: config.agentReturnRate, timeoutMs: 2_000, clock, logger });
       sessions.close('the relay is shutting down.');
       await server.close();
       await running.close();

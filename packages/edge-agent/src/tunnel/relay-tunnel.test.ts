@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   AGENT_LOGIN_NAME,
   PROBE_ORIGIN,
+  RETURN_ORIGIN,
   generateParsableEd25519,
   fingerprintOfBlob,
   silentLogger,
@@ -25,7 +26,9 @@ interface FakeRelay {
   /** direct-tcpip channels the agent opened: on which connection, from and to. */
   probes: Array<{ connection: number; from: string; to: string }>;
   /** Opens a stream to the agent through the tunnel it registered. */
-  openStream(deviceId: string): Promise<Duplex>;
+  openStream(deviceId: string, origin?: string): Promise<Duplex>;
+  /** When each agent connection came in (Date.now()). */
+  connectedAt: number[];
   close(): Promise<void>;
 }
 
@@ -35,8 +38,10 @@ async function startFakeRelay(options: { allowForward?: (deviceId: string) => bo
   const connections: ssh2.Connection[] = [];
   const probes: FakeRelay['probes'] = [];
   const registered = new Map<string, { conn: ssh2.Connection; port: number }>();
+  const connectedAt: number[] = [];
   const server = new ssh2.Server({ hostKeys: [hostPair.private] }, (conn) => {
     connections.push(conn);
+    connectedAt.push(Date.now());
     conn.on('authentication', (ctx) => {
       if (ctx.method === 'publickey' && ctx.username === AGENT_LOGIN_NAME && options.acceptKey !== false) ctx.accept();
       else ctx.reject(['publickey']);
@@ -60,11 +65,12 @@ async function startFakeRelay(options: { allowForward?: (deviceId: string) => bo
     forwards,
     probes,
     connections,
-    openStream: (deviceId) =>
+    connectedAt,
+    openStream: (deviceId, origin = '127.0.0.1') =>
       new Promise((resolve, reject) => {
         const r = registered.get(deviceId);
         if (!r) return reject(new Error('not registered'));
-        r.conn.forwardOut(deviceId, r.port, '127.0.0.1', 1, (err, stream) => (err ? reject(err) : resolve(stream)));
+        r.conn.forwardOut(deviceId, r.port, origin, 1, (err, stream) => (err ? reject(err) : resolve(stream)));
       }),
     close: () =>
       new Promise((resolve) => {
@@ -72,6 +78,14 @@ async function startFakeRelay(options: { allowForward?: (deviceId: string) => bo
         server.close(() => resolve());
       }),
   };
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 function waitForState(changes: TunnelState[], state: TunnelState, timeoutMs = 5_000): Promise<void> {
@@ -270,6 +284,36 @@ describe('RelayTunnel', () => {
     expect(answer).toBe('pong\n');
     expect(relay.probes).toEqual([{ connection: 0, from: PROBE_ORIGIN, to: 'rtr-1' }]);
     expect(relay.connections).toHaveLength(1);
+  });
+
+  it('comes back when a stopping relay asks it to, not on its backoff, and only once', async () => {
+    relay = await startFakeRelay();
+    const { states, errors } = startTunnel(relay.port);
+    await waitForState(states, 'connected');
+    for (const delay of [600, 50]) {
+      const notice = await relay.openStream('rtr-1', RETURN_ORIGIN);
+      notice.end(`RETURN ${delay}\n`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    const closedAt = Date.now();
+    relay.connections[0]!.end();
+    await waitFor(() => relay!.connectedAt.length === 2, 5_000);
+    // The backoff here is 20-50 ms: only the first notice's 600 ms explains the wait.
+    expect(relay.connectedAt[1]! - closedAt).toBeGreaterThanOrEqual(550);
+    expect(errors.at(-1)?.message).toMatch(/asked this agent to come back later/);
+  });
+
+  it('ignores a notice that is not one, and reconnects on its backoff', async () => {
+    relay = await startFakeRelay();
+    const { states } = startTunnel(relay.port);
+    await waitForState(states, 'connected');
+    const notice = await relay.openStream('rtr-1', RETURN_ORIGIN);
+    notice.end('RETURN soon\n');
+    await new Promise((r) => setTimeout(r, 100));
+    const closedAt = Date.now();
+    relay.connections[0]!.end();
+    await waitFor(() => relay!.connectedAt.length === 2, 5_000);
+    expect(relay.connectedAt[1]! - closedAt).toBeLessThan(500);
   });
 
   it('stays closed after stop', async () => {

@@ -1,8 +1,12 @@
 import type { Duplex } from 'node:stream';
 import type ssh2 from 'ssh2';
 import {
+  MAX_RETURN_LINE,
   PROBE_ORIGIN,
   POWER_ORIGIN,
+  RETURN_ORIGIN,
+  decodeReturnNotice,
+  readLine,
   Backoff,
   LifelineError,
   systemClock,
@@ -53,6 +57,8 @@ export class RelayTunnel {
   /** Which relay address the next attempt uses: advances on failure, back to the primary after a connection. */
   private targetIndex = 0;
   private lastError: LifelineError | undefined;
+  /** The relay is stopping and asked us back after this long (a RETURN notice on this connection). */
+  private returnAfterMs: number | undefined;
   private readonly backoff: Backoff;
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -136,6 +142,7 @@ export class RelayTunnel {
         }
         this.attempt = undefined;
         this.client = client;
+        this.returnAfterMs = undefined;
         this.serve(client, target);
       },
       (err: LifelineError) => {
@@ -156,6 +163,10 @@ export class RelayTunnel {
         reject();
         return;
       }
+      if (info.srcIP === RETURN_ORIGIN) {
+        this.takeReturnNotice(accept());
+        return;
+      }
       if (info.srcIP === PROBE_ORIGIN || info.srcIP === POWER_ORIGIN) {
         const handler = info.srcIP === PROBE_ORIGIN ? this.options.onProbe : this.options.onPower;
         if (handler) handler(info.destIP, accept());
@@ -171,6 +182,21 @@ export class RelayTunnel {
     });
     client.on('close', () => this.connectionClosed(client));
     this.registerForwards(client);
+  }
+
+  /** The relay is stopping gracefully and says when to come back (docs/protocol.md); the first notice counts. */
+  private takeReturnNotice(stream: Duplex): void {
+    stream.on('error', () => undefined);
+    void readLine(stream, MAX_RETURN_LINE).then((line) => {
+      stream.destroy();
+      const delayMs = line === undefined ? undefined : decodeReturnNotice(line);
+      if (delayMs === undefined || this.returnAfterMs !== undefined) return;
+      this.returnAfterMs = delayMs;
+      this.logger.info(
+        { event: 'tunnel.return-notice', delayMs },
+        `the relay is stopping; coming back in ${(delayMs / 1000).toFixed(1)} s`,
+      );
+    });
   }
 
   private registerForwards(client: ssh2.Client): void {
@@ -207,8 +233,15 @@ export class RelayTunnel {
     if (wasConnected && this.clock.now() - this.connectedAt >= (this.options.stableMs ?? 60_000)) this.backoff.reset();
     // After a failed attempt try the next relay address; after a lost connection, the primary again.
     this.targetIndex = wasConnected ? 0 : this.targetIndex + 1;
-    const error = this.lastError ?? new LifelineError('TUNNEL_CLOSED', 'connection to the relay closed');
-    const delay = this.backoff.next();
+    const returnAfter = this.returnAfterMs;
+    this.returnAfterMs = undefined;
+    if (returnAfter !== undefined) this.backoff.reset();
+    const error =
+      returnAfter !== undefined
+        ? new LifelineError('TUNNEL_CLOSED', 'the relay stopped and asked this agent to come back later')
+        : (this.lastError ?? new LifelineError('TUNNEL_CLOSED', 'connection to the relay closed'));
+    // The relay's own delay for this agent, spread over its fleet; then the backoff as usual.
+    const delay = returnAfter ?? this.backoff.next();
     this.transition('backoff', error);
     const log =
       error.code === 'TUNNEL_HOSTKEY_MISMATCH' || error.code === 'TUNNEL_AUTH_REJECTED'

@@ -11,6 +11,7 @@ import { HashGate } from './hash-gate.js';
 import { LoginThrottle } from './login-throttle.js';
 import { PasswordChecker, type VerifyPassword } from './password-checker.js';
 import { PreauthLimiter } from './preauth-limiter.js';
+import { parsedHostKey } from './host-key.js';
 
 export interface RelaySshServerOptions {
   config: RelayConfig;
@@ -84,7 +85,8 @@ export function createRelaySshServer(options: RelaySshServerOptions): RelaySshSe
   const tickets = new Map<string, { authenticated(): void }>();
 
   const ssh = new ssh2.Server({
-    hostKeys: [options.hostKey],
+    // Parsed once (host-key.ts); ssh2 takes a parsed key as { key }.
+    hostKeys: [{ key: parsedHostKey(options.hostKey) }],
     algorithms: RELAY_SSH_ALGORITHMS,
     ident: 'lifeline',
     keepaliveInterval: options.keepaliveIntervalMs,

@@ -66,6 +66,11 @@ export class AgentRegistry implements TunnelRegistrar {
     return this.tunnels.get(deviceId);
   }
 
+  /** Every tunnel up now, one per device. */
+  all(): AgentTunnel[] {
+    return [...this.tunnels.values()];
+  }
+
   get size(): number {
     return this.tunnels.size;
   }

@@ -75,6 +75,8 @@ adminSocket: /run/lifeline/relay.sock
 keepalive: { intervalMs: 6000, countMax: 2 }
 # How long a health-check probe may take through a tunnel before it counts as failed.
 healthCheckTimeoutMs: 10000
+# On a graceful stop, agents are told to come back spread at this many per second (no storm).
+agentReturnRate: 200
 
 users:
   # Log in as "alice" to reach rtr-tokyo-01 (her first device), or "alice:sw-osaka-02".

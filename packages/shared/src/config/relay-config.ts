@@ -283,6 +283,14 @@ export const relayConfigSchema = z
       .strict()
       .prefault({})
       .describe('Drops a silently dead connection (e.g. an agent whose 4G link stalled) within about intervalMs x (countMax + 1).'),
+    agentReturnRate: z
+      .number()
+      .int()
+      .min(1)
+      .default(200)
+      .describe(
+        'On a graceful stop (SIGTERM) the relay tells each agent when to come back, spread so that about this many agents log in per second once it is back: an upgrade causes no reconnect storm (10,000 agents: within 50 s).',
+      ),
     healthCheckTimeoutMs: z
       .number()
       .int()

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 
 /**
- * The loopback health check (docs/protocol.md): an agent opens a short-lived second SSH
- * connection to the relay and a `direct-tcpip` channel to its own device id; the relay opens a
+ * The loopback health check (docs/protocol.md): an agent opens a `direct-tcpip` channel to its
+ * own device id on its tunnel's SSH connection; the relay opens a
  * fresh stream through the device's registered tunnel, with this originator address so the agent
  * tells it from a console stream, and joins the two. The agent sends one probe line and passes
  * only if the same line comes back, i.e. the whole path the relay uses for people works.

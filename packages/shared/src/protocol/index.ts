@@ -10,3 +10,4 @@ export * from './telnet-endpoint.js';
 export * from './telnet-console-link.js';
 export * from './health-probe.js';
 export * from './power-request.js';
+export * from './return-notice.js';
