@@ -108,8 +108,11 @@ describe('a person logging in to a device whose agent is offline (OpenSSH in tmu
       const ssh = await openSshFiles(dir.path, site.port, login.startsWith('bob') ? users.bob.password : users.alice.password);
       const t = onTerminal([...ssh.args, '-l', login, '127.0.0.1'], ssh.env);
       const device = login.split(':')[1]!;
-      await t.waitForScreen(`lifeline: device ${device} is not available to ${login.split(':')[0]}.`);
+      await t.waitForScreen(`device ${device} is not available to ${login.split(':')[0]}.`);
+      // At a terminal, the menu of the person's own devices follows (ssh/device-menu.ts); Ctrl-C leaves it.
+      await t.waitForScreen('Device (number or name');
       expect(t.screen()).not.toContain('Waiting');
+      t.keys('C-c');
       expect(await exitStatus(t)).toBe(1);
     }
   });

@@ -60,12 +60,25 @@ describe('relay and agent as processes, simulated router console, ssh2 client', 
     expect(unknown).toBe(wrong);
   });
 
-  it('answers a forbidden and an unknown device alike, with one line and exit status 1', async () => {
-    const forbidden = await openConsole({ port: site.port, user: 'bob:rtr-1', password: users.bob.password });
-    const unknown = await openConsole({ port: site.port, user: 'bob:no-such', password: users.bob.password });
+  it('answers a forbidden and an unknown device alike, with one line and exit status 1 (no terminal)', async () => {
+    const forbidden = await openConsole({ port: site.port, user: 'bob:rtr-1', password: users.bob.password, pty: false });
+    const unknown = await openConsole({ port: site.port, user: 'bob:no-such', password: users.bob.password, pty: false });
     expect(await forbidden.closed).toBe(1);
     expect(await unknown.closed).toBe(1);
     expect(forbidden.output()).toMatch(/rtr-1 is not available/);
+    expect(forbidden.output().replace('rtr-1', 'X')).toBe(unknown.output().replace('no-such', 'X'));
+  });
+
+  it('answers a forbidden and an unknown device alike at a terminal too: the line, then the menu of their own devices', async () => {
+    const forbidden = await openConsole({ port: site.port, user: 'bob:rtr-1', password: users.bob.password });
+    const unknown = await openConsole({ port: site.port, user: 'bob:no-such', password: users.bob.password });
+    for (const c of [forbidden, unknown]) {
+      await c.waitForOutput('Device (number or name');
+      c.write('\x03');
+      expect(await c.closed).toBe(1);
+    }
+    expect(forbidden.output()).toMatch(/rtr-1 is not available/);
+    expect(forbidden.output()).toMatch(/Devices you may reach \(1\):\r\n {2}1 {2}sw-offline {2}offline/);
     expect(forbidden.output().replace('rtr-1', 'X')).toBe(unknown.output().replace('no-such', 'X'));
   });
 

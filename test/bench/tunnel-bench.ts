@@ -1,7 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
-import { generateParsableEd25519, loadOrCreateKey, TelnetEndpoint } from '@lifeline/shared';
+import type ssh2 from 'ssh2';
+import { generateParsableEd25519, loadOrCreateKey } from '@lifeline/shared';
+import { connectSsh2Agent } from '../support/ssh2-agents.js';
 import { relayConfig, startRelay } from './bench-site.js';
 import { nowMs } from './marker-clock.js';
 import { cpuSecondsOf, memoryOf } from './process-memory.js';
@@ -59,7 +60,7 @@ export async function idleTunnels(dir: string, count: number, concurrency: numbe
     const worker = async () => {
       while (next < agents.length) {
         const agent = agents[next++]!;
-        clients.push(await connectAgent(port, agent.id, agent.key.private));
+        clients.push((await connectSsh2Agent(port, [agent.id], agent.key.private)).client);
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
@@ -84,34 +85,4 @@ export async function idleTunnels(dir: string, count: number, concurrency: numbe
     for (const c of clients) c.end();
     await relay.stop();
   }
-}
-
-/** Resolves once the relay has opened its console stream through this agent's tunnel. */
-function connectAgent(port: number, deviceId: string, privateKey: string): Promise<ssh2.Client> {
-  return new Promise((resolve, reject) => {
-    const client = new ssh2.Client();
-    const timer = setTimeout(() => {
-      client.end();
-      reject(new Error(`${deviceId}: no console stream from the relay within 30 s`));
-    }, 30_000);
-    client.on('error', (err) => {
-      clearTimeout(timer);
-      reject(new Error(`${deviceId}: ${err.message}`));
-    });
-    client.on('tcp connection', (_info, accept) => {
-      const telnet = new TelnetEndpoint(accept(), { role: 'server', comPort: true });
-      telnet.on('error', () => {});
-      clearTimeout(timer);
-      resolve(client);
-    });
-    client.on('ready', () => {
-      client.forwardIn(deviceId, 0, (err) => {
-        if (err) {
-          clearTimeout(timer);
-          reject(new Error(`${deviceId}: forward refused: ${err.message}`));
-        }
-      });
-    });
-    client.connect({ host: '127.0.0.1', port, username: 'lifeline-agent', privateKey, readyTimeout: 30_000 });
-  });
 }

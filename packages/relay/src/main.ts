@@ -5,7 +5,6 @@ import {
   createLogger,
   exitCodeFor,
   operatorMessage,
-  ignoreHangup,
   loadConfigFile,
   loadOrCreateKey,
   parseCommandLine as parseCommandLineOf,
@@ -23,6 +22,7 @@ import { runRecordings } from './cli/recordings-command.js';
 import { runReplay } from './cli/replay-command.js';
 import { runDevices } from './cli/devices-command.js';
 import { runPower } from './cli/power-command.js';
+import { runReload } from './cli/reload-command.js';
 import { runSessions } from './cli/sessions-command.js';
 import { runDemo } from './demo/demo.js';
 import { RELAY_KEY_COMMENT, preflightRelay } from './relay-preflight.js';
@@ -40,7 +40,9 @@ Usage:
                                                         print the host key fingerprint (for agent.yaml relay.hostKey);
                                                         --generate creates the key if it is missing
   lifeline-relay sessions [--config relay.yaml] [--json]   live sessions: device, writer, viewers, since, bytes
-  lifeline-relay devices [--config relay.yaml] [--json]    devices: online/offline, since, last health check, agent
+  lifeline-relay devices [--config relay.yaml] [--user NAME] [--json]
+                                                        devices: online/offline, since, last health check, agent
+  lifeline-relay reload [--config relay.yaml]          re-read relay.yaml in the running relay (as SIGHUP does)
   lifeline-relay power DEVICE status|on|off|soft|cycle|reset [--yes]   power through the device's BMC (IPMI)
   lifeline-relay recordings [--config relay.yaml] [--device D] [--user U] [--since DAY] [--until DAY] [--json]
                                                         list session recordings, newest first
@@ -59,6 +61,7 @@ const subcommands: Record<string, (args: string[], io: { stdout: NodeJS.WriteStr
   sessions: runSessions,
   devices: runDevices,
   power: runPower,
+  reload: runReload,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -93,9 +96,14 @@ async function main(argv: string[]): Promise<number> {
     level: plan.config.log.level,
     pretty: values.pretty ?? plan.config.log.pretty,
   });
-  // Before starting: a reload during a slow start must not end the process either.
-  ignoreHangup(logger);
-  const relay = await startRelay(plan.config, values.config, logger, systemClock, plan.hostKey);
+  // Before starting: a SIGHUP during a slow start must not end the process (Node's default).
+  const started: { relay?: Awaited<ReturnType<typeof startRelay>> } = {};
+  process.on('SIGHUP', () => {
+    if (!started.relay) return logger.warn({ event: 'signal.hup' }, 'SIGHUP before the relay started; not reloading');
+    // A refused file is logged (config.reload-refused) and the relay runs on as before.
+    started.relay.inventory.reload().catch(() => undefined);
+  });
+  const relay = (started.relay = await startRelay(plan.config, values.config, logger, systemClock, plan.hostKey));
   const signal = await shutdownSignal();
   logger.info({ event: 'relay.stop', signal }, 'draining and stopping');
   await relay.stop();
@@ -130,6 +138,7 @@ async function check(configFile: string): Promise<number> {
     return print(`${operatorMessage(NAME, (err as Error).message)}\n`, ExitCode.badConfig, process.stderr);
   }
   const { config, paths, hostKey } = plan;
+  for (const warning of plan.warnings) process.stdout.write(`warning: ${warning}\n`);
   return print(
     `ok: ${configFile}: listen ${config.listen.host}:${config.listen.port}, ${count(config.users.length, 'user')}, ${count(config.devices.length, 'device')}, ` +
       `state in ${paths.stateDir}, admin socket ${paths.adminSocket}, ` +

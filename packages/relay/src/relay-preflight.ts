@@ -1,15 +1,15 @@
 import { dirname } from 'node:path';
 import {
+  ConfigError,
   StartupProblems,
   loadConfigFile,
-  parsePublicKeyLine,
   relayConfigSchema,
   relayPaths,
   type RelayConfig,
   type RelayPaths,
   type SshKeyPair,
 } from '@lifeline/shared';
-import { parsePasswordHash } from './ssh/password-hash.js';
+import { EMPTY_LEARNED, Inventory } from './inventory/inventory.js';
 
 /** The host key's comment; also what `fingerprint --generate` writes. */
 export const RELAY_KEY_COMMENT = 'lifeline-relay';
@@ -20,6 +20,8 @@ export interface RelayPlan {
   paths: RelayPaths;
   /** Undefined when the host key file does not exist yet (a start generates it). */
   hostKey: SshKeyPair | undefined;
+  /** What a start logs as warnings (a user naming a device that does not exist yet). */
+  warnings: string[];
 }
 
 /**
@@ -37,25 +39,14 @@ export async function preflightRelay(configFile: string): Promise<RelayPlan> {
   await problems.writableFolder('recordingsDir', paths.recordingsDir);
   if (config.devices.length > 0) await problems.writableFolder('consoleLog.dir', paths.consoleLogDir);
   await problems.writableFolder('adminSocket', dirname(paths.adminSocket));
-  config.users.forEach((user, i) => {
-    if (user.password !== undefined) {
-      try {
-        parsePasswordHash(user.password);
-      } catch (err) {
-        problems.add(`users[${i}].password`, (err as Error).message);
-      }
-    }
-    user.authorizedKeys.forEach((line, j) => publicKey(problems, `users[${i}].authorizedKeys[${j}]`, line));
-  });
-  config.devices.forEach((device, i) => publicKey(problems, `devices[${i}].agentKey`, device.agentKey));
-  problems.throwIfAny();
-  return { config, paths, hostKey };
-}
-
-function publicKey(problems: StartupProblems, key: string, line: string): void {
+  // Password hashes and key lines: parsed as the running relay's inventory parses them.
+  let warnings: string[] = [];
   try {
-    parsePublicKeyLine(line);
+    warnings = new Inventory({ config, file: configFile, learned: EMPTY_LEARNED }).warnings;
   } catch (err) {
-    problems.add(key, `not a usable public key line (${(err as Error).message})`);
+    if (!(err instanceof ConfigError)) throw err;
+    for (const p of err.problems) problems.add(p.key, p.message);
   }
+  problems.throwIfAny();
+  return { config, paths, hostKey, warnings };
 }

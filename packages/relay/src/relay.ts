@@ -17,14 +17,15 @@ import {
   type SshKeyPair,
 } from '@lifeline/shared';
 import { startAdminServer, type AdminServer } from './admin/admin-server.js';
+import { applyInventoryChange } from './inventory/reload-effects.js';
+import type { InventoryStore } from './inventory/inventory-store.js';
+import { LiveInventory } from './inventory/live-inventory.js';
 import { AsciicastRecorderFactory } from './recording/asciicast-recorder.js';
-import { ConsoleLog, OpenLogFiles, RELAY_OPEN_LOG_FILES } from './recording/console-log.js';
-import { listRotatedLogFiles } from './recording/log-files.js';
 import { connectionBudget, descriptorsNeeded, readOpenFileLimit } from './open-file-limit.js';
+import { DeviceConsoleLogs } from './recording/device-console-logs.js';
 import { DiskGate, RELAY_DISK_SLOTS } from './recording/disk-gate.js';
 import { startRetention } from './recording/retention-schedule.js';
 import { ConsoleSessions } from './session/console-sessions.js';
-import type { DeviceConsoleLog } from './session/device-hub.js';
 import { deviceOverview } from './session/device-overview.js';
 import { openTelnetUpstream } from './session/telnet-upstream.js';
 import { RELAY_KEY_COMMENT } from './relay-preflight.js';
@@ -38,6 +39,8 @@ export interface RunningRelay {
   readonly hostKeyFingerprint: string;
   readonly sessions: ConsoleSessions;
   readonly agents: AgentRegistry;
+  /** Users and devices, live: `reload()` re-reads relay.yaml (SIGHUP, `lifeline-relay reload`). */
+  readonly inventory: LiveInventory;
   stop(): Promise<void>;
 }
 
@@ -60,29 +63,33 @@ export async function startRelay(
   logger: Logger,
   clock: Clock = systemClock,
   hostKeyOnDisk?: SshKeyPair,
+  store?: Pick<InventoryStore, 'load' | 'onChange'>,
 ): Promise<RunningRelay> {
   const paths = relayPaths(config, configFile);
+  const inventory = new LiveInventory({ file: configFile, config, store, learned: await store?.load(), logger });
   // Recordings, console logs and retention share one bound on state-disk work (disk-gate.ts).
   const gate = new DiskGate(RELAY_DISK_SLOTS);
   const hostKey = hostKeyOnDisk ?? (await readKeyFile(paths.hostKeyFile, RELAY_KEY_COMMENT)) ?? generateKeyPair(RELAY_KEY_COMMENT);
 
-  // Filled after the bind; the hubs reach them through openedLater.
-  const consoleLogs = new Map<string, ConsoleLog>();
+  // Opened after the bind; a device added by a reload gets its log when its hub is made.
+  const consoleLogs = new DeviceConsoleLogs({ ...config.consoleLog, dir: paths.consoleLogDir, logger, clock, gate });
   const agents = new AgentRegistry(logger.child({ component: 'agent-registry' }), () => clock.now());
-  const sessions = new ConsoleSessions(config, agents, {
+  const sessions = new ConsoleSessions({ inventory, banner: config.banner }, agents, {
     logger,
     clock,
     openUpstream: (tunnel) => openTelnetUpstream(tunnel, logger),
     recorders: new AsciicastRecorderFactory({ dir: paths.recordingsDir, logger, clock, gate }),
     recordInput: config.recording.input,
     viewerBufferBytes: config.viewerBufferBytes,
-    consoleLogFor: (deviceId) => openedLater(consoleLogs, deviceId),
+    consoleLogFor: (deviceId) => consoleLogs.for(deviceId),
     requestPower: (tunnel, action) => requestPower(tunnel, action, POWER_TIMEOUT_MS, clock),
   });
-  const maxConnections = await checkOpenFileLimit(config.devices.length, logger);
+  const maxConnections = await checkOpenFileLimit([...inventory.current().devices].length, logger);
+  inventory.onChange((change) => applyInventoryChange(change, { sessions, tunnels: agents, consoleLogs, logger }));
   const server = createRelaySshServer({
     maxConnections,
     config,
+    inventory,
     hostKey: hostKey.privateKey,
     broker: sessions,
     tunnels: agents,
@@ -111,7 +118,14 @@ export async function startRelay(
       socketPath: paths.adminSocket,
       handlers: {
         sessions: () => sessions.snapshots(),
-        devices: () => config.devices.map((d) => deviceOverview(agents.status(d.id), sessions.consoleStatus(d.id))),
+        // `user`: only the devices that person may reach (`lifeline-relay devices --user NAME`), by the login's rule.
+        devices: (request) => {
+          const { user } = request as { user?: unknown };
+          if (user !== undefined && typeof user !== 'string') throw new Error('devices: user must be a name');
+          const ids = user === undefined ? [...inventory.current().devices].map((d) => d.id) : sessions.devicesFor(user).map((d) => d.id);
+          return ids.map((id) => deviceOverview(agents.status(id), sessions.consoleStatus(id)));
+        },
+        reload: async () => inventory.reload(),
         power: (request) => {
           const { device, action, by } = request as { device?: unknown; action?: unknown; by?: unknown };
           if (typeof device !== 'string' || typeof action !== 'string' || !isPowerAction(action))
@@ -125,22 +139,16 @@ export async function startRelay(
       if (!isLifelineError(err)) throw err;
       throw new LifelineError(err.code, `${configFile}: adminSocket: ${err.message}`, { cause: err });
     });
-    // A relay may serve thousands of devices: the folder is listed once (not once per device), and
-    // each log starts in the background through the disk gate and opens its file only to write.
-    const rotated = config.devices.length > 0 ? await listRotatedLogFiles(paths.consoleLogDir) : new Map<string, number[]>();
-    const openFiles = new OpenLogFiles(RELAY_OPEN_LOG_FILES);
-    for (const device of config.devices) {
-      const options = { ...config.consoleLog, dir: paths.consoleLogDir, deviceId: device.id, logger, clock, gate, openFiles };
-      consoleLogs.set(device.id, ConsoleLog.create({ ...options, rotated: rotated.get(device.id) ?? [] }));
-    }
+    // One log per device, opened together: a relay may serve thousands of devices.
+    await consoleLogs.openAll([...inventory.current().devices].map((d) => d.id));
   } catch (err) {
     await server.close();
     await admin?.close();
-    await Promise.all([...consoleLogs.values()].map((log) => log.close()));
+    await consoleLogs.closeAll();
     if (keyWritten) await unlink(paths.hostKeyFile).catch(() => undefined);
     throw err;
   }
-  for (const log of consoleLogs.values()) log.note('relay started');
+  consoleLogs.noteAll('relay started');
   const retention = startRetention({ dir: paths.recordingsDir, retentionDays: config.recording.retentionDays, logger, clock, gate });
   logger.info(
     {
@@ -148,8 +156,8 @@ export async function startRelay(
       host: address.host,
       port: address.port,
       hostKeyFingerprint: hostKey.fingerprint,
-      devices: config.devices.length,
-      users: config.users.length,
+      devices: inventory.current().deviceCount,
+      users: inventory.current().userCount,
       stateDir: paths.stateDir,
       recordingsDir: paths.recordingsDir,
       adminSocket: paths.adminSocket,
@@ -163,6 +171,7 @@ export async function startRelay(
     hostKeyFingerprint: hostKey.fingerprint,
     sessions,
     agents,
+    inventory,
     async stop() {
       retention.cancel();
       // Before anything closes: the agents learn when to come back (no storm after an upgrade).
@@ -170,21 +179,8 @@ export async function startRelay(
       sessions.close('the relay is shutting down.');
       await server.close();
       await running.close();
-      await Promise.all([...consoleLogs.values()].map((log) => log.close()));
+      await consoleLogs.closeAll();
     },
-  };
-}
-
-/**
- * A device's console log as the hubs see it from their creation, before the bind; it writes to
- * the log once that is open (after the bind) and drops what comes before (nothing can: no agent
- * is connected before the relay listens).
- */
-function openedLater(logs: ReadonlyMap<string, ConsoleLog>, deviceId: string): DeviceConsoleLog {
-  return {
-    append: (chunk) => logs.get(deviceId)?.append(chunk),
-    note: (text) => logs.get(deviceId)?.note(text),
-    joinScrollback: () => logs.get(deviceId)?.joinScrollback() ?? Buffer.alloc(0),
   };
 }
 

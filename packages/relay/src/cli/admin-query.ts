@@ -13,6 +13,8 @@ export interface AdminQuery<T> {
   /** What the relay answered wrongly, for the message, e.g. "a list of sessions". */
   what: string;
   render(answer: T, now: number): string;
+  /** Takes `--user NAME`, sent to the relay as the request's `user`. */
+  takesUser?: boolean;
 }
 
 /**
@@ -30,6 +32,7 @@ export async function runAdminQuery<T>(query: AdminQuery<T>, args: string[], io:
         config: { type: 'string', short: 'c' },
         socket: { type: 'string' },
         json: { type: 'boolean' },
+        ...(query.takesUser ? { user: { type: 'string' as const } } : {}),
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -57,7 +60,8 @@ export async function runAdminQuery<T>(query: AdminQuery<T>, args: string[], io:
 
   let answer: unknown;
   try {
-    answer = await adminRequest(socketPath, name);
+    const user = (values as { user?: string }).user;
+    answer = await adminRequest(socketPath, user === undefined ? name : { command: name, user });
   } catch (err) {
     if (!isLifelineError(err)) throw err;
     io.stderr.write(`${name}: ${err.message}\n`);

@@ -5,8 +5,8 @@ import { DEFAULT_ADMIN_SOCKET } from './relay-files.js';
 import { formatAge } from './sessions-table.js';
 import { renderTable } from './text-table.js';
 
-const usage = `Usage: lifeline-relay devices [--config relay.yaml | --socket PATH] [--json]
-Lists the relay's devices: online or offline and since when; HEALTH (ok, offline, console down
+const usage = `Usage: lifeline-relay devices [--config relay.yaml | --socket PATH] [--user NAME] [--json]
+Lists the relay's devices (with --user, only those that person may reach, by the rule logins use): online or offline and since when; HEALTH (ok, offline, console down
 with the agent's reason, check failed, unknown); the console's kind (serial, telnet, ipmi-sol,
 sim) and line settings as its agent reports them ("-" for agents that do not); the last loopback
 health check (when, round-trip time); the agent's version and address. Text from agents is shown
@@ -17,7 +17,7 @@ with control characters escaped. Asks the running relay on its admin socket: adm
 /** `lifeline-relay devices`: the device table (or `--json`). Exit codes as `sessions`. */
 export function runDevices(args: string[], io: CommandIo & { now?: () => number }): Promise<number> {
   return runAdminQuery(
-    { command: 'devices', usage, what: 'a list of devices', isAnswer: isDeviceList, render: formatDevicesTable },
+    { command: 'devices', usage, what: 'a list of devices', isAnswer: isDeviceList, render: formatDevicesTable, takesUser: true },
     args,
     io,
   );

@@ -1,15 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { isLifelineError } from '@lifeline/shared';
+import { testInventoryView } from '../inventory/testing/test-inventory.js';
 import { DeviceRouter } from './device-router.js';
 
-const device = (id: string) => ({ id, agentKey: 'k', breakMs: 500, maxBreakMs: 3000 });
-const router = new DeviceRouter({
-  devices: [device('rtr-1'), device('sw-2'), device('secret-3')],
-  users: [
-    { name: 'alice', authorizedKeys: [], devices: ['rtr-1', 'sw-2'], role: 'engineer' as const },
-    { name: 'bob', authorizedKeys: [], devices: ['secret-3'], role: 'engineer' as const },
-  ],
-});
+const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOKtha5twaOwjhUpjHRtSGhMg9bhEFAJDv8RrSi8VBd6';
+const router = new DeviceRouter(
+  testInventoryView({
+    devices: [
+      { id: 'rtr-1', agentKey: KEY },
+      { id: 'sw-2', agentKey: KEY },
+      { id: 'secret-3', agentKey: KEY },
+      { id: 'rtr-tokyo-01', labels: { site: 'tokyo' } },
+    ],
+    users: [
+      { name: 'alice', authorizedKeys: [KEY], devices: ['rtr-1', 'sw-2'] },
+      { name: 'bob', authorizedKeys: [KEY], devices: ['secret-3'], role: 'supervisor' },
+      { name: 'carol', authorizedKeys: [KEY], devices: ['rtr-*'] },
+    ],
+  }),
+);
 
 function errorOf(fn: () => unknown): unknown {
   try {
@@ -44,5 +53,25 @@ describe('DeviceRouter', () => {
         'ROUTE_DEVICE_UNAVAILABLE',
       ),
     ).toBe(true);
+  });
+
+  it('refuses a plain login when the first entry is a glob (no default: the menu)', () => {
+    expect(
+      isLifelineError(
+        errorOf(() => router.resolve('carol', undefined)),
+        'ROUTE_DEVICE_UNAVAILABLE',
+      ),
+    ).toBe(true);
+    expect(router.resolve('carol', 'rtr-tokyo-01').id).toBe('rtr-tokyo-01');
+  });
+
+  it('lists what a user may reach, sorted, and nothing for a stranger', () => {
+    expect(router.reachable('carol').map((d) => d.id)).toEqual(['rtr-1', 'rtr-tokyo-01']);
+    expect(router.reachable('mallory')).toEqual([]);
+  });
+
+  it('tells the role from the inventory, engineer for a stranger', () => {
+    expect(router.role('bob')).toBe('supervisor');
+    expect(router.role('mallory')).toBe('engineer');
   });
 });

@@ -1,27 +1,23 @@
-import { LifelineError, type RelayConfig, type RelayDeviceConfig } from '@lifeline/shared';
+import { LifelineError } from '@lifeline/shared';
+import type { InventoryDevice } from '../inventory/inventory.js';
+import type { InventoryView } from '../inventory/live-inventory.js';
 import type { Role } from '../session/party.js';
 
 /**
- * Decides which device a login reaches. `USER` goes to the user's first device, `USER:DEVICE` to
- * that device if the user may use it. Unknown and forbidden devices give the same answer, so a
- * login cannot be used to probe which devices exist.
+ * Decides which device a login reaches, from the current inventory at each call (a reload applies
+ * to the next login): `USER` goes to the user's default device, `USER:DEVICE` to that device if
+ * the user may reach it (by id, glob or labels: inventory/device-access.ts). Unknown and
+ * forbidden devices give the same answer, so a login cannot be used to probe which devices exist.
  */
 export class DeviceRouter {
-  private readonly devices: Map<string, RelayDeviceConfig>;
-  private readonly userDevices: Map<string, readonly string[]>;
-  private readonly roles: Map<string, Role>;
+  constructor(private readonly inventory: InventoryView) {}
 
-  constructor(config: Pick<RelayConfig, 'users' | 'devices'>) {
-    this.devices = new Map(config.devices.map((d) => [d.id, d]));
-    this.userDevices = new Map(config.users.map((u) => [u.name, u.devices]));
-    this.roles = new Map(config.users.map((u) => [u.name, u.role]));
-  }
-
-  /** Throws LifelineError ROUTE_DEVICE_UNAVAILABLE with a message fit to show the person. */
-  resolve(user: string, requestedDeviceId: string | undefined): RelayDeviceConfig {
-    const allowed = this.userDevices.get(user) ?? [];
-    const deviceId = requestedDeviceId ?? allowed[0];
-    const device = deviceId !== undefined && allowed.includes(deviceId) ? this.devices.get(deviceId) : undefined;
+  /**
+   * Throws LifelineError ROUTE_DEVICE_UNAVAILABLE with a message fit to show the person (also for
+   * a plain `USER` login with no default device: the SSH front offers the menu then).
+   */
+  resolve(user: string, requestedDeviceId: string | undefined): InventoryDevice {
+    const device = this.inventory.current().route(user, requestedDeviceId);
     if (!device) {
       const named = requestedDeviceId ?? '(default)';
       throw new LifelineError('ROUTE_DEVICE_UNAVAILABLE', `lifeline: device ${named} is not available to ${user}.`);
@@ -29,12 +25,17 @@ export class DeviceRouter {
     return device;
   }
 
-  /** The user's role; `engineer` for anyone not in the config (who cannot get this far anyway). */
-  role(user: string): Role {
-    return this.roles.get(user) ?? 'engineer';
+  /** The devices the user may reach now, sorted by id; empty for a user it does not know. */
+  reachable(user: string): InventoryDevice[] {
+    return this.inventory.current().reachable(user);
   }
 
-  device(deviceId: string): RelayDeviceConfig | undefined {
-    return this.devices.get(deviceId);
+  /** The user's role now; `engineer` for anyone not in the inventory (removed: the least rights). */
+  role(user: string): Role {
+    return this.inventory.current().user(user)?.role ?? 'engineer';
+  }
+
+  device(deviceId: string): InventoryDevice | undefined {
+    return this.inventory.current().device(deviceId);
   }
 }

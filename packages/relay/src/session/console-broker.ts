@@ -133,7 +133,19 @@ export interface OfflineWait {
   waiting(): void;
 }
 
+/** One line of the device menu: a device the person may reach, and whether its agent is connected. */
+export interface DeviceChoice {
+  id: string;
+  description: string | undefined;
+  online: boolean;
+}
+
 export interface ConsoleBroker {
+  /**
+   * The devices this person may reach now, sorted by id, by the same rule `attach` routes with
+   * (so a menu built from it offers nothing `attach` would refuse, and hides every other device).
+   */
+  devicesFor(user: string): DeviceChoice[];
   /**
    * Attaches a person to a device's console. Throws LifelineError `ROUTE_DEVICE_UNAVAILABLE`
    * (unknown or forbidden: one message for both, so nothing leaks) or `ROUTE_DEVICE_OFFLINE`;

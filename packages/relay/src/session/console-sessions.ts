@@ -6,12 +6,13 @@ import {
   type Clock,
   type Logger,
   type PowerAction,
-  type RelayConfig,
+  type RelayDeviceConfig,
 } from '@lifeline/shared';
+import type { InventoryView } from '../inventory/live-inventory.js';
 import { DeviceRouter } from '../routing/device-router.js';
 import type { AgentRegistry, TunnelListener } from '../tunnel/agent-registry.js';
 import type { AgentTunnel } from '../tunnel/agent-tunnel.js';
-import type { AttachmentFor, ConsoleBroker, ConsoleRequest, OfflineWait, PartyTerminal } from './console-broker.js';
+import type { AttachmentFor, ConsoleBroker, ConsoleRequest, DeviceChoice, OfflineWait, PartyTerminal } from './console-broker.js';
 import { OfflineWaiters, offlineWaitLine } from './offline-wait.js';
 import type { RecorderFactory } from '../recording/session-recorder.js';
 import { DeviceHub, type DeviceConsoleLog } from './device-hub.js';
@@ -36,7 +37,8 @@ export interface ConsoleSessionsDeps {
 
 /**
  * The relay's ConsoleBroker: routes a login to its device's hub, and keeps each hub's upstream
- * stream connected for as long as the device's agent holds a tunnel.
+ * stream connected for as long as the device's agent holds a tunnel. Hubs are made when first
+ * needed (a login, a tunnel), so a device added by a reload needs nothing more.
  */
 export class ConsoleSessions implements ConsoleBroker, TunnelListener {
   private readonly router: DeviceRouter;
@@ -52,32 +54,75 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
   private readonly banner: boolean;
 
   constructor(
-    config: Pick<RelayConfig, 'users' | 'devices'> & { banner?: boolean },
+    options: { inventory: InventoryView; banner?: boolean },
     private readonly registry: AgentRegistry,
     private readonly deps: ConsoleSessionsDeps,
   ) {
-    this.router = new DeviceRouter(config);
-    this.banner = config.banner ?? true;
+    this.router = new DeviceRouter(options.inventory);
+    this.banner = options.banner ?? true;
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger.child({ component: 'console-sessions' });
-    for (const device of config.devices) {
-      const hub = new DeviceHub(device, {
-        logger: deps.logger,
-        clock: this.clock,
-        recorders: deps.recorders,
-        recordInput: deps.recordInput,
-        viewerBufferBytes: deps.viewerBufferBytes,
-        consoleLog: deps.consoleLogFor?.(device.id),
-        power: deps.requestPower ? (action) => this.powerThroughTunnel(device.id, action) : undefined,
-      });
-      this.hubs.set(device.id, hub);
-    }
     registry.subscribe(this);
+  }
+
+  /** The device's hub, made on first use; undefined for a device the inventory does not have. */
+  private hubFor(deviceId: string): DeviceHub | undefined {
+    const existing = this.hubs.get(deviceId);
+    if (existing) return existing;
+    const device = this.router.device(deviceId);
+    if (!device || this.closed) return undefined;
+    const hub = new DeviceHub(device, {
+      logger: this.deps.logger,
+      clock: this.clock,
+      recorders: this.deps.recorders,
+      recordInput: this.deps.recordInput,
+      viewerBufferBytes: this.deps.viewerBufferBytes,
+      consoleLog: this.deps.consoleLogFor?.(device.id),
+      power: this.deps.requestPower ? (action) => this.powerThroughTunnel(device.id, action) : undefined,
+      roleOf: (user) => this.router.role(user),
+    });
+    this.hubs.set(deviceId, hub);
+    return hub;
+  }
+
+  devicesFor(user: string): DeviceChoice[] {
+    return this.router.reachable(user).map((d) => ({
+      id: d.id,
+      description: d.description,
+      online: this.hubs.get(d.id)?.online ?? this.registry.current(d.id) !== undefined,
+    }));
+  }
+
+  /** A person left the inventory: their console sessions end, each with `line` shown to them. */
+  endSessionsOf(user: string, line: string): number {
+    let ended = 0;
+    for (const hub of this.hubs.values()) ended += hub.endPartiesOf(user, line);
+    return ended;
+  }
+
+  /** A device left the inventory: whoever is attached is told and let go, its stream closed, its hub dropped. */
+  removeDevice(deviceId: string, line: string): void {
+    const hub = this.hubs.get(deviceId);
+    this.hubs.delete(deviceId);
+    this.consoleStates.delete(deviceId);
+    hub?.close(line);
+    // Anyone waiting for it goes on, and is refused by the routing check after the wait.
+    this.waiters.wake(deviceId);
+  }
+
+  /** A reload changed a device's settings (BREAK lengths, description): its hub uses them from now on. */
+  reconfigure(device: RelayDeviceConfig): void {
+    this.hubs.get(device.id)?.reconfigure(device);
   }
 
   async attach<R extends ConsoleRequest>(request: R, terminal: PartyTerminal, wait?: OfflineWait): Promise<AttachmentFor<R>> {
     const device = this.router.resolve(request.user, request.deviceId);
-    const hub = this.hubs.get(device.id)!;
+    const hub = this.hubFor(device.id);
+    if (!hub)
+      throw new LifelineError(
+        'ROUTE_DEVICE_UNAVAILABLE',
+        `lifeline: device ${request.deviceId ?? '(default)'} is not available to ${request.user}.`,
+      );
     const pending = this.connecting.get(device.id);
     if (!hub.online && pending) await this.withTimeout(pending, this.deps.attachWaitMs ?? 5_000);
     if (!hub.online && wait && !this.closed) {
@@ -90,7 +135,11 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
         'person waits for an offline device',
       );
       wait.waiting();
-      while (!hub.online) await this.waiters.wait(device.id, wait.signal);
+      while (!hub.online && this.hubs.get(device.id) === hub) await this.waiters.wait(device.id, wait.signal);
+      // A reload during the wait may have removed the person, the device or the access.
+      this.router.resolve(request.user, request.deviceId ?? device.id);
+      if (this.hubs.get(device.id) !== hub)
+        throw new LifelineError('ROUTE_DEVICE_UNAVAILABLE', `lifeline: device ${device.id} is not available to ${request.user}.`);
     }
     // A greeting only on a terminal: a session without a pty carries nothing but console bytes.
     if (this.banner && request.term && hub.online)
@@ -121,7 +170,7 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
    * `admin-socket` when the client named nobody.
    */
   async adminPower(deviceId: string, action: PowerAction, caller?: string): Promise<string> {
-    const hub = this.hubs.get(deviceId);
+    const hub = this.hubFor(deviceId);
     if (!hub) throw new LifelineError('ROUTE_DEVICE_UNAVAILABLE', `no device ${deviceId} in relay.yaml`);
     const by = caller ? printable(caller, 100) : 'admin-socket';
     try {
@@ -174,7 +223,7 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
   }
 
   private async openFor(tunnel: AgentTunnel, backoff: Backoff): Promise<void> {
-    const hub = this.hubs.get(tunnel.deviceId);
+    const hub = this.hubFor(tunnel.deviceId);
     if (!hub) return;
     let upstream: UpstreamConsole;
     try {
@@ -184,7 +233,8 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
       this.retryLater(tunnel, backoff);
       return;
     }
-    if (this.closed || this.registry.current(tunnel.deviceId) !== tunnel) {
+    // The tunnel was replaced or dropped meanwhile, or its device left the inventory.
+    if (this.closed || this.registry.current(tunnel.deviceId) !== tunnel || this.hubs.get(tunnel.deviceId) !== hub) {
       upstream.close();
       return;
     }

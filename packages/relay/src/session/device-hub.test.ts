@@ -134,7 +134,7 @@ class FakeConsoleLog implements DeviceConsoleLog {
   }
 }
 
-const device = { id: 'rtr-1', agentKey: 'k', breakMs: 500, maxBreakMs: 3_000 };
+const device = { id: 'rtr-1', agentKey: 'k', breakMs: 500, maxBreakMs: 3_000, labels: {} };
 
 function setup(options: { recordInput?: boolean; viewerBufferBytes?: number } = {}) {
   const clock = new FakeClock();

@@ -9,7 +9,7 @@ import {
 } from '@lifeline/shared';
 import type { RecorderFactory } from '../recording/session-recorder.js';
 import type { AttachmentBase, AttachmentFor, ConsoleAttachment, PartyTerminal } from './console-broker.js';
-import { Party, type PartyInfo } from './party.js';
+import { Party, type PartyInfo, type Role } from './party.js';
 import { consoleRights, enforce, powerVerdict, type ConsoleRights } from './console-rules.js';
 import { HubPower } from './hub-power.js';
 import { PartyRecordings } from './party-recordings.js';
@@ -37,6 +37,11 @@ export interface DeviceHubDeps {
   viewerBufferBytes?: number;
   /** Power control through the device's agent (tunnel/power-request.ts). */
   power?: (action: PowerAction) => Promise<string>;
+  /**
+   * A person's role now, asked at each action (take over, power): a reload that demotes a
+   * supervisor applies to their next action. Without it, the role they joined with.
+   */
+  roleOf?: (user: string) => Role;
 }
 
 /**
@@ -60,9 +65,10 @@ export class DeviceHub {
   private readonly powerControl: HubPower;
 
   constructor(
-    readonly device: RelayDeviceConfig,
+    private config: RelayDeviceConfig,
     private readonly deps: DeviceHubDeps,
   ) {
+    const device = config;
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger.child({ component: 'device-hub', deviceId: device.id });
     this.recordings = new PartyRecordings({ deviceId: device.id, logger: this.logger, clock: this.clock, recorders: deps.recorders });
@@ -75,6 +81,16 @@ export class DeviceHub {
       markAll,
       power: deps.power,
     });
+  }
+
+  /** The device's settings (BREAK lengths, description) as of the last reload. */
+  get device(): RelayDeviceConfig {
+    return this.config;
+  }
+
+  /** A reload changed the device's settings: they apply to the next BREAK and greeting. */
+  reconfigure(device: RelayDeviceConfig): void {
+    this.config = device;
   }
 
   private get writer(): Party | undefined {
@@ -158,6 +174,17 @@ export class DeviceHub {
     };
   }
 
+  /** Ends one person's sessions here (they left the inventory), each with `line` shown to them; returns how many. */
+  endPartiesOf(user: string, line: string): number {
+    const theirs = [...this.parties].filter((p) => p.user === user);
+    for (const party of theirs) {
+      party.terminal.notice(line);
+      party.terminal.end(1);
+      this.detach(party, 'user removed');
+    }
+    return theirs.length;
+  }
+
   /** Ends every attached session (relay shutdown) and drops the upstream. */
   close(reason: string): void {
     for (const party of [...this.parties]) {
@@ -221,7 +248,7 @@ export class DeviceHub {
   private rights(party: Party): ConsoleRights {
     const power = this.powerControl.available ? this.status?.power : false;
     return consoleRights({
-      role: party.info.role,
+      role: this.deps.roleOf?.(party.user) ?? party.info.role,
       watch: party.info.watch,
       isWriter: party === this.writer,
       writer: this.writer?.user,

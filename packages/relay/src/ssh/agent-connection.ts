@@ -5,8 +5,11 @@ import type { AgentTunnel, TunnelRegistrar } from '../tunnel/agent-tunnel.js';
 import { relayProbe } from '../tunnel/probe-relay.js';
 
 export interface AgentConnectionOptions {
-  /** Devices whose `agentKey` the agent logged in with. */
-  deviceIds: readonly string[];
+  /**
+   * Whether the agent's key serves this device now (asked of the current inventory at each
+   * request, so a reload that removes a device or changes its key applies at once).
+   */
+  serves(deviceId: string): boolean;
   /** SHA256 fingerprint of that key. */
   fingerprint: string;
   peer: string;
@@ -48,6 +51,8 @@ class SshAgentTunnel implements AgentTunnel {
     readonly since: number,
     readonly agentVersion: string,
     private readonly logger: Logger,
+    /** Forgets this tunnel on its connection; true when the connection serves nothing else then. */
+    private readonly forget: () => boolean,
   ) {}
 
   openStream(origin: { address: string; port: number }): Promise<Duplex> {
@@ -71,6 +76,14 @@ class SshAgentTunnel implements AgentTunnel {
   close(reason: string): void {
     this.logger.info({ event: 'tunnel.close', deviceId: this.deviceId, tunnelPort: this.tunnelPort, reason }, 'closing agent connection');
     this.conn.end();
+  }
+
+  drop(reason: string): void {
+    if (this.closed) return;
+    this.logger.info({ event: 'tunnel.dropped', deviceId: this.deviceId, tunnelPort: this.tunnelPort, reason }, 'tunnel dropped');
+    const nothingLeft = this.forget();
+    this.markClosed();
+    if (nothingLeft) this.conn.end();
   }
 
   onClosed(listener: () => void): void {
@@ -118,7 +131,7 @@ export function serveAgentConnection(conn: Connection, options: AgentConnectionO
     { bindAddr, bindPort }: TcpipBindInfo,
   ) => {
     const detail = { bindAddr, bindPort };
-    if (!options.deviceIds.includes(bindAddr)) return refuse('tcpip-forward', 'not a device of this agent key', reject, detail);
+    if (!options.serves(bindAddr)) return refuse('tcpip-forward', 'not a device of this agent key', reject, detail);
     if (bindPort !== 0) return refuse('tcpip-forward', 'port must be 0 (the relay picks one)', reject, detail);
     if (own.has(bindAddr)) return refuse('tcpip-forward', 'device already forwarded on this connection', reject, detail);
     if (!accept) return refuse('tcpip-forward', 'no reply wanted, so the agent could not learn its port', reject, detail);
@@ -133,6 +146,10 @@ export function serveAgentConnection(conn: Connection, options: AgentConnectionO
       options.clock.now(),
       options.agentVersion,
       logger,
+      () => {
+        if (own.get(bindAddr) === tunnel) own.delete(bindAddr);
+        return own.size === 0;
+      },
     );
     own.set(bindAddr, tunnel);
     logger.info({ event: 'tunnel.registered', deviceId: bindAddr, tunnelPort: port }, `tunnel registered for ${bindAddr}`);
@@ -160,7 +177,7 @@ export function serveAgentConnection(conn: Connection, options: AgentConnectionO
   conn.on('tcpip', (accept, reject, info) => {
     const deviceId = info.destIP;
     const detail = { destination: `${info.destIP}:${info.destPort}` };
-    if (!options.deviceIds.includes(deviceId)) return refuse('direct-tcpip', 'only a health-check probe to its own device', reject, detail);
+    if (!options.serves(deviceId)) return refuse('direct-tcpip', 'only a health-check probe to its own device', reject, detail);
     const tunnel = options.tunnels.current(deviceId);
     if (!tunnel) {
       options.tunnels.recordCheck(deviceId, { at: options.clock.now(), ok: false, error: 'no tunnel registered' });

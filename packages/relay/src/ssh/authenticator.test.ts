@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { AGENT_LOGIN_NAME, isLifelineError, silentLogger } from '@lifeline/shared';
+import { AGENT_LOGIN_NAME, silentLogger } from '@lifeline/shared';
 import { FakeClock } from '@lifeline/shared/testing';
 import ssh2 from 'ssh2';
 import { Authenticator, type Identity } from './authenticator.js';
@@ -8,6 +8,7 @@ import { HashGate } from './hash-gate.js';
 import { LoginThrottle } from './login-throttle.js';
 import { PasswordChecker } from './password-checker.js';
 import { hashPassword, verifyPassword, type ParsedPasswordHash } from './password-hash.js';
+import { testInventoryView } from '../inventory/testing/test-inventory.js';
 import { generateUsableKeyPair } from './testing/relay-test-harness.js';
 
 const cheap = { N: 1024, r: 8, p: 1 };
@@ -33,7 +34,7 @@ async function setup(auth = { failureDelayMs: 1_000, maxFailuresPerWindow: 3, wi
   const hashed: string[] = [];
   const verify = (password: string, stored: ParsedPasswordHash) => (hashed.push(password), verifyPassword(password, stored));
   const authenticator = new Authenticator({
-    config: {
+    inventory: testInventoryView({
       escapeChar: '^]',
       users: [
         {
@@ -50,7 +51,7 @@ async function setup(auth = { failureDelayMs: 1_000, maxFailuresPerWindow: 3, wi
         { id: 'dev2', agentKey: agentKey.line, breakMs: 500, maxBreakMs: 3000 },
         { id: 'dev3', agentKey: otherKey.line, breakMs: 500, maxBreakMs: 3000 },
       ],
-    },
+    }),
     throttles: { people: throttle, agents: agentThrottle },
     passwords: new PasswordChecker(gate, verify),
     clock,
@@ -291,38 +292,5 @@ describe('Authenticator: agents', () => {
     expect(await attempt(env, signed(AGENT_LOGIN_NAME, agentKey).ctx)).toMatchObject({ result: 'accepted' });
     // People at that address are not affected by agent failures either.
     expect(env.throttle.isBlocked(PEER.address)).toBe(false);
-  });
-});
-
-describe('Authenticator: config', () => {
-  const base = { users: [], devices: [], escapeChar: '^]' };
-  const deps = () => {
-    const throttle = new LoginThrottle({ failureDelayMs: 0, maxFailuresPerWindow: 1, windowMs: 1000 }, new FakeClock());
-    return {
-      throttles: { people: throttle, agents: throttle },
-      passwords: new PasswordChecker(new HashGate({ perAddress: 1, total: 1 })),
-      clock: new FakeClock(),
-      logger: silentLogger(),
-    };
-  };
-
-  it('refuses a malformed password hash naming where it is', () => {
-    const config = {
-      ...base,
-      users: [{ name: 'a', password: '$scrypt$oops', authorizedKeys: [], devices: ['d'], role: 'engineer' as const }],
-    };
-    expect(() => new Authenticator({ config, ...deps() })).toThrow(/users\[0\]\.password: malformed password hash/);
-  });
-
-  it('refuses an unusable key line naming where it is', () => {
-    const config = { ...base, devices: [{ id: 'd', agentKey: 'ssh-ed25519 notbase64!', breakMs: 1, maxBreakMs: 1 }] };
-    let caught: unknown;
-    try {
-      new Authenticator({ config, ...deps() });
-    } catch (err) {
-      caught = err;
-    }
-    expect(isLifelineError(caught, 'CONFIG_INVALID')).toBe(true);
-    expect((caught as Error).message).toMatch(/^devices\[0\]\.agentKey:/);
   });
 });

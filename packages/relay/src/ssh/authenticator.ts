@@ -1,20 +1,9 @@
-import {
-  AGENT_LOGIN_NAME,
-  LifelineError,
-  fingerprintOfBlob,
-  isLifelineError,
-  parsePublicKeyLine,
-  peerText,
-  type Clock,
-  type Logger,
-  type RelayConfig,
-} from '@lifeline/shared';
+import { AGENT_LOGIN_NAME, fingerprintOfBlob, isLifelineError, peerText, type Clock, type Logger } from '@lifeline/shared';
 import type { AuthContext, AuthenticationType, KeyboardAuthContext, ParsedKey, PublicKeyAuthContext } from 'ssh2';
-import { parseEscapeChar } from './escape-handler.js';
+import type { InventoryView } from '../inventory/live-inventory.js';
 import { parseLoginName } from './login-name.js';
 import type { LoginAttempt, LoginThrottle } from './login-throttle.js';
 import type { PasswordChecker } from './password-checker.js';
-import { parsePasswordHash, type ParsedPasswordHash } from './password-hash.js';
 import { personAuthMethods } from './person-auth-methods.js';
 
 /** Who a connection turned out to be once authenticated. */
@@ -34,7 +23,7 @@ export type Identity =
     }
   | {
       kind: 'agent';
-      /** Every device whose `agentKey` is the key the agent used (never empty). */
+      /** Every device the agent's key served at login (never empty); what it may serve later is asked of the current inventory. */
       deviceIds: readonly string[];
       fingerprint: string;
     };
@@ -58,7 +47,8 @@ export interface LoginThrottles {
 }
 
 export interface AuthenticatorOptions {
-  config: Pick<RelayConfig, 'users' | 'devices' | 'escapeChar'>;
+  /** Who may log in, asked afresh at every attempt: a reload applies to the next login. */
+  inventory: InventoryView;
   throttles: LoginThrottles;
   /** Every password check goes through it (bounded scrypt work). */
   passwords: PasswordChecker;
@@ -78,12 +68,6 @@ export interface AuthPeer {
 
 const AGENT_METHODS: AuthenticationType[] = ['publickey'];
 
-interface PersonEntry {
-  password: ParsedPasswordHash | undefined;
-  keys: ParsedKey[];
-  escapeByte: number | undefined;
-}
-
 /**
  * Decides SSH logins. People use a password (also asked through keyboard-interactive, which
  * PuTTY tries first) or a key from `authorizedKeys`; agents log in as `lifeline-agent` with the
@@ -91,25 +75,7 @@ interface PersonEntry {
  * the client, in answer and in time. Calls `ctx.accept()`/`ctx.reject()` itself.
  */
 export class Authenticator {
-  private readonly people = new Map<string, PersonEntry>();
-  private readonly agentKeys: Array<{ deviceId: string; key: ParsedKey }> = [];
-
-  /** Throws LifelineError CONFIG_INVALID naming the key path of an unusable hash or key line. */
-  constructor(private readonly options: AuthenticatorOptions) {
-    options.config.users.forEach((u, i) => {
-      const keys = u.authorizedKeys.map((line, j) => parseOrThrow(line, `users[${i}].authorizedKeys[${j}]`));
-      let password: ParsedPasswordHash | undefined;
-      try {
-        password = u.password === undefined ? undefined : parsePasswordHash(u.password);
-      } catch (err) {
-        throw new LifelineError('CONFIG_INVALID', `users[${i}].password: ${(err as Error).message}`, { cause: err });
-      }
-      this.people.set(u.name, { password, keys, escapeByte: parseEscapeChar(u.escapeChar ?? options.config.escapeChar) });
-    });
-    options.config.devices.forEach((d, i) => {
-      this.agentKeys.push({ deviceId: d.id, key: parseOrThrow(d.agentKey, `devices[${i}].agentKey`) });
-    });
-  }
+  constructor(private readonly options: AuthenticatorOptions) {}
 
   /**
    * Decides one login attempt and answers it (`ctx.accept()`/`ctx.reject()`). `onAccepted` runs
@@ -186,7 +152,7 @@ export class Authenticator {
       if (!isLifelineError(err, 'AUTH_FAILED')) throw err;
       badName = err.message;
     }
-    const entry = user === undefined ? undefined : this.people.get(user);
+    const entry = user === undefined ? undefined : this.options.inventory.current().user(user);
     const unknown = badName ?? (entry ? undefined : 'unknown-user');
     const person = (keyFingerprint?: string): Decision => ({
       identity: {
@@ -214,7 +180,7 @@ export class Authenticator {
         return ok ? person() : { outcome: 'failure', reason: 'wrong-password' };
       }
       case 'publickey': {
-        const key = entry?.keys.find((k) => k.getPublicSSH().equals(ctx.key.data));
+        const key = entry?.authorizedKeys.find((k) => k.getPublicSSH().equals(ctx.key.data));
         if (!ctx.signature) return key ? { outcome: 'probe-ok' } : { outcome: 'not-a-try', reason: 'key-probe-not-authorised' };
         if (unknown || !key) return { outcome: 'failure', reason: unknown ?? 'key-not-authorised' };
         return signatureOk(key, ctx) ? person(fingerprintOfBlob(ctx.key.data)) : { outcome: 'failure', reason: 'bad-signature' };
@@ -227,11 +193,11 @@ export class Authenticator {
   private async decideAgent(ctx: AuthContext): Promise<Decision> {
     // No hash for a password: agents have none, and everyone knows the agent login name anyway.
     if (ctx.method !== 'publickey') return { outcome: 'not-a-try', reason: `method ${ctx.method} not offered to agents` };
-    const matches = this.agentKeys.filter((a) => a.key.getPublicSSH().equals(ctx.key.data));
-    if (!ctx.signature) return matches.length > 0 ? { outcome: 'probe-ok' } : { outcome: 'not-a-try', reason: 'key-probe-not-authorised' };
-    if (matches.length === 0) return { outcome: 'failure', reason: 'agent-key-unknown' };
-    if (!signatureOk(matches[0]!.key, ctx)) return { outcome: 'failure', reason: 'bad-signature' };
-    return { identity: { kind: 'agent', deviceIds: matches.map((m) => m.deviceId), fingerprint: fingerprintOfBlob(ctx.key.data) } };
+    const match = this.options.inventory.current().agentKey(ctx.key.data);
+    if (!ctx.signature) return match ? { outcome: 'probe-ok' } : { outcome: 'not-a-try', reason: 'key-probe-not-authorised' };
+    if (!match) return { outcome: 'failure', reason: 'agent-key-unknown' };
+    if (!signatureOk(match.key, ctx)) return { outcome: 'failure', reason: 'bad-signature' };
+    return { identity: { kind: 'agent', deviceIds: match.deviceIds, fingerprint: match.fingerprint } };
   }
 
   /**
@@ -240,7 +206,7 @@ export class Authenticator {
    */
   private agentThrottleKey(ctx: AuthContext, peer: AuthPeer): string | undefined {
     if (ctx.method !== 'publickey') return undefined;
-    const known = this.agentKeys.some((a) => a.key.getPublicSSH().equals(ctx.key.data));
+    const known = this.options.inventory.current().agentKey(ctx.key.data) !== undefined;
     return known ? `${peer.address} ${fingerprintOfBlob(ctx.key.data)}` : `${peer.address} unknown-key`;
   }
 
@@ -257,14 +223,6 @@ type Decision =
   /** The throttle refused to count (and so to check) the attempt. */
   | { outcome: 'blocked' }
   | { outcome: 'not-a-try' | 'failure'; reason: string };
-
-function parseOrThrow(line: string, path: string): ParsedKey {
-  try {
-    return parsePublicKeyLine(line);
-  } catch (err) {
-    throw new LifelineError('CONFIG_INVALID', `${path}: not a usable public key line (${(err as Error).message})`, { cause: err });
-  }
-}
 
 function signatureOk(key: ParsedKey, ctx: PublicKeyAuthContext): boolean {
   return ctx.signature !== undefined && ctx.blob !== undefined && key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { peerText, type Clock, type Logger, type RelayConfig } from '@lifeline/shared';
 import type { ClientInfo, Connection } from 'ssh2';
+import type { InventoryView } from '../inventory/live-inventory.js';
 import type { ConsoleBroker } from '../session/console-broker.js';
 import type { TunnelRegistrar } from '../tunnel/agent-tunnel.js';
 import { serveAgentConnection } from './agent-connection.js';
@@ -11,6 +12,8 @@ import { servePersonConnection } from './person-connection.js';
 /** What every client connection shares. */
 export interface ClientConnectionDeps {
   authenticator: Authenticator;
+  /** What an agent's key serves is asked of it at each request. */
+  inventory: InventoryView;
   broker: ConsoleBroker;
   tunnels: TunnelRegistrar;
   /** How long a health-check probe may take through a tunnel (`healthCheckTimeoutMs`). */
@@ -73,7 +76,7 @@ export function handleClientConnection(conn: Connection, info: ClientInfo, deps:
   function start(identity: Identity): void {
     if (identity.kind === 'agent') {
       serveAgentConnection(conn, {
-        deviceIds: identity.deviceIds,
+        serves: (deviceId) => deps.inventory.current().agentServes(identity.fingerprint, deviceId),
         fingerprint: identity.fingerprint,
         agentVersion,
         peer,

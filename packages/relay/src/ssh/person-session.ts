@@ -2,6 +2,7 @@ import { isLifelineError, peerText, type Clock, type Logger } from '@lifeline/sh
 import type { ServerChannel, Session } from 'ssh2';
 import type { ConsoleAttachment, ConsoleBroker, ConsoleRequest, PartyTerminal } from '../session/console-broker.js';
 import { onBreakRequest } from './break-request-adapter.js';
+import { attachOrChoose } from './device-menu.js';
 import { EscapeCommands } from './escape-commands.js';
 import { EscapeHandler, type EscapeStep } from './escape-handler.js';
 import { giveUpKeyNames, watchGiveUpKeys } from './give-up-keys.js';
@@ -176,7 +177,8 @@ export function servePersonSession(options: PersonSessionOptions): PersonSession
       waiting: () => (keys = watchGiveUpKeys(ch, options.escapeByte, () => giveUp.abort())),
     };
     try {
-      attachment = await broker.attach(request, terminal, term ? wait : undefined);
+      // With a pty, a login that reaches no device gets the device menu (device-menu.ts).
+      attachment = await attachOrChoose({ broker, request, terminal, wait: term ? wait : undefined, input: ch, clock: options.clock });
     } catch (err) {
       const route = isLifelineError(err) && err.code.startsWith('ROUTE_');
       logger[route ? 'info' : 'error'](

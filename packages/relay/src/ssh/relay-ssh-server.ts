@@ -3,6 +3,8 @@ import { systemClock, type Clock, type Logger, type RelayConfig } from '@lifelin
 import ssh2 from 'ssh2';
 import type { ConsoleBroker } from '../session/console-broker.js';
 import type { TunnelRegistrar } from '../tunnel/agent-tunnel.js';
+import { EMPTY_LEARNED, Inventory } from '../inventory/inventory.js';
+import { fixedInventory, type InventoryView } from '../inventory/live-inventory.js';
 import { Authenticator } from './authenticator.js';
 import { handleClientConnection } from './client-connection.js';
 import { HashGate } from './hash-gate.js';
@@ -13,6 +15,11 @@ import { parsedHostKey } from './host-key.js';
 
 export interface RelaySshServerOptions {
   config: RelayConfig;
+  /**
+   * Who may log in and what agents serve, read at each use (a reload applies to the next login);
+   * without it, a fixed inventory built from `config`.
+   */
+  inventory?: InventoryView;
   /** Ed25519 host private key, OpenSSH format. */
   hostKey: Buffer;
   broker: ConsoleBroker;
@@ -76,7 +83,8 @@ export function createRelaySshServer(options: RelaySshServerOptions): RelaySshSe
   };
   const gate = new HashGate({ perAddress: auth.passwordChecksPerAddress, total: auth.passwordChecksInFlight });
   const passwords = new PasswordChecker(gate, options.verifyPassword);
-  const authenticator = new Authenticator({ config, throttles, passwords, clock, logger: log });
+  const inventory = options.inventory ?? fixedInventory(new Inventory({ config, file: 'relay.yaml', learned: EMPTY_LEARNED }));
+  const authenticator = new Authenticator({ inventory, throttles, passwords, clock, logger: log });
   const preauth = new PreauthLimiter(config.limits, { clock, logger: log });
   /** Admitted sockets' tickets by remote `address:port` (unique among live connections), for ssh2's connection event. */
   const tickets = new Map<string, { authenticated(): void }>();
@@ -92,6 +100,7 @@ export function createRelaySshServer(options: RelaySshServerOptions): RelaySshSe
   ssh.on('connection', (conn, info) =>
     handleClientConnection(conn, info, {
       authenticator,
+      inventory,
       broker: options.broker,
       tunnels: options.tunnels,
       probeTimeoutMs: config.healthCheckTimeoutMs,

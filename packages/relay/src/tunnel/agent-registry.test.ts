@@ -19,6 +19,9 @@ function fakeTunnel(deviceId: string, tunnelPort: number) {
       this.closedReason = reason;
       for (const l of closedListeners) l();
     },
+    drop(reason: string) {
+      this.close(reason);
+    },
     onClosed: (l: () => void) => void closedListeners.push(l),
   };
   return tunnel satisfies AgentTunnel;

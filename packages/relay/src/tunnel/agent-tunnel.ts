@@ -24,6 +24,12 @@ export interface AgentTunnel {
   openStream(origin: { address: string; port: number }): Promise<Duplex>;
   /** Closes the agent's whole SSH connection, e.g. because a newer tunnel replaced it. */
   close(reason: string): void;
+  /**
+   * Ends this device's tunnel alone (the device left the inventory, or its agent key changed):
+   * onClosed fires, streams are refused from then on, and the agent's connection ends only if it
+   * served nothing else, so the agent's other devices on it stay up.
+   */
+  drop(reason: string): void;
   /** Called once when the agent's connection ends or the forwarding is cancelled. */
   onClosed(listener: () => void): void;
 }

@@ -14,6 +14,7 @@ function tunnelAnswering(answer: ((action: string) => PowerAnswer) | 'silent', o
     since: 0,
     agentVersion: 'v',
     close: () => {},
+    drop: () => {},
     onClosed: () => {},
     openStream: async (origin) => {
       origins.push(origin.address);

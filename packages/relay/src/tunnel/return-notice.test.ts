@@ -22,6 +22,7 @@ function tunnel(deviceId: string, behaviour: 'answers' | 'refuses' | 'hangs' = '
       return Promise.resolve(stream);
     },
     close: () => {},
+    drop: () => {},
     onClosed: () => {},
   };
   return { tunnel: t, received };

@@ -92,16 +92,26 @@ users:
     authorizedKeys:
       - "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOEgnqaexdq0GaJiVRUETsiJ6nOlQtFysAMYztbB5NRH bob@noc"
     devices: [sw-osaka-02]
+    defaultDevice: sw-osaka-02   # what a plain "bob" login reaches (without it: his first device)
     # bob uploads firmware with XMODEM from PuTTY (which always asks for a terminal): no escape
     # key, so every byte reaches the device unchanged. Without this key, the relay's escapeChar.
     escapeChar: none
+  # A whole fleet by glob and by labels; "carol" alone gets a menu of them, "carol:DEVICE" one.
+  - name: carol
+    authorizedKeys:
+      - "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOEgnqaexdq0GaJiVRUETsiJ6nOlQtFysAMYztbB5NRH bob@noc"
+    devices: ["rtr-tokyo-*"]
+    deviceLabels: [{ site: osaka, kind: switch }]
+    role: supervisor
 
 devices:
   - id: rtr-tokyo-01
     # Printed by: lifeline-agent pubkey --config /etc/lifeline/agent.yaml  (on the agent)
     agentKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAbdnyXFkbx4f/XSMN5qk6e1GK/4e0/sEXKllBNDZEHj lifeline-agent@rtr-tokyo-01"
     description: Tokyo core router, rack 3
+    labels: { site: tokyo, kind: router }
   - id: sw-osaka-02
+    labels: { site: osaka, kind: switch }
     agentKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH0Phs9kAVAcxz7gsCJN+I+rve5cuQzNmPrEA4kNN+ld lifeline-agent@sw-osaka-02"
     breakMs: 500       # BREAK length when the client does not say (PuTTY)
     maxBreakMs: 3000   # longer requests are cut to this

@@ -43,9 +43,28 @@ describe('relay config', () => {
     expect(config.escapeChar).toBe('^]');
   });
 
-  it('names the file and key of a user pointing at an unknown device', () => {
-    const problems = problemsOf(() => parseConfigText('relay.yaml', relayYaml.replace('sw-osaka-02]', 'nope]'), relayConfigSchema));
-    expect(problems).toContainEqual({ file: 'relay.yaml', key: 'users[0].devices[1]', message: 'unknown device "nope"' });
+  it('accepts a user naming a device that does not exist yet (the relay warns; it may be enrolled later)', () => {
+    const config = parseConfigText('relay.yaml', relayYaml.replace('sw-osaka-02]', 'nope]'), relayConfigSchema);
+    expect(config.users[0]?.devices).toEqual(['rtr-tokyo-01', 'nope']);
+  });
+
+  it('accepts globs, label selectors, a default device and device labels', () => {
+    const yaml = relayYaml
+      .replace(
+        'devices: [rtr-tokyo-01, sw-osaka-02]',
+        'devices: ["rtr-tokyo-*"]\n    deviceLabels: [{ site: osaka }]\n    defaultDevice: sw-osaka-02',
+      )
+      .replace('  - id: sw-osaka-02\n', '  - id: sw-osaka-02\n    labels: { site: osaka, kind: switch }\n');
+    const config = parseConfigText('relay.yaml', yaml, relayConfigSchema);
+    expect(config.users[0]).toMatchObject({ devices: ['rtr-tokyo-*'], deviceLabels: [{ site: 'osaka' }], defaultDevice: 'sw-osaka-02' });
+    expect(config.devices[1]?.labels).toEqual({ site: 'osaka', kind: 'switch' });
+    expect(config.devices[0]?.labels).toEqual({});
+  });
+
+  it('names the key of an empty label selector and of a device pattern with other characters', () => {
+    const yaml = relayYaml.replace('devices: [rtr-tokyo-01, sw-osaka-02]', 'devices: ["rtr tokyo"]\n    deviceLabels: [{}]');
+    const problems = problemsOf(() => parseConfigText('relay.yaml', yaml, relayConfigSchema));
+    expect(problems.map((p) => p.key).sort()).toEqual(['users[0].deviceLabels[0]', 'users[0].devices[0]']);
   });
 
   it('refuses a plain-text password', () => {

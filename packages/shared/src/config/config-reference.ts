@@ -25,7 +25,7 @@ const FILE_KINDS: FileKind[] = [
     schema: relayConfigSchema,
     rules: [
       'Device ids (`devices[].id`) and user names (`users[].name`) are unique.',
-      'Every entry of `users[].devices` names a device in `devices`.',
+      'An id in `users[].devices` that names no device is logged as a warning at start and reload, not refused (the device may be enrolled later); globs (`rtr-tokyo-*`) and `deviceLabels` selectors match whatever devices exist at the time.',
       'Each user has a `password` or at least one `authorizedKeys` entry.',
       "`devices[].breakMs` is at most that device's `maxBreakMs`.",
       'The user name `lifeline-agent` is reserved: edge agents log in with it.',
@@ -121,7 +121,7 @@ function sampleRuns(): string {
     ['port: 443', 'port: 80443'],
     ['recordingsDir:', 'recordingDir:'],
   ]);
-  const second = sampleRun([['devices: [rtr-tokyo-01, sw-osaka-02]', 'devices: [rtr-tokyo-01, sw-osaka-2]']]);
+  const second = sampleRun([['breakMs: 500 ', 'breakMs: 5000']]);
   return `${first}\n${second}`;
 }
 

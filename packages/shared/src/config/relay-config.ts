@@ -17,6 +17,19 @@ export const AGENT_LOGIN_NAME = 'lifeline-agent';
 /** A control key written `^X`, or `none`: the relay-wide escape key and a person's own. */
 const escapeChar = z.string().regex(/^(\^[@A-Z[\\\]^_]|none)$/, 'a control key written ^X (e.g. "^]") or "none"');
 
+/** A device id, or a glob over device ids: `*` any run of characters, `?` one character. */
+export const DEVICE_PATTERN = /^[A-Za-z0-9*?][A-Za-z0-9._@*?-]*$/;
+const devicePattern = z
+  .string()
+  .min(1)
+  .max(NAME_MAX_LENGTH)
+  .regex(DEVICE_PATTERN, 'a device id or a glob of one (letters, digits, . _ @ - and the wildcards * ?)');
+
+/** Label names and values: short, printable, no spaces (they are matched exactly and shown in menus). */
+const LABEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
+const labelText = z.string().min(1).max(63).regex(LABEL_PATTERN, 'letters, digits and . _ / - only, starting with a letter or digit');
+const labels = z.record(labelText, labelText);
+
 const scryptHash = z.string().regex(/^\$scrypt\$/, 'must be a hash made by `lifeline-relay hash-password`, not a plain password');
 
 export const relayUserSchema = z
@@ -24,7 +37,21 @@ export const relayUserSchema = z
     name: name.refine((n) => n !== AGENT_LOGIN_NAME, `"${AGENT_LOGIN_NAME}" is reserved for edge agents`).describe('Login name.'),
     password: scryptHash.optional().describe('Password hash from `lifeline-relay hash-password`; omit to allow keys only.'),
     authorizedKeys: z.array(z.string().min(1)).default([]).describe('OpenSSH public key lines this user may log in with.'),
-    devices: z.array(name).min(1).describe('Devices this user may reach; the first is the default for a plain `USER` login.'),
+    devices: z
+      .array(devicePattern)
+      .default([])
+      .describe(
+        'Devices this user may reach, by id or glob (`rtr-tokyo-*`). An id that names no device is a warning, not an error (it may be enrolled later). Without defaultDevice, a plain `USER` login reaches the first entry when it is an id, else gets the device menu.',
+      ),
+    deviceLabels: z
+      .array(labels.refine((l) => Object.keys(l).length > 0, 'a selector needs at least one label'))
+      .default([])
+      .describe(
+        'Label selectors: this user may also reach every device carrying all labels of one selector, e.g. `[{ site: tokyo, kind: router }]`.',
+      ),
+    defaultDevice: name
+      .optional()
+      .describe('Device a plain `USER` login reaches (if this user may reach it); without it see devices. No default: the device menu.'),
     role: z
       .enum(['engineer', 'supervisor', 'admin'])
       .default('engineer')
@@ -42,8 +69,17 @@ export const relayUserSchema = z
 export const relayDeviceSchema = z
   .object({
     id: name.describe('Device id, as used in `USER:DEVICE` logins and in the agent config.'),
-    agentKey: z.string().min(1).describe('Public key line of the edge agent serving this device (`lifeline-agent pubkey`).'),
+    agentKey: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Public key line of the edge agent serving this device (`lifeline-agent pubkey`). Omit it for a device whose agent enrols itself (its approved enrolled key serves it).',
+      ),
     description: z.string().optional().describe('Free text shown in listings.'),
+    labels: labels
+      .default({})
+      .describe('Labels for access by selector (users[].deviceLabels) and for listings, e.g. `{ site: tokyo, kind: router }`.'),
     breakMs: z
       .number()
       .int()
@@ -286,9 +322,7 @@ export const relayConfigSchema = z
       if (!u.password && u.authorizedKeys.length === 0) {
         ctx.addIssue({ code: 'custom', path: ['users', i], message: 'needs a password or at least one authorizedKeys entry' });
       }
-      u.devices.forEach((d, j) => {
-        if (!deviceIds.has(d)) ctx.addIssue({ code: 'custom', path: ['users', i, 'devices', j], message: `unknown device "${d}"` });
-      });
+      // A device id naming no device is only a warning (inventory/inventory.ts): it may be enrolled later.
     });
   });
 

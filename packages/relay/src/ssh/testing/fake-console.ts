@@ -4,6 +4,7 @@ import type {
   ConsoleAttachment,
   ConsoleBroker,
   ConsoleRequest,
+  DeviceChoice,
   ObserverAttachment,
   ParticipantAttachment,
   PartyTerminal,
@@ -148,9 +149,15 @@ export class FakeBroker implements ConsoleBroker {
   readonly requests: ConsoleRequest[] = [];
   echo = true;
   refuse: (request: ConsoleRequest) => Error | undefined = () => undefined;
+  /** What devicesFor() answers, for every user. */
+  choices: DeviceChoice[] = [];
   /** While set, attach() waits for it: a console that takes its time to attach. */
   gate: Promise<void> | undefined;
   private waiters: Array<() => void> = [];
+
+  devicesFor(): DeviceChoice[] {
+    return this.choices;
+  }
 
   async attach<R extends ConsoleRequest>(request: R, terminal: PartyTerminal): Promise<AttachmentFor<R>> {
     this.requests.push(request);
