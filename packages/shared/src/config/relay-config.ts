@@ -266,6 +266,30 @@ export const relayConfigSchema = z
       .min(1)
       .default('/run/lifeline/relay.sock')
       .describe('Unix socket (mode 0600) for `lifeline-relay sessions` and other local admin commands. Relative: inside stateDir.'),
+    enrolment: z
+      .object({
+        approve: z
+          .enum(['auto', 'manual'])
+          .default('auto')
+          .describe(
+            'auto: a Pi presenting a valid enrolment token serves its device at once; manual: it shows as pending in `lifeline-relay devices` until `lifeline-relay approve DEVICE`.',
+          ),
+        tokenTtl: z
+          .string()
+          .regex(/^[1-9][0-9]{0,5}[mhd]$/, 'a duration like 30m, 24h or 7d')
+          .default('24h')
+          .describe('How long a token from `lifeline-relay enrol` stays usable when --ttl is not given (30m, 24h, 7d).'),
+        relayAddress: z
+          .string()
+          .regex(/^[^\s:]+:[0-9]{1,5}$/, 'host:port, e.g. relay.example.net:443')
+          .optional()
+          .describe(
+            'host:port the Pis dial, written into enrolment files (the relay cannot know its public name); `enrol --relay` overrides it.',
+          ),
+      })
+      .strict()
+      .prefault({})
+      .describe('Zero-touch enrolment of new edge agents (`lifeline-relay enrol`, docs/operations.md).'),
     log: logConfigSchema,
     users: z.array(relayUserSchema).default([]).describe('People who may log in.'),
     devices: z.array(relayDeviceSchema).default([]).describe('Devices served through edge agents.'),
