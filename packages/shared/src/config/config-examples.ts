@@ -75,6 +75,10 @@ adminSocket: /run/lifeline/relay.sock
 keepalive: { intervalMs: 6000, countMax: 2 }
 # How long a health-check probe may take through a tunnel before it counts as failed.
 healthCheckTimeoutMs: 10000
+
+# Zero-touch enrolment: \`lifeline-relay enrol DEVICE\` writes a file for the Pi's boot partition.
+# manual: new Pis wait as pending until \`lifeline-relay approve DEVICE\`.
+enrolment: { approve: auto, tokenTtl: 24h, relayAddress: relay.example.net:443 }
 # On a graceful stop, agents are told to come back spread at this many per second (no storm).
 agentReturnRate: 200
 
