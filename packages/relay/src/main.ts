@@ -23,6 +23,7 @@ import { runRecordings } from './cli/recordings-command.js';
 import { runReplay } from './cli/replay-command.js';
 import { runDevices } from './cli/devices-command.js';
 import { runPower } from './cli/power-command.js';
+import { runApprove, runEnrol, runRevoke } from './cli/enrol-command.js';
 import { runSessions } from './cli/sessions-command.js';
 import { runDemo } from './demo/demo.js';
 import { RELAY_KEY_COMMENT, preflightRelay } from './relay-preflight.js';
@@ -42,6 +43,9 @@ Usage:
   lifeline-relay sessions [--config relay.yaml] [--json]   live sessions: device, writer, viewers, since, bytes
   lifeline-relay devices [--config relay.yaml] [--json]    devices: online/offline, since, last health check, agent
   lifeline-relay power DEVICE status|on|off|soft|cycle|reset [--yes]   power through the device's BMC (IPMI)
+  lifeline-relay enrol DEVICE [--ttl 24h] [--labels k=v,...] [--out FILE] [--relay host:port]
+                                                        one-time token and enrolment file for a new Pi
+  lifeline-relay approve DEVICE | revoke DEVICE         approve a pending enrolled agent; revoke one (tunnel closed at once)
   lifeline-relay recordings [--config relay.yaml] [--device D] [--user U] [--since DAY] [--until DAY] [--json]
                                                         list session recordings, newest first
   lifeline-relay replay FILE [--speed N] [--dump]       play a recording in the terminal, or print it
@@ -59,6 +63,9 @@ const subcommands: Record<string, (args: string[], io: { stdout: NodeJS.WriteStr
   sessions: runSessions,
   devices: runDevices,
   power: runPower,
+  enrol: runEnrol,
+  approve: runApprove,
+  revoke: runRevoke,
 };
 
 async function main(argv: string[]): Promise<number> {

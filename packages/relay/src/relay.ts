@@ -17,6 +17,7 @@ import {
   type SshKeyPair,
 } from '@lifeline/shared';
 import { startAdminServer, type AdminServer } from './admin/admin-server.js';
+import { enrolmentService, startEnrolment, type RelayEnrolment } from './inventory/relay-enrolment.js';
 import { AsciicastRecorderFactory } from './recording/asciicast-recorder.js';
 import { ConsoleLog } from './recording/console-log.js';
 import { DiskGate, RELAY_DISK_SLOTS } from './recording/disk-gate.js';
@@ -77,7 +78,11 @@ export async function startRelay(
     consoleLogFor: (deviceId) => openedLater(consoleLogs, deviceId),
     requestPower: (tunnel, action) => requestPower(tunnel, action, POWER_TIMEOUT_MS, clock),
   });
+  // Opened after the bind (it writes into stateDir); logins before that find no enrolled keys.
+  let enrolment: RelayEnrolment | undefined;
   const server = createRelaySshServer({
+    enrolment: (throttle) => enrolmentService(() => enrolment?.store, config.enrolment.approve, throttle, clock, logger),
+    enrolledAgentKeys: () => enrolment?.keys.keys() ?? [],
     config,
     hostKey: hostKey.privateKey,
     broker: sessions,
@@ -100,6 +105,14 @@ export async function startRelay(
       keyWritten = true;
       logger.warn({ event: 'hostkey.generated', hostKeyFile: paths.hostKeyFile }, 'generated a new relay host key');
     }
+    enrolment = await startEnrolment({
+      stateDir: paths.stateDir,
+      agents,
+      hostKeyFingerprint: hostKey.fingerprint,
+      config: config.enrolment,
+      clock,
+      logger,
+    });
     await makeStateFolder(configFile, 'recordingsDir', paths.recordingsDir);
     if (config.devices.length > 0) await makeStateFolder(configFile, 'consoleLog.dir', paths.consoleLogDir);
     await makeStateFolder(configFile, 'adminSocket', dirname(paths.adminSocket));
@@ -114,6 +127,7 @@ export async function startRelay(
             throw new Error('power needs a device and an action');
           return sessions.adminPower(device, action, typeof by === 'string' ? by : undefined);
         },
+        ...enrolment.handlers,
       },
       logger: logger.child({ component: 'admin' }),
       maxQueuedBytes: config.limits.adminQueueBytes,
@@ -136,6 +150,7 @@ export async function startRelay(
   } catch (err) {
     await server.close();
     await admin?.close();
+    await enrolment?.close();
     await Promise.all([...consoleLogs.values()].map((log) => log.close()));
     if (keyWritten) await unlink(paths.hostKeyFile).catch(() => undefined);
     throw err;
@@ -170,6 +185,7 @@ export async function startRelay(
       sessions.close('the relay is shutting down.');
       await server.close();
       await running.close();
+      await enrolment?.close();
       await Promise.all([...consoleLogs.values()].map((log) => log.close()));
     },
   };

@@ -1,5 +1,6 @@
 import {
   AGENT_LOGIN_NAME,
+  ENROL_LOGIN_NAME,
   LifelineError,
   fingerprintOfBlob,
   isLifelineError,
@@ -37,6 +38,13 @@ export type Identity =
       /** Every device whose `agentKey` is the key the agent used (never empty). */
       deviceIds: readonly string[];
       fingerprint: string;
+    }
+  | {
+      /** `lifeline-enrol`: a new agent that proved it holds this key; it may only ask to enrol it. */
+      kind: 'enrol';
+      /** `ssh-ed25519 AAAA...` */
+      publicKey: string;
+      fingerprint: string;
     };
 
 export type AuthOutcome =
@@ -64,6 +72,8 @@ export interface AuthenticatorOptions {
   passwords: PasswordChecker;
   clock: Clock;
   logger: Logger;
+  /** Approved enrolled agents' keys (inventory/enrolled-agent-keys.ts), asked at every agent login. */
+  enrolledAgentKeys?: () => ReadonlyArray<{ deviceId: string; key: ParsedKey }>;
 }
 
 /** Where a login comes from. */
@@ -117,7 +127,9 @@ export class Authenticator {
    */
   async authenticate(ctx: AuthContext, peer: AuthPeer, onAccepted?: (identity: Identity) => void): Promise<AuthOutcome> {
     const isAgent = ctx.username === AGENT_LOGIN_NAME;
-    const methods = isAgent ? AGENT_METHODS : personAuthMethods(peer.client);
+    const isEnrol = ctx.username === ENROL_LOGIN_NAME;
+    const methods = isAgent || isEnrol ? AGENT_METHODS : personAuthMethods(peer.client);
+    // Enrolment counts with people (per address): a token guess is as much a guess as a password.
     const throttle = isAgent ? this.options.throttles.agents : this.options.throttles.people;
     const key = isAgent ? this.agentThrottleKey(ctx, peer) : peer.address;
     const refuseThrottled = (): AuthOutcome => {
@@ -132,7 +144,7 @@ export class Authenticator {
     const begin = async () => (attempt = key === undefined ? undefined : await throttle.begin(key, peer.closed)) !== undefined;
     let decision: Decision;
     try {
-      decision = isAgent ? await this.decideAgent(ctx) : await this.decidePerson(ctx, peer, begin);
+      decision = isAgent ? await this.decideAgent(ctx) : isEnrol ? decideEnrol(ctx) : await this.decidePerson(ctx, peer, begin);
     } catch (err) {
       attempt?.withdraw();
       // The client hung up while its password waited for its turn: nobody left to answer.
@@ -227,7 +239,7 @@ export class Authenticator {
   private async decideAgent(ctx: AuthContext): Promise<Decision> {
     // No hash for a password: agents have none, and everyone knows the agent login name anyway.
     if (ctx.method !== 'publickey') return { outcome: 'not-a-try', reason: `method ${ctx.method} not offered to agents` };
-    const matches = this.agentKeys.filter((a) => a.key.getPublicSSH().equals(ctx.key.data));
+    const matches = this.allAgentKeys().filter((a) => a.key.getPublicSSH().equals(ctx.key.data));
     if (!ctx.signature) return matches.length > 0 ? { outcome: 'probe-ok' } : { outcome: 'not-a-try', reason: 'key-probe-not-authorised' };
     if (matches.length === 0) return { outcome: 'failure', reason: 'agent-key-unknown' };
     if (!signatureOk(matches[0]!.key, ctx)) return { outcome: 'failure', reason: 'bad-signature' };
@@ -240,14 +252,36 @@ export class Authenticator {
    */
   private agentThrottleKey(ctx: AuthContext, peer: AuthPeer): string | undefined {
     if (ctx.method !== 'publickey') return undefined;
-    const known = this.agentKeys.some((a) => a.key.getPublicSSH().equals(ctx.key.data));
+    const known = this.allAgentKeys().some((a) => a.key.getPublicSSH().equals(ctx.key.data));
     return known ? `${peer.address} ${fingerprintOfBlob(ctx.key.data)}` : `${peer.address} unknown-key`;
+  }
+
+  /** relay.yaml's agent keys, then enrolled ones (a device declared in relay.yaml keeps its own key). */
+  private allAgentKeys(): ReadonlyArray<{ deviceId: string; key: ParsedKey }> {
+    const enrolled = this.options.enrolledAgentKeys?.() ?? [];
+    if (enrolled.length === 0) return this.agentKeys;
+    const declared = new Set(this.agentKeys.map((a) => a.deviceId));
+    return [...this.agentKeys, ...enrolled.filter((e) => !declared.has(e.deviceId))];
   }
 
   private log(ctx: AuthContext, peer: AuthPeer, level: 'debug' | 'info' | 'warn', event: string, reason: string): void {
     // The login name is client-chosen text.
     this.options.logger[level]({ event, user: peerText(ctx.username), peer: peerName(peer), method: ctx.method, reason }, 'login refused');
   }
+}
+
+/**
+ * `lifeline-enrol` takes any Ed25519 key whose signature verifies: the key is what the agent will
+ * enrol, and the login proves it holds the private half. What it may then do is one request
+ * through the enrolment subsystem, where the token is checked (enrol-connection.ts).
+ */
+function decideEnrol(ctx: AuthContext): Decision {
+  if (ctx.method !== 'publickey') return { outcome: 'not-a-try', reason: `method ${ctx.method} not offered for enrolment` };
+  if (ctx.key.algo !== 'ssh-ed25519') return { outcome: 'not-a-try', reason: 'enrolment takes Ed25519 keys only' };
+  if (!ctx.signature) return { outcome: 'probe-ok' };
+  const publicKey = `${ctx.key.algo} ${ctx.key.data.toString('base64')}`;
+  if (!signatureOk(parsePublicKeyLine(publicKey), ctx)) return { outcome: 'failure', reason: 'bad-signature' };
+  return { identity: { kind: 'enrol', publicKey, fingerprint: fingerprintOfBlob(ctx.key.data) } };
 }
 
 type Decision =
@@ -285,6 +319,7 @@ function peerName(peer: AuthPeer): string {
 }
 
 function summary(identity: Identity): Record<string, unknown> {
+  if (identity.kind === 'enrol') return { fingerprint: identity.fingerprint };
   return identity.kind === 'agent'
     ? { deviceIds: identity.deviceIds, fingerprint: identity.fingerprint }
     : { deviceId: identity.deviceId === undefined ? undefined : peerText(identity.deviceId), keyFingerprint: identity.keyFingerprint };

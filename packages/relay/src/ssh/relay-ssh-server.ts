@@ -3,7 +3,8 @@ import { systemClock, type Clock, type Logger, type RelayConfig } from '@lifelin
 import ssh2 from 'ssh2';
 import type { ConsoleBroker } from '../session/console-broker.js';
 import type { TunnelRegistrar } from '../tunnel/agent-tunnel.js';
-import { Authenticator } from './authenticator.js';
+import type { EnrolmentService } from '../inventory/enrolment-service.js';
+import { Authenticator, type AuthenticatorOptions } from './authenticator.js';
 import { handleClientConnection } from './client-connection.js';
 import { HashGate } from './hash-gate.js';
 import { LoginThrottle } from './login-throttle.js';
@@ -26,6 +27,10 @@ export interface RelaySshServerOptions {
   closeGraceMs?: number;
   /** Password hashing (tests count hashes through it); default password-hash.ts's verifyPassword. */
   verifyPassword?: VerifyPassword;
+  /** Makes the enrolment service from the people's throttle (token guesses count as failed logins); none: no enrolment. */
+  enrolment?: (throttle: LoginThrottle) => EnrolmentService;
+  /** Approved enrolled agents' keys, asked at every agent login. */
+  enrolledAgentKeys?: AuthenticatorOptions['enrolledAgentKeys'];
 }
 
 export interface RelaySshServer {
@@ -71,7 +76,15 @@ export function createRelaySshServer(options: RelaySshServerOptions): RelaySshSe
   };
   const gate = new HashGate({ perAddress: auth.passwordChecksPerAddress, total: auth.passwordChecksInFlight });
   const passwords = new PasswordChecker(gate, options.verifyPassword);
-  const authenticator = new Authenticator({ config, throttles, passwords, clock, logger: log });
+  const authenticator = new Authenticator({
+    config,
+    throttles,
+    passwords,
+    clock,
+    logger: log,
+    ...(options.enrolledAgentKeys ? { enrolledAgentKeys: options.enrolledAgentKeys } : {}),
+  });
+  const enrolment = options.enrolment?.(throttles.people);
   const preauth = new PreauthLimiter(config.limits, { clock, logger: log });
   /** Admitted sockets' tickets by remote `address:port` (unique among live connections), for ssh2's connection event. */
   const tickets = new Map<string, { authenticated(): void }>();
@@ -93,6 +106,7 @@ export function createRelaySshServer(options: RelaySshServerOptions): RelaySshSe
       limits: config.limits,
       clock,
       logger: log,
+      ...(enrolment ? { enrolment } : {}),
     }),
   );
   const connections = new Set<ssh2.Connection>();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ENROL_LOGIN_NAME } from '../protocol/enrolment-wire.js';
 import { logConfigSchema } from './log-config.js';
 
 /** What a user name or device id may be: login names are `USER` or `USER:DEVICE`, so no colon. */
@@ -21,7 +22,9 @@ const scryptHash = z.string().regex(/^\$scrypt\$/, 'must be a hash made by `life
 
 export const relayUserSchema = z
   .object({
-    name: name.refine((n) => n !== AGENT_LOGIN_NAME, `"${AGENT_LOGIN_NAME}" is reserved for edge agents`).describe('Login name.'),
+    name: name
+      .refine((n) => n !== AGENT_LOGIN_NAME && n !== ENROL_LOGIN_NAME, 'lifeline-agent and lifeline-enrol are reserved for edge agents')
+      .describe('Login name.'),
     password: scryptHash.optional().describe('Password hash from `lifeline-relay hash-password`; omit to allow keys only.'),
     authorizedKeys: z.array(z.string().min(1)).default([]).describe('OpenSSH public key lines this user may log in with.'),
     devices: z.array(name).min(1).describe('Devices this user may reach; the first is the default for a plain `USER` login.'),
