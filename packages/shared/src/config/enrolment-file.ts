@@ -47,3 +47,8 @@ export function renderEnrolmentFile(file: EnrolmentFile): string {
     stringify(enrolmentFileSchema.parse(file))
   );
 }
+
+/** YAML text of a config value, for files the programs write themselves (agent.yaml after enrolment). */
+export function configYaml(value: unknown): string {
+  return stringify(value);
+}
