@@ -23,8 +23,11 @@ import { runRecordings } from './cli/recordings-command.js';
 import { runReplay } from './cli/replay-command.js';
 import { runDevices } from './cli/devices-command.js';
 import { runPower } from './cli/power-command.js';
+import { runDevice } from './cli/device-command.js';
+import { runUser } from './cli/user-command.js';
 import { runSessions } from './cli/sessions-command.js';
 import { runDemo } from './demo/demo.js';
+import { openInventoryStore } from './inventory/open-inventory-store.js';
 import { RELAY_KEY_COMMENT, preflightRelay } from './relay-preflight.js';
 import { startRelay } from './relay.js';
 
@@ -41,6 +44,8 @@ Usage:
                                                         --generate creates the key if it is missing
   lifeline-relay sessions [--config relay.yaml] [--json]   live sessions: device, writer, viewers, since, bytes
   lifeline-relay devices [--config relay.yaml] [--json]    devices: online/offline, since, last health check, agent
+  lifeline-relay user add|passwd|set-role|remove|list ...   people in the inventory store (no restart); --help for more
+  lifeline-relay device add|label|remove|list ...           devices in the inventory store; --help for more
   lifeline-relay power DEVICE status|on|off|soft|cycle|reset [--yes]   power through the device's BMC (IPMI)
   lifeline-relay recordings [--config relay.yaml] [--device D] [--user U] [--since DAY] [--until DAY] [--json]
                                                         list session recordings, newest first
@@ -59,6 +64,8 @@ const subcommands: Record<string, (args: string[], io: { stdout: NodeJS.WriteStr
   sessions: runSessions,
   devices: runDevices,
   power: runPower,
+  user: (args, io) => runUser(args, { ...io, stdin: process.stdin }),
+  device: runDevice,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -95,10 +102,18 @@ async function main(argv: string[]): Promise<number> {
   });
   // Before starting: a reload during a slow start must not end the process either.
   ignoreHangup(logger);
-  const relay = await startRelay(plan.config, values.config, logger, systemClock, plan.hostKey);
+  const store = await openInventoryStore(plan.config, values.config, logger);
+  let relay;
+  try {
+    relay = await startRelay(plan.config, values.config, logger, systemClock, plan.hostKey, store);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const signal = await shutdownSignal();
   logger.info({ event: 'relay.stop', signal }, 'draining and stopping');
   await relay.stop();
+  await store.close();
   return ExitCode.ok;
 }
 

@@ -17,6 +17,8 @@ import {
   type SshKeyPair,
 } from '@lifeline/shared';
 import { startAdminServer, type AdminServer } from './admin/admin-server.js';
+import { declaredInConfig, inventoryAdminHandlers } from './inventory/inventory-admin.js';
+import type { InventoryStore } from './inventory/inventory-store.js';
 import { AsciicastRecorderFactory } from './recording/asciicast-recorder.js';
 import { ConsoleLog } from './recording/console-log.js';
 import { DiskGate, RELAY_DISK_SLOTS } from './recording/disk-gate.js';
@@ -58,6 +60,7 @@ export async function startRelay(
   logger: Logger,
   clock: Clock = systemClock,
   hostKeyOnDisk?: SshKeyPair,
+  store?: InventoryStore,
 ): Promise<RunningRelay> {
   const paths = relayPaths(config, configFile);
   // Recordings, console logs and retention share one bound on state-disk work (disk-gate.ts).
@@ -114,6 +117,14 @@ export async function startRelay(
             throw new Error('power needs a device and an action');
           return sessions.adminPower(device, action, typeof by === 'string' ? by : undefined);
         },
+        // `lifeline-relay user|device ...`: the store's people and devices (relay.yaml's are refused).
+        ...(store
+          ? inventoryAdminHandlers({
+              store,
+              declared: () => declaredInConfig(config, configFile),
+              logger: logger.child({ component: 'inventory' }),
+            })
+          : {}),
       },
       logger: logger.child({ component: 'admin' }),
       maxQueuedBytes: config.limits.adminQueueBytes,
