@@ -102,18 +102,11 @@ async function main(argv: string[]): Promise<number> {
   });
   // Before starting: a reload during a slow start must not end the process either.
   ignoreHangup(logger);
-  const store = await openInventoryStore(plan.config, values.config, logger);
-  let relay;
-  try {
-    relay = await startRelay(plan.config, values.config, logger, systemClock, plan.hostKey, store);
-  } catch (err) {
-    await store.close();
-    throw err;
-  }
+  const openStore = () => openInventoryStore(plan.config, values.config!, logger);
+  const relay = await startRelay(plan.config, values.config, logger, systemClock, plan.hostKey, openStore);
   const signal = await shutdownSignal();
   logger.info({ event: 'relay.stop', signal }, 'draining and stopping');
   await relay.stop();
-  await store.close();
   return ExitCode.ok;
 }
 

@@ -52,7 +52,8 @@ const POWER_TIMEOUT_MS = 30_000;
  * written after the bind, then the folders, the admin socket and the console logs' "relay
  * started" notes follow. If a step after the bind fails, what it made is undone (the listener,
  * the admin socket, a key written by this start). Throws STARTUP_PORT_IN_USE,
- * STARTUP_PORT_PRIVILEGED, STARTUP_CANNOT_CREATE, ADMIN_SOCKET_* or KEY_* for the operator.
+ * STARTUP_PORT_PRIVILEGED, STARTUP_CANNOT_CREATE, ADMIN_SOCKET_*, KEY_* or INVENTORY_* (from openStore, called
+ * after the bind; the relay closes the store it opened on stop) for the operator.
  */
 export async function startRelay(
   config: RelayConfig,
@@ -60,7 +61,7 @@ export async function startRelay(
   logger: Logger,
   clock: Clock = systemClock,
   hostKeyOnDisk?: SshKeyPair,
-  store?: InventoryStore,
+  openStore?: () => Promise<InventoryStore>,
 ): Promise<RunningRelay> {
   const paths = relayPaths(config, configFile);
   // Recordings, console logs and retention share one bound on state-disk work (disk-gate.ts).
@@ -93,9 +94,12 @@ export async function startRelay(
   const address = await listenOrExplain(server, config);
 
   let admin: AdminServer | undefined;
+  let store: InventoryStore | undefined;
   let keyWritten = false;
   try {
     await makeStateFolder(configFile, 'stateDir', paths.stateDir);
+    // After the bind, as everything the relay writes (the SQLite file is in the state folder).
+    store = await openStore?.();
     if (hostKey.generated) {
       await writeNewKey(paths.hostKeyFile, hostKey).catch((err: unknown) => {
         throw cannotCreate(configFile, 'hostKeyFile', paths.hostKeyFile, err);
@@ -147,6 +151,7 @@ export async function startRelay(
   } catch (err) {
     await server.close();
     await admin?.close();
+    await store?.close();
     await Promise.all([...consoleLogs.values()].map((log) => log.close()));
     if (keyWritten) await unlink(paths.hostKeyFile).catch(() => undefined);
     throw err;
@@ -181,6 +186,7 @@ export async function startRelay(
       sessions.close('the relay is shutting down.');
       await server.close();
       await running.close();
+      await store?.close();
       await Promise.all([...consoleLogs.values()].map((log) => log.close()));
     },
   };
