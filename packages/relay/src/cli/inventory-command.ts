@@ -1,7 +1,6 @@
-import { ExitCode, isConfigError, isLifelineError, printable } from '@lifeline/shared';
-import { adminRequest } from '../admin/admin-client.js';
+import { ExitCode, printable } from '@lifeline/shared';
 import type { AdminRequest } from '../admin/admin-protocol.js';
-import { adminSocketPath } from './admin-query.js';
+import { askRelay } from './admin-query.js';
 import { osCaller } from './os-caller.js';
 import type { CommandIo } from './recordings-command.js';
 
@@ -25,22 +24,9 @@ export async function sendInventoryRequest(
   io: CommandIo,
   render?: (answer: unknown) => string,
 ): Promise<number> {
-  let socketPath: string;
-  try {
-    socketPath = await adminSocketPath(values);
-  } catch (err) {
-    if (!isConfigError(err)) throw err;
-    io.stderr.write(`${name}: ${(err as Error).message}\n`);
-    return ExitCode.badConfig;
-  }
-  let answer: unknown;
-  try {
-    answer = await adminRequest(socketPath, { ...request, by: osCaller() });
-  } catch (err) {
-    if (!isLifelineError(err)) throw err;
-    io.stderr.write(`${name}: ${err.message}\n`);
-    return ExitCode.crash;
-  }
+  const asked = await askRelay(name, values, { ...request, by: osCaller() }, io);
+  if (!asked.ok) return asked.code;
+  const { answer } = asked;
   if (values.json) io.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
   else if (render) io.stdout.write(render(answer));
   else io.stdout.write(`${printable(String(answer))}\n`);
