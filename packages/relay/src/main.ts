@@ -24,8 +24,11 @@ import { runReplay } from './cli/replay-command.js';
 import { runDevices } from './cli/devices-command.js';
 import { runPower } from './cli/power-command.js';
 import { runApprove, runEnrol, runRevoke } from './cli/enrol-command.js';
+import { runDevice } from './cli/device-command.js';
+import { runUser } from './cli/user-command.js';
 import { runSessions } from './cli/sessions-command.js';
 import { runDemo } from './demo/demo.js';
+import { openInventoryStore } from './inventory/open-inventory-store.js';
 import { RELAY_KEY_COMMENT, preflightRelay } from './relay-preflight.js';
 import { startRelay } from './relay.js';
 
@@ -42,6 +45,8 @@ Usage:
                                                         --generate creates the key if it is missing
   lifeline-relay sessions [--config relay.yaml] [--json]   live sessions: device, writer, viewers, since, bytes
   lifeline-relay devices [--config relay.yaml] [--json]    devices: online/offline, since, last health check, agent
+  lifeline-relay user add|passwd|set-role|remove|list ...   people in the inventory store (no restart); --help for more
+  lifeline-relay device add|label|remove|list ...           devices in the inventory store; --help for more
   lifeline-relay power DEVICE status|on|off|soft|cycle|reset [--yes]   power through the device's BMC (IPMI)
   lifeline-relay enrol DEVICE [--ttl 24h] [--labels k=v,...] [--out FILE] [--relay host:port]
                                                         one-time token and enrolment file for a new Pi
@@ -66,6 +71,8 @@ const subcommands: Record<string, (args: string[], io: { stdout: NodeJS.WriteStr
   enrol: runEnrol,
   approve: runApprove,
   revoke: runRevoke,
+  user: (args, io) => runUser(args, { ...io, stdin: process.stdin }),
+  device: runDevice,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -102,7 +109,8 @@ async function main(argv: string[]): Promise<number> {
   });
   // Before starting: a reload during a slow start must not end the process either.
   ignoreHangup(logger);
-  const relay = await startRelay(plan.config, values.config, logger, systemClock, plan.hostKey);
+  const openStore = () => openInventoryStore(plan.config, values.config!, logger);
+  const relay = await startRelay(plan.config, values.config, logger, systemClock, plan.hostKey, openStore);
   const signal = await shutdownSignal();
   logger.info({ event: 'relay.stop', signal }, 'draining and stopping');
   await relay.stop();

@@ -9,6 +9,7 @@ import {
   type RelayPaths,
   type SshKeyPair,
 } from '@lifeline/shared';
+import { inventoryStoreProblems } from './inventory/store-preflight.js';
 import { parsePasswordHash } from './ssh/password-hash.js';
 
 /** The host key's comment; also what `fingerprint --generate` writes. */
@@ -37,6 +38,7 @@ export async function preflightRelay(configFile: string): Promise<RelayPlan> {
   await problems.writableFolder('recordingsDir', paths.recordingsDir);
   if (config.devices.length > 0) await problems.writableFolder('consoleLog.dir', paths.consoleLogDir);
   await problems.writableFolder('adminSocket', dirname(paths.adminSocket));
+  await inventoryStoreProblems(problems, config, configFile);
   config.users.forEach((user, i) => {
     if (user.password !== undefined) {
       try {

@@ -18,6 +18,8 @@ import {
 } from '@lifeline/shared';
 import { startAdminServer, type AdminServer } from './admin/admin-server.js';
 import { enrolmentService, startEnrolment, type RelayEnrolment } from './inventory/relay-enrolment.js';
+import { declaredInConfig, inventoryAdminHandlers } from './inventory/inventory-admin.js';
+import type { InventoryStore } from './inventory/inventory-store.js';
 import { AsciicastRecorderFactory } from './recording/asciicast-recorder.js';
 import { ConsoleLog } from './recording/console-log.js';
 import { DiskGate, RELAY_DISK_SLOTS } from './recording/disk-gate.js';
@@ -51,7 +53,8 @@ const POWER_TIMEOUT_MS = 30_000;
  * written after the bind, then the folders, the admin socket and the console logs' "relay
  * started" notes follow. If a step after the bind fails, what it made is undone (the listener,
  * the admin socket, a key written by this start). Throws STARTUP_PORT_IN_USE,
- * STARTUP_PORT_PRIVILEGED, STARTUP_CANNOT_CREATE, ADMIN_SOCKET_* or KEY_* for the operator.
+ * STARTUP_PORT_PRIVILEGED, STARTUP_CANNOT_CREATE, ADMIN_SOCKET_*, KEY_* or INVENTORY_* (from openStore, called
+ * after the bind; the relay closes the store it opened on stop) for the operator.
  */
 export async function startRelay(
   config: RelayConfig,
@@ -59,6 +62,7 @@ export async function startRelay(
   logger: Logger,
   clock: Clock = systemClock,
   hostKeyOnDisk?: SshKeyPair,
+  openStore?: () => Promise<InventoryStore>,
 ): Promise<RunningRelay> {
   const paths = relayPaths(config, configFile);
   // Recordings, console logs and retention share one bound on state-disk work (disk-gate.ts).
@@ -95,9 +99,12 @@ export async function startRelay(
   const address = await listenOrExplain(server, config);
 
   let admin: AdminServer | undefined;
+  let store: InventoryStore | undefined;
   let keyWritten = false;
   try {
     await makeStateFolder(configFile, 'stateDir', paths.stateDir);
+    // After the bind, as everything the relay writes (the SQLite file is in the state folder).
+    store = await openStore?.();
     if (hostKey.generated) {
       await writeNewKey(paths.hostKeyFile, hostKey).catch((err: unknown) => {
         throw cannotCreate(configFile, 'hostKeyFile', paths.hostKeyFile, err);
@@ -107,6 +114,7 @@ export async function startRelay(
     }
     enrolment = await startEnrolment({
       stateDir: paths.stateDir,
+      ...(store ? { store } : {}),
       agents,
       hostKeyFingerprint: hostKey.fingerprint,
       config: config.enrolment,
@@ -128,6 +136,14 @@ export async function startRelay(
           return sessions.adminPower(device, action, typeof by === 'string' ? by : undefined);
         },
         ...enrolment.handlers,
+        // `lifeline-relay user|device ...`: the store's people and devices (relay.yaml's are refused).
+        ...(store
+          ? inventoryAdminHandlers({
+              store,
+              declared: () => declaredInConfig(config, configFile),
+              logger: logger.child({ component: 'inventory' }),
+            })
+          : {}),
       },
       logger: logger.child({ component: 'admin' }),
       maxQueuedBytes: config.limits.adminQueueBytes,
@@ -151,6 +167,7 @@ export async function startRelay(
     await server.close();
     await admin?.close();
     await enrolment?.close();
+    await store?.close();
     await Promise.all([...consoleLogs.values()].map((log) => log.close()));
     if (keyWritten) await unlink(paths.hostKeyFile).catch(() => undefined);
     throw err;
@@ -186,6 +203,7 @@ export async function startRelay(
       await server.close();
       await running.close();
       await enrolment?.close();
+      await store?.close();
       await Promise.all([...consoleLogs.values()].map((log) => log.close()));
     },
   };

@@ -29,6 +29,8 @@ export interface RelayEnrolment {
  */
 export async function startEnrolment(options: {
   stateDir: string;
+  /** The relay's store (relay.yaml `store`); without one, enrolment opens its own SQLite file in stateDir. */
+  store?: InventoryStore;
   agents: TunnelRegistrar;
   /** Written into enrolment files: the relay's host key, and `enrolment` from relay.yaml. */
   hostKeyFingerprint: string;
@@ -36,7 +38,8 @@ export async function startEnrolment(options: {
   clock: Clock;
   logger: Logger;
 }): Promise<RelayEnrolment> {
-  const store = SqliteInventoryStore.open(join(options.stateDir, INVENTORY_DB));
+  const owned = options.store === undefined;
+  const store = options.store ?? SqliteInventoryStore.open(join(options.stateDir, INVENTORY_DB));
   const logger = options.logger.child({ component: 'enrolment' });
   const keys = await EnrolledAgentKeys.watch(store, logger);
   const admin = new EnrolmentAdmin({
@@ -69,7 +72,7 @@ export async function startEnrolment(options: {
     },
     async close() {
       keys.stop();
-      await store.close();
+      if (owned) await store.close();
     },
   };
 }

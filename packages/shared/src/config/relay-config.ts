@@ -64,6 +64,41 @@ export const relayDeviceSchema = z
   })
   .strict();
 
+const sqliteStore = z
+  .object({
+    type: z.literal('sqlite').describe("Embedded: one SQLite file in the relay's state folder (mode 0600); no server to run."),
+    file: z.string().min(1).default('inventory.db').describe('The database file. Relative: inside stateDir.'),
+  })
+  .strict();
+
+const postgresStore = z
+  .object({
+    type: z.literal('postgres').describe('PostgreSQL, shared by the relays of a group; migrations are applied at start.'),
+    host: z.string().min(1).describe('Server address or name.'),
+    port: z.number().int().min(1).max(65_535).default(5432).describe('Server TCP port.'),
+    database: z.string().min(1).default('lifeline').describe('Database name.'),
+    user: z.string().min(1).default('lifeline').describe('Database user.'),
+    passwordFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "File whose first line is the database password (mode 0600: refused if group or others may read it); relative to relay.yaml's folder. Without it the relay reads the env LIFELINE_PG_PASSWORD (or connects without a password).",
+      ),
+    ssl: z.boolean().default(false).describe('Connect with TLS (verifying the server certificate against the system CAs).'),
+    connectTimeoutMs: z
+      .number()
+      .int()
+      .min(500)
+      .max(60_000)
+      .default(5_000)
+      .describe('How long a connection attempt may take before the database counts as unreachable.'),
+  })
+  .strict();
+
+/** Where the inventory the relay learns (CLI users and devices, enrolled agents, tokens) lives. */
+export const inventoryStoreSchema = z.discriminatedUnion('type', [sqliteStore, postgresStore]);
+
 export const relayConfigSchema = z
   .object({
     listen: z
@@ -293,6 +328,11 @@ export const relayConfigSchema = z
       .strict()
       .prefault({})
       .describe('Zero-touch enrolment of new edge agents (`lifeline-relay enrol`, docs/operations.md).'),
+    store: inventoryStoreSchema
+      .prefault({ type: 'sqlite' })
+      .describe(
+        'Where the relay keeps what it learns at run time (people added with `lifeline-relay user add`, devices, enrolled agents, enrolment tokens), by `type`; relay.yaml itself is never rewritten, and its entries win.',
+      ),
     log: logConfigSchema,
     users: z.array(relayUserSchema).default([]).describe('People who may log in.'),
     devices: z.array(relayDeviceSchema).default([]).describe('Devices served through edge agents.'),
@@ -322,3 +362,4 @@ export const relayConfigSchema = z
 export type RelayConfig = z.output<typeof relayConfigSchema>;
 export type RelayUserConfig = z.output<typeof relayUserSchema>;
 export type RelayDeviceConfig = z.output<typeof relayDeviceSchema>;
+export type InventoryStoreConfig = z.output<typeof inventoryStoreSchema>;
