@@ -132,6 +132,7 @@ describe('the relay start', () => {
         `lifeline-relay: ${file}: hostKeyFile: cannot create ${join(dir.path, 'blocker/state')}: ENOTDIR`,
         `lifeline-relay: ${file}: recordingsDir: cannot create ${join(dir.path, 'blocker/state/recordings')}: ENOTDIR`,
         `lifeline-relay: ${file}: adminSocket: cannot create ${join(dir.path, 'blocker/state')}: ENOTDIR`,
+        `lifeline-relay: ${file}: store.file: cannot create ${join(dir.path, 'blocker/state')}: ENOTDIR`,
         '',
       ].join('\n'),
     );
@@ -302,8 +303,9 @@ describe('a relay start that fails after the bind', () => {
         `lifeline-relay: ${second}: adminSocket: a relay is already running with admin socket ${join(dir.path, 'state/relay.sock')}\n`,
       );
       expect(code).toBe(69);
-      // Its (empty) folders were made after the bind; the key it wrote is gone, no console log line.
-      expect((await readdir(join(dir.path, 'second'))).sort()).toEqual(['console-logs', 'recordings']);
+      // Its (empty) folders and inventory (schema only) were made after the bind; the key it wrote
+      // is gone, no console log line.
+      expect((await readdir(join(dir.path, 'second'))).sort()).toEqual(['console-logs', 'inventory.db', 'recordings']);
       expect(await readdir(join(dir.path, 'second/console-logs'))).toEqual([]);
     } finally {
       await relay.stop();

@@ -1,4 +1,5 @@
 import {
+  WELL_KNOWN_ENROLMENT_FILE,
   ExitCode,
   LIFELINE_VERSION,
   LifelineError,
@@ -20,6 +21,7 @@ import {
   usageError as usageErrorOf,
 } from '@lifeline/shared';
 import { agentKeyComment, preflightAgent } from './agent-preflight.js';
+import { enrolAgent, needsEnrolment } from './enrol/enrol-agent.js';
 import { startAgent } from './agent.js';
 import { checkRelayHostKey } from './tunnel/check-relay.js';
 
@@ -29,6 +31,8 @@ const usage = `lifeline-agent ${LIFELINE_VERSION}: edge agent, dials out to a li
 
 Usage:
   lifeline-agent [run] --config agent.yaml [--pretty]   run the agent
+  lifeline-agent run --config agent.yaml --enrol FILE   enrol first when agent.yaml is missing (default FILE:
+                                                        ${WELL_KNOWN_ENROLMENT_FILE} when it exists), write agent.yaml, then run
   lifeline-agent check --config agent.yaml              check everything a start would (config, key, folder), change nothing
   lifeline-agent check-relay --config agent.yaml        check that the relay presents the host key agent.yaml pins
                                                         (exit 0 it does, 78 it presents another, 69 unreachable)
@@ -54,6 +58,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'check') return check(values.config);
   if (command === 'check-relay') return checkRelay(await loadConfigFile(values.config, agentConfigSchema));
 
+  if (!(await enrolIfNeeded(values.config, values.enrol, values.pretty))) return ExitCode.crash;
   const plan = await preflightAgent(values.config);
   const logger = createLogger({
     svc: 'agent',
@@ -73,6 +78,7 @@ async function main(argv: string[]): Promise<number> {
 const parseCommandLine = (argv: string[]) =>
   parseCommandLineOf(NAME, argv, {
     config: { type: 'string', short: 'c' },
+    enrol: { type: 'string' },
     pretty: { type: 'boolean' },
     generate: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -122,6 +128,18 @@ async function checkRelay(config: AgentConfig): Promise<number> {
     if (isLifelineError(err, 'TUNNEL_CONNECT_FAILED')) return print(`${err.message}\n`, ExitCode.unavailable, process.stderr);
     throw err;
   }
+}
+
+/**
+ * Zero-touch enrolment: with no agent.yaml and an enrolment file (--enrol, or the well-known one
+ * on the boot partition), enrol and write agent.yaml. False when the relay refused this Pi.
+ */
+async function enrolIfNeeded(configFile: string, enrolFile: string | undefined, pretty: boolean | undefined): Promise<boolean> {
+  if (!(await needsEnrolment(configFile))) return true;
+  const file = enrolFile ?? WELL_KNOWN_ENROLMENT_FILE;
+  if (enrolFile === undefined && (await needsEnrolment(file))) return true; // neither: preflight reports the missing agent.yaml
+  const logger = createLogger({ svc: 'agent', version: LIFELINE_VERSION, level: 'info', pretty: pretty ?? false });
+  return enrolAgent(file, configFile, logger);
 }
 
 runCli(NAME, () => main(process.argv.slice(2)));

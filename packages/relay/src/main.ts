@@ -23,8 +23,12 @@ import { runReplay } from './cli/replay-command.js';
 import { runDevices } from './cli/devices-command.js';
 import { runPower } from './cli/power-command.js';
 import { runReload } from './cli/reload-command.js';
+import { runApprove, runEnrol, runRevoke } from './cli/enrol-command.js';
+import { runDevice } from './cli/device-command.js';
+import { runUser } from './cli/user-command.js';
 import { runSessions } from './cli/sessions-command.js';
 import { runDemo } from './demo/demo.js';
+import { openInventoryStore } from './inventory/open-inventory-store.js';
 import { RELAY_KEY_COMMENT, preflightRelay } from './relay-preflight.js';
 import { startRelay } from './relay.js';
 
@@ -43,7 +47,12 @@ Usage:
   lifeline-relay devices [--config relay.yaml] [--user NAME] [--json]
                                                         devices: online/offline, since, last health check, agent
   lifeline-relay reload [--config relay.yaml]          re-read relay.yaml in the running relay (as SIGHUP does)
+  lifeline-relay user add|passwd|set-role|remove|list ...   people in the inventory store (no restart); --help for more
+  lifeline-relay device add|label|remove|list ...           devices in the inventory store; --help for more
   lifeline-relay power DEVICE status|on|off|soft|cycle|reset [--yes]   power through the device's BMC (IPMI)
+  lifeline-relay enrol DEVICE [--ttl 24h] [--labels k=v,...] [--out FILE] [--relay host:port]
+                                                        one-time token and enrolment file for a new Pi
+  lifeline-relay approve DEVICE | revoke DEVICE         approve a pending enrolled agent; revoke one (tunnel closed at once)
   lifeline-relay recordings [--config relay.yaml] [--device D] [--user U] [--since DAY] [--until DAY] [--json]
                                                         list session recordings, newest first
   lifeline-relay replay FILE [--speed N] [--dump]       play a recording in the terminal, or print it
@@ -62,6 +71,11 @@ const subcommands: Record<string, (args: string[], io: { stdout: NodeJS.WriteStr
   devices: runDevices,
   power: runPower,
   reload: runReload,
+  enrol: runEnrol,
+  approve: runApprove,
+  revoke: runRevoke,
+  user: (args, io) => runUser(args, { ...io, stdin: process.stdin }),
+  device: runDevice,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -103,7 +117,8 @@ async function main(argv: string[]): Promise<number> {
     // A refused file is logged (config.reload-refused) and the relay runs on as before.
     started.relay.inventory.reload().catch(() => undefined);
   });
-  const relay = (started.relay = await startRelay(plan.config, values.config, logger, systemClock, plan.hostKey));
+  const openStore = () => openInventoryStore(plan.config, values.config!, logger);
+  const relay = (started.relay = await startRelay(plan.config, values.config, logger, systemClock, plan.hostKey, openStore));
   const signal = await shutdownSignal();
   logger.info({ event: 'relay.stop', signal }, 'draining and stopping');
   await relay.stop();

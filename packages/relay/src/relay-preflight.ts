@@ -10,6 +10,7 @@ import {
   type SshKeyPair,
 } from '@lifeline/shared';
 import { EMPTY_LEARNED, Inventory } from './inventory/inventory.js';
+import { inventoryStoreProblems } from './inventory/store-preflight.js';
 
 /** The host key's comment; also what `fingerprint --generate` writes. */
 export const RELAY_KEY_COMMENT = 'lifeline-relay';
@@ -39,6 +40,7 @@ export async function preflightRelay(configFile: string): Promise<RelayPlan> {
   await problems.writableFolder('recordingsDir', paths.recordingsDir);
   if (config.devices.length > 0) await problems.writableFolder('consoleLog.dir', paths.consoleLogDir);
   await problems.writableFolder('adminSocket', dirname(paths.adminSocket));
+  await inventoryStoreProblems(problems, config, configFile);
   // Password hashes and key lines: parsed as the running relay's inventory parses them.
   let warnings: string[] = [];
   try {

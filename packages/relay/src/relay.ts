@@ -20,6 +20,8 @@ import { startAdminServer, type AdminServer } from './admin/admin-server.js';
 import { applyInventoryChange } from './inventory/reload-effects.js';
 import type { InventoryStore } from './inventory/inventory-store.js';
 import { LiveInventory } from './inventory/live-inventory.js';
+import { enrolmentService, startEnrolment, type RelayEnrolment } from './inventory/relay-enrolment.js';
+import { declaredInConfig, inventoryAdminHandlers } from './inventory/inventory-admin.js';
 import { AsciicastRecorderFactory } from './recording/asciicast-recorder.js';
 import { connectionBudget, descriptorsNeeded, readOpenFileLimit } from './open-file-limit.js';
 import { DeviceConsoleLogs } from './recording/device-console-logs.js';
@@ -55,7 +57,8 @@ const POWER_TIMEOUT_MS = 30_000;
  * written after the bind, then the folders, the admin socket and the console logs' "relay
  * started" notes follow. If a step after the bind fails, what it made is undone (the listener,
  * the admin socket, a key written by this start). Throws STARTUP_PORT_IN_USE,
- * STARTUP_PORT_PRIVILEGED, STARTUP_CANNOT_CREATE, ADMIN_SOCKET_* or KEY_* for the operator.
+ * STARTUP_PORT_PRIVILEGED, STARTUP_CANNOT_CREATE, ADMIN_SOCKET_*, KEY_* or INVENTORY_* (from openStore, called
+ * after the bind; the relay closes the store it opened on stop) for the operator.
  */
 export async function startRelay(
   config: RelayConfig,
@@ -63,10 +66,10 @@ export async function startRelay(
   logger: Logger,
   clock: Clock = systemClock,
   hostKeyOnDisk?: SshKeyPair,
-  store?: Pick<InventoryStore, 'load' | 'onChange'>,
+  openStore?: () => Promise<InventoryStore>,
 ): Promise<RunningRelay> {
   const paths = relayPaths(config, configFile);
-  const inventory = new LiveInventory({ file: configFile, config, store, learned: await store?.load(), logger });
+  const inventory = new LiveInventory({ file: configFile, config, logger });
   // Recordings, console logs and retention share one bound on state-disk work (disk-gate.ts).
   const gate = new DiskGate(RELAY_DISK_SLOTS);
   const hostKey = hostKeyOnDisk ?? (await readKeyFile(paths.hostKeyFile, RELAY_KEY_COMMENT)) ?? generateKeyPair(RELAY_KEY_COMMENT);
@@ -86,8 +89,11 @@ export async function startRelay(
   });
   const maxConnections = await checkOpenFileLimit([...inventory.current().devices].length, logger);
   inventory.onChange((change) => applyInventoryChange(change, { sessions, tunnels: agents, consoleLogs, logger }));
+  // Opened after the bind (it writes into stateDir); logins before that find no enrolled keys.
+  let enrolment: RelayEnrolment | undefined;
   const server = createRelaySshServer({
     maxConnections,
+    enrolment: (throttle) => enrolmentService(() => enrolment?.store, config.enrolment.approve, throttle, clock, logger),
     config,
     inventory,
     hostKey: hostKey.privateKey,
@@ -101,9 +107,14 @@ export async function startRelay(
   const address = await listenOrExplain(server, config);
 
   let admin: AdminServer | undefined;
+  let store: InventoryStore | undefined;
   let keyWritten = false;
   try {
     await makeStateFolder(configFile, 'stateDir', paths.stateDir);
+    // After the bind, as everything the relay writes (the SQLite file is in the state folder).
+    store = await openStore?.();
+    // What the store learned (people, devices, enrolled agents) joins relay.yaml's inventory.
+    if (store) await inventory.attachStore(store);
     if (hostKey.generated) {
       await writeNewKey(paths.hostKeyFile, hostKey).catch((err: unknown) => {
         throw cannotCreate(configFile, 'hostKeyFile', paths.hostKeyFile, err);
@@ -111,6 +122,17 @@ export async function startRelay(
       keyWritten = true;
       logger.warn({ event: 'hostkey.generated', hostKeyFile: paths.hostKeyFile }, 'generated a new relay host key');
     }
+    enrolment = await startEnrolment({
+      stateDir: paths.stateDir,
+      ...(store ? { store } : {}),
+      agents,
+      hostKeyFingerprint: hostKey.fingerprint,
+      config: config.enrolment,
+      clock,
+      logger,
+    });
+    // Without a configured store (tests) enrolment keeps its own SQLite file; the inventory follows it.
+    if (!store) await inventory.attachStore(enrolment.store);
     await makeStateFolder(configFile, 'recordingsDir', paths.recordingsDir);
     if (config.devices.length > 0) await makeStateFolder(configFile, 'consoleLog.dir', paths.consoleLogDir);
     await makeStateFolder(configFile, 'adminSocket', dirname(paths.adminSocket));
@@ -132,6 +154,15 @@ export async function startRelay(
             throw new Error('power needs a device and an action');
           return sessions.adminPower(device, action, typeof by === 'string' ? by : undefined);
         },
+        ...enrolment.handlers,
+        // `lifeline-relay user|device ...`: the store's people and devices (relay.yaml's are refused).
+        ...(store
+          ? inventoryAdminHandlers({
+              store,
+              declared: () => declaredInConfig(config, configFile),
+              logger: logger.child({ component: 'inventory' }),
+            })
+          : {}),
       },
       logger: logger.child({ component: 'admin' }),
       maxQueuedBytes: config.limits.adminQueueBytes,
@@ -144,6 +175,8 @@ export async function startRelay(
   } catch (err) {
     await server.close();
     await admin?.close();
+    await enrolment?.close();
+    await store?.close();
     await consoleLogs.closeAll();
     if (keyWritten) await unlink(paths.hostKeyFile).catch(() => undefined);
     throw err;
@@ -179,6 +212,8 @@ export async function startRelay(
       sessions.close('the relay is shutting down.');
       await server.close();
       await running.close();
+      await enrolment?.close();
+      await store?.close();
       await consoleLogs.closeAll();
     },
   };

@@ -50,6 +50,9 @@ export const ErrorCodes = [
   'ADMIN_COMMAND_FAILED',
   // The agent's status LED (the agent falls back to logging the pattern).
   'STATUS_LED_UNAVAILABLE',
+  // The relay's inventory store (SQLite or PostgreSQL).
+  'INVENTORY_UNAVAILABLE',
+  'INVENTORY_SCHEMA_TOO_NEW',
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];
@@ -122,6 +125,9 @@ const exitCodes: Partial<Record<ErrorCode, number>> = {
   STARTUP_CANNOT_CREATE: ExitCode.cantCreate,
   ADMIN_SOCKET_IN_USE: ExitCode.unavailable,
   ADMIN_SOCKET_FAILED: ExitCode.cantCreate,
+  // A database written by a newer relay: the operator upgrades this one (or restores a backup).
+  INVENTORY_SCHEMA_TOO_NEW: ExitCode.badConfig,
+  INVENTORY_UNAVAILABLE: ExitCode.unavailable,
 };
 
 /**

@@ -8,6 +8,7 @@ export * from './log/peer-text.js';
 export * from './config/config-loader.js';
 export * from './config/relay-config.js';
 export * from './config/agent-config.js';
+export * from './config/enrolment-file.js';
 export * from './protocol/index.js';
 export * from './cli.js';
 export * from './printable.js';

@@ -13,6 +13,8 @@ export interface RelayDialerOptions {
   /** `alternates` are tried in order after the primary fails (relays of one group share a host key). */
   relay: { host: string; port: number; hostKey: string; alternates: RelayAddress[] };
   privateKey: Buffer;
+  /** SSH user to log in as (default `lifeline-agent`; enrolment uses `lifeline-enrol`). */
+  username?: string;
   /** Gives up on an attempt (TCP connect, then SSH handshake and login) after this long. */
   connectTimeoutMs: number;
   keepalive: { intervalMs: number; countMax: number };
@@ -90,7 +92,7 @@ export class RelayDialer {
       client.once('ready', () => settle());
       client.connect({
         sock,
-        username: AGENT_LOGIN_NAME,
+        username: this.options.username ?? AGENT_LOGIN_NAME,
         privateKey: this.options.privateKey,
         ...(this.options.ident ? { ident: this.options.ident } : {}),
         readyTimeout: this.options.connectTimeoutMs,

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ExitCode, isConfigError, isLifelineError } from '@lifeline/shared';
 import { adminRequest } from '../admin/admin-client.js';
+import type { AdminRequest } from '../admin/admin-protocol.js';
 import type { CommandIo } from './recordings-command.js';
 import { relayFiles } from './relay-files.js';
 
@@ -49,24 +50,10 @@ export async function runAdminQuery<T>(query: AdminQuery<T>, args: string[], io:
     return ExitCode.usage;
   }
 
-  let socketPath: string;
-  try {
-    socketPath = await adminSocketPath(values);
-  } catch (err) {
-    if (!isConfigError(err)) throw err;
-    io.stderr.write(`${name}: ${(err as Error).message}\n`);
-    return ExitCode.badConfig;
-  }
-
-  let answer: unknown;
-  try {
-    const user = (values as { user?: string }).user;
-    answer = await adminRequest(socketPath, user === undefined ? name : { command: name, user });
-  } catch (err) {
-    if (!isLifelineError(err)) throw err;
-    io.stderr.write(`${name}: ${err.message}\n`);
-    return ExitCode.crash;
-  }
+  const user = (values as { user?: string }).user;
+  const asked = await askRelay(name, values, user === undefined ? { command: name } : { command: name, user }, io);
+  if (!asked.ok) return asked.code;
+  const { answer } = asked;
   if (!query.isAnswer(answer)) {
     io.stderr.write(`${name}: the relay answered with something else than ${query.what} (a different relay version?)\n`);
     return ExitCode.crash;
@@ -74,6 +61,34 @@ export async function runAdminQuery<T>(query: AdminQuery<T>, args: string[], io:
   if (values.json) io.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
   else io.stdout.write(query.render(answer, (io.now ?? Date.now)()));
   return ExitCode.ok;
+}
+
+/**
+ * Sends one request to the relay `--config`/`--socket` name; a config problem or no answer is
+ * written to stderr (`name: message`) and becomes the exit code (78, 1).
+ */
+export async function askRelay(
+  name: string,
+  values: { config?: string; socket?: string },
+  request: AdminRequest,
+  io: CommandIo,
+  timeoutMs?: number,
+): Promise<{ ok: true; answer: unknown } | { ok: false; code: number }> {
+  let socketPath: string;
+  try {
+    socketPath = await adminSocketPath(values);
+  } catch (err) {
+    if (!isConfigError(err)) throw err;
+    io.stderr.write(`${name}: ${(err as Error).message}\n`);
+    return { ok: false, code: ExitCode.badConfig };
+  }
+  try {
+    return { ok: true, answer: await adminRequest(socketPath, request, timeoutMs) };
+  } catch (err) {
+    if (!isLifelineError(err)) throw err;
+    io.stderr.write(`${name}: ${err.message}\n`);
+    return { ok: false, code: ExitCode.crash };
+  }
 }
 
 /** `--socket PATH`, or the `adminSocket` of `--config FILE` (without it the default). Throws config errors. */

@@ -20,6 +20,18 @@ export async function runHashPassword(
   stdout: NodeJS.WritableStream,
   stderr: NodeJS.WritableStream = stdout,
 ): Promise<number> {
+  const password = await readNewPassword(stdin, stderr, 'hash-password');
+  if (password === undefined) return ExitCode.crash;
+  stdout.write(`${await hashPassword(password)}\n`);
+  return ExitCode.ok;
+}
+
+/**
+ * A new password, as hash-password and `user add|passwd` read it: hidden and asked twice on a
+ * terminal, one line from a pipe. Undefined (the reason written to `stderr` after `command: `)
+ * when the input ended, was cancelled, the two differ or it is empty.
+ */
+export async function readNewPassword(stdin: PasswordInput, stderr: NodeJS.WritableStream, command: string): Promise<string | undefined> {
   let line: string | undefined;
   if (stdin.isTTY && stdin.setRawMode) {
     stderr.write('Password (not shown): ');
@@ -31,23 +43,22 @@ export async function runHashPassword(
       stderr.write('\n');
       if (again === undefined) line = undefined;
       else if (again !== line) {
-        stderr.write('hash-password: the two passwords differ; nothing printed\n');
-        return ExitCode.crash;
+        stderr.write(`${command}: the two passwords differ; nothing changed\n`);
+        return undefined;
       }
     }
   } else {
     line = await readLine(stdin);
   }
   if (line === undefined) {
-    stderr.write('hash-password: no password read (input ended or was cancelled)\n');
-    return ExitCode.crash;
+    stderr.write(`${command}: no password read (input ended or was cancelled)\n`);
+    return undefined;
   }
   if (line === '') {
-    stderr.write('hash-password: refusing an empty password\n');
-    return ExitCode.crash;
+    stderr.write(`${command}: refusing an empty password\n`);
+    return undefined;
   }
-  stdout.write(`${await hashPassword(line)}\n`);
-  return ExitCode.ok;
+  return line;
 }
 
 /** First line of a pipe, without its line ending; undefined when the input is empty. */

@@ -51,6 +51,7 @@ export class LiveInventory implements InventoryView {
   /** Reloads one after another: a SIGHUP during a CLI reload waits its turn. */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly logger: Logger;
+  private store: Pick<InventoryStore, 'load' | 'onChange'> | undefined;
 
   /** Throws ConfigError for unusable key lines or password hashes in relay.yaml. */
   constructor(private readonly options: LiveInventoryOptions) {
@@ -59,7 +60,21 @@ export class LiveInventory implements InventoryView {
     this.learned = options.learned ?? EMPTY_LEARNED;
     this.snapshot = new Inventory({ config: options.config, file: options.file, learned: this.learned });
     this.warn(this.snapshot.warnings);
-    options.store?.onChange(() => void this.refreshLearned().catch((err: unknown) => this.storeFailed(err)));
+    if (options.store) this.follow(options.store);
+  }
+
+  /**
+   * The store, opened after the relay bound its port (it writes into the state folder): what it
+   * holds applies now (as a store change), and again whenever it changes.
+   */
+  async attachStore(store: Pick<InventoryStore, 'load' | 'onChange'>): Promise<void> {
+    this.follow(store);
+    await this.refreshLearned();
+  }
+
+  private follow(store: Pick<InventoryStore, 'load' | 'onChange'>): void {
+    this.store = store;
+    store.onChange(() => void this.refreshLearned().catch((err: unknown) => this.storeFailed(err)));
   }
 
   current(): Inventory {
@@ -91,7 +106,7 @@ export class LiveInventory implements InventoryView {
     let inventory: Inventory;
     try {
       config = await loadConfigFile(this.options.file, relayConfigSchema);
-      const learned = this.options.store ? await this.options.store.load() : this.learned;
+      const learned = this.store ? await this.store.load() : this.learned;
       inventory = new Inventory({ config, file: this.options.file, learned, previous: this.snapshot });
       this.learned = learned;
     } catch (err) {
@@ -117,7 +132,7 @@ export class LiveInventory implements InventoryView {
   /** The store changed (another relay, the CLI): rebuild with the same relay.yaml. */
   private async refreshLearned(): Promise<void> {
     await (this.queue = this.queue.then(async () => {
-      const learned = await this.options.store!.load();
+      const learned = this.store ? await this.store.load() : this.learned;
       const inventory = new Inventory({ config: this.running, file: this.options.file, learned, previous: this.snapshot });
       this.learned = learned;
       this.swap(inventory, 'store');
@@ -129,8 +144,12 @@ export class LiveInventory implements InventoryView {
     this.snapshot = inventory;
     const diff = diffInventories(before, inventory);
     this.warn(inventory.warnings);
-    // The audit event: names only, never keys or hashes.
-    this.logger.info({ event: 'config.reloaded', source, users: diff.users, devices: diff.devices }, `inventory reloaded from ${source}`);
+    // The audit event: names only, never keys or hashes. An operator's reload is always recorded;
+    // a store refresh only when it changed someone or something (not the first load at start).
+    const changed = [diff.users, diff.devices].some((c) => c.added.length + c.removed.length + c.changed.length > 0);
+    if (source === 'relay.yaml' || changed) {
+      this.logger.info({ event: 'config.reloaded', source, users: diff.users, devices: diff.devices }, `inventory reloaded from ${source}`);
+    }
     for (const listener of this.listeners) {
       try {
         listener({ before, after: inventory, diff });

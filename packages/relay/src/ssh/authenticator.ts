@@ -1,4 +1,13 @@
-import { AGENT_LOGIN_NAME, fingerprintOfBlob, isLifelineError, peerText, type Clock, type Logger } from '@lifeline/shared';
+import {
+  AGENT_LOGIN_NAME,
+  ENROL_LOGIN_NAME,
+  fingerprintOfBlob,
+  isLifelineError,
+  parsePublicKeyLine,
+  peerText,
+  type Clock,
+  type Logger,
+} from '@lifeline/shared';
 import type { AuthContext, AuthenticationType, KeyboardAuthContext, ParsedKey, PublicKeyAuthContext } from 'ssh2';
 import type { InventoryView } from '../inventory/live-inventory.js';
 import { parseLoginName } from './login-name.js';
@@ -25,6 +34,13 @@ export type Identity =
       kind: 'agent';
       /** Every device the agent's key served at login (never empty); what it may serve later is asked of the current inventory. */
       deviceIds: readonly string[];
+      fingerprint: string;
+    }
+  | {
+      /** `lifeline-enrol`: a new agent that proved it holds this key; it may only ask to enrol it. */
+      kind: 'enrol';
+      /** `ssh-ed25519 AAAA...` */
+      publicKey: string;
       fingerprint: string;
     };
 
@@ -83,7 +99,9 @@ export class Authenticator {
    */
   async authenticate(ctx: AuthContext, peer: AuthPeer, onAccepted?: (identity: Identity) => void): Promise<AuthOutcome> {
     const isAgent = ctx.username === AGENT_LOGIN_NAME;
-    const methods = isAgent ? AGENT_METHODS : personAuthMethods(peer.client);
+    const isEnrol = ctx.username === ENROL_LOGIN_NAME;
+    const methods = isAgent || isEnrol ? AGENT_METHODS : personAuthMethods(peer.client);
+    // Enrolment counts with people (per address): a token guess is as much a guess as a password.
     const throttle = isAgent ? this.options.throttles.agents : this.options.throttles.people;
     const key = isAgent ? this.agentThrottleKey(ctx, peer) : peer.address;
     const refuseThrottled = (): AuthOutcome => {
@@ -98,7 +116,7 @@ export class Authenticator {
     const begin = async () => (attempt = key === undefined ? undefined : await throttle.begin(key, peer.closed)) !== undefined;
     let decision: Decision;
     try {
-      decision = isAgent ? await this.decideAgent(ctx) : await this.decidePerson(ctx, peer, begin);
+      decision = isAgent ? await this.decideAgent(ctx) : isEnrol ? decideEnrol(ctx) : await this.decidePerson(ctx, peer, begin);
     } catch (err) {
       attempt?.withdraw();
       // The client hung up while its password waited for its turn: nobody left to answer.
@@ -216,6 +234,20 @@ export class Authenticator {
   }
 }
 
+/**
+ * `lifeline-enrol` takes any Ed25519 key whose signature verifies: the key is what the agent will
+ * enrol, and the login proves it holds the private half. What it may then do is one request
+ * through the enrolment subsystem, where the token is checked (enrol-connection.ts).
+ */
+function decideEnrol(ctx: AuthContext): Decision {
+  if (ctx.method !== 'publickey') return { outcome: 'not-a-try', reason: `method ${ctx.method} not offered for enrolment` };
+  if (ctx.key.algo !== 'ssh-ed25519') return { outcome: 'not-a-try', reason: 'enrolment takes Ed25519 keys only' };
+  if (!ctx.signature) return { outcome: 'probe-ok' };
+  const publicKey = `${ctx.key.algo} ${ctx.key.data.toString('base64')}`;
+  if (!signatureOk(parsePublicKeyLine(publicKey), ctx)) return { outcome: 'failure', reason: 'bad-signature' };
+  return { identity: { kind: 'enrol', publicKey, fingerprint: fingerprintOfBlob(ctx.key.data) } };
+}
+
 type Decision =
   | { identity: Identity }
   | { outcome: 'probe-ok' }
@@ -243,6 +275,7 @@ function peerName(peer: AuthPeer): string {
 }
 
 function summary(identity: Identity): Record<string, unknown> {
+  if (identity.kind === 'enrol') return { fingerprint: identity.fingerprint };
   return identity.kind === 'agent'
     ? { deviceIds: identity.deviceIds, fingerprint: identity.fingerprint }
     : { deviceId: identity.deviceId === undefined ? undefined : peerText(identity.deviceId), keyFingerprint: identity.keyFingerprint };

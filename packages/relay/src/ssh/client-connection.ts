@@ -7,7 +7,12 @@ import type { TunnelRegistrar } from '../tunnel/agent-tunnel.js';
 import { serveAgentConnection } from './agent-connection.js';
 import type { Authenticator, Identity } from './authenticator.js';
 import { installBreakRequestAdapter } from './break-request-adapter.js';
+import { serveEnrolConnection } from './enrol-connection.js';
+import type { EnrolmentService } from '../inventory/enrolment-service.js';
 import { servePersonConnection } from './person-connection.js';
+
+/** An enrolling agent sends its one line right after opening the subsystem. */
+const ENROL_REQUEST_TIMEOUT_MS = 30_000;
 
 /** What every client connection shares. */
 export interface ClientConnectionDeps {
@@ -22,6 +27,8 @@ export interface ClientConnectionDeps {
   limits: Pick<RelayConfig['limits'], 'sessionsPerConnection' | 'resizesPerSecond'>;
   clock: Clock;
   logger: Logger;
+  /** Answers `lifeline-enrol` logins; without it such a login is ended at once. */
+  enrolment?: EnrolmentService;
 }
 
 /**
@@ -74,6 +81,17 @@ export function handleClientConnection(conn: Connection, info: ClientInfo, deps:
 
   // Runs just before ssh2 sends USERAUTH_SUCCESS, so the handlers are there for the first request.
   function start(identity: Identity): void {
+    if (identity.kind === 'enrol') {
+      const enrolment = deps.enrolment;
+      if (!enrolment) return void setImmediate(() => conn.end());
+      serveEnrolConnection(conn, {
+        who: { publicKey: identity.publicKey, fingerprint: identity.fingerprint, address: info.ip, peer },
+        enrolment,
+        requestTimeoutMs: ENROL_REQUEST_TIMEOUT_MS,
+        logger: logger.child({ user: 'lifeline-enrol', agentFingerprint: identity.fingerprint }),
+      });
+      return;
+    }
     if (identity.kind === 'agent') {
       serveAgentConnection(conn, {
         serves: (deviceId) => deps.inventory.current().agentServes(identity.fingerprint, deviceId),

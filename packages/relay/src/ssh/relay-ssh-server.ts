@@ -6,6 +6,7 @@ import type { TunnelRegistrar } from '../tunnel/agent-tunnel.js';
 import { EMPTY_LEARNED, Inventory } from '../inventory/inventory.js';
 import { fixedInventory, type InventoryView } from '../inventory/live-inventory.js';
 import { Authenticator } from './authenticator.js';
+import type { EnrolmentService } from '../inventory/enrolment-service.js';
 import { handleClientConnection } from './client-connection.js';
 import { HashGate } from './hash-gate.js';
 import { LoginThrottle } from './login-throttle.js';
@@ -38,6 +39,8 @@ export interface RelaySshServerOptions {
    * ones are closed at accept and logged (`ssh.connection-limit`, at most once per 10 s). None by default.
    */
   maxConnections?: number;
+  /** Makes the enrolment service from the people's throttle (token guesses count as failed logins); none: no enrolment. */
+  enrolment?: (throttle: LoginThrottle) => EnrolmentService;
 }
 
 export interface RelaySshServer {
@@ -85,6 +88,7 @@ export function createRelaySshServer(options: RelaySshServerOptions): RelaySshSe
   const passwords = new PasswordChecker(gate, options.verifyPassword);
   const inventory = options.inventory ?? fixedInventory(new Inventory({ config, file: 'relay.yaml', learned: EMPTY_LEARNED }));
   const authenticator = new Authenticator({ inventory, throttles, passwords, clock, logger: log });
+  const enrolment = options.enrolment?.(throttles.people);
   const preauth = new PreauthLimiter(config.limits, { clock, logger: log });
   /** Admitted sockets' tickets by remote `address:port` (unique among live connections), for ssh2's connection event. */
   const tickets = new Map<string, { authenticated(): void }>();
@@ -107,6 +111,7 @@ export function createRelaySshServer(options: RelaySshServerOptions): RelaySshSe
       limits: config.limits,
       clock,
       logger: log,
+      ...(enrolment ? { enrolment } : {}),
     }),
   );
   const connections = new Set<ssh2.Connection>();

@@ -71,10 +71,20 @@ viewerBufferBytes: 262144
 # folder systemd makes (RuntimeDirectory=lifeline); lifeline-relay sessions looks there by default.
 adminSocket: /run/lifeline/relay.sock
 
+# What the relay learns at run time (people added with lifeline-relay user add, enrolled agents,
+# enrolment tokens): SQLite in stateDir by default. relay.yaml is never rewritten; its entries win.
+store: { type: sqlite, file: inventory.db }
+# Shared by a relay group (password: a 0600 file, or the env LIFELINE_PG_PASSWORD):
+# or: store: { type: postgres, host: db.example.com, port: 5432, database: lifeline, user: lifeline, passwordFile: pg-password, ssl: true, connectTimeoutMs: 5000 }
+
 # SSH keepalives: a dead agent connection (no FIN or RST) is dropped within about 18 s.
 keepalive: { intervalMs: 6000, countMax: 2 }
 # How long a health-check probe may take through a tunnel before it counts as failed.
 healthCheckTimeoutMs: 10000
+
+# Zero-touch enrolment: \`lifeline-relay enrol DEVICE\` writes a file for the Pi's boot partition.
+# manual: new Pis wait as pending until \`lifeline-relay approve DEVICE\`.
+enrolment: { approve: auto, tokenTtl: 24h, relayAddress: relay.example.net:443 }
 # On a graceful stop, agents are told to come back spread at this many per second (no storm).
 agentReturnRate: 200
 

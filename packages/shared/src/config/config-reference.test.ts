@@ -18,6 +18,12 @@ function agentExampleVariants(): string[] {
   return alternatives.map((line) => AGENT_EXAMPLE_YAML.replace(/^console: .*$/m, line));
 }
 
+/** The relay example's store line swapped for each `# or: store: ...` alternative. */
+function relayStoreVariants(): string[] {
+  const alternatives = [...RELAY_EXAMPLE_YAML.matchAll(/^# or: (store: .*)$/gm)].map((m) => m[1]!);
+  return alternatives.map((line) => RELAY_EXAMPLE_YAML.replace(/^store: .*$/m, line));
+}
+
 /** The example's status LED line swapped for each `  # or: led: ...` alternative below it. */
 /** The example with its commented `consoles:` block in place of `device:` and `console:`. */
 function agentMultiConsoleVariant(): string {
@@ -86,6 +92,13 @@ describe('the examples in docs/config.md', () => {
     expect(types).toEqual(['serial', 'telnet', 'sim', 'ipmi-sol']);
   });
 
+  it('validate as relay.yaml with every store alternative', () => {
+    const types = [RELAY_EXAMPLE_YAML, ...relayStoreVariants()].map(
+      (text) => parseConfigText('relay.yaml', text, relayConfigSchema).store.type,
+    );
+    expect(types).toEqual(['sqlite', 'postgres']);
+  });
+
   it('validate as agent.yaml with every status LED alternative', () => {
     const types = [AGENT_EXAMPLE_YAML, ...agentLedVariants()].map(
       (text) => parseConfigText('agent.yaml', text, agentConfigSchema).status.led.type,
@@ -99,7 +112,7 @@ describe('the examples in docs/config.md', () => {
   });
 
   it('write out every key the schemas know', () => {
-    const relayKeys = keyPathsIn([RELAY_EXAMPLE_YAML]);
+    const relayKeys = keyPathsIn([RELAY_EXAMPLE_YAML, ...relayStoreVariants()]);
     expect(documentedKeyPaths(relayConfigSchema).filter((k) => !relayKeys.has(k))).toEqual([]);
     const agentKeys = keyPathsIn([AGENT_EXAMPLE_YAML, ...agentExampleVariants(), ...agentLedVariants(), agentMultiConsoleVariant()]);
     expect(documentedKeyPaths(agentConfigSchema).filter((k) => !agentKeys.has(k))).toEqual([]);

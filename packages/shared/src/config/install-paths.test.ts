@@ -15,6 +15,7 @@ describe('relayPaths', () => {
       recordingsDir: '/var/lib/lifeline/recordings',
       consoleLogDir: '/var/lib/lifeline/console-logs',
       adminSocket: '/run/lifeline/relay.sock',
+      inventoryFile: '/var/lib/lifeline/inventory.db',
     });
   });
 
@@ -29,7 +30,12 @@ describe('relayPaths', () => {
       recordingsDir: '/srv/rec',
       consoleLogDir: '/etc/lifeline/state/console-logs',
       adminSocket: '/etc/lifeline/state/a.sock',
+      inventoryFile: '/etc/lifeline/state/inventory.db',
     });
+  });
+
+  it('has no inventory file when the store is PostgreSQL', () => {
+    expect(relayPaths(relay({ store: { type: 'postgres', host: 'db' } }), '/etc/lifeline/relay.yaml').inventoryFile).toBeUndefined();
   });
 
   it('uses the defaults without a config file', () => {

@@ -23,6 +23,8 @@ export interface RelayPaths {
   recordingsDir: string;
   consoleLogDir: string;
   adminSocket: string;
+  /** The SQLite inventory (`store.file`); undefined when the store is PostgreSQL. */
+  inventoryFile: string | undefined;
 }
 
 /**
@@ -31,7 +33,7 @@ export interface RelayPaths {
  * schema's defaults apply (/var/lib/lifeline, /run/lifeline/relay.sock).
  */
 export function relayPaths(
-  config: Pick<RelayConfig, 'stateDir' | 'hostKeyFile' | 'recordingsDir' | 'consoleLog' | 'adminSocket'>,
+  config: Pick<RelayConfig, 'stateDir' | 'hostKeyFile' | 'recordingsDir' | 'consoleLog' | 'adminSocket' | 'store'>,
   configFile: string | undefined,
 ): RelayPaths {
   const stateDir = base(config.stateDir, configFile);
@@ -41,6 +43,7 @@ export function relayPaths(
     recordingsDir: inside(stateDir, config.recordingsDir),
     consoleLogDir: inside(stateDir, config.consoleLog.dir),
     adminSocket: inside(stateDir, config.adminSocket),
+    inventoryFile: config.store.type === 'sqlite' ? inside(stateDir, config.store.file) : undefined,
   };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ENROL_LOGIN_NAME } from '../protocol/enrolment-wire.js';
 import { logConfigSchema } from './log-config.js';
 
 /** What a user name or device id may be: login names are `USER` or `USER:DEVICE`, so no colon. */
@@ -34,7 +35,9 @@ const scryptHash = z.string().regex(/^\$scrypt\$/, 'must be a hash made by `life
 
 export const relayUserSchema = z
   .object({
-    name: name.refine((n) => n !== AGENT_LOGIN_NAME, `"${AGENT_LOGIN_NAME}" is reserved for edge agents`).describe('Login name.'),
+    name: name
+      .refine((n) => n !== AGENT_LOGIN_NAME && n !== ENROL_LOGIN_NAME, 'lifeline-agent and lifeline-enrol are reserved for edge agents')
+      .describe('Login name.'),
     password: scryptHash.optional().describe('Password hash from `lifeline-relay hash-password`; omit to allow keys only.'),
     authorizedKeys: z.array(z.string().min(1)).default([]).describe('OpenSSH public key lines this user may log in with.'),
     devices: z
@@ -96,6 +99,41 @@ export const relayDeviceSchema = z
       .describe('Longest BREAK a client may ask for; longer requests are clamped.'),
   })
   .strict();
+
+const sqliteStore = z
+  .object({
+    type: z.literal('sqlite').describe("Embedded: one SQLite file in the relay's state folder (mode 0600); no server to run."),
+    file: z.string().min(1).default('inventory.db').describe('The database file. Relative: inside stateDir.'),
+  })
+  .strict();
+
+const postgresStore = z
+  .object({
+    type: z.literal('postgres').describe('PostgreSQL, shared by the relays of a group; migrations are applied at start.'),
+    host: z.string().min(1).describe('Server address or name.'),
+    port: z.number().int().min(1).max(65_535).default(5432).describe('Server TCP port.'),
+    database: z.string().min(1).default('lifeline').describe('Database name.'),
+    user: z.string().min(1).default('lifeline').describe('Database user.'),
+    passwordFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "File whose first line is the database password (mode 0600: refused if group or others may read it); relative to relay.yaml's folder. Without it the relay reads the env LIFELINE_PG_PASSWORD (or connects without a password).",
+      ),
+    ssl: z.boolean().default(false).describe('Connect with TLS (verifying the server certificate against the system CAs).'),
+    connectTimeoutMs: z
+      .number()
+      .int()
+      .min(500)
+      .max(60_000)
+      .default(5_000)
+      .describe('How long a connection attempt may take before the database counts as unreachable.'),
+  })
+  .strict();
+
+/** Where the inventory the relay learns (CLI users and devices, enrolled agents, tokens) lives. */
+export const inventoryStoreSchema = z.discriminatedUnion('type', [sqliteStore, postgresStore]);
 
 export const relayConfigSchema = z
   .object({
@@ -302,6 +340,35 @@ export const relayConfigSchema = z
       .min(1)
       .default('/run/lifeline/relay.sock')
       .describe('Unix socket (mode 0600) for `lifeline-relay sessions` and other local admin commands. Relative: inside stateDir.'),
+    enrolment: z
+      .object({
+        approve: z
+          .enum(['auto', 'manual'])
+          .default('auto')
+          .describe(
+            'auto: a Pi presenting a valid enrolment token serves its device at once; manual: it shows as pending in `lifeline-relay devices` until `lifeline-relay approve DEVICE`.',
+          ),
+        tokenTtl: z
+          .string()
+          .regex(/^[1-9][0-9]{0,5}[mhd]$/, 'a duration like 30m, 24h or 7d')
+          .default('24h')
+          .describe('How long a token from `lifeline-relay enrol` stays usable when --ttl is not given (30m, 24h, 7d).'),
+        relayAddress: z
+          .string()
+          .regex(/^[^\s:]+:[0-9]{1,5}$/, 'host:port, e.g. relay.example.net:443')
+          .optional()
+          .describe(
+            'host:port the Pis dial, written into enrolment files (the relay cannot know its public name); `enrol --relay` overrides it.',
+          ),
+      })
+      .strict()
+      .prefault({})
+      .describe('Zero-touch enrolment of new edge agents (`lifeline-relay enrol`, docs/operations.md).'),
+    store: inventoryStoreSchema
+      .prefault({ type: 'sqlite' })
+      .describe(
+        'Where the relay keeps what it learns at run time (people added with `lifeline-relay user add`, devices, enrolled agents, enrolment tokens), by `type`; relay.yaml itself is never rewritten, and its entries win.',
+      ),
     log: logConfigSchema,
     users: z.array(relayUserSchema).default([]).describe('People who may log in.'),
     devices: z.array(relayDeviceSchema).default([]).describe('Devices served through edge agents.'),
@@ -329,3 +396,4 @@ export const relayConfigSchema = z
 export type RelayConfig = z.output<typeof relayConfigSchema>;
 export type RelayUserConfig = z.output<typeof relayUserSchema>;
 export type RelayDeviceConfig = z.output<typeof relayDeviceSchema>;
+export type InventoryStoreConfig = z.output<typeof inventoryStoreSchema>;

@@ -11,3 +11,4 @@ export * from './telnet-console-link.js';
 export * from './health-probe.js';
 export * from './power-request.js';
 export * from './return-notice.js';
+export * from './enrolment-wire.js';

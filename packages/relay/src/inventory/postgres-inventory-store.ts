@@ -1,0 +1,368 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { Backoff, LifelineError, type Logger } from '@lifeline/shared';
+import { ChangeListeners } from './change-listeners.js';
+import type {
+  EnrolledAgent,
+  EnrolmentToken,
+  InventoryStore,
+  LearnedInventory,
+  RedeemRequest,
+  RedeemResult,
+  StoredDevice,
+  StoredUser,
+} from './inventory-store.js';
+import { decideRedeem, nextAgentState } from './redeem-decision.js';
+
+/** The schema this relay knows; a database migrated further by a newer relay is refused. */
+export const POSTGRES_SCHEMA_VERSION = 1;
+
+/** Taken (per transaction) while migrating, so two relays starting at once migrate one after the other. */
+const MIGRATION_LOCK = 0x6c6966656c696e65n; // "lifeline"
+/** The NOTIFY channel; the payload is the id of the store that made the change. */
+const CHANNEL = 'lifeline_inventory';
+
+const migrations: Record<number, string> = {
+  1: `
+    CREATE TABLE lifeline_users (name TEXT PRIMARY KEY, doc JSONB NOT NULL);
+    CREATE TABLE lifeline_devices (id TEXT PRIMARY KEY, doc JSONB NOT NULL);
+    CREATE TABLE lifeline_agents (
+      device_id TEXT PRIMARY KEY,
+      public_key TEXT NOT NULL,
+      state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'revoked')),
+      since BIGINT NOT NULL,
+      peer TEXT NOT NULL
+    );
+    CREATE TABLE lifeline_tokens (
+      token_hash TEXT PRIMARY KEY,
+      device_id TEXT NOT NULL,
+      created_at BIGINT NOT NULL,
+      expires_at BIGINT NOT NULL,
+      created_by TEXT NOT NULL,
+      used_at BIGINT
+    );
+    CREATE INDEX lifeline_tokens_device ON lifeline_tokens (device_id);
+  `,
+};
+
+export interface PostgresInventoryOptions {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  /** Read by the caller from a 0600 file or LIFELINE_PG_PASSWORD (postgres-password.ts); never logged. */
+  password: string | undefined;
+  ssl: boolean;
+  /** How long a connection attempt may take before the store says INVENTORY_UNAVAILABLE. */
+  connectTimeoutMs?: number;
+  logger: Logger;
+  /** Backoff of the LISTEN connection's reconnects. */
+  reconnect?: { baseMs: number; capMs: number };
+}
+
+/**
+ * The inventory store of a relay group, on PostgreSQL through node-postgres. `open` applies the
+ * schema migrations in one transaction under an advisory lock, refuses a database newer than this
+ * relay (INVENTORY_SCHEMA_TOO_NEW), and throws INVENTORY_UNAVAILABLE when the server cannot be
+ * reached. Each change is one transaction that also NOTIFYs the other relays; a dedicated LISTEN
+ * connection turns their changes into `onChange` calls. While the server is away every method
+ * throws INVENTORY_UNAVAILABLE (nothing half-written); the LISTEN connection reconnects with
+ * backoff and calls `onChange` once it is back, so the relay catches up on what it missed.
+ */
+export class PostgresInventoryStore implements InventoryStore {
+  readonly kind = 'postgres' as const;
+  private readonly listeners = new ChangeListeners();
+  private readonly id = randomUUID();
+  private listener: pg.Client | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private readonly backoff: Backoff;
+  private closed = false;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly options: PostgresInventoryOptions,
+  ) {
+    this.backoff = new Backoff(options.reconnect ?? { baseMs: 500, capMs: 15_000 });
+  }
+
+  /** Where, for messages: never the password. */
+  get where(): string {
+    return `PostgreSQL ${this.options.user}@${this.options.host}:${this.options.port}/${this.options.database}`;
+  }
+
+  static async open(options: PostgresInventoryOptions): Promise<PostgresInventoryStore> {
+    const pool = new pg.Pool({ ...connection(options), max: 4 });
+    const store = new PostgresInventoryStore(pool, options);
+    // An idle client losing its server is reported on the pool; the next query says UNAVAILABLE.
+    pool.on('error', (err) =>
+      options.logger.warn({ event: 'inventory.connection-lost', err: err.message }, 'inventory database connection lost'),
+    );
+    try {
+      await store.migrate();
+      await store.listen();
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+    return store;
+  }
+
+  load(): Promise<LearnedInventory> {
+    return this.transaction(async (db) => {
+      // REPEATABLE READ: the three tables from one snapshot.
+      await db.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const users = await db.query<{ doc: StoredUser }>('SELECT doc FROM lifeline_users ORDER BY name');
+      const devices = await db.query<{ doc: StoredDevice }>('SELECT doc FROM lifeline_devices ORDER BY id');
+      const agents = await db.query<AgentRow>('SELECT * FROM lifeline_agents ORDER BY device_id');
+      return { users: users.rows.map((r) => r.doc), devices: devices.rows.map((r) => r.doc), agents: agents.rows.map(agentOf) };
+    });
+  }
+
+  putUser(user: StoredUser): Promise<void> {
+    return this.change(async (db) => {
+      await db.query('INSERT INTO lifeline_users (name, doc) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET doc = excluded.doc', [
+        user.name,
+        JSON.stringify(user),
+      ]);
+      return { result: undefined, changed: true };
+    });
+  }
+
+  removeUser(name: string): Promise<boolean> {
+    return this.change(async (db) => {
+      const removed = ((await db.query('DELETE FROM lifeline_users WHERE name = $1', [name])).rowCount ?? 0) > 0;
+      return { result: removed, changed: removed };
+    });
+  }
+
+  putDevice(device: StoredDevice): Promise<void> {
+    return this.change(async (db) => {
+      await db.query('INSERT INTO lifeline_devices (id, doc) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc', [
+        device.id,
+        JSON.stringify(device),
+      ]);
+      return { result: undefined, changed: true };
+    });
+  }
+
+  removeDevice(id: string): Promise<boolean> {
+    return this.change(async (db) => {
+      const removed = ((await db.query('DELETE FROM lifeline_devices WHERE id = $1', [id])).rowCount ?? 0) > 0;
+      const agents = (await db.query('DELETE FROM lifeline_agents WHERE device_id = $1', [id])).rowCount ?? 0;
+      await db.query('DELETE FROM lifeline_tokens WHERE device_id = $1', [id]);
+      return { result: removed, changed: removed || agents > 0 };
+    });
+  }
+
+  addToken(token: EnrolmentToken): Promise<void> {
+    return this.change(async (db) => {
+      await db.query(
+        'INSERT INTO lifeline_tokens (token_hash, device_id, created_at, expires_at, created_by) VALUES ($1, $2, $3, $4, $5)',
+        [token.tokenHash, token.deviceId, token.createdAt, token.expiresAt, token.createdBy],
+      );
+      return { result: undefined, changed: true };
+    });
+  }
+
+  redeem(request: RedeemRequest): Promise<RedeemResult> {
+    return this.change(async (db) => {
+      // Row locks: of two relays redeeming one token, the second waits and then sees it spent.
+      const tokenRow =
+        request.tokenHash === undefined
+          ? undefined
+          : (
+              await db.query<{ device_id: string; expires_at: string; used_at: string | null }>(
+                'SELECT device_id, expires_at, used_at FROM lifeline_tokens WHERE token_hash = $1 FOR UPDATE',
+                [request.tokenHash],
+              )
+            ).rows[0];
+      const agent = await this.agent(db, request.deviceId, true);
+      const token = tokenRow && {
+        deviceId: tokenRow.device_id,
+        expiresAt: Number(tokenRow.expires_at),
+        usedAt: tokenRow.used_at === null ? undefined : Number(tokenRow.used_at),
+      };
+      const decision = decideRedeem(request, token, agent);
+      if (decision.kind === 'refuse') return { result: { result: 'refused', reason: decision.reason }, changed: false };
+      if (decision.kind === 'unchanged') return { result: decision.result, changed: false };
+      await db.query('UPDATE lifeline_tokens SET used_at = $1 WHERE token_hash = $2', [request.now, request.tokenHash]);
+      await writeAgent(db, decision.agent);
+      return { result: decision.result, changed: true };
+    });
+  }
+
+  setAgentState(deviceId: string, state: 'approved' | 'revoked', now: number): Promise<EnrolledAgent | undefined> {
+    return this.change(async (db) => {
+      const agent = await this.agent(db, deviceId, true);
+      if (!agent) return { result: undefined, changed: false };
+      const next = nextAgentState(agent, state, now);
+      if (next !== agent) await writeAgent(db, next);
+      return { result: next, changed: next !== agent };
+    });
+  }
+
+  pruneTokens(olderThan: number): Promise<number> {
+    return this.transaction(
+      async (db) => (await db.query('DELETE FROM lifeline_tokens WHERE expires_at < $1 OR used_at < $1', [olderThan])).rowCount ?? 0,
+    );
+  }
+
+  onChange(listener: () => void): () => void {
+    return this.listeners.add(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.listeners.clear();
+    clearTimeout(this.reconnectTimer);
+    const listener = this.listener;
+    this.listener = undefined;
+    await listener?.end().catch(() => undefined);
+    await this.pool.end().catch(() => undefined);
+  }
+
+  private async agent(db: pg.PoolClient, deviceId: string, forUpdate: boolean): Promise<EnrolledAgent | undefined> {
+    const row = (
+      await db.query<AgentRow>(`SELECT * FROM lifeline_agents WHERE device_id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [deviceId])
+    ).rows[0];
+    return row && agentOf(row);
+  }
+
+  /** One transaction that NOTIFYs the group when it changed something; local listeners after the commit. */
+  private async change<T>(work: (db: pg.PoolClient) => Promise<{ result: T; changed: boolean }>): Promise<T> {
+    let changed = false;
+    const result = await this.transaction(async (db) => {
+      const outcome = await work(db);
+      changed = outcome.changed;
+      if (changed) await db.query('SELECT pg_notify($1, $2)', [CHANNEL, this.id]);
+      return outcome.result;
+    });
+    if (changed) this.listeners.notify();
+    return result;
+  }
+
+  private async transaction<T>(work: (db: pg.PoolClient) => Promise<T>): Promise<T> {
+    if (this.closed) throw new LifelineError('INVENTORY_UNAVAILABLE', `${this.where}: the inventory store is closed`);
+    let db: pg.PoolClient;
+    try {
+      db = await this.pool.connect();
+    } catch (err) {
+      throw this.unavailable(err);
+    }
+    let broken: unknown;
+    try {
+      await db.query('BEGIN');
+      const result = await work(db);
+      await db.query('COMMIT');
+      return result;
+    } catch (err) {
+      broken = err;
+      await db.query('ROLLBACK').catch(() => undefined);
+      if (err instanceof LifelineError) throw err;
+      throw this.unavailable(err);
+    } finally {
+      // A client whose connection failed is dropped from the pool, not reused.
+      db.release(broken !== undefined && !(broken instanceof LifelineError) ? true : undefined);
+    }
+  }
+
+  private unavailable(err: unknown): LifelineError {
+    return new LifelineError('INVENTORY_UNAVAILABLE', `${this.where}: ${(err as Error).message || String(err)}`, { cause: err });
+  }
+
+  private async migrate(): Promise<void> {
+    await this.transaction(async (db) => {
+      await db.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK.toString()]);
+      await db.query('CREATE TABLE IF NOT EXISTS lifeline_schema (version INTEGER NOT NULL)');
+      const rows = (await db.query<{ version: number }>('SELECT version FROM lifeline_schema')).rows;
+      const found = rows[0]?.version ?? 0;
+      if (found > POSTGRES_SCHEMA_VERSION) {
+        throw new LifelineError(
+          'INVENTORY_SCHEMA_TOO_NEW',
+          `${this.where} has inventory schema version ${found}, newer than this relay knows (${POSTGRES_SCHEMA_VERSION}): upgrade this relay`,
+        );
+      }
+      for (let next = found + 1; next <= POSTGRES_SCHEMA_VERSION; next++) await db.query(migrations[next]!);
+      if (rows.length === 0) await db.query('INSERT INTO lifeline_schema (version) VALUES ($1)', [POSTGRES_SCHEMA_VERSION]);
+      else if (found < POSTGRES_SCHEMA_VERSION) await db.query('UPDATE lifeline_schema SET version = $1', [POSTGRES_SCHEMA_VERSION]);
+    });
+  }
+
+  /** The LISTEN connection; throws INVENTORY_UNAVAILABLE when it cannot be made. */
+  private async listen(): Promise<void> {
+    const client = new pg.Client(connection(this.options));
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw this.unavailable(err);
+    }
+    if (this.closed) {
+      await client.end().catch(() => undefined);
+      return;
+    }
+    client.on('notification', (message) => {
+      if (message.payload !== this.id) this.listeners.notify();
+    });
+    client.once('end', () => {
+      if (this.closed || this.listener !== client) return;
+      this.listener = undefined;
+      this.options.logger.warn({ event: 'inventory.unavailable', database: this.where }, 'inventory database unreachable; reconnecting');
+      this.scheduleListen();
+    });
+    this.listener = client;
+  }
+
+  private scheduleListen(): void {
+    this.reconnectTimer = setTimeout(() => {
+      this.listen().then(
+        () => {
+          if (this.closed) return;
+          this.backoff.reset();
+          this.options.logger.info({ event: 'inventory.available', database: this.where }, 'inventory database back');
+          // Whatever changed meanwhile: the relay reloads.
+          this.listeners.notify();
+        },
+        () => {
+          if (!this.closed) this.scheduleListen();
+        },
+      );
+    }, this.backoff.next());
+  }
+}
+
+interface AgentRow {
+  device_id: string;
+  public_key: string;
+  state: EnrolledAgent['state'];
+  since: string;
+  peer: string;
+}
+
+function agentOf(row: AgentRow): EnrolledAgent {
+  return { deviceId: row.device_id, publicKey: row.public_key, state: row.state, since: Number(row.since), peer: row.peer };
+}
+
+async function writeAgent(db: pg.PoolClient, agent: EnrolledAgent): Promise<void> {
+  await db.query(
+    `INSERT INTO lifeline_agents (device_id, public_key, state, since, peer) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (device_id) DO UPDATE SET public_key = excluded.public_key, state = excluded.state, since = excluded.since, peer = excluded.peer`,
+    [agent.deviceId, agent.publicKey, agent.state, agent.since, agent.peer],
+  );
+}
+
+function connection(options: PostgresInventoryOptions): pg.ClientConfig {
+  return {
+    host: options.host,
+    port: options.port,
+    database: options.database,
+    user: options.user,
+    password: options.password,
+    ssl: options.ssl,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+    application_name: 'lifeline-relay',
+  };
+}

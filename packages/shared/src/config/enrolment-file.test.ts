@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfigText } from './config-loader.js';
+import { enrolmentFileSchema, renderEnrolmentFile, type EnrolmentFile } from './enrolment-file.js';
+
+const file: EnrolmentFile = {
+  relay: { host: 'relay.example.net', port: 443, hostKey: `SHA256:${'A'.repeat(43)}` },
+  device: 'rtr-tokyo-01',
+  token: '0123456789abcdef0123456789abcdef',
+  console: '/dev/serial/by-id/usb-FTDI_FT232R-if00-port0',
+};
+
+describe('enrolment file', () => {
+  it('reads back exactly what the relay wrote', () => {
+    const text = renderEnrolmentFile(file);
+    expect(text).toMatch(/^# lifeline enrolment file for rtr-tokyo-01/);
+    expect(parseConfigText('lifeline-enrol.yaml', text, enrolmentFileSchema)).toEqual(file);
+  });
+
+  it('leaves the console out when none is given', () => {
+    const { console: _, ...noConsole } = file;
+    const text = renderEnrolmentFile(noConsole);
+    expect(text).not.toContain('console');
+    expect(parseConfigText('x.yaml', text, enrolmentFileSchema)).toEqual(noConsole);
+  });
+
+  it('names the key of each problem in a damaged file', () => {
+    const text = renderEnrolmentFile(file).replace(file.token, 'not-a-token').replace('SHA256:', 'MD5:');
+    expect(() => parseConfigText('boot/lifeline-enrol.yaml', text, enrolmentFileSchema)).toThrow(
+      /token[\s\S]*relay\.hostKey|relay\.hostKey[\s\S]*token/,
+    );
+  });
+});
