@@ -1,30 +1,18 @@
-import {
-  LifelineError,
-  systemClock,
-  type Clock,
-  type Logger,
-  type PowerAction,
-  type RelayDeviceConfig,
-  type TimerHandle,
-} from '@lifeline/shared';
+import { LifelineError, systemClock, type Clock, type Logger, type PowerAction, type RelayDeviceConfig } from '@lifeline/shared';
 import type { RecorderFactory } from '../recording/session-recorder.js';
 import type { AttachmentBase, AttachmentFor, ConsoleAttachment, PartyTerminal } from './console-broker.js';
 import { Party, type PartyInfo } from './party.js';
 import { consoleRights, enforce, powerVerdict, type ConsoleRights } from './console-rules.js';
+import { HubBreak } from './hub-break.js';
 import { HubPower } from './hub-power.js';
+import { showLateJoinerHistory, type DeviceConsoleLog } from './late-joiner-history.js';
 import { PartyRecordings } from './party-recordings.js';
 import type { SessionSnapshot } from './session-snapshot.js';
 import { whoLines } from './who-lines.js';
 import type { ConsoleStatus, UpstreamConsole } from './upstream-console.js';
 import { WriterSeat } from './writer-seat.js';
 
-/** The device's continuous console log as the hub uses it (recording/console-log.ts). */
-export interface DeviceConsoleLog {
-  append(chunk: Buffer): void;
-  note(text: string): void;
-  /** Recent output, framed for a person who joins (empty when there is none). */
-  joinScrollback(): Buffer;
-}
+export type { DeviceConsoleLog } from './late-joiner-history.js';
 
 export interface DeviceHubDeps {
   logger: Logger;
@@ -45,19 +33,20 @@ export interface DeviceHubDeps {
  * device's continuous log. One person at a time has read-write; the others watch. The upstream
  * outlives the people: people attached while the agent reconnects stay attached and are told.
  * Who holds read-write is the WriterSeat's (writer-seat.ts), power the HubPower's (hub-power.ts),
- * recordings the PartyRecordings' (party-recordings.ts); what a person may do, console-rules.ts.
+ * recordings the PartyRecordings' (party-recordings.ts), BREAK the HubBreak's (hub-break.ts), the
+ * late joiner's history late-joiner-history.ts'; what a person may do, console-rules.ts.
  */
 export class DeviceHub {
   private upstream: UpstreamConsole | undefined;
   private readonly parties = new Set<Party>();
   private readonly seat: WriterSeat;
   private status: ConsoleStatus | undefined;
-  private breakTimer: TimerHandle | undefined;
   private traffic = { since: 0, bytesIn: 0, bytesOut: 0 };
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly recordings: PartyRecordings;
   private readonly powerControl: HubPower;
+  private readonly breaks: HubBreak;
 
   constructor(
     readonly device: RelayDeviceConfig,
@@ -74,6 +63,11 @@ export class DeviceHub {
       note: (text) => this.deps.consoleLog?.note(text),
       markAll,
       power: deps.power,
+    });
+    this.breaks = new HubBreak({
+      device,
+      clock: this.clock,
+      upstream: () => this.upstream,
     });
   }
 
@@ -115,9 +109,7 @@ export class DeviceHub {
     this.markAll(`${info.user} joined`);
     this.parties.add(party);
     this.audit(party, 'session.start', { mode: info.watch ? 'watch' : 'auto', recording: recorder.path }, 'console session started');
-    // Context for whoever joins, on a terminal only: a pty-less session carries console bytes alone.
-    const scrollback = info.size ? this.deps.consoleLog?.joinScrollback() : undefined;
-    if (scrollback?.length) terminal.write(scrollback);
+    showLateJoinerHistory(this.deps.consoleLog, terminal, info.size);
     if (!info.watch && !this.writer) this.seat.set(party, 'first');
     else terminal.notice(this.seat.readOnlyLine(party, this.rights(party).takeOver.allowed));
     if (this.status?.state === 'down' && this.status.message) terminal.notice(this.status.message);
@@ -165,7 +157,7 @@ export class DeviceHub {
       party.terminal.end(0);
       this.detach(party, reason);
     }
-    this.breakTimer?.cancel();
+    this.breaks.cancel();
     const upstream = this.upstream;
     this.upstream = undefined;
     upstream?.close();
@@ -186,17 +178,9 @@ export class DeviceHub {
   }
 
   private async sendBreak(party: Party, requestedMs: number | undefined): Promise<void> {
-    const upstream = this.upstream;
-    if (!upstream) throw new LifelineError('ROUTE_DEVICE_OFFLINE', `device ${this.device.id} is offline.`);
+    if (!this.upstream) throw new LifelineError('ROUTE_DEVICE_OFFLINE', `device ${this.device.id} is offline.`);
     enforce(this.rights(party).sendBreak);
-    // PuTTY asks for 0 ("server default"), OpenSSH for 1000 ms; some ROMMONs ignore short breaks.
-    const ms = !requestedMs ? this.device.breakMs : Math.min(requestedMs, this.device.maxBreakMs);
-    this.breakTimer?.cancel();
-    upstream.setBreak(true);
-    this.breakTimer = this.clock.setTimeout(() => {
-      this.breakTimer = undefined;
-      this.upstream?.setBreak(false);
-    }, ms);
+    const ms = this.breaks.send(requestedMs);
     this.markAll(`BREAK ${ms} ms by ${party.user}`);
     this.deps.consoleLog?.note(`BREAK ${ms} ms by ${party.user}`);
     this.audit(party, 'console.break', { ms, requestedMs }, 'BREAK sent');
@@ -258,7 +242,7 @@ export class DeviceHub {
   private upstreamClosed(upstream: UpstreamConsole): void {
     if (this.upstream !== upstream) return;
     this.upstream = undefined;
-    this.breakTimer?.cancel();
+    this.breaks.cancel();
     this.deps.consoleLog?.note('agent disconnected');
     if (this.parties.size === 0) return;
     this.markAll('device offline');
