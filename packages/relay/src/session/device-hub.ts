@@ -2,7 +2,7 @@ import { LifelineError, systemClock, type Clock, type Logger, type PowerAction, 
 import type { RecorderFactory } from '../recording/session-recorder.js';
 import type { AttachmentBase, AttachmentFor, ConsoleAttachment, PartyTerminal } from './console-broker.js';
 import { Party, type PartyInfo } from './party.js';
-import { consoleRights, enforce, powerVerdict, type ConsoleRights } from './console-rules.js';
+import { enforce, observerRights, participantRights, powerVerdict, type ConsoleRights, type ConsoleRuleFacts } from './console-rules.js';
 import { HubBreak } from './hub-break.js';
 import { HubPower } from './hub-power.js';
 import { showLateJoinerHistory, type DeviceConsoleLog } from './late-joiner-history.js';
@@ -110,31 +110,44 @@ export class DeviceHub {
     this.parties.add(party);
     this.audit(party, 'session.start', { mode: info.watch ? 'watch' : 'auto', recording: recorder.path }, 'console session started');
     showLateJoinerHistory(this.deps.consoleLog, terminal, info.size);
-    if (!info.watch && !this.writer) this.seat.set(party, 'first');
-    else terminal.notice(this.seat.readOnlyLine(party, this.rights(party).takeOver.allowed));
+    // The kind of attachment picks the rule set: an observer's rights come from observerRights
+    // and it has nothing that acts, a participant's from participantRights (console-rules.ts).
+    const attachment = info.watch ? this.observerAttachment(party) : this.participantAttachment(party);
+    if (attachment.mode === 'participate' && !this.writer) this.seat.set(party, 'first');
+    else terminal.notice(this.seat.readOnlyLine(party, attachment.rights().takeOver.allowed));
     if (this.status?.state === 'down' && this.status.message) terminal.notice(this.status.message);
-    const base: AttachmentBase = {
+    // info.watch decided the kind just above, as AttachmentFor<I> says.
+    return attachment as AttachmentFor<I>;
+  }
+
+  private observerAttachment(party: Party): ConsoleAttachment {
+    const rights = () => observerRights(this.ruleFacts(party));
+    return { ...this.attachmentBase(party, rights), mode: 'watch', powerStatus: () => this.power(party, 'status', rights()) };
+  }
+
+  private participantAttachment(party: Party): ConsoleAttachment {
+    const rights = () => participantRights(this.ruleFacts(party));
+    return {
+      ...this.attachmentBase(party, rights),
+      mode: 'participate',
+      input: (data) => this.input(party, data),
+      sendBreak: (ms) => this.sendBreak(party, ms, rights),
+      takeOver: async () => this.takeOver(party, rights()),
+      power: (action) => this.power(party, action, rights()),
+    };
+  }
+
+  private attachmentBase(party: Party, rights: () => ConsoleRights): AttachmentBase {
+    return {
       deviceId: this.device.id,
       resize: (size) => {
         party.size = size;
         party.recorder.resize(size);
       },
       who: () => whoLines([...this.parties], this.writer, party),
-      rights: () => this.rights(party),
+      rights,
       detach: (reason) => this.detach(party, reason),
     };
-    const attachment: ConsoleAttachment = info.watch
-      ? { ...base, mode: 'watch', powerStatus: () => this.power(party, 'status') }
-      : {
-          ...base,
-          mode: 'participate',
-          input: (data) => this.input(party, data),
-          sendBreak: (ms) => this.sendBreak(party, ms),
-          takeOver: async () => this.takeOver(party),
-          power: (action) => this.power(party, action),
-        };
-    // info.watch decided the kind just above, as AttachmentFor<I> says.
-    return attachment as AttachmentFor<I>;
   }
 
   /** What `lifeline-relay sessions` shows; undefined when nobody is attached. */
@@ -177,17 +190,17 @@ export class DeviceHub {
     return new Promise((resolve) => upstream.onceDrain(resolve));
   }
 
-  private async sendBreak(party: Party, requestedMs: number | undefined): Promise<void> {
+  private async sendBreak(party: Party, requestedMs: number | undefined, rights: () => ConsoleRights): Promise<void> {
     if (!this.upstream) throw new LifelineError('ROUTE_DEVICE_OFFLINE', `device ${this.device.id} is offline.`);
-    enforce(this.rights(party).sendBreak);
+    enforce(rights().sendBreak);
     const ms = this.breaks.send(requestedMs);
     this.markAll(`BREAK ${ms} ms by ${party.user}`);
     this.deps.consoleLog?.note(`BREAK ${ms} ms by ${party.user}`);
     this.audit(party, 'console.break', { ms, requestedMs }, 'BREAK sent');
   }
 
-  private power(party: Party, action: PowerAction): Promise<string> {
-    return this.powerControl.run(party, action, powerVerdict(this.rights(party), action));
+  private power(party: Party, action: PowerAction, rights: ConsoleRights): Promise<string> {
+    return this.powerControl.run(party, action, powerVerdict(rights, action));
   }
 
   /** Marks a power action in every recording and the audit log (the admin CLI's, console-sessions.ts). */
@@ -195,22 +208,16 @@ export class DeviceHub {
     this.powerControl.record(user, action, result);
   }
 
-  private takeOver(party: Party): void {
-    enforce(this.rights(party).takeOver);
+  private takeOver(party: Party, rights: ConsoleRights): void {
+    enforce(rights.takeOver);
     const current = this.writer;
     this.seat.set(party, current ? 'takeover' : 'free', current);
   }
 
-  /** What this person may do now: the one rule object handlers and menus share (console-rules.ts). */
-  private rights(party: Party): ConsoleRights {
+  /** What the rules are decided from now, for this person (console-rules.ts; the attachment's kind picks the rule set). */
+  private ruleFacts(party: Party): ConsoleRuleFacts {
     const power = this.powerControl.available ? this.status?.power : false;
-    return consoleRights({
-      role: party.info.role,
-      watch: party.info.watch,
-      isWriter: party === this.writer,
-      writer: this.writer?.user,
-      power,
-    });
+    return { role: party.info.role, isWriter: party === this.writer, writer: this.writer?.user, power };
   }
 
   private fanOut(chunk: Buffer): void {
