@@ -20,11 +20,12 @@ export interface ConsoleRights {
   readonly powerChange: Verdict;
 }
 
-/** What the rules are decided from. */
+/**
+ * What the rules are decided from, besides the kind of attachment (which picks the rule set:
+ * participantRights or observerRights).
+ */
 export interface ConsoleRuleFacts {
   role: Role;
-  /** Joined with `USER:DEVICE:watch`. */
-  watch: boolean;
   isWriter: boolean;
   /** Who has read-write, if anyone. */
   writer: string | undefined;
@@ -44,29 +45,38 @@ const deny = (why: string, code: 'SESSION_NOT_PERMITTED' | 'POWER_UNSUPPORTED' =
 });
 const mayTakeOverFromOthers = (role: Role) => role === 'supervisor' || role === 'admin';
 
-export function consoleRights(facts: ConsoleRuleFacts): ConsoleRights {
-  const { role, watch, isWriter, writer } = facts;
-  const readOnly = watch
-    ? 'you joined to watch (:watch)'
-    : `you are read-only (${writer ? `${writer} has read-write` : 'nobody has read-write'})`;
-  const noBmc = facts.power === false ? deny('not available, this console has no BMC', 'POWER_UNSUPPORTED') : undefined;
+const noBmc = (facts: ConsoleRuleFacts): Verdict | undefined =>
+  facts.power === false ? deny('not available, this console has no BMC', 'POWER_UNSUPPORTED') : undefined;
+
+/** The rights of a ParticipantAttachment: read-write or read-only by the writer rules and the role. */
+export function participantRights(facts: ConsoleRuleFacts): ConsoleRights {
+  const { role, isWriter, writer } = facts;
+  const readOnly = `you are read-only (${writer ? `${writer} has read-write` : 'nobody has read-write'})`;
+  const bmc = noBmc(facts);
   return {
     sendBreak: isWriter ? ALLOWED : deny(readOnly),
-    takeOver: watch
-      ? deny('you joined to watch (:watch); log in without it to take read-write.')
-      : isWriter
-        ? deny('you already have read-write.')
-        : writer && !mayTakeOverFromOthers(role)
-          ? deny(`${writer} has read-write; taking it over needs the supervisor or admin role.`)
-          : ALLOWED,
-    powerStatus: noBmc ?? ALLOWED,
-    powerChange:
-      noBmc ??
-      (watch
-        ? deny('on/off/cycle are not for a :watch session; log in without :watch.')
-        : role === 'engineer'
-          ? deny('on/off/cycle need the supervisor role.')
-          : ALLOWED),
+    takeOver: isWriter
+      ? deny('you already have read-write.')
+      : writer && !mayTakeOverFromOthers(role)
+        ? deny(`${writer} has read-write; taking it over needs the supervisor or admin role.`)
+        : ALLOWED,
+    powerStatus: bmc ?? ALLOWED,
+    powerChange: bmc ?? (role === 'engineer' ? deny('on/off/cycle need the supervisor role.') : ALLOWED),
+  };
+}
+
+/**
+ * The rights of an ObserverAttachment (`USER:DEVICE:watch`): power status where there is a BMC,
+ * nothing else, whatever the role. The attachment has no way to do the rest anyway; these verdicts
+ * are the reasons its front shows.
+ */
+export function observerRights(facts: ConsoleRuleFacts): ConsoleRights {
+  const bmc = noBmc(facts);
+  return {
+    sendBreak: deny('you joined to watch (:watch)'),
+    takeOver: deny('you joined to watch (:watch); log in without it to take read-write.'),
+    powerStatus: bmc ?? ALLOWED,
+    powerChange: bmc ?? deny('on/off/cycle are not for a :watch session; log in without :watch.'),
   };
 }
 

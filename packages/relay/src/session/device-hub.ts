@@ -1,30 +1,18 @@
-import {
-  LifelineError,
-  systemClock,
-  type Clock,
-  type Logger,
-  type PowerAction,
-  type RelayDeviceConfig,
-  type TimerHandle,
-} from '@lifeline/shared';
+import { LifelineError, systemClock, type Clock, type Logger, type PowerAction, type RelayDeviceConfig } from '@lifeline/shared';
 import type { RecorderFactory } from '../recording/session-recorder.js';
 import type { AttachmentBase, AttachmentFor, ConsoleAttachment, PartyTerminal } from './console-broker.js';
 import { Party, type PartyInfo, type Role } from './party.js';
-import { consoleRights, enforce, powerVerdict, type ConsoleRights } from './console-rules.js';
+import { enforce, observerRights, participantRights, powerVerdict, type ConsoleRights, type ConsoleRuleFacts } from './console-rules.js';
+import { HubBreak } from './hub-break.js';
 import { HubPower } from './hub-power.js';
+import { showLateJoinerHistory, type DeviceConsoleLog } from './late-joiner-history.js';
 import { PartyRecordings } from './party-recordings.js';
 import type { SessionSnapshot } from './session-snapshot.js';
 import { whoLines } from './who-lines.js';
 import type { ConsoleStatus, UpstreamConsole } from './upstream-console.js';
 import { WriterSeat } from './writer-seat.js';
 
-/** The device's continuous console log as the hub uses it (recording/console-log.ts). */
-export interface DeviceConsoleLog {
-  append(chunk: Buffer): void;
-  note(text: string): void;
-  /** Recent output, framed for a person who joins (empty when there is none). */
-  joinScrollback(): Buffer;
-}
+export type { DeviceConsoleLog } from './late-joiner-history.js';
 
 export interface DeviceHubDeps {
   logger: Logger;
@@ -50,19 +38,20 @@ export interface DeviceHubDeps {
  * device's continuous log. One person at a time has read-write; the others watch. The upstream
  * outlives the people: people attached while the agent reconnects stay attached and are told.
  * Who holds read-write is the WriterSeat's (writer-seat.ts), power the HubPower's (hub-power.ts),
- * recordings the PartyRecordings' (party-recordings.ts); what a person may do, console-rules.ts.
+ * recordings the PartyRecordings' (party-recordings.ts), BREAK the HubBreak's (hub-break.ts), the
+ * late joiner's history late-joiner-history.ts'; what a person may do, console-rules.ts.
  */
 export class DeviceHub {
   private upstream: UpstreamConsole | undefined;
   private readonly parties = new Set<Party>();
   private readonly seat: WriterSeat;
   private status: ConsoleStatus | undefined;
-  private breakTimer: TimerHandle | undefined;
   private traffic = { since: 0, bytesIn: 0, bytesOut: 0 };
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly recordings: PartyRecordings;
   private readonly powerControl: HubPower;
+  private readonly breaks: HubBreak;
 
   constructor(
     private config: RelayDeviceConfig,
@@ -80,6 +69,11 @@ export class DeviceHub {
       note: (text) => this.deps.consoleLog?.note(text),
       markAll,
       power: deps.power,
+    });
+    this.breaks = new HubBreak({
+      device,
+      clock: this.clock,
+      upstream: () => this.upstream,
     });
   }
 
@@ -131,34 +125,45 @@ export class DeviceHub {
     this.markAll(`${info.user} joined`);
     this.parties.add(party);
     this.audit(party, 'session.start', { mode: info.watch ? 'watch' : 'auto', recording: recorder.path }, 'console session started');
-    // Context for whoever joins, on a terminal only: a pty-less session carries console bytes alone.
-    const scrollback = info.size ? this.deps.consoleLog?.joinScrollback() : undefined;
-    if (scrollback?.length) terminal.write(scrollback);
-    if (!info.watch && !this.writer) this.seat.set(party, 'first');
-    else terminal.notice(this.seat.readOnlyLine(party, this.rights(party).takeOver.allowed));
+    showLateJoinerHistory(this.deps.consoleLog, terminal, info.size);
+    // The kind of attachment picks the rule set: an observer's rights come from observerRights
+    // and it has nothing that acts, a participant's from participantRights (console-rules.ts).
+    const attachment = info.watch ? this.observerAttachment(party) : this.participantAttachment(party);
+    if (attachment.mode === 'participate' && !this.writer) this.seat.set(party, 'first');
+    else terminal.notice(this.seat.readOnlyLine(party, attachment.rights().takeOver.allowed));
     if (this.status?.state === 'down' && this.status.message) terminal.notice(this.status.message);
-    const base: AttachmentBase = {
+    // info.watch decided the kind just above, as AttachmentFor<I> says.
+    return attachment as AttachmentFor<I>;
+  }
+
+  private observerAttachment(party: Party): ConsoleAttachment {
+    const rights = () => observerRights(this.ruleFacts(party));
+    return { ...this.attachmentBase(party, rights), mode: 'watch', powerStatus: () => this.power(party, 'status', rights()) };
+  }
+
+  private participantAttachment(party: Party): ConsoleAttachment {
+    const rights = () => participantRights(this.ruleFacts(party));
+    return {
+      ...this.attachmentBase(party, rights),
+      mode: 'participate',
+      input: (data) => this.input(party, data),
+      sendBreak: (ms) => this.sendBreak(party, ms, rights),
+      takeOver: async () => this.takeOver(party, rights()),
+      power: (action) => this.power(party, action, rights()),
+    };
+  }
+
+  private attachmentBase(party: Party, rights: () => ConsoleRights): AttachmentBase {
+    return {
       deviceId: this.device.id,
       resize: (size) => {
         party.size = size;
         party.recorder.resize(size);
       },
       who: () => whoLines([...this.parties], this.writer, party),
-      rights: () => this.rights(party),
+      rights,
       detach: (reason) => this.detach(party, reason),
     };
-    const attachment: ConsoleAttachment = info.watch
-      ? { ...base, mode: 'watch', powerStatus: () => this.power(party, 'status') }
-      : {
-          ...base,
-          mode: 'participate',
-          input: (data) => this.input(party, data),
-          sendBreak: (ms) => this.sendBreak(party, ms),
-          takeOver: async () => this.takeOver(party),
-          power: (action) => this.power(party, action),
-        };
-    // info.watch decided the kind just above, as AttachmentFor<I> says.
-    return attachment as AttachmentFor<I>;
   }
 
   /** What `lifeline-relay sessions` shows; undefined when nobody is attached. */
@@ -192,7 +197,7 @@ export class DeviceHub {
       party.terminal.end(0);
       this.detach(party, reason);
     }
-    this.breakTimer?.cancel();
+    this.breaks.cancel();
     const upstream = this.upstream;
     this.upstream = undefined;
     upstream?.close();
@@ -212,25 +217,17 @@ export class DeviceHub {
     return new Promise((resolve) => upstream.onceDrain(resolve));
   }
 
-  private async sendBreak(party: Party, requestedMs: number | undefined): Promise<void> {
-    const upstream = this.upstream;
-    if (!upstream) throw new LifelineError('ROUTE_DEVICE_OFFLINE', `device ${this.device.id} is offline.`);
-    enforce(this.rights(party).sendBreak);
-    // PuTTY asks for 0 ("server default"), OpenSSH for 1000 ms; some ROMMONs ignore short breaks.
-    const ms = !requestedMs ? this.device.breakMs : Math.min(requestedMs, this.device.maxBreakMs);
-    this.breakTimer?.cancel();
-    upstream.setBreak(true);
-    this.breakTimer = this.clock.setTimeout(() => {
-      this.breakTimer = undefined;
-      this.upstream?.setBreak(false);
-    }, ms);
+  private async sendBreak(party: Party, requestedMs: number | undefined, rights: () => ConsoleRights): Promise<void> {
+    if (!this.upstream) throw new LifelineError('ROUTE_DEVICE_OFFLINE', `device ${this.device.id} is offline.`);
+    enforce(rights().sendBreak);
+    const ms = this.breaks.send(requestedMs);
     this.markAll(`BREAK ${ms} ms by ${party.user}`);
     this.deps.consoleLog?.note(`BREAK ${ms} ms by ${party.user}`);
     this.audit(party, 'console.break', { ms, requestedMs }, 'BREAK sent');
   }
 
-  private power(party: Party, action: PowerAction): Promise<string> {
-    return this.powerControl.run(party, action, powerVerdict(this.rights(party), action));
+  private power(party: Party, action: PowerAction, rights: ConsoleRights): Promise<string> {
+    return this.powerControl.run(party, action, powerVerdict(rights, action));
   }
 
   /** Marks a power action in every recording and the audit log (the admin CLI's, console-sessions.ts). */
@@ -238,22 +235,17 @@ export class DeviceHub {
     this.powerControl.record(user, action, result);
   }
 
-  private takeOver(party: Party): void {
-    enforce(this.rights(party).takeOver);
+  private takeOver(party: Party, rights: ConsoleRights): void {
+    enforce(rights.takeOver);
     const current = this.writer;
     this.seat.set(party, current ? 'takeover' : 'free', current);
   }
 
-  /** What this person may do now: the one rule object handlers and menus share (console-rules.ts). */
-  private rights(party: Party): ConsoleRights {
+  /** What the rules are decided from now, for this person (console-rules.ts; the attachment's kind picks the rule set). */
+  private ruleFacts(party: Party): ConsoleRuleFacts {
     const power = this.powerControl.available ? this.status?.power : false;
-    return consoleRights({
-      role: this.deps.roleOf?.(party.user) ?? party.info.role,
-      watch: party.info.watch,
-      isWriter: party === this.writer,
-      writer: this.writer?.user,
-      power,
-    });
+    // The role as the inventory has it now: a reload that demotes someone applies at their next action.
+    return { role: this.deps.roleOf?.(party.user) ?? party.info.role, isWriter: party === this.writer, writer: this.writer?.user, power };
   }
 
   private fanOut(chunk: Buffer): void {
@@ -285,7 +277,7 @@ export class DeviceHub {
   private upstreamClosed(upstream: UpstreamConsole): void {
     if (this.upstream !== upstream) return;
     this.upstream = undefined;
-    this.breakTimer?.cancel();
+    this.breaks.cancel();
     this.deps.consoleLog?.note('agent disconnected');
     if (this.parties.size === 0) return;
     this.markAll('device offline');

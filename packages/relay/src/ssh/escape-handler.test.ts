@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { consoleRights, type ConsoleRuleFacts } from '../session/console-rules.js';
+import { participantRights, type ConsoleRuleFacts } from '../session/console-rules.js';
 import { EscapeHandler, escapeHelpLines, escapeKeyName, parseEscapeChar, type EscapeStep } from './escape-handler.js';
 
 const ESC = 0x1d;
@@ -134,7 +134,7 @@ describe('EscapeHandler', () => {
 });
 
 const rightsOf = (facts: Partial<ConsoleRuleFacts>) =>
-  consoleRights({ role: 'engineer', watch: false, isWriter: true, writer: 'alice', power: true, ...facts });
+  participantRights({ role: 'engineer', isWriter: true, writer: 'alice', power: true, ...facts });
 
 describe('escape texts', () => {
   it('lists every command in the help, naming the key', () => {

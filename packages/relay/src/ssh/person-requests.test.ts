@@ -266,7 +266,9 @@ describe(':watch sessions (an ObserverAttachment: no input, BREAK, takeover or p
 
   it('gives a supervisor on :watch no power-change entry in its escape help, and a p menu that offers status only', async () => {
     const { shell, observer } = await watcher();
-    expect(observer.ruleFacts).toMatchObject({ role: 'supervisor', watch: true });
+    // A supervisor, on an observer's attachment: its rules are observerRights (the kind, not a flag, picks them).
+    expect(observer.ruleFacts).toMatchObject({ role: 'supervisor' });
+    expect(observer.mode).toBe('watch');
     shell.channel.write('\x1d?');
     await shell.waitFor('[lifeline]   p   power status (on/off/cycle are not for a :watch session; log in without :watch)\r\n');
     expect(shell.text()).toContain('[lifeline]       BREAK: not available, you joined to watch (:watch)\r\n');

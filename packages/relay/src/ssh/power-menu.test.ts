@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { consoleRights, type ConsoleRuleFacts } from '../session/console-rules.js';
+import { participantRights, type ConsoleRuleFacts } from '../session/console-rules.js';
 import { PowerMenu } from './power-menu.js';
 
 const key = (c: string) => c.charCodeAt(0);
 const rights = (facts: Partial<ConsoleRuleFacts> = {}) =>
-  consoleRights({ role: 'supervisor', watch: false, isWriter: true, writer: 'sue', power: true, ...facts });
+  participantRights({ role: 'supervisor', isWriter: true, writer: 'sue', power: true, ...facts });
 
 describe('PowerMenu', () => {
   it('runs status at once', () => {

@@ -10,7 +10,7 @@ import type {
   PartyTerminal,
   TerminalSize,
 } from '../../session/console-broker.js';
-import { consoleRights, type ConsoleRights, type ConsoleRuleFacts } from '../../session/console-rules.js';
+import { observerRights, participantRights, type ConsoleRights, type ConsoleRuleFacts } from '../../session/console-rules.js';
 import type { AgentTunnel, HealthCheckRecord, TunnelRegistrar } from '../../tunnel/agent-tunnel.js';
 
 /** What the fake broker saw of one participant's attachment. */
@@ -79,10 +79,10 @@ export class RecordedAttachment implements ParticipantAttachment {
   }
 
   /** What rights() answers: a supervisor with read-write on a console with a BMC, unless changed. */
-  ruleFacts: ConsoleRuleFacts = { role: 'supervisor', watch: false, isWriter: true, writer: undefined, power: true };
+  ruleFacts: ConsoleRuleFacts = { role: 'supervisor', isWriter: true, writer: undefined, power: true };
 
   rights(): ConsoleRights {
-    return consoleRights(this.ruleFacts);
+    return participantRights(this.ruleFacts);
   }
 
   detach(reason: string): void {
@@ -126,10 +126,10 @@ export class RecordedObserver implements ObserverAttachment {
   }
 
   /** What rights() answers: the real rules for a supervisor on :watch at a console with a BMC, unless changed. */
-  ruleFacts: ConsoleRuleFacts = { role: 'supervisor', watch: true, isWriter: false, writer: undefined, power: true };
+  ruleFacts: ConsoleRuleFacts = { role: 'supervisor', isWriter: false, writer: undefined, power: true };
 
   rights(): ConsoleRights {
-    return consoleRights(this.ruleFacts);
+    return observerRights(this.ruleFacts);
   }
 
   detach(reason: string): void {
