@@ -52,7 +52,15 @@ describe('agent reconnects to the relay', () => {
     const retry = await site.agent!.waitForLog('agent waits as told', (l) => l.event === 'tunnel.retry');
     expect(retry.delayMs).toBe(notice.delayMs);
     expect(notice.delayMs).toBeLessThanOrEqual(1_000);
+    const attachedBefore = site.agent!.logs.filter((l) => l.event === 'console.stream.attached').length;
     await site.startRelay(port);
+    // Back by itself, then a person reaches the console (typing before it is back would be lost).
+    await site.agent!.waitForLog(
+      'agent re-attached',
+      (l) =>
+        l.event === 'console.stream.attached' &&
+        site!.agent!.logs.filter((x) => x.event === 'console.stream.attached').length > attachedBefore,
+    );
     const c = await openConsole({ port, user: 'alice', password: users.alice.password });
     c.write('\r');
     await c.waitForOutput('rtr-1>');
