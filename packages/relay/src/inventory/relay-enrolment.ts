@@ -3,7 +3,6 @@ import { LifelineError, type Clock, type Logger, type RelayConfig } from '@lifel
 import type { AdminHandler } from '../admin/admin-server.js';
 import type { LoginThrottle } from '../ssh/login-throttle.js';
 import type { TunnelRegistrar } from '../tunnel/agent-tunnel.js';
-import { EnrolledAgentKeys } from './enrolled-agent-keys.js';
 import { EnrolmentAdmin } from './enrolment-admin.js';
 import { EnrolmentService } from './enrolment-service.js';
 import { parseTokenTtl } from './enrolment-token.js';
@@ -15,16 +14,15 @@ export const INVENTORY_DB = 'inventory.db';
 
 export interface RelayEnrolment {
   store: InventoryStore;
-  /** Approved enrolled agents' keys for the authenticator. */
-  keys: EnrolledAgentKeys;
   /** `enrol`, `approve`, `revoke`, `enrolled` admin commands. */
   handlers: Record<string, AdminHandler>;
   close(): Promise<void>;
 }
 
 /**
- * The relay's enrolment side, in one place so relay.ts wires it with two lines: opens the SQLite
- * inventory in stateDir, watches the approved agents' keys, and answers the admin commands.
+ * The relay's enrolment side, in one place so relay.ts wires it with two lines: the store (the
+ * relay's, or its own SQLite file in stateDir) and the admin commands. Approved agents' keys reach
+ * the authenticator through the live inventory's snapshot, which follows the store.
  * Throws INVENTORY_UNAVAILABLE when the database cannot be opened.
  */
 export async function startEnrolment(options: {
@@ -41,7 +39,6 @@ export async function startEnrolment(options: {
   const owned = options.store === undefined;
   const store = options.store ?? SqliteInventoryStore.open(join(options.stateDir, INVENTORY_DB));
   const logger = options.logger.child({ component: 'enrolment' });
-  const keys = await EnrolledAgentKeys.watch(store, logger);
   const admin = new EnrolmentAdmin({
     store,
     now: () => options.clock.now(),
@@ -56,7 +53,6 @@ export async function startEnrolment(options: {
   const by = (request: Record<string, unknown>) => (typeof request.by === 'string' ? request.by : 'unknown');
   return {
     store,
-    keys,
     handlers: {
       enrol: async (r) => {
         const ttl = typeof r.ttl === 'string' ? r.ttl : options.config.tokenTtl;
@@ -71,7 +67,6 @@ export async function startEnrolment(options: {
       enrolled: () => admin.agents(),
     },
     async close() {
-      keys.stop();
       if (owned) await store.close();
     },
   };
