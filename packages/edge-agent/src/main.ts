@@ -58,7 +58,8 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'check') return check(values.config);
   if (command === 'check-relay') return checkRelay(await loadConfigFile(values.config, agentConfigSchema));
 
-  if (!(await enrolIfNeeded(values.config, values.enrol, values.pretty))) return ExitCode.crash;
+  // A refused token needs a new enrolment file from the operator: 78, so systemd does not restart in a loop.
+  if (!(await enrolIfNeeded(values.config, values.enrol, values.pretty))) return ExitCode.badConfig;
   const plan = await preflightAgent(values.config);
   const logger = createLogger({
     svc: 'agent',
