@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { logConfigSchema } from './log-config.js';
+import { keepaliveSchema } from './keepalive-config.js';
 
 const serialConsole = z
   .object({
@@ -194,21 +195,10 @@ export const agentConfigSchema = z
       .prefault({})
       .describe('Backoff between attempts to reach the relay (full jitter).'),
     consoleRetryMs: z.number().int().min(100).default(2_000).describe('Pause between attempts to open a missing console.'),
-    keepalive: z
-      .object({
-        intervalMs: z
-          .number()
-          .int()
-          .min(1_000)
-          .default(6_000)
-          .describe(
-            'SSH keepalive interval towards the relay. A dead link is noticed after about interval x (countMax + 1): 18 s by default.',
-          ),
-        countMax: z.number().int().min(1).default(2).describe('Unanswered keepalives before the connection counts as dead.'),
-      })
-      .strict()
-      .prefault({})
-      .describe('Notices a silently dead path (no FIN/RST, e.g. a stalled 4G link) within about intervalMs x (countMax + 1).'),
+    keepalive: keepaliveSchema(
+      'the relay',
+      'Notices a silently dead path (no FIN/RST, e.g. a stalled 4G link) within about intervalMs x (countMax + 1).',
+    ),
     health: z
       .object({
         intervalMs: z.number().int().min(1_000).default(60_000).describe('Time between loopback health checks while the tunnel is up.'),

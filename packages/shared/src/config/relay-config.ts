@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ENROL_LOGIN_NAME } from '../protocol/enrolment-wire.js';
 import { logConfigSchema } from './log-config.js';
+import { keepaliveSchema } from './keepalive-config.js';
 
 /** What a user name or device id may be: login names are `USER` or `USER:DEVICE`, so no colon. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]*$/;
@@ -306,21 +307,10 @@ export const relayConfigSchema = z
       .min(4_096)
       .default(262_144)
       .describe('Output held for a viewer that cannot keep up; past this it is disconnected, so it never slows anyone else.'),
-    keepalive: z
-      .object({
-        intervalMs: z
-          .number()
-          .int()
-          .min(1_000)
-          .default(6_000)
-          .describe(
-            'SSH keepalive interval towards agents and people. A dead link is noticed after about interval x (countMax + 1): 18 s by default.',
-          ),
-        countMax: z.number().int().min(1).default(2).describe('Unanswered keepalives before a connection counts as dead.'),
-      })
-      .strict()
-      .prefault({})
-      .describe('Drops a silently dead connection (e.g. an agent whose 4G link stalled) within about intervalMs x (countMax + 1).'),
+    keepalive: keepaliveSchema(
+      'agents and people',
+      'Drops a silently dead connection (e.g. an agent whose 4G link stalled) within about intervalMs x (countMax + 1).',
+    ),
     agentReturnRate: z
       .number()
       .int()
