@@ -81,7 +81,7 @@ export async function startRelay(
     logger,
     clock,
     openUpstream: (tunnel) => openTelnetUpstream(tunnel, logger),
-    recorders: new AsciicastRecorderFactory({ dir: paths.recordingsDir, logger, clock, gate }),
+    recorders: new AsciicastRecorderFactory({ dir: paths.recordingsDir, maxQueuedBytes: config.recording.queueBytes, logger, clock, gate }),
     recordInput: config.recording.input,
     viewerBufferBytes: config.viewerBufferBytes,
     consoleLogFor: (deviceId) => consoleLogs.for(deviceId),

@@ -30,7 +30,7 @@ describe('lifeline-relay recordings', () => {
   async function record(deviceId: string, user: string, iso: string, seconds: number): Promise<string> {
     const startedAt = new Date(iso);
     const clock = new FakeClock(startedAt.getTime());
-    const factory = new AsciicastRecorderFactory({ dir, logger: silentLogger(), clock });
+    const factory = new AsciicastRecorderFactory({ dir, maxQueuedBytes: 262_144, logger: silentLogger(), clock });
     const sessionId = `${user}${deviceId}`.replace(/[^a-z0-9]/g, '').padEnd(8, '0');
     const recorder = factory.open({ deviceId, user, sessionId, size: { cols: 80, rows: 24 }, term: 'xterm', startedAt });
     recorder.output(Buffer.from('Router>'));

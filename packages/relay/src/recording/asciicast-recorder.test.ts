@@ -31,7 +31,7 @@ describe('AsciicastRecorderFactory', () => {
     dir = await mkdtemp(join(tmpdir(), 'lifeline-rec-'));
     clock = new FakeClock(START.getTime());
     log = capturedLogger();
-    factory = new AsciicastRecorderFactory({ dir, logger: log.logger, clock });
+    factory = new AsciicastRecorderFactory({ dir, maxQueuedBytes: 262_144, logger: log.logger, clock });
   });
 
   afterEach(async () => {
@@ -168,7 +168,7 @@ describe('AsciicastRecorderFactory', () => {
   it('returns at once and reports through onStatus when the file cannot be created, dropping everything without throwing', async () => {
     const blocker = join(dir, 'not-a-dir');
     await writeFile(blocker, 'x');
-    const broken = new AsciicastRecorderFactory({ dir: join(blocker, 'recordings'), logger: log.logger, clock });
+    const broken = new AsciicastRecorderFactory({ dir: join(blocker, 'recordings'), maxQueuedBytes: 262_144, logger: log.logger, clock });
     const statuses: RecordingStatus[] = [];
     const recorder = broken.open(start({ onStatus: (s) => statuses.push(s) }));
     expect(() => {
@@ -196,7 +196,14 @@ describe('AsciicastRecorderFactory', () => {
   });
 
   it('joins output arriving within coalesceMs into one event, timed at its first byte, and cuts it at coalesceBytes', async () => {
-    const recorder = new AsciicastRecorderFactory({ dir, logger: log.logger, clock, coalesceMs: 50, coalesceBytes: 8 }).open(start());
+    const recorder = new AsciicastRecorderFactory({
+      dir,
+      maxQueuedBytes: 262_144,
+      logger: log.logger,
+      clock,
+      coalesceMs: 50,
+      coalesceBytes: 8,
+    }).open(start());
     recorder.output(Buffer.from('ab'));
     await clock.advance(30);
     recorder.output(Buffer.from('cd'));

@@ -14,8 +14,8 @@ export interface AsciicastRecorderOptions {
   logger: Logger;
   /** Event times are `clock.now() - startedAt`; tests pass a FakeClock. */
   clock?: Clock;
-  /** Bytes one recording may have waiting for a slow disk before it drops events (default 256 KiB). */
-  maxQueuedBytes?: number;
+  /** Bytes one recording may have waiting for a slow disk before it drops events (`recording.queueBytes`). */
+  maxQueuedBytes: number;
   /** Shared by every file the relay writes to its state disk (disk-gate.ts). */
   gate?: DiskGate;
   /** Pause before trying a failed creation or write again (default 5 s). */
@@ -66,7 +66,7 @@ export class AsciicastRecorderFactory implements RecorderFactory {
     let recorder: FileSessionRecorder | undefined = undefined;
     const writer = new LineFileWriter({
       create: () => createWithFirstLine(path, FILE_MODE, header, gate),
-      maxQueuedBytes: this.options.maxQueuedBytes ?? 256 * 1024,
+      maxQueuedBytes: this.options.maxQueuedBytes,
       gate,
       clock: this.clock,
       retryMs: this.options.retryMs,

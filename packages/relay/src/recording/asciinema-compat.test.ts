@@ -53,7 +53,7 @@ describe('asciinema reads our recordings', () => {
   async function recordSample(): Promise<string> {
     const startedAt = new Date('2025-03-04T05:06:07Z');
     const clock = new FakeClock(startedAt.getTime());
-    const factory = new AsciicastRecorderFactory({ dir, logger: silentLogger(), clock });
+    const factory = new AsciicastRecorderFactory({ dir, maxQueuedBytes: 262_144, logger: silentLogger(), clock });
     const recorder = factory.open({
       deviceId: 'rtr-tokyo-01',
       user: 'alice',
@@ -101,7 +101,7 @@ describe('asciinema reads our recordings', () => {
       script,
       `const { AsciicastRecorderFactory } = await import(${JSON.stringify(recorderDist)});
 const { silentLogger } = await import(${JSON.stringify(sharedDist)});
-const factory = new AsciicastRecorderFactory({ dir: process.argv[2], logger: silentLogger() });
+const factory = new AsciicastRecorderFactory({ dir: process.argv[2], maxQueuedBytes: 262_144, logger: silentLogger() });
 const recorder = await factory.open({ deviceId: 'rtr-1', user: 'alice', sessionId: 'deadbeef-1', size: { cols: 80, rows: 24 }, term: 'xterm', startedAt: new Date() });
 process.stdout.write('path ' + recorder.path + '\\n');
 let n = 0;
@@ -157,7 +157,7 @@ const { createLogger, systemClock } = await import(${JSON.stringify(sharedDist)}
 const startedAt = new Date();
 const clock = { ...systemClock, now: () => startedAt.getTime() };
 const logger = createLogger({ svc: 'child', version: '0', destination: process.stdout });
-const recorder = await new AsciicastRecorderFactory({ dir: process.argv[2], logger, clock, retryMs: 0, coalesceBytes: 1 }).open({ deviceId: 'rtr-1', user: 'alice', sessionId: 'efbig', size: { cols: 80, rows: 24 }, term: undefined, startedAt });
+const recorder = await new AsciicastRecorderFactory({ dir: process.argv[2], maxQueuedBytes: 262_144, logger, clock, retryMs: 0, coalesceBytes: 1 }).open({ deviceId: 'rtr-1', user: 'alice', sessionId: 'efbig', size: { cols: 80, rows: 24 }, term: undefined, startedAt });
 await recorder.flush();
 // Lines of [0,"o","xx...x"] plus newline: 11 bytes of frame. Pad the first so every line ends on a multiple of 1000.
 recorder.output(Buffer.from('p'.repeat(1000 - statSync(recorder.path).size - 11)));

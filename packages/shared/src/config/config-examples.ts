@@ -56,6 +56,7 @@ recordingsDir: recordings
 recording:
   input: false        # keystrokes are not recorded: console passwords are typed there
   retentionDays: 90   # 0 keeps recordings forever
+  queueBytes: 4194304 # held for a slow disk before events are dropped (marked as a gap)
 
 # What each device printed, whether or not anyone was attached (a crash at 3am).
 consoleLog:

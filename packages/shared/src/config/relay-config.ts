@@ -277,6 +277,15 @@ export const relayConfigSchema = z
       .object({
         input: z.boolean().default(false).describe('Also record what people type (off: console passwords are typed there).'),
         retentionDays: z.number().int().min(0).default(90).describe('Recordings older than this are deleted; 0 keeps them forever.'),
+        queueBytes: z
+          .number()
+          .int()
+          .min(65_536)
+          .max(268_435_456)
+          .default(4_194_304)
+          .describe(
+            'Output one recording may hold while its disk is slow (a loaded machine, a frozen or dying disk); past this, events are dropped and the file says where (a gap marker), and the person is told. A console at 115200 baud fills 4 MiB in six minutes.',
+          ),
       })
       .strict()
       .prefault({})
