@@ -144,8 +144,9 @@ export async function startRelay(
         devices: (request) => {
           const { user } = request as { user?: unknown };
           if (user !== undefined && typeof user !== 'string') throw new Error('devices: user must be a name');
-          const ids = user === undefined ? [...inventory.current().devices].map((d) => d.id) : sessions.devicesFor(user).map((d) => d.id);
-          return ids.map((id) => deviceOverview(agents.status(id), sessions.consoleStatus(id)));
+          const now = inventory.current();
+          const ids = user === undefined ? [...now.devices].map((d) => d.id) : sessions.devicesFor(user).map((d) => d.id);
+          return ids.map((id) => deviceOverview(agents.status(id), sessions.consoleStatus(id), now.device(id)?.enrolment?.state));
         },
         reload: async () => inventory.reload(),
         power: (request) => {
@@ -159,7 +160,8 @@ export async function startRelay(
         ...(store
           ? inventoryAdminHandlers({
               store,
-              declared: () => declaredInConfig(config, configFile),
+              // The running relay.yaml (after the last reload), not the one the relay started with.
+              declared: () => declaredInConfig(inventory.config, configFile),
               logger: logger.child({ component: 'inventory' }),
             })
           : {}),
