@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SerialFarEnd, startSocatPtyPair, type SocatPtyPair } from '@lifeline/edge-agent/testing';
 import { hashPassword } from '../packages/relay/src/ssh/password-hash.js';
+import { expectAllByteValuesBothWays } from './support/byte-transparency.js';
 import { LifelineProcess, agentBin } from './support/lifeline-process.js';
 import { LifelineSite, cheapScrypt } from './support/lifeline-site.js';
 import { openSshConsole } from './support/openssh-console.js';
@@ -76,7 +77,7 @@ describe('zero-touch enrolment with real processes', () => {
     return agent;
   }
 
-  /** erin with OpenSSH (`ssh -tt -l erin:DEVICE`), keystrokes to the serial device and its answer back. */
+  /** erin with OpenSSH (`ssh -e none -tt -l erin:DEVICE`): keystrokes to the serial device, its answer back, all 256 byte values. */
   async function reachConsole(id: string, far: SerialFarEnd) {
     const c = await openSshConsole({
       dir: dir.path,
@@ -92,6 +93,8 @@ describe('zero-touch enrolment with real processes', () => {
     expect((await far.readExactly(11, 10_000)).toString()).toBe('show clock\r');
     await far.write(`*12:00:00.000 UTC Fri Dec 4 2026\r\n${id}#`);
     await c.waitForOutput(`${id}#`);
+    // And every byte value, both ways, unchanged (as the serial console e2e checks for a declared device).
+    await expectAllByteValuesBothWays(c, far);
     c.end();
     expect(await c.closed).toBe(0);
   }
