@@ -105,7 +105,7 @@ describe('zero-touch enrolment with real processes', () => {
     return JSON.parse(r.stdout) as Array<Record<string, unknown>>;
   };
 
-  it('a fresh agent with only an enrolment file and a serial console comes online, a person reaches the console with OpenSSH; the same token is refused a second time', async () => {
+  it('a fresh agent with only an enrolment file and a serial console comes online, a person reaches the console with OpenSSH; the same token is refused a second time; revoke shows in devices', async () => {
     const { site, pty, device, relayYaml } = await startSite();
     const { file, token } = await enrol('pi-01', pty.a);
 
@@ -126,6 +126,16 @@ describe('zero-touch enrolment with real processes', () => {
     expect(refused.reason).toBe('used');
     // 78: the operator must make a new enrolment file; systemd does not restart the agent in a loop.
     expect(await second.waitForExit()).toBe(78);
+
+    // Revoked: the tunnel closes at once and devices says why the Pi is not online.
+    expect(await relayCli(['revoke', 'pi-01', ...socket()])).toMatchObject({ code: 0, stdout: 'pi-01: agent revoked\n' });
+    await site.relay.waitForLog(
+      'tunnel down',
+      (l) => (l.event === 'tunnel.down' || l.event === 'tunnel.dropped') && l.deviceId === 'pi-01',
+    );
+    expect((await relayCli(['devices', ...socket()])).stdout).toMatch(
+      /^pi-01\s+revoked\s.*agent revoked: enrol it again with a new token$/m,
+    );
 
     // No restart, no hand-copied key: one relay start, relay.yaml as the test wrote it.
     expect(site.relay.exitCode).toBeUndefined();
