@@ -92,16 +92,17 @@ describe('BoundedFileWriter', () => {
     expect(sink.text).toBe(`${'a'.repeat(30)}[gap dropped=6 failed=0]cccccccc`);
   });
 
-  it('writes whole items in batches of at most 64 KiB', async () => {
-    const { sink, writer, put } = setup();
+  it('writes what queued during a write in one write of whole items, up to 1 MiB', async () => {
+    const { sink, writer, put } = setup({ maxQueuedBytes: 4 * 1024 * 1024 });
     let release!: () => void;
     sink.hold = new Promise((r) => (release = r));
     put('first');
-    for (let i = 0; i < 5; i++) put(String(i).repeat(30_000));
+    for (let i = 0; i < 5; i++) put(String(i).repeat(300_000));
     release();
     await writer.close();
-    expect(sink.writes.map((w) => w.length)).toEqual([60_005, 60_000, 30_000]);
-    expect(sink.text).toBe('first' + [0, 1, 2, 3, 4].map((i) => String(i).repeat(30_000)).join(''));
+    // The open, then everything queued behind it: three whole items fit in 1 MiB, then two.
+    expect(sink.writes.map((w) => w.length)).toEqual([900_005, 600_000]);
+    expect(sink.text).toBe('first' + [0, 1, 2, 3, 4].map((i) => String(i).repeat(300_000)).join(''));
   });
 
   it('runs an operation before the output queued behind it, and a failing one loses nothing', async () => {

@@ -77,10 +77,12 @@ export interface BoundedFileWriterOptions {
 }
 
 /**
- * Most bytes handed to one write call. Not configurable: it only sets how often a busy file
- * gives its gate slot to the next file, and a write fails as a whole (one batch lost at most).
+ * Most bytes handed to one write call: what has queued since the last write, up to this. Not
+ * configurable: a batch grows with the time a write takes, so a file keeps up with a fast console
+ * on a loaded machine (one write per 50 ms carries 20 MiB/s), and the cap only bounds how long one
+ * file holds its gate slot and what one failed write loses.
  */
-const BATCH_BYTES = 64 * 1024;
+const BATCH_BYTES = 1024 * 1024;
 
 /**
  * Pause before a failed open or write is tried again, for recordings and console logs. Not
@@ -88,6 +90,8 @@ const BATCH_BYTES = 64 * 1024;
  * (within the queue's bound) for a disk that comes back, without spinning on a dead one.
  */
 export const DISK_RETRY_MS = 5_000;
+
+const EMPTY = Buffer.alloc(0);
 
 /** Output waiting for the disk: `weight` is what it stands for (events, bytes), `since` marks a gap line. */
 interface Queued {
@@ -298,6 +302,8 @@ export class BoundedFileWriter {
   private async writeNext(): Promise<void> {
     const batch = this.takeBatch();
     const data = batch.length === 1 ? batch[0]!.bytes : Buffer.concat(batch.map((q) => q.bytes));
+    // The items' own buffers are not needed past here, only what they stand for.
+    for (const q of batch) q.bytes = EMPTY;
     this.inFlightBytes = data.length;
     try {
       await this.gate.run(() => this.sink.write(data));
