@@ -50,6 +50,13 @@ export interface RunningRelay {
 const POWER_TIMEOUT_MS = 30_000;
 
 /**
+ * How long a graceful stop waits for the agents to take their return notices. Not configurable:
+ * the notice is one small message on a live connection; an agent that misses it reconnects with
+ * its own backoff.
+ */
+const RETURN_NOTICE_TIMEOUT_MS = 2_000;
+
+/**
  * Wires the relay: host key, tunnel registry, console sessions with their recordings and
  * console logs, the SSH server in front, and the local admin socket.
  *
@@ -210,7 +217,7 @@ export async function startRelay(
     async stop() {
       retention.cancel();
       // Before anything closes: the agents learn when to come back (no storm after an upgrade).
-      await announceReturn(agents.all(), { loginsPerSecond: config.agentReturnRate, timeoutMs: 2_000, clock, logger });
+      await announceReturn(agents.all(), { loginsPerSecond: config.agentReturnRate, timeoutMs: RETURN_NOTICE_TIMEOUT_MS, clock, logger });
       sessions.close('the relay is shutting down.');
       await server.close();
       await running.close();

@@ -23,6 +23,7 @@ function options(database: string, over: Partial<PostgresInventoryOptions> = {})
     user: server.user,
     password: undefined,
     ssl: false,
+    connectTimeoutMs: 5_000,
     logger: capturedLogger().logger,
     reconnect: { baseMs: 50, capMs: 200 },
     ...over,
