@@ -436,6 +436,18 @@ describe('DeviceHub: several people on one device', () => {
     upstream.emitData('12345');
     expect(hub.snapshot()).toMatchObject({ deviceId: 'rtr-1', writer: 'alice', viewers: ['bob'], bytesIn: 3, bytesOut: 5 });
   });
+
+  it('lists each person in the snapshot as the audit log names them, with who holds read-write', async () => {
+    const { hub, join, watch, clock } = setup();
+    await join('alice');
+    await clock.advance(1_000);
+    await watch('sue');
+    const since = (ms: number) => new Date(ms).toISOString();
+    expect(hub.snapshot()?.people).toEqual([
+      { user: 'alice', sessionId: 's-alice', peer: '127.0.0.1:1', attachAs: 'participant', readWrite: true, since: since(0) },
+      { user: 'sue', sessionId: 's-sue', peer: '127.0.0.1:1', attachAs: 'observer', readWrite: false, since: since(1_000) },
+    ]);
+  });
 });
 
 describe('DeviceHub: power control', () => {

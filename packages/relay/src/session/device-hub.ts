@@ -8,7 +8,7 @@ import { HubBreak } from './hub-break.js';
 import { HubPower } from './hub-power.js';
 import { showLateJoinerHistory, type DeviceConsoleLog } from './late-joiner-history.js';
 import { PartyRecordings } from './party-recordings.js';
-import type { SessionSnapshot } from './session-snapshot.js';
+import { snapshotPeople, type SessionSnapshot } from './session-snapshot.js';
 import { whoLines } from './who-lines.js';
 import type { ConsoleStatus, UpstreamConsole } from './upstream-console.js';
 import { WriterSeat } from './writer-seat.js';
@@ -174,6 +174,7 @@ export class DeviceHub {
       deviceId: this.device.id,
       writer: this.writer?.person.user,
       viewers: [...this.parties].filter((p) => p !== this.writer).map((p) => p.person.user),
+      people: snapshotPeople(this.parties, this.writer),
       since: new Date(this.traffic.since).toISOString(),
       bytesIn: this.traffic.bytesIn,
       bytesOut: this.traffic.bytesOut,
