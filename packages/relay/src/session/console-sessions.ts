@@ -20,16 +20,21 @@ import { DeviceHub, type DeviceConsoleLog } from './device-hub.js';
 import type { SessionSnapshot } from './session-snapshot.js';
 import type { ConsoleStatus, UpstreamConsole } from './upstream-console.js';
 
+/**
+ * How long a login waits for a console stream being opened right now (the agent answers within
+ * a round trip; past this the person is told the device is offline). Not an operator's choice.
+ */
+const ATTACH_WAIT_MS = 5_000;
+
 export interface ConsoleSessionsDeps {
   logger: Logger;
   clock?: Clock;
   /** Opens the console stream through a tunnel (telnet-upstream.ts in production). */
   openUpstream(tunnel: AgentTunnel): Promise<UpstreamConsole>;
-  /** How long a login waits for a console stream that is being opened right now. */
-  attachWaitMs?: number;
   recorders?: RecorderFactory;
   recordInput?: boolean;
-  viewerBufferBytes?: number;
+  /** `viewerBufferBytes` of relay.yaml. */
+  viewerBufferBytes: number;
   /** The continuous console log of a device, if kept. */
   consoleLogFor?(deviceId: string): DeviceConsoleLog | undefined;
   /** Power control through a device's tunnel (tunnel/power-request.ts). */
@@ -126,7 +131,7 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
         `lifeline: device ${request.deviceId ?? '(default)'} is not available to ${person.user}.`,
       );
     const pending = this.connecting.get(device.id);
-    if (!hub.online && pending) await this.withTimeout(pending, this.deps.attachWaitMs ?? 5_000);
+    if (!hub.online && pending) await this.withTimeout(pending, ATTACH_WAIT_MS);
     if (!hub.online && wait && !this.closed) {
       const offlineSince = this.registry.status(device.id).since;
       terminal.notice(

@@ -155,7 +155,7 @@ function setup(options: { recordInput?: boolean; viewerBufferBytes?: number } = 
     clock,
     consoleLog,
     recordInput: options.recordInput,
-    viewerBufferBytes: options.viewerBufferBytes,
+    viewerBufferBytes: options.viewerBufferBytes ?? 262_144,
     recorders: {
       open: () => {
         const r = new FakeRecorder();
@@ -192,7 +192,7 @@ async function errorOf(promise: Promise<unknown>): Promise<unknown> {
 
 describe('DeviceHub: the console path', () => {
   it('refuses to attach while the device is offline', async () => {
-    const hub = new DeviceHub(device, { logger: silentLogger(), roleOf: engineers });
+    const hub = new DeviceHub(device, { logger: silentLogger(), roleOf: engineers, viewerBufferBytes: 262_144 });
     const error = await errorOf(hub.attach(personOf('alice', 'participant'), new FakeTerminal(), undefined));
     expect(isLifelineError(error, 'ROUTE_DEVICE_OFFLINE')).toBe(true);
     expect((error as Error).message).toContain('rtr-1 is offline');
@@ -456,6 +456,7 @@ describe('DeviceHub: power control', () => {
     const recorders: FakeRecorder[] = [];
     const roles = new Map<string, Role>();
     const hub = new DeviceHub(device, {
+      viewerBufferBytes: 262_144,
       logger: silentLogger(),
       roleOf: (person) => roles.get(person.user) ?? 'engineer',
       recorders: { open: () => (recorders.push(new FakeRecorder()), recorders.at(-1)!) },
@@ -512,7 +513,7 @@ describe('DeviceHub: power control', () => {
   });
 
   it('says so when the device has no power control', async () => {
-    const hub = new DeviceHub(device, { logger: silentLogger(), roleOf: () => 'admin' });
+    const hub = new DeviceHub(device, { logger: silentLogger(), roleOf: () => 'admin', viewerBufferBytes: 262_144 });
     hub.connectUpstream(new FakeUpstream());
     const a = await hub.attach(personOf('sue', 'participant'), new FakeTerminal(), undefined);
     expect(isLifelineError(await errorOf(a.power('status')), 'POWER_UNSUPPORTED')).toBe(true);
@@ -563,6 +564,7 @@ describe('DeviceHub: recording and the console log', () => {
     const log = capturedLogger();
     let report: ((status: RecordingStatus) => void) | undefined;
     const hub = new DeviceHub(device, {
+      viewerBufferBytes: 262_144,
       logger: log.logger,
       roleOf: engineers,
       clock,

@@ -22,8 +22,8 @@ export interface DeviceHubDeps {
   /** Record what the writer types as well (asciicast "i" events). */
   recordInput?: boolean;
   consoleLog?: DeviceConsoleLog;
-  /** Output queued for a viewer that cannot keep up before it is cut off. */
-  viewerBufferBytes?: number;
+  /** Output queued for a viewer that cannot keep up before it is cut off (`viewerBufferBytes`). */
+  viewerBufferBytes: number;
   /** Power control through the device's agent (tunnel/power-request.ts). */
   power?: (action: PowerAction) => Promise<string>;
   /**
@@ -253,7 +253,7 @@ export class DeviceHub {
   private fanOut(chunk: Buffer): void {
     this.traffic.bytesOut += chunk.length;
     this.deps.consoleLog?.append(chunk);
-    const bound = this.deps.viewerBufferBytes ?? 256 * 1024;
+    const bound = this.deps.viewerBufferBytes;
     for (const party of this.parties) {
       if (party !== this.writer) {
         party.viewerOutput(chunk, bound);
