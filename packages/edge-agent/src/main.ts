@@ -1,3 +1,5 @@
+// First: keeps unneeded parts of ssh2 from loading (must run before anything imports ssh2).
+import './lean-start.js';
 import {
   WELL_KNOWN_ENROLMENT_FILE,
   ExitCode,
