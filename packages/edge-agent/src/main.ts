@@ -21,7 +21,7 @@ import {
   runCli,
   shutdownSignal,
   usageError as usageErrorOf,
-} from '@lifeline/shared';
+} from '@lifeline/shared/agent';
 import { agentKeyComment, preflightAgent } from './agent-preflight.js';
 import { enrolAgent, needsEnrolment } from './enrol/enrol-agent.js';
 import type { EnrolOutcome } from './enrol/enrol-flow.js';

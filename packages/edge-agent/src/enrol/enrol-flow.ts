@@ -1,4 +1,11 @@
-import { Backoff, isLifelineError, type EnrolAnswer, type EnrolmentFile, type EnrolRefusal, type EnrolRequest } from '@lifeline/shared';
+import {
+  Backoff,
+  isLifelineError,
+  type EnrolAnswer,
+  type EnrolmentFile,
+  type EnrolRefusal,
+  type EnrolRequest,
+} from '@lifeline/shared/agent';
 
 /** Where an enrolling agent stands; each has its own log line and LED state. */
 export type EnrolState =

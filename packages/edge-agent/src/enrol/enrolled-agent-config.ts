@@ -1,6 +1,6 @@
 import { readdir, open, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { LifelineError, agentConfigSchema, configYaml, type EnrolmentFile } from '@lifeline/shared';
+import { LifelineError, agentConfigSchema, configYaml, type EnrolmentFile } from '@lifeline/shared/agent';
 
 /** Where USB serial adapters appear under stable names. */
 export const SERIAL_BY_ID = '/dev/serial/by-id';

@@ -1,4 +1,4 @@
-import { systemClock, type Clock, type Logger, type TimerHandle } from '@lifeline/shared';
+import { systemClock, type Clock, type Logger, type TimerHandle } from '@lifeline/shared/agent';
 import type { LedDriver } from './led-driver.js';
 import { STATUS_STATES, type IndicatorState } from './status-states.js';
 

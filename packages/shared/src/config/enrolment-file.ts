@@ -2,7 +2,7 @@ import { stringify } from 'yaml';
 import { z } from 'zod';
 import { ENROL_TOKEN_PATTERN } from '../protocol/enrolment-wire.js';
 import { statusConfigSchema } from './agent-config.js';
-import { NAME_MAX_LENGTH, NAME_PATTERN } from './relay-config.js';
+import { NAME_MAX_LENGTH, NAME_PATTERN } from './names.js';
 
 /** Where an agent without an enrolled identity looks for an enrolment file (the Pi's boot partition). */
 export const WELL_KNOWN_ENROLMENT_FILE = '/boot/firmware/lifeline-enrol.yaml';

@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import { LifelineError, type ErrorCode, type IpmiSolConsoleConfig } from '@lifeline/shared';
+import { LifelineError, type ErrorCode, type IpmiSolConsoleConfig } from '@lifeline/shared/agent';
 
 /** Where the agent reads a BMC password when the console has no `passwordFile`. */
 export const IPMI_PASSWORD_ENV = 'LIFELINE_IPMI_PASSWORD';
