@@ -1,14 +1,11 @@
-import { execFile } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { freePort } from '@lifeline/shared/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { enrolWithRelayCli } from './support/enrolment-file.js';
 import { LifelineProcess, agentBin, relayBin, type LogLine } from './support/lifeline-process.js';
 import { makeTempDir } from './support/temp-dir.js';
 import { waitFor } from './support/wait.js';
-
-const run = promisify(execFile);
 
 /**
  * Bad input at enrolment, with real processes: a relay (manual approval) and fresh agents (on the
@@ -47,19 +44,7 @@ describe('enrolment bad input with real processes', () => {
   /** `lifeline-relay enrol DEVICE`'s file, with a status hook that appends "STATE|REASON" lines to `hookOut`, edited by `edit`. */
   async function enrolmentFile(name: string, device: string, edit: (text: string) => string = (t) => t): Promise<string> {
     const file = join(dir.path, `${name}.yaml`);
-    await run(process.execPath, [
-      relayBin,
-      'enrol',
-      device,
-      '--socket',
-      socket,
-      '--relay',
-      `127.0.0.1:${port}`,
-      '--console',
-      '/dev/ttyS99',
-      '--out',
-      file,
-    ]);
+    await enrolWithRelayCli({ socket, port, device, out: file });
     const hookOut = join(dir.path, `${name}.states`);
     const hook = `echo "$LIFELINE_STATE|$LIFELINE_REASON" >> ${hookOut}`;
     await writeFile(file, `${edit(await readFile(file, 'utf8'))}status: { hook: ${JSON.stringify(hook)} }\n`, { mode: 0o600 });

@@ -1,12 +1,9 @@
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { enrolWithRelayCli } from './support/enrolment-file.js';
 import { LifelineProcess, agentBin, relayBin } from './support/lifeline-process.js';
-
-const run = promisify(execFile);
 
 /**
  * Real processes: the relay, `lifeline-relay enrol`, and a fresh agent (on the agent's Node.js)
@@ -31,20 +28,8 @@ describe('zero-touch enrolment with real processes', () => {
     const port = listening.port as number;
 
     const enrolFile = join(dir, 'lifeline-enrol.yaml');
-    const made = await run(process.execPath, [
-      relayBin,
-      'enrol',
-      'pi-01',
-      '--socket',
-      socket,
-      '--relay',
-      `127.0.0.1:${port}`,
-      '--console',
-      '/dev/ttyS99',
-      '--out',
-      enrolFile,
-    ]);
-    const token = /^[0-9a-f]{32}$/m.exec(made.stdout)?.[0];
+    const made = await enrolWithRelayCli({ socket, port, device: 'pi-01', out: enrolFile });
+    const token = /^[0-9a-f]{32}$/m.exec(made)?.[0];
     expect(token).toBeDefined();
     expect((await stat(enrolFile)).mode & 0o777).toBe(0o600);
 

@@ -34,6 +34,16 @@ function flashes(count: number): LedPattern {
   return { kind: 'cycle', phasesMs };
 }
 
+/** A refusal by the relay: `count` flashes, and the person on site says the count on the phone. */
+function refused(count: number, why: string, todo = 'A new enrolment file is needed.'): StatusState {
+  return {
+    pattern: flashes(count),
+    card: [`${count} SHORT FLASHES,`, 'then a pause'],
+    meaning: `The relay refused this Pi: ${why}`,
+    todo: `Call and say "${count} flashes".${todo ? ` ${todo}` : ''}`,
+  };
+}
+
 /**
  * The states. A relay refusing the enrolment shows a count of flashes (as the Pi's own ACT LED
  * counts boot errors): one look tells "the relay refused this Pi" from "cannot reach the relay"
@@ -64,36 +74,11 @@ export const STATUS_STATES = {
     meaning: 'This Pi is enrolled and waits for an engineer to approve it.',
     todo: 'Nothing on site. Call and say "waiting for approval" if it lasts.',
   },
-  'refused-unknown-token': {
-    pattern: flashes(2),
-    card: ['2 SHORT FLASHES,', 'then a pause'],
-    meaning: 'The relay refused this Pi: it does not know its enrolment file.',
-    todo: 'Call and say "2 flashes". A new enrolment file is needed.',
-  },
-  'refused-expired-token': {
-    pattern: flashes(3),
-    card: ['3 SHORT FLASHES,', 'then a pause'],
-    meaning: 'The relay refused this Pi: its enrolment file has expired.',
-    todo: 'Call and say "3 flashes". A new enrolment file is needed.',
-  },
-  'refused-used-token': {
-    pattern: flashes(4),
-    card: ['4 SHORT FLASHES,', 'then a pause'],
-    meaning: 'The relay refused this Pi: its enrolment file was used before.',
-    todo: 'Call and say "4 flashes". A new enrolment file is needed.',
-  },
-  'refused-other-device': {
-    pattern: flashes(5),
-    card: ['5 SHORT FLASHES,', 'then a pause'],
-    meaning: 'The relay refused this Pi: its enrolment file is for another device.',
-    todo: 'Call and say "5 flashes". Check the file is the one for this device.',
-  },
-  'refused-revoked': {
-    pattern: flashes(6),
-    card: ['6 SHORT FLASHES,', 'then a pause'],
-    meaning: 'The relay refused this Pi: an engineer revoked it.',
-    todo: 'Call and say "6 flashes".',
-  },
+  'refused-unknown-token': refused(2, 'it does not know its enrolment file.'),
+  'refused-expired-token': refused(3, 'its enrolment file has expired.'),
+  'refused-used-token': refused(4, 'its enrolment file was used before.'),
+  'refused-other-device': refused(5, 'its enrolment file is for another device.', 'Check the file is the one for this device.'),
+  'refused-revoked': refused(6, 'an engineer revoked it.', ''),
 } as const satisfies Record<string, StatusState>;
 
 /** A state the agent shows: the LED pattern, the hook's LIFELINE_STATE, `to` in `status.change`. */
