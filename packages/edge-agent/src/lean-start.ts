@@ -1,5 +1,5 @@
 // Imported first by main.ts, before anything loads ssh2: what the agent leaves out to stay small
 // (issue 11, docs/benchmarks.md "Edge agent memory"). Side effects only.
-import { skipWasmPoly1305 } from './tunnel/ssh2-ciphers.js';
+import { installSsh2StandIns } from './tunnel/ssh2-stand-ins.js';
 
-skipWasmPoly1305();
+installSsh2StandIns();
