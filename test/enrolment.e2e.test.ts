@@ -124,8 +124,11 @@ describe('zero-touch enrolment with real processes', () => {
     const second = await freshAgent('pi2', file);
     const refused = await second.waitForLog('refused', (l) => l.event === 'enrol.refused');
     expect(refused.reason).toBe('used');
-    // 78: the operator must make a new enrolment file; systemd does not restart the agent in a loop.
-    expect(await second.waitForExit()).toBe(78);
+    // The refusal stays on the LED until the agent is stopped; then 78: the operator must make a
+    // new enrolment file, and systemd does not restart the agent in a loop.
+    await second.waitForLog('holding the refusal', (l) => l.event === 'enrol.holding');
+    await second.stop();
+    expect(second.exitCode).toBe(78);
 
     // Revoked: the tunnel closes at once and devices says why the Pi is not online.
     expect(await relayCli(['revoke', 'pi-01', ...socket()])).toMatchObject({ code: 0, stdout: 'pi-01: agent revoked\n' });

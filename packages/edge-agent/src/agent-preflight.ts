@@ -6,7 +6,7 @@ import {
   type AgentConfig,
   type AgentPaths,
   type SshKeyPair,
-} from '@lifeline/shared';
+} from '@lifeline/shared/agent';
 
 /** The agent key's comment: names the (first) device it serves. */
 export function agentKeyComment(paths: AgentPaths): string {

@@ -1,4 +1,12 @@
-import { isCanceled, isLifelineError, systemClock, type Clock, type ConsoleStatus, type Logger, type TimerHandle } from '@lifeline/shared';
+import {
+  isCanceled,
+  isLifelineError,
+  systemClock,
+  type Clock,
+  type ConsoleStatus,
+  type Logger,
+  type TimerHandle,
+} from '@lifeline/shared/agent';
 import type { ConsoleFacts } from './console-facts.js';
 import type { ConsolePort } from './console-port.js';
 import type { ConsoleStream } from './console-stream.js';

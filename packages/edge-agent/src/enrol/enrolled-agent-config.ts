@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LifelineError, agentConfigSchema, configYaml, writePrivateFile, type EnrolmentFile } from '@lifeline/shared';
+import { LifelineError, agentConfigSchema, configYaml, writePrivateFile, type EnrolmentFile } from '@lifeline/shared/agent';
 
 /** Where USB serial adapters appear under stable names. */
 export const SERIAL_BY_ID = '/dev/serial/by-id';
@@ -33,6 +33,8 @@ export async function writeEnrolledAgentConfig(target: string, file: EnrolmentFi
     device: file.device,
     keyFile,
     console: { type: 'serial', path: consolePath },
+    // The LED the site saw during enrolment goes on showing the agent's state.
+    ...(file.status ? { status: file.status } : {}),
   };
   agentConfigSchema.parse(config);
   const text = `# Written by lifeline-agent at enrolment (${file.device}).\n${configYaml(config)}`;

@@ -13,7 +13,7 @@ import {
   type Clock,
   type Logger,
   type TimerHandle,
-} from '@lifeline/shared';
+} from '@lifeline/shared/agent';
 import { relayName, type RelayAddress, type RelayDialer } from './relay-dialer.js';
 
 /**
