@@ -20,6 +20,11 @@ export interface DeviceOverview extends DeviceStatus {
    * for agents that do not send them (older agents).
    */
   console: ConsoleStatus | undefined;
+  /**
+   * In a relay group: the members (`host:port`, as agents dial them) that hold a tunnel of this
+   * device, read from PostgreSQL; null when the database could not be read; absent on a relay alone.
+   */
+  relays?: string[] | null;
 }
 
 export function deviceOverview(status: DeviceStatus, console: ConsoleStatus | undefined): DeviceOverview {
