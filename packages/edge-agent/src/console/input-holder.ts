@@ -36,7 +36,8 @@ export class InputHolder {
           : undefined,
       };
     }
-    if (held?.source !== source) this.told.clear();
+    // A new hold (another relay, or the same one after a pause): whoever is refused is told again.
+    if (held?.source !== source || now - held.at >= this.holdMs) this.told.clear();
     this.holder = { source, at: now };
     return { ok: true };
   }
