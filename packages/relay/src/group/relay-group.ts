@@ -71,6 +71,8 @@ export class RelayGroup {
   static async join(options: RelayGroupOptions): Promise<RelayGroup> {
     const pool = new pg.Pool({ ...options.connection, max: 3, application_name: 'lifeline-relay-group' });
     pool.on('error', () => undefined);
+    // A checked-out client whose server goes away between two queries reports it as an event.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const group = new RelayGroup(pool, options);
     try {
       await group.register();
@@ -90,7 +92,12 @@ export class RelayGroup {
     }
     group.scheduleHeartbeat();
     group.logger.info(
-      { event: 'group.joined', id: group.id, advertise: `${options.advertise.host}:${options.advertise.port}`, members: group.known.length },
+      {
+        event: 'group.joined',
+        id: group.id,
+        advertise: `${options.advertise.host}:${options.advertise.port}`,
+        members: group.known.length,
+      },
       `joined the relay group as ${options.advertise.host}:${options.advertise.port} (${group.known.length} members)`,
     );
     return group;

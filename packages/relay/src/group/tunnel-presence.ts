@@ -87,7 +87,8 @@ export class TunnelPresence implements TunnelListener {
       if (!db) throw new Error('no connection');
       await db.query('BEGIN');
       if (full) await db.query('DELETE FROM lifeline_tunnels WHERE relay_id = $1', [relayId]);
-      else if (down.length > 0) await db.query('DELETE FROM lifeline_tunnels WHERE relay_id = $1 AND device_id = ANY($2::text[])', [relayId, down]);
+      else if (down.length > 0)
+        await db.query('DELETE FROM lifeline_tunnels WHERE relay_id = $1 AND device_id = ANY($2::text[])', [relayId, down]);
       if (up.length > 0) {
         const rows = up.map((id) => this.held.get(id)!);
         await db.query(
@@ -109,10 +110,13 @@ export class TunnelPresence implements TunnelListener {
       else this.options.logger.debug({ event: 'group.presence-deferred', err: (err as Error).message }, 'tunnel presence not written yet');
       this.flushing = false;
       // Retry on the group's pace: a heartbeat later at the latest (resync or the next change also call).
-      this.timer ??= setTimeout(() => {
-        this.timer = undefined;
-        void this.flush();
-      }, Math.max(this.options.flushMs, 1_000));
+      this.timer ??= setTimeout(
+        () => {
+          this.timer = undefined;
+          void this.flush();
+        },
+        Math.max(this.options.flushMs, 1_000),
+      );
       return;
     }
     this.flushing = false;
