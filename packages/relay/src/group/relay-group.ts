@@ -3,6 +3,7 @@ import pg from 'pg';
 import { LifelineError, type GroupMember, type Logger } from '@lifeline/shared';
 import { ChangeListeners } from '../inventory/change-listeners.js';
 import { PostgresListener } from '../inventory/postgres-listener.js';
+import { inTransaction } from '../inventory/postgres-transaction.js';
 import { TunnelPresence } from './tunnel-presence.js';
 
 /** The NOTIFY channel of membership changes; the payload is the id of the member that made one. */
@@ -271,21 +272,8 @@ export class RelayGroup {
     }, this.options.heartbeatMs);
   }
 
-  private async transaction<T>(work: (db: pg.PoolClient) => Promise<T>): Promise<T> {
-    const db = await this.pool.connect();
-    let broken = false;
-    try {
-      await db.query('BEGIN');
-      const result = await work(db);
-      await db.query('COMMIT');
-      return result;
-    } catch (err) {
-      broken = !(err instanceof LifelineError);
-      await db.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      db.release(broken ? true : undefined);
-    }
+  private transaction<T>(work: (db: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, work, (err) => unavailable(this.options.where, err));
   }
 }
 

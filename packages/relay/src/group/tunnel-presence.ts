@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import type { Logger } from '@lifeline/shared';
+import { LifelineError, type Logger } from '@lifeline/shared';
+import { inTransaction } from '../inventory/postgres-transaction.js';
 import type { TunnelListener } from '../tunnel/agent-registry.js';
 import type { AgentTunnel } from '../tunnel/agent-tunnel.js';
 
@@ -82,31 +83,30 @@ export class TunnelPresence implements TunnelListener {
     const up = full ? [...this.held.keys()] : changed.filter((id) => this.held.has(id));
     const down = full ? [] : changed.filter((id) => !this.held.has(id));
     const { pool, relayId } = this.options;
-    const db = await pool.connect().catch(() => undefined);
     try {
-      if (!db) throw new Error('no connection');
-      await db.query('BEGIN');
-      if (full) await db.query('DELETE FROM lifeline_tunnels WHERE relay_id = $1', [relayId]);
-      else if (down.length > 0)
-        await db.query('DELETE FROM lifeline_tunnels WHERE relay_id = $1 AND device_id = ANY($2::text[])', [relayId, down]);
-      if (up.length > 0) {
-        const rows = up.map((id) => this.held.get(id)!);
-        await db.query(
-          `INSERT INTO lifeline_tunnels (relay_id, device_id, peer, since)
-           SELECT $1, d, p, to_timestamp(s / 1000.0) FROM unnest($2::text[], $3::text[], $4::float8[]) AS t (d, p, s)
-           ON CONFLICT (relay_id, device_id) DO UPDATE SET peer = excluded.peer, since = excluded.since`,
-          [relayId, up, rows.map((r) => r.peer), rows.map((r) => r.since)],
-        );
-      }
-      await db.query('COMMIT');
-      db.release();
+      await inTransaction(
+        pool,
+        async (db) => {
+          if (full) await db.query('DELETE FROM lifeline_tunnels WHERE relay_id = $1', [relayId]);
+          else if (down.length > 0)
+            await db.query('DELETE FROM lifeline_tunnels WHERE relay_id = $1 AND device_id = ANY($2::text[])', [relayId, down]);
+          if (up.length === 0) return;
+          const rows = up.map((id) => this.held.get(id)!);
+          await db.query(
+            `INSERT INTO lifeline_tunnels (relay_id, device_id, peer, since)
+             SELECT $1, d, p, to_timestamp(s / 1000.0) FROM unnest($2::text[], $3::text[], $4::float8[]) AS t (d, p, s)
+             ON CONFLICT (relay_id, device_id) DO UPDATE SET peer = excluded.peer, since = excluded.since`,
+            [relayId, up, rows.map((r) => r.peer), rows.map((r) => r.since)],
+          );
+        },
+        (err) => new LifelineError('INVENTORY_UNAVAILABLE', (err as Error).message, { cause: err }),
+      );
     } catch (err) {
-      await db?.query('ROLLBACK').catch(() => undefined);
-      db?.release(true);
       // Nothing was written: all of it again next time (or everything, after a rejoin).
       if (full) this.full = true;
       for (const id of changed) this.dirty.add(id);
-      if ((err as { code?: string }).code === '23503') this.options.onMissingMember();
+      // 23503: this relay's member row is gone (it expired); the group joins again, then resyncs.
+      if (((err as Error).cause as { code?: string } | undefined)?.code === '23503') this.options.onMissingMember();
       else this.options.logger.debug({ event: 'group.presence-deferred', err: (err as Error).message }, 'tunnel presence not written yet');
       this.flushing = false;
       // Retry on the group's pace: a heartbeat later at the latest (resync or the next change also call).

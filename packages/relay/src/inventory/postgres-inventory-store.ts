@@ -3,6 +3,7 @@ import pg from 'pg';
 import { LifelineError, type Logger } from '@lifeline/shared';
 import { ChangeListeners } from './change-listeners.js';
 import { PostgresListener } from './postgres-listener.js';
+import { inTransaction } from './postgres-transaction.js';
 import type {
   EnrolledAgent,
   EnrolmentToken,
@@ -266,27 +267,7 @@ export class PostgresInventoryStore implements InventoryStore {
 
   private async transaction<T>(work: (db: pg.PoolClient) => Promise<T>): Promise<T> {
     if (this.closed) throw new LifelineError('INVENTORY_UNAVAILABLE', `${this.where}: the inventory store is closed`);
-    let db: pg.PoolClient;
-    try {
-      db = await this.pool.connect();
-    } catch (err) {
-      throw this.unavailable(err);
-    }
-    let broken: unknown;
-    try {
-      await db.query('BEGIN');
-      const result = await work(db);
-      await db.query('COMMIT');
-      return result;
-    } catch (err) {
-      broken = err;
-      await db.query('ROLLBACK').catch(() => undefined);
-      if (err instanceof LifelineError) throw err;
-      throw this.unavailable(err);
-    } finally {
-      // A client whose connection failed is dropped from the pool, not reused.
-      db.release(broken !== undefined && !(broken instanceof LifelineError) ? true : undefined);
-    }
+    return inTransaction(this.pool, work, (err) => this.unavailable(err));
   }
 
   private unavailable(err: unknown): LifelineError {
@@ -322,7 +303,10 @@ export class PostgresInventoryStore implements InventoryStore {
           if (payload !== this.id) this.listeners.notify();
         },
         onLost: () =>
-          this.options.logger.warn({ event: 'inventory.unavailable', database: this.where }, 'inventory database unreachable; reconnecting'),
+          this.options.logger.warn(
+            { event: 'inventory.unavailable', database: this.where },
+            'inventory database unreachable; reconnecting',
+          ),
         onBack: () => {
           this.options.logger.info({ event: 'inventory.available', database: this.where }, 'inventory database back');
           // Whatever changed meanwhile: the relay reloads.
