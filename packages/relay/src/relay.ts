@@ -55,6 +55,13 @@ export interface RunningRelay {
 const POWER_TIMEOUT_MS = 30_000;
 
 /**
+ * How long a graceful stop waits for the agents to take their return notices. Not configurable:
+ * the notice is one small message on a live connection; an agent that misses it reconnects with
+ * its own backoff.
+ */
+const RETURN_NOTICE_TIMEOUT_MS = 2_000;
+
+/**
  * Wires the relay: host key, tunnel registry, console sessions with their recordings and
  * console logs, the SSH server in front, and the local admin socket.
  *
@@ -130,7 +137,15 @@ export async function startRelay(
     // What the store learned (people, devices, enrolled agents) joins relay.yaml's inventory.
     if (store) await inventory.attachStore(store);
     // After the store: it migrated the database the group's tables live in.
-    group = await joinRelayGroup({ config, configFile, store, port: address.port, hostKeyFingerprint: hostKey.fingerprint, agents, logger });
+    group = await joinRelayGroup({
+      config,
+      configFile,
+      store,
+      port: address.port,
+      hostKeyFingerprint: hostKey.fingerprint,
+      agents,
+      logger,
+    });
     group?.onMembersChange(() => announcer?.announce());
     announcer?.announce();
     if (hostKey.generated) {
@@ -162,8 +177,11 @@ export async function startRelay(
         devices: async (request) => {
           const { user } = request as { user?: unknown };
           if (user !== undefined && typeof user !== 'string') throw new Error('devices: user must be a name');
-          const ids = user === undefined ? [...inventory.current().devices].map((d) => d.id) : sessions.devicesFor(user).map((d) => d.id);
-          const overviews = ids.map((id) => deviceOverview(agents.status(id), sessions.consoleStatus(id)));
+          const now = inventory.current();
+          const ids = user === undefined ? [...now.devices].map((d) => d.id) : sessions.devicesFor(user).map((d) => d.id);
+          const overviews = ids.map((id) =>
+            deviceOverview(agents.status(id), sessions.consoleStatus(id), now.device(id)?.enrolment?.state),
+          );
           if (!group) return overviews;
           // The whole group's tunnels, from PostgreSQL; while it is away, said as unknown.
           const byDevice = await group.tunnelsByDevice().catch(() => undefined);
@@ -181,7 +199,8 @@ export async function startRelay(
         ...(store
           ? inventoryAdminHandlers({
               store,
-              declared: () => declaredInConfig(config, configFile),
+              // The running relay.yaml (after the last reload), not the one the relay started with.
+              declared: () => declaredInConfig(inventory.config, configFile),
               logger: logger.child({ component: 'inventory' }),
             })
           : {}),
@@ -236,7 +255,7 @@ export async function startRelay(
       await group?.leave();
       announcer?.close();
       // Before anything closes: the agents learn when to come back (no storm after an upgrade).
-      await announceReturn(agents.all(), { loginsPerSecond: config.agentReturnRate, timeoutMs: 2_000, clock, logger });
+      await announceReturn(agents.all(), { loginsPerSecond: config.agentReturnRate, timeoutMs: RETURN_NOTICE_TIMEOUT_MS, clock, logger });
       sessions.close('the relay is shutting down.');
       await server.close();
       await running.close();

@@ -3,6 +3,7 @@ export * from './clock.js';
 export * from './backoff.js';
 export * from './version.js';
 export * from './ssh-keys.js';
+export * from './secret-files.js';
 export * from './log/logger.js';
 export * from './log/peer-text.js';
 export * from './config/config-loader.js';

@@ -9,9 +9,9 @@ export interface ConsoleServiceOptions {
   port: ConsolePort;
   /** Pause between attempts to open a console that is missing or failed. */
   retryMs: number;
-  /** Break length for a plain Telnet IAC BREAK, which carries none. */
+  /** Break length for a plain Telnet IAC BREAK, which carries none; PULSE_BREAK_MS unless a test says otherwise. */
   pulseBreakMs?: number;
-  /** A break left on longer than this is cleared, in case the relay's "off" never comes. */
+  /** A break left on longer than this is cleared, in case the relay's "off" never comes; BREAK_CLEAR_MS unless a test says otherwise. */
   maxBreakMs?: number;
   logger: Logger;
   clock?: Clock;
@@ -30,6 +30,20 @@ export interface ConsoleServiceOptions {
 
 /** The source of streams when the caller names none: one relay. */
 const ONE_RELAY = 'relay';
+
+/**
+ * Length of a BREAK asked for without one (a plain Telnet IAC BREAK). Not configurable here: the
+ * relay times every BREAK a person sends (devices[].breakMs, clamped to maxBreakMs) with RFC 2217
+ * BREAK on/off; this is the schema's breakMs default, for a peer that sends only IAC BREAK.
+ */
+export const PULSE_BREAK_MS = 500;
+
+/**
+ * A BREAK still on after this long is cleared by the agent itself, in case the relay's "off" never
+ * comes (a tunnel lost mid-BREAK). Not configurable: it is the most the relay's schema allows for
+ * devices[].maxBreakMs, so it never cuts a BREAK the relay asked for.
+ */
+export const BREAK_CLEAR_MS = 10_000;
 
 /**
  * Keeps one device console open for as long as the agent runs (reopening it when a USB adapter
@@ -187,7 +201,7 @@ export class ConsoleService {
       }
       await port.setBreak(true);
       this.logger.info({ event: 'console.break', action }, 'BREAK on the line');
-      const ms = action === 'pulse' ? (this.options.pulseBreakMs ?? 500) : (this.options.maxBreakMs ?? 10_000);
+      const ms = action === 'pulse' ? (this.options.pulseBreakMs ?? PULSE_BREAK_MS) : (this.options.maxBreakMs ?? BREAK_CLEAR_MS);
       this.breakTimer = this.clock.setTimeout(() => void port.setBreak(false).catch(() => undefined), ms);
     } catch (err) {
       this.logger.warn({ event: 'console.break.failed', err: messageOf(err) }, 'BREAK failed');

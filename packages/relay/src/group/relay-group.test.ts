@@ -36,6 +36,7 @@ async function migratedDatabase(): Promise<{ connection: pg.ClientConfig; where:
     user: server.user,
     password: undefined,
     ssl: false,
+    connectTimeoutMs: 5_000,
     logger: capturedLogger().logger,
   });
   const { connection, where } = store;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { LifelineError, type GroupMember, type Logger } from '@lifeline/shared';
 import { ChangeListeners } from '../inventory/change-listeners.js';
+import { LISTEN_RECONNECT } from '../inventory/postgres-inventory-store.js';
 import { PostgresListener } from '../inventory/postgres-listener.js';
 import { inTransaction } from '../inventory/postgres-transaction.js';
 import { TunnelPresence } from './tunnel-presence.js';
@@ -80,6 +81,7 @@ export class RelayGroup {
       group.listener = await PostgresListener.open({
         connection: options.connection,
         channels: [CHANNEL],
+        reconnect: LISTEN_RECONNECT,
         onNotification: (_channel, payload) => {
           if (payload !== group.id) void group.refresh();
         },

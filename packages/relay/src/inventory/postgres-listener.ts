@@ -10,7 +10,8 @@ export interface PostgresListenerOptions {
   onLost(): void;
   /** The connection is back after a loss: notifications sent meanwhile are gone, so the owner re-reads. */
   onBack(): void;
-  reconnect?: { baseMs: number; capMs: number };
+  /** Backoff of the reconnects (LISTEN_RECONNECT in postgres-inventory-store.ts unless a test shortens it). */
+  reconnect: { baseMs: number; capMs: number };
 }
 
 /**
@@ -26,7 +27,7 @@ export class PostgresListener {
   private closed = false;
 
   private constructor(private readonly options: PostgresListenerOptions) {
-    this.backoff = new Backoff(options.reconnect ?? { baseMs: 500, capMs: 15_000 });
+    this.backoff = new Backoff(options.reconnect);
   }
 
   static async open(options: PostgresListenerOptions): Promise<PostgresListener> {

@@ -351,6 +351,15 @@ export const relayConfigSchema = z
           .max(1_048_576)
           .default(4_096)
           .describe('How much recent console output a person sees on joining.'),
+        queueBytes: z
+          .number()
+          .int()
+          .min(65_536)
+          .max(268_435_456)
+          .default(1_048_576)
+          .describe(
+            "Output one device's log may hold while its disk is slow (a loaded machine, a frozen or dying disk); past this, output is dropped and the log says where and how much. A console at 115200 baud fills 1 MiB in 90 seconds.",
+          ),
       })
       .strict()
       .prefault({})
