@@ -44,13 +44,28 @@ async function migratedDatabase(): Promise<{ connection: pg.ClientConfig; where:
   return { connection, where };
 }
 
+/** Opens the store on the same database again (which migrates it). */
+function migratedDatabaseAgain(db: { connection: pg.ClientConfig }): Promise<PostgresInventoryStore> {
+  return PostgresInventoryStore.open({
+    host: db.connection.host!,
+    port: db.connection.port!,
+    database: db.connection.database!,
+    user: db.connection.user!,
+    password: undefined,
+    ssl: false,
+    connectTimeoutMs: 5_000,
+    logger: capturedLogger().logger,
+  });
+}
+
 async function join(db: { connection: pg.ClientConfig; where: string }, port: number, over: Partial<RelayGroupOptions> = {}) {
   const group = await RelayGroup.join({
     ...db,
     advertise: { host: '127.0.0.1', port },
     hostKey: KEY,
-    heartbeatMs: 100,
-    expiryMs: 400,
+    // Short, with room for a loaded test machine: a late heartbeat must not expire a live member.
+    heartbeatMs: 150,
+    expiryMs: 1_000,
     presenceFlushMs: 20,
     logger: capturedLogger().logger,
     ...over,
@@ -85,6 +100,23 @@ function tunnel(deviceId: string): AgentTunnel {
 }
 
 describe('RelayGroup on a real PostgreSQL', () => {
+  it('gets its tables from schema migration 2, applied to a database an earlier relay left at version 1', async () => {
+    const db = await migratedDatabase();
+    const client = new pg.Client(db.connection);
+    await client.connect();
+    try {
+      // As a relay of schema 1 left it: no group tables.
+      await client.query('DROP TABLE lifeline_tunnels; DROP TABLE lifeline_relays; UPDATE lifeline_schema SET version = 1');
+      await (await migratedDatabaseAgain(db)).close();
+      expect((await client.query('SELECT version FROM lifeline_schema')).rows).toEqual([{ version: 2 }]);
+      expect((await client.query("SELECT to_regclass('lifeline_relays') AS t")).rows[0]).toEqual({ t: 'lifeline_relays' });
+    } finally {
+      await client.end();
+    }
+    const a = await join(db, 1001);
+    expect(ports(a)).toEqual([1001]);
+  });
+
   it('lists every member on every member, and tells them when one joins or leaves', async () => {
     const db = await migratedDatabase();
     const a = await join(db, 1001);
@@ -109,9 +141,9 @@ describe('RelayGroup on a real PostgreSQL', () => {
     // Closed without leaving: the row stays until it expires, as after SIGKILL.
     await b.close();
     const gone = Date.now();
-    await until('B expired', () => ports(a).join() === '1001', 3_000);
+    await until('B expired', () => ports(a).join() === '1001', 4_000);
     // The expiry, a heartbeat to notice it, and slack for a loaded machine.
-    expect(Date.now() - gone).toBeLessThan(400 + 100 + 1_500);
+    expect(Date.now() - gone).toBeLessThan(1_000 + 150 + 1_500);
     expect((await a.tunnelsByDevice()).get('rtr-1')).toBeUndefined();
   });
 
@@ -133,7 +165,7 @@ describe('RelayGroup on a real PostgreSQL', () => {
     await server.stop();
     try {
       // Longer than the expiry: nobody may conclude anything from a database that is away.
-      await new Promise((r) => setTimeout(r, 800));
+      await new Promise((r) => setTimeout(r, 1_500));
       expect(ports(a)).toEqual([1001, 1002]);
       expect(ports(b)).toEqual([1001, 1002]);
       b.presence.online(tunnel('sw-2'));
