@@ -65,13 +65,17 @@ describe('RelayLinks', () => {
     expect(made[0]!.stopped).toBe(true);
   });
 
-  it('keeps the configured relay when it is itself a member, and drops members that left', () => {
+  it('gives a member at the configured address a link of its own (no alternates), and drops members that left', () => {
     const { set, made, names } = links();
     set.start();
     set.notice({ self: 'a', members: [member('a', 'relay.example'), member('b', 'r2'), member('c', 'r3')] });
-    made[0]!.state = 'connected';
+    expect(names()).toEqual(['r2:443', 'r3:443', 'relay.example:443', 'relay.example:443']);
+    const memberLink = made.find((l) => l.name === 'relay.example:443' && !l.seed)!;
+    memberLink.state = 'connected';
     set.linkChanged();
     expect(names()).toEqual(['r2:443', 'r3:443', 'relay.example:443']);
+    expect(made[0]!.stopped).toBe(true);
+    expect(set.all().every((l) => !l.seed)).toBe(true);
     set.notice({ self: 'a', members: [member('a', 'relay.example'), member('b', 'r2')] });
     expect(names()).toEqual(['r2:443', 'relay.example:443']);
     expect(made.find((l) => l.name === 'r3:443')!.stopped).toBe(true);

@@ -26,10 +26,12 @@ export interface RelayLinksOptions<L extends Link> {
  * Which relays the agent keeps a tunnel to. A relay alone: agent.yaml's relay (with its
  * `alternates`), exactly as without groups. A relay group: every member the relays announce
  * (docs/protocol.md), each by its advertised address with its own tunnel and health check; new
- * members are dialled at once, members that left are dropped. agent.yaml's address (the "seed":
- * perhaps a load balancer or a DNS name with several addresses) is kept while no member of the
- * announced list is connected, so the agent can always find the group again; once a member is
- * connected the seed goes, unless it is itself a member's address.
+ * members are dialled at once, members that left are dropped. agent.yaml's address (the "seed",
+ * with its alternates; perhaps a load balancer or a DNS name with several addresses) is kept
+ * while no member of the announced list is connected, so the agent can always find the group
+ * again; once a member is connected the seed link goes, even when its address is a member's: that
+ * member has a link of its own, without alternates, so the seed can never reach through an
+ * alternate a relay another link already holds (their tunnels would replace each other in turn).
  */
 export class RelayLinks<L extends Link> {
   private readonly links = new Map<string, L>();
@@ -37,10 +39,11 @@ export class RelayLinks<L extends Link> {
   private stopped = false;
   private reconciling = false;
   private again = false;
-  private readonly seedName: string;
+  /** The seed's key: never a member's (`host:port`). */
+  private readonly seedKey: string;
 
   constructor(private readonly options: RelayLinksOptions<L>) {
-    this.seedName = relayName(options.seed);
+    this.seedKey = `seed ${relayName(options.seed)}`;
   }
 
   start(): void {
@@ -99,23 +102,24 @@ export class RelayLinks<L extends Link> {
   private reconcileOnce(): void {
     const members = this.members ?? this.options.remembered;
     const wanted = new Map<string, RelayAddress>(members.map((m) => [relayName(m), { host: m.host, port: m.port }]));
-    const memberConnected = [...wanted.keys()].some((name) => this.links.get(name)?.state === 'connected');
-    if (!this.members || !memberConnected) wanted.set(this.seedName, this.options.seed);
-    for (const [name, link] of this.links) {
-      if (wanted.has(name)) continue;
-      this.links.delete(name);
+    const memberConnected = [...wanted.keys()].some((key) => this.links.get(key)?.state === 'connected');
+    if (!this.members || !memberConnected) wanted.set(this.seedKey, this.options.seed);
+    for (const [key, link] of this.links) {
+      if (wanted.has(key)) continue;
+      this.links.delete(key);
       this.options.logger.info(
-        { event: 'group.link-dropped', relay: name },
-        name === this.seedName ? `relay ${name} is not a member: using the members` : `relay ${name} left the group`,
+        { event: 'group.link-dropped', relay: link.name, seed: key === this.seedKey },
+        key === this.seedKey
+          ? `configured relay ${link.name}: the group's members are reached directly`
+          : `relay ${link.name} left the group`,
       );
       void link.stop();
     }
-    for (const [name, address] of wanted) {
-      if (this.links.has(name)) continue;
-      const link = this.options.openLink(address, name === this.seedName);
-      this.links.set(name, link);
-      if (name !== this.seedName)
-        this.options.logger.info({ event: 'group.link-added', relay: name }, `dialling relay group member ${name}`);
+    for (const [key, address] of wanted) {
+      if (this.links.has(key)) continue;
+      const link = this.options.openLink(address, key === this.seedKey);
+      this.links.set(key, link);
+      if (key !== this.seedKey) this.options.logger.info({ event: 'group.link-added', relay: key }, `dialling relay group member ${key}`);
       link.start();
     }
   }
