@@ -21,5 +21,7 @@ describe('group notice', () => {
     expect(decodeGroupNotice('LIFELINE-GROUP 1 {not json')).toEqual({ kind: 'invalid' });
     expect(decodeGroupNotice('LIFELINE-GROUP 1 {"self":"a","members":[{"id":"a","host":"r 1","port":1}]}')).toEqual({ kind: 'invalid' });
     expect(decodeGroupNotice('LIFELINE-GROUP 1 {"self":"a","members":[{"id":"a","host":"r1","port":70000}]}')).toEqual({ kind: 'invalid' });
+    const many = Array.from({ length: 65 }, (_, i) => ({ id: `m${i}`, host: `r${i}`, port: 443 }));
+    expect(decodeGroupNotice(encodeGroupNotice({ self: 'm0', members: many }).toString('utf8').trimEnd())).toEqual({ kind: 'invalid' });
   });
 });

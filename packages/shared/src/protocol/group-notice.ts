@@ -14,6 +14,9 @@ export const GROUP_NOTICE_VERSION = 1;
 /** A group of 3 to 20 relays fits easily; a line longer than this is not a notice. */
 export const MAX_GROUP_LINE = 64 * 1024;
 
+/** More members than this is not a relay group but a mistake (or a relay trying to make agents dial the world). */
+export const MAX_GROUP_MEMBERS = 64;
+
 const TAG = 'LIFELINE-GROUP';
 
 /** One relay of the group, as agents should dial it (`group.advertise` in its relay.yaml). */
@@ -36,7 +39,8 @@ export function encodeGroupNotice(notice: GroupNotice): Buffer {
   return Buffer.from(`${TAG} ${GROUP_NOTICE_VERSION} ${JSON.stringify(body)}\n`, 'utf8');
 }
 
-export type DecodedGroupNotice = { kind: 'notice'; notice: GroupNotice } | { kind: 'unknown-version'; version: string } | { kind: 'invalid' };
+export type DecodedGroupNotice =
+  { kind: 'notice'; notice: GroupNotice } | { kind: 'unknown-version'; version: string } | { kind: 'invalid' };
 
 /** A notice line without its newline: the notice, a version this code does not know, or not a notice at all. */
 export function decodeGroupNotice(line: string): DecodedGroupNotice {
@@ -50,6 +54,7 @@ export function decodeGroupNotice(line: string): DecodedGroupNotice {
     return { kind: 'invalid' };
   }
   if (!isRecord(body) || typeof body.self !== 'string' || !Array.isArray(body.members)) return { kind: 'invalid' };
+  if (body.members.length > MAX_GROUP_MEMBERS) return { kind: 'invalid' };
   const members: GroupMember[] = [];
   for (const entry of body.members) {
     if (!isRecord(entry)) return { kind: 'invalid' };
