@@ -200,7 +200,7 @@ export const agentConfigSchema = z
       .min(1)
       .default('relay-group.json')
       .describe(
-        "The last member list of the relay group the agent heard (mode 0600), so it reaches the group after a reboot even when relay.host is down. Relative: inside stateDir.",
+        'The last member list of the relay group the agent heard (mode 0600), so it reaches the group after a reboot even when relay.host is down. Relative: inside stateDir.',
       ),
     inputHoldMs: z
       .number()

@@ -106,10 +106,15 @@ describe('the examples in docs/config.md', () => {
 
   it('validate as relay.yaml as a member of a relay group', () => {
     const config = parseConfigText('relay.yaml', relayGroupVariant(), relayConfigSchema);
-    expect(config.group).toEqual({ advertise: { host: 'relay1.example.net', port: 443 }, heartbeatMs: 5000, expiryMs: 20000, presenceFlushMs: 500 });
-    expect(() => parseConfigText('relay.yaml', `${RELAY_EXAMPLE_YAML}\ngroup: { advertise: { host: relay1 } }\n`, relayConfigSchema)).toThrow(
-      /group: a relay group shares its state in PostgreSQL: needs store.type postgres/,
-    );
+    expect(config.group).toEqual({
+      advertise: { host: 'relay1.example.net', port: 443 },
+      heartbeatMs: 5000,
+      expiryMs: 20000,
+      presenceFlushMs: 500,
+    });
+    expect(() =>
+      parseConfigText('relay.yaml', `${RELAY_EXAMPLE_YAML}\ngroup: { advertise: { host: relay1 } }\n`, relayConfigSchema),
+    ).toThrow(/group: a relay group shares its state in PostgreSQL: needs store.type postgres/);
   });
 
   it('validate as agent.yaml with every status LED alternative', () => {

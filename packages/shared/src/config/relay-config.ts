@@ -105,7 +105,11 @@ export const relayGroupSchema = z
   .object({
     advertise: z
       .object({
-        host: z.string().min(1).regex(/^[^\s/]+$/, 'a host name or address').describe('Host name or address agents dial to reach this relay.'),
+        host: z
+          .string()
+          .min(1)
+          .regex(/^[^\s/]+$/, 'a host name or address')
+          .describe('Host name or address agents dial to reach this relay.'),
         port: z
           .number()
           .int()
