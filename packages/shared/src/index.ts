@@ -17,4 +17,3 @@ export * from './config/log-config.js';
 export * from './config/install-paths.js';
 export * from './config/startup-checks.js';
 export * from './config/make-folder.js';
-export * from './config/private-file.js';

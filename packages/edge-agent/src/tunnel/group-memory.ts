@@ -1,13 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import {
-  decodeGroupNotice,
-  encodeGroupNotice,
-  makeFolder,
-  writePrivateFileAtomically,
-  type GroupMember,
-  type Logger,
-} from '@lifeline/shared';
+import { decodeGroupNotice, encodeGroupNotice, makeFolder, writePrivateFile, type GroupMember, type Logger } from '@lifeline/shared';
 
 /**
  * The relay group's members as the agent last heard them, in a file of its state folder (mode
@@ -38,7 +31,7 @@ export class GroupMemory {
   async save(members: readonly GroupMember[]): Promise<void> {
     try {
       await makeFolder(dirname(this.file), 0o700);
-      await writePrivateFileAtomically(this.file, encodeGroupNotice({ self: '', members: [...members] }).toString('utf8'));
+      await writePrivateFile(this.file, encodeGroupNotice({ self: '', members: [...members] }).toString('utf8'));
     } catch (err) {
       this.logger.warn(
         { event: 'group.memory-write-failed', file: this.file, err: (err as Error).message },
