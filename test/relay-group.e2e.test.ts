@@ -157,15 +157,21 @@ async function login(relay: Relay): Promise<ConsoleClient> {
   return person;
 }
 
+/** Relays A and B, and an agent told about A only that has reached both (B through A's notice). */
+async function twoMembersAndAgent(): Promise<{ group: Group; a: Relay; b: Relay; agent: LifelineProcess }> {
+  const group = await makeGroup();
+  const a = await startMember(group, 'a');
+  const b = await startMember(group, 'b');
+  const agent = await startAgent(group, a);
+  await agent.waitForLog('tunnel to A', linkConnected(a));
+  await agent.waitForLog('tunnel to B', linkConnected(b));
+  return { group, a, b, agent };
+}
+
 describe('a relay group of three relays sharing one PostgreSQL and one host key', () => {
   it('gets an agent configured with one address onto every member, shows them in devices, and survives losing a member', async () => {
-    const group = await makeGroup();
-    const a = await startMember(group, 'a');
-    const b = await startMember(group, 'b');
-    const agent = await startAgent(group, a);
     // Told about A only, the agent reaches B through the notice A sends.
-    await agent.waitForLog('tunnel to A', linkConnected(a));
-    await agent.waitForLog('tunnel to B', linkConnected(b));
+    const { group, a, b, agent } = await twoMembersAndAgent();
     await waitForRelays(b, [a.address, b.address]);
 
     // A relay that joins later is dialled within one health-check interval.
@@ -212,12 +218,7 @@ describe('a relay group of three relays sharing one PostgreSQL and one host key'
   }, 90_000);
 
   it('takes console input from one relay at a time and tells the person on the other relay why', async () => {
-    const group = await makeGroup();
-    const a = await startMember(group, 'a');
-    const b = await startMember(group, 'b');
-    const agent = await startAgent(group, a);
-    await agent.waitForLog('tunnel to A', linkConnected(a));
-    await agent.waitForLog('tunnel to B', linkConnected(b));
+    const { a, b, agent } = await twoMembersAndAgent();
     const onA = await login(a);
     const onB = await login(b);
     // The login's Return came from B last: wait until that hold is over, then A types.

@@ -26,10 +26,9 @@ afterEach(async () => {
 
 const KEY = 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
-/** A migrated database, as the relay's inventory store leaves it. */
-async function migratedDatabase(): Promise<{ connection: pg.ClientConfig; where: string }> {
-  const database = await server.createDatabase();
-  const store = await PostgresInventoryStore.open({
+/** The relay's inventory store on `database`: opening it migrates the database. */
+function openStore(database: string): Promise<PostgresInventoryStore> {
+  return PostgresInventoryStore.open({
     host: server.host,
     port: server.port,
     database,
@@ -39,23 +38,14 @@ async function migratedDatabase(): Promise<{ connection: pg.ClientConfig; where:
     connectTimeoutMs: 5_000,
     logger: capturedLogger().logger,
   });
+}
+
+/** A migrated database, as the relay's inventory store leaves it. */
+async function migratedDatabase(): Promise<{ connection: pg.ClientConfig; where: string }> {
+  const store = await openStore(await server.createDatabase());
   const { connection, where } = store;
   await store.close();
   return { connection, where };
-}
-
-/** Opens the store on the same database again (which migrates it). */
-function migratedDatabaseAgain(db: { connection: pg.ClientConfig }): Promise<PostgresInventoryStore> {
-  return PostgresInventoryStore.open({
-    host: db.connection.host!,
-    port: db.connection.port!,
-    database: db.connection.database!,
-    user: db.connection.user!,
-    password: undefined,
-    ssl: false,
-    connectTimeoutMs: 5_000,
-    logger: capturedLogger().logger,
-  });
 }
 
 async function join(db: { connection: pg.ClientConfig; where: string }, port: number, over: Partial<RelayGroupOptions> = {}) {
@@ -107,7 +97,7 @@ describe('RelayGroup on a real PostgreSQL', () => {
     try {
       // As a relay of schema 1 left it: no group tables.
       await client.query('DROP TABLE lifeline_tunnels; DROP TABLE lifeline_relays; UPDATE lifeline_schema SET version = 1');
-      await (await migratedDatabaseAgain(db)).close();
+      await (await openStore(db.connection.database!)).close();
       expect((await client.query('SELECT version FROM lifeline_schema')).rows).toEqual([{ version: 2 }]);
       expect((await client.query("SELECT to_regclass('lifeline_relays') AS t")).rows[0]).toEqual({ t: 'lifeline_relays' });
     } finally {
