@@ -1,5 +1,8 @@
+import type { Duplex } from 'node:stream';
 import {
   LIFELINE_VERSION,
+  type GroupNotice,
+  type LifelineError,
   TelnetConsoleServer,
   agentPaths,
   cannotCreate,
@@ -18,14 +21,18 @@ import { ConsoleService } from './console/console-service.js';
 import { createPowerControl, type PowerControl } from './console/power-control.js';
 import { createStatusIndicator } from './led/create-status-indicator.js';
 import { answerPowerRequest } from './tunnel/power-responder.js';
-import { HealthChecker, type HealthResult } from './tunnel/health-checker.js';
+import { GroupMemory } from './tunnel/group-memory.js';
+import type { HealthResult } from './tunnel/health-checker.js';
 import { ProbeResponder } from './tunnel/probe-responder.js';
-import { RelayDialer } from './tunnel/relay-dialer.js';
-import { RelayTunnel, type TunnelState } from './tunnel/relay-tunnel.js';
+import { RelayLink } from './tunnel/relay-link.js';
+import { RelayLinks } from './tunnel/relay-links.js';
+import { relayName } from './tunnel/relay-dialer.js';
+import type { TunnelState } from './tunnel/relay-tunnel.js';
 
 export interface RunningAgent {
+  /** `connected` while at least one relay's tunnel is; otherwise the state of the last one that changed. */
   readonly tunnelState: TunnelState;
-  /** Runs one loopback health check per device now. */
+  /** Runs one loopback health check per device now, on every relay's tunnel. */
   checkHealth(): Promise<HealthResult[]>;
   stop(): Promise<void>;
 }
@@ -39,9 +46,10 @@ export interface AgentHooks {
 export const AGENT_IDENT = `lifelineAgent_${LIFELINE_VERSION}`;
 
 /**
- * Wires one agent: its key, the consoles it serves (each its own device on the relay), one
- * tunnel to the relay with a forward per device, the loopback health check that proves each of
- * them, and the status LED (and hook) that shows it all.
+ * Wires one agent: its key, the consoles it serves (each its own device on the relay), a tunnel
+ * with a forward per device to the relay (to every member of a relay group: relay-links.ts), the
+ * loopback health check of each tunnel, and the status LED (and hook) that shows it all: healthy
+ * while at least one relay's tunnel is up and proven.
  */
 export async function startAgent(
   config: AgentConfig,
@@ -79,56 +87,65 @@ export async function startAgent(
         facts: consoleFacts(console),
         logger,
         onStatus: (s) => status.console(deviceId, s),
+        inputHoldMs: config.inputHoldMs,
         onTraffic: () => status.traffic(),
       }),
     );
   }
   const responder = new ProbeResponder();
-  const dialer = new RelayDialer({
-    relay: config.relay,
-    privateKey: key.privateKey,
-    connectTimeoutMs: config.reconnect.connectTimeoutMs,
-    keepalive: config.keepalive,
-    ident: AGENT_IDENT,
-    logger,
-  });
-  // Assigned below: the checker and the tunnel refer to each other.
+  const memory = new GroupMemory(paths.groupFile, logger);
+  let tunnelState: TunnelState = 'initial';
+  // Assigned below: the links and their handlers refer to each other.
   // eslint-disable-next-line prefer-const
-  let tunnel: RelayTunnel | undefined;
-  const checker = new HealthChecker({
-    openProbe: (deviceId) => tunnel?.openProbe(deviceId) ?? Promise.reject(new Error('the tunnel is not started')),
-    deviceIds,
-    intervalMs: config.health.intervalMs,
-    timeoutMs: config.health.timeoutMs,
-    failuresBeforeReconnect: config.health.failuresBeforeReconnect,
-    responder,
-    logger,
-    onResult: (result) => {
-      status.health(result);
-      hooks.onHealth?.(result);
-    },
-    onUnhealthy: (reason) => tunnel?.restart(reason),
-  });
-  tunnel = new RelayTunnel({
-    dialer,
+  let links: RelayLinks<RelayLink>;
+  const connected = () => links.all().filter((l) => l.state === 'connected');
+  const settings = {
+    hostKey: config.relay.hostKey,
+    privateKey: key.privateKey,
+    ident: AGENT_IDENT,
     deviceIds,
     reconnect: config.reconnect,
+    keepalive: config.keepalive,
+    health: config.health,
+    responder,
     logger,
-    onStream: (deviceId, stream) => services.get(deviceId)?.attachStream(new TelnetConsoleServer(stream, logger.child({ deviceId }))),
-    onProbe: (_deviceId, stream) => responder.answer(stream),
-    onPower: (deviceId, stream) => {
+  };
+  const handlers = {
+    onStream: (deviceId: string, stream: Duplex, source: string) =>
+      services.get(deviceId)?.attachStream(new TelnetConsoleServer(stream, logger.child({ deviceId })), source),
+    onPower: (deviceId: string, stream: Duplex) => {
       const control = powers.get(deviceId);
       answerPowerRequest(stream, deviceId, control ? (action) => control.power(action) : undefined, logger);
     },
-    onStateChange: ({ to, error }) => {
-      if (to === 'connected') checker.tunnelUp();
-      else checker.tunnelDown();
-      status.tunnel(to, error);
-      hooks.onTunnelState?.(to);
+    onState: (_link: RelayLink, to: TunnelState, error?: LifelineError) => {
+      // The LED follows the best tunnel: connected while any relay is.
+      const state = connected().length > 0 ? 'connected' : to;
+      if (state !== tunnelState || (state !== 'connected' && error)) {
+        tunnelState = state;
+        status.tunnel(state, error);
+        hooks.onTunnelState?.(state);
+      }
+      links.linkChanged();
     },
+    onHealth: (link: RelayLink, result: HealthResult) => {
+      hooks.onHealth?.(result);
+      // A failed check on one relay is not the device's state while another relay's tunnel proves it.
+      const provenElsewhere = connected().some((l) => l !== link && l.checks.get(result.deviceId)?.ok === true);
+      if (result.ok || !provenElsewhere) status.health(result);
+    },
+    onGroupNotice: (notice: GroupNotice) => links.notice(notice),
+  };
+  const { host, port, alternates } = config.relay;
+  links = new RelayLinks<RelayLink>({
+    seed: { host, port },
+    remembered: await memory.load(),
+    openLink: (address, seed) =>
+      new RelayLink(relayName(address), { primary: address, alternates: seed ? alternates : [] }, settings, handlers),
+    remember: (members) => void memory.save(members),
+    logger: logger.child({ component: 'relay-group' }),
   });
   for (const service of services.values()) service.start();
-  tunnel.start();
+  links.start();
   logger.info(
     {
       event: 'agent.start',
@@ -139,16 +156,14 @@ export async function startAgent(
     },
     'agent started',
   );
-  const running = tunnel;
   return {
     get tunnelState() {
-      return running.state;
+      return tunnelState;
     },
-    checkHealth: () => checker.checkNow(),
+    checkHealth: async () => (await Promise.all(links.all().map((l) => l.checkHealth()))).flat(),
     async stop() {
-      checker.stop();
       // All at once: the LED may wait for a running status hook (up to its timeout).
-      await Promise.all([running.stop(), ...[...services.values()].map((s) => s.stop()), indicator.close()]);
+      await Promise.all([links.stop(), ...[...services.values()].map((s) => s.stop()), indicator.close()]);
     },
   };
 }

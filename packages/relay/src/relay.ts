@@ -17,6 +17,9 @@ import {
   type SshKeyPair,
 } from '@lifeline/shared';
 import { startAdminServer, type AdminServer } from './admin/admin-server.js';
+import { GroupAnnouncer } from './group/group-announcer.js';
+import { joinRelayGroup } from './group/join-relay-group.js';
+import type { RelayGroup } from './group/relay-group.js';
 import { applyInventoryChange } from './inventory/reload-effects.js';
 import type { InventoryStore } from './inventory/inventory-store.js';
 import { LiveInventory } from './inventory/live-inventory.js';
@@ -43,6 +46,8 @@ export interface RunningRelay {
   readonly agents: AgentRegistry;
   /** Users and devices, live: `reload()` re-reads relay.yaml (SIGHUP, `lifeline-relay reload`). */
   readonly inventory: LiveInventory;
+  /** This relay's membership of its relay group (relay.yaml `group`); undefined for a relay alone. */
+  readonly group: RelayGroup | undefined;
   stop(): Promise<void>;
 }
 
@@ -98,6 +103,14 @@ export async function startRelay(
   inventory.onChange((change) => applyInventoryChange(change, { sessions, tunnels: agents, consoleLogs, logger }));
   // Opened after the bind (it writes into stateDir); logins before that find no enrolled keys.
   let enrolment: RelayEnrolment | undefined;
+  // A group member answers agents' requests for the member list; an empty list until it has joined.
+  let group: RelayGroup | undefined;
+  const announcer = config.group
+    ? new GroupAnnouncer({
+        notice: () => ({ self: group?.id ?? '', members: group?.members() ?? [] }),
+        logger: logger.child({ component: 'relay-group' }),
+      })
+    : undefined;
   const server = createRelaySshServer({
     maxConnections,
     enrolment: (throttle) => enrolmentService(() => enrolment?.store, config.enrolment.approve, throttle, clock, logger),
@@ -110,6 +123,7 @@ export async function startRelay(
     clock,
     keepaliveIntervalMs: config.keepalive.intervalMs,
     keepaliveCountMax: config.keepalive.countMax,
+    ...(announcer ? { groupNotices: (stream) => announcer.subscribe(stream) } : {}),
   });
   const address = await listenOrExplain(server, config);
 
@@ -122,6 +136,18 @@ export async function startRelay(
     store = await openStore?.();
     // What the store learned (people, devices, enrolled agents) joins relay.yaml's inventory.
     if (store) await inventory.attachStore(store);
+    // After the store: it migrated the database the group's tables live in.
+    group = await joinRelayGroup({
+      config,
+      configFile,
+      store,
+      port: address.port,
+      hostKeyFingerprint: hostKey.fingerprint,
+      agents,
+      logger,
+    });
+    group?.onMembersChange(() => announcer?.announce());
+    announcer?.announce();
     if (hostKey.generated) {
       await writeNewKey(paths.hostKeyFile, hostKey).catch((err: unknown) => {
         throw cannotCreate(configFile, 'hostKeyFile', paths.hostKeyFile, err);
@@ -148,12 +174,18 @@ export async function startRelay(
       handlers: {
         sessions: () => sessions.snapshots(),
         // `user`: only the devices that person may reach (`lifeline-relay devices --user NAME`), by the login's rule.
-        devices: (request) => {
+        devices: async (request) => {
           const { user } = request as { user?: unknown };
           if (user !== undefined && typeof user !== 'string') throw new Error('devices: user must be a name');
           const now = inventory.current();
           const ids = user === undefined ? [...now.devices].map((d) => d.id) : sessions.devicesFor(user).map((d) => d.id);
-          return ids.map((id) => deviceOverview(agents.status(id), sessions.consoleStatus(id), now.device(id)?.enrolment?.state));
+          const overviews = ids.map((id) =>
+            deviceOverview(agents.status(id), sessions.consoleStatus(id), now.device(id)?.enrolment?.state),
+          );
+          if (!group) return overviews;
+          // The whole group's tunnels, from PostgreSQL; while it is away, said as unknown.
+          const byDevice = await group.tunnelsByDevice().catch(() => undefined);
+          return overviews.map((o) => ({ ...o, relays: byDevice ? (byDevice.get(o.deviceId) ?? []) : null }));
         },
         reload: async () => inventory.reload(),
         power: (request) => {
@@ -183,6 +215,8 @@ export async function startRelay(
     await consoleLogs.openAll([...inventory.current().devices].map((d) => d.id));
   } catch (err) {
     await server.close();
+    announcer?.close();
+    await group?.close();
     await admin?.close();
     await enrolment?.close();
     await store?.close();
@@ -214,8 +248,12 @@ export async function startRelay(
     sessions,
     agents,
     inventory,
+    group,
     async stop() {
       retention.cancel();
+      // The other members and the agents learn at once that this relay leaves (no wait for its expiry).
+      await group?.leave();
+      announcer?.close();
       // Before anything closes: the agents learn when to come back (no storm after an upgrade).
       await announceReturn(agents.all(), { loginsPerSecond: config.agentReturnRate, timeoutMs: RETURN_NOTICE_TIMEOUT_MS, clock, logger });
       sessions.close('the relay is shutting down.');

@@ -53,6 +53,8 @@ export const ErrorCodes = [
   // The relay's inventory store (SQLite or PostgreSQL).
   'INVENTORY_UNAVAILABLE',
   'INVENTORY_SCHEMA_TOO_NEW',
+  // Relay groups (several relays sharing one PostgreSQL store).
+  'GROUP_HOSTKEY_MISMATCH',
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];
@@ -128,6 +130,8 @@ const exitCodes: Partial<Record<ErrorCode, number>> = {
   // A database written by a newer relay: the operator upgrades this one (or restores a backup).
   INVENTORY_SCHEMA_TOO_NEW: ExitCode.badConfig,
   INVENTORY_UNAVAILABLE: ExitCode.unavailable,
+  // Every relay of a group serves one host key (agents and people pin it): the operator copies it.
+  GROUP_HOSTKEY_MISMATCH: ExitCode.badConfig,
 };
 
 /**

@@ -10,6 +10,7 @@ import {
 import type { ConsoleFacts } from './console-facts.js';
 import type { ConsolePort } from './console-port.js';
 import type { ConsoleStream } from './console-stream.js';
+import { InputHolder } from './input-holder.js';
 
 export interface ConsoleServiceOptions {
   deviceId: string;
@@ -28,7 +29,15 @@ export interface ConsoleServiceOptions {
   onStatus?(status: ConsoleStatus): void;
   /** Bytes moved either way; called per chunk, so keep it cheap. */
   onTraffic?(): void;
+  /**
+   * With streams from several relays (a relay group): how long the relay that wrote last keeps
+   * the input after its last write (input-holder.ts). Agent config `inputHoldMs`.
+   */
+  inputHoldMs?: number;
 }
+
+/** The source of streams when the caller names none: one relay. */
+const ONE_RELAY = 'relay';
 
 /**
  * Length of a BREAK asked for without one (a plain Telnet IAC BREAK). Not configurable here: the
@@ -50,7 +59,11 @@ export const BREAK_CLEAR_MS = 10_000;
  * the agent down: a missing port is a status the people attached are told about, not a crash.
  */
 export class ConsoleService {
-  private stream: ConsoleStream | undefined;
+  /** The current stream of each relay (source); a relay alone has one. */
+  private readonly streams = new Map<string, ConsoleStream>();
+  private readonly input: InputHolder;
+  /** Output waiting for a full stream to drain; released when it closes instead. */
+  private readonly draining = new Map<ConsoleStream, () => void>();
   private status: ConsoleStatus = { state: 'down' };
   private running = false;
   private wake: (() => void) | undefined;
@@ -62,6 +75,7 @@ export class ConsoleService {
   constructor(private readonly options: ConsoleServiceOptions) {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger.child({ component: 'console', deviceId: options.deviceId });
+    this.input = new InputHolder(options.inputHoldMs ?? 15_000, () => this.clock.now());
   }
 
   get consoleStatus(): ConsoleStatus {
@@ -77,24 +91,34 @@ export class ConsoleService {
     this.running = false;
     this.breakTimer?.cancel();
     this.wake?.();
-    this.stream?.close();
-    this.stream = undefined;
+    for (const stream of this.streams.values()) stream.close();
+    this.streams.clear();
     await this.options.port.close();
     await this.readLoop;
   }
 
-  /** A new stream from the relay replaces the previous one: one console, one stream. */
-  attachStream(stream: ConsoleStream): void {
-    const previous = this.stream;
-    this.stream = stream;
+  /**
+   * A new stream from a relay replaces that relay's previous one: one console, one stream per
+   * relay. `source` names the relay (its address) when the agent has tunnels to several relays of
+   * a group: each gets the output, and input comes from one at a time (input-holder.ts).
+   */
+  attachStream(stream: ConsoleStream, source: string = ONE_RELAY): void {
+    const previous = this.streams.get(source);
+    this.streams.set(source, stream);
     previous?.close();
     stream.onClose(() => {
-      if (this.stream === stream) this.stream = undefined;
+      this.draining.get(stream)?.();
+      if (this.streams.get(source) !== stream) return;
+      this.streams.delete(source);
+      this.input.release(source);
     });
-    stream.onData((chunk) => this.toDevice(stream, chunk));
-    stream.onBreak((action) => void this.onBreak(stream, action));
+    stream.onData((chunk) => this.toDevice(stream, source, chunk));
+    stream.onBreak((action) => void this.onBreak(stream, source, action));
     stream.sendStatus(this.wireStatus(this.status));
-    this.logger.info({ event: 'console.stream.attached' }, 'relay attached to the console');
+    this.logger.info(
+      { event: 'console.stream.attached', ...(source === ONE_RELAY ? {} : { relay: source }) },
+      'relay attached to the console',
+    );
   }
 
   private async run(): Promise<void> {
@@ -129,15 +153,40 @@ export class ConsoleService {
       }
       this.logger.trace({ bytes: chunk.length }, 'console output');
       this.options.onTraffic?.();
-      const stream = this.stream;
-      // Nobody on the relay side: the output is dropped, as on an unattended console line.
-      if (stream && !stream.write(chunk)) await new Promise<void>((resolve) => stream.onceDrain(resolve));
+      // Nobody on the relay side: the output is dropped, as on an unattended console line. Every
+      // relay gets it; the next read waits for the ones whose stream is full.
+      const full = [...this.streams.values()].filter((stream) => !stream.write(chunk));
+      if (full.length > 0) await Promise.all(full.map((stream) => this.drained(stream)));
     }
   }
 
+  /** Resolves when `stream` drains or closes (a closed stream must not hold the output of the others). */
+  private drained(stream: ConsoleStream): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.draining.delete(stream);
+        resolve();
+      };
+      this.draining.set(stream, done);
+      stream.onceDrain(done);
+    });
+  }
+
+  /** Whether `source` may write now; if not, its people are told once (input-holder.ts). */
+  private mayWrite(stream: ConsoleStream, source: string): boolean {
+    const decision = this.input.take(source);
+    if (decision.ok) return true;
+    if (decision.refusal) {
+      this.logger.info({ event: 'console.input-refused', relay: source, holder: decision.holder }, 'input from a second relay refused');
+      stream.sendStatus(this.wireStatus({ state: this.status.state, message: decision.refusal }));
+    }
+    return false;
+  }
+
   /** Relay -> device, one chunk at a time: the stream stays paused until the port has taken it. */
-  private toDevice(stream: ConsoleStream, chunk: Buffer): void {
+  private toDevice(stream: ConsoleStream, source: string, chunk: Buffer): void {
     if (!this.options.port.isOpen) return;
+    if (!this.mayWrite(stream, source)) return;
     this.options.onTraffic?.();
     stream.pause();
     this.options.port
@@ -148,8 +197,9 @@ export class ConsoleService {
       .finally(() => stream.resume());
   }
 
-  private async onBreak(stream: ConsoleStream, action: 'on' | 'off' | 'pulse'): Promise<void> {
+  private async onBreak(stream: ConsoleStream, source: string, action: 'on' | 'off' | 'pulse'): Promise<void> {
     const { port } = this.options;
+    if (action !== 'off' && !this.mayWrite(stream, source)) return;
     this.breakTimer?.cancel();
     this.breakTimer = undefined;
     try {
@@ -177,7 +227,7 @@ export class ConsoleService {
       { event: 'console.state', to: status.state, code: isLifelineError(err) ? err.code : undefined },
       status.message ?? `${this.options.port.description} open`,
     );
-    this.stream?.sendStatus(this.wireStatus(status));
+    for (const stream of this.streams.values()) stream.sendStatus(this.wireStatus(status));
     this.options.onStatus?.(status);
   }
 

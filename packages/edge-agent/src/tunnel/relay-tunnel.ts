@@ -1,7 +1,12 @@
 import type { Duplex } from 'node:stream';
 import type ssh2 from 'ssh2';
 import {
+  GROUP_ORIGIN,
+  MAX_GROUP_LINE,
   MAX_RETURN_LINE,
+  decodeGroupNotice,
+  readLines,
+  type GroupNotice,
   PROBE_ORIGIN,
   POWER_ORIGIN,
   RETURN_ORIGIN,
@@ -44,6 +49,12 @@ export interface RelayTunnelOptions {
   /** A stream carrying one power request (originator POWER_ORIGIN). */
   onPower?: (deviceId: string, stream: Duplex) => void;
   onStateChange?(change: { from: TunnelState; to: TunnelState; error?: LifelineError }): void;
+  /**
+   * A relay group member told us the group's members (docs/protocol.md): asked for once the
+   * tunnel is connected, then again on every change, for as long as the connection lasts. A relay
+   * alone refuses the request; nothing is called then. Without this option nothing is asked.
+   */
+  onGroupNotice?(notice: GroupNotice): void;
   logger: Logger;
   clock?: Clock;
   random?: () => number;
@@ -206,6 +217,35 @@ export class RelayTunnel {
     });
   }
 
+  /** Asks the relay for its group's members on a stream of their own (GROUP_ORIGIN, named after our first device). */
+  private askForGroup(client: ssh2.Client): void {
+    const deviceId = this.options.deviceIds[0];
+    if (!this.options.onGroupNotice || deviceId === undefined) return;
+    const onNotice = (notice: GroupNotice) => this.options.onGroupNotice?.(notice);
+    client.forwardOut(GROUP_ORIGIN, 0, deviceId, 0, (err, stream) => {
+      if (err) {
+        this.logger.debug({ event: 'tunnel.group.none', err: err.message }, 'the relay is not in a group');
+        return;
+      }
+      stream.on('error', () => undefined);
+      if (client !== this.client) return void stream.destroy();
+      let unknownVersion = false;
+      readLines(stream, MAX_GROUP_LINE, (line) => {
+        const decoded = decodeGroupNotice(line);
+        if (decoded.kind === 'notice') return onNotice(decoded.notice);
+        // A newer relay's message: what we had stays; said once per connection.
+        if (decoded.kind === 'unknown-version' && !unknownVersion) {
+          unknownVersion = true;
+          this.logger.warn(
+            { event: 'tunnel.group.unknown-version', version: decoded.version },
+            'the relay sent a group notice version this agent does not know',
+          );
+        } else if (decoded.kind === 'invalid')
+          this.logger.warn({ event: 'tunnel.group.invalid' }, 'the relay sent a group notice that is not valid');
+      });
+    });
+  }
+
   private registerForwards(client: ssh2.Client): void {
     let pending = this.options.deviceIds.length;
     for (const deviceId of this.options.deviceIds) {
@@ -224,6 +264,7 @@ export class RelayTunnel {
         if (pending === 0) {
           this.connectedAt = this.clock.now();
           this.transition('connected');
+          this.askForGroup(client);
         }
       });
     }

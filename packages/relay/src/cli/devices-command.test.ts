@@ -85,4 +85,20 @@ describe('lifeline-relay devices table', () => {
     expect(table).toMatch(/rtr-tokyo-01\s+revoked\s.*agent revoked: enrol it again with a new token\n$/);
     expect(table).not.toMatch(/\soffline\s/);
   });
+
+  it('on a relay group member, lists the relays holding each device, and says when the database cannot tell', () => {
+    const table = formatDevicesTable(
+      [
+        { ...base, relays: ['relay1.example.net:443', 'relay2.example.net:443'] },
+        { ...base, deviceId: 'sw-lima-02', online: false, health: 'offline', relays: [] },
+        { ...base, deviceId: 'srv-lima-03', relays: null },
+      ],
+      now,
+    );
+    const lines = table.split('\n');
+    expect(lines[0]).toMatch(/^DEVICE\s+STATE\s+RELAYS\s+SINCE\s/);
+    expect(lines[1]).toMatch(/^rtr-tokyo-01\s+online\s+relay1\.example\.net:443,relay2\.example\.net:443\s/);
+    expect(lines[2]).toMatch(/^sw-lima-02\s+offline\s+-\s/);
+    expect(lines[3]).toMatch(/^srv-lima-03\s+online\s+\? \(database unreachable\)\s/);
+  });
 });

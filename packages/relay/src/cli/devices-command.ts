@@ -11,7 +11,8 @@ Lists the relay's devices (with --user, only those that person may reach, by the
 with the agent's reason, check failed, unknown, waiting for approval, agent revoked); the console's kind (serial, telnet, ipmi-sol,
 sim) and line settings as its agent reports them ("-" for agents that do not); the last loopback
 health check (when, round-trip time); the agent's version and address. Text from agents is shown
-with control characters escaped. Asks the running relay on its admin socket: adminSocket from
+with control characters escaped. On a member of a relay group, RELAYS lists the members holding
+a tunnel of each device (from the group's PostgreSQL); STATE and the rest are this relay's view. Asks the running relay on its admin socket: adminSocket from
 --config (without it ${DEFAULT_ADMIN_SOCKET}), or --socket.
 `;
 
@@ -27,11 +28,15 @@ export function runDevices(args: string[], io: CommandIo & { now?: () => number 
 export function formatDevicesTable(devices: readonly DeviceOverview[], now: number): string {
   if (devices.length === 0) return 'no devices configured\n';
   const age = (iso: string | undefined) => (iso === undefined ? '-' : formatAge(now - Date.parse(iso)));
+  // A relay group member says which relays hold each device's tunnels; a relay alone has no such column.
+  const group = devices.some((d) => d.relays !== undefined);
+  const relays = (d: DeviceOverview) => (group ? [d.relays === null ? '? (database unreachable)' : d.relays?.join(',') || '-'] : []);
   return renderTable([
-    ['DEVICE', 'STATE', 'SINCE', 'CONSOLE', 'LINE', 'CHECKED', 'RTT', 'AGENT', 'FROM', 'HEALTH'],
+    ['DEVICE', 'STATE', ...(group ? ['RELAYS'] : []), 'SINCE', 'CONSOLE', 'LINE', 'CHECKED', 'RTT', 'AGENT', 'FROM', 'HEALTH'],
     ...devices.map((d) => [
       d.deviceId,
       stateText(d),
+      ...relays(d),
       age(d.since),
       d.console?.kind ?? '-',
       d.console?.line ?? '-',

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { Backoff, LifelineError, type Logger } from '@lifeline/shared';
+import { LifelineError, type Logger } from '@lifeline/shared';
 import { ChangeListeners } from './change-listeners.js';
+import { PostgresListener } from './postgres-listener.js';
+import { inTransaction } from './postgres-transaction.js';
 import type {
   EnrolledAgent,
   EnrolmentToken,
@@ -15,7 +17,7 @@ import type {
 import { decideRedeem, nextAgentState } from './redeem-decision.js';
 
 /** The schema this relay knows; a database migrated further by a newer relay is refused. */
-export const POSTGRES_SCHEMA_VERSION = 1;
+export const POSTGRES_SCHEMA_VERSION = 2;
 
 /** Taken (per transaction) while migrating, so two relays starting at once migrate one after the other. */
 const MIGRATION_LOCK = 0x6c6966656c696e65n; // "lifeline"
@@ -42,6 +44,27 @@ const migrations: Record<number, string> = {
       used_at BIGINT
     );
     CREATE INDEX lifeline_tokens_device ON lifeline_tokens (device_id);
+  `,
+  // Relay groups (group/): the members with their heartbeat, and which member holds a tunnel of
+  // which device. Times are the database's clock, so the members' clocks need not agree.
+  2: `
+    CREATE TABLE lifeline_relays (
+      id TEXT PRIMARY KEY,
+      host TEXT NOT NULL,
+      port INTEGER NOT NULL,
+      host_key TEXT NOT NULL,
+      started_at TIMESTAMPTZ NOT NULL,
+      heartbeat_at TIMESTAMPTZ NOT NULL,
+      expires_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE lifeline_tunnels (
+      relay_id TEXT NOT NULL REFERENCES lifeline_relays (id) ON DELETE CASCADE,
+      device_id TEXT NOT NULL,
+      peer TEXT NOT NULL,
+      since TIMESTAMPTZ NOT NULL,
+      PRIMARY KEY (relay_id, device_id)
+    );
+    CREATE INDEX lifeline_tunnels_device ON lifeline_tunnels (device_id);
   `,
 };
 
@@ -80,16 +103,17 @@ export class PostgresInventoryStore implements InventoryStore {
   readonly kind = 'postgres' as const;
   private readonly listeners = new ChangeListeners();
   private readonly id = randomUUID();
-  private listener: pg.Client | undefined;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private readonly backoff: Backoff;
+  private listener: PostgresListener | undefined;
   private closed = false;
 
   private constructor(
     private readonly pool: pg.Pool,
     private readonly options: PostgresInventoryOptions,
-  ) {
-    this.backoff = new Backoff(options.reconnect ?? LISTEN_RECONNECT);
+  ) {}
+
+  /** How to reach the same database (the relay group opens its own connections there). */
+  get connection(): pg.ClientConfig {
+    return postgresConnection(this.options);
   }
 
   /** Where, for messages: never the password. */
@@ -98,7 +122,7 @@ export class PostgresInventoryStore implements InventoryStore {
   }
 
   static async open(options: PostgresInventoryOptions): Promise<PostgresInventoryStore> {
-    const pool = new pg.Pool({ ...connection(options), max: 4 });
+    const pool = new pg.Pool({ ...postgresConnection(options), max: 4 });
     const store = new PostgresInventoryStore(pool, options);
     // An idle client losing its server is reported on the pool; the next query says UNAVAILABLE.
     pool.on('error', (err) =>
@@ -222,10 +246,9 @@ export class PostgresInventoryStore implements InventoryStore {
     if (this.closed) return;
     this.closed = true;
     this.listeners.clear();
-    clearTimeout(this.reconnectTimer);
     const listener = this.listener;
     this.listener = undefined;
-    await listener?.end().catch(() => undefined);
+    await listener?.close();
     await this.pool.end().catch(() => undefined);
   }
 
@@ -251,27 +274,7 @@ export class PostgresInventoryStore implements InventoryStore {
 
   private async transaction<T>(work: (db: pg.PoolClient) => Promise<T>): Promise<T> {
     if (this.closed) throw new LifelineError('INVENTORY_UNAVAILABLE', `${this.where}: the inventory store is closed`);
-    let db: pg.PoolClient;
-    try {
-      db = await this.pool.connect();
-    } catch (err) {
-      throw this.unavailable(err);
-    }
-    let broken: unknown;
-    try {
-      await db.query('BEGIN');
-      const result = await work(db);
-      await db.query('COMMIT');
-      return result;
-    } catch (err) {
-      broken = err;
-      await db.query('ROLLBACK').catch(() => undefined);
-      if (err instanceof LifelineError) throw err;
-      throw this.unavailable(err);
-    } finally {
-      // A client whose connection failed is dropped from the pool, not reused.
-      db.release(broken !== undefined && !(broken instanceof LifelineError) ? true : undefined);
-    }
+    return inTransaction(this.pool, work, (err) => this.unavailable(err));
   }
 
   private unavailable(err: unknown): LifelineError {
@@ -298,46 +301,29 @@ export class PostgresInventoryStore implements InventoryStore {
 
   /** The LISTEN connection; throws INVENTORY_UNAVAILABLE when it cannot be made. */
   private async listen(): Promise<void> {
-    const client = new pg.Client(connection(this.options));
-    client.on('error', () => undefined);
     try {
-      await client.connect();
-      await client.query(`LISTEN ${CHANNEL}`);
-    } catch (err) {
-      await client.end().catch(() => undefined);
-      throw this.unavailable(err);
-    }
-    if (this.closed) {
-      await client.end().catch(() => undefined);
-      return;
-    }
-    client.on('notification', (message) => {
-      if (message.payload !== this.id) this.listeners.notify();
-    });
-    client.once('end', () => {
-      if (this.closed || this.listener !== client) return;
-      this.listener = undefined;
-      this.options.logger.warn({ event: 'inventory.unavailable', database: this.where }, 'inventory database unreachable; reconnecting');
-      this.scheduleListen();
-    });
-    this.listener = client;
-  }
-
-  private scheduleListen(): void {
-    this.reconnectTimer = setTimeout(() => {
-      this.listen().then(
-        () => {
-          if (this.closed) return;
-          this.backoff.reset();
+      this.listener = await PostgresListener.open({
+        connection: postgresConnection(this.options),
+        channels: [CHANNEL],
+        reconnect: this.options.reconnect ?? LISTEN_RECONNECT,
+        onNotification: (_channel, payload) => {
+          if (payload !== this.id) this.listeners.notify();
+        },
+        onLost: () =>
+          this.options.logger.warn(
+            { event: 'inventory.unavailable', database: this.where },
+            'inventory database unreachable; reconnecting',
+          ),
+        onBack: () => {
           this.options.logger.info({ event: 'inventory.available', database: this.where }, 'inventory database back');
           // Whatever changed meanwhile: the relay reloads.
           this.listeners.notify();
         },
-        () => {
-          if (!this.closed) this.scheduleListen();
-        },
-      );
-    }, this.backoff.next());
+      });
+    } catch (err) {
+      throw this.unavailable(err);
+    }
+    if (this.closed) await this.listener.close();
   }
 }
 
@@ -361,7 +347,8 @@ async function writeAgent(db: pg.PoolClient, agent: EnrolledAgent): Promise<void
   );
 }
 
-function connection(options: PostgresInventoryOptions): pg.ClientConfig {
+/** node-postgres settings for these options (the relay group opens its own connections with them). */
+export function postgresConnection(options: PostgresInventoryOptions): pg.ClientConfig {
   return {
     host: options.host,
     port: options.port,

@@ -27,6 +27,11 @@ export interface DeviceOverview extends DeviceStatus {
    * devices whose agent key is in relay.yaml, and before any agent enrolled.
    */
   enrolment?: AgentState;
+  /**
+   * In a relay group: the members (`host:port`, as agents dial them) that hold a tunnel of this
+   * device, read from PostgreSQL; null when the database could not be read; absent on a relay alone.
+   */
+  relays?: string[] | null;
 }
 
 /** `enrolment`: the state of the device's enrolled agent (InventoryDevice.enrolment), if any. */

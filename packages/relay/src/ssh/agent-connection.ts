@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { LifelineError, peerText, type Clock, type Logger } from '@lifeline/shared';
+import { GROUP_ORIGIN, LifelineError, peerText, type Clock, type Logger } from '@lifeline/shared';
 import type { Connection, TcpipBindInfo } from 'ssh2';
 import type { AgentTunnel, TunnelRegistrar } from '../tunnel/agent-tunnel.js';
 import { relayProbe } from '../tunnel/probe-relay.js';
@@ -16,6 +16,8 @@ export interface AgentConnectionOptions {
   /** The agent's SSH software version (its ident string), for the devices table. */
   agentVersion: string;
   tunnels: TunnelRegistrar;
+  /** A relay group member: takes an agent's stream asking for the member list (GROUP_ORIGIN); none: refused. */
+  groupNotices?: (stream: Duplex) => void;
   /** How long a health-check probe may take through the tunnel (`healthCheckTimeoutMs`). */
   probeTimeoutMs: number;
   clock: Clock;
@@ -172,12 +174,18 @@ export function serveAgentConnection(conn: Connection, options: AgentConnectionO
     else refuse(name, 'not offered to agents', reject);
   });
   conn.on('session', (_accept, reject) => refuse('session', 'agents get no shell', reject));
-  // The one channel an agent may open: a loopback health-check probe to one of its own devices,
-  // routed back out through that device's registered tunnel (which may be another connection's).
+  // The channels an agent may open, both named after one of its own devices: a loopback
+  // health-check probe, routed back out through that device's registered tunnel (which may be
+  // another connection's), and, in a relay group, the stream of member lists.
   conn.on('tcpip', (accept, reject, info) => {
     const deviceId = info.destIP;
     const detail = { destination: `${info.destIP}:${info.destPort}` };
     if (!options.serves(deviceId)) return refuse('direct-tcpip', 'only a health-check probe to its own device', reject, detail);
+    // An agent asking which relays form the group (docs/protocol.md); a relay alone refuses it.
+    if (info.srcIP === GROUP_ORIGIN) {
+      if (!options.groupNotices) return refuse('direct-tcpip', 'this relay is not in a group', reject, detail);
+      return options.groupNotices(accept());
+    }
     const tunnel = options.tunnels.current(deviceId);
     if (!tunnel) {
       options.tunnels.recordCheck(deviceId, { at: options.clock.now(), ok: false, error: 'no tunnel registered' });

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { peerText, type Clock, type Logger, type RelayConfig } from '@lifeline/shared';
 import type { ClientInfo, Connection } from 'ssh2';
@@ -30,6 +31,8 @@ export interface ClientConnectionDeps {
   logger: Logger;
   /** Answers `lifeline-enrol` logins; without it such a login is ended at once. */
   enrolment?: EnrolmentService;
+  /** A relay group member: where an agent's request for the group's members goes (group/group-announcer.ts). */
+  groupNotices?: (stream: Duplex) => void;
 }
 
 /**
@@ -101,6 +104,7 @@ export function handleClientConnection(conn: Connection, info: ClientInfo, deps:
         peer,
         tunnels: deps.tunnels,
         probeTimeoutMs: deps.probeTimeoutMs,
+        ...(deps.groupNotices ? { groupNotices: deps.groupNotices } : {}),
         clock: deps.clock,
         logger: logger.child({ user: 'lifeline-agent', agentFingerprint: identity.fingerprint }),
       });

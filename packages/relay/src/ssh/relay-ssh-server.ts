@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { systemClock, type Clock, type Logger, type RelayConfig } from '@lifeline/shared';
 import ssh2 from 'ssh2';
@@ -41,6 +42,8 @@ export interface RelaySshServerOptions {
   maxConnections?: number;
   /** Makes the enrolment service from the people's throttle (token guesses count as failed logins); none: no enrolment. */
   enrolment?: (throttle: LoginThrottle) => EnrolmentService;
+  /** A relay group member: answers agents' requests for the member list (docs/protocol.md); none: refused. */
+  groupNotices?: (stream: Duplex) => void;
 }
 
 export interface RelaySshServer {
@@ -112,6 +115,7 @@ export function createRelaySshServer(options: RelaySshServerOptions): RelaySshSe
       clock,
       logger: log,
       ...(enrolment ? { enrolment } : {}),
+      ...(options.groupNotices ? { groupNotices: options.groupNotices } : {}),
     }),
   );
   const connections = new Set<ssh2.Connection>();

@@ -195,6 +195,22 @@ export const agentConfigSchema = z
       .prefault({})
       .describe('Backoff between attempts to reach the relay (full jitter).'),
     consoleRetryMs: z.number().int().min(100).default(2_000).describe('Pause between attempts to open a missing console.'),
+    groupFile: z
+      .string()
+      .min(1)
+      .default('relay-group.json')
+      .describe(
+        'The last member list of the relay group the agent heard (mode 0600), so it reaches the group after a reboot even when relay.host is down. Relative: inside stateDir.',
+      ),
+    inputHoldMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(600_000)
+      .default(15_000)
+      .describe(
+        'With tunnels to several relays of a group: the relay whose person typed last keeps the console input this long after the last keystroke; keystrokes through other relays are refused meanwhile, with a notice.',
+      ),
     keepalive: keepaliveSchema(
       'the relay',
       'Notices a silently dead path (no FIN/RST, e.g. a stalled 4G link) within about intervalMs x (countMax + 1).',

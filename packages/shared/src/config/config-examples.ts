@@ -78,6 +78,10 @@ adminSocket: /run/lifeline/relay.sock
 store: { type: sqlite, file: inventory.db }
 # Shared by a relay group (password: a 0600 file, or the env LIFELINE_PG_PASSWORD):
 # or: store: { type: postgres, host: db.example.com, port: 5432, database: lifeline, user: lifeline, passwordFile: pg-password, ssl: true, connectTimeoutMs: 5000 }
+# A relay group (docs/operations.md): relays sharing one PostgreSQL store and one host key.
+# advertise: the address agents dial for THIS relay (port: listen.port when left out). A member
+# renews every heartbeatMs and has left when it has not for expiryMs (a killed relay).
+# or: group: { advertise: { host: relay1.example.net, port: 443 }, heartbeatMs: 5000, expiryMs: 20000, presenceFlushMs: 500 }
 
 # SSH keepalives: a dead agent connection (no FIN or RST) is dropped within about 18 s.
 keepalive: { intervalMs: 6000, countMax: 2 }
@@ -176,6 +180,12 @@ keepalive: { intervalMs: 6000, countMax: 2 }
 health: { intervalMs: 60000, timeoutMs: 10000, failuresBeforeReconnect: 2 }
 # Pause between attempts to open a console that is missing (USB adapter unplugged).
 consoleRetryMs: 2000
+# Relay group (docs/operations.md): the members the agent last heard of, so it can reach the
+# group after a reboot when relay.host is down (in stateDir, mode 0600).
+groupFile: relay-group.json
+# With tunnels to several relays of a group: the relay whose person typed last keeps the input
+# this long after the last keystroke; keystrokes through other relays are refused with a notice.
+inputHoldMs: 15000
 
 # What the agent shows on site (docs/status-led.md): slow blink = trying to reach the relay,
 # solid = tunnel up and healthy (flickers with console traffic), fast blink = needs a person, off = not running.

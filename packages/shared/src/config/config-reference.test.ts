@@ -24,7 +24,12 @@ function relayStoreVariants(): string[] {
   return alternatives.map((line) => RELAY_EXAMPLE_YAML.replace(/^store: .*$/m, line));
 }
 
-/** The example's status LED line swapped for each `  # or: led: ...` alternative below it. */
+/** The PostgreSQL store variant with the commented `# or: group: ...` line made live (a group needs PostgreSQL). */
+function relayGroupVariant(): string {
+  const group = /^# or: (group: .*)$/m.exec(RELAY_EXAMPLE_YAML)![1]!;
+  return `${relayStoreVariants()[0]!}\n${group}\n`;
+}
+
 /** The example with its commented `consoles:` block in place of `device:` and `console:`. */
 function agentMultiConsoleVariant(): string {
   const block = /^# consoles:\n(?:# {3}- .*\n)+/m.exec(AGENT_EXAMPLE_YAML)![0].replace(/^# /gm, '');
@@ -99,6 +104,19 @@ describe('the examples in docs/config.md', () => {
     expect(types).toEqual(['sqlite', 'postgres']);
   });
 
+  it('validate as relay.yaml as a member of a relay group', () => {
+    const config = parseConfigText('relay.yaml', relayGroupVariant(), relayConfigSchema);
+    expect(config.group).toEqual({
+      advertise: { host: 'relay1.example.net', port: 443 },
+      heartbeatMs: 5000,
+      expiryMs: 20000,
+      presenceFlushMs: 500,
+    });
+    expect(() =>
+      parseConfigText('relay.yaml', `${RELAY_EXAMPLE_YAML}\ngroup: { advertise: { host: relay1 } }\n`, relayConfigSchema),
+    ).toThrow(/group: a relay group shares its state in PostgreSQL: needs store.type postgres/);
+  });
+
   it('validate as agent.yaml with every status LED alternative', () => {
     const types = [AGENT_EXAMPLE_YAML, ...agentLedVariants()].map(
       (text) => parseConfigText('agent.yaml', text, agentConfigSchema).status.led.type,
@@ -112,7 +130,7 @@ describe('the examples in docs/config.md', () => {
   });
 
   it('write out every key the schemas know', () => {
-    const relayKeys = keyPathsIn([RELAY_EXAMPLE_YAML, ...relayStoreVariants()]);
+    const relayKeys = keyPathsIn([RELAY_EXAMPLE_YAML, ...relayStoreVariants(), relayGroupVariant()]);
     expect(documentedKeyPaths(relayConfigSchema).filter((k) => !relayKeys.has(k))).toEqual([]);
     const agentKeys = keyPathsIn([AGENT_EXAMPLE_YAML, ...agentExampleVariants(), ...agentLedVariants(), agentMultiConsoleVariant()]);
     expect(documentedKeyPaths(agentConfigSchema).filter((k) => !agentKeys.has(k))).toEqual([]);

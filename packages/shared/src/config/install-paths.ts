@@ -51,6 +51,8 @@ export function relayPaths(
 export interface AgentPaths {
   stateDir: string;
   keyFile: string;
+  /** The remembered relay group member list (`groupFile`). */
+  groupFile: string;
   consoles: Array<{ deviceId: string; console: ConsoleConfig }>;
 }
 
@@ -65,6 +67,7 @@ export function agentPaths(config: AgentConfig, configFile: string): AgentPaths 
   return {
     stateDir,
     keyFile: inside(stateDir, config.keyFile),
+    groupFile: inside(stateDir, config.groupFile),
     consoles: agentConsoles(config).map(({ deviceId, console }) => {
       if (console.type === 'serial') return { deviceId, console: { ...console, path: fromConfig(console.path) } };
       if (console.type === 'ipmi-sol' && console.passwordFile !== undefined)

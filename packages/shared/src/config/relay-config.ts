@@ -95,6 +95,55 @@ export const relayDeviceSchema = z
   })
   .strict();
 
+export const relayGroupSchema = z
+  .object({
+    advertise: z
+      .object({
+        host: z
+          .string()
+          .min(1)
+          .regex(/^[^\s/]+$/, 'a host name or address')
+          .describe('Host name or address agents dial to reach this relay.'),
+        port: z
+          .number()
+          .int()
+          .min(1)
+          .max(65_535)
+          .optional()
+          .describe('Port agents dial to reach this relay; without it, the port the relay listens on.'),
+      })
+      .strict()
+      .describe("This relay's address as the group's agents should dial it (each member its own; not a load balancer's)."),
+    heartbeatMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(60_000)
+      .default(5_000)
+      .describe('How often this relay renews its membership and reads the member list (the fallback when notifications are lost).'),
+    expiryMs: z
+      .number()
+      .int()
+      .min(300)
+      .max(600_000)
+      .default(20_000)
+      .describe(
+        'A member that has not renewed for this long has left the group (a relay killed or cut off), with its tunnel presence; at least 3 heartbeats.',
+      ),
+    presenceFlushMs: z
+      .number()
+      .int()
+      .min(10)
+      .max(10_000)
+      .default(500)
+      .describe('Agent connects and disconnects are written to the tunnel presence table in one batch this often.'),
+  })
+  .strict()
+  .superRefine((group, ctx) => {
+    if (group.expiryMs < 3 * group.heartbeatMs)
+      ctx.addIssue({ code: 'custom', path: ['expiryMs'], message: 'must be at least 3 x heartbeatMs' });
+  });
+
 const sqliteStore = z
   .object({
     type: z.literal('sqlite').describe("Embedded: one SQLite file in the relay's state folder (mode 0600); no server to run."),
@@ -371,12 +420,19 @@ export const relayConfigSchema = z
       .describe(
         'Where the relay keeps what it learns at run time (people added with `lifeline-relay user add`, devices, enrolled agents, enrolment tokens), by `type`; relay.yaml itself is never rewritten, and its entries win.',
       ),
+    group: relayGroupSchema
+      .optional()
+      .describe(
+        'Makes this relay a member of a relay group: relays sharing one PostgreSQL `store` and one host key (docs/operations.md). Agents learn every member from the one they reach and keep a tunnel to each. Without it the relay stands alone.',
+      ),
     log: logConfigSchema,
     users: z.array(relayUserSchema).default([]).describe('People who may log in.'),
     devices: z.array(relayDeviceSchema).default([]).describe('Devices served through edge agents.'),
   })
   .strict()
   .superRefine((config, ctx) => {
+    if (config.group && config.store.type !== 'postgres')
+      ctx.addIssue({ code: 'custom', path: ['group'], message: 'a relay group shares its state in PostgreSQL: needs store.type postgres' });
     const deviceIds = new Set<string>();
     config.devices.forEach((d, i) => {
       if (deviceIds.has(d.id)) ctx.addIssue({ code: 'custom', path: ['devices', i, 'id'], message: `duplicate device id "${d.id}"` });
@@ -399,3 +455,4 @@ export type RelayConfig = z.output<typeof relayConfigSchema>;
 export type RelayUserConfig = z.output<typeof relayUserSchema>;
 export type RelayDeviceConfig = z.output<typeof relayDeviceSchema>;
 export type InventoryStoreConfig = z.output<typeof inventoryStoreSchema>;
+export type RelayGroupConfig = z.output<typeof relayGroupSchema>;

@@ -11,4 +11,5 @@ export * from './telnet-console-link.js';
 export * from './health-probe.js';
 export * from './power-request.js';
 export * from './return-notice.js';
+export * from './group-notice.js';
 export * from './enrolment-wire.js';

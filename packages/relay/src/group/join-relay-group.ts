@@ -1,0 +1,49 @@
+import { LifelineError, isLifelineError, type Logger, type RelayConfig } from '@lifeline/shared';
+import type { InventoryStore } from '../inventory/inventory-store.js';
+import { PostgresInventoryStore } from '../inventory/postgres-inventory-store.js';
+import type { AgentRegistry } from '../tunnel/agent-registry.js';
+import { RelayGroup } from './relay-group.js';
+
+export interface JoinRelayGroupOptions {
+  config: RelayConfig;
+  configFile: string;
+  /** The opened inventory store: a group needs it to be PostgreSQL (the schema says so too). */
+  store: InventoryStore | undefined;
+  /** The port the relay is bound to: `group.advertise.port` when that is left out. */
+  port: number;
+  hostKeyFingerprint: string;
+  agents: AgentRegistry;
+  logger: Logger;
+}
+
+/**
+ * Joins the relay group relay.yaml's `group` describes (undefined without one) and has the tunnel
+ * presence follow the agent registry, tunnels registered before the join included. Errors name
+ * the file and key in one line: `relay.yaml: group: this relay's host key ... differs ...`
+ * (GROUP_HOSTKEY_MISMATCH, exit 78), `relay.yaml: group: PostgreSQL ...` (INVENTORY_UNAVAILABLE).
+ */
+export async function joinRelayGroup(options: JoinRelayGroupOptions): Promise<RelayGroup | undefined> {
+  const { config, configFile, store } = options;
+  if (!config.group) return undefined;
+  if (!(store instanceof PostgresInventoryStore))
+    throw new LifelineError('CONFIG_INVALID', `${configFile}: group: a relay group needs store.type postgres`);
+  let group: RelayGroup;
+  try {
+    group = await RelayGroup.join({
+      connection: store.connection,
+      where: store.where,
+      advertise: { host: config.group.advertise.host, port: config.group.advertise.port ?? options.port },
+      hostKey: options.hostKeyFingerprint,
+      heartbeatMs: config.group.heartbeatMs,
+      expiryMs: config.group.expiryMs,
+      presenceFlushMs: config.group.presenceFlushMs,
+      logger: options.logger,
+    });
+  } catch (err) {
+    if (!isLifelineError(err)) throw err;
+    throw new LifelineError(err.code, `${configFile}: group: ${err.message}`, { cause: err });
+  }
+  options.agents.subscribe(group.presence);
+  for (const tunnel of options.agents.all()) group.presence.online(tunnel);
+  return group;
+}

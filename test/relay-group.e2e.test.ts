@@ -1,0 +1,258 @@
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadOrCreateKey } from '@lifeline/shared';
+import { startPostgres, type PostgresServer } from '../packages/relay/src/inventory/testing/postgres-server.js';
+import { hashPassword } from '../packages/relay/src/ssh/password-hash.js';
+import { LifelineProcess, agentBin, relayBin, type LogLine } from './support/lifeline-process.js';
+import { openConsole, type ConsoleClient } from './support/ssh2-console.js';
+import { makeTempDir } from './support/temp-dir.js';
+import { waitFor } from './support/wait.js';
+
+// Relay groups (issue 12), first slice: three relays share one real PostgreSQL and one host key;
+// an agent told about one of them keeps a tunnel to every member. Short heartbeat, expiry and
+// health intervals keep the suite quick.
+
+const run = promisify(execFile);
+const HEALTH_INTERVAL_MS = 2_000;
+const EXPIRY_MS = 1_500;
+const INPUT_HOLD_MS = 1_500;
+
+let pg: PostgresServer;
+beforeAll(async () => {
+  pg = await startPostgres();
+}, 60_000);
+afterAll(async () => {
+  await pg?.destroy();
+});
+
+let dir: Awaited<ReturnType<typeof makeTempDir>>;
+const started: LifelineProcess[] = [];
+const people: ConsoleClient[] = [];
+beforeEach(async () => {
+  dir = await makeTempDir('e2e-group');
+});
+afterEach(async () => {
+  for (const person of people.splice(0)) person.end();
+  await Promise.all(started.splice(0).map((p) => p.stop('SIGKILL')));
+  await dir.remove();
+});
+
+interface Relay {
+  name: string;
+  process: LifelineProcess;
+  port: number;
+  /** As the group advertises it, and as `devices` lists it. */
+  address: string;
+  config: string;
+}
+
+interface Group {
+  database: string;
+  hostKeyFile: string;
+  fingerprint: string;
+  agentKeyLine: string;
+  userLine: string;
+}
+
+async function makeGroup(): Promise<Group> {
+  const database = await pg.createDatabase();
+  const hostKeyFile = join(dir.path, 'group_host_ed25519');
+  const hostKey = await loadOrCreateKey(hostKeyFile, 'lifeline-relay');
+  const agentKey = await loadOrCreateKey(join(dir.path, 'agent', 'agent_ed25519'), 'agent@rtr-1');
+  const hash = await hashPassword('alice-secret', { N: 2 ** 10, r: 8, p: 1 });
+  return {
+    database,
+    hostKeyFile,
+    fingerprint: hostKey.fingerprint,
+    agentKeyLine: agentKey.publicKeyLine,
+    userLine: `  - { name: alice, password: "${hash}", devices: [rtr-1], role: engineer }`,
+  };
+}
+
+async function startRelay(group: Group, name: string, hostKeyFile = group.hostKeyFile): Promise<LifelineProcess> {
+  const folder = join(dir.path, name);
+  await mkdir(folder, { recursive: true });
+  const config = join(folder, 'relay.yaml');
+  await writeFile(
+    config,
+    [
+      'listen: { host: 127.0.0.1, port: 0 }',
+      'stateDir: .',
+      'adminSocket: relay.sock',
+      `hostKeyFile: ${hostKeyFile}`,
+      'auth: { failureDelayMs: 50 }',
+      `store: { type: postgres, host: 127.0.0.1, port: ${pg.port}, database: ${group.database}, user: postgres }`,
+      `group: { advertise: { host: 127.0.0.1 }, heartbeatMs: 300, expiryMs: ${EXPIRY_MS}, presenceFlushMs: 50 }`,
+      'users:',
+      group.userLine,
+      'devices:',
+      `  - { id: rtr-1, agentKey: "${group.agentKeyLine}" }`,
+      '',
+    ].join('\n'),
+  );
+  const relay = LifelineProcess.start(relayBin, ['run', '--config', config]);
+  started.push(relay);
+  return relay;
+}
+
+async function startMember(group: Group, name: string): Promise<Relay> {
+  const process = await startRelay(group, name);
+  const listening = await process.waitForLog(`${name} listening`, (l) => l.event === 'relay.listening');
+  const port = listening.port as number;
+  return { name, process, port, address: `127.0.0.1:${port}`, config: join(dir.path, name, 'relay.yaml') };
+}
+
+async function startAgent(group: Group, relay: { port: number }): Promise<LifelineProcess> {
+  const config = join(dir.path, 'agent', 'agent.yaml');
+  await writeFile(
+    config,
+    [
+      `relay: { host: 127.0.0.1, port: ${relay.port}, hostKey: "${group.fingerprint}" }`,
+      'device: rtr-1',
+      'console: { type: sim, hostname: rtr-1 }',
+      'stateDir: .',
+      'reconnect: { baseMs: 100, capMs: 1000 }',
+      `health: { intervalMs: ${HEALTH_INTERVAL_MS}, timeoutMs: 1000 }`,
+      `inputHoldMs: ${INPUT_HOLD_MS}`,
+      'consoleRetryMs: 200',
+      '',
+    ].join('\n'),
+  );
+  const agent = LifelineProcess.start(agentBin, ['run', '--config', config]);
+  started.push(agent);
+  return agent;
+}
+
+/** `lifeline-relay devices --json` on `relay`: which relays hold rtr-1's tunnels. */
+async function relaysOfDevice(relay: Relay): Promise<string[] | null | undefined> {
+  const { stdout } = await run(process.execPath, [relayBin, 'devices', '--config', relay.config, '--json'], { timeout: 10_000 });
+  const devices = JSON.parse(stdout) as Array<{ deviceId: string; relays?: string[] | null }>;
+  return devices.find((d) => d.deviceId === 'rtr-1')?.relays;
+}
+
+async function waitForRelays(relay: Relay, expected: string[], timeoutMs = 10_000): Promise<void> {
+  let last: unknown;
+  await waitFor(
+    () => `devices on ${relay.name} listing rtr-1 on ${expected.join(', ')} (last: ${JSON.stringify(last)})`,
+    async () => {
+      last = await relaysOfDevice(relay).catch((err: Error) => err.message);
+      return Array.isArray(last) && [...last].sort().join() === [...expected].sort().join() ? true : undefined;
+    },
+    timeoutMs,
+    // Each look is a CLI process: not too often.
+    250,
+  );
+}
+
+const linkConnected = (relay: Relay) => (l: LogLine) => l.event === 'tunnel.state' && l.to === 'connected' && l.relay === relay.address;
+
+async function login(relay: Relay): Promise<ConsoleClient> {
+  const person = await openConsole({ port: relay.port, user: 'alice', password: 'alice-secret' });
+  people.push(person);
+  person.write('\r');
+  await person.waitForOutput('rtr-1>');
+  return person;
+}
+
+/** Relays A and B, and an agent told about A only that has reached both (B through A's notice). */
+async function twoMembersAndAgent(): Promise<{ group: Group; a: Relay; b: Relay; agent: LifelineProcess }> {
+  const group = await makeGroup();
+  const a = await startMember(group, 'a');
+  const b = await startMember(group, 'b');
+  const agent = await startAgent(group, a);
+  await agent.waitForLog('tunnel to A', linkConnected(a));
+  await agent.waitForLog('tunnel to B', linkConnected(b));
+  return { group, a, b, agent };
+}
+
+describe('a relay group of three relays sharing one PostgreSQL and one host key', () => {
+  it('gets an agent configured with one address onto every member, shows them in devices, and survives losing a member', async () => {
+    // Told about A only, the agent reaches B through the notice A sends.
+    const { group, a, b, agent } = await twoMembersAndAgent();
+    await waitForRelays(b, [a.address, b.address]);
+
+    // A relay that joins later is dialled within one health-check interval.
+    const c = await startMember(group, 'c');
+    const joinedAt = Date.now();
+    await agent.waitForLog('tunnel to C', linkConnected(c), HEALTH_INTERVAL_MS);
+    expect(Date.now() - joinedAt).toBeLessThan(HEALTH_INTERVAL_MS);
+    await waitForRelays(b, [a.address, b.address, c.address]);
+    await waitForRelays(a, [a.address, b.address, c.address]);
+
+    // The agent remembers the members for the next start, in a file only it may read.
+    const memory = join(dir.path, 'agent', 'relay-group.json');
+    await waitFor(
+      () => 'three members remembered',
+      async () => ((await readFile(memory, 'utf8').catch(() => '')).includes(`"port":${c.port}`) ? true : undefined),
+      5_000,
+    );
+    expect((await stat(memory)).mode & 0o777).toBe(0o600);
+
+    // A person on B works the console while C, which only holds a tunnel, is killed.
+    const person = await login(b);
+    const logsBefore = agent.logs.length;
+    c.process.child.kill('SIGKILL');
+    person.write('show version\r');
+    await person.waitForOutput(/simulated IOS/i);
+    // C expires from the group: the agent drops it and devices no longer lists it.
+    await agent.waitForLog('C dropped', (l) => l.event === 'group.link-dropped' && l.relay === c.address, EXPIRY_MS * 4);
+    await waitForRelays(b, [a.address, b.address]);
+    person.write('show clock\r');
+    await person.waitForOutput(/show clock[\s\S]*rtr-1>/);
+    // The tunnels to A and B never dropped, and the person saw no notice.
+    const dropped = agent.logs
+      .slice(logsBefore)
+      .filter((l) => l.event === 'tunnel.state' && l.from === 'connected' && (l.relay === a.address || l.relay === b.address));
+    expect(dropped).toEqual([]);
+    expect(person.output()).not.toMatch(/lost|offline|lifeline:/i);
+
+    // After a reboot with the configured relay (A) gone, the remembered members still reach the group.
+    await agent.stop();
+    await a.process.stop();
+    const again = await startAgent(group, a);
+    await again.waitForLog('tunnel to B after restart', linkConnected(b), 10_000);
+    await waitForRelays(b, [b.address]);
+  }, 90_000);
+
+  it('takes console input from one relay at a time and tells the person on the other relay why', async () => {
+    const { a, b, agent } = await twoMembersAndAgent();
+    const onA = await login(a);
+    const onB = await login(b);
+    // The login's Return came from B last: wait until that hold is over, then A types.
+    await new Promise((resolve) => setTimeout(resolve, INPUT_HOLD_MS + 200));
+    onA.write('show ver');
+    await onA.waitForOutput('show ver');
+    // Both relays get the output: the person on B sees what A types.
+    await onB.waitForOutput('show ver');
+    const notice = /input not sent: a person on another relay of the group \(127\.0\.0\.1:\d+\) is typing on this console/g;
+    const noticesBefore = onB.output().match(notice)?.length ?? 0;
+    onB.write('XYZ');
+    await waitFor('a notice on B', () => (onB.output().match(notice)?.length ?? 0) === noticesBefore + 1, 5_000);
+    onA.write('sion\r');
+    await onA.waitForOutput(/simulated IOS/i);
+    expect(onA.output()).not.toContain('XYZ');
+    await agent.waitForLog('refusal logged', (l) => l.event === 'console.input-refused');
+    // Once A has been quiet for inputHoldMs, B may type.
+    await new Promise((resolve) => setTimeout(resolve, INPUT_HOLD_MS + 200));
+    onB.write('show clock\r');
+    await onB.waitForOutput(/rtr-1>show clock/);
+    await onA.waitForOutput(/rtr-1>show clock/);
+  }, 60_000);
+
+  it('refuses a relay whose host key differs from the group, in one line, exit 78', async () => {
+    const group = await makeGroup();
+    await startMember(group, 'a');
+    const otherKey = join(dir.path, 'other_host_ed25519');
+    const other = await loadOrCreateKey(otherKey, 'lifeline-relay');
+    const relay = await startRelay(group, 'x', otherKey);
+    expect(await relay.waitForExit(20_000)).toBe(78);
+    expect(relay.stderr).toMatch(
+      new RegExp(
+        `^lifeline-relay: .*x/relay\\.yaml: group: this relay's host key ${other.fingerprint.replace(/[+/]/g, '\\$&')} differs from the group's ${group.fingerprint.replace(/[+/]/g, '\\$&')} \\(members 127\\.0\\.0\\.1:\\d+\\): every relay of a group serves the same host key; copy hostKeyFile from a member\\n$`,
+      ),
+    );
+  }, 60_000);
+});
