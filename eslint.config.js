@@ -29,6 +29,18 @@ export default tseslint.config(
     },
   },
   {
+    // The agent stays small (issue 11): its code takes @lifeline/shared/agent, which leaves out the
+    // relay's config schema; the full entry point would load it for nothing.
+    files: ['packages/edge-agent/src/**/*.ts'],
+    ignores: ['**/*.test.ts', '**/*.contract.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: '@lifeline/shared', message: "The agent imports '@lifeline/shared/agent' (no relay schema)." }] },
+      ],
+    },
+  },
+  {
     // Tests read JSON from logs and sockets and hand methods to expect(); the type rules for `any`
     // and unbound methods would only add casts there. Production code keeps them.
     files: ['**/*.test.ts', 'test/**/*.ts', '**/testing/**/*.ts', '**/*.contract.ts'],
