@@ -3,7 +3,6 @@ import {
   ConfigError,
   StartupProblems,
   loadConfigFile,
-  relayConfigSchema,
   relayPaths,
   type RelayConfig,
   type RelayPaths,
@@ -32,7 +31,7 @@ export interface RelayPlan {
  * for an unreadable or invalid file; otherwise one ConfigError listing every problem found.
  */
 export async function preflightRelay(configFile: string): Promise<RelayPlan> {
-  const config = await loadConfigFile(configFile, relayConfigSchema);
+  const config = await loadConfigFile(configFile, 'relay');
   const paths = relayPaths(config, configFile);
   const problems = new StartupProblems(configFile);
   await problems.writableFolder('stateDir', paths.stateDir);

@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { enrolmentFileSchema, loadConfigFile, loadOrCreateKey, type Logger } from '@lifeline/shared';
+import { loadConfigFile, loadOrCreateKey, type Logger } from '@lifeline/shared';
 import { RelayDialer } from '../tunnel/relay-dialer.js';
 import { runEnrolFlow, type EnrolState } from './enrol-flow.js';
 import { requestEnrolment } from './enrol-request.js';
@@ -23,7 +23,7 @@ export async function needsEnrolment(configFile: string): Promise<boolean> {
  * Resolves true once agent.yaml is written; false on a refusal (the log line says which).
  */
 export async function enrolAgent(enrolmentFile: string, configFile: string, logger: Logger, signal?: AbortSignal): Promise<boolean> {
-  const file = await loadConfigFile(enrolmentFile, enrolmentFileSchema);
+  const file = await loadConfigFile(enrolmentFile, 'enrolment');
   const keyFile = join(dirname(configFile), ENROLLED_KEY_FILE);
   const key = await loadOrCreateKey(keyFile, `lifeline-agent ${file.device}`);
   const log = logger.child({ component: 'enrolment', deviceId: file.device });

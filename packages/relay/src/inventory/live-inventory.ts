@@ -1,4 +1,4 @@
-import { loadConfigFile, relayConfigSchema, type Logger, type RelayConfig } from '@lifeline/shared';
+import { loadConfigFile, type Logger, type RelayConfig } from '@lifeline/shared';
 import { Inventory, EMPTY_LEARNED } from './inventory.js';
 import { diffInventories, keysNeedingRestart, type InventoryDiff } from './inventory-diff.js';
 import type { InventoryStore, LearnedInventory } from './inventory-store.js';
@@ -105,7 +105,7 @@ export class LiveInventory implements InventoryView {
     let config: RelayConfig;
     let inventory: Inventory;
     try {
-      config = await loadConfigFile(this.options.file, relayConfigSchema);
+      config = await loadConfigFile(this.options.file, 'relay');
       const learned = this.store ? await this.store.load() : this.learned;
       inventory = new Inventory({ config, file: this.options.file, learned, previous: this.snapshot });
       this.learned = learned;
