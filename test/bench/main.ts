@@ -15,8 +15,9 @@ import { formatReport, type BenchResults } from './report.js';
 import { throughput } from './throughput-bench.js';
 import { idleTunnels } from './tunnel-bench.js';
 import { scaleStart } from './scale-bench.js';
+import { storm } from './storm-bench.js';
 
-const parts = ['latency', 'throughput', 'openssh', 'tunnels', 'deadlink', 'scale'] as const;
+const parts = ['latency', 'throughput', 'openssh', 'tunnels', 'deadlink', 'scale', 'storm'] as const;
 
 const usage = `npm run bench -- [options]
   --only LIST         some of: ${parts.join(',')} (default: all; agent and relay memory come with latency/throughput)
@@ -26,6 +27,7 @@ const usage = `npm run bench -- [options]
   --mib N             MiB each way per throughput run (default 8), --repeat N runs (default 3, median shown)
   --tunnels N         idle agent tunnels (default 200), --concurrency N logins in flight (default 50)
   --devices LIST      device (and user) counts for the start-up run (default 1000,5000,10000)
+  --agents LIST       agent counts for the reconnect storm run (default 1000)
   --json FILE         where the JSON goes (default test/bench/dist/bench-results.json; "-" for stdout, then no table)
 See docs/benchmarks.md.`;
 
@@ -44,6 +46,7 @@ export async function main(argv: string[]): Promise<number> {
       tunnels: { type: 'string', default: '200' },
       concurrency: { type: 'string', default: '50' },
       devices: { type: 'string', default: '1000,5000,10000' },
+      agents: { type: 'string', default: '1000' },
       json: { type: 'string', default: join(repoRoot, 'test/bench/dist/bench-results.json') },
       help: { type: 'boolean', default: false },
     },
@@ -75,12 +78,14 @@ export async function main(argv: string[]): Promise<number> {
       tunnels: Number(values.tunnels),
       concurrency: Number(values.concurrency),
       devices: values.devices,
+      agents: values.agents,
     },
     viewerLatency: [],
     personLatency: [],
     throughput: [],
     opensshBaseline: { ran: false, reason: 'not asked for (--only)' },
     scale: [],
+    storm: [],
     errors: [],
   };
   const attempt = async (what: string, run: () => Promise<void>) => {
@@ -173,6 +178,19 @@ export async function main(argv: string[]): Promise<number> {
         const dir = await makeTempDir('bench-scale');
         try {
           results.scale.push(await scaleStart(dir.path, count, progress));
+        } finally {
+          await dir.remove();
+        }
+      });
+    }
+  }
+
+  if (only.has('storm')) {
+    for (const count of values.agents.split(',').map(Number)) {
+      await attempt(`storm with ${count} agents`, async () => {
+        const dir = await makeTempDir('bench-storm');
+        try {
+          results.storm.push(...(await storm(dir.path, count, progress)));
         } finally {
           await dir.remove();
         }
