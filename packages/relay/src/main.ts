@@ -117,7 +117,15 @@ async function main(argv: string[]): Promise<number> {
     started.relay.inventory.reload().catch(() => undefined);
   });
   const openStore = () => openInventoryStore(plan.config, values.config!, logger);
-  const relay = (started.relay = await startRelay(plan.config, values.config, logger, systemClock, plan.hostKey, openStore));
+  const relay = (started.relay = await startRelay(
+    plan.config,
+    values.config,
+    logger,
+    systemClock,
+    plan.hostKey,
+    openStore,
+    plan.inventory,
+  ));
   const signal = await shutdownSignal();
   logger.info({ event: 'relay.stop', signal }, 'draining and stopping');
   await relay.stop();

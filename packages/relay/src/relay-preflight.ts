@@ -22,6 +22,8 @@ export interface RelayPlan {
   hostKey: SshKeyPair | undefined;
   /** What a start logs as warnings (a user naming a device that does not exist yet). */
   warnings: string[];
+  /** The inventory the check built from relay.yaml alone (keys parsed); a start reuses its keys. */
+  inventory: Inventory | undefined;
 }
 
 /**
@@ -42,12 +44,14 @@ export async function preflightRelay(configFile: string): Promise<RelayPlan> {
   await inventoryStoreProblems(problems, config, configFile);
   // Password hashes and key lines: parsed as the running relay's inventory parses them.
   let warnings: string[] = [];
+  let inventory: Inventory | undefined;
   try {
-    warnings = new Inventory({ config, file: configFile, learned: EMPTY_LEARNED }).warnings;
+    inventory = new Inventory({ config, file: configFile, learned: EMPTY_LEARNED });
+    warnings = inventory.warnings;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const p of err.problems) problems.add(p.key, p.message);
   }
   problems.throwIfAny();
-  return { config, paths, hostKey, warnings };
+  return { config, paths, hostKey, warnings, inventory };
 }

@@ -34,6 +34,11 @@ export interface LiveInventoryOptions {
   store?: Pick<InventoryStore, 'load' | 'onChange'>;
   /** What the store held at start (`store.load()`); empty without a store. */
   learned?: LearnedInventory;
+  /**
+   * A snapshot already built from this config (the start's preflight check): its parsed key lines
+   * are reused, so a start with 10,000 agent keys does not parse each of them twice.
+   */
+  previous?: Inventory;
   logger: Logger;
 }
 
@@ -58,7 +63,12 @@ export class LiveInventory implements InventoryView {
     this.logger = options.logger.child({ component: 'inventory' });
     this.running = options.config;
     this.learned = options.learned ?? EMPTY_LEARNED;
-    this.snapshot = new Inventory({ config: options.config, file: options.file, learned: this.learned });
+    this.snapshot = new Inventory({
+      config: options.config,
+      file: options.file,
+      learned: this.learned,
+      ...(options.previous ? { previous: options.previous } : {}),
+    });
     this.warn(this.snapshot.warnings);
     if (options.store) this.follow(options.store);
   }
