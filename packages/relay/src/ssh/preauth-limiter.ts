@@ -37,6 +37,7 @@ type Reason = 'per-address' | 'total';
 /** A run of connections shed because too many handshakes were in flight. */
 interface SheddingStreak {
   since: number;
+  lastShedAt: number;
   refused: number;
 }
 
@@ -52,7 +53,9 @@ interface SheddingStreak {
  * makes them all time out mid-handshake and retry, which wastes the work already done. A shed
  * connection is closed at accept, costing one accept and close; the agent backs off and retries.
  * A streak of shedding is logged twice: `ssh.shedding` (warn) at its first refusal, and
- * `ssh.shedding-ended` (info, with the count and duration) at the next admitted connection.
+ * `ssh.shedding-ended` (info, with the count and duration) at the first connection admitted after
+ * `logIntervalMs` without a refusal. (During a storm the count hovers at the limit, admitting one
+ * connection whenever one finishes: without that quiet time, each would end a streak.)
  */
 export class PreauthLimiter {
   private total = 0;
@@ -81,7 +84,7 @@ export class PreauthLimiter {
     if (mine >= this.limits.maxUnauthenticatedPerAddress) return this.refuse('per-address', address);
     if (this.total >= this.limits.maxUnauthenticated) return this.refuse('total', address);
     if (this.handshakes >= this.limits.handshakesInFlight) return this.shed();
-    this.endStreak();
+    if (this.streak && this.options.clock.now() - this.streak.lastShedAt >= this.logIntervalMs) this.endStreak();
     this.total++;
     this.handshakes++;
     let exchanging = true;
@@ -131,11 +134,14 @@ export class PreauthLimiter {
   }
 
   private shed(): undefined {
+    const now = this.options.clock.now();
+    if (this.streak && now - this.streak.lastShedAt >= this.logIntervalMs) this.endStreak();
     if (this.streak) {
       this.streak.refused++;
+      this.streak.lastShedAt = now;
       return undefined;
     }
-    this.streak = { since: this.options.clock.now(), refused: 1 };
+    this.streak = { since: now, lastShedAt: now, refused: 1 };
     this.options.logger.warn(
       { event: 'ssh.shedding', handshakesInFlight: this.handshakes, limit: this.limits.handshakesInFlight },
       `too many SSH handshakes in flight (${this.handshakes}): closing new connections at accept until some finish`,
@@ -147,10 +153,10 @@ export class PreauthLimiter {
     const streak = this.streak;
     if (!streak) return;
     this.streak = undefined;
-    const ms = this.options.clock.now() - streak.since;
+    const ms = streak.lastShedAt - streak.since;
     this.options.logger.info(
       { event: 'ssh.shedding-ended', refused: streak.refused, ms },
-      `accepting connections again; ${streak.refused} were closed at accept in ${ms} ms`,
+      `accepting connections again; ${streak.refused} were closed at accept over ${ms} ms`,
     );
   }
 

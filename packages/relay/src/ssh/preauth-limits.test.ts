@@ -169,13 +169,12 @@ describe('load shedding before key exchange', () => {
     expect(raw.received()).toBe('');
     const shedding = await relay.waitForLog('ssh.shedding', { limit: 2 });
     expect(shedding.handshakesInFlight).toBe(2);
-    // One holder goes: the next agent logs in, and the streak's end is logged with its count.
+    // One holder goes: the next agent logs in; the streak is logged once (its end comes after
+    // ten quiet seconds, preauth-limiter.test.ts).
     holders[0]!.socket.destroy();
     await holders[0]!.closed;
     const admitted = await agentLogin(relay);
     expect(admitted.outcome).toBe('ready');
-    const ended = await relay.waitForLog('ssh.shedding-ended');
-    expect(ended.refused).toBe(2);
     expect(relay.logs.filter((l) => l.event === 'ssh.shedding')).toHaveLength(1);
   });
 });
