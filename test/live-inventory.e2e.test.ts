@@ -9,6 +9,7 @@ import { hashPassword } from '../packages/relay/src/ssh/password-hash.js';
 import { relayBin } from './support/lifeline-process.js';
 import { LifelineSite, users } from './support/lifeline-site.js';
 import { requireProgram } from './support/programs.js';
+import { relayCli } from './support/relay-cli.js';
 import { openSshFiles } from './support/ssh-clients.js';
 import { connectSsh2Agent, type Ssh2Agent } from './support/ssh2-agents.js';
 import { openConsole, openConsoleChannel, tryLogin } from './support/ssh2-console.js';
@@ -54,15 +55,7 @@ describe('live inventory: reloading relay.yaml disturbs nobody', () => {
 
   const yamlFile = () => site.relayConfigFile;
   const editYaml = async (edit: (text: string) => string) => writeFile(yamlFile(), edit(await readFile(yamlFile(), 'utf8')));
-  const reload = async (...args: string[]) => {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [relayBin, 'reload', '--socket', join(dir.path, 'relay.sock'), ...args]);
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  };
+  const reload = (...args: string[]) => relayCli(['reload', '--socket', join(dir.path, 'relay.sock'), ...args]);
   const openStreams = () => agents.flatMap((a) => [...a.streams.values()]).reduce((n, s) => n + s.opened - s.closed, 0);
 
   it('keeps a typing person and 100 agent tunnels up across ten reloads, with exact byte counts and recording', async () => {

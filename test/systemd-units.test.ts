@@ -1,8 +1,10 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { chmod, copyFile, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findNode } from '../scripts/node-runtime.mjs';
 import { requireProgram } from './support/programs.js';
 import { makeTempDir } from './support/temp-dir.js';
 
@@ -59,6 +61,12 @@ function exposure(file: string): number {
 }
 
 /** `Key=value` lines of the [Service] section, as [key, value] pairs. */
+const run = promisify(execFile);
+
+/** A script that grows V8's young generation and prints its size in bytes. */
+const NEW_SPACE_SIZE =
+  "const a = []; for (let i = 0; i < 3e5; i++) a.push({ i }); process.stdout.write(String(require('v8').getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size));";
+
 async function serviceSettings(unit: string): Promise<Array<[string, string]>> {
   const text = await readFile(join(unitsDir, unit), 'utf8');
   const section = text.split(/^\[/m).find((s) => s.startsWith('Service]')) ?? '';
@@ -139,6 +147,20 @@ describe('deploy/systemd units', () => {
       'ExecStart',
       '/usr/bin/lifeline-agent run --config /etc/lifeline/agent.yaml',
     ]);
+  });
+
+  it('starts the agent with memory-conscious Node.js options that Node.js 20 and 24 both accept and apply', async () => {
+    const env = (await serviceSettings('lifeline-agent.service')).filter(([key]) => key === 'Environment').map(([, value]) => value);
+    const nodeOptions = env.find((value) => value.startsWith('NODE_OPTIONS='))?.slice('NODE_OPTIONS='.length);
+    expect(nodeOptions).toBe('--max-semi-space-size=1');
+    for (const major of [20, 24]) {
+      const node = findNode(major);
+      // Allocates enough to grow the young generation, then reports its size: 2 semi-spaces of 1 MiB.
+      const { stdout } = await run(node.path!, ['-e', NEW_SPACE_SIZE], { env: { ...process.env, NODE_OPTIONS: nodeOptions } });
+      expect(Number(stdout), `Node.js ${major}`).toBeLessThanOrEqual(2 * 1024 * 1024);
+      const { stdout: unset } = await run(node.path!, ['-e', NEW_SPACE_SIZE], { env: { ...process.env, NODE_OPTIONS: '' } });
+      expect(Number(unset), `Node.js ${major} without`).toBeGreaterThan(2 * 1024 * 1024);
+    }
   });
 
   it('gives the relay /run/lifeline for its admin socket, closed to others', async () => {

@@ -76,7 +76,8 @@ export class BenchSite {
     readonly personKeyFile: string,
   ) {}
 
-  static async start(dir: string, farEnd: FarEnd): Promise<BenchSite> {
+  /** `agent` picks the agent's Node.js binary and extra flags (the benchmark's agent-memory part); by default the current Node.js, no flags. */
+  static async start(dir: string, farEnd: FarEnd, agent: { node?: string; flags?: string[] } = {}): Promise<BenchSite> {
     const agentKey = await loadOrCreateKey(join(dir, 'agent_ed25519'), 'agent@rtr-1');
     const personKeyFile = join(dir, 'person_ed25519');
     const personKey = await loadOrCreateKey(personKeyFile, 'bench@person');
@@ -96,15 +97,20 @@ export class BenchSite {
         'consoleRetryMs: 200',
       ].join('\n'),
     );
-    const agent = LifelineProcess.start(agentBin, ['run', '--config', agentFile]);
+    const flags = agent.flags ?? [];
+    // Flags go between node and the script: a shell in front passes them (its $0 is the node binary).
+    const agentProcess = LifelineProcess.start(agentBin, ['run', '--config', agentFile], {
+      ...(agent.node ? { node: agent.node } : {}),
+      ...(flags.length ? { prefix: ['/bin/sh', '-c', `exec "$0" ${flags.join(' ')} "$@"`] } : {}),
+    });
     try {
-      await agent.waitForLog('agent console stream attached', (l) => l.event === 'console.stream.attached');
+      await agentProcess.waitForLog('agent console stream attached', (l) => l.event === 'console.stream.attached');
     } catch (err) {
-      await agent.stop();
+      await agentProcess.stop();
       await relay.stop();
       throw err;
     }
-    return new BenchSite(relay, agent, port, personKey, personKeyFile);
+    return new BenchSite(relay, agentProcess, port, personKey, personKeyFile);
   }
 
   sessionStarts(): LogLine[] {

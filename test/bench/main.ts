@@ -15,9 +15,10 @@ import { formatReport, type BenchResults } from './report.js';
 import { throughput } from './throughput-bench.js';
 import { idleTunnels } from './tunnel-bench.js';
 import { scaleStart } from './scale-bench.js';
+import { agentMemory } from './agent-memory-bench.js';
 import { storm } from './storm-bench.js';
 
-const parts = ['latency', 'throughput', 'openssh', 'tunnels', 'deadlink', 'scale', 'storm'] as const;
+const parts = ['latency', 'throughput', 'openssh', 'tunnels', 'deadlink', 'scale', 'agentmem', 'storm'] as const;
 
 const usage = `npm run bench -- [options]
   --only LIST         some of: ${parts.join(',')} (default: all; agent and relay memory come with latency/throughput)
@@ -28,6 +29,10 @@ const usage = `npm run bench -- [options]
   --tunnels N         idle agent tunnels (default 200), --concurrency N logins in flight (default 50)
   --devices LIST      device (and user) counts for the start-up run (default 1000,5000,10000)
   --agents LIST       agent counts for the reconnect storm run (default 1000)
+  --agent-node LIST   Node.js majors the agentmem part starts the agent on (default 20,24)
+  --agent-flags LIST  "|"-separated sets of extra Node/V8 flags for agentmem, "none" for the start path as
+                      shipped (default none)
+  --settle-s N        agentmem: seconds of idling before the settled RSS (default 30)
   --json FILE         where the JSON goes (default test/bench/dist/bench-results.json; "-" for stdout, then no table)
 See docs/benchmarks.md.`;
 
@@ -47,6 +52,9 @@ export async function main(argv: string[]): Promise<number> {
       concurrency: { type: 'string', default: '50' },
       devices: { type: 'string', default: '1000,5000,10000' },
       agents: { type: 'string', default: '1000' },
+      'agent-node': { type: 'string', default: '20,24' },
+      'agent-flags': { type: 'string', default: 'none' },
+      'settle-s': { type: 'string', default: '30' },
       json: { type: 'string', default: join(repoRoot, 'test/bench/dist/bench-results.json') },
       help: { type: 'boolean', default: false },
     },
@@ -86,6 +94,7 @@ export async function main(argv: string[]): Promise<number> {
     opensshBaseline: { ran: false, reason: 'not asked for (--only)' },
     scale: [],
     storm: [],
+    agentMemoryRuns: [],
     errors: [],
   };
   const attempt = async (what: string, run: () => Promise<void>) => {
@@ -185,6 +194,17 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
 
+  if (only.has('agentmem')) {
+    const variants = values['agent-node'].split(',').flatMap((node) =>
+      values['agent-flags'].split('|').map((set) => ({
+        node: Number(node),
+        flags: set.trim() === 'none' ? [] : set.trim().split(/\s+/),
+      })),
+    );
+    await attempt('agent memory', async () => {
+      results.agentMemoryRuns = await agentMemory(variants, { settleMs: Number(values['settle-s']) * 1000, bytes, repeat }, progress);
+    });
+  }
   if (only.has('storm')) {
     for (const count of values.agents.split(',').map(Number)) {
       await attempt(`storm with ${count} agents`, async () => {

@@ -4,6 +4,7 @@ import type { ThroughputRow } from './throughput-bench.js';
 import type { DeadLinkRow } from './dead-link-bench.js';
 import type { TunnelRow } from './tunnel-bench.js';
 import type { ScaleRow } from './scale-bench.js';
+import type { AgentMemoryRow } from './agent-memory-bench.js';
 import type { StormRow } from './storm-bench.js';
 
 export interface MemoryReport {
@@ -25,6 +26,8 @@ export interface BenchResults {
   storm: StormRow[];
   deadLink?: DeadLinkRow;
   agentMemory?: MemoryReport;
+  /** The agentmem part: the agent started each way asked for. */
+  agentMemoryRuns: AgentMemoryRow[];
   relayMemory?: MemoryReport;
   /** Why the OpenSSH baseline is missing, if it is. */
   opensshBaseline: { ran: boolean; reason?: string };
@@ -166,6 +169,23 @@ export function formatReport(r: BenchResults): string {
     .filter(([, m]) => m !== undefined)
     .map(([name, m]) => [name, mib(m!.idleRssBytes), mib(m!.afterTrafficRssBytes), mib(m!.peakRssBytes)]);
   if (memoryRows.length) section('Process memory', table(['process', 'RSS idle', 'RSS after the runs above', 'peak RSS'], memoryRows));
+  if (r.agentMemoryRuns.length)
+    section(
+      'Edge agent memory by start flags (serial console; RSS; throughput median MB/s)',
+      table(
+        ['node', 'flags', 'idle', 'settled', 'after traffic', 'peak', 'dev->person', 'person->dev'],
+        r.agentMemoryRuns.map((m) => [
+          m.node,
+          m.flags,
+          mib(m.idleRssBytes),
+          mib(m.settledRssBytes),
+          mib(m.afterTrafficRssBytes),
+          mib(m.peakRssBytes),
+          m.deviceToPersonMBps.toFixed(1),
+          m.personToDeviceMBps.toFixed(1),
+        ]),
+      ),
+    );
   if (!r.opensshBaseline.ran) parts.push(`OpenSSH baseline not measured: ${r.opensshBaseline.reason}`);
   if (r.errors.length) parts.push(`Errors:\n${r.errors.map((e) => `  ${e}`).join('\n')}`);
   return `${parts.join('\n\n')}\n`;

@@ -5,7 +5,7 @@ import { hashPassword } from '../../packages/relay/src/ssh/password-hash.js';
 import { LifelineProcess, agentBin, relayBin } from './lifeline-process.js';
 
 /** Test hashes: the same format, far cheaper to check, so many logins stay fast. */
-const cheapScrypt = { N: 2 ** 10, r: 8, p: 1 };
+export const cheapScrypt = { N: 2 ** 10, r: 8, p: 1 };
 
 export const users = {
   alice: { password: 'alice-secret', devices: ['rtr-1', 'sw-offline', 'sw-2'], role: 'engineer' },
@@ -21,6 +21,8 @@ export interface SiteOptions {
   console: string;
   /** Extra top-level YAML for relay.yaml. */
   relayExtra?: string;
+  /** Extra `users:` entries (YAML flow mappings), e.g. a person reaching enrolled devices by glob. */
+  extraUsers?: string[];
   /** Run the agent under another program, e.g. ['strace', '-f', ...]. */
   agentPrefix?: string[];
 }
@@ -75,6 +77,7 @@ export class LifelineSite {
         'auth: { failureDelayMs: 50 }',
         'users:',
         ...userLines,
+        ...(this.options.extraUsers ?? []).map((u) => `  - ${u}`),
         'devices:',
         `  - { id: rtr-1, agentKey: "${agentKey.publicKeyLine}" }`,
         `  - { id: sw-offline, agentKey: "${otherKey.publicKeyLine}" }`,

@@ -62,3 +62,36 @@ describe('AgentStatus', () => {
     expect(led.states).toEqual(['searching', 'healthy', 'searching']);
   });
 });
+
+describe('AgentStatus while enrolling', () => {
+  it('tells cannot-reach, wrong fingerprint, waiting for approval and each refusal apart', () => {
+    const shown = (state: Parameters<AgentStatus['enrolment']>[0]) => {
+      const led = new FakeIndicator();
+      new AgentStatus(led).enrolment(state);
+      return led.states;
+    };
+    expect(shown({ state: 'unreachable', detail: 'ECONNREFUSED' })).toEqual(['searching']);
+    expect(shown({ state: 'host-key-mismatch', detail: 'SHA256:x' })).toEqual(['fault']);
+    expect(shown({ state: 'pending' })).toEqual(['waiting-approval']);
+    const refusals = (['unknown', 'expired', 'used', 'other-device', 'revoked'] as const).map(
+      (reason) => shown({ state: 'refused', reason })[0],
+    );
+    expect(refusals).toEqual([
+      'refused-unknown-token',
+      'refused-expired-token',
+      'refused-used-token',
+      'refused-other-device',
+      'refused-revoked',
+    ]);
+  });
+
+  it('leaves the enrolment state behind once the tunnel starts', () => {
+    const led = new FakeIndicator();
+    const status = new AgentStatus(led);
+    status.enrolment({ state: 'pending' });
+    status.enrolment({ state: 'enrolled' });
+    status.tunnel('connected');
+    status.health(passed);
+    expect(led.states).toEqual(['waiting-approval', 'searching', 'healthy']);
+  });
+});

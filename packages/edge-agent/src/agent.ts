@@ -9,7 +9,7 @@ import {
   type AgentConfig,
   type Logger,
   type SshKeyPair,
-} from '@lifeline/shared';
+} from '@lifeline/shared/agent';
 import { agentKeyComment } from './agent-preflight.js';
 import { AgentStatus } from './agent-status.js';
 import { createConsolePort } from './console/create-console-port.js';

@@ -1,3 +1,5 @@
+// First: keeps unneeded parts of ssh2 from loading (must run before anything imports ssh2).
+import './lean-start.js';
 import {
   WELL_KNOWN_ENROLMENT_FILE,
   ExitCode,
@@ -18,9 +20,10 @@ import {
   runCli,
   shutdownSignal,
   usageError as usageErrorOf,
-} from '@lifeline/shared';
+} from '@lifeline/shared/agent';
 import { agentKeyComment, preflightAgent } from './agent-preflight.js';
 import { enrolAgent, needsEnrolment } from './enrol/enrol-agent.js';
+import type { EnrolOutcome } from './enrol/enrol-flow.js';
 import { startAgent } from './agent.js';
 import { checkRelayHostKey } from './tunnel/check-relay.js';
 
@@ -57,8 +60,11 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'check') return check(values.config);
   if (command === 'check-relay') return checkRelay(await loadConfigFile(values.config, 'agent'));
 
-  // A refused token needs a new enrolment file from the operator: 78, so systemd does not restart in a loop.
-  if (!(await enrolIfNeeded(values.config, values.enrol, values.pretty))) return ExitCode.badConfig;
+  const enrolment = await enrolIfNeeded(values.config, values.enrol, values.pretty);
+  // Stopped while enrolling (SIGTERM from systemd, Ctrl-C): a clean stop. A refused token needs a
+  // new enrolment file from the operator: 78, so systemd does not restart in a loop.
+  if (enrolment === 'stopped') return ExitCode.ok;
+  if (enrolment === 'refused') return ExitCode.badConfig;
   const plan = await preflightAgent(values.config);
   const logger = createLogger({
     svc: 'agent',
@@ -132,14 +138,25 @@ async function checkRelay(config: AgentConfig): Promise<number> {
 
 /**
  * Zero-touch enrolment: with no agent.yaml and an enrolment file (--enrol, or the well-known one
- * on the boot partition), enrol and write agent.yaml. False when the relay refused this Pi.
+ * on the boot partition), enrol and write agent.yaml. SIGINT or SIGTERM meanwhile stops it
+ * (`stopped`); `refused` when the relay refused this Pi (shown until such a signal).
  */
-async function enrolIfNeeded(configFile: string, enrolFile: string | undefined, pretty: boolean | undefined): Promise<boolean> {
-  if (!(await needsEnrolment(configFile))) return true;
+async function enrolIfNeeded(configFile: string, enrolFile: string | undefined, pretty: boolean | undefined): Promise<EnrolOutcome> {
+  if (!(await needsEnrolment(configFile))) return 'enrolled';
   const file = enrolFile ?? WELL_KNOWN_ENROLMENT_FILE;
-  if (enrolFile === undefined && (await needsEnrolment(file))) return true; // neither: preflight reports the missing agent.yaml
+  if (enrolFile === undefined && (await needsEnrolment(file))) return 'enrolled'; // neither: preflight reports the missing agent.yaml
   const logger = createLogger({ svc: 'agent', version: LIFELINE_VERSION, level: 'info', pretty: pretty ?? false });
-  return enrolAgent(file, configFile, logger);
+  const stop = new AbortController();
+  const onSignal = (signal: string) => {
+    logger.info({ event: 'agent.stop', signal }, 'stopping');
+    stop.abort();
+  };
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+  try {
+    return await enrolAgent(file, configFile, logger, stop.signal);
+  } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+  }
 }
 
 runCli(NAME, () => main(process.argv.slice(2)));

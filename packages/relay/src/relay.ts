@@ -51,6 +51,13 @@ export interface RunningRelay {
 const POWER_TIMEOUT_MS = 30_000;
 
 /**
+ * How long a graceful stop waits for the agents to take their return notices. Not configurable:
+ * the notice is one small message on a live connection; an agent that misses it reconnects with
+ * its own backoff.
+ */
+const RETURN_NOTICE_TIMEOUT_MS = 2_000;
+
+/**
  * Wires the relay: host key, tunnel registry, console sessions with their recordings and
  * console logs, the SSH server in front, and the local admin socket.
  *
@@ -147,8 +154,9 @@ export async function startRelay(
         devices: (request) => {
           const { user } = request as { user?: unknown };
           if (user !== undefined && typeof user !== 'string') throw new Error('devices: user must be a name');
-          const ids = user === undefined ? [...inventory.current().devices].map((d) => d.id) : sessions.devicesFor(user).map((d) => d.id);
-          return ids.map((id) => deviceOverview(agents.status(id), sessions.consoleStatus(id)));
+          const now = inventory.current();
+          const ids = user === undefined ? [...now.devices].map((d) => d.id) : sessions.devicesFor(user).map((d) => d.id);
+          return ids.map((id) => deviceOverview(agents.status(id), sessions.consoleStatus(id), now.device(id)?.enrolment?.state));
         },
         reload: async () => inventory.reload(),
         power: (request) => {
@@ -162,7 +170,8 @@ export async function startRelay(
         ...(store
           ? inventoryAdminHandlers({
               store,
-              declared: () => declaredInConfig(config, configFile),
+              // The running relay.yaml (after the last reload), not the one the relay started with.
+              declared: () => declaredInConfig(inventory.config, configFile),
               logger: logger.child({ component: 'inventory' }),
             })
           : {}),
@@ -211,7 +220,7 @@ export async function startRelay(
     async stop() {
       retention.cancel();
       // Before anything closes: the agents learn when to come back (no storm after an upgrade).
-      await announceReturn(agents.all(), { loginsPerSecond: config.agentReturnRate, timeoutMs: 2_000, clock, logger });
+      await announceReturn(agents.all(), { loginsPerSecond: config.agentReturnRate, timeoutMs: RETURN_NOTICE_TIMEOUT_MS, clock, logger });
       sessions.close('the relay is shutting down.');
       await server.close();
       await running.close();

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { open, stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import ssh2 from 'ssh2';
-import { readBoundedFile } from './config/bounded-read.js';
 import { makeFolder } from './config/make-folder.js';
 import { LifelineError } from './errors.js';
+import { readSecretFile } from './secret-files.js';
 
 const { utils } = ssh2;
 
@@ -46,32 +46,19 @@ export const MAX_KEY_FILE_BYTES = 64 * 1024;
 /**
  * Reads an Ed25519 private key in OpenSSH format; undefined when the file does not exist. Keys
  * made with `ssh-keygen -t ed25519` work. Refuses (KEY_INSECURE_MODE) a file group or others may
- * read, as OpenSSH does, and (KEY_UNREADABLE) one that is not a regular file (a FIFO or a path
- * under /proc cannot hang a start), is too large, or holds no private key.
+ * read or another user owns, as OpenSSH does, and (KEY_UNREADABLE) one that is not a regular file
+ * (a FIFO or a path under /proc cannot hang a start), is too large, or holds no private key: the
+ * rules and wording of every secret file (secret-files.ts).
  */
 export async function readKeyFile(path: string, comment: string): Promise<SshKeyPair | undefined> {
-  let info;
-  try {
-    info = await stat(path);
-  } catch (err) {
-    // ENOTDIR: a folder on the way is a file; as missing, then making it will say why it cannot.
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw new LifelineError('KEY_UNREADABLE', `cannot read key file ${path}: ${(err as Error).message}`, { cause: err });
-  }
-  if (info.isFile() && (info.mode & 0o077) !== 0) {
-    throw new LifelineError(
-      'KEY_INSECURE_MODE',
-      `key file ${path} has mode ${(info.mode & 0o777).toString(8)}; it must not be readable by group or others (chmod 600 ${path})`,
-    );
-  }
-  let text: Buffer;
-  try {
-    text = await readBoundedFile(path, MAX_KEY_FILE_BYTES);
-  } catch (err) {
-    throw new LifelineError('KEY_UNREADABLE', `cannot read key file ${path}: ${(err as Error).message}`, { cause: err });
-  }
-  return keyPairOf(text, comment, path, false);
+  const text = await readSecretFile(path, {
+    what: 'key file',
+    maxBytes: MAX_KEY_FILE_BYTES,
+    code: 'KEY_UNREADABLE',
+    insecureCode: 'KEY_INSECURE_MODE',
+    optional: true,
+  });
+  return text === undefined ? undefined : keyPairOf(text, comment, path, false);
 }
 
 /** A new Ed25519 key pair in memory (`generated: true`); nothing is written: see writeNewKey. */

@@ -1,4 +1,12 @@
-import { isCanceled, isLifelineError, systemClock, type Clock, type ConsoleStatus, type Logger, type TimerHandle } from '@lifeline/shared';
+import {
+  isCanceled,
+  isLifelineError,
+  systemClock,
+  type Clock,
+  type ConsoleStatus,
+  type Logger,
+  type TimerHandle,
+} from '@lifeline/shared/agent';
 import type { ConsoleFacts } from './console-facts.js';
 import type { ConsolePort } from './console-port.js';
 import type { ConsoleStream } from './console-stream.js';
@@ -8,9 +16,9 @@ export interface ConsoleServiceOptions {
   port: ConsolePort;
   /** Pause between attempts to open a console that is missing or failed. */
   retryMs: number;
-  /** Break length for a plain Telnet IAC BREAK, which carries none. */
+  /** Break length for a plain Telnet IAC BREAK, which carries none; PULSE_BREAK_MS unless a test says otherwise. */
   pulseBreakMs?: number;
-  /** A break left on longer than this is cleared, in case the relay's "off" never comes. */
+  /** A break left on longer than this is cleared, in case the relay's "off" never comes; BREAK_CLEAR_MS unless a test says otherwise. */
   maxBreakMs?: number;
   logger: Logger;
   clock?: Clock;
@@ -21,6 +29,20 @@ export interface ConsoleServiceOptions {
   /** Bytes moved either way; called per chunk, so keep it cheap. */
   onTraffic?(): void;
 }
+
+/**
+ * Length of a BREAK asked for without one (a plain Telnet IAC BREAK). Not configurable here: the
+ * relay times every BREAK a person sends (devices[].breakMs, clamped to maxBreakMs) with RFC 2217
+ * BREAK on/off; this is the schema's breakMs default, for a peer that sends only IAC BREAK.
+ */
+export const PULSE_BREAK_MS = 500;
+
+/**
+ * A BREAK still on after this long is cleared by the agent itself, in case the relay's "off" never
+ * comes (a tunnel lost mid-BREAK). Not configurable: it is the most the relay's schema allows for
+ * devices[].maxBreakMs, so it never cuts a BREAK the relay asked for.
+ */
+export const BREAK_CLEAR_MS = 10_000;
 
 /**
  * Keeps one device console open for as long as the agent runs (reopening it when a USB adapter
@@ -137,7 +159,7 @@ export class ConsoleService {
       }
       await port.setBreak(true);
       this.logger.info({ event: 'console.break', action }, 'BREAK on the line');
-      const ms = action === 'pulse' ? (this.options.pulseBreakMs ?? 500) : (this.options.maxBreakMs ?? 10_000);
+      const ms = action === 'pulse' ? (this.options.pulseBreakMs ?? PULSE_BREAK_MS) : (this.options.maxBreakMs ?? BREAK_CLEAR_MS);
       this.breakTimer = this.clock.setTimeout(() => void port.setBreak(false).catch(() => undefined), ms);
     } catch (err) {
       this.logger.warn({ event: 'console.break.failed', err: messageOf(err) }, 'BREAK failed');

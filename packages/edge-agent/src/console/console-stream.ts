@@ -1,4 +1,4 @@
-import type { ConsoleStatus } from '@lifeline/shared';
+import type { ConsoleStatus } from '@lifeline/shared/agent';
 
 /**
  * The agent's end of one console stream from the relay (a forwarded-tcpip channel speaking

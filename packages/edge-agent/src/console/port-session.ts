@@ -1,4 +1,4 @@
-import { LifelineError, type Logger } from '@lifeline/shared';
+import { LifelineError, type Logger } from '@lifeline/shared/agent';
 import { ChunkQueue } from './chunk-queue.js';
 
 /** A producer of device output that can hold it back (a socket, a Telnet endpoint, ipmitool's stdout). */
@@ -79,11 +79,18 @@ export class PortSession<R> {
   }
 }
 
+/**
+ * Device output a console port holds while nobody reads it, before it pauses the source (the
+ * serial line, the socket, ipmitool). Not configurable: reading resumes within one event-loop turn
+ * of the relay's stream taking more, so this only needs to hold one burst of a fast console.
+ */
+export const READ_QUEUE_BYTES = 64 * 1024;
+
 export interface PortSessionsOptions<R> {
   /** The port's description, for messages: `serial port /dev/ttyUSB0 is closed`. */
   description: string;
   logger: Logger;
-  /** Device output held while nobody reads before the source is paused (default 64 KiB). */
+  /** Device output held while nobody reads before the source is paused; READ_QUEUE_BYTES unless a test says otherwise. */
   readQueueBytes?: number;
   /**
    * Lets go of what one session holds (closes the handle, the socket, ipmitool), once it ended:
@@ -137,7 +144,7 @@ export class PortSessions<R> {
           if (opening.aborted) throw this.canceled();
         },
         begin: (resource) => {
-          const session = new PortSession(resource, this.options.readQueueBytes ?? 64 * 1024);
+          const session = new PortSession(resource, this.options.readQueueBytes ?? READ_QUEUE_BYTES);
           if (opening.aborted) {
             session.end(this.canceled(), true);
             this.track(this.options.release(session, 'closed'));

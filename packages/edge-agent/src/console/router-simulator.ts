@@ -1,4 +1,4 @@
-import type { Clock } from '@lifeline/shared';
+import type { Clock } from '@lifeline/shared/agent';
 
 export interface RouterSimulatorOptions {
   hostname: string;

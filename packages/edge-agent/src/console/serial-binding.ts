@@ -1,4 +1,4 @@
-import { SerialPort } from 'serialport';
+import { autoDetect } from '@serialport/bindings-cpp';
 
 /**
  * The slice of node-serialport's BindingInterface (@serialport/bindings-cpp) a SerialConsolePort
@@ -36,7 +36,11 @@ export interface SerialBindingPort {
   close(): Promise<void>;
 }
 
-/** The real binding for this platform (bindings-cpp), as `serialport` 13 picks it. */
+/**
+ * The real binding for this platform, as `serialport` 13 picks it (bindings-cpp's autoDetect),
+ * without the `serialport` package itself: its stream class, ten parsers and mock are code the
+ * agent never runs but would load and keep (issue 11, agent memory).
+ */
 export function platformSerialBinding(): SerialBinding {
-  return SerialPort.binding;
+  return autoDetect();
 }

@@ -8,20 +8,27 @@ import {
   type Logger,
   type TelnetConsoleConfig,
   printable,
-} from '@lifeline/shared';
+} from '@lifeline/shared/agent';
 import type { ConsolePort } from './console-port.js';
 import { PortSessions, type Opening, type PortSession } from './port-session.js';
 
 export interface TelnetConsolePortDeps {
   logger: Logger;
   clock?: Clock;
-  /** How long `open()` waits for the TCP connection (default 5 s). */
+  /** How long `open()` waits for the TCP connection; TELNET_TIMEOUTS.connectMs unless a test says otherwise. */
   connectTimeoutMs?: number;
-  /** How long `open()` waits for each RFC 2217 step: the option, then the baud rate answer (default 2 s). */
+  /** How long `open()` waits for each RFC 2217 step (the option, then the baud rate answer); TELNET_TIMEOUTS.stepMs unless a test says otherwise. */
   negotiationTimeoutMs?: number;
   /** Device output held while nobody reads before the socket is paused (default 64 KiB). */
   readQueueBytes?: number;
 }
+
+/**
+ * How long opening a terminal-server port may take: the TCP connection, then each RFC 2217 step.
+ * Not configurable: a terminal server on the site LAN answers in milliseconds, and a console that
+ * does not open is tried again every consoleRetryMs anyway.
+ */
+export const TELNET_TIMEOUTS = { connectMs: 5_000, stepMs: 2_000 } as const;
 
 /** One connection to the terminal server. */
 interface Connection {
@@ -64,8 +71,8 @@ export class TelnetConsolePort implements ConsolePort {
     this.description = `terminal server ${host}:${config.port}`;
     this.logger = deps.logger.child({ component: 'telnet-console', host: config.host, port: config.port });
     this.clock = deps.clock ?? systemClock;
-    this.connectTimeoutMs = deps.connectTimeoutMs ?? 5_000;
-    this.negotiationTimeoutMs = deps.negotiationTimeoutMs ?? 2_000;
+    this.connectTimeoutMs = deps.connectTimeoutMs ?? TELNET_TIMEOUTS.connectMs;
+    this.negotiationTimeoutMs = deps.negotiationTimeoutMs ?? TELNET_TIMEOUTS.stepMs;
     this.sessions = new PortSessions({
       description: this.description,
       logger: this.logger,

@@ -1,8 +1,10 @@
 import { access } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { loadConfigFile, loadOrCreateKey, type Logger } from '@lifeline/shared';
+import { loadConfigFile, loadOrCreateKey, statusConfigSchema, type Logger } from '@lifeline/shared/agent';
+import { AgentStatus } from '../agent-status.js';
+import { createStatusIndicator } from '../led/create-status-indicator.js';
 import { RelayDialer } from '../tunnel/relay-dialer.js';
-import { runEnrolFlow, type EnrolState } from './enrol-flow.js';
+import { runEnrolFlow, type EnrolOutcome, type EnrolState } from './enrol-flow.js';
 import { requestEnrolment } from './enrol-request.js';
 import { enrolledConsolePath, writeEnrolledAgentConfig } from './enrolled-agent-config.js';
 
@@ -19,10 +21,15 @@ export async function needsEnrolment(configFile: string): Promise<boolean> {
 
 /**
  * Enrols this Pi from `enrolmentFile`: makes its Ed25519 key (0600) beside `configFile`, asks the
- * relay (pinned host key from the file) until enrolled or refused, and writes `configFile`.
- * Resolves true once agent.yaml is written; false on a refusal (the log line says which).
+ * relay (pinned host key from the file) until enrolled or refused, and writes `configFile`. Each
+ * state has its log line and is shown on the file's status LED and hook (`status`, as in
+ * agent.yaml). Resolves `enrolled` once agent.yaml is written; `refused` on a refusal, after
+ * showing it until `signal` aborts (the LED must stay readable for the person on site, and the
+ * process would put it out); `stopped` when `signal` aborts first.
+ *
+ * @throws LifelineError CONFIG_* for a bad enrolment file, KEY_* when the key cannot be made.
  */
-export async function enrolAgent(enrolmentFile: string, configFile: string, logger: Logger, signal?: AbortSignal): Promise<boolean> {
+export async function enrolAgent(enrolmentFile: string, configFile: string, logger: Logger, signal: AbortSignal): Promise<EnrolOutcome> {
   const file = await loadConfigFile(enrolmentFile, 'enrolment');
   const keyFile = join(dirname(configFile), ENROLLED_KEY_FILE);
   const key = await loadOrCreateKey(keyFile, `lifeline-agent ${file.device}`);
@@ -36,15 +43,45 @@ export async function enrolAgent(enrolmentFile: string, configFile: string, logg
     keepalive: { intervalMs: 6_000, countMax: 2 },
     logger: log,
   });
-  log.info({ event: 'enrol.start', relay: `${target.host}:${target.port}`, fingerprint: key.fingerprint }, 'enrolling with the relay');
-  return runEnrolFlow({
-    file,
-    request: (request) => requestEnrolment(dialer, target, request, 15_000),
-    writeAgentConfig: async () => writeEnrolledAgentConfig(configFile, file, keyFile, await enrolledConsolePath(file)),
-    onState: (state) => logState(log, state),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    backoff: { baseMs: 2_000, capMs: 60_000 },
-    ...(signal ? { signal } : {}),
+  const indicator = await createStatusIndicator(statusConfigSchema.parse(file.status ?? {}), { deviceId: file.device, logger });
+  const status = new AgentStatus(indicator);
+  try {
+    log.info({ event: 'enrol.start', relay: `${target.host}:${target.port}`, fingerprint: key.fingerprint }, 'enrolling with the relay');
+    const outcome = await runEnrolFlow({
+      file,
+      request: (request) => requestEnrolment(dialer, target, request, 15_000),
+      writeAgentConfig: async () => writeEnrolledAgentConfig(configFile, file, keyFile, await enrolledConsolePath(file)),
+      onState: (state) => {
+        logState(log, state);
+        status.enrolment(state);
+      },
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      backoff: { baseMs: 2_000, capMs: 60_000 },
+      signal,
+    });
+    if (outcome === 'refused') {
+      log.info({ event: 'enrol.holding' }, 'showing the refusal on the status LED until stopped; a new enrolment file is needed');
+      await untilAborted(signal);
+    }
+    return outcome;
+  } finally {
+    await indicator.close();
+  }
+}
+
+/** Resolves once `signal` aborts, keeping the process alive meanwhile (a signal listener alone does not). */
+function untilAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const keepAlive = setInterval(() => undefined, 2 ** 31 - 1);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearInterval(keepAlive);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }
 

@@ -22,7 +22,7 @@ function scripted(...steps: Array<EnrolAnswer | Error>) {
   };
 }
 
-const run = async (relay: ReturnType<typeof scripted>) => {
+const run = async (relay: Pick<ReturnType<typeof scripted>, 'request'>, signal?: AbortSignal) => {
   const states: EnrolState[] = [];
   const sleeps: number[] = [];
   let written = 0;
@@ -33,6 +33,7 @@ const run = async (relay: ReturnType<typeof scripted>) => {
     onState: (s) => states.push(s),
     sleep: (ms) => Promise.resolve(void sleeps.push(ms)),
     backoff: { baseMs: 1_000, capMs: 8_000, random: () => 0.5 },
+    ...(signal ? { signal } : {}),
   });
   return { result, states, sleeps, written };
 };
@@ -40,7 +41,7 @@ const run = async (relay: ReturnType<typeof scripted>) => {
 describe('the enrolment flow', () => {
   it('writes agent.yaml once the relay says enrolled', async () => {
     const relay = scripted({ result: 'enrolled' });
-    expect(await run(relay)).toMatchObject({ result: true, states: [{ state: 'enrolled' }], written: 1 });
+    expect(await run(relay)).toMatchObject({ result: 'enrolled', states: [{ state: 'enrolled' }], written: 1 });
     expect(relay.asked).toEqual([{ device: 'rtr-tokyo-01', token: file.token }]);
   });
 
@@ -51,7 +52,7 @@ describe('the enrolment flow', () => {
       { result: 'enrolled' },
     );
     const { result, states, sleeps } = await run(relay);
-    expect(result).toBe(true);
+    expect(result).toBe('enrolled');
     expect(states.map((s) => s.state)).toEqual(['unreachable', 'host-key-mismatch', 'enrolled']);
     expect(sleeps).toEqual([500, 1_000]);
     expect(relay.asked.every((r) => r.token === file.token)).toBe(true);
@@ -60,7 +61,7 @@ describe('the enrolment flow', () => {
   it('polls while pending without the spent token, until approved', async () => {
     const relay = scripted({ result: 'pending' }, { result: 'pending' }, { result: 'enrolled' });
     const { result, states, written } = await run(relay);
-    expect(result).toBe(true);
+    expect(result).toBe('enrolled');
     expect(states.map((s) => s.state)).toEqual(['pending', 'pending', 'enrolled']);
     expect(relay.asked.map((r) => r.token)).toEqual([file.token, undefined, undefined]);
     expect(written).toBe(1);
@@ -69,9 +70,36 @@ describe('the enrolment flow', () => {
   it('stops at a refusal, naming the reason, and writes nothing', async () => {
     for (const reason of ['unknown', 'expired', 'used', 'other-device', 'revoked'] as const) {
       const { result, states, written } = await run(scripted({ result: 'refused', reason }));
-      expect(result).toBe(false);
+      expect(result).toBe('refused');
       expect(states).toEqual([{ state: 'refused', reason }]);
       expect(written).toBe(0);
     }
+  });
+
+  it('stops at once when aborted during an exchange that never answers, writing nothing', async () => {
+    const stop = new AbortController();
+    const hanging = { request: () => new Promise<EnrolAnswer>(() => undefined) };
+    const running = run(hanging, stop.signal);
+    await new Promise((resolve) => setImmediate(resolve));
+    stop.abort();
+    expect(await running).toMatchObject({ result: 'stopped', states: [], written: 0 });
+  });
+
+  it('stops when aborted while waiting for approval, without asking again', async () => {
+    const stop = new AbortController();
+    const relay = scripted({ result: 'pending' });
+    const asked = relay.request;
+    let calls = 0;
+    const counting = {
+      request: (r: EnrolRequest) => {
+        calls++;
+        if (calls === 1) queueMicrotask(() => stop.abort());
+        return asked(r);
+      },
+    };
+    const { result, states } = await run(counting, stop.signal);
+    expect(result).toBe('stopped');
+    expect(states.map((s) => s.state)).toEqual(['pending']);
+    expect(calls).toBe(1);
   });
 });

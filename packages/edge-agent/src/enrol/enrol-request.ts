@@ -6,7 +6,7 @@ import {
   parseEnrolAnswer,
   type EnrolAnswer,
   type EnrolRequest,
-} from '@lifeline/shared';
+} from '@lifeline/shared/agent';
 import type { RelayAddress, RelayDialer } from '../tunnel/relay-dialer.js';
 
 /**

@@ -1,6 +1,6 @@
-import { readdir, open, rename, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { LifelineError, agentConfigSchema, configYaml, type EnrolmentFile } from '@lifeline/shared';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LifelineError, agentConfigSchema, configYaml, writePrivateFile, type EnrolmentFile } from '@lifeline/shared/agent';
 
 /** Where USB serial adapters appear under stable names. */
 export const SERIAL_BY_ID = '/dev/serial/by-id';
@@ -23,8 +23,8 @@ export async function enrolledConsolePath(file: EnrolmentFile, byIdDir = SERIAL_
 
 /**
  * agent.yaml for an enrolled Pi: the relay and its pinned host key, the key file, the device and
- * its serial console; checked with the agent's own schema before it is written. Written with mode
- * 0600 to a temporary file in the same folder, synced, then renamed over the target, so a power
+ * its serial console; checked with the agent's own schema before it is written. Written by
+ * writePrivateFile (mode 0600, temporary file synced and renamed over the target), so a power
  * cut leaves the old file or the new one, never half of one.
  */
 export async function writeEnrolledAgentConfig(target: string, file: EnrolmentFile, keyFile: string, consolePath: string): Promise<void> {
@@ -33,19 +33,10 @@ export async function writeEnrolledAgentConfig(target: string, file: EnrolmentFi
     device: file.device,
     keyFile,
     console: { type: 'serial', path: consolePath },
+    // The LED the site saw during enrolment goes on showing the agent's state.
+    ...(file.status ? { status: file.status } : {}),
   };
   agentConfigSchema.parse(config);
   const text = `# Written by lifeline-agent at enrolment (${file.device}).\n${configYaml(config)}`;
-  const temp = join(dirname(target), `.agent.yaml.${process.pid}.tmp`);
-  const handle = await open(temp, 'w', 0o600);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, target).catch(async (err: unknown) => {
-    await unlink(temp).catch(() => undefined);
-    throw err;
-  });
+  await writePrivateFile(target, text);
 }

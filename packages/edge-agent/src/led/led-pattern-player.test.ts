@@ -2,28 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '@lifeline/shared';
 import { FakeClock } from '@lifeline/shared/testing';
 import { capturingLogger } from './led-driver.contract.js';
-import type { LedDriver } from './led-driver.js';
+import { RecordingLedDriver } from '../testing/recording-led-driver.js';
 import { LedPatternPlayer } from './led-pattern-player.js';
-
-/** Records every write as [time, on] on the fake clock. */
-class RecordingDriver implements LedDriver {
-  readonly description = 'recording';
-  readonly writes: Array<[number, boolean]> = [];
-  closed = false;
-  failing = false;
-  constructor(private readonly clock: FakeClock) {}
-  set(on: boolean): void {
-    if (this.failing) throw new Error('EIO: i/o error, write');
-    this.writes.push([this.clock.now(), on]);
-  }
-  async close(): Promise<void> {
-    this.closed = true;
-  }
-}
+import { INDICATOR_STATES, STATUS_STATES } from './status-states.js';
 
 function setup() {
   const clock = new FakeClock();
-  const driver = new RecordingDriver(clock);
+  const driver = new RecordingLedDriver(clock);
   const player = new LedPatternPlayer(driver, { logger: silentLogger(), clock });
   return { clock, driver, player };
 }
@@ -119,7 +104,7 @@ describe('LedPatternPlayer', () => {
 
   it('logs a driver that stops taking writes once, keeps blinking, and says when it works again', async () => {
     const clock = new FakeClock();
-    const driver = new RecordingDriver(clock);
+    const driver = new RecordingLedDriver(clock);
     const { logger, lines } = capturingLogger();
     const player = new LedPatternPlayer(driver, { logger, clock });
     player.play('fault');
@@ -135,12 +120,50 @@ describe('LedPatternPlayer', () => {
     ]);
   });
 
-  it('takes other timings', async () => {
+  it('takes other flicker timings', async () => {
     const clock = new FakeClock();
-    const driver = new RecordingDriver(clock);
-    const player = new LedPatternPlayer(driver, { logger: silentLogger(), clock, timings: { slowMs: 500 } });
-    player.play('searching');
-    await clock.advance(1_000);
-    expect(driver.writes.map(([t]) => t)).toEqual([0, 500, 1_000]);
+    const driver = new RecordingLedDriver(clock);
+    const player = new LedPatternPlayer(driver, { logger: silentLogger(), clock, timings: { flickerMs: 20, flickerEveryMs: 500 } });
+    player.play('healthy');
+    for (let t = 0; t < 1_000; t += 10) {
+      player.traffic();
+      await clock.advance(10);
+    }
+    expect(driver.writes).toEqual([
+      [0, true],
+      [0, false],
+      [20, true],
+      [500, false],
+      [520, true],
+    ]);
+  });
+
+  it('plays every state of the table with its own phases, round and round from "on"', async () => {
+    for (const state of INDICATOR_STATES) {
+      const { clock, driver, player } = setup();
+      player.play(state);
+      const pattern = STATUS_STATES[state].pattern;
+      const phases = pattern.kind === 'steady' ? [] : pattern.phasesMs;
+      const cycleMs = phases.reduce((a, b) => a + b, 0);
+      await clock.advance(2 * cycleMs + 1);
+      const expected: Array<[number, boolean]> = [[0, true]];
+      for (let t = 0, i = 0; t + phases[i % phases.length]! <= 2 * cycleMs; i++) {
+        t += phases[i % phases.length]!;
+        expected.push([t, (i + 1) % 2 === 0]);
+      }
+      expect(driver.writes, state).toEqual(expected);
+      await player.close();
+    }
+  });
+
+  it('shows traffic on no state but the steady one', () => {
+    const states = INDICATOR_STATES.filter((state) => {
+      const { driver, player } = setup();
+      player.play(state);
+      player.traffic();
+      return driver.writes.some(([, on]) => !on);
+    });
+    // A cycling pattern writes "off" by itself only after its first phase, so any off here is a flicker.
+    expect(states).toEqual(['healthy']);
   });
 });

@@ -1,23 +1,19 @@
-import { systemClock, type Clock, type Logger, type TimerHandle } from '@lifeline/shared';
+import { systemClock, type Clock, type Logger, type TimerHandle } from '@lifeline/shared/agent';
 import type { LedDriver } from './led-driver.js';
-import type { IndicatorState } from './status-indicator.js';
+import { STATUS_STATES, type IndicatorState } from './status-states.js';
 
 /** What the LED shows: an indicator state, or nothing (`off`: the agent is not running). */
-export type LedPattern = IndicatorState | 'off';
+export type ShownState = IndicatorState | 'off';
 
-/** Phase lengths of the patterns, in ms. The defaults are what docs/status-led.md prints. */
+/** How traffic shows on a steady LED, in ms. The blink patterns are in STATUS_STATES. */
 export interface LedTimings {
-  /** On, then off, for this long each while `searching` (slow blink). */
-  slowMs: number;
-  /** On, then off, for this long each on a `fault` (fast blink). */
-  fastMs: number;
   /** Length of the off-blip that shows console traffic on a solid LED. */
   flickerMs: number;
   /** At most one flicker starts per this period, however much traffic there is. */
   flickerEveryMs: number;
 }
 
-export const DEFAULT_LED_TIMINGS: LedTimings = { slowMs: 1_000, fastMs: 100, flickerMs: 50, flickerEveryMs: 200 };
+export const DEFAULT_LED_TIMINGS: LedTimings = { flickerMs: 50, flickerEveryMs: 200 };
 
 export interface LedPatternPlayerOptions {
   logger: Logger;
@@ -26,13 +22,14 @@ export interface LedPatternPlayerOptions {
 }
 
 /**
- * Turns a pattern and traffic into on/off changes of one LED over time: slow blink for
- * `searching`, solid for `healthy` (with a short off-blip for traffic), fast blink for `fault`,
- * dark for `off`. Only changes reach the driver, and a driver that throws is logged (once per
+ * Turns a state and traffic into on/off changes of one LED over time: each state's pattern from
+ * STATUS_STATES (a steady LED shows traffic as a short off-blip), dark for `off`. Only changes reach the driver, and a driver that throws is logged (once per
  * streak of failures), never thrown into a timer.
  */
 export class LedPatternPlayer {
-  private current: LedPattern = 'off';
+  private current: ShownState = 'off';
+  /** Whether the current pattern is steady on, the only one traffic shows on. */
+  private steady = false;
   private lit: boolean | undefined;
   /** The next blink phase, or the end of a flicker while healthy. */
   private timer: TimerHandle | undefined;
@@ -52,32 +49,30 @@ export class LedPatternPlayer {
     this.logger = options.logger.child({ component: 'status-led', led: driver.description });
   }
 
-  get pattern(): LedPattern {
+  get pattern(): ShownState {
     return this.current;
   }
 
-  /** Shows `pattern` from its start (blinks begin with "on"); the pattern already shown is left as it is. */
-  play(pattern: LedPattern): void {
-    if (this.closing || pattern === this.current) return;
+  /** Shows `state`'s pattern from its start (cycles begin with "on"); the state already shown is left as it is. */
+  play(state: ShownState): void {
+    if (this.closing || state === this.current) return;
     this.timer?.cancel();
     this.timer = undefined;
-    this.current = pattern;
-    switch (pattern) {
-      case 'off':
-        return this.write(false);
-      case 'healthy':
-        return this.write(true);
-      case 'searching':
-        return this.blink(this.timings.slowMs);
-      case 'fault':
-        return this.blink(this.timings.fastMs);
+    this.current = state;
+    this.steady = false;
+    if (state === 'off') return this.write(false);
+    const pattern = STATUS_STATES[state].pattern;
+    if (pattern.kind === 'steady') {
+      this.steady = true;
+      return this.write(true);
     }
+    this.cycle(pattern.phasesMs, 0);
   }
 
   /** Console bytes went by: a short off-blip on a solid LED, at most one per `flickerEveryMs`. */
   traffic(): void {
     // Hot path: two comparisons for every chunk while nothing is due.
-    if (this.current !== 'healthy' || this.timer !== undefined) return;
+    if (!this.steady || this.timer !== undefined) return;
     const now = this.clock.now();
     if (now < this.nextFlickerAt) return;
     this.nextFlickerAt = now + this.timings.flickerEveryMs;
@@ -98,6 +93,7 @@ export class LedPatternPlayer {
     this.timer?.cancel();
     this.timer = undefined;
     this.current = 'off';
+    this.steady = false;
     this.write(false);
     try {
       await this.driver.close();
@@ -106,12 +102,10 @@ export class LedPatternPlayer {
     }
   }
 
-  private blink(phaseMs: number): void {
-    this.write(true);
-    this.timer = this.clock.setTimeout(() => {
-      this.write(false);
-      this.timer = this.clock.setTimeout(() => this.blink(phaseMs), phaseMs);
-    }, phaseMs);
+  /** Phase `index` of `phasesMs` (even: on, odd: off), then the next one, round and round. */
+  private cycle(phasesMs: readonly number[], index: number): void {
+    this.write(index % 2 === 0);
+    this.timer = this.clock.setTimeout(() => this.cycle(phasesMs, (index + 1) % phasesMs.length), phasesMs[index]!);
   }
 
   private write(on: boolean): void {

@@ -1,7 +1,8 @@
-import type { Logger } from '@lifeline/shared';
+import type { Logger } from '@lifeline/shared/agent';
 import type { LedPatternPlayer } from './led-pattern-player.js';
 import type { StatusHook } from './status-hook.js';
-import type { IndicatorState, StatusIndicator } from './status-indicator.js';
+import type { StatusIndicator } from './status-indicator.js';
+import { needsPerson, type IndicatorState } from './status-states.js';
 
 export interface LedStatusIndicatorOptions {
   player: LedPatternPlayer;
@@ -13,7 +14,8 @@ export interface LedStatusIndicatorOptions {
 /**
  * The StatusIndicator the agent holds: logs each change as `{from, to}`, plays it on the LED and
  * tells the hook. It starts in `searching` (the agent runs but has no tunnel yet). A change of
- * reason alone counts as a change only for a fault: a different fault needs a different fix.
+ * reason alone counts as a change only for a state a person must act on (a fault, a refusal): a
+ * different fault needs a different fix.
  */
 export class LedStatusIndicator implements StatusIndicator {
   private state: IndicatorState | undefined;
@@ -33,7 +35,7 @@ export class LedStatusIndicator implements StatusIndicator {
 
   setState(state: IndicatorState, reason?: string): void {
     if (this.closing) return;
-    if (state === this.state && (state !== 'fault' || reason === this.reason)) return;
+    if (state === this.state && (!needsPerson(state) || reason === this.reason)) return;
     this.logger.info(
       { event: 'status.change', from: this.state ?? 'off', to: state, reason },
       `status ${state}${reason ? `: ${reason}` : ''}`,

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { systemClock, type Clock, type Logger, type TimerHandle } from '@lifeline/shared';
+import { systemClock, type Clock, type Logger, type TimerHandle } from '@lifeline/shared/agent';
 import type { IndicatorState } from './status-indicator.js';
 
 /** A started hook process, as StatusHook needs it (the real one is /bin/sh -c in its own process group). */
@@ -20,7 +20,7 @@ export interface StatusHookOptions {
   command: string;
   deviceId: string;
   logger: Logger;
-  /** Killed after this long; 10 s by default. */
+  /** Killed after this long; HOOK_TIMEOUT_MS unless a test shortens it. */
   timeoutMs?: number;
   /** Where the hook's PATH and LANG come from (nothing else of it is passed on); the agent's own environment by default. */
   baseEnv?: NodeJS.ProcessEnv;
@@ -29,6 +29,13 @@ export interface StatusHookOptions {
 }
 
 /** Output kept per stream of one run for the debug log; a chatty hook cannot fill memory. */
+/**
+ * A status hook still running after this long is killed (status.hook's description says so). Not
+ * configurable: a hook runs at every state change, one at a time, so one that hangs must not hold
+ * back the next; a hook with longer work should start it in the background.
+ */
+export const HOOK_TIMEOUT_MS = 10_000;
+
 const maxOutputBytes = 4096;
 
 /**
@@ -47,7 +54,7 @@ export class StatusHook {
   private readonly logger: Logger;
 
   constructor(private readonly options: StatusHookOptions) {
-    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.timeoutMs = options.timeoutMs ?? HOOK_TIMEOUT_MS;
     this.spawnHook = options.spawn ?? spawnShell;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger.child({ component: 'status-hook' });

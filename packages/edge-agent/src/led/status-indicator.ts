@@ -1,20 +1,18 @@
-/**
- * What the agent is doing, as a person at the site must be able to tell it from one LED:
- * - `searching`: no usable tunnel to the relay yet (or the last health check failed); retrying.
- * - `healthy`: the tunnel is up and the last health check passed.
- * - `fault`: something a person must fix (serial port missing, relay host key mismatch, agent key
- *   not enrolled); the agent keeps retrying, but will not get better by itself.
- */
-export type IndicatorState = 'searching' | 'healthy' | 'fault';
+import type { IndicatorState } from './status-states.js';
+
+export type { IndicatorState } from './status-states.js';
 
 /**
- * The one thing the agent tells about its state. Never throws: a broken LED or hook is logged
- * and the agent goes on.
+ * The one thing the agent tells about its state. The states, their LED patterns and meanings are
+ * the table in status-states.ts (`searching`, `healthy`, `fault`, `waiting-approval` and the
+ * `refused-*` states of an enrolment the relay refused). Never throws: a broken LED or hook is
+ * logged and the agent goes on.
  */
 export interface StatusIndicator {
   /**
    * Shows `state`. Calling it again with the state already shown changes nothing (the blink does
-   * not restart and the hook does not run), so callers may report on every health check.
+   * not restart and the hook does not run), so callers may report on every health check; for a
+   * state a person must act on (`fault`, `refused-*`), a new reason counts as a change.
    * `reason` is a short phrase for people (the hook's LIFELINE_REASON, the log line).
    */
   setState(state: IndicatorState, reason?: string): void;

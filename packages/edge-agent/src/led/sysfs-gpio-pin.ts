@@ -4,6 +4,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** One GPIO line used as an output; what an LED needs of it. */
+/**
+ * How long a newly exported GPIO pin may take to become writable (udev gives its files to the gpio
+ * group a moment after export). Not configurable: udev does it in milliseconds on a Pi.
+ */
+export const UDEV_WAIT_MS = 2_000;
+
 export interface GpioPin {
   /** Sets the logical level (the kernel applies active_low). Synchronous: called from timers. Throws the fs error. */
   writeSync(value: 0 | 1): void;
@@ -16,7 +22,7 @@ export interface ExportGpioOptions {
   activeLow: boolean;
   /** Root of the sysfs tree (a test's fake tree); /sys by default. */
   sysfsRoot?: string;
-  /** How long to wait for udev to hand the new gpioN files to the gpio group (default 2000 ms). */
+  /** How long to wait for udev to hand the new gpioN files to the gpio group; UDEV_WAIT_MS unless a test says otherwise. */
   permissionWaitMs?: number;
 }
 
@@ -43,7 +49,7 @@ export async function exportGpioPin(gpio: number, options: ExportGpioOptions): P
   const pin = new SysfsGpioPin(base, gpio);
   try {
     // On Raspberry Pi OS a udev rule gives gpioN's files to the gpio group a moment after export.
-    await waitUntilWritable(join(dir, 'direction'), options.permissionWaitMs ?? 2_000);
+    await waitUntilWritable(join(dir, 'direction'), options.permissionWaitMs ?? UDEV_WAIT_MS);
     await writeFile(join(dir, 'active_low'), options.activeLow ? '1' : '0');
     await writeFile(join(dir, 'direction'), options.activeLow ? 'high' : 'low');
   } catch (err) {

@@ -1,6 +1,7 @@
 import ssh2 from 'ssh2';
-import { AGENT_LOGIN_NAME, LifelineError } from '@lifeline/shared';
+import { AGENT_LOGIN_NAME, LifelineError } from '@lifeline/shared/agent';
 import { HostKeyPin } from './host-key-pin.js';
+import { AGENT_CIPHERS } from './ssh2-ciphers.js';
 
 export interface CheckRelayOptions {
   host: string;
@@ -50,6 +51,7 @@ export function checkRelayHostKey(options: CheckRelayOptions): Promise<{ relay: 
       port: options.port,
       username: AGENT_LOGIN_NAME,
       readyTimeout: options.timeoutMs,
+      algorithms: { cipher: AGENT_CIPHERS },
       // Seen is enough: refuse every key, so the handshake stops before any authentication.
       hostVerifier: (key: Buffer) => {
         pin.verify(key);

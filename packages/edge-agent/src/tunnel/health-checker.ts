@@ -8,7 +8,7 @@ import {
   type Clock,
   type Logger,
   type TimerHandle,
-} from '@lifeline/shared';
+} from '@lifeline/shared/agent';
 import type { ProbeResponder } from './probe-responder.js';
 
 export interface HealthResult {

@@ -1,8 +1,9 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import ssh2 from 'ssh2';
-import { AGENT_LOGIN_NAME, LifelineError, systemClock, type Clock, type Logger } from '@lifeline/shared';
+import { AGENT_LOGIN_NAME, LifelineError, systemClock, type Clock, type Logger } from '@lifeline/shared/agent';
 import { HostKeyPin } from './host-key-pin.js';
+import { AGENT_CIPHERS } from './ssh2-ciphers.js';
 
 export interface RelayAddress {
   host: string;
@@ -99,6 +100,7 @@ export class RelayDialer {
         keepaliveInterval: this.options.keepalive.intervalMs,
         keepaliveCountMax: this.options.keepalive.countMax,
         hostVerifier: pin.verify,
+        algorithms: { cipher: AGENT_CIPHERS },
       });
     });
   }

@@ -13,7 +13,7 @@ import {
   type Clock,
   type Logger,
   type TimerHandle,
-} from '@lifeline/shared';
+} from '@lifeline/shared/agent';
 import { relayName, type RelayAddress, type RelayDialer } from './relay-dialer.js';
 
 /**
@@ -22,13 +22,20 @@ import { relayName, type RelayAddress, type RelayDialer } from './relay-dialer.j
  */
 export type TunnelState = 'initial' | 'connecting' | 'connected' | 'backoff' | 'closed';
 
+/**
+ * A tunnel up this long counts as stable, and the next failure retries from the bottom of the
+ * backoff. Not configurable: it only tells a relay that keeps dropping the agent at once (backoff
+ * grows) from one that was lost after a while (retry fast); reconnect.baseMs and capMs are the keys.
+ */
+export const STABLE_MS = 60_000;
+
 export interface RelayTunnelOptions {
   /** Reaches a relay: the primary first, then its alternates (the dialer's `targets`). */
   dialer: Pick<RelayDialer, 'dial' | 'targets'>;
   /** Device ids this agent serves; each becomes a tcpip-forward whose bind address is the id. */
   deviceIds: string[];
   reconnect: { baseMs: number; capMs: number };
-  /** Connected this long counts as stable: the next failure starts the backoff from the bottom. */
+  /** Connected this long counts as stable: the next failure starts the backoff from the bottom; STABLE_MS unless a test says otherwise. */
   stableMs?: number;
   /** A stream the relay opened to one of our devices. */
   onStream(deviceId: string, stream: Duplex): void;
@@ -230,7 +237,7 @@ export class RelayTunnel {
   }
 
   private retry(wasConnected: boolean): void {
-    if (wasConnected && this.clock.now() - this.connectedAt >= (this.options.stableMs ?? 60_000)) this.backoff.reset();
+    if (wasConnected && this.clock.now() - this.connectedAt >= (this.options.stableMs ?? STABLE_MS)) this.backoff.reset();
     // After a failed attempt try the next relay address; after a lost connection, the primary again.
     this.targetIndex = wasConnected ? 0 : this.targetIndex + 1;
     const returnAfter = this.returnAfterMs;

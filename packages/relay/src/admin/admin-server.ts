@@ -16,7 +16,7 @@ export interface AdminServerOptions {
   /** Commands by name, e.g. `{ sessions: () => sessions.snapshot() }`. */
   handlers: Record<string, AdminHandler>;
   logger: Logger;
-  /** A connection silent for this long is closed. */
+  /** A connection silent for this long is closed; ADMIN_IDLE_TIMEOUT_MS unless a test shortens it. */
   idleTimeoutMs?: number;
   /**
    * Answers a client may leave unread (`limits.adminQueueBytes`): one that keeps sending
@@ -25,6 +25,13 @@ export interface AdminServerOptions {
    */
   maxQueuedBytes: number;
 }
+
+/**
+ * An admin-socket connection silent this long is closed. Not configurable: the clients are the
+ * relay's own CLI commands, which send a request at once and close after the answer; this only
+ * frees the descriptor of one that hangs (a stopped process on the other end).
+ */
+export const ADMIN_IDLE_TIMEOUT_MS = 30_000;
 
 export interface AdminServer {
   readonly socketPath: string;
@@ -48,7 +55,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   const server = createServer((socket) => {
     connections.add(socket);
     socket.once('close', () => connections.delete(socket));
-    serve(socket, options.handlers, logger, options.idleTimeoutMs ?? 30_000, options.maxQueuedBytes);
+    serve(socket, options.handlers, logger, options.idleTimeoutMs ?? ADMIN_IDLE_TIMEOUT_MS, options.maxQueuedBytes);
   });
   await removeStaleSocket(options.socketPath, logger);
   const ino = await listenPrivately(server, options.socketPath);

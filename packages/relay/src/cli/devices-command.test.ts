@@ -66,4 +66,23 @@ describe('lifeline-relay devices table', () => {
     expect(table).toContain('evil\\x1b]0;pwned\\x07');
     expect(table).toContain('console down: gone\\x1b[2J');
   });
+
+  it('shows an enrolled agent waiting for approval as pending, with the command that lets it in', () => {
+    const pending: DeviceOverview = {
+      ...base,
+      online: false,
+      since: undefined,
+      enrolment: 'pending',
+      health: 'pending-approval',
+      console: undefined,
+    };
+    const table = formatDevicesTable([pending], now);
+    expect(table).toMatch(/rtr-tokyo-01\s+pending\s.*waiting for approval: lifeline-relay approve rtr-tokyo-01\n$/);
+  });
+
+  it('shows a revoked agent as revoked, not merely offline', () => {
+    const table = formatDevicesTable([{ ...base, online: false, enrolment: 'revoked', health: 'revoked' }], now);
+    expect(table).toMatch(/rtr-tokyo-01\s+revoked\s.*agent revoked: enrol it again with a new token\n$/);
+    expect(table).not.toMatch(/\soffline\s/);
+  });
 });

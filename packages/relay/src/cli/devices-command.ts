@@ -6,8 +6,9 @@ import { formatAge } from './sessions-table.js';
 import { renderTable } from './text-table.js';
 
 const usage = `Usage: lifeline-relay devices [--config relay.yaml | --socket PATH] [--user NAME] [--json]
-Lists the relay's devices (with --user, only those that person may reach, by the rule logins use): online or offline and since when; HEALTH (ok, offline, console down
-with the agent's reason, check failed, unknown); the console's kind (serial, telnet, ipmi-sol,
+Lists the relay's devices (with --user, only those that person may reach, by the rule logins use): online or offline and since when
+(an enrolled agent not let in yet shows as pending until lifeline-relay approve, a revoked one as revoked); HEALTH (ok, offline, console down
+with the agent's reason, check failed, unknown, waiting for approval, agent revoked); the console's kind (serial, telnet, ipmi-sol,
 sim) and line settings as its agent reports them ("-" for agents that do not); the last loopback
 health check (when, round-trip time); the agent's version and address. Text from agents is shown
 with control characters escaped. Asks the running relay on its admin socket: adminSocket from
@@ -30,7 +31,7 @@ export function formatDevicesTable(devices: readonly DeviceOverview[], now: numb
     ['DEVICE', 'STATE', 'SINCE', 'CONSOLE', 'LINE', 'CHECKED', 'RTT', 'AGENT', 'FROM', 'HEALTH'],
     ...devices.map((d) => [
       d.deviceId,
-      d.online ? 'online' : 'offline',
+      stateText(d),
       age(d.since),
       d.console?.kind ?? '-',
       d.console?.line ?? '-',
@@ -43,9 +44,19 @@ export function formatDevicesTable(devices: readonly DeviceOverview[], now: numb
   ]);
 }
 
+/** `online`, `offline`, or for an enrolled agent not allowed in: `pending` (approval) or `revoked`. */
+function stateText(d: DeviceOverview): string {
+  if (d.online) return 'online';
+  return d.enrolment === 'pending' || d.enrolment === 'revoked' ? d.enrolment : 'offline';
+}
+
 /** `ok`, `offline`, `console down: serial port /dev/ttyUSB0 is not present`, `check failed: timeout`. */
 function healthText(d: DeviceOverview): string {
   switch (d.health) {
+    case 'pending-approval':
+      return `waiting for approval: lifeline-relay approve ${d.deviceId}`;
+    case 'revoked':
+      return 'agent revoked: enrol it again with a new token';
     case 'console-down':
       return `console down: ${d.healthDetail ?? '?'}`;
     case 'check-failed':

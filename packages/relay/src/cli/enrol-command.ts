@@ -1,6 +1,5 @@
-import { open, rename, unlink } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { ExitCode, isConfigError, isLifelineError, renderEnrolmentFile } from '@lifeline/shared';
+import { ExitCode, isConfigError, isLifelineError, renderEnrolmentFile, writePrivateFile } from '@lifeline/shared';
 import { adminRequest } from '../admin/admin-client.js';
 import { adminSocketPath } from './admin-query.js';
 import { osCaller } from './os-caller.js';
@@ -18,7 +17,7 @@ const stateUsage = (verb: string, what: string) => `Usage: lifeline-relay ${verb
 ${what}
 `;
 
-/** `lifeline-relay enrol DEVICE`: exit 0 with the file written, 1 if the relay refused, 64 bad usage, 78 bad config. */
+/** `lifeline-relay enrol DEVICE`: exit 0 with the file written, 1 if the relay refused, 64 bad usage, 73 file not written, 78 bad config. */
 export async function runEnrol(args: string[], io: CommandIo): Promise<number> {
   const parsed = await parse('enrol', args, io, enrolUsage, {
     ttl: { type: 'string' },
@@ -60,7 +59,13 @@ export async function runEnrol(args: string[], io: CommandIo): Promise<number> {
     token,
     ...(values.console ? { console: values.console } : {}),
   });
-  await writePrivately(out, text);
+  try {
+    await writePrivateFile(out, text);
+  } catch (err) {
+    // The token is made: say it, so the operator can still write the file by hand.
+    io.stderr.write(`enrol: cannot write ${out}: ${(err as Error).message} (token made, not written: ${token})\n`);
+    return ExitCode.cantCreate;
+  }
   io.stdout.write(
     `${created ? 'created device ' + device + '; ' : ''}enrolment token for ${device} (valid until ${expiresAt}):\n${token}\n` +
       `wrote ${out} (mode 0600): copy it to the Pi's boot partition as lifeline-enrol.yaml\n`,
@@ -157,20 +162,4 @@ export function parseLabels(text: string | undefined): Record<string, string> {
     labels[m[1]!] = m[2]!;
   }
   return labels;
-}
-
-/** Writes `text` to `file` with mode 0600 from the start: a temporary file in the same folder, then a rename. */
-async function writePrivately(file: string, text: string): Promise<void> {
-  const temp = `${file}.${process.pid}.tmp`;
-  const handle = await open(temp, 'wx', 0o600);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, file).catch(async (err: unknown) => {
-    await unlink(temp).catch(() => undefined);
-    throw err;
-  });
 }

@@ -229,8 +229,9 @@ function checkedDevice(value: unknown): StoredDevice {
 }
 
 /**
- * relay.yaml's entries for inventoryAdminHandlers' `declared`. The relay passes the config it
- * runs on; with live reload this is the place to read the current one instead.
+ * relay.yaml's entries for inventoryAdminHandlers' `declared`. Give it the running configuration
+ * at each request (LiveInventory.config, replaced by every reload), never the one the relay
+ * started with: a user added to relay.yaml by a reload is then the file's, not the store's.
  */
 export function declaredInConfig(
   config: { users: readonly RelayUserConfig[]; devices: readonly RelayDeviceConfig[] },

@@ -97,6 +97,32 @@ describe('Inventory', () => {
     expect(inv.reachable('dan').map((d) => d.id)).toEqual(['pi-1', 'pi-2']);
   });
 
+  it("carries an enrolled agent's state on its device (what `devices` shows), unless relay.yaml names the device's key", () => {
+    const enrolled = generateUsableKeyPair('enrolled').public;
+    const inv = testInventory(base, {
+      users: [],
+      devices: [
+        { id: 'pi-1', labels: {} },
+        { id: 'pi-2', labels: {} },
+        { id: 'pi-3', labels: {} },
+      ],
+      agents: [
+        { deviceId: 'pi-1', publicKey: enrolled, state: 'approved', since: 5, peer: 'p' },
+        { deviceId: 'pi-2', publicKey: agentB, state: 'pending', since: 6, peer: 'p' },
+        { deviceId: 'pi-3', publicKey: enrolled, state: 'revoked', since: 7, peer: 'p' },
+        // relay.yaml's agentKey serves rtr-tokyo-01: an enrolled agent's state means nothing there.
+        { deviceId: 'rtr-tokyo-01', publicKey: enrolled, state: 'pending', since: 8, peer: 'p' },
+      ],
+    });
+    expect(inv.device('pi-1')?.enrolment).toEqual({ state: 'approved', since: 5 });
+    expect(inv.device('pi-2')?.enrolment).toEqual({ state: 'pending', since: 6 });
+    expect(inv.device('pi-2')?.agentFingerprint).toBeUndefined();
+    expect(inv.device('pi-3')?.enrolment).toEqual({ state: 'revoked', since: 7 });
+    expect(inv.device('pi-3')?.agentFingerprint).toBeUndefined();
+    expect(inv.device('rtr-tokyo-01')?.enrolment).toBeUndefined();
+    expect(inv.device('rtr-tokyo-02')?.enrolment).toBeUndefined();
+  });
+
   it('reuses the key objects the previous snapshot parsed', () => {
     const first = testInventory(base);
     const second = testInventory(base, undefined, first);

@@ -11,7 +11,7 @@ import type { ParsedKey } from 'ssh2';
 import { parseEscapeChar } from '../ssh/escape-handler.js';
 import { parsePasswordHash, type ParsedPasswordHash } from '../ssh/password-hash.js';
 import { DeviceAccess, type AccessGrant } from './device-access.js';
-import type { LearnedInventory, Role } from './inventory-store.js';
+import type { AgentState, LearnedInventory, Role } from './inventory-store.js';
 
 /** Where an entry comes from: relay.yaml (the operator's file, which wins) or the inventory store. */
 export type EntrySource = 'file' | 'store';
@@ -36,6 +36,12 @@ export interface InventoryDevice extends RelayDeviceConfig {
   readonly source: EntrySource;
   /** The serving agent's key: relay.yaml `agentKey`, else the device's approved enrolled key. */
   readonly agentFingerprint: string | undefined;
+  /**
+   * The device's enrolled agent (zero-touch enrolment), when it is the one that serves the device:
+   * absent when relay.yaml names the device's `agentKey` (that key wins) or nothing enrolled.
+   * `pending` waits for `lifeline-relay approve`; `revoked` is refused.
+   */
+  readonly enrolment?: { readonly state: AgentState; readonly since: number };
 }
 
 /** One agent key, and the devices it serves. */
@@ -139,13 +145,15 @@ export class Inventory {
       });
     }
 
-    const approved = new Map(learned.agents.filter((a) => a.state === 'approved').map((a) => [a.deviceId, a.publicKey]));
+    const enrolled = new Map(learned.agents.map((a) => [a.deviceId, a]));
     const addDevice = (device: RelayDeviceConfig, source: EntrySource, keyPath: string | undefined) => {
       // relay.yaml's agentKey wins over an enrolled key; a stored device has only the enrolled one.
-      const line = device.agentKey ?? approved.get(device.id);
+      const agent = device.agentKey === undefined ? enrolled.get(device.id) : undefined;
+      const line = device.agentKey ?? (agent?.state === 'approved' ? agent.publicKey : undefined);
       const key = line === undefined ? undefined : parseKey(line, device.agentKey === undefined ? undefined : keyPath);
       const fingerprint = key ? this.addAgentKey(key, device.id) : undefined;
-      this.deviceMap.set(device.id, Object.freeze({ ...device, source, agentFingerprint: fingerprint }));
+      const enrolment = agent ? { enrolment: Object.freeze({ state: agent.state, since: agent.since }) } : {};
+      this.deviceMap.set(device.id, Object.freeze({ ...device, source, agentFingerprint: fingerprint, ...enrolment }));
     };
     config.devices.forEach((d, i) => addDevice(d, 'file', `devices[${i}].agentKey`));
     for (const d of learned.devices) {

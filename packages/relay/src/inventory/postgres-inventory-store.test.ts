@@ -23,6 +23,7 @@ function options(database: string, over: Partial<PostgresInventoryOptions> = {})
     user: server.user,
     password: undefined,
     ssl: false,
+    connectTimeoutMs: 5_000,
     logger: capturedLogger().logger,
     reconnect: { baseMs: 50, capMs: 200 },
     ...over,
@@ -110,8 +111,9 @@ describe('PostgresInventoryStore across a server outage', () => {
     try {
       await store.putUser({ name: 'alice', authorizedKeys: ['k'], role: 'engineer', devices: [], deviceLabels: [] });
       await server.stop();
-      for (const call of [store.load(), store.putDevice({ id: 'rtr-1', labels: {} }), store.removeUser('alice')]) {
-        const err = await failure(call);
+      // One at a time: a call made before the previous one is awaited could reject unobserved.
+      for (const call of [() => store.load(), () => store.putDevice({ id: 'rtr-1', labels: {} }), () => store.removeUser('alice')]) {
+        const err = await failure(call());
         expect(isLifelineError(err, 'INVENTORY_UNAVAILABLE')).toBe(true);
       }
       const caughtUp = new Promise<void>((resolve) => store.onChange(resolve));

@@ -53,12 +53,19 @@ export interface PostgresInventoryOptions {
   /** Read by the caller from a 0600 file or LIFELINE_PG_PASSWORD (postgres-password.ts); never logged. */
   password: string | undefined;
   ssl: boolean;
-  /** How long a connection attempt may take before the store says INVENTORY_UNAVAILABLE. */
-  connectTimeoutMs?: number;
+  /** How long a connection attempt may take before the store says INVENTORY_UNAVAILABLE (`store.connectTimeoutMs`). */
+  connectTimeoutMs: number;
   logger: Logger;
-  /** Backoff of the LISTEN connection's reconnects. */
+  /** Backoff of the LISTEN connection's reconnects; LISTEN_RECONNECT unless a test shortens it. */
   reconnect?: { baseMs: number; capMs: number };
 }
+
+/**
+ * Backoff of the LISTEN connection's reconnects. Not configurable: while the database is away the
+ * relay serves from its last snapshot, and the first try after it is back catches up on what was
+ * missed; this only bounds how long that takes (15 s at most) and how hard a relay group knocks.
+ */
+export const LISTEN_RECONNECT = { baseMs: 500, capMs: 15_000 } as const;
 
 /**
  * The inventory store of a relay group, on PostgreSQL through node-postgres. `open` applies the
@@ -82,7 +89,7 @@ export class PostgresInventoryStore implements InventoryStore {
     private readonly pool: pg.Pool,
     private readonly options: PostgresInventoryOptions,
   ) {
-    this.backoff = new Backoff(options.reconnect ?? { baseMs: 500, capMs: 15_000 });
+    this.backoff = new Backoff(options.reconnect ?? LISTEN_RECONNECT);
   }
 
   /** Where, for messages: never the password. */
@@ -362,7 +369,7 @@ function connection(options: PostgresInventoryOptions): pg.ClientConfig {
     user: options.user,
     password: options.password,
     ssl: options.ssl,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+    connectionTimeoutMillis: options.connectTimeoutMs,
     application_name: 'lifeline-relay',
   };
 }

@@ -9,12 +9,13 @@ import {
   relayConfigSchema,
   type EnrolAnswer,
 } from '@lifeline/shared';
-import { capturedLogger } from '@lifeline/shared/testing';
+import { FakeClock, capturedLogger } from '@lifeline/shared/testing';
 import ssh2 from 'ssh2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { adminRequest } from '../admin/admin-client.js';
 import { startRelay, type RunningRelay } from '../relay.js';
 import { generateUsableKeyPair } from '../ssh/testing/relay-test-harness.js';
+import { TOKEN_KEEP_MS, TOKEN_PRUNE_EVERY_MS } from './token-pruning.js';
 
 /** A real relay on port 0; a real ssh2 client enrols, logs in as the agent, and is revoked. */
 describe('enrolment through a running relay', () => {
@@ -23,7 +24,7 @@ describe('enrolment through a running relay', () => {
   let socket: string;
   let log: ReturnType<typeof capturedLogger>;
 
-  const start = async (approve: 'auto' | 'manual') => {
+  const start = async (approve: 'auto' | 'manual', clock?: FakeClock) => {
     dir = await mkdtemp(join(tmpdir(), 'relay-enrol-'));
     socket = join(dir, 'admin.sock');
     log = capturedLogger();
@@ -34,7 +35,7 @@ describe('enrolment through a running relay', () => {
       auth: { failureDelayMs: 0 },
       enrolment: { approve, relayAddress: 'relay.example.net:443' },
     });
-    relay = await startRelay(config, join(dir, 'relay.yaml'), log.logger);
+    relay = await startRelay(config, join(dir, 'relay.yaml'), log.logger, clock);
   };
   const connect = (username: string, privateKey: string) =>
     new Promise<ssh2.Client>((resolve, reject) => {
@@ -57,6 +58,16 @@ describe('enrolment through a running relay', () => {
     } finally {
       client.end();
     }
+  };
+  /** The device's line in `lifeline-relay devices` (the admin socket's answer), once it says `health`. */
+  const deviceLine = async (device: string, health: string) => {
+    for (let i = 0; i < 200; i++) {
+      const list = (await adminRequest(socket, { command: 'devices' })) as Array<Record<string, unknown>>;
+      const line = list.find((d) => d.deviceId === device);
+      if (line?.health === health) return line;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`${device} never showed ${health} in devices`);
   };
   const forward = (client: ssh2.Client, device: string) =>
     new Promise<number>((resolve, reject) => client.forwardIn(device, 0, (err, port) => (err ? reject(err) : resolve(port))));
@@ -103,14 +114,37 @@ describe('enrolment through a running relay', () => {
       token: string;
     };
     const pi = generateUsableKeyPair('pi');
+    expect(await deviceLine('rtr-new-02', 'offline')).not.toHaveProperty('enrolment');
     expect(await enrol(pi.private, { device: 'rtr-new-02', token })).toEqual({ result: 'pending' });
+    expect(await deviceLine('rtr-new-02', 'pending-approval')).toMatchObject({ online: false, enrolment: 'pending' });
     await expect(connect(AGENT_LOGIN_NAME, pi.private)).rejects.toThrow();
     expect(await enrol(pi.private, { device: 'rtr-new-02' })).toEqual({ result: 'pending' });
     await adminRequest(socket, { command: 'approve', device: 'rtr-new-02', by: 'os:test' });
     expect(await enrol(pi.private, { device: 'rtr-new-02' })).toEqual({ result: 'enrolled' });
     const agent = await connect(AGENT_LOGIN_NAME, pi.private);
     expect(await forward(agent, 'rtr-new-02')).toBeGreaterThan(0);
+    expect(await deviceLine('rtr-new-02', 'unknown')).toMatchObject({ online: true, enrolment: 'approved' });
+    await adminRequest(socket, { command: 'revoke', device: 'rtr-new-02', by: 'os:test' });
+    expect(await deviceLine('rtr-new-02', 'revoked')).toMatchObject({ online: false, enrolment: 'revoked' });
     agent.end();
+  });
+
+  it('deletes an expired token a week after it expired (the relay schedules it on its clock)', async () => {
+    const clock = new FakeClock(Date.UTC(2026, 0, 1));
+    await start('auto', clock);
+    const { token } = (await adminRequest(socket, { command: 'enrol', device: 'rtr-new-03', ttl: '1h', by: 'os:test' })) as {
+      token: string;
+    };
+    const pi = generateUsableKeyPair('pi');
+    await clock.advance(2 * 3_600_000);
+    expect(await enrol(pi.private, { device: 'rtr-new-03', token })).toEqual({ result: 'refused', reason: 'expired' });
+    // Hour by hour, as the relay runs: each run arms the next once the store answered.
+    for (let elapsed = 0; elapsed <= TOKEN_KEEP_MS; elapsed += TOKEN_PRUNE_EVERY_MS) {
+      await clock.advance(TOKEN_PRUNE_EVERY_MS);
+      await new Promise((r) => setImmediate(r));
+    }
+    await expect.poll(() => log.lines.find((l) => l.event === 'enrolment.tokens-pruned')).toMatchObject({ removed: 1 });
+    expect(await enrol(pi.private, { device: 'rtr-new-03', token })).toEqual({ result: 'refused', reason: 'unknown' });
   });
 
   it('gives the enrolment user no shell, exec or forwarding', async () => {

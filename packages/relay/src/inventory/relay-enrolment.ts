@@ -8,6 +8,7 @@ import { EnrolmentService } from './enrolment-service.js';
 import { parseTokenTtl } from './enrolment-token.js';
 import type { InventoryStore } from './inventory-store.js';
 import { SqliteInventoryStore } from './sqlite-inventory-store.js';
+import { startTokenPruning } from './token-pruning.js';
 
 /** The inventory database in the relay's state folder. */
 export const INVENTORY_DB = 'inventory.db';
@@ -21,8 +22,9 @@ export interface RelayEnrolment {
 
 /**
  * The relay's enrolment side, in one place so relay.ts wires it with two lines: the store (the
- * relay's, or its own SQLite file in stateDir) and the admin commands. Approved agents' keys reach
- * the authenticator through the live inventory's snapshot, which follows the store.
+ * relay's, or its own SQLite file in stateDir), the admin commands, and the hourly deletion of
+ * dead tokens (token-pruning.ts, stopped by `close()`). Approved agents' keys reach the
+ * authenticator through the live inventory's snapshot, which follows the store.
  * Throws INVENTORY_UNAVAILABLE when the database cannot be opened.
  */
 export async function startEnrolment(options: {
@@ -45,6 +47,8 @@ export async function startEnrolment(options: {
     closeTunnel: (deviceId, reason) => options.agents.current(deviceId)?.close(reason),
     logger,
   });
+  // Expired and spent tokens are deleted a week later, hourly (token-pruning.ts).
+  const pruning = startTokenPruning({ store, clock: options.clock, logger });
   const text = (request: Record<string, unknown>, key: string): string => {
     const value = request[key];
     if (typeof value !== 'string' || value === '') throw new Error(`${key} missing`);
@@ -67,6 +71,7 @@ export async function startEnrolment(options: {
       enrolled: () => admin.agents(),
     },
     async close() {
+      pruning.cancel();
       if (owned) await store.close();
     },
   };

@@ -2,7 +2,8 @@ import { StringDecoder } from 'node:string_decoder';
 import { systemClock, type Clock, type Logger, type TimerHandle } from '@lifeline/shared';
 import type { TerminalSize } from '../session/console-broker.js';
 import { eventLine, headerLine, type AsciicastEventCode, type AsciicastHeader } from './asciicast.js';
-import { ungatedDisk, type DiskGate } from './disk-gate.js';
+import { DISK_RETRY_MS } from './bounded-file-writer.js';
+import type { DiskGate } from './disk-gate.js';
 import { LineFileWriter, type WriterStatus } from './line-file-writer.js';
 import { createWithFirstLine } from './recording-file.js';
 import { recordingPath } from './recording-layout.js';
@@ -18,15 +19,28 @@ export interface AsciicastRecorderOptions {
   maxQueuedBytes: number;
   /** Shared by every file the relay writes to its state disk (disk-gate.ts). */
   gate?: DiskGate;
-  /** Pause before trying a failed creation or write again (default 5 s). */
+  /** Pause before trying a failed creation or write again; DISK_RETRY_MS unless a test shortens it. */
   retryMs?: number;
-  /** A file creation unanswered for this long is reported as stopped (default 5 s). */
+  /** A file creation unanswered for this long is reported as stopped; RECORDING_STALL_MS unless a test says otherwise. */
   stallMs?: number;
-  /** Output arriving within this long is joined into one `o` event (default 50 ms). */
+  /** Output arriving within this long is joined into one `o` event; COALESCE.ms unless a test says otherwise. */
   coalesceMs?: number;
-  /** ...up to this many bytes (default 64 KiB). */
+  /** ...up to this many bytes; COALESCE.bytes unless a test says otherwise. */
   coalesceBytes?: number;
 }
+
+/**
+ * How long a recording's file may take to be created before the person is told it is not being
+ * recorded. Not configurable: it is how long a person may work unrecorded without knowing, and
+ * a healthy disk creates a file in milliseconds.
+ */
+export const RECORDING_STALL_MS = 5_000;
+
+/**
+ * Output joined into one `o` event: what arrives within 50 ms, up to 64 KiB. Not configurable:
+ * 50 ms is below what a person sees in a replay, and it only trades CPU per byte on a busy console.
+ */
+export const COALESCE = { ms: 50, bytes: 64 * 1024 } as const;
 
 /** A SessionRecorder whose writes can be awaited (tests, and anyone who wants the file complete). */
 export interface AsciicastSessionRecorder extends SessionRecorder {
@@ -61,16 +75,15 @@ export class AsciicastRecorderFactory implements RecorderFactory {
   open(start: RecordingStart): AsciicastSessionRecorder {
     const path = recordingPath(this.options.dir, start);
     const logger = this.logger.child({ deviceId: start.deviceId, user: start.user, sessionId: start.sessionId, path });
-    const gate = this.options.gate ?? ungatedDisk;
     const header = Buffer.from(headerLine(asciicastHeader(start)), 'utf8');
     let recorder: FileSessionRecorder | undefined = undefined;
     const writer = new LineFileWriter({
-      create: () => createWithFirstLine(path, FILE_MODE, header, gate),
+      create: () => createWithFirstLine(path, FILE_MODE, header),
       maxQueuedBytes: this.options.maxQueuedBytes,
-      gate,
+      gate: this.options.gate,
       clock: this.clock,
-      retryMs: this.options.retryMs,
-      stallMs: this.options.stallMs,
+      retryMs: this.options.retryMs ?? DISK_RETRY_MS,
+      stallMs: this.options.stallMs ?? RECORDING_STALL_MS,
       gapLine: (lost) => recorder!.gapLine(lost),
       onOverflow: (queuedBytes) =>
         logger.warn(
@@ -80,8 +93,8 @@ export class AsciicastRecorderFactory implements RecorderFactory {
       onStatus: (status) => recorder!.statusChanged(status, logger),
     });
     recorder = new FileSessionRecorder(path, writer, start, this.clock, {
-      coalesceMs: this.options.coalesceMs ?? 50,
-      coalesceBytes: this.options.coalesceBytes ?? 64 * 1024,
+      coalesceMs: this.options.coalesceMs ?? COALESCE.ms,
+      coalesceBytes: this.options.coalesceBytes ?? COALESCE.bytes,
     });
     return recorder;
   }

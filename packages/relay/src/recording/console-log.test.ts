@@ -6,7 +6,8 @@ import { createLogger, silentLogger } from '@lifeline/shared';
 import { FakeClock } from '@lifeline/shared/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DeviceConsoleLog } from '../session/device-hub.js';
-import { ConsoleLog, OpenLogFiles, type ConsoleLogOptions } from './console-log.js';
+import { OpenLogFiles } from './console-log-file.js';
+import { ConsoleLog, type ConsoleLogOptions } from './console-log.js';
 import { listRotatedLogFiles } from './log-files.js';
 
 let root: string;
@@ -21,16 +22,21 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function openLog(options: Partial<ConsoleLogOptions> = {}): Promise<ConsoleLog> {
-  const log = await ConsoleLog.open({
+function logOptions(options: Partial<ConsoleLogOptions> = {}): ConsoleLogOptions {
+  return {
     dir: join(root, 'logs'),
     deviceId: 'rtr-tokyo-01',
     maxBytes: 4096,
     files: 3,
     scrollbackBytes: 64,
+    queueBytes: 1_048_576,
     logger: silentLogger(),
     ...options,
-  });
+  };
+}
+
+async function openLog(options: Partial<ConsoleLogOptions> = {}): Promise<ConsoleLog> {
+  const log = await ConsoleLog.open(logOptions(options));
   opened.push(log);
   return log;
 }
@@ -162,14 +168,7 @@ describe('ConsoleLog', () => {
     const first = await openLog({ scrollbackBytes: 64 });
     first.append(Buffer.from('before restart|'));
     await first.close();
-    const second = ConsoleLog.create({
-      dir: logs(),
-      deviceId: 'rtr-tokyo-01',
-      maxBytes: 4096,
-      files: 3,
-      scrollbackBytes: 64,
-      logger: silentLogger(),
-    });
+    const second = ConsoleLog.create(logOptions({ scrollbackBytes: 64 }));
     opened.push(second);
     second.append(Buffer.from('after'));
     await second.flush();

@@ -1,6 +1,7 @@
 import { makeFolder, type Logger } from '@lifeline/shared';
 import type { DeviceConsoleLog } from '../session/device-hub.js';
-import { ConsoleLog, OpenLogFiles, RELAY_OPEN_LOG_FILES, type ConsoleLogOptions } from './console-log.js';
+import { ConsoleLog, type ConsoleLogOptions } from './console-log.js';
+import { OpenLogFiles, RELAY_OPEN_LOG_FILES } from './console-log-file.js';
 import { listRotatedLogFiles } from './log-files.js';
 
 /**

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeClock } from '@lifeline/shared/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ungatedDisk } from './disk-gate.js';
 import { LineFileWriter, type LineFileWriterOptions, type WriterStatus } from './line-file-writer.js';
 import { createWithFirstLine, type CreatedFile } from './recording-file.js';
 
@@ -28,12 +27,14 @@ describe('LineFileWriter', () => {
 
   function writer(path: string, overrides: Partial<LineFileWriterOptions> = {}): LineFileWriter {
     return new LineFileWriter({
-      create: () => createWithFirstLine(path, 0o600, Buffer.from('head\n'), ungatedDisk),
+      create: () => createWithFirstLine(path, 0o600, Buffer.from('head\n')),
       maxQueuedBytes: 1024,
       gapLine: (lost) => `gap ${lost}\n`,
       onStatus: (s) => reports.push(status(s)),
       onOverflow: (queued) => reports.push(`overflow at ${queued}`),
       clock,
+      retryMs: 5_000,
+      stallMs: 5_000,
       ...overrides,
     });
   }
@@ -88,7 +89,7 @@ describe('LineFileWriter', () => {
     const w = writer(path, {
       create: async (): Promise<CreatedFile> => {
         if (fail) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
-        return createWithFirstLine(path, 0o600, Buffer.from('head\n'), ungatedDisk);
+        return createWithFirstLine(path, 0o600, Buffer.from('head\n'));
       },
       retryMs: 5_000,
     });
@@ -113,7 +114,7 @@ describe('LineFileWriter', () => {
     const w = writer(path, {
       create: async () => {
         await frozen;
-        return createWithFirstLine(path, 0o600, Buffer.from('head\n'), ungatedDisk);
+        return createWithFirstLine(path, 0o600, Buffer.from('head\n'));
       },
       stallMs: 5_000,
     });

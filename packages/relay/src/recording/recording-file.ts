@@ -1,7 +1,6 @@
 import { link, mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import type { DiskGate } from './disk-gate.js';
 
 const DIR_MODE = 0o700;
 
@@ -18,24 +17,23 @@ export interface CreatedFile {
  * part-way: the line is written to a hidden temporary name in the same folder, which is then
  * hard-linked to `path` (link fails with EEXIST rather than overwrite an existing recording).
  * A leftover temporary file (`.<name>.<random>.tmp`, from a kill at the wrong moment) is not a
- * recording and is ignored by listing and replay. Rejects with the file system's error.
+ * recording and is ignored by listing and replay. Rejects with the file system's error. The caller
+ * runs it through the relay's DiskGate (bounded-file-writer.ts does).
  */
-export async function createWithFirstLine(path: string, mode: number, firstLine: Buffer, gate: DiskGate): Promise<CreatedFile> {
-  await gate.run(() => mkdir(dirname(path), { recursive: true, mode: DIR_MODE }));
+export async function createWithFirstLine(path: string, mode: number, firstLine: Buffer): Promise<CreatedFile> {
+  await mkdir(dirname(path), { recursive: true, mode: DIR_MODE });
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
-  const file = await gate.run(() => open(temp, 'wx', mode));
+  const file = await open(temp, 'wx', mode);
   try {
-    await gate.run(async () => {
-      let done = 0;
-      while (done < firstLine.length) done += (await file.write(firstLine, done, firstLine.length - done, done)).bytesWritten;
-    });
-    await gate.run(() => link(temp, path));
+    let done = 0;
+    while (done < firstLine.length) done += (await file.write(firstLine, done, firstLine.length - done, done)).bytesWritten;
+    await link(temp, path);
   } catch (err) {
     await file.close().catch(() => {});
-    await gate.run(() => unlink(temp)).catch(() => {});
+    await unlink(temp).catch(() => {});
     throw err;
   }
-  await gate.run(() => unlink(temp)).catch(() => {});
+  await unlink(temp).catch(() => {});
   return { file, position: firstLine.length };
 }
 

@@ -1,7 +1,7 @@
 import { LifelineError } from '@lifeline/shared';
 import type { InventoryDevice } from '../inventory/inventory.js';
 import type { InventoryView } from '../inventory/live-inventory.js';
-import type { Role } from '../session/party.js';
+import type { Role } from '../session/person.js';
 
 /**
  * Decides which device a login reaches, from the current inventory at each call (a reload applies

@@ -1,5 +1,6 @@
 import type { PowerAction } from '@lifeline/shared';
 import type { ConsoleRights } from './console-rules.js';
+import type { Person } from './person.js';
 
 /**
  * The seam between the SSH front (a person's session channel) and the console sessions behind it.
@@ -12,17 +13,12 @@ export interface TerminalSize {
   rows: number;
 }
 
-export interface ConsoleRequest {
-  /** Authenticated user name. */
-  user: string;
-  /** Device named in a `USER:DEVICE` login; undefined means the user's default device. */
+/** One attach: who (by reference, the value made at login), to which device, at what terminal. */
+export interface ConsoleRequest<P extends Person = Person> {
+  /** The person asking; their `attachAs` decides the kind of attachment they get. */
+  person: P;
+  /** Device named in a `USER:DEVICE` login or chosen from the menu; undefined means the user's default device. */
   deviceId: string | undefined;
-  /** `USER:DEVICE:watch`: attach read-only, with no input path at all. */
-  watch: boolean;
-  /** Unique per SSH session, for logs and (later) recordings. */
-  sessionId: string;
-  /** Source address of the person, `ip:port`. */
-  peer: string;
   /** From pty-req; undefined for sessions without a pty (e.g. `ssh -T`, scripted transfers). */
   term: { name: string; size: TerminalSize } | undefined;
 }
@@ -68,7 +64,7 @@ export interface AttachmentBase {
  * type into, break, take or power-cycle the console through it; only the power state can be asked.
  */
 export interface ObserverAttachment extends AttachmentBase {
-  readonly mode: 'watch';
+  readonly kind: 'observer';
   /**
    * Asks the BMC for the power state; resolves with its answer. Throws LifelineError
    * POWER_UNSUPPORTED, POWER_FAILED or ROUTE_DEVICE_OFFLINE.
@@ -78,7 +74,7 @@ export interface ObserverAttachment extends AttachmentBase {
 
 /** A person who came to work the console: read-write or read-only by the writer rules. */
 export interface ParticipantAttachment extends AttachmentBase {
-  readonly mode: 'participate';
+  readonly kind: 'participant';
   /**
    * Keystrokes from the person, already stripped of escape commands. Resolves when the console
    * path has taken them: the caller pauses the person's channel until then, so a long upload
@@ -107,18 +103,15 @@ export interface ParticipantAttachment extends AttachmentBase {
   power(action: PowerAction): Promise<string>;
 }
 
-/** A person's handle on the console they are attached to; `mode` tells which kind. */
+/** A person's handle on the console they are attached to; `kind` (their `attachAs`) tells which. */
 export type ConsoleAttachment = ObserverAttachment | ParticipantAttachment;
 
 /**
- * The attachment a request gets: `watch: true` an observer, `watch: false` a participant, and a
- * `watch` known only at run time the union (narrow it on `mode`).
+ * The attachment a person gets: an observer an ObserverAttachment, a participant a
+ * ParticipantAttachment, and a kind known only at run time the union (narrow it on `kind`).
  */
-export type AttachmentFor<R extends { watch: boolean }> = R extends { watch: true }
-  ? ObserverAttachment
-  : R extends { watch: false }
-    ? ParticipantAttachment
-    : ConsoleAttachment;
+export type AttachmentFor<P extends Person> =
+  P extends Person<'observer'> ? ObserverAttachment : P extends Person<'participant'> ? ParticipantAttachment : ConsoleAttachment;
 
 /** How a person at a terminal waits for an offline device instead of being turned away. */
 export interface OfflineWait {
@@ -151,8 +144,8 @@ export interface ConsoleBroker {
    * (unknown or forbidden: one message for both, so nothing leaks) or `ROUTE_DEVICE_OFFLINE`;
    * the error message is a line fit to show the person. With `wait`, an offline device is not an
    * error: the person is told (`terminal.notice`) and the promise resolves once the agent is back,
-   * or rejects with ROUTE_DEVICE_OFFLINE when the person gives up. A `:watch` request gets an
-   * ObserverAttachment, any other a ParticipantAttachment.
+   * or rejects with ROUTE_DEVICE_OFFLINE when the person gives up. An observer (`:watch`) gets an
+   * ObserverAttachment, a participant a ParticipantAttachment.
    */
-  attach<R extends ConsoleRequest>(request: R, terminal: PartyTerminal, wait?: OfflineWait): Promise<AttachmentFor<R>>;
+  attach<P extends Person>(request: ConsoleRequest<P>, terminal: PartyTerminal, wait?: OfflineWait): Promise<AttachmentFor<P>>;
 }

@@ -1,5 +1,5 @@
 import { LifelineError, type PowerAction } from '@lifeline/shared';
-import type { Role } from './party.js';
+import type { Role } from './person.js';
 
 /** Whether a person may do something now, and if not, a line that says why. */
 export type Verdict = { allowed: true } | { allowed: false; why: string; code: 'SESSION_NOT_PERMITTED' | 'POWER_UNSUPPORTED' };

@@ -13,22 +13,28 @@ import { DeviceRouter } from '../routing/device-router.js';
 import type { AgentRegistry, TunnelListener } from '../tunnel/agent-registry.js';
 import type { AgentTunnel } from '../tunnel/agent-tunnel.js';
 import type { AttachmentFor, ConsoleBroker, ConsoleRequest, DeviceChoice, OfflineWait, PartyTerminal } from './console-broker.js';
+import { personLogFields, type Person } from './person.js';
 import { OfflineWaiters, offlineWaitLine } from './offline-wait.js';
 import type { RecorderFactory } from '../recording/session-recorder.js';
 import { DeviceHub, type DeviceConsoleLog } from './device-hub.js';
 import type { SessionSnapshot } from './session-snapshot.js';
 import type { ConsoleStatus, UpstreamConsole } from './upstream-console.js';
 
+/**
+ * How long a login waits for a console stream being opened right now (the agent answers within
+ * a round trip; past this the person is told the device is offline). Not an operator's choice.
+ */
+const ATTACH_WAIT_MS = 5_000;
+
 export interface ConsoleSessionsDeps {
   logger: Logger;
   clock?: Clock;
   /** Opens the console stream through a tunnel (telnet-upstream.ts in production). */
   openUpstream(tunnel: AgentTunnel): Promise<UpstreamConsole>;
-  /** How long a login waits for a console stream that is being opened right now. */
-  attachWaitMs?: number;
   recorders?: RecorderFactory;
   recordInput?: boolean;
-  viewerBufferBytes?: number;
+  /** `viewerBufferBytes` of relay.yaml. */
+  viewerBufferBytes: number;
   /** The continuous console log of a device, if kept. */
   consoleLogFor?(deviceId: string): DeviceConsoleLog | undefined;
   /** Power control through a device's tunnel (tunnel/power-request.ts). */
@@ -79,7 +85,7 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
       viewerBufferBytes: this.deps.viewerBufferBytes,
       consoleLog: this.deps.consoleLogFor?.(device.id),
       power: this.deps.requestPower ? (action) => this.powerThroughTunnel(device.id, action) : undefined,
-      roleOf: (user) => this.router.role(user),
+      roleOf: (person) => this.router.role(person.user),
     });
     this.hubs.set(deviceId, hub);
     return hub;
@@ -115,49 +121,37 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
     this.hubs.get(device.id)?.reconfigure(device);
   }
 
-  async attach<R extends ConsoleRequest>(request: R, terminal: PartyTerminal, wait?: OfflineWait): Promise<AttachmentFor<R>> {
-    const device = this.router.resolve(request.user, request.deviceId);
+  async attach<P extends Person>(request: ConsoleRequest<P>, terminal: PartyTerminal, wait?: OfflineWait): Promise<AttachmentFor<P>> {
+    const { person } = request;
+    const device = this.router.resolve(person.user, request.deviceId);
     const hub = this.hubFor(device.id);
     if (!hub)
       throw new LifelineError(
         'ROUTE_DEVICE_UNAVAILABLE',
-        `lifeline: device ${request.deviceId ?? '(default)'} is not available to ${request.user}.`,
+        `lifeline: device ${request.deviceId ?? '(default)'} is not available to ${person.user}.`,
       );
     const pending = this.connecting.get(device.id);
-    if (!hub.online && pending) await this.withTimeout(pending, this.deps.attachWaitMs ?? 5_000);
+    if (!hub.online && pending) await this.withTimeout(pending, ATTACH_WAIT_MS);
     if (!hub.online && wait && !this.closed) {
       const offlineSince = this.registry.status(device.id).since;
       terminal.notice(
         offlineWaitLine(device.id, offlineSince === undefined ? undefined : Date.parse(offlineSince), this.clock.now(), wait.giveUpKeys),
       );
       this.logger.info(
-        { event: 'session.offline-wait', deviceId: device.id, user: request.user, sessionId: request.sessionId },
+        { event: 'session.offline-wait', deviceId: device.id, ...personLogFields(person) },
         'person waits for an offline device',
       );
       wait.waiting();
       while (!hub.online && this.hubs.get(device.id) === hub) await this.waiters.wait(device.id, wait.signal);
       // A reload during the wait may have removed the person, the device or the access.
-      this.router.resolve(request.user, request.deviceId ?? device.id);
+      this.router.resolve(person.user, request.deviceId ?? device.id);
       if (this.hubs.get(device.id) !== hub)
-        throw new LifelineError('ROUTE_DEVICE_UNAVAILABLE', `lifeline: device ${device.id} is not available to ${request.user}.`);
+        throw new LifelineError('ROUTE_DEVICE_UNAVAILABLE', `lifeline: device ${device.id} is not available to ${person.user}.`);
     }
     // A greeting only on a terminal: a session without a pty carries nothing but console bytes.
     if (this.banner && request.term && hub.online)
       terminal.notice(`connected to ${device.id}${device.description ? ` (${device.description})` : ''}.`);
-    const attachment = await hub.attach(
-      {
-        user: request.user,
-        role: this.router.role(request.user),
-        sessionId: request.sessionId,
-        peer: request.peer,
-        watch: request.watch,
-        size: request.term?.size,
-        term: request.term?.name,
-      },
-      terminal,
-    );
-    // The hub chose the kind from the same `watch` (DeviceHub.attach).
-    return attachment as AttachmentFor<R>;
+    return hub.attach(person, terminal, request.term);
   }
 
   hub(deviceId: string): DeviceHub | undefined {

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { isLifelineError, silentLogger } from '@lifeline/shared';
 import { FakeClock, capturedLogger } from '@lifeline/shared/testing';
 import type { RecordingStatus, SessionRecorder } from '../recording/session-recorder.js';
-import type { PartyTerminal, TerminalSize } from './console-broker.js';
-import type { PartyInfo } from './party.js';
+import type { ConsoleRequest, PartyTerminal, TerminalSize } from './console-broker.js';
+import { newPerson, type AttachmentKind, type Person, type Role } from './person.js';
 import { DeviceHub, type DeviceConsoleLog } from './device-hub.js';
 import type { ConsoleStatus, UpstreamConsole } from './upstream-console.js';
 
@@ -136,16 +136,26 @@ class FakeConsoleLog implements DeviceConsoleLog {
 
 const device = { id: 'rtr-1', agentKey: 'k', breakMs: 500, maxBreakMs: 3_000, labels: {} };
 
+/** A person as the login makes one (person.ts); session id `s-USER`. */
+const personOf = <K extends AttachmentKind>(user: string, attachAs: K, peer = '127.0.0.1:1'): Person<K> =>
+  newPerson({ user, sessionId: `s-${user}`, peer, attachAs });
+/** Everyone an engineer, as the router says of a user it does not know. */
+const engineers = (): Role => 'engineer';
+const xterm: ConsoleRequest['term'] = { name: 'xterm', size: { cols: 80, rows: 24 } };
+
 function setup(options: { recordInput?: boolean; viewerBufferBytes?: number } = {}) {
   const clock = new FakeClock();
   const recorders: FakeRecorder[] = [];
   const consoleLog = new FakeConsoleLog();
+  const roles = new Map<string, Role>();
+  const log = capturedLogger();
   const hub = new DeviceHub(device, {
-    logger: silentLogger(),
+    logger: log.logger,
+    roleOf: (person) => roles.get(person.user) ?? 'engineer',
     clock,
     consoleLog,
     recordInput: options.recordInput,
-    viewerBufferBytes: options.viewerBufferBytes,
+    viewerBufferBytes: options.viewerBufferBytes ?? 262_144,
     recorders: {
       open: () => {
         const r = new FakeRecorder();
@@ -156,45 +166,19 @@ function setup(options: { recordInput?: boolean; viewerBufferBytes?: number } = 
   });
   const upstream = new FakeUpstream();
   hub.connectUpstream(upstream);
-  type Extra = Partial<Omit<PartyInfo, 'watch'> & { term: string }>;
-  const join = async (user: string, extra: Extra = {}) => {
+  /** `role` is what the inventory says from now on (roleOf reads it at each action); `term` undefined: no pty. */
+  type Extra = { role?: Role; term?: ConsoleRequest['term'] };
+  const attach = async <K extends AttachmentKind>(person: Person<K>, extra: Extra) => {
+    if (extra.role) roles.set(person.user, extra.role);
     const terminal = new FakeTerminal();
-    const attachment = await hub.attach(
-      {
-        user,
-        role: 'engineer',
-        sessionId: `s-${user}`,
-        peer: '127.0.0.1:1',
-        watch: false as const,
-        size: { cols: 80, rows: 24 },
-        term: 'xterm',
-        ...extra,
-      },
-      terminal,
-    );
+    const attachment = await hub.attach(person, terminal, 'term' in extra ? extra.term : xterm);
     terminal.onAbort = () => attachment.detach('aborted');
     return { terminal, attachment };
   };
+  const join = (user: string, extra: Extra = {}) => attach(personOf(user, 'participant'), extra);
   /** A `USER:DEVICE:watch` login: an ObserverAttachment. */
-  const watch = async (user: string, extra: Extra = {}) => {
-    const terminal = new FakeTerminal();
-    const attachment = await hub.attach(
-      {
-        user,
-        role: 'engineer',
-        sessionId: `s-${user}`,
-        peer: '127.0.0.1:1',
-        watch: true as const,
-        size: { cols: 80, rows: 24 },
-        term: 'xterm',
-        ...extra,
-      },
-      terminal,
-    );
-    terminal.onAbort = () => attachment.detach('aborted');
-    return { terminal, attachment };
-  };
-  return { clock, hub, upstream, recorders, consoleLog, join, watch };
+  const watch = (user: string, extra: Extra = {}) => attach(personOf(user, 'observer'), extra);
+  return { clock, hub, upstream, recorders, consoleLog, join, watch, roles, log };
 }
 
 async function errorOf(promise: Promise<unknown>): Promise<unknown> {
@@ -208,13 +192,8 @@ async function errorOf(promise: Promise<unknown>): Promise<unknown> {
 
 describe('DeviceHub: the console path', () => {
   it('refuses to attach while the device is offline', async () => {
-    const hub = new DeviceHub(device, { logger: silentLogger() });
-    const error = await errorOf(
-      hub.attach(
-        { user: 'alice', role: 'engineer', sessionId: 's', peer: 'p', watch: false, size: undefined, term: undefined },
-        new FakeTerminal(),
-      ),
-    );
+    const hub = new DeviceHub(device, { logger: silentLogger(), roleOf: engineers, viewerBufferBytes: 262_144 });
+    const error = await errorOf(hub.attach(personOf('alice', 'participant'), new FakeTerminal(), undefined));
     expect(isLifelineError(error, 'ROUTE_DEVICE_OFFLINE')).toBe(true);
     expect((error as Error).message).toContain('rtr-1 is offline');
   });
@@ -328,7 +307,7 @@ describe('DeviceHub: several people on one device', () => {
   it('never lets a :watch login write, even when it is alone: its attachment has no input, BREAK, takeover or power change', async () => {
     const { upstream, join, watch, hub } = setup();
     const sue = await watch('sue', { role: 'supervisor' });
-    expect(sue.attachment.mode).toBe('watch');
+    expect(sue.attachment.kind).toBe('observer');
     for (const member of ['input', 'sendBreak', 'takeOver', 'power']) expect(member in sue.attachment).toBe(false);
     expect(sue.terminal.notices[0]).toMatch(/^watching read-only/);
     expect(hub.snapshot()).toMatchObject({ writer: undefined, viewers: ['sue'] });
@@ -367,6 +346,40 @@ describe('DeviceHub: several people on one device', () => {
     await bob.attachment.input(Buffer.from('b'));
     expect(upstream.written.map(String)).toEqual(['b']);
     expect(sue.terminal.notices.some((n) => n.includes('read-write'))).toBe(true);
+  });
+
+  it("reads the role at each action, not the one a person joined with: a reload's promotion or demotion applies at once", async () => {
+    const { join, roles } = setup();
+    await join('alice');
+    const bob = await join('bob');
+    expect(isLifelineError(await errorOf(bob.attachment.takeOver()), 'SESSION_NOT_PERMITTED')).toBe(true);
+    roles.set('bob', 'supervisor'); // promoted by a reload while attached
+    expect(bob.attachment.rights().takeOver.allowed).toBe(true);
+    await bob.attachment.takeOver();
+    const sue = await join('sue', { role: 'supervisor' });
+    roles.set('sue', 'engineer'); // demoted before her next action
+    expect(((await errorOf(sue.attachment.takeOver())) as Error).message).toBe(
+      'bob has read-write; taking it over needs the supervisor or admin role.',
+    );
+  });
+
+  it('names the person the same way in every audit line about them (personLogFields), observers as observers', async () => {
+    const { join, watch, clock, log } = setup();
+    const alice = await join('alice');
+    await watch('sue');
+    await alice.attachment.sendBreak(0);
+    await clock.advance(500);
+    alice.attachment.detach('escape disconnect');
+    const about = (user: string) => log.lines.filter((l) => l.user === user).map((l) => l.event);
+    expect(about('alice')).toEqual(['session.start', 'session.writer', 'console.break', 'session.end']);
+    expect(about('sue')).toEqual(['session.start']);
+    const aliceFields = { user: 'alice', sessionId: 's-alice', peer: '127.0.0.1:1', attachAs: 'participant' };
+    for (const line of log.lines.filter((l) => l.user === 'alice')) expect(line).toMatchObject(aliceFields);
+    expect(log.lines.find((l) => l.user === 'sue')).toMatchObject({ sessionId: 's-sue', attachAs: 'observer' });
+    // The writer left with only an observer attached: nobody inherits, and the line names nobody.
+    const last = log.lines.at(-1)!;
+    expect(last).toMatchObject({ event: 'session.writer', reason: 'writer-left' });
+    for (const key of ['from', 'to', 'user', 'sessionId']) expect(last).not.toHaveProperty(key);
   });
 
   it('refuses BREAK from a read-only person', async () => {
@@ -423,14 +436,29 @@ describe('DeviceHub: several people on one device', () => {
     upstream.emitData('12345');
     expect(hub.snapshot()).toMatchObject({ deviceId: 'rtr-1', writer: 'alice', viewers: ['bob'], bytesIn: 3, bytesOut: 5 });
   });
+
+  it('lists each person in the snapshot as the audit log names them, with who holds read-write', async () => {
+    const { hub, join, watch, clock } = setup();
+    await join('alice');
+    await clock.advance(1_000);
+    await watch('sue');
+    const since = (ms: number) => new Date(ms).toISOString();
+    expect(hub.snapshot()?.people).toEqual([
+      { user: 'alice', sessionId: 's-alice', peer: '127.0.0.1:1', attachAs: 'participant', readWrite: true, since: since(0) },
+      { user: 'sue', sessionId: 's-sue', peer: '127.0.0.1:1', attachAs: 'observer', readWrite: false, since: since(1_000) },
+    ]);
+  });
 });
 
 describe('DeviceHub: power control', () => {
   function withPower() {
     const asked: string[] = [];
     const recorders: FakeRecorder[] = [];
+    const roles = new Map<string, Role>();
     const hub = new DeviceHub(device, {
+      viewerBufferBytes: 262_144,
       logger: silentLogger(),
+      roleOf: (person) => roles.get(person.user) ?? 'engineer',
       recorders: { open: () => (recorders.push(new FakeRecorder()), recorders.at(-1)!) },
       power: async (action) => {
         asked.push(action);
@@ -439,8 +467,10 @@ describe('DeviceHub: power control', () => {
     });
     const upstream = new FakeUpstream();
     hub.connectUpstream(upstream);
-    const join = (user: string, role: 'engineer' | 'supervisor') =>
-      hub.attach({ user, role, sessionId: user, peer: 'p', watch: false, size: undefined, term: undefined }, new FakeTerminal());
+    const join = (user: string, role: Role) => {
+      roles.set(user, role);
+      return hub.attach(personOf(user, 'participant'), new FakeTerminal(), undefined);
+    };
     return { asked, recorders, join, upstream };
   }
 
@@ -483,12 +513,9 @@ describe('DeviceHub: power control', () => {
   });
 
   it('says so when the device has no power control', async () => {
-    const hub = new DeviceHub(device, { logger: silentLogger() });
+    const hub = new DeviceHub(device, { logger: silentLogger(), roleOf: () => 'admin', viewerBufferBytes: 262_144 });
     hub.connectUpstream(new FakeUpstream());
-    const a = await hub.attach(
-      { user: 'sue', role: 'admin', sessionId: 's', peer: 'p', watch: false, size: undefined, term: undefined },
-      new FakeTerminal(),
-    );
+    const a = await hub.attach(personOf('sue', 'participant'), new FakeTerminal(), undefined);
     expect(isLifelineError(await errorOf(a.power('status')), 'POWER_UNSUPPORTED')).toBe(true);
   });
 });
@@ -528,7 +555,7 @@ describe('DeviceHub: recording and the console log', () => {
     expect(alice.terminal.output).toContain('---- earlier ----');
     expect(alice.terminal.output).toContain('%SYS-5-RESTART');
     // a session without a pty carries console bytes only: no scrollback
-    const script = await join('bob', { size: undefined });
+    const script = await join('bob', { term: undefined });
     expect(script.terminal.output).toBe('');
   });
 
@@ -537,7 +564,9 @@ describe('DeviceHub: recording and the console log', () => {
     const log = capturedLogger();
     let report: ((status: RecordingStatus) => void) | undefined;
     const hub = new DeviceHub(device, {
+      viewerBufferBytes: 262_144,
       logger: log.logger,
+      roleOf: engineers,
       clock,
       recorders: {
         open: (start) => {
@@ -548,10 +577,7 @@ describe('DeviceHub: recording and the console log', () => {
     });
     hub.connectUpstream(new FakeUpstream());
     const terminal = new FakeTerminal();
-    await hub.attach(
-      { user: 'alice', role: 'engineer', sessionId: 's', peer: 'p', watch: false, size: undefined, term: undefined },
-      terminal,
-    );
+    await hub.attach(newPerson({ user: 'alice', sessionId: 's', peer: 'p', attachAs: 'participant' }), terminal, undefined);
     report!({ recording: true, lost: 0 });
     expect(terminal.notices).toEqual([]);
     report!({ recording: false, reason: 'the recordings disk is full' });
@@ -570,7 +596,14 @@ describe('DeviceHub: recording and the console log', () => {
     ]);
     const audit = log.lines.filter((l) => String(l.event).startsWith('recording.'));
     expect(audit).toMatchObject([
-      { event: 'recording.stopped', user: 'alice', sessionId: 's', peer: 'p', reason: 'the recordings disk is full' },
+      {
+        event: 'recording.stopped',
+        user: 'alice',
+        sessionId: 's',
+        peer: 'p',
+        attachAs: 'participant',
+        reason: 'the recordings disk is full',
+      },
       { event: 'recording.resumed', user: 'alice', sessionId: 's', lost: 12, stoppedMs: 30_000 },
       { event: 'recording.stopped', reason: 'the recordings disk does not answer' },
       { event: 'recording.resumed', lost: 0 },

@@ -1,13 +1,14 @@
 import { LifelineError, systemClock, type Clock, type Logger, type PowerAction, type RelayDeviceConfig } from '@lifeline/shared';
 import type { RecorderFactory } from '../recording/session-recorder.js';
-import type { AttachmentBase, AttachmentFor, ConsoleAttachment, PartyTerminal } from './console-broker.js';
-import { Party, type PartyInfo, type Role } from './party.js';
+import type { AttachmentBase, AttachmentFor, ConsoleAttachment, ConsoleRequest, PartyTerminal } from './console-broker.js';
+import { Party } from './party.js';
+import { personLogFields, type Person, type Role } from './person.js';
 import { enforce, observerRights, participantRights, powerVerdict, type ConsoleRights, type ConsoleRuleFacts } from './console-rules.js';
 import { HubBreak } from './hub-break.js';
 import { HubPower } from './hub-power.js';
 import { showLateJoinerHistory, type DeviceConsoleLog } from './late-joiner-history.js';
 import { PartyRecordings } from './party-recordings.js';
-import type { SessionSnapshot } from './session-snapshot.js';
+import { snapshotPeople, type SessionSnapshot } from './session-snapshot.js';
 import { whoLines } from './who-lines.js';
 import type { ConsoleStatus, UpstreamConsole } from './upstream-console.js';
 import { WriterSeat } from './writer-seat.js';
@@ -21,15 +22,15 @@ export interface DeviceHubDeps {
   /** Record what the writer types as well (asciicast "i" events). */
   recordInput?: boolean;
   consoleLog?: DeviceConsoleLog;
-  /** Output queued for a viewer that cannot keep up before it is cut off. */
-  viewerBufferBytes?: number;
+  /** Output queued for a viewer that cannot keep up before it is cut off (`viewerBufferBytes`). */
+  viewerBufferBytes: number;
   /** Power control through the device's agent (tunnel/power-request.ts). */
   power?: (action: PowerAction) => Promise<string>;
   /**
-   * A person's role now, asked at each action (take over, power): a reload that demotes a
-   * supervisor applies to their next action. Without it, the role they joined with.
+   * A person's role now, asked at each action (take over, power) and never kept: a reload that
+   * demotes a supervisor applies to their next action.
    */
-  roleOf?: (user: string) => Role;
+  roleOf: (person: Person) => Role;
 }
 
 /**
@@ -87,7 +88,7 @@ export class DeviceHub {
     this.config = device;
   }
 
-  private get writer(): Party | undefined {
+  private get writer(): Party<'participant'> | undefined {
     return this.seat.holder;
   }
 
@@ -114,38 +115,41 @@ export class DeviceHub {
     }
   }
 
-  /** A `watch` party gets an ObserverAttachment (no input path at all), any other a ParticipantAttachment. */
-  async attach<I extends PartyInfo & { term: string | undefined }>(info: I, terminal: PartyTerminal): Promise<AttachmentFor<I>> {
+  /**
+   * Attaches `person` at `term` (undefined: no pty). An observer gets an ObserverAttachment (no
+   * input path at all), a participant a ParticipantAttachment: the person's `attachAs` decides.
+   */
+  async attach<P extends Person>(person: P, terminal: PartyTerminal, term: ConsoleRequest['term']): Promise<AttachmentFor<P>> {
     if (!this.upstream) {
       throw new LifelineError('ROUTE_DEVICE_OFFLINE', `lifeline: device ${this.device.id} is offline (its edge agent is not connected).`);
     }
-    const recorder = this.recordings.open(info, terminal);
-    const party = new Party(info, terminal, recorder, this.clock);
+    const recorder = this.recordings.open(person, term, terminal);
+    const party = new Party(person, terminal, recorder, this.clock);
     if (this.parties.size === 0) this.traffic = { since: this.clock.now(), bytesIn: 0, bytesOut: 0 };
-    this.markAll(`${info.user} joined`);
+    this.markAll(`${person.user} joined`);
     this.parties.add(party);
-    this.audit(party, 'session.start', { mode: info.watch ? 'watch' : 'auto', recording: recorder.path }, 'console session started');
-    showLateJoinerHistory(this.deps.consoleLog, terminal, info.size);
+    this.audit(party, 'session.start', { recording: recorder.path }, 'console session started');
+    showLateJoinerHistory(this.deps.consoleLog, terminal, term?.size);
     // The kind of attachment picks the rule set: an observer's rights come from observerRights
     // and it has nothing that acts, a participant's from participantRights (console-rules.ts).
-    const attachment = info.watch ? this.observerAttachment(party) : this.participantAttachment(party);
-    if (attachment.mode === 'participate' && !this.writer) this.seat.set(party, 'first');
+    const attachment = party.isParticipant() ? this.participantAttachment(party) : this.observerAttachment(party);
+    if (party.isParticipant() && !this.writer) this.seat.set(party, 'first');
     else terminal.notice(this.seat.readOnlyLine(party, attachment.rights().takeOver.allowed));
     if (this.status?.state === 'down' && this.status.message) terminal.notice(this.status.message);
-    // info.watch decided the kind just above, as AttachmentFor<I> says.
-    return attachment as AttachmentFor<I>;
+    // person.attachAs decided the kind just above, as AttachmentFor<P> says.
+    return attachment as AttachmentFor<P>;
   }
 
   private observerAttachment(party: Party): ConsoleAttachment {
     const rights = () => observerRights(this.ruleFacts(party));
-    return { ...this.attachmentBase(party, rights), mode: 'watch', powerStatus: () => this.power(party, 'status', rights()) };
+    return { ...this.attachmentBase(party, rights), kind: 'observer', powerStatus: () => this.power(party, 'status', rights()) };
   }
 
-  private participantAttachment(party: Party): ConsoleAttachment {
+  private participantAttachment(party: Party<'participant'>): ConsoleAttachment {
     const rights = () => participantRights(this.ruleFacts(party));
     return {
       ...this.attachmentBase(party, rights),
-      mode: 'participate',
+      kind: 'participant',
       input: (data) => this.input(party, data),
       sendBreak: (ms) => this.sendBreak(party, ms, rights),
       takeOver: async () => this.takeOver(party, rights()),
@@ -156,10 +160,7 @@ export class DeviceHub {
   private attachmentBase(party: Party, rights: () => ConsoleRights): AttachmentBase {
     return {
       deviceId: this.device.id,
-      resize: (size) => {
-        party.size = size;
-        party.recorder.resize(size);
-      },
+      resize: (size) => party.recorder.resize(size),
       who: () => whoLines([...this.parties], this.writer, party),
       rights,
       detach: (reason) => this.detach(party, reason),
@@ -171,8 +172,9 @@ export class DeviceHub {
     if (this.parties.size === 0) return undefined;
     return {
       deviceId: this.device.id,
-      writer: this.writer?.user,
-      viewers: [...this.parties].filter((p) => p !== this.writer).map((p) => p.user),
+      writer: this.writer?.person.user,
+      viewers: [...this.parties].filter((p) => p !== this.writer).map((p) => p.person.user),
+      people: snapshotPeople(this.parties, this.writer),
       since: new Date(this.traffic.since).toISOString(),
       bytesIn: this.traffic.bytesIn,
       bytesOut: this.traffic.bytesOut,
@@ -181,7 +183,7 @@ export class DeviceHub {
 
   /** Ends one person's sessions here (they left the inventory), each with `line` shown to them; returns how many. */
   endPartiesOf(user: string, line: string): number {
-    const theirs = [...this.parties].filter((p) => p.user === user);
+    const theirs = [...this.parties].filter((p) => p.person.user === user);
     for (const party of theirs) {
       party.terminal.notice(line);
       party.terminal.end(1);
@@ -205,7 +207,7 @@ export class DeviceHub {
 
   private input(party: Party, data: Buffer): Promise<void> {
     if (party !== this.writer) {
-      party.noteIgnoredInput(this.writer?.user);
+      party.noteIgnoredInput(this.writer?.person.user);
       return Promise.resolve();
     }
     const upstream = this.upstream;
@@ -221,21 +223,21 @@ export class DeviceHub {
     if (!this.upstream) throw new LifelineError('ROUTE_DEVICE_OFFLINE', `device ${this.device.id} is offline.`);
     enforce(rights().sendBreak);
     const ms = this.breaks.send(requestedMs);
-    this.markAll(`BREAK ${ms} ms by ${party.user}`);
-    this.deps.consoleLog?.note(`BREAK ${ms} ms by ${party.user}`);
+    this.markAll(`BREAK ${ms} ms by ${party.person.user}`);
+    this.deps.consoleLog?.note(`BREAK ${ms} ms by ${party.person.user}`);
     this.audit(party, 'console.break', { ms, requestedMs }, 'BREAK sent');
   }
 
   private power(party: Party, action: PowerAction, rights: ConsoleRights): Promise<string> {
-    return this.powerControl.run(party, action, powerVerdict(rights, action));
+    return this.powerControl.run(party.person, action, powerVerdict(rights, action));
   }
 
-  /** Marks a power action in every recording and the audit log (the admin CLI's, console-sessions.ts). */
-  recordPower(user: string, action: PowerAction, result: string): void {
-    this.powerControl.record(user, action, result);
+  /** Marks a power action in every recording and the audit log (the admin CLI's `caller`, console-sessions.ts). */
+  recordPower(caller: string, action: PowerAction, result: string): void {
+    this.powerControl.record(caller, action, result);
   }
 
-  private takeOver(party: Party, rights: ConsoleRights): void {
+  private takeOver(party: Party<'participant'>, rights: ConsoleRights): void {
     enforce(rights.takeOver);
     const current = this.writer;
     this.seat.set(party, current ? 'takeover' : 'free', current);
@@ -245,13 +247,13 @@ export class DeviceHub {
   private ruleFacts(party: Party): ConsoleRuleFacts {
     const power = this.powerControl.available ? this.status?.power : false;
     // The role as the inventory has it now: a reload that demotes someone applies at their next action.
-    return { role: this.deps.roleOf?.(party.user) ?? party.info.role, isWriter: party === this.writer, writer: this.writer?.user, power };
+    return { role: this.deps.roleOf(party.person), isWriter: party === this.writer, writer: this.writer?.person.user, power };
   }
 
   private fanOut(chunk: Buffer): void {
     this.traffic.bytesOut += chunk.length;
     this.deps.consoleLog?.append(chunk);
-    const bound = this.deps.viewerBufferBytes ?? 256 * 1024;
+    const bound = this.deps.viewerBufferBytes;
     for (const party of this.parties) {
       if (party !== this.writer) {
         party.viewerOutput(chunk, bound);
@@ -293,13 +295,13 @@ export class DeviceHub {
       { reason, bytesIn: party.bytesIn, bytesOut: party.bytesOut, durationMs: this.clock.now() - party.joinedAt },
       'console session ended',
     );
-    this.markAll(`${party.user} left`);
+    this.markAll(`${party.person.user} left`);
     if (this.writer !== party) return;
     this.seat.passOn(party, this.parties);
   }
 
   private audit(party: Party, event: string, fields: Record<string, unknown>, msg: string): void {
-    this.logger.info({ event, user: party.user, sessionId: party.info.sessionId, peer: party.info.peer, ...fields }, msg);
+    this.logger.info({ event, ...personLogFields(party.person), ...fields }, msg);
   }
 
   private markAll(label: string): void {

@@ -43,4 +43,23 @@ describe('deviceOverview', () => {
   it('is unknown while an online agent has not described its console', () => {
     expect(deviceOverview(online, undefined)).toMatchObject({ health: 'unknown', console: undefined });
   });
+
+  it('is pending-approval while its enrolled agent waits for lifeline-relay approve, and says so in the overview', () => {
+    expect(deviceOverview({ ...online, online: false, since: undefined }, undefined, 'pending')).toMatchObject({
+      health: 'pending-approval',
+      enrolment: 'pending',
+    });
+  });
+
+  it('is revoked when its enrolled agent was revoked', () => {
+    expect(deviceOverview({ ...online, online: false }, { state: 'up' }, 'revoked')).toMatchObject({
+      health: 'revoked',
+      enrolment: 'revoked',
+    });
+  });
+
+  it('goes by the tunnel once an approved agent is online', () => {
+    const o = deviceOverview(online, { state: 'up' }, 'approved');
+    expect(o).toMatchObject({ health: 'ok', enrolment: 'approved' });
+  });
 });

@@ -1,13 +1,15 @@
 import type { ConsoleStatus } from '@lifeline/shared';
+import type { AgentState } from '../inventory/inventory-store.js';
 import type { DeviceStatus } from '../tunnel/agent-registry.js';
 
 /**
- * One word for "can a person use this console now", most serious first: `offline` (no agent
- * tunnel), `console-down` (the agent is there but its console is not: USB adapter unplugged,
+ * One word for "can a person use this console now", most serious first: `revoked` (its enrolled
+ * agent was revoked), `pending-approval` (its enrolled agent waits for `lifeline-relay approve`),
+ * `offline` (no agent tunnel), `console-down` (the agent is there but its console is not: USB adapter unplugged,
  * BMC not answering), `check-failed` (the last loopback health check failed), `ok`, or `unknown`
  * (online, but the agent has not said anything about its console yet).
  */
-export type DeviceHealth = 'ok' | 'offline' | 'console-down' | 'check-failed' | 'unknown';
+export type DeviceHealth = 'ok' | 'revoked' | 'pending-approval' | 'offline' | 'console-down' | 'check-failed' | 'unknown';
 
 /** What `lifeline-relay devices` shows (and `--json` carries) of one device. */
 export interface DeviceOverview extends DeviceStatus {
@@ -20,13 +22,26 @@ export interface DeviceOverview extends DeviceStatus {
    * for agents that do not send them (older agents).
    */
   console: ConsoleStatus | undefined;
+  /**
+   * The state of the device's enrolled agent (zero-touch enrolment) when one serves it; absent for
+   * devices whose agent key is in relay.yaml, and before any agent enrolled.
+   */
+  enrolment?: AgentState;
 }
 
-export function deviceOverview(status: DeviceStatus, console: ConsoleStatus | undefined): DeviceOverview {
-  return { ...status, ...health(status, console), console };
+/** `enrolment`: the state of the device's enrolled agent (InventoryDevice.enrolment), if any. */
+export function deviceOverview(status: DeviceStatus, console: ConsoleStatus | undefined, enrolment?: AgentState): DeviceOverview {
+  return { ...status, ...health(status, console, enrolment), console, ...(enrolment ? { enrolment } : {}) };
 }
 
-function health(status: DeviceStatus, console: ConsoleStatus | undefined): Pick<DeviceOverview, 'health' | 'healthDetail'> {
+function health(
+  status: DeviceStatus,
+  console: ConsoleStatus | undefined,
+  enrolment: AgentState | undefined,
+): Pick<DeviceOverview, 'health' | 'healthDetail'> {
+  // Revoking closes the tunnel, and a pending agent has no tunnel: neither can be online.
+  if (!status.online && enrolment === 'revoked') return { health: 'revoked' };
+  if (!status.online && enrolment === 'pending') return { health: 'pending-approval' };
   if (!status.online) return { health: 'offline' };
   if (console?.state === 'down') return { health: 'console-down', healthDetail: console.message ?? 'the agent reports its console down' };
   if (status.lastCheck && !status.lastCheck.ok)

@@ -1,6 +1,6 @@
 import { LifelineError, type Logger, type PowerAction } from '@lifeline/shared';
 import { enforce, type Verdict } from './console-rules.js';
-import type { Party } from './party.js';
+import { personLogFields, type Person } from './person.js';
 
 export interface HubPowerDeps {
   deviceId: string;
@@ -26,30 +26,31 @@ export class HubPower {
   }
 
   /**
-   * Runs `action` for `party` once `verdict` (console-rules.ts) allows it. Throws LifelineError
+   * Runs `action` for `person` once `verdict` (console-rules.ts) allows it. Throws LifelineError
    * SESSION_NOT_PERMITTED or POWER_UNSUPPORTED (the verdict's, or no power path), or what the
    * agent's answer throws (POWER_FAILED, ROUTE_DEVICE_OFFLINE).
    */
-  async run(party: Party, action: PowerAction, verdict: Verdict): Promise<string> {
+  async run(person: Person, action: PowerAction, verdict: Verdict): Promise<string> {
     enforce(verdict);
     if (!this.deps.power) throw new LifelineError('POWER_UNSUPPORTED', `${this.deps.deviceId} has no power control.`);
-    if (action !== 'status') this.deps.note?.(`power ${action} requested by ${party.user}`);
+    if (action !== 'status') this.deps.note?.(`power ${action} requested by ${person.user}`);
     try {
       const answer = await this.deps.power(action);
-      this.record(party.user, action, answer, party);
+      this.record(person, action, answer);
       return answer;
     } catch (err) {
-      this.record(party.user, action, `failed: ${(err as Error).message}`, party);
+      this.record(person, action, `failed: ${(err as Error).message}`);
       throw err;
     }
   }
 
-  /** Marks a power action in every recording and the audit log (also for the admin CLI). */
-  record(user: string, action: PowerAction, result: string, party?: Party): void {
-    if (action !== 'status') this.deps.markAll(`power ${action} by ${user}: ${result}`);
-    this.deps.logger.info(
-      { event: 'console.power', user, action, result, ...(party ? { sessionId: party.info.sessionId, peer: party.info.peer } : {}) },
-      `power ${action}`,
-    );
+  /**
+   * Marks a power action in every recording and the audit log. `by` is the person attached who
+   * asked, or, for the admin CLI, the caller's name (e.g. `os:root (sudo by alice)`).
+   */
+  record(by: Person | string, action: PowerAction, result: string): void {
+    const who = typeof by === 'string' ? { user: by } : personLogFields(by);
+    if (action !== 'status') this.deps.markAll(`power ${action} by ${who.user}: ${result}`);
+    this.deps.logger.info({ event: 'console.power', ...who, action, result }, `power ${action}`);
   }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { AttachmentFor, ConsoleAttachment, ConsoleRequest, ObserverAttachment, ParticipantAttachment } from './console-broker.js';
+import type { AttachmentFor, ConsoleAttachment, ObserverAttachment, ParticipantAttachment } from './console-broker.js';
+import type { Person } from './person.js';
 
 // Type-level: this file is compiled by `tsc -p test/tsconfig.json`. Each `@ts-expect-error` below
 // fails that compile as soon as the call it marks becomes valid, i.e. if someone gives an
@@ -25,11 +26,11 @@ function participantCan(participant: ParticipantAttachment): void {
   void participant.power('cycle');
 }
 
-describe('the attachment a request gets follows from its mode', () => {
-  it('a :watch request gets an ObserverAttachment, any other a ParticipantAttachment, an unknown mode the union', () => {
-    const watch: Same<AttachmentFor<ConsoleRequest & { watch: true }>, ObserverAttachment> = true;
-    const participate: Same<AttachmentFor<ConsoleRequest & { watch: false }>, ParticipantAttachment> = true;
-    const unknown: Same<AttachmentFor<ConsoleRequest>, ConsoleAttachment> = true;
+describe("the attachment a person gets follows from the person's kind", () => {
+  it('an observer (:watch) gets an ObserverAttachment, a participant a ParticipantAttachment, an unknown kind the union', () => {
+    const watch: Same<AttachmentFor<Person<'observer'>>, ObserverAttachment> = true;
+    const participate: Same<AttachmentFor<Person<'participant'>>, ParticipantAttachment> = true;
+    const unknown: Same<AttachmentFor<Person>, ConsoleAttachment> = true;
     expect([watch, participate, unknown]).toEqual([true, true, true]);
     expect([observerCannot, participantCan].map((f) => f.length)).toEqual([1, 1]);
   });

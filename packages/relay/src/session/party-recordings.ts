@@ -1,7 +1,8 @@
 import type { Clock, Logger } from '@lifeline/shared';
 import { discardRecorders, type RecorderFactory, type SessionRecorder } from '../recording/session-recorder.js';
-import type { PartyTerminal } from './console-broker.js';
-import type { Party, PartyInfo } from './party.js';
+import type { ConsoleRequest, PartyTerminal } from './console-broker.js';
+import type { Party } from './party.js';
+import type { Person } from './person.js';
 import { recordingStatusReporter } from './recording-status.js';
 
 export interface PartyRecordingsDeps {
@@ -21,17 +22,18 @@ export class PartyRecordings {
   }
 
   /** Returns at once: the file is made in the background and its status told to the person (recording-status.ts). */
-  open(info: PartyInfo & { term: string | undefined }, terminal: PartyTerminal): SessionRecorder {
+  open(person: Person, term: ConsoleRequest['term'], terminal: PartyTerminal): SessionRecorder {
     const { deviceId, logger, clock } = this.deps;
     let recorder: SessionRecorder | undefined;
     return (recorder = this.recorders.open({
       deviceId,
-      user: info.user,
-      sessionId: info.sessionId,
-      size: info.size ?? { cols: 80, rows: 24 },
-      term: info.term,
+      // The recording's name and header: whose session, which one.
+      user: person.user,
+      sessionId: person.sessionId,
+      size: term?.size ?? { cols: 80, rows: 24 },
+      term: term?.name,
       startedAt: new Date(clock.now()),
-      onStatus: recordingStatusReporter({ info, terminal, logger, clock, path: () => recorder?.path }),
+      onStatus: recordingStatusReporter({ person, terminal, logger, clock, path: () => recorder?.path }),
     }));
   }
 

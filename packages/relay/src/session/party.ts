@@ -1,44 +1,39 @@
 import type { Clock } from '@lifeline/shared';
 import type { SessionRecorder } from '../recording/session-recorder.js';
-import type { PartyTerminal, TerminalSize } from './console-broker.js';
-
-export type Role = 'engineer' | 'supervisor' | 'admin';
-
-export interface PartyInfo {
-  user: string;
-  role: Role;
-  sessionId: string;
-  peer: string;
-  /** Joined with `USER:DEVICE:watch`: never writes, by construction. */
-  watch: boolean;
-  size: TerminalSize | undefined;
-}
+import type { PartyTerminal } from './console-broker.js';
+import type { AttachmentKind, Person } from './person.js';
 
 /**
  * One person attached to a device's console, with their recording and counters. Output to a
  * viewer that stops reading is bounded: past `bufferBytes` queued, the viewer is cut off, so it
- * can never slow the writer, the other viewers or the recordings.
+ * can never slow the writer, the other viewers or the recordings. `K` is the person's kind of
+ * attachment: only a `Party<'participant'>` can hold read-write (writer-seat.ts).
  */
-export class Party {
+export class Party<K extends AttachmentKind = AttachmentKind> {
   readonly joinedAt: number;
   bytesIn = 0;
   bytesOut = 0;
-  size: TerminalSize | undefined;
   private toldReadOnly = false;
   private gone = false;
 
   constructor(
-    readonly info: PartyInfo,
+    /** Who this is: the value made at login, by reference (person.ts). */
+    readonly person: Person<K>,
     readonly terminal: PartyTerminal,
     readonly recorder: SessionRecorder,
     clock: Clock,
   ) {
     this.joinedAt = clock.now();
-    this.size = info.size;
   }
 
-  get user(): string {
-    return this.info.user;
+  /** Participant or observer: the kind of attachment this party was given (the person's `attachAs`). */
+  get kind(): K {
+    return this.person.attachAs;
+  }
+
+  /** Whether this party came to work the console (and so may hold read-write). */
+  isParticipant(): this is Party<'participant'> {
+    return this.person.attachAs === 'participant';
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { Clock, Logger } from '@lifeline/shared';
 import type { RecordingStatus } from '../recording/session-recorder.js';
 import type { PartyTerminal } from './console-broker.js';
-import type { PartyInfo } from './party.js';
+import { personLogFields, type Person } from './person.js';
 
 /** The notice a person gets when their session stops being recorded. */
 export function notRecordedNotice(reason: string): string {
@@ -27,14 +27,14 @@ export function recordingResumedNotice(lost: number, from: Date, to: Date): stri
  * `recording.resumed`.
  */
 export function recordingStatusReporter(deps: {
-  info: PartyInfo;
+  person: Person;
   terminal: PartyTerminal;
   logger: Logger;
   clock: Clock;
   path: () => string | undefined;
 }): (status: RecordingStatus) => void {
-  const { info, terminal, logger, clock } = deps;
-  const who = { user: info.user, sessionId: info.sessionId, peer: info.peer };
+  const { terminal, logger, clock } = deps;
+  const who = personLogFields(deps.person);
   let stoppedAt: number | undefined;
   return (status) => {
     if (!status.recording) {

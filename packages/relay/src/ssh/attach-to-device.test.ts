@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { LifelineError } from '@lifeline/shared';
 import { capturedLogger } from '@lifeline/shared/testing';
 import type { PartyTerminal } from '../session/console-broker.js';
-import { attachToDevice, type PersonLogin } from './attach-to-device.js';
+import { newPerson } from '../session/person.js';
+import { attachToDevice } from './attach-to-device.js';
 import { FakeBroker } from './testing/fake-console.js';
 
 const terminal: PartyTerminal = {
@@ -13,30 +14,32 @@ const terminal: PartyTerminal = {
   end: () => undefined,
   abort: () => undefined,
 };
-const alice: PersonLogin = { user: 'alice', watch: false, sessionId: 's-1', peer: '127.0.0.1:5000' };
+const alice = newPerson({ user: 'alice', sessionId: 's-1', peer: '127.0.0.1:5000', attachAs: 'participant' });
 
 describe('attachToDevice', () => {
-  it('asks the broker for the chosen device with the login and terminal type, and returns its attachment', async () => {
+  it('asks the broker for the chosen device with the person (the same value, not a copy) and terminal type, and returns its attachment', async () => {
     const broker = new FakeBroker();
     const { logger } = capturedLogger();
     const term = { name: 'xterm', size: { cols: 80, rows: 24 } };
     const outcome = await attachToDevice(alice, 'router1', { broker, terminal, term, wait: undefined, logger });
     expect(outcome.attached).toBe(true);
-    expect(broker.requests).toEqual([{ ...alice, deviceId: 'router1', term }]);
+    expect(broker.requests).toEqual([{ person: alice, deviceId: 'router1', term }]);
+    expect(broker.requests[0]!.person).toBe(alice);
     expect(outcome.attached && outcome.attachment).toBe(broker.attachments[0]);
   });
 
   it('gives a :watch login an observer attachment', async () => {
     const broker = new FakeBroker();
     const { logger } = capturedLogger();
-    const outcome = await attachToDevice({ ...alice, watch: true }, undefined, {
+    const sue = newPerson({ user: 'sue', sessionId: 's-2', peer: '127.0.0.1:5001', attachAs: 'observer' });
+    const outcome = await attachToDevice(sue, undefined, {
       broker,
       terminal,
       term: undefined,
       wait: undefined,
       logger,
     });
-    expect(outcome.attached && outcome.attachment.mode).toBe('watch');
+    expect(outcome.attached && outcome.attachment.kind).toBe('observer');
     expect(broker.requests[0]!.deviceId).toBeUndefined();
   });
 

@@ -1,9 +1,7 @@
 import { isLifelineError, peerText, type Clock, type Logger } from '@lifeline/shared';
 import type { ConsoleAttachment, ConsoleBroker, ConsoleRequest, OfflineWait, PartyTerminal } from '../session/console-broker.js';
+import type { Person } from '../session/person.js';
 import { attachOrChoose, type MenuInput } from './device-menu.js';
-
-/** Who is asking to attach: the authenticated person and how they logged in (not which device). */
-export type PersonLogin = Pick<ConsoleRequest, 'user' | 'watch' | 'sessionId' | 'peer'>;
 
 /** The result of one attach: the console, or a line fit to show the person saying why not. */
 export type AttachOutcome = { attached: true; attachment: ConsoleAttachment } | { attached: false; line: string };
@@ -23,7 +21,7 @@ export interface AttachToDeviceOptions {
 
 /**
  * THE step "resolve the device for this login, then attach": the one place a person's session
- * gets from a login and a device id to a console. `deviceId` undefined means the person's
+ * gets from a person (who logged in) and a device id to a console. `deviceId` undefined means the person's
  * default device. The broker resolves and authorises the device (unknown and forbidden get the
  * same refusal, so nothing leaks) and waits for it if it is offline and `wait` is given.
  *
@@ -34,12 +32,8 @@ export interface AttachToDeviceOptions {
  * Callers: servePersonSession (the device came with the login, `USER:DEVICE`) and the device
  * menu (a plain `USER` login choosing a device interactively) after the person has picked.
  */
-export async function attachToDevice(
-  login: PersonLogin,
-  deviceId: string | undefined,
-  options: AttachToDeviceOptions,
-): Promise<AttachOutcome> {
-  const request: ConsoleRequest = { ...login, deviceId, term: options.term };
+export async function attachToDevice(person: Person, deviceId: string | undefined, options: AttachToDeviceOptions): Promise<AttachOutcome> {
+  const request: ConsoleRequest = { person, deviceId, term: options.term };
   try {
     const { broker, terminal, wait, menu } = options;
     const attachment = menu

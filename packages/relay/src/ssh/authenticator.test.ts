@@ -99,7 +99,7 @@ describe('Authenticator: people', () => {
     const outcome = await attempt(env, ctx, (identity) => seen.push(`${JSON.stringify(identity)} with answers ${answers.length}`));
     expect(outcome).toEqual({
       result: 'accepted',
-      identity: { kind: 'person', user: 'alice', deviceId: 'dev2', watch: false, method: 'password', escapeByte: 0x1d },
+      identity: { kind: 'person', user: 'alice', deviceId: 'dev2', attachAs: 'participant', method: 'password', escapeByte: 0x1d },
     });
     expect(answers).toEqual(['accept']);
     expect(seen).toEqual([`${JSON.stringify(outcome.result === 'accepted' && outcome.identity)} with answers 0`]);

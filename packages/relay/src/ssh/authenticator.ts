@@ -10,6 +10,7 @@ import {
 } from '@lifeline/shared';
 import type { AuthContext, AuthenticationType, KeyboardAuthContext, ParsedKey, PublicKeyAuthContext } from 'ssh2';
 import type { InventoryView } from '../inventory/live-inventory.js';
+import type { AttachmentKind } from '../session/person.js';
 import { parseLoginName } from './login-name.js';
 import type { LoginAttempt, LoginThrottle } from './login-throttle.js';
 import type { PasswordChecker } from './password-checker.js';
@@ -22,8 +23,8 @@ export type Identity =
       user: string;
       /** From a `USER:DEVICE` login; undefined for plain `USER`. */
       deviceId: string | undefined;
-      /** `USER:DEVICE:watch`: read-only on purpose. */
-      watch: boolean;
+      /** `observer` for `USER:DEVICE:watch` (read-only on purpose), else `participant`. */
+      attachAs: AttachmentKind;
       method: AuthenticationType;
       /** Set when the person logged in with a key. */
       keyFingerprint?: string;
@@ -164,10 +165,10 @@ export class Authenticator {
   private async decidePerson(ctx: AuthContext, peer: AuthPeer, begin: () => Promise<boolean>): Promise<Decision> {
     let user: string | undefined;
     let deviceId: string | undefined;
-    let watch = false;
+    let attachAs: AttachmentKind = 'participant';
     let badName: string | undefined;
     try {
-      ({ user, deviceId, watch } = parseLoginName(ctx.username));
+      ({ user, deviceId, attachAs } = parseLoginName(ctx.username));
     } catch (err) {
       if (!isLifelineError(err, 'AUTH_FAILED')) throw err;
       badName = err.message;
@@ -179,7 +180,7 @@ export class Authenticator {
         kind: 'person',
         user: user!,
         deviceId,
-        watch,
+        attachAs,
         method: ctx.method,
         ...(keyFingerprint ? { keyFingerprint } : {}),
         escapeByte: entry!.escapeByte,

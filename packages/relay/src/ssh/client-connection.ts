@@ -3,6 +3,7 @@ import { peerText, type Clock, type Logger, type RelayConfig } from '@lifeline/s
 import type { ClientInfo, Connection } from 'ssh2';
 import type { InventoryView } from '../inventory/live-inventory.js';
 import type { ConsoleBroker } from '../session/console-broker.js';
+import { newPerson } from '../session/person.js';
 import type { TunnelRegistrar } from '../tunnel/agent-tunnel.js';
 import { serveAgentConnection } from './agent-connection.js';
 import type { Authenticator, Identity } from './authenticator.js';
@@ -105,18 +106,16 @@ export function handleClientConnection(conn: Connection, info: ClientInfo, deps:
       });
       return;
     }
+    // The login is accepted: who this person is, once, for everything after (session/person.ts).
     servePersonConnection(conn, {
-      user: identity.user,
+      person: newPerson({ user: identity.user, sessionId, peer, attachAs: identity.attachAs }),
       deviceId: identity.deviceId,
-      watch: identity.watch,
-      sessionId,
-      peer,
       broker: deps.broker,
       escapeByte: identity.escapeByte,
       sessionsPerConnection: deps.limits.sessionsPerConnection,
       resizesPerSecond: deps.limits.resizesPerSecond,
       clock: deps.clock,
-      logger: logger.child({ user: identity.user }),
+      logger: deps.logger,
     });
   }
 }

@@ -33,7 +33,7 @@ describe.skipIf(missingPeers('ssh', '/usr/bin/python3'))('OpenSSH ControlMaster 
     const second = mux();
     await relay.broker.until(() => relay.broker.attachments.length === 2);
     const [a, b] = relay.broker.attachments;
-    expect(a!.request.sessionId).not.toBe(b!.request.sessionId);
+    expect(a!.request.person.sessionId).not.toBe(b!.request.person.sessionId);
     // One TCP connection carries both: one auth.success in the log.
     expect(relay.logs.filter((l) => l.event === 'auth.success')).toHaveLength(1);
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { LifelineError } from '@lifeline/shared';
 import { FakeClock } from '@lifeline/shared/testing';
 import type { ConsoleRequest, PartyTerminal } from '../session/console-broker.js';
+import { newPerson } from '../session/person.js';
 import { attachOrChoose } from './device-menu.js';
 import { FakeBroker } from './testing/fake-console.js';
 
@@ -23,7 +24,7 @@ function fakeTerminal() {
 }
 
 const unavailable = (r: ConsoleRequest) =>
-  new LifelineError('ROUTE_DEVICE_UNAVAILABLE', `lifeline: device ${r.deviceId ?? '(default)'} is not available to ${r.user}.`);
+  new LifelineError('ROUTE_DEVICE_UNAVAILABLE', `lifeline: device ${r.deviceId ?? '(default)'} is not available to ${r.person.user}.`);
 
 function setup(choices = 3) {
   const broker = new FakeBroker();
@@ -36,11 +37,8 @@ function setup(choices = 3) {
   broker.refuse = (r) => (r.deviceId !== undefined && allowed.has(r.deviceId) ? undefined : unavailable(r));
   const t = fakeTerminal();
   const request: ConsoleRequest = {
-    user: 'carol',
+    person: newPerson({ user: 'carol', sessionId: 's', peer: 'p', attachAs: 'participant' }),
     deviceId: undefined,
-    watch: false,
-    sessionId: 's',
-    peer: 'p',
     term: { name: 'xterm', size: { cols: 80, rows: 24 } },
   };
   const clock = new FakeClock();

@@ -1,5 +1,6 @@
 import { LifelineError, isLifelineError, printable, type Clock, type TimerHandle } from '@lifeline/shared';
 import type { AttachmentFor, ConsoleBroker, ConsoleRequest, DeviceChoice, OfflineWait, PartyTerminal } from '../session/console-broker.js';
+import type { Person } from '../session/person.js';
 
 /** Devices listed at once; past this the person narrows the list by typing the start of a name. */
 export const MENU_PAGE = 20;
@@ -20,9 +21,9 @@ export interface MenuInput {
   resume(): unknown;
 }
 
-export interface AttachOrChooseOptions<R extends ConsoleRequest> {
+export interface AttachOrChooseOptions<P extends Person> {
   broker: ConsoleBroker;
-  request: R;
+  request: ConsoleRequest<P>;
   terminal: PartyTerminal;
   /** Given for pty sessions (see ConsoleBroker.attach); the menu is offered only with a pty. */
   wait: OfflineWait | undefined;
@@ -39,18 +40,18 @@ export interface AttachOrChooseOptions<R extends ConsoleRequest> {
  * broker call. Without a pty, or with nothing to offer, it throws the broker's refusal as before.
  * Throws what `broker.attach` throws, or ROUTE_DEVICE_UNAVAILABLE when the person leaves the menu.
  */
-export async function attachOrChoose<R extends ConsoleRequest>(options: AttachOrChooseOptions<R>): Promise<AttachmentFor<R>> {
+export async function attachOrChoose<P extends Person>(options: AttachOrChooseOptions<P>): Promise<AttachmentFor<P>> {
   const { broker, request, terminal, wait } = options;
   try {
     return await broker.attach(request, terminal, wait);
   } catch (err) {
     if (!request.term || !isLifelineError(err, 'ROUTE_DEVICE_UNAVAILABLE')) throw err;
-    if (broker.devicesFor(request.user).length === 0) throw err;
+    if (broker.devicesFor(request.person.user).length === 0) throw err;
     if (request.deviceId !== undefined) terminal.notice(withoutPrefix(err.message));
   }
   const menu = new DeviceMenu(options.input, terminal, options.clock, options.idleMs ?? MENU_IDLE_MS);
   for (;;) {
-    const id = await menu.choose(() => broker.devicesFor(request.user));
+    const id = await menu.choose(() => broker.devicesFor(request.person.user));
     if (id === undefined) throw new LifelineError('ROUTE_DEVICE_UNAVAILABLE', 'lifeline: no device chosen.');
     // Keystrokes typed from here on wait for the console (or the give-up keys while it is offline).
     const resumeOnWait = wait && { ...wait, waiting: () => (wait.waiting(), void options.input.resume()) };

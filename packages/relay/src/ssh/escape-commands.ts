@@ -54,7 +54,7 @@ export class EscapeCommands {
     for (const line of lines) this.say(line);
     if (run) {
       try {
-        if (attachment.mode === 'participate') this.say(`power ${run}: ${await attachment.power(run)}`);
+        if (attachment.kind === 'participant') this.say(`power ${run}: ${await attachment.power(run)}`);
         else if (run === 'status') this.say(`power ${run}: ${await attachment.powerStatus()}`);
         // The menu offers an observer status only (its rights deny the rest); nothing else to run.
         else this.say(`power ${run}: ${whyNot(attachment.rights().powerChange)}`);
@@ -68,7 +68,7 @@ export class EscapeCommands {
   /** Keystrokes for the console: a participant's go to the hub; an observer has no input path. */
   private async input(data: Buffer): Promise<void> {
     const { attachment } = this.options;
-    if (attachment.mode === 'participate') return attachment.input(data);
+    if (attachment.kind === 'participant') return attachment.input(data);
     if (this.toldWatching) return;
     this.toldWatching = true;
     this.say('you are watching (read-only); what you type is not sent.');
@@ -79,7 +79,7 @@ export class EscapeCommands {
     const key = this.options.escapeByte!;
     switch (command) {
       case 'break':
-        if (attachment.mode === 'watch') return this.say(`BREAK not sent: ${whyNot(attachment.rights().sendBreak)}`);
+        if (attachment.kind === 'observer') return this.say(`BREAK not sent: ${whyNot(attachment.rights().sendBreak)}`);
         try {
           await attachment.sendBreak(undefined);
           this.say('BREAK sent');
@@ -95,7 +95,7 @@ export class EscapeCommands {
         this.options.disconnect();
         return;
       case 'takeover':
-        if (attachment.mode === 'watch') return this.say(whyNot(attachment.rights().takeOver));
+        if (attachment.kind === 'observer') return this.say(whyNot(attachment.rights().takeOver));
         try {
           await attachment.takeOver();
         } catch (err) {

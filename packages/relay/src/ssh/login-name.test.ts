@@ -4,15 +4,15 @@ import { parseLoginName } from './login-name.js';
 
 describe('parseLoginName', () => {
   it('reads USER as the user with the default device', () => {
-    expect(parseLoginName('alice')).toEqual({ user: 'alice', deviceId: undefined, watch: false });
+    expect(parseLoginName('alice')).toEqual({ user: 'alice', deviceId: undefined, attachAs: 'participant' });
   });
 
   it('reads USER:DEVICE as that user and device', () => {
-    expect(parseLoginName('alice:rtr-1.lab')).toEqual({ user: 'alice', deviceId: 'rtr-1.lab', watch: false });
+    expect(parseLoginName('alice:rtr-1.lab')).toEqual({ user: 'alice', deviceId: 'rtr-1.lab', attachAs: 'participant' });
   });
 
   it('reads USER:DEVICE:watch as a deliberate read-only login', () => {
-    expect(parseLoginName('sue:rtr-1:watch')).toEqual({ user: 'sue', deviceId: 'rtr-1', watch: true });
+    expect(parseLoginName('sue:rtr-1:watch')).toEqual({ user: 'sue', deviceId: 'rtr-1', attachAs: 'observer' });
   });
 
   it.each([

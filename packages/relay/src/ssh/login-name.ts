@@ -1,4 +1,5 @@
 import { LifelineError, NAME_MAX_LENGTH, NAME_PATTERN } from '@lifeline/shared';
+import type { AttachmentKind } from '../session/person.js';
 
 /**
  * What an SSH login name asks for: `USER` (the user's default device), `USER:DEVICE`, or
@@ -8,7 +9,8 @@ export interface LoginName {
   user: string;
   /** Undefined for a plain `USER` login. */
   deviceId: string | undefined;
-  watch: boolean;
+  /** `observer` for `USER:DEVICE:watch`, else `participant`. */
+  attachAs: AttachmentKind;
 }
 
 /** The third part of `USER:DEVICE:watch`. */
@@ -31,5 +33,5 @@ export function parseLoginName(login: string): LoginName {
     if (part.length > NAME_MAX_LENGTH || !NAME_PATTERN.test(part))
       throw new LifelineError('AUTH_FAILED', 'login name has a part no user or device name can have');
   }
-  return { user, deviceId, watch: mode === WATCH_SUFFIX };
+  return { user, deviceId, attachAs: mode === WATCH_SUFFIX ? 'observer' : 'participant' };
 }

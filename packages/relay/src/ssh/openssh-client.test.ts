@@ -33,7 +33,7 @@ describe.skipIf(missingPeers('ssh', '/usr/bin/python3'))('OpenSSH client', () =>
 
   it('logs in with a key', async () => {
     const ssh = spawnPeerOnPty('ssh', opensshArgs(relay, 'bob', keyLogin(relay.keys.bob.file)));
-    const attachment = await relay.broker.until(() => relay.broker.attachments.find((a) => a.request.user === 'bob'));
+    const attachment = await relay.broker.until(() => relay.broker.attachments.find((a) => a.request.person.user === 'bob'));
     attachment.terminal.end(0);
     expect((await ssh.waitForExit()).code).toBe(0);
   });

@@ -2,15 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { peerText, type Clock, type Logger } from '@lifeline/shared';
 import type { Connection } from 'ssh2';
 import type { ConsoleBroker } from '../session/console-broker.js';
+import { nextConsoleSession, personLogFields, type Person } from '../session/person.js';
 import { gateChannelOpens } from './channel-open-gate.js';
 import { servePersonSession, type PersonSession } from './person-session.js';
 
 export interface PersonConnectionOptions {
-  user: string;
+  /** Who logged in (made once, at the accepted login); its session id is the first console session's. */
+  person: Person;
+  /** From a `USER:DEVICE` login; undefined for plain `USER`. */
   deviceId: string | undefined;
-  watch: boolean;
-  sessionId: string;
-  peer: string;
   broker: ConsoleBroker;
   escapeByte: number | undefined;
   /** Console sessions this connection may have open at once (`limits.sessionsPerConnection`). */
@@ -18,7 +18,7 @@ export interface PersonConnectionOptions {
   /** Window-size changes applied per second per session (`limits.resizesPerSecond`). */
   resizesPerSecond: number;
   clock: Clock;
-  /** Child logger carrying peer, user and sessionId. */
+  /** The SSH server's logger; the connection adds the person's fields (personLogFields). */
   logger: Logger;
 }
 
@@ -33,7 +33,8 @@ const MAX_REFUSALS_LOGGED = 10;
  * anything for it: a client opening thousands of channels costs the relay one log line.
  */
 export function servePersonConnection(conn: Connection, options: PersonConnectionOptions): void {
-  const { logger, sessionsPerConnection: limit } = options;
+  const { person, sessionsPerConnection: limit } = options;
+  const logger = options.logger.child(personLogFields(person));
   const sessions = new Set<PersonSession>();
   let toldLimit = false;
 
@@ -50,11 +51,15 @@ export function servePersonConnection(conn: Connection, options: PersonConnectio
 
   conn.on('session', (accept) => {
     const session = accept();
-    // The connection's session id, unless another session of it is open: each console session
-    // needs its own (recording names, the audit log, lifeline-relay sessions).
-    const sessionId = sessions.size === 0 ? options.sessionId : randomUUID();
-    const own = sessionId === options.sessionId ? logger : logger.child({ consoleSessionId: sessionId });
-    const current = servePersonSession({ ...options, sessionId, session, logger: own });
+    // The login's session id, unless another session of it is open: each console session needs
+    // its own (recording names, the audit log, lifeline-relay sessions). Its lines share the peer.
+    const own = sessions.size === 0 ? person : nextConsoleSession(person, randomUUID());
+    const current = servePersonSession({
+      ...options,
+      person: own,
+      session,
+      logger: own === person ? logger : options.logger.child(personLogFields(own)),
+    });
     sessions.add(current);
     session.once('close', () => sessions.delete(current));
   });

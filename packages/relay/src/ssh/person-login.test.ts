@@ -135,20 +135,20 @@ describe('a person session', () => {
     await shell(client);
     const attachment = await relay.broker.until(() => relay.broker.attachments.find((a) => a.request.deviceId === 'dev2'));
     expect(attachment.request).toMatchObject({
-      user: 'alice',
+      person: { user: 'alice', peer: expect.stringMatching(/^127\.0\.0\.1:\d+$/), attachAs: 'participant' },
       deviceId: 'dev2',
-      peer: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
       term: { name: 'xterm-256color', size: { cols: 100, rows: 30 } },
     });
-    expect(attachment.request.sessionId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(attachment.request.watch).toBe(false);
+    expect(attachment.request.person.sessionId).toMatch(/^[0-9a-f-]{36}$/);
+    // One immutable value, made at the accepted login.
+    expect(Object.isFrozen(attachment.request.person)).toBe(true);
   });
 
   it('asks the broker for a read-only attachment on USER:DEVICE:watch', async () => {
     const client = await login({ username: 'alice:dev2:watch', password: ALICE_PASSWORD });
     await shell(client);
-    const attachment = await relay.broker.until(() => relay.broker.observers.find((a) => a.request.watch));
-    expect(attachment.request).toMatchObject({ user: 'alice', deviceId: 'dev2', watch: true });
+    const attachment = await relay.broker.until(() => relay.broker.observers.find((a) => a.request.person.attachAs === 'observer'));
+    expect(attachment.request).toMatchObject({ person: { user: 'alice', attachAs: 'observer' }, deviceId: 'dev2' });
   });
 
   it('carries keystrokes to the console and output back', async () => {

@@ -62,7 +62,7 @@ describe('what a person may not do', () => {
     second.channel.write('second');
     await second.waitFor('second');
     const [a, b] = relay.broker.requests.slice(-2);
-    expect(a!.sessionId).not.toBe(b!.sessionId);
+    expect(a!.person.sessionId).not.toBe(b!.person.sessionId);
     // The first one is untouched.
     first.channel.write('still here');
     await first.waitFor('still here');
@@ -268,7 +268,7 @@ describe(':watch sessions (an ObserverAttachment: no input, BREAK, takeover or p
     const { shell, observer } = await watcher();
     // A supervisor, on an observer's attachment: its rules are observerRights (the kind, not a flag, picks them).
     expect(observer.ruleFacts).toMatchObject({ role: 'supervisor' });
-    expect(observer.mode).toBe('watch');
+    expect(observer.kind).toBe('observer');
     shell.channel.write('\x1d?');
     await shell.waitFor('[lifeline]   p   power status (on/off/cycle are not for a :watch session; log in without :watch)\r\n');
     expect(shell.text()).toContain('[lifeline]       BREAK: not available, you joined to watch (:watch)\r\n');
@@ -299,7 +299,7 @@ describe(':watch sessions (an ObserverAttachment: no input, BREAK, takeover or p
     shell.channel.write('\x1dw');
     await shell.waitFor('[lifeline] alice (you): watching\r\n');
     expect(shell.text().split('what you type is not sent').length - 1).toBe(1);
-    expect(relay.broker.attachments.filter((a) => a.request.watch)).toEqual([]);
+    expect(relay.broker.attachments.filter((a) => a.request.person.attachAs === 'observer')).toEqual([]);
     observer.detach('test over');
   });
 });

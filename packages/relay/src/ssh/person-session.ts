@@ -1,16 +1,20 @@
 import type { Clock, Logger } from '@lifeline/shared';
 import type { ServerChannel, Session } from 'ssh2';
 import type { ConsoleAttachment, ConsoleBroker } from '../session/console-broker.js';
-import { attachToDevice, type PersonLogin } from './attach-to-device.js';
+import type { Person } from '../session/person.js';
+import { attachToDevice } from './attach-to-device.js';
 import { giveUpKeyNames, watchGiveUpKeys } from './give-up-keys.js';
 import { PersonTerminal } from './person-terminal.js';
 import { ResizeLimiter } from './resize-limiter.js';
 import { pumpSessionInput } from './session-input.js';
 import { handleSessionRequests, refuseRequest } from './session-requests.js';
 
-export interface PersonSessionOptions extends PersonLogin {
+export interface PersonSessionOptions {
+  /** Who this console session is (person.ts), passed on by reference to the attach. */
+  person: Person;
   /** The accepted ssh2 session (its connection must have the break adapter installed). */
   session: Session;
+  /** From a `USER:DEVICE` login; undefined for plain `USER` (the default device, or the menu). */
   deviceId: string | undefined;
   broker: ConsoleBroker;
   /** Escape key byte (e.g. 0x1d for ^]); undefined turns in-band escapes off. */
@@ -18,6 +22,7 @@ export interface PersonSessionOptions extends PersonLogin {
   /** Window-size changes applied per second; more are coalesced (resize-limiter.ts). */
   resizesPerSecond: number;
   clock: Clock;
+  /** Carries the person's fields (personLogFields). */
   logger: Logger;
 }
 
@@ -57,7 +62,7 @@ export function servePersonSession(options: PersonSessionOptions): PersonSession
     break: (accept, reject, { lengthMs }) => {
       if (!attachment) return refuseRequest(logger, 'break before shell', reject);
       // An observer's attachment has no BREAK: the request is refused with the rule's reason.
-      if (attachment.mode === 'watch') {
+      if (attachment.kind === 'observer') {
         const verdict = attachment.rights().sendBreak;
         say(`[lifeline] BREAK not sent: ${verdict.allowed ? 'you joined to watch (:watch)' : verdict.why}`);
         return refuseRequest(logger, 'break on a :watch session', reject);
@@ -88,8 +93,7 @@ export function servePersonSession(options: PersonSessionOptions): PersonSession
       giveUpKeys: giveUpKeyNames(options.escapeByte),
       waiting: () => (keys = watchGiveUpKeys(ch, options.escapeByte, () => giveUp.abort())),
     };
-    const login: PersonLogin = { user: options.user, watch: options.watch, sessionId: options.sessionId, peer: options.peer };
-    const outcome = await attachToDevice(login, options.deviceId, {
+    const outcome = await attachToDevice(options.person, options.deviceId, {
       broker,
       terminal,
       term,

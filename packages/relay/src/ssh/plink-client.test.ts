@@ -38,7 +38,7 @@ describe.skipIf(missingPeers('plink'))('PuTTY plink', () => {
     const client = plink('alice:dev2', ALICE_PASSWORD, ['-v']);
     const attachment = await relay.broker.until(() => relay.broker.attachments[before]);
     // plink asks for a pty even with piped stdin, and waits for the replies to pty-req and shell.
-    expect(attachment.request).toMatchObject({ user: 'alice', deviceId: 'dev2', term: { name: 'xterm' } });
+    expect(attachment.request).toMatchObject({ person: { user: 'alice' }, deviceId: 'dev2', term: { name: 'xterm' } });
     client.write('hello-from-plink\n');
     await client.waitForOutput('hello-from-plink');
     await relay.broker.until(() => attachment.inputText.includes('hello-from-plink'));

@@ -51,7 +51,7 @@ export function pumpSessionInput(options: SessionInputOptions): void {
     // An escape key still waiting for its next key goes to the device as typed.
     const held = escapes?.endOfInput();
     // An observer has no input path: a held key goes nowhere.
-    if (!held || attachment.mode === 'watch') return finish();
+    if (!held || attachment.kind === 'observer') return finish();
     void attachment
       .input(held)
       .catch((err: unknown) => logger.info({ event: 'session.input-failed', err }, 'input not delivered'))

@@ -42,7 +42,7 @@ describe('console sessions per connection (limits.sessionsPerConnection)', () =>
     expect(relay.logs.filter((l) => l.event === 'session.limit')).toHaveLength(1);
 
     // Each console session has its own id (recording names, audit lines), and they all work.
-    expect(new Set(relay.broker.requests.map((r) => r.sessionId)).size).toBe(limit);
+    expect(new Set(relay.broker.requests.map((r) => r.person.sessionId)).size).toBe(limit);
     for (const [i, s] of opened.entries()) {
       s.channel.write(`hello ${i}`);
       await s.waitFor(`hello ${i}`);

@@ -61,7 +61,7 @@ describe.skipIf(missingPeers('dbclient'))("Dropbear's dbclient", () => {
     const handshake = await relay.waitForLog('connection.handshake', {}, 10_000);
     expect(handshake).toMatchObject({ kex: expect.stringMatching(/^curve25519-sha256/), hostKey: 'ssh-ed25519' });
     const attachment = await relay.broker.until(() => relay.broker.attachments.find((a) => a.request.deviceId === 'dev2'));
-    expect(attachment.request.user).toBe('alice');
+    expect(attachment.request.person.user).toBe('alice');
     attachment.terminal.end(0);
     expect((await client.waitForExit()).code).toBe(0);
   }, 30_000);
@@ -70,7 +70,7 @@ describe.skipIf(missingPeers('dbclient'))("Dropbear's dbclient", () => {
 describe.skipIf(missingPeers('ssh', '/usr/bin/python3'))('OpenSSH client asking for compression', () => {
   it('leaves the relay serving when the client is killed mid-session (no zlib offered)', async () => {
     const ssh = spawnPeerOnPty('ssh', opensshArgs(relay, 'bob', [...keyLogin(relay.keys.bob.file), '-C']));
-    const attachment = await relay.broker.until(() => relay.broker.attachments.find((a) => a.request.user === 'bob'));
+    const attachment = await relay.broker.until(() => relay.broker.attachments.find((a) => a.request.person.user === 'bob'));
     ssh.child.kill('SIGKILL');
     await ssh.exited;
     // With zlib@openssh.com offered, ssh2 threw "Invalid Zlib instance" out of the channel's end

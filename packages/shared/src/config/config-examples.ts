@@ -65,6 +65,7 @@ consoleLog:
   maxBytes: 1048576     # rotate at 1 MiB
   files: 5              # per device, the current one included
   scrollbackBytes: 4096 # shown to a person on joining, set apart from live output
+  queueBytes: 1048576   # held for a slow disk before output is dropped (noted in the log)
 
 # A viewer that cannot keep up is disconnected past this much pending output.
 viewerBufferBytes: 262144

@@ -1,7 +1,8 @@
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import { ENROL_TOKEN_PATTERN } from '../protocol/enrolment-wire.js';
-import { NAME_MAX_LENGTH, NAME_PATTERN } from './relay-config.js';
+import { statusConfigSchema } from './agent-config.js';
+import { NAME_MAX_LENGTH, NAME_PATTERN } from './names.js';
 
 /** Where an agent without an enrolled identity looks for an enrolment file (the Pi's boot partition). */
 export const WELL_KNOWN_ENROLMENT_FILE = '/boot/firmware/lifeline-enrol.yaml';
@@ -34,6 +35,11 @@ export const enrolmentFileSchema = z
       .min(1)
       .optional()
       .describe('Serial device of the console (e.g. /dev/serial/by-id/...); without it, the single adapter in /dev/serial/by-id.'),
+    status: statusConfigSchema
+      .optional()
+      .describe(
+        "The status LED and hook, as agent.yaml's `status`: they show the enrolment's state (docs/status-led.md) and are copied into the agent.yaml it writes.",
+      ),
   })
   .strict();
 

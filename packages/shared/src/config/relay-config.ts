@@ -2,19 +2,13 @@ import { z } from 'zod';
 import { ENROL_LOGIN_NAME } from '../protocol/enrolment-wire.js';
 import { logConfigSchema } from './log-config.js';
 import { keepaliveSchema } from './keepalive-config.js';
-
-/** What a user name or device id may be: login names are `USER` or `USER:DEVICE`, so no colon. */
-export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]*$/;
-export const NAME_MAX_LENGTH = 64;
+import { AGENT_LOGIN_NAME, NAME_MAX_LENGTH, NAME_PATTERN } from './names.js';
 
 const name = z
   .string()
   .min(1)
   .max(NAME_MAX_LENGTH)
   .regex(NAME_PATTERN, 'letters, digits and . _ @ - only, starting with a letter or digit');
-
-/** The SSH user name edge agents log in with; no person may take it. */
-export const AGENT_LOGIN_NAME = 'lifeline-agent';
 
 /** A control key written `^X`, or `none`: the relay-wide escape key and a person's own. */
 const escapeChar = z.string().regex(/^(\^[@A-Z[\\\]^_]|none)$/, 'a control key written ^X (e.g. "^]") or "none"');
@@ -314,6 +308,15 @@ export const relayConfigSchema = z
           .max(1_048_576)
           .default(4_096)
           .describe('How much recent console output a person sees on joining.'),
+        queueBytes: z
+          .number()
+          .int()
+          .min(65_536)
+          .max(268_435_456)
+          .default(1_048_576)
+          .describe(
+            "Output one device's log may hold while its disk is slow (a loaded machine, a frozen or dying disk); past this, output is dropped and the log says where and how much. A console at 115200 baud fills 1 MiB in 90 seconds.",
+          ),
       })
       .strict()
       .prefault({})

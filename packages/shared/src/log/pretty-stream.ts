@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { Writable } from 'node:stream';
-import { prettyFactory } from 'pino-pretty';
+import type { prettyFactory as PrettyFactory } from 'pino-pretty';
 import { peerText } from './peer-text.js';
 
 /**
@@ -10,6 +11,8 @@ import { peerText } from './peer-text.js';
  * sequences. Stack traces keep their line breaks; each of their lines is escaped alike.
  */
 export function prettyStream(destination: NodeJS.WritableStream, options: { colorize: boolean }): Writable {
+  // Loaded here, not at import: only --pretty needs it, and a daemon logging JSON need not hold it (issue 11).
+  const { prettyFactory } = createRequire(import.meta.url)('pino-pretty') as { prettyFactory: typeof PrettyFactory };
   const format = prettyFactory({ colorize: options.colorize, translateTime: 'SYS:HH:MM:ss.l' });
   let partial = '';
   return new Writable({

@@ -1,5 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
-import { LifelineError, type ErrorCode, type IpmiSolConsoleConfig } from '@lifeline/shared';
+import { LifelineError, readSecretFile, type ErrorCode, type IpmiSolConsoleConfig } from '@lifeline/shared/agent';
 
 /** Where the agent reads a BMC password when the console has no `passwordFile`. */
 export const IPMI_PASSWORD_ENV = 'LIFELINE_IPMI_PASSWORD';
@@ -15,8 +14,8 @@ export type IpmiSecret = { kind: 'file'; path: string } | { kind: 'env'; value: 
 
 /**
  * Checks the console's password source before ipmitool uses it, so that ipmitool never falls
- * back to prompting and a person reads what is wrong. The file must not be readable by group or
- * others (as with keys). Throws LifelineError `code` (the caller's area: console or power).
+ * back to prompting and a person reads what is wrong. The file is a secret file (secret-files.ts:
+ * mode 0600, owned by the agent's user or root, as with keys). Throws LifelineError `code` (the caller's area: console or power).
  */
 export async function loadIpmiSecret(config: IpmiSolConsoleConfig, env: NodeJS.ProcessEnv, code: ErrorCode): Promise<IpmiSecret> {
   const fail = (message: string, cause?: unknown) => new LifelineError(code, message, { cause });
@@ -28,23 +27,7 @@ export async function loadIpmiSecret(config: IpmiSolConsoleConfig, env: NodeJS.P
     return { kind: 'env', value };
   }
   const path = config.passwordFile;
-  let text: string;
-  try {
-    const info = await stat(path);
-    if ((info.mode & 0o077) !== 0) {
-      throw fail(
-        `password file ${path} has mode ${(info.mode & 0o777).toString(8)}; it must not be readable by group or others (chmod 600 ${path})`,
-      );
-    }
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if (err instanceof LifelineError) throw err;
-    const errno = (err as NodeJS.ErrnoException).code;
-    if (errno === 'ENOENT') throw fail(`password file ${path} does not exist`, err);
-    if (errno === 'EACCES' || errno === 'EPERM')
-      throw fail(`password file ${path} cannot be read by the agent user (permission denied)`, err);
-    throw fail(`password file ${path} cannot be read (${(err as Error).message})`, err);
-  }
+  const text = (await readSecretFile(path, { what: 'password file', maxBytes: 64 * 1024, code, optional: false })).toString('utf8');
   // ipmitool takes the first line up to CR, LF or tab.
   const first = /^[^\r\n\t]*/.exec(text)![0];
   if (first.length === 0) throw fail(`password file ${path} is empty (its first line is the password)`);

@@ -1,13 +1,19 @@
-import { LifelineError, systemClock, type IpmiSolConsoleConfig, type PowerAction } from '@lifeline/shared';
+import { LifelineError, systemClock, type IpmiSolConsoleConfig, type PowerAction } from '@lifeline/shared/agent';
 import { loadIpmiSecret } from './ipmi-password.js';
 import { bmcAddress, ipmitoolCommand, type IpmiDeps } from './ipmitool-command.js';
 import { diagnoseIpmitool } from './ipmitool-diagnosis.js';
 import { runIpmitool } from './run-ipmitool.js';
 
 export interface IpmiPowerDeps extends IpmiDeps {
-  /** How long one power command may take (default 30 s; some BMCs are slow to answer a cycle). */
+  /** How long one power command may take; POWER_COMMAND_TIMEOUT_MS unless a test shortens it. */
   timeoutMs?: number;
 }
+
+/**
+ * How long one power command may take. Not configurable: some BMCs take many seconds to answer a
+ * cycle, and a person waits for the answer in the escape menu either way.
+ */
+export const POWER_COMMAND_TIMEOUT_MS = 30_000;
 
 /**
  * Runs `ipmitool ... chassis power <action>` on the console's BMC and resolves with the BMC's
@@ -20,7 +26,7 @@ export async function ipmiPower(config: IpmiSolConsoleConfig, action: PowerActio
   const secret = await loadIpmiSecret(config, env, 'POWER_FAILED');
   const command = ipmitoolCommand(config, secret, ['chassis', 'power', action], { env, ipmitool: deps.ipmitool, verbose: true });
   const logger = deps.logger.child({ component: 'ipmi-power', bmc: bmcAddress(config) });
-  const result = await runIpmitool(command, { timeoutMs: deps.timeoutMs ?? 30_000, clock: deps.clock ?? systemClock });
+  const result = await runIpmitool(command, { timeoutMs: deps.timeoutMs ?? POWER_COMMAND_TIMEOUT_MS, clock: deps.clock ?? systemClock });
   const answer = lastLine(result.stdout);
   if (result.code === 0 && answer) {
     logger.debug({ action, answer }, 'power command answered');

@@ -1,4 +1,4 @@
-import { LifelineError, systemClock, type Clock, type IpmiSolConsoleConfig, type Logger } from '@lifeline/shared';
+import { LifelineError, systemClock, type Clock, type IpmiSolConsoleConfig, type Logger } from '@lifeline/shared/agent';
 import type { ConsolePort } from '../console-port.js';
 import { PortSessions, type PausableSource, type PortSession } from '../port-session.js';
 import { loadIpmiSecret, type IpmiSecret } from './ipmi-password.js';
@@ -10,13 +10,13 @@ import { SolProcess, SolStartError, type SolExit } from './sol-process.js';
 import { SolWatch } from './sol-watch.js';
 
 export interface IpmiSolConsolePortDeps extends IpmiDeps {
-  /** How long open() waits for the BMC to start SOL (default 20 s). */
+  /** How long open() waits for the BMC to start SOL; SOL_TIMING.openMs unless a test says otherwise. */
   openTimeoutMs?: number;
-  /** How often the agent asks the BMC whether SOL is still this session's (default 15 s; 0: never). */
+  /** How often the agent asks the BMC whether SOL is still this session's (0: never); SOL_TIMING.watchMs unless a test says otherwise. */
   watchIntervalMs?: number;
-  /** Checks without an answer in a row before the console counts as lost (default 2). */
+  /** Checks without an answer in a row before the console counts as lost; SOL_TIMING.watchFailures unless a test says otherwise. */
   watchFailures?: number;
-  /** How long a closing ipmitool may take to deactivate SOL before it is killed (default 3 s). */
+  /** How long a closing ipmitool may take to deactivate SOL before it is killed; SOL_TIMING.stopGraceMs unless a test says otherwise. */
   stopGraceMs?: number;
   /** Console output held while nobody reads before ipmitool's output is paused (default 64 KiB). */
   readQueueBytes?: number;
@@ -53,6 +53,14 @@ type Session = PortSession<Sol>;
  * - The BMC ending SOL (another client took it over, BMC reset, network gone) ends ipmitool or is
  *   seen by a periodic check of who holds SOL; a pending read then rejects CONSOLE_DISCONNECTED.
  */
+/**
+ * Timing of a SOL console. Not configurable: they follow the BMCs, not the site. Some BMCs take
+ * seconds to start SOL (20 s to open); a watch every 15 s, 2 unanswered in a row, finds a session
+ * another client took over within about 30 s without loading the BMC; 3 s lets ipmitool deactivate
+ * SOL cleanly before it is killed.
+ */
+export const SOL_TIMING = { openMs: 20_000, watchMs: 15_000, watchFailures: 2, stopGraceMs: 3_000 } as const;
+
 export class IpmiSolConsolePort implements ConsolePort {
   readonly description: string;
   private readonly logger: Logger;
@@ -72,10 +80,10 @@ export class IpmiSolConsolePort implements ConsolePort {
     this.logger = deps.logger.child({ component: 'ipmi-sol-console', bmc: bmcAddress(config) });
     this.clock = deps.clock ?? systemClock;
     this.env = deps.env ?? process.env;
-    this.openTimeoutMs = deps.openTimeoutMs ?? 20_000;
-    this.watchIntervalMs = deps.watchIntervalMs ?? 15_000;
-    this.maxWatchFailures = deps.watchFailures ?? 2;
-    this.stopGraceMs = deps.stopGraceMs ?? 3_000;
+    this.openTimeoutMs = deps.openTimeoutMs ?? SOL_TIMING.openMs;
+    this.watchIntervalMs = deps.watchIntervalMs ?? SOL_TIMING.watchMs;
+    this.maxWatchFailures = deps.watchFailures ?? SOL_TIMING.watchFailures;
+    this.stopGraceMs = deps.stopGraceMs ?? SOL_TIMING.stopGraceMs;
     this.sessions = new PortSessions({
       description: this.description,
       logger: this.logger,

@@ -1,5 +1,12 @@
-import type { Clock, IpmiSolConsoleConfig, Logger } from '@lifeline/shared';
+import type { Clock, IpmiSolConsoleConfig, Logger } from '@lifeline/shared/agent';
 import { IPMI_PASSWORD_ENV, type IpmiSecret } from './ipmi-password.js';
+
+/**
+ * How long ipmitool waits for each BMC answer (1 s) and how often it asks again (2 times). Not
+ * configurable: a BMC on the site LAN answers in milliseconds, and every caller bounds the whole
+ * command with its own timeout.
+ */
+export const IPMITOOL_PATIENCE = { timeoutSec: 1, retries: 2 } as const;
 
 /** Collaborators of everything that runs ipmitool (the SOL console, power control). */
 export interface IpmiDeps {
@@ -24,7 +31,7 @@ export interface IpmitoolOptions {
   env?: NodeJS.ProcessEnv;
   /** `-v`: ipmitool then says why a login failed (wrong password, unknown user), on stderr. */
   verbose?: boolean;
-  /** Seconds ipmitool waits for each answer (`-N`, default 1) and how often it retries (`-R`, default 2). */
+  /** Seconds ipmitool waits for each answer (`-N`) and how often it retries (`-R`); IPMITOOL_PATIENCE unless given. */
   timeoutSec?: number;
   retries?: number;
   /**
@@ -65,9 +72,9 @@ export function ipmitoolCommand(
     '-L',
     config.privilege,
     '-N',
-    String(options.timeoutSec ?? 1),
+    String(options.timeoutSec ?? IPMITOOL_PATIENCE.timeoutSec),
     '-R',
-    String(options.retries ?? 2),
+    String(options.retries ?? IPMITOOL_PATIENCE.retries),
     ...(secret.kind === 'file' ? ['-f', secret.path] : ['-E']),
     ...(options.verbose ? ['-v'] : []),
     ...subcommand,

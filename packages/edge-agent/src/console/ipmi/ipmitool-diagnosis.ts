@@ -1,4 +1,4 @@
-import { LifelineError, type IpmiSolConsoleConfig } from '@lifeline/shared';
+import { LifelineError, type IpmiSolConsoleConfig } from '@lifeline/shared/agent';
 import { bmcAddress } from './ipmitool-command.js';
 
 /** Why an ipmitool run failed, as far as its output tells. */

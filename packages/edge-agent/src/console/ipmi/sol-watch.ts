@@ -1,7 +1,13 @@
-import type { Clock, IpmiSolConsoleConfig, Logger, TimerHandle } from '@lifeline/shared';
+import type { Clock, IpmiSolConsoleConfig, Logger, TimerHandle } from '@lifeline/shared/agent';
 import type { IpmiSecret } from './ipmi-password.js';
 import type { IpmitoolOptions } from './ipmitool-command.js';
 import { payloadOwner } from './sol-payload-owner.js';
+
+/**
+ * One check asks the BMC once more after no answer, and gives up after 10 s. Not configurable: it
+ * stays under the watch interval (SOL_TIMING.watchMs, 15 s), so a check ends before the next is due.
+ */
+const CHECK = { retries: 1, timeoutMs: 10_000 } as const;
 
 export interface SolWatchOptions {
   config: IpmiSolConsoleConfig;
@@ -62,7 +68,7 @@ export class SolWatch {
 
   private async check(): Promise<void> {
     const { config, secret, ipmitool, clock } = this.options;
-    const owner = await payloadOwner(config, secret, { ...ipmitool, retries: 1, timeoutMs: 10_000, clock, signal: this.abort.signal });
+    const owner = await payloadOwner(config, secret, { ...ipmitool, ...CHECK, clock, signal: this.abort.signal });
     if (this.stopped) return;
     switch (owner.state) {
       case 'unsupported':

@@ -11,11 +11,12 @@ import type {
   TerminalSize,
 } from '../../session/console-broker.js';
 import { observerRights, participantRights, type ConsoleRights, type ConsoleRuleFacts } from '../../session/console-rules.js';
+import type { Person } from '../../session/person.js';
 import type { AgentTunnel, HealthCheckRecord, TunnelRegistrar } from '../../tunnel/agent-tunnel.js';
 
 /** What the fake broker saw of one participant's attachment. */
 export class RecordedAttachment implements ParticipantAttachment {
-  readonly mode = 'participate';
+  readonly kind = 'participant';
   readonly inputs: Buffer[] = [];
   readonly breaks: Array<number | undefined> = [];
   readonly resizes: TerminalSize[] = [];
@@ -75,7 +76,7 @@ export class RecordedAttachment implements ParticipantAttachment {
   }
 
   who(): string[] {
-    return [`${this.request.user} (you): read-write`];
+    return [`${this.request.person.user} (you): read-write`];
   }
 
   /** What rights() answers: a supervisor with read-write on a console with a BMC, unless changed. */
@@ -97,7 +98,7 @@ export class RecordedAttachment implements ParticipantAttachment {
 
 /** What the fake broker saw of one observer's (`:watch`) attachment: no input path at all. */
 export class RecordedObserver implements ObserverAttachment {
-  readonly mode = 'watch';
+  readonly kind = 'observer';
   readonly resizes: TerminalSize[] = [];
   /** How often the power state was asked for. */
   powerStatusAsked = 0;
@@ -122,7 +123,7 @@ export class RecordedObserver implements ObserverAttachment {
   }
 
   who(): string[] {
-    return [`${this.request.user} (you): watching`];
+    return [`${this.request.person.user} (you): watching`];
   }
 
   /** What rights() answers: the real rules for a supervisor on :watch at a console with a BMC, unless changed. */
@@ -159,7 +160,7 @@ export class FakeBroker implements ConsoleBroker {
     return this.choices;
   }
 
-  async attach<R extends ConsoleRequest>(request: R, terminal: PartyTerminal): Promise<AttachmentFor<R>> {
+  async attach<P extends Person>(request: ConsoleRequest<P>, terminal: PartyTerminal): Promise<AttachmentFor<P>> {
     this.requests.push(request);
     this.changed();
     if (this.gate) await this.gate;
@@ -167,16 +168,16 @@ export class FakeBroker implements ConsoleBroker {
     this.changed();
     if (error) throw error;
     const deviceId = request.deviceId ?? 'default-device';
-    if (request.watch) {
+    if (request.person.attachAs === 'observer') {
       const observer = new RecordedObserver(deviceId, request, terminal, () => this.changed());
       this.observers.push(observer);
       this.changed();
-      return observer as ConsoleAttachment as AttachmentFor<R>;
+      return observer as ConsoleAttachment as AttachmentFor<P>;
     }
     const attachment = new RecordedAttachment(deviceId, request, terminal, this.echo, () => this.changed());
     this.attachments.push(attachment);
     this.changed();
-    return attachment as ConsoleAttachment as AttachmentFor<R>;
+    return attachment as ConsoleAttachment as AttachmentFor<P>;
   }
 
   /** Resolves with `check()` once it is truthy (checked after every recorded change), or rejects after `ms`. */
