@@ -128,8 +128,10 @@ describe('tunnel health, with a freezable link between agent and relay', () => {
     );
     const agentLogs = site.agent!.logs;
     expect(agentLogs.filter((l) => l.event === 'health.check' && l.ok === false)).toEqual([]);
-    // Checks cost no login: they ride the tunnel's own connection.
-    expect(relay.logs.filter((l) => l.event === 'auth.success')).toHaveLength(1);
+    // Checks cost no login: they ride the tunnel's own connection (a login of its own would be
+    // a second connection, closed after its check). An agent's login is its tunnel.up line.
+    expect(relay.logs.filter((l) => l.event === 'tunnel.up')).toHaveLength(1);
+    expect(relay.logs.filter((l) => l.event === 'connection.close')).toEqual([]);
     expect(agentLogs.filter((l) => l.event === 'tunnel.retry' && l.code === 'TUNNEL_UNHEALTHY')).toEqual([]);
     // Connected once (to the alternate, after the primary refused), and never torn down since.
     expect(agentLogs.filter((l) => l.event === 'tunnel.state' && l.to === 'connected')).toHaveLength(1);

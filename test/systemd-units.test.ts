@@ -141,7 +141,7 @@ describe('deploy/systemd units', () => {
   it("runs the relay on its bundled Node.js and the agent on the distribution's, each from its package", async () => {
     expect(await serviceSettings('lifeline-relay.service')).toContainEqual([
       'ExecStart',
-      '/usr/lib/lifeline-relay/node/bin/node /usr/lib/lifeline-relay/node_modules/@lifeline/relay/bin/lifeline-relay.js run --config /etc/lifeline/relay.yaml',
+      '/usr/lib/lifeline-relay/node/bin/node --max-semi-space-size=2 /usr/lib/lifeline-relay/node_modules/@lifeline/relay/bin/lifeline-relay.js run --config /etc/lifeline/relay.yaml',
     ]);
     expect(await serviceSettings('lifeline-agent.service')).toContainEqual([
       'ExecStart',

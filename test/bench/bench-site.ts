@@ -18,6 +18,21 @@ export const repoRoot: string = (() => {
 export const relayBin = join(repoRoot, 'packages/relay/bin/lifeline-relay.js');
 export const agentBin = join(repoRoot, 'packages/edge-agent/bin/lifeline-agent.js');
 
+/**
+ * The Node.js flags the relay's systemd unit gives it (between the node binary and the script on
+ * its ExecStart line), so the benchmark measures the relay as it runs in production.
+ */
+export const relayNodeArgs: string[] = (() => {
+  const unit = readFileSync(join(repoRoot, 'deploy/systemd/lifeline-relay.service'), 'utf8');
+  const words = /^ExecStart=(.*)$/m.exec(unit)?.[1]?.split(/\s+/) ?? [];
+  return words
+    .slice(
+      1,
+      words.findIndex((w) => w.endsWith('/lifeline-relay.js')),
+    )
+    .filter((w) => w.startsWith('--'));
+})();
+
 /** Relay config lines for the benchmark: people log in with a key (no scrypt per login). */
 export function relayConfig(options: { personKey: string; devices: Array<{ id: string; agentKey: string }>; extra?: string[] }): string {
   const ids = options.devices.map((d) => d.id);
@@ -43,7 +58,7 @@ export async function startRelay(
 ): Promise<{ relay: LifelineProcess; port: number; fingerprint: string }> {
   const file = join(dir, 'relay.yaml');
   await writeFile(file, config);
-  const relay = LifelineProcess.start(relayBin, ['run', '--config', file]);
+  const relay = LifelineProcess.start(relayBin, ['run', '--config', file], { nodeArgs: relayNodeArgs });
   const listening = await relay.waitForLog('relay listening', (l) => l.event === 'relay.listening', timeoutMs);
   return { relay, port: listening.port as number, fingerprint: listening.hostKeyFingerprint as string };
 }

@@ -16,8 +16,9 @@ import { throughput } from './throughput-bench.js';
 import { idleTunnels } from './tunnel-bench.js';
 import { scaleStart } from './scale-bench.js';
 import { agentMemory } from './agent-memory-bench.js';
+import { storm } from './storm-bench.js';
 
-const parts = ['latency', 'throughput', 'openssh', 'tunnels', 'deadlink', 'scale', 'agentmem'] as const;
+const parts = ['latency', 'throughput', 'openssh', 'tunnels', 'deadlink', 'scale', 'agentmem', 'storm'] as const;
 
 const usage = `npm run bench -- [options]
   --only LIST         some of: ${parts.join(',')} (default: all; agent and relay memory come with latency/throughput)
@@ -27,6 +28,7 @@ const usage = `npm run bench -- [options]
   --mib N             MiB each way per throughput run (default 8), --repeat N runs (default 3, median shown)
   --tunnels N         idle agent tunnels (default 200), --concurrency N logins in flight (default 50)
   --devices LIST      device (and user) counts for the start-up run (default 1000,5000,10000)
+  --agents LIST       agent counts for the reconnect storm run (default 1000)
   --agent-node LIST   Node.js majors the agentmem part starts the agent on (default 20,24)
   --agent-flags LIST  "|"-separated sets of extra Node/V8 flags for agentmem, "none" for the start path as
                       shipped (default none)
@@ -49,6 +51,7 @@ export async function main(argv: string[]): Promise<number> {
       tunnels: { type: 'string', default: '200' },
       concurrency: { type: 'string', default: '50' },
       devices: { type: 'string', default: '1000,5000,10000' },
+      agents: { type: 'string', default: '1000' },
       'agent-node': { type: 'string', default: '20,24' },
       'agent-flags': { type: 'string', default: 'none' },
       'settle-s': { type: 'string', default: '30' },
@@ -83,12 +86,14 @@ export async function main(argv: string[]): Promise<number> {
       tunnels: Number(values.tunnels),
       concurrency: Number(values.concurrency),
       devices: values.devices,
+      agents: values.agents,
     },
     viewerLatency: [],
     personLatency: [],
     throughput: [],
     opensshBaseline: { ran: false, reason: 'not asked for (--only)' },
     scale: [],
+    storm: [],
     agentMemoryRuns: [],
     errors: [],
   };
@@ -199,6 +204,18 @@ export async function main(argv: string[]): Promise<number> {
     await attempt('agent memory', async () => {
       results.agentMemoryRuns = await agentMemory(variants, { settleMs: Number(values['settle-s']) * 1000, bytes, repeat }, progress);
     });
+  }
+  if (only.has('storm')) {
+    for (const count of values.agents.split(',').map(Number)) {
+      await attempt(`storm with ${count} agents`, async () => {
+        const dir = await makeTempDir('bench-storm');
+        try {
+          results.storm.push(...(await storm(dir.path, count, progress)));
+        } finally {
+          await dir.remove();
+        }
+      });
+    }
   }
 
   const json = `${JSON.stringify(results, null, 2)}\n`;

@@ -5,6 +5,7 @@ import type { DeadLinkRow } from './dead-link-bench.js';
 import type { TunnelRow } from './tunnel-bench.js';
 import type { ScaleRow } from './scale-bench.js';
 import type { AgentMemoryRow } from './agent-memory-bench.js';
+import type { StormRow } from './storm-bench.js';
 
 export interface MemoryReport {
   idleRssBytes: number;
@@ -22,6 +23,7 @@ export interface BenchResults {
   throughput: ThroughputRow[];
   tunnels?: TunnelRow;
   scale: ScaleRow[];
+  storm: StormRow[];
   deadLink?: DeadLinkRow;
   agentMemory?: MemoryReport;
   /** The agentmem part: the agent started each way asked for. */
@@ -94,6 +96,25 @@ export function formatReport(r: BenchResults): string {
           mib(s.idleRssBytes),
           mib(s.peakRssBytes),
           String(s.openFiles),
+        ]),
+      ),
+    );
+  }
+  if (r.storm.length) {
+    section(
+      'Reconnect storm: the relay stopped and started again with N agents connected (agent tunnel code, niced workers)',
+      table(
+        ['agents', 'stop', 'relay start', 'all back', 'since stop', 'logins', 'failed dials', 'relay CPU', 'load'],
+        r.storm.map((s) => [
+          String(s.agents),
+          s.restart,
+          `${s.relayStartSeconds.toFixed(2)} s`,
+          `${s.backSeconds.toFixed(1)} s`,
+          `${s.sinceStopSeconds.toFixed(1)} s`,
+          String(s.logins),
+          String(s.failedDials),
+          `${s.relayCpuSeconds.toFixed(1)} s`,
+          s.loadAverage.toFixed(2),
         ]),
       ),
     );

@@ -52,10 +52,14 @@ export class LifelineProcess {
   }
 
   /** `options.node` overrides the Node.js binary nodeFor(bin) picks (e.g. a copy another user may run). */
-  static start(bin: string, args: string[], options: { prefix?: string[]; env?: NodeJS.ProcessEnv; node?: string } = {}): LifelineProcess {
+  static start(
+    bin: string,
+    args: string[],
+    options: { prefix?: string[]; env?: NodeJS.ProcessEnv; node?: string; nodeArgs?: string[] } = {},
+  ): LifelineProcess {
     const node = options.node ?? nodeFor(bin);
     const [command, ...prefixArgs] = options.prefix ?? [node];
-    const child = spawn(command!, [...prefixArgs, ...(options.prefix ? [node] : []), bin, ...args], {
+    const child = spawn(command!, [...prefixArgs, ...(options.prefix ? [node] : []), ...(options.nodeArgs ?? []), bin, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...options.env },
       // Its own process group, so stop() reaches the program under a prefix (strace) too.

@@ -1,12 +1,4 @@
-import {
-  StartupProblems,
-  agentConfigSchema,
-  agentPaths,
-  loadConfigFile,
-  type AgentConfig,
-  type AgentPaths,
-  type SshKeyPair,
-} from '@lifeline/shared/agent';
+import { StartupProblems, agentPaths, loadConfigFile, type AgentConfig, type AgentPaths, type SshKeyPair } from '@lifeline/shared/agent';
 
 /** The agent key's comment: names the (first) device it serves. */
 export function agentKeyComment(paths: AgentPaths): string {
@@ -28,7 +20,7 @@ export interface AgentPlan {
  * file; otherwise one ConfigError listing every problem found.
  */
 export async function preflightAgent(configFile: string): Promise<AgentPlan> {
-  const config = await loadConfigFile(configFile, agentConfigSchema);
+  const config = await loadConfigFile(configFile, 'agent');
   const paths = agentPaths(config, configFile);
   const problems = new StartupProblems(configFile);
   await problems.writableFolder('stateDir', paths.stateDir);

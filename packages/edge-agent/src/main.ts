@@ -5,7 +5,6 @@ import {
   ExitCode,
   LIFELINE_VERSION,
   LifelineError,
-  agentConfigSchema,
   agentPaths,
   isLifelineError,
   type AgentConfig,
@@ -59,7 +58,7 @@ async function main(argv: string[]): Promise<number> {
   if (!values.config) throw usageError(`${command} needs --config FILE`);
   if (command === 'pubkey') return pubkey(values.config, values.generate === true);
   if (command === 'check') return check(values.config);
-  if (command === 'check-relay') return checkRelay(await loadConfigFile(values.config, agentConfigSchema));
+  if (command === 'check-relay') return checkRelay(await loadConfigFile(values.config, 'agent'));
 
   const enrolment = await enrolIfNeeded(values.config, values.enrol, values.pretty);
   // Stopped while enrolling (SIGTERM from systemd, Ctrl-C): a clean stop. A refused token needs a
@@ -113,7 +112,7 @@ async function check(configFile: string): Promise<number> {
 
 /** `pubkey`: the agent's public key line; a missing key is created only with --generate. */
 async function pubkey(configFile: string, generate: boolean): Promise<number> {
-  const paths = agentPaths(await loadConfigFile(configFile, agentConfigSchema), configFile);
+  const paths = agentPaths(await loadConfigFile(configFile, 'agent'), configFile);
   const comment = agentKeyComment(paths);
   const key = generate ? await loadOrCreateKey(paths.keyFile, comment) : await readKeyFile(paths.keyFile, comment);
   if (!key)

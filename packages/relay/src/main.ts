@@ -10,7 +10,6 @@ import {
   parseCommandLine as parseCommandLineOf,
   print,
   readKeyFile,
-  relayConfigSchema,
   relayPaths,
   runCli,
   shutdownSignal,
@@ -118,7 +117,15 @@ async function main(argv: string[]): Promise<number> {
     started.relay.inventory.reload().catch(() => undefined);
   });
   const openStore = () => openInventoryStore(plan.config, values.config!, logger);
-  const relay = (started.relay = await startRelay(plan.config, values.config, logger, systemClock, plan.hostKey, openStore));
+  const relay = (started.relay = await startRelay(
+    plan.config,
+    values.config,
+    logger,
+    systemClock,
+    plan.hostKey,
+    openStore,
+    plan.inventory,
+  ));
   const signal = await shutdownSignal();
   logger.info({ event: 'relay.stop', signal }, 'draining and stopping');
   await relay.stop();
@@ -166,7 +173,7 @@ const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 /** `fingerprint`: the host key's fingerprint; a missing key is created only with --generate. */
 async function fingerprint(configFile: string, generate: boolean): Promise<number> {
-  const config = await loadConfigFile(configFile, relayConfigSchema);
+  const config = await loadConfigFile(configFile, 'relay');
   const { hostKeyFile } = relayPaths(config, configFile);
   const key = generate ? await loadOrCreateKey(hostKeyFile, RELAY_KEY_COMMENT) : await readKeyFile(hostKeyFile, RELAY_KEY_COMMENT);
   if (!key) {

@@ -3,7 +3,6 @@ import {
   ConfigError,
   StartupProblems,
   loadConfigFile,
-  relayConfigSchema,
   relayPaths,
   type RelayConfig,
   type RelayPaths,
@@ -23,6 +22,8 @@ export interface RelayPlan {
   hostKey: SshKeyPair | undefined;
   /** What a start logs as warnings (a user naming a device that does not exist yet). */
   warnings: string[];
+  /** The inventory the check built from relay.yaml alone (keys parsed); a start reuses its keys. */
+  inventory: Inventory | undefined;
 }
 
 /**
@@ -32,7 +33,7 @@ export interface RelayPlan {
  * for an unreadable or invalid file; otherwise one ConfigError listing every problem found.
  */
 export async function preflightRelay(configFile: string): Promise<RelayPlan> {
-  const config = await loadConfigFile(configFile, relayConfigSchema);
+  const config = await loadConfigFile(configFile, 'relay');
   const paths = relayPaths(config, configFile);
   const problems = new StartupProblems(configFile);
   await problems.writableFolder('stateDir', paths.stateDir);
@@ -43,12 +44,14 @@ export async function preflightRelay(configFile: string): Promise<RelayPlan> {
   await inventoryStoreProblems(problems, config, configFile);
   // Password hashes and key lines: parsed as the running relay's inventory parses them.
   let warnings: string[] = [];
+  let inventory: Inventory | undefined;
   try {
-    warnings = new Inventory({ config, file: configFile, learned: EMPTY_LEARNED }).warnings;
+    inventory = new Inventory({ config, file: configFile, learned: EMPTY_LEARNED });
+    warnings = inventory.warnings;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const p of err.problems) problems.add(p.key, p.message);
   }
   problems.throwIfAny();
-  return { config, paths, hostKey, warnings };
+  return { config, paths, hostKey, warnings, inventory };
 }

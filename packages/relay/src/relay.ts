@@ -23,6 +23,7 @@ import type { RelayGroup } from './group/relay-group.js';
 import { applyInventoryChange } from './inventory/reload-effects.js';
 import type { InventoryStore } from './inventory/inventory-store.js';
 import { LiveInventory } from './inventory/live-inventory.js';
+import type { Inventory } from './inventory/inventory.js';
 import { enrolmentService, startEnrolment, type RelayEnrolment } from './inventory/relay-enrolment.js';
 import { declaredInConfig, inventoryAdminHandlers } from './inventory/inventory-admin.js';
 import { AsciicastRecorderFactory } from './recording/asciicast-recorder.js';
@@ -79,9 +80,11 @@ export async function startRelay(
   clock: Clock = systemClock,
   hostKeyOnDisk?: SshKeyPair,
   openStore?: () => Promise<InventoryStore>,
+  checked?: Inventory,
 ): Promise<RunningRelay> {
   const paths = relayPaths(config, configFile);
-  const inventory = new LiveInventory({ file: configFile, config, logger });
+  // `checked`: the preflight's inventory of the same config, whose parsed keys are reused.
+  const inventory = new LiveInventory({ file: configFile, config, logger, ...(checked ? { previous: checked } : {}) });
   // Recordings, console logs and retention share one bound on state-disk work (disk-gate.ts).
   const gate = new DiskGate(RELAY_DISK_SLOTS);
   const hostKey = hostKeyOnDisk ?? (await readKeyFile(paths.hostKeyFile, RELAY_KEY_COMMENT)) ?? generateKeyPair(RELAY_KEY_COMMENT);

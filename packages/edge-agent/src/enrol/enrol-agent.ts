@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { enrolmentFileSchema, loadConfigFile, loadOrCreateKey, statusConfigSchema, type Logger } from '@lifeline/shared/agent';
+import { loadConfigFile, loadOrCreateKey, statusConfigSchema, type Logger } from '@lifeline/shared/agent';
 import { AgentStatus } from '../agent-status.js';
 import { createStatusIndicator } from '../led/create-status-indicator.js';
 import { RelayDialer } from '../tunnel/relay-dialer.js';
@@ -30,7 +30,7 @@ export async function needsEnrolment(configFile: string): Promise<boolean> {
  * @throws LifelineError CONFIG_* for a bad enrolment file, KEY_* when the key cannot be made.
  */
 export async function enrolAgent(enrolmentFile: string, configFile: string, logger: Logger, signal: AbortSignal): Promise<EnrolOutcome> {
-  const file = await loadConfigFile(enrolmentFile, enrolmentFileSchema);
+  const file = await loadConfigFile(enrolmentFile, 'enrolment');
   const keyFile = join(dirname(configFile), ENROLLED_KEY_FILE);
   const key = await loadOrCreateKey(keyFile, `lifeline-agent ${file.device}`);
   const log = logger.child({ component: 'enrolment', deviceId: file.device });

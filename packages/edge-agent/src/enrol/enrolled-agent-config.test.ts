@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { agentConfigSchema, loadConfigFile } from '@lifeline/shared';
+import { loadConfigFile } from '@lifeline/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { enrolledConsolePath, writeEnrolledAgentConfig } from './enrolled-agent-config.js';
 
@@ -20,7 +20,7 @@ describe('the agent.yaml an enrolled Pi writes', () => {
     const target = join(dir, 'agent.yaml');
     await writeFile(target, 'old: content\n');
     await writeEnrolledAgentConfig(target, file, '/var/lib/lifeline/agent_ed25519', '/dev/serial/by-id/usb-x');
-    const config = await loadConfigFile(target, agentConfigSchema);
+    const config = await loadConfigFile(target, 'agent');
     expect(config).toMatchObject({ relay: file.relay, device: 'rtr-tokyo-01', keyFile: '/var/lib/lifeline/agent_ed25519' });
     expect(config.console).toMatchObject({ type: 'serial', path: '/dev/serial/by-id/usb-x' });
     expect((await stat(target)).mode & 0o777).toBe(0o600);

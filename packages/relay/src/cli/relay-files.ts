@@ -13,5 +13,5 @@ export const DEFAULT_RECORDINGS_DIR = defaults.recordingsDir;
  */
 export async function relayFiles(configFile: string | undefined): Promise<RelayPaths> {
   if (configFile === undefined) return defaults;
-  return relayPaths(await loadConfigFile(configFile, relayConfigSchema), configFile);
+  return relayPaths(await loadConfigFile(configFile, 'relay'), configFile);
 }

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfigFile, relayConfigSchema } from '@lifeline/shared';
+import { ConfigError, loadConfigFile } from '@lifeline/shared';
 import { capturedLogger } from '@lifeline/shared/testing';
 import { makeTempDir } from '../../../../test/support/temp-dir.js';
 import { generateUsableKeyPair } from '../ssh/testing/relay-test-harness.js';
@@ -26,7 +26,7 @@ afterEach(() => dir.remove());
 async function start(text: string) {
   await writeFile(file, text);
   const { logger, lines } = capturedLogger();
-  const live = new LiveInventory({ file, config: await loadConfigFile(file, relayConfigSchema), logger });
+  const live = new LiveInventory({ file, config: await loadConfigFile(file, 'relay'), logger });
   const changes: InventoryChange[] = [];
   live.onChange((c) => changes.push(c));
   return { live, lines, changes };

@@ -1,4 +1,4 @@
-import { loadConfigFile, relayConfigSchema, type Logger, type RelayConfig } from '@lifeline/shared';
+import { loadConfigFile, type Logger, type RelayConfig } from '@lifeline/shared';
 import { Inventory, EMPTY_LEARNED } from './inventory.js';
 import { diffInventories, keysNeedingRestart, type InventoryDiff } from './inventory-diff.js';
 import type { InventoryStore, LearnedInventory } from './inventory-store.js';
@@ -34,6 +34,11 @@ export interface LiveInventoryOptions {
   store?: Pick<InventoryStore, 'load' | 'onChange'>;
   /** What the store held at start (`store.load()`); empty without a store. */
   learned?: LearnedInventory;
+  /**
+   * A snapshot already built from this config (the start's preflight check): its parsed key lines
+   * are reused, so a start with 10,000 agent keys does not parse each of them twice.
+   */
+  previous?: Inventory;
   logger: Logger;
 }
 
@@ -58,7 +63,12 @@ export class LiveInventory implements InventoryView {
     this.logger = options.logger.child({ component: 'inventory' });
     this.running = options.config;
     this.learned = options.learned ?? EMPTY_LEARNED;
-    this.snapshot = new Inventory({ config: options.config, file: options.file, learned: this.learned });
+    this.snapshot = new Inventory({
+      config: options.config,
+      file: options.file,
+      learned: this.learned,
+      ...(options.previous ? { previous: options.previous } : {}),
+    });
     this.warn(this.snapshot.warnings);
     if (options.store) this.follow(options.store);
   }
@@ -105,7 +115,7 @@ export class LiveInventory implements InventoryView {
     let config: RelayConfig;
     let inventory: Inventory;
     try {
-      config = await loadConfigFile(this.options.file, relayConfigSchema);
+      config = await loadConfigFile(this.options.file, 'relay');
       const learned = this.store ? await this.store.load() : this.learned;
       inventory = new Inventory({ config, file: this.options.file, learned, previous: this.snapshot });
       this.learned = learned;

@@ -154,7 +154,8 @@ export function serveAgentConnection(conn: Connection, options: AgentConnectionO
       },
     );
     own.set(bindAddr, tunnel);
-    logger.info({ event: 'tunnel.registered', deviceId: bindAddr, tunnelPort: port }, `tunnel registered for ${bindAddr}`);
+    // Debug: the registry's tunnel.up says the same at info level, with the agent's key and address.
+    logger.debug({ event: 'tunnel.registered', deviceId: bindAddr, tunnelPort: port }, `tunnel registered for ${bindAddr}`);
     options.tunnels.add(tunnel);
   };
 

@@ -128,7 +128,9 @@ export class Authenticator {
       attempt?.withdraw();
       onAccepted?.(decision.identity);
       ctx.accept();
-      this.options.logger.info(
+      // An agent's login is logged at info level once, as its tunnel.up (key, address, device):
+      // with thousands of agents reconnecting, one line per login is what a log can carry.
+      this.options.logger[decision.identity.kind === 'agent' ? 'debug' : 'info'](
         { event: 'auth.success', user: peerText(ctx.username), peer: peerName(peer), method: ctx.method, ...summary(decision.identity) },
         'login accepted',
       );

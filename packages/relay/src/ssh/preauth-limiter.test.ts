@@ -4,7 +4,7 @@ import { createLogger } from '@lifeline/shared';
 import { FakeClock } from '@lifeline/shared/testing';
 import { PreauthLimiter } from './preauth-limiter.js';
 
-const limits = { loginGraceMs: 120_000, maxUnauthenticatedPerAddress: 2, maxUnauthenticated: 3 };
+const limits = { loginGraceMs: 120_000, maxUnauthenticatedPerAddress: 2, maxUnauthenticated: 3, handshakesInFlight: 3 };
 
 function setup(overrides: Partial<typeof limits> = {}) {
   const clock = new FakeClock(1_000_000);
@@ -23,6 +23,47 @@ function setup(overrides: Partial<typeof limits> = {}) {
 }
 
 describe('PreauthLimiter', () => {
+  it('sheds new connections while too many key exchanges are in flight, and logs the streak at its start and its end', async () => {
+    const env = setup({ handshakesInFlight: 2, maxUnauthenticatedPerAddress: 10, maxUnauthenticated: 10 });
+    const shedLines = () => env.lines.filter((l) => String(l.event).startsWith('ssh.shedding'));
+    const a = env.admit('10.0.0.1')!;
+    const b = env.admit('10.0.0.2')!;
+    expect(env.limiter.handshaking).toBe(2);
+    for (let i = 0; i < 5; i++) expect(env.admit(`10.0.1.${i}`)).toBeUndefined();
+    expect(shedLines()).toEqual([expect.objectContaining({ event: 'ssh.shedding', handshakesInFlight: 2, limit: 2 })]);
+    // A finished key exchange frees its place, though the connection has not logged in yet.
+    a.keysExchanged();
+    a.keysExchanged();
+    expect(env.limiter.handshaking).toBe(1);
+    expect(env.limiter.unauthenticated).toBe(2);
+    // Admitted while refusals go on (within logIntervalMs): the same streak, no more lines.
+    await env.clock.advance(1_500);
+    const c = env.admit('10.0.0.3')!;
+    expect(c).toBeDefined();
+    expect(env.admit('10.0.1.9')).toBeUndefined();
+    expect(shedLines()).toHaveLength(1);
+    // Ten quiet seconds later the next admission ends it, with the count and how long it lasted.
+    b.keysExchanged();
+    c.keysExchanged();
+    await env.clock.advance(10_000);
+    expect(env.admit('10.0.0.4')).toBeDefined();
+    expect(shedLines().map((l) => [l.event, l.refused, l.ms])).toEqual([
+      ['ssh.shedding', undefined, undefined],
+      ['ssh.shedding-ended', 6, 1_500],
+    ]);
+  });
+
+  it('frees the handshake place of a connection that closes or runs out of grace before its key exchange', async () => {
+    const env = setup({ handshakesInFlight: 1, loginGraceMs: 1_000 });
+    env.admit('10.0.0.1')!.release();
+    expect(env.limiter.handshaking).toBe(0);
+    env.admit('10.0.0.2');
+    await env.clock.advance(1_000);
+    expect(env.expired).toEqual(['10.0.0.2']);
+    expect(env.limiter.handshaking).toBe(0);
+    expect(env.admit('10.0.0.3')).toBeDefined();
+  });
+
   it('refuses the connection past the per-address cap while other addresses still get in', () => {
     const env = setup();
     expect(env.admit('10.0.0.1')).toBeDefined();

@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import ssh2 from 'ssh2';
+import { AGENT_LOGIN_NAME } from '@lifeline/shared';
 import { ALICE_PASSWORD, connectClient, startTestRelay, type TestRelay, type TestRelayOptions } from './testing/relay-test-harness.js';
 
 // Real sockets on loopback; "another address" is 127.0.0.2 (loopback answers the whole 127/8).
@@ -147,6 +148,62 @@ describe('caps on connections that have not logged in', () => {
     await relay.waitForLog('ssh.preauth-limit', { reason: 'total' }, 12_000);
   });
 });
+
+describe('load shedding before key exchange', () => {
+  it('closes new connections at accept, without a banner, while handshakes are in flight past the limit; agents get in once they finish', async () => {
+    const relay = await relayWith({ handshakesInFlight: 2 });
+    // Two connections that never send their banner hold both handshake places.
+    const holders = [rawConnection(relay), rawConnection(relay)];
+    await Promise.all(holders.map((h) => h.connected));
+    await within(
+      waitUntil(() => holders.every((h) => h.received().startsWith('SSH-2.0-'))),
+      5_000,
+      'banners to the holders',
+    );
+    // A real SSH client (an agent) is closed before any key exchange.
+    const shed = await agentLogin(relay);
+    expect(shed.outcome).toMatch(/before handshake|ECONNRESET|closed/i);
+    expect(shed.banner).toBe(false);
+    const raw = rawConnection(relay);
+    await within(raw.closed, 2_000, 'shed raw connection closed');
+    expect(raw.received()).toBe('');
+    const shedding = await relay.waitForLog('ssh.shedding', { limit: 2 });
+    expect(shedding.handshakesInFlight).toBe(2);
+    // One holder goes: the next agent logs in; the streak is logged once (its end comes after
+    // ten quiet seconds, preauth-limiter.test.ts).
+    holders[0]!.socket.destroy();
+    await holders[0]!.closed;
+    const admitted = await agentLogin(relay);
+    expect(admitted.outcome).toBe('ready');
+    expect(relay.logs.filter((l) => l.event === 'ssh.shedding')).toHaveLength(1);
+  });
+});
+
+/** An agent's key login with a real ssh2 client: 'ready', or how it failed, and whether the relay's banner arrived. */
+async function agentLogin(relay: TestRelay): Promise<{ outcome: string; banner: boolean }> {
+  const client = new ssh2.Client();
+  clients.push(client);
+  let banner = false;
+  client.on('greeting', () => (banner = true));
+  client.on('handshake', () => (banner = true));
+  const outcome = await within(
+    new Promise<string>((resolve) => {
+      client.once('ready', () => resolve('ready'));
+      client.once('error', (err) => resolve(err.message));
+      client.once('close', () => resolve('closed'));
+      client.connect({
+        host: relay.host,
+        port: relay.port,
+        username: AGENT_LOGIN_NAME,
+        privateKey: relay.keys.agentA.privateKey,
+        readyTimeout: 5_000,
+      });
+    }),
+    6_000,
+    'agent login',
+  );
+  return { outcome, banner };
+}
 
 async function waitUntil(check: () => boolean): Promise<void> {
   while (!check()) await new Promise((r) => setTimeout(r, 10));

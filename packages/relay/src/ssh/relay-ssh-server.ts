@@ -94,7 +94,7 @@ export function createRelaySshServer(options: RelaySshServerOptions): RelaySshSe
   const enrolment = options.enrolment?.(throttles.people);
   const preauth = new PreauthLimiter(config.limits, { clock, logger: log });
   /** Admitted sockets' tickets by remote `address:port` (unique among live connections), for ssh2's connection event. */
-  const tickets = new Map<string, { authenticated(): void }>();
+  const tickets = new Map<string, { keysExchanged(): void; authenticated(): void }>();
 
   const ssh = new ssh2.Server({
     // Parsed once (host-key.ts); ssh2 takes a parsed key as { key }.
@@ -124,7 +124,9 @@ export function createRelaySshServer(options: RelaySshServerOptions): RelaySshSe
     conn.once('close', () => connections.delete(conn));
     // 'ready' is ssh2's "authentication succeeded": the login grace timer stops there.
     const ticket = tickets.get(`${info.ip}:${info.port}`);
-    if (ticket) conn.once('ready', () => ticket.authenticated());
+    if (!ticket) return;
+    conn.once('handshake', () => ticket.keysExchanged());
+    conn.once('ready', () => ticket.authenticated());
   });
 
   const sockets = new Set<Socket>();

@@ -58,7 +58,19 @@ export class AgentRegistry implements TunnelRegistrar {
       );
       previous.close('replaced by a newer tunnel for the same device');
     }
-    this.logger.info({ event: 'tunnel.up', deviceId: tunnel.deviceId, peer: tunnel.peer, tunnelPort: tunnel.tunnelPort }, 'device online');
+    // The one line an agent's login leaves at info level (its auth.success is debug): who
+    // (key fingerprint, agent version), from where, for which device.
+    this.logger.info(
+      {
+        event: 'tunnel.up',
+        deviceId: tunnel.deviceId,
+        peer: tunnel.peer,
+        tunnelPort: tunnel.tunnelPort,
+        fingerprint: tunnel.agentFingerprint,
+        client: tunnel.agentVersion,
+      },
+      'device online',
+    );
     for (const l of this.listeners) l.online(tunnel);
   }
 

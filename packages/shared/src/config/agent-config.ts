@@ -189,7 +189,9 @@ export const agentConfigSchema = z
           .int()
           .min(1_000)
           .default(15_000)
-          .describe('Give up on a connection attempt (TCP and SSH handshake) after this long.'),
+          .describe(
+            'Give up on a connection attempt (TCP and SSH handshake) after this long. A busy relay closes what it cannot finish at once (limits.handshakesInFlight), so this only has to cover a slow link and the handshakes admitted ahead of this one.',
+          ),
       })
       .strict()
       .prefault({})

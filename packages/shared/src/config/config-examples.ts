@@ -43,6 +43,7 @@ limits:
   loginGraceMs: 120000
   maxUnauthenticatedPerAddress: 30
   maxUnauthenticated: 300
+  handshakesInFlight: 64
   sessionsPerConnection: 4     # console sessions at once on one connection (ControlMaster)
   resizesPerSecond: 10         # window changes applied per session per second; the last size always lands
   adminQueueBytes: 1048576     # unread admin answers before that client is cut off

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLifelineError } from '../errors.js';
 import { agentConfigSchema, agentConsoles } from './agent-config.js';
-import { ConfigError, loadConfigFile, parseConfigText } from './config-loader.js';
+import { ConfigError } from './config-error.js';
+import { loadConfigFile } from './config-loader.js';
+import { parseConfigText } from './config-parse.js';
 import { relayConfigSchema } from './relay-config.js';
 
 const hash = '$scrypt$N=16384,r=8,p=1$c2FsdA$aGFzaA';
@@ -174,15 +176,35 @@ describe('loadConfigFile', () => {
 
   it('says which file it could not read', async () => {
     const file = join(dir, 'missing.yaml');
-    await expect(loadConfigFile(file, relayConfigSchema)).rejects.toSatisfy(
+    await expect(loadConfigFile(file, 'relay')).rejects.toSatisfy(
       (err) => isLifelineError(err, 'CONFIG_UNREADABLE') && (err as Error).message.includes(file),
     );
+  });
+
+  it('returns the validated, defaulted config read in a child process', async () => {
+    const file = join(dir, 'good.yaml');
+    await writeFile(file, relayYaml);
+    const config = await loadConfigFile(file, 'relay');
+    expect(config.devices.map((d) => [d.id, d.breakMs])).toEqual([
+      ['rtr-tokyo-01', 500],
+      ['sw-osaka-02', 500],
+    ]);
+    expect(config.escapeChar).toBe('^]');
+  });
+
+  it('rebuilds every problem the reader found as a ConfigError in the caller', async () => {
+    const file = join(dir, 'two-problems.yaml');
+    await writeFile(file, relayYaml.replace('port: 443', 'port: 70000').replace(hash, 'hunter2'));
+    const err: unknown = await loadConfigFile(file, 'relay').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).problems.map((p) => p.key).sort()).toEqual(['listen.port', 'users[0].password']);
+    expect((err as ConfigError).message.split('\n')).toEqual((err as ConfigError).problems.map((p) => `${file}: ${p.key}: ${p.message}`));
   });
 
   it('puts the file name in front of every problem', async () => {
     const file = join(dir, 'relay.yaml');
     await writeFile(file, 'listen: { port: -1 }\n');
-    await expect(loadConfigFile(file, relayConfigSchema)).rejects.toThrow(`${file}: listen.port:`);
+    await expect(loadConfigFile(file, 'relay')).rejects.toThrow(`${file}: listen.port:`);
   });
 
   it('refuses a YAML alias bomb as a config problem instead of expanding it', () => {
@@ -204,6 +226,6 @@ describe('loadConfigFile', () => {
   it('refuses a FIFO as config without waiting for a writer', async () => {
     const fifo = join(dir, 'fifo.yaml');
     execFileSync('mkfifo', [fifo]);
-    await expect(loadConfigFile(fifo, relayConfigSchema)).rejects.toThrow(`${fifo}: cannot read config: ${fifo} is not a regular file`);
+    await expect(loadConfigFile(fifo, 'relay')).rejects.toThrow(`${fifo}: cannot read config: ${fifo} is not a regular file`);
   });
 });

@@ -1,89 +1,69 @@
-import { parseDocument } from 'yaml';
-import type { z } from 'zod';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { LifelineError, type ErrorCode } from '../errors.js';
-import { readBoundedFile } from './bounded-read.js';
+import { ConfigError, type ConfigProblem } from './config-error.js';
+import type { ConfigKind, ConfigOf } from './config-kinds.js';
 
-/** One thing wrong with a config file, located by file and key path (`users[0].devices[1]`). */
-export interface ConfigProblem {
+export { ConfigError, formatKeyPath, formatProblem, type ConfigProblem } from './config-error.js';
+export type { ConfigKind, ConfigOf } from './config-kinds.js';
+
+/** What `loadConfigFile` asks its reader process. */
+export interface ConfigReaderRequest {
   file: string;
-  key: string;
-  message: string;
-  /** What kind of problem, for the exit code; CONFIG_INVALID when absent. */
-  code?: ErrorCode;
+  kind: ConfigKind;
 }
 
-export function formatKeyPath(path: ReadonlyArray<PropertyKey>): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out ? `.${String(part)}` : String(part);
-  }
-  return out || '(top level)';
-}
+/** What the reader answers: the validated config, or the error as plain data. */
+export type ConfigReaderReply =
+  | { ok: true; config: unknown }
+  | { ok: false; problems: ConfigProblem[] }
+  | { ok: false; code: ErrorCode; message: string }
+  | { ok: false; code?: undefined; message: string };
 
 /**
- * A LifelineError whose message lists every problem, one `file: key: problem` line each. Its
- * code is CONFIG_INVALID, or STARTUP_CANNOT_CREATE when every problem is a folder or file that
- * cannot be created (a different fix, a different exit code).
+ * The reader's script. Tests run this module from its TypeScript source, where no compiled
+ * reader sits beside it: they use the package's build (`tsc -b` comes before tests), the same code.
  */
-export class ConfigError extends LifelineError {
-  constructor(readonly problems: ConfigProblem[]) {
-    const cannotCreate = problems.length > 0 && problems.every((p) => p.code === 'STARTUP_CANNOT_CREATE');
-    super(cannotCreate ? 'STARTUP_CANNOT_CREATE' : 'CONFIG_INVALID', problems.map(formatProblem).join('\n'));
-  }
-}
-
-export function formatProblem(p: ConfigProblem): string {
-  return `${p.file}: ${p.key}: ${p.message}`;
-}
+const readerScript = fileURLToPath(
+  import.meta.url.endsWith('.ts')
+    ? new URL('../../dist/config/config-reader-process.js', import.meta.url)
+    : new URL('./config-reader-process.js', import.meta.url),
+);
 
 /**
- * YAML aliases may expand a small file into a huge value (a "billion laughs"); more than this
- * many alias expansions is refused as a config problem. No sane config needs more.
+ * Reads, parses and validates a config file of the given kind; resolves to the plain, defaulted
+ * config. Rejects with LifelineError CONFIG_UNREADABLE (`file: cannot read config: why`) or a
+ * ConfigError listing every problem as `file: key: problem`; any other failure (the reader could
+ * not start or died) is a plain Error naming the file.
+ *
+ * The work happens in a short-lived child process running the same Node.js: parsing a large
+ * relay.yaml builds a YAML document model and zod's intermediate objects, hundreds of MiB for
+ * 10,000 devices, and a V8 heap that grew for them keeps that memory (a worker_threads Worker does
+ * not help on Node.js 24: its isolate's pages stay in the process after it ends). Only the plain
+ * validated object comes back (structured clone), and the caller never runs yaml for it.
  */
-export const MAX_YAML_ALIASES = 100;
-
-/**
- * Parses and validates YAML text against a schema. Reports every problem at once (YAML syntax
- * errors with their line, schema problems with their key path); returns the defaulted config.
- */
-export function parseConfigText<S extends z.ZodType>(file: string, text: string, schema: S): z.output<S> {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(
-      doc.errors.map((e) => ({
-        file,
-        key: e.linePos?.[0] ? `line ${e.linePos[0].line}` : '(yaml)',
-        message: (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, ''),
-      })),
-    );
-  }
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) ?? {};
-  } catch (err) {
-    // yaml throws a ReferenceError when the alias count is exceeded (or an alias is unresolved).
-    throw new ConfigError([
-      { file, key: '(yaml)', message: `${(err as Error).message.split('\n')[0]} (at most ${MAX_YAML_ALIASES} alias expansions)` },
-    ]);
-  }
-  const result = schema.safeParse(data);
-  if (!result.success) {
-    throw new ConfigError(result.error.issues.map((issue) => ({ file, key: formatKeyPath(issue.path), message: issue.message })));
-  }
-  return result.data;
-}
-
-/** A config file larger than this is refused unread (it would be a mistake: /dev/zero, a log). */
-export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
-
-/** Reads, parses and validates a config file. Throws CONFIG_UNREADABLE or ConfigError. */
-export async function loadConfigFile<S extends z.ZodType>(file: string, schema: S): Promise<z.output<S>> {
-  let text: string;
-  try {
-    text = (await readBoundedFile(file, MAX_CONFIG_BYTES)).toString('utf8');
-  } catch (err) {
-    throw new LifelineError('CONFIG_UNREADABLE', `${file}: cannot read config: ${(err as Error).message}`, { cause: err });
-  }
-  return parseConfigText(file, text, schema);
+export function loadConfigFile<K extends ConfigKind>(file: string, kind: K): Promise<ConfigOf[K]> {
+  return new Promise((resolve, reject) => {
+    let reply: ConfigReaderReply | undefined;
+    const reader = fork(readerScript, [], {
+      serialization: 'advanced',
+      // Not the caller's flags (an inspector port, a heap limit); stdout is the caller's log.
+      execArgv: [],
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    reader.once('message', (message: ConfigReaderReply) => {
+      reply = message;
+    });
+    reader.once('error', (err) => {
+      reject(new Error(`${file}: cannot start the config reader: ${err.message}`, { cause: err }));
+    });
+    reader.once('close', (exitCode, signal) => {
+      if (!reply) return reject(new Error(`${file}: the config reader stopped (${signal ?? `exit ${exitCode}`}) without an answer`));
+      if (reply.ok) return resolve(reply.config as ConfigOf[K]);
+      if ('problems' in reply) return reject(new ConfigError(reply.problems));
+      if (reply.code) return reject(new LifelineError(reply.code, reply.message));
+      reject(new Error(reply.message));
+    });
+    reader.send({ file, kind } satisfies ConfigReaderRequest);
+  });
 }

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { parsePublicKeyLine } from '../ssh-keys.js';
 import { agentConfigSchema } from './agent-config.js';
 import { AGENT_EXAMPLE_YAML, RELAY_EXAMPLE_YAML } from './config-examples.js';
-import { parseConfigText } from './config-loader.js';
+import { parseConfigText } from './config-parse.js';
 import { renderConfigReference } from './config-reference.js';
 import { relayConfigSchema } from './relay-config.js';
 import { schemaTables } from './schema-tables.js';

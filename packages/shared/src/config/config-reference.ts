@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import { agentConfigSchema } from './agent-config.js';
 import { operatorMessage } from '../cli-message.js';
-import { ConfigError, parseConfigText } from './config-loader.js';
+import { ConfigError } from './config-error.js';
+import { parseConfigText } from './config-parse.js';
 import { AGENT_EXAMPLE_YAML, RELAY_EXAMPLE_YAML } from './config-examples.js';
 import { relayConfigSchema } from './relay-config.js';
 import { schemaTables, type KeyTable } from './schema-tables.js';

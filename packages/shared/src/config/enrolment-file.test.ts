@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfigText } from './config-loader.js';
+import { parseConfigText } from './config-parse.js';
 import { enrolmentFileSchema, renderEnrolmentFile, type EnrolmentFile } from './enrolment-file.js';
 
 const file: EnrolmentFile = {

@@ -234,6 +234,14 @@ export const relayConfigSchema = z
           .describe(
             'Connections not logged in yet in all (like sshd MaxStartups); more are closed at connect. Room for every agent reconnecting after a relay restart (refused ones retry).',
           ),
+        handshakesInFlight: z
+          .number()
+          .int()
+          .min(1)
+          .default(64)
+          .describe(
+            'Connections still in SSH key exchange; more are closed at connect, before any key-exchange work (load shedding), so agents back off and retry instead of timing out mid-handshake. Separate from maxUnauthenticated, which also counts people typing a password.',
+          ),
         sessionsPerConnection: z
           .number()
           .int()

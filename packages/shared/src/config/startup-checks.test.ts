@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { copyProgramsForAnyone } from '../testing/program-copy.js';
 import { exitCodeFor, LifelineError } from '../errors.js';
 import { generateKeyPair, writeNewKey } from '../ssh-keys.js';
-import { ConfigError } from './config-loader.js';
+import { ConfigError } from './config-error.js';
 import { makeFolder } from './make-folder.js';
 import { StartupProblems, folderProblem } from './startup-checks.js';
 

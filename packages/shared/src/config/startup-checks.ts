@@ -3,7 +3,7 @@ import { access, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { LifelineError, isLifelineError } from '../errors.js';
 import { readKeyFile, type SshKeyPair } from '../ssh-keys.js';
-import { ConfigError, type ConfigProblem } from './config-loader.js';
+import { ConfigError, type ConfigProblem } from './config-error.js';
 
 /**
  * What a start needs from the disk, checked without changing anything: folders it will create or
