@@ -42,16 +42,21 @@ describe('agent reconnects to the relay', () => {
 
   it('after a graceful relay stop, comes back when the relay said, not in a storm', async () => {
     dir = await makeTempDir('e2e-return');
-    // A rate of 1 login per second spreads this one agent over a window of at least a second.
-    site = await LifelineSite.start(dir.path, { console: '{ type: sim, hostname: rtr-1 }', relayExtra: 'agentReturnRate: 1' });
+    // A rate of 1 login per second spreads this one agent over a window of at least a second,
+    // which opens once the restart should be done (2 s here).
+    site = await LifelineSite.start(dir.path, {
+      console: '{ type: sim, hostname: rtr-1 }',
+      relayExtra: 'agentReturnRate: 1\nagentReturnAfterMs: 2000',
+    });
     const port = site.port;
     await site.relay.stop('SIGTERM');
     const told = site.relay.logs.find((l) => l.event === 'relay.return-notice');
-    expect(told).toMatchObject({ tunnels: 1, told: 1, windowMs: 1_000 });
+    expect(told).toMatchObject({ tunnels: 1, told: 1, afterMs: 2_000, windowMs: 1_000 });
     const notice = await site.agent!.waitForLog('agent told when to return', (l) => l.event === 'tunnel.return-notice');
     const retry = await site.agent!.waitForLog('agent waits as told', (l) => l.event === 'tunnel.retry');
     expect(retry.delayMs).toBe(notice.delayMs);
-    expect(notice.delayMs).toBeLessThanOrEqual(1_000);
+    expect(notice.delayMs).toBeGreaterThanOrEqual(2_000);
+    expect(notice.delayMs).toBeLessThanOrEqual(3_000);
     const attachedBefore = site.agent!.logs.filter((l) => l.event === 'console.stream.attached').length;
     await site.startRelay(port);
     // Back by itself, then a person reaches the console (typing before it is back would be lost).

@@ -258,7 +258,13 @@ export async function startRelay(
       await group?.leave();
       announcer?.close();
       // Before anything closes: the agents learn when to come back (no storm after an upgrade).
-      await announceReturn(agents.all(), { loginsPerSecond: config.agentReturnRate, timeoutMs: RETURN_NOTICE_TIMEOUT_MS, clock, logger });
+      await announceReturn(agents.all(), {
+        loginsPerSecond: config.agentReturnRate,
+        afterMs: config.agentReturnAfterMs,
+        timeoutMs: RETURN_NOTICE_TIMEOUT_MS,
+        clock,
+        logger,
+      });
       sessions.close('the relay is shutting down.');
       await server.close();
       await running.close();

@@ -34,18 +34,20 @@ describe('announceReturn', () => {
     let n = 0;
     const result = await announceReturn(
       agents.map((a) => a.tunnel),
-      { loginsPerSecond: 100, timeoutMs: 2_000, clock: systemClock, logger: silentLogger(), random: () => (n++ % 4) / 4 },
+      { loginsPerSecond: 100, afterMs: 10_000, timeoutMs: 2_000, clock: systemClock, logger: silentLogger(), random: () => (n++ % 4) / 4 },
     );
     expect(result).toEqual({ windowMs: 4_000, told: 400 });
     const delays = await Promise.all(agents.map(async (a) => decodeReturnNotice((await a.received[0]!.line)!)));
     expect(agents.every((a) => a.received.length === 1 && a.received[0]!.origin === RETURN_ORIGIN)).toBe(true);
-    expect(new Set(delays)).toEqual(new Set([0, 1_000, 2_000, 3_000]));
+    // The window opens once the restart should be done: nobody is told to come back before.
+    expect(new Set(delays)).toEqual(new Set([10_000, 11_000, 12_000, 13_000]));
   });
 
   it('gives a small fleet a window of at least a second', async () => {
     const one = tunnel('rtr-1');
     const result = await announceReturn([one.tunnel], {
       loginsPerSecond: 200,
+      afterMs: 0,
       timeoutMs: 2_000,
       clock: systemClock,
       logger: silentLogger(),
@@ -58,6 +60,7 @@ describe('announceReturn', () => {
     const started = Date.now();
     const result = await announceReturn([tunnel('a').tunnel, tunnel('b', 'refuses').tunnel, tunnel('c', 'hangs').tunnel], {
       loginsPerSecond: 200,
+      afterMs: 10_000,
       timeoutMs: 300,
       clock: systemClock,
       logger: silentLogger(),

@@ -92,8 +92,10 @@ healthCheckTimeoutMs: 10000
 # Zero-touch enrolment: \`lifeline-relay enrol DEVICE\` writes a file for the Pi's boot partition.
 # manual: new Pis wait as pending until \`lifeline-relay approve DEVICE\`.
 enrolment: { approve: auto, tokenTtl: 24h, relayAddress: relay.example.net:443 }
-# On a graceful stop, agents are told to come back spread at this many per second (no storm).
+# On a graceful stop, agents are told to come back spread at this many per second (no storm),
+# starting once a restart should be done.
 agentReturnRate: 200
+agentReturnAfterMs: 10000
 
 users:
   # Log in as "alice" to reach rtr-tokyo-01 (her first device), or "alice:sw-osaka-02".

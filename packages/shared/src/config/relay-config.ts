@@ -388,6 +388,15 @@ export const relayConfigSchema = z
       .describe(
         'On a graceful stop (SIGTERM) the relay tells each agent when to come back, spread so that about this many agents log in per second once it is back: an upgrade causes no reconnect storm (10,000 agents: within 50 s).',
       ),
+    agentReturnAfterMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(300_000)
+      .default(10_000)
+      .describe(
+        'On a graceful stop, the earliest an agent is told to come back: about how long a restart (or an upgrade) takes until the relay listens again. The spread over agentReturnRate starts after it, so agents do not arrive at a closed port and fall back into their backoff.',
+      ),
     healthCheckTimeoutMs: z
       .number()
       .int()
