@@ -28,9 +28,15 @@ export interface PreauthTicket {
 export interface PreauthLimiterOptions {
   clock: Clock;
   logger: Logger;
-  /** At most one `ssh.preauth-limit` line per this interval; the next one counts what was left out (default 10 s). */
+  /** At most one `ssh.preauth-limit` line per this interval; the next one counts what was left out (tests only; PREAUTH_LOG_INTERVAL_MS). */
   logIntervalMs?: number;
 }
+
+/**
+ * Log lines about refused connections are at most this far apart, so a flood costs a few lines a
+ * minute, not one per connection. Not an operator's choice: the lines carry the counts.
+ */
+const PREAUTH_LOG_INTERVAL_MS = 10_000;
 
 type Reason = 'per-address' | 'total';
 
@@ -71,7 +77,7 @@ export class PreauthLimiter {
     private readonly limits: PreauthLimits,
     private readonly options: PreauthLimiterOptions,
   ) {
-    this.logIntervalMs = options.logIntervalMs ?? 10_000;
+    this.logIntervalMs = options.logIntervalMs ?? PREAUTH_LOG_INTERVAL_MS;
   }
 
   /**

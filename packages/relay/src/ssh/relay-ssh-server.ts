@@ -15,6 +15,12 @@ import { PasswordChecker, type VerifyPassword } from './password-checker.js';
 import { PreauthLimiter } from './preauth-limiter.js';
 import { parsedHostKey } from './host-key.js';
 
+/**
+ * How long a stopping relay waits for clients to hang up after it ended their connections before
+ * it cuts the sockets: long enough for a goodbye to be delivered, short enough for systemd's stop.
+ */
+const CLOSE_GRACE_MS = 2_000;
+
 export interface RelaySshServerOptions {
   config: RelayConfig;
   /**
@@ -31,7 +37,7 @@ export interface RelaySshServerOptions {
   /** SSH keepalive towards clients: interval and unanswered probes before dropping (relay.yaml `keepalive`). */
   keepaliveIntervalMs: number;
   keepaliveCountMax: number;
-  /** How long close() waits for clients to hang up before cutting their sockets (default 2 s). */
+  /** How long close() waits for clients to hang up before cutting their sockets (tests only; CLOSE_GRACE_MS). */
   closeGraceMs?: number;
   /** Password hashing (tests count hashes through it); default password-hash.ts's verifyPassword. */
   verifyPassword?: VerifyPassword;
@@ -186,7 +192,7 @@ export function createRelaySshServer(options: RelaySshServerOptions): RelaySshSe
         if (sockets.size === 0) return;
         const grace = clock.setTimeout(() => {
           for (const socket of sockets) socket.destroy();
-        }, options.closeGraceMs ?? 2_000);
+        }, options.closeGraceMs ?? CLOSE_GRACE_MS);
         tcp.once('close', () => grace.cancel());
       });
     },
