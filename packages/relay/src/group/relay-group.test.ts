@@ -28,16 +28,7 @@ const KEY = 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
 /** The relay's inventory store on `database`: opening it migrates the database. */
 function openStore(database: string): Promise<PostgresInventoryStore> {
-  return PostgresInventoryStore.open({
-    host: server.host,
-    port: server.port,
-    database,
-    user: server.user,
-    password: undefined,
-    ssl: false,
-    connectTimeoutMs: 5_000,
-    logger: capturedLogger().logger,
-  });
+  return PostgresInventoryStore.open({ ...server.connection(database), logger: capturedLogger().logger });
 }
 
 /** A migrated database, as the relay's inventory store leaves it. */

@@ -17,13 +17,7 @@ afterAll(async () => {
 
 function options(database: string, over: Partial<PostgresInventoryOptions> = {}): PostgresInventoryOptions {
   return {
-    host: server.host,
-    port: server.port,
-    database,
-    user: server.user,
-    password: undefined,
-    ssl: false,
-    connectTimeoutMs: 5_000,
+    ...server.connection(database),
     logger: capturedLogger().logger,
     reconnect: { baseMs: 50, capMs: 200 },
     ...over,

@@ -10,6 +10,17 @@ const run = promisify(execFile);
 /** Debian's `postgresql` package (15); .ci/run installs it. */
 export const POSTGRES_BIN = process.env.LIFELINE_POSTGRES_BIN ?? '/usr/lib/postgresql/15/bin';
 
+/** The connection part of the store's options, as a test server gives it. */
+export interface StoreConnection {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  password: undefined;
+  ssl: false;
+  connectTimeoutMs: number;
+}
+
 /** A throwaway PostgreSQL server on 127.0.0.1 for tests: trust auth, user `postgres`. */
 export interface PostgresServer {
   readonly host: '127.0.0.1';
@@ -17,6 +28,8 @@ export interface PostgresServer {
   readonly user: 'postgres';
   /** Makes an empty database and returns its name. */
   createDatabase(): Promise<string>;
+  /** How the relay's store reaches `database` on this server (PostgresInventoryOptions without the logger). */
+  connection(database: string): StoreConnection;
   /** Stops the server (fast shutdown: connections are cut); `start` brings it back on the same port. */
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -83,6 +96,15 @@ export async function startPostgres(): Promise<PostgresServer> {
       await run(join(POSTGRES_BIN, 'createdb'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', name]);
       return name;
     },
+    connection: (database) => ({
+      host: '127.0.0.1',
+      port,
+      database,
+      user: 'postgres',
+      password: undefined,
+      ssl: false,
+      connectTimeoutMs: 5_000,
+    }),
     async stop() {
       await withLog('stop', () => pgCtl('stop'));
       running = false;
