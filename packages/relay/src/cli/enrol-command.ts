@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ExitCode, isConfigError, isLifelineError, renderEnrolmentFile, writePrivateFile } from '@lifeline/shared';
+import { ExitCode, isConfigError, isLifelineError, renderEnrolmentFile, writePrivateFile, type EnrolmentFile } from '@lifeline/shared';
 import { adminRequest } from '../admin/admin-client.js';
 import { adminSocketPath } from './admin-query.js';
 import { osCaller } from './os-caller.js';
@@ -10,7 +10,7 @@ const enrolUsage = `Usage: lifeline-relay enrol DEVICE [--ttl 24h] [--labels sit
 Creates DEVICE if needed and a one-time enrolment token (valid --ttl, default enrolment.tokenTtl),
 prints the token and writes the enrolment file (mode 0600; default DEVICE-enrol.yaml) to copy onto
 the Pi's boot partition as lifeline-enrol.yaml. The relay address comes from --relay or
-enrolment.relayAddress in relay.yaml.
+enrolment.relayAddress in relay.yaml, the Pi's status LED from enrolment.status.
 `;
 
 const stateUsage = (verb: string, what: string) => `Usage: lifeline-relay ${verb} DEVICE [--config relay.yaml | --socket PATH]
@@ -37,10 +37,11 @@ export async function runEnrol(args: string[], io: CommandIo): Promise<number> {
   }
   const answer = await ask('enrol', io, socketPath, { command: 'enrol', device, ttl: values.ttl, labels, by: osCaller() });
   if (answer === undefined) return ExitCode.crash;
-  const { token, hostKey, relayAddress, expiresAt, created } = answer as {
+  const { token, hostKey, relayAddress, status, expiresAt, created } = answer as {
     token: string;
     hostKey: string;
     relayAddress?: string;
+    status?: EnrolmentFile['status'];
     expiresAt: string;
     created: boolean;
   };
@@ -58,6 +59,7 @@ export async function runEnrol(args: string[], io: CommandIo): Promise<number> {
     device,
     token,
     ...(values.console ? { console: values.console } : {}),
+    ...(status ? { status } : {}),
   });
   try {
     await writePrivateFile(out, text);

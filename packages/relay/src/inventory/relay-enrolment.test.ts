@@ -1,10 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { PassThrough } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   AGENT_LOGIN_NAME,
   ENROL_LOGIN_NAME,
   ENROL_SUBSYSTEM,
+  loadConfigFile,
   parseEnrolAnswer,
   relayConfigSchema,
   type EnrolAnswer,
@@ -13,6 +15,7 @@ import { FakeClock, capturedLogger } from '@lifeline/shared/testing';
 import ssh2 from 'ssh2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { adminRequest } from '../admin/admin-client.js';
+import { runEnrol } from '../cli/enrol-command.js';
 import { startRelay, type RunningRelay } from '../relay.js';
 import { generateUsableKeyPair } from '../ssh/testing/relay-test-harness.js';
 import { TOKEN_KEEP_MS, TOKEN_PRUNE_EVERY_MS } from './token-pruning.js';
@@ -24,7 +27,7 @@ describe('enrolment through a running relay', () => {
   let socket: string;
   let log: ReturnType<typeof capturedLogger>;
 
-  const start = async (approve: 'auto' | 'manual', clock?: FakeClock) => {
+  const start = async (approve: 'auto' | 'manual', clock?: FakeClock, enrolment: Record<string, unknown> = {}) => {
     dir = await mkdtemp(join(tmpdir(), 'relay-enrol-'));
     socket = join(dir, 'admin.sock');
     log = capturedLogger();
@@ -33,7 +36,7 @@ describe('enrolment through a running relay', () => {
       stateDir: dir,
       adminSocket: socket,
       auth: { failureDelayMs: 0 },
-      enrolment: { approve, relayAddress: 'relay.example.net:443' },
+      enrolment: { approve, relayAddress: 'relay.example.net:443', ...enrolment },
     });
     relay = await startRelay(config, join(dir, 'relay.yaml'), log.logger, clock);
   };
@@ -75,6 +78,21 @@ describe('enrolment through a running relay', () => {
   afterEach(async () => {
     await relay?.stop();
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it("writes the fleet's status LED (enrolment.status) into the enrolment file, so a new Pi shows its enrolment", async () => {
+    await start('auto', undefined, { status: { led: { type: 'sysfs-led', name: 'ACT' } } });
+    const out = join(dir, 'pi-01-enrol.yaml');
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    expect(await runEnrol(['pi-01', '--socket', socket, '--out', out], { stdout, stderr })).toBe(0);
+    // Read as the agent reads it.
+    const file = await loadConfigFile(out, 'enrolment');
+    expect(file).toMatchObject({
+      device: 'pi-01',
+      relay: { host: 'relay.example.net', port: 443 },
+      status: { led: { type: 'sysfs-led', name: 'ACT' } },
+    });
   });
 
   it('binds a new key with the token, lets it serve its device, refuses the token again, and revoke closes the tunnel', async () => {

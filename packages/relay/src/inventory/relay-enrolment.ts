@@ -64,7 +64,7 @@ export async function startEnrolment(options: {
         if (ttlMs === undefined) throw new Error(`--ttl ${ttl} is not a duration like 30m, 24h or 7d`);
         const labels = labelsOf(r.labels);
         const answer = await admin.enrol(text(r, 'device'), ttlMs, labels, by(r));
-        return { ...answer, hostKey: options.hostKeyFingerprint, relayAddress: options.config.relayAddress };
+        return { ...answer, hostKey: options.hostKeyFingerprint, relayAddress: options.config.relayAddress, status: options.config.status };
       },
       approve: (r) => admin.approve(text(r, 'device'), by(r)),
       revoke: (r) => admin.revoke(text(r, 'device'), by(r)),

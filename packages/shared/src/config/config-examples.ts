@@ -91,7 +91,13 @@ healthCheckTimeoutMs: 10000
 
 # Zero-touch enrolment: \`lifeline-relay enrol DEVICE\` writes a file for the Pi's boot partition.
 # manual: new Pis wait as pending until \`lifeline-relay approve DEVICE\`.
-enrolment: { approve: auto, tokenTtl: 24h, relayAddress: relay.example.net:443 }
+enrolment:
+  approve: auto
+  tokenTtl: 24h
+  relayAddress: relay.example.net:443
+  # The Pis' status LED (agent.yaml's \`status\`), written into every enrolment file, so a new Pi
+  # shows its enrolment from the first boot: here the Pi's own green ACT LED.
+  status: { led: { type: sysfs-led, name: ACT } }
 # On a graceful stop, agents are told to come back spread at this many per second (no storm),
 # starting once a restart should be done.
 agentReturnRate: 200

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ENROL_LOGIN_NAME } from '../protocol/enrolment-wire.js';
 import { logConfigSchema } from './log-config.js';
+import { statusConfigSchema } from './agent-config.js';
 import { keepaliveSchema } from './keepalive-config.js';
 import { AGENT_LOGIN_NAME, NAME_MAX_LENGTH, NAME_PATTERN } from './names.js';
 
@@ -427,6 +428,11 @@ export const relayConfigSchema = z
           .optional()
           .describe(
             'host:port the Pis dial, written into enrolment files (the relay cannot know its public name); `enrol --relay` overrides it.',
+          ),
+        status: statusConfigSchema
+          .optional()
+          .describe(
+            "The fleet's status LED (and hook), as agent.yaml's `status`, written into every enrolment file: a new Pi shows its enrolment on it from the first boot (docs/status-led.md). Without it the file names none and the Pi's LED stays dark.",
           ),
       })
       .strict()
