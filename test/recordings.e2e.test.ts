@@ -101,6 +101,7 @@ describe('session recordings and the admin commands, relay and agent as processe
     expect(await asciinemaCat(String(start.recording))).toContain('Configuration register');
   });
 
+  // Three CLI runs (each a Node.js start, and a child to read relay.yaml): room for a loaded machine.
   it('lists live sessions through the admin socket', async () => {
     dir = await makeTempDir('e2e-admin');
     site = await LifelineSite.start(dir.path, { console: '{ type: sim, hostname: rtr-1 }' });
@@ -118,7 +119,7 @@ describe('session recordings and the admin commands, relay and agent as processe
     expect(table.stdout).toMatch(/rtr-1\s+alice\s+sue/);
     alice.end();
     sue.end();
-  });
+  }, 60_000);
 
   it('prunes recordings past the retention period when the relay starts', async () => {
     dir = await makeTempDir('e2e-retention');

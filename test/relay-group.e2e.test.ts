@@ -128,12 +128,12 @@ async function startAgent(group: Group, relay: { port: number }): Promise<Lifeli
 
 /** `lifeline-relay devices --json` on `relay`: which relays hold rtr-1's tunnels. */
 async function relaysOfDevice(relay: Relay): Promise<string[] | null | undefined> {
-  const { stdout } = await run(process.execPath, [relayBin, 'devices', '--config', relay.config, '--json'], { timeout: 10_000 });
+  const { stdout } = await run(process.execPath, [relayBin, 'devices', '--config', relay.config, '--json'], { timeout: 30_000 });
   const devices = JSON.parse(stdout) as Array<{ deviceId: string; relays?: string[] | null }>;
   return devices.find((d) => d.deviceId === 'rtr-1')?.relays;
 }
 
-async function waitForRelays(relay: Relay, expected: string[], timeoutMs = 10_000): Promise<void> {
+async function waitForRelays(relay: Relay, expected: string[], timeoutMs = 30_000): Promise<void> {
   let last: unknown;
   await waitFor(
     () => `devices on ${relay.name} listing rtr-1 on ${expected.join(', ')} (last: ${JSON.stringify(last)})`,
@@ -215,7 +215,7 @@ describe('a relay group of three relays sharing one PostgreSQL and one host key'
     const again = await startAgent(group, a);
     await again.waitForLog('tunnel to B after restart', linkConnected(b), 10_000);
     await waitForRelays(b, [b.address]);
-  }, 90_000);
+  }, 150_000);
 
   it('takes console input from one relay at a time and tells the person on the other relay why', async () => {
     const { a, b, agent } = await twoMembersAndAgent();

@@ -184,7 +184,12 @@ export function serveAgentConnection(conn: Connection, options: AgentConnectionO
     if (!options.serves(deviceId)) return refuse('direct-tcpip', 'only a health-check probe to its own device', reject, detail);
     // An agent asking which relays form the group (docs/protocol.md); a relay alone refuses it.
     if (info.srcIP === GROUP_ORIGIN) {
-      if (!options.groupNotices) return refuse('direct-tcpip', 'this relay is not in a group', reject, detail);
+      if (!options.groupNotices) {
+        // Every agent asks on every connection: the answer of a relay alone is routine, not a warning
+        // (an agent login stays one line at info, tunnel.up).
+        logger.debug({ event: 'agent.group-request.alone' }, 'agent asked for group members; this relay is not in a group');
+        return reject?.();
+      }
       return options.groupNotices(accept());
     }
     const tunnel = options.tunnels.current(deviceId);
