@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { ENROL_LOGIN_NAME } from '../protocol/enrolment-wire.js';
 import { logConfigSchema } from './log-config.js';
 import { statusConfigSchema } from './agent-config.js';
+import { inventoryStoreSchema } from './inventory-store-config.js';
+import { relayGroupSchema } from './relay-group-config.js';
 import { keepaliveSchema } from './keepalive-config.js';
 import { AGENT_LOGIN_NAME, NAME_MAX_LENGTH, NAME_PATTERN } from './names.js';
 
@@ -95,90 +97,6 @@ export const relayDeviceSchema = z
       .describe('Longest BREAK a client may ask for; longer requests are clamped.'),
   })
   .strict();
-
-export const relayGroupSchema = z
-  .object({
-    advertise: z
-      .object({
-        host: z
-          .string()
-          .min(1)
-          .regex(/^[^\s/]+$/, 'a host name or address')
-          .describe('Host name or address agents dial to reach this relay.'),
-        port: z
-          .number()
-          .int()
-          .min(1)
-          .max(65_535)
-          .optional()
-          .describe('Port agents dial to reach this relay; without it, the port the relay listens on.'),
-      })
-      .strict()
-      .describe("This relay's address as the group's agents should dial it (each member its own; not a load balancer's)."),
-    heartbeatMs: z
-      .number()
-      .int()
-      .min(100)
-      .max(60_000)
-      .default(5_000)
-      .describe('How often this relay renews its membership and reads the member list (the fallback when notifications are lost).'),
-    expiryMs: z
-      .number()
-      .int()
-      .min(300)
-      .max(600_000)
-      .default(20_000)
-      .describe(
-        'A member that has not renewed for this long has left the group (a relay killed or cut off), with its tunnel presence; at least 3 heartbeats.',
-      ),
-    presenceFlushMs: z
-      .number()
-      .int()
-      .min(10)
-      .max(10_000)
-      .default(500)
-      .describe('Agent connects and disconnects are written to the tunnel presence table in one batch this often.'),
-  })
-  .strict()
-  .superRefine((group, ctx) => {
-    if (group.expiryMs < 3 * group.heartbeatMs)
-      ctx.addIssue({ code: 'custom', path: ['expiryMs'], message: 'must be at least 3 x heartbeatMs' });
-  });
-
-const sqliteStore = z
-  .object({
-    type: z.literal('sqlite').describe("Embedded: one SQLite file in the relay's state folder (mode 0600); no server to run."),
-    file: z.string().min(1).default('inventory.db').describe('The database file. Relative: inside stateDir.'),
-  })
-  .strict();
-
-const postgresStore = z
-  .object({
-    type: z.literal('postgres').describe('PostgreSQL, shared by the relays of a group; migrations are applied at start.'),
-    host: z.string().min(1).describe('Server address or name.'),
-    port: z.number().int().min(1).max(65_535).default(5432).describe('Server TCP port.'),
-    database: z.string().min(1).default('lifeline').describe('Database name.'),
-    user: z.string().min(1).default('lifeline').describe('Database user.'),
-    passwordFile: z
-      .string()
-      .min(1)
-      .optional()
-      .describe(
-        "File whose first line is the database password (mode 0600: refused if group or others may read it); relative to relay.yaml's folder. Without it the relay reads the env LIFELINE_PG_PASSWORD (or connects without a password).",
-      ),
-    ssl: z.boolean().default(false).describe('Connect with TLS (verifying the server certificate against the system CAs).'),
-    connectTimeoutMs: z
-      .number()
-      .int()
-      .min(500)
-      .max(60_000)
-      .default(5_000)
-      .describe('How long a connection attempt may take before the database counts as unreachable.'),
-  })
-  .strict();
-
-/** Where the inventory the relay learns (CLI users and devices, enrolled agents, tokens) lives. */
-export const inventoryStoreSchema = z.discriminatedUnion('type', [sqliteStore, postgresStore]);
 
 export const relayConfigSchema = z
   .object({
@@ -474,8 +392,9 @@ export const relayConfigSchema = z
     });
   });
 
+export { inventoryStoreSchema, type InventoryStoreConfig } from './inventory-store-config.js';
+export { relayGroupSchema, type RelayGroupConfig } from './relay-group-config.js';
+
 export type RelayConfig = z.output<typeof relayConfigSchema>;
 export type RelayUserConfig = z.output<typeof relayUserSchema>;
 export type RelayDeviceConfig = z.output<typeof relayDeviceSchema>;
-export type InventoryStoreConfig = z.output<typeof inventoryStoreSchema>;
-export type RelayGroupConfig = z.output<typeof relayGroupSchema>;
