@@ -57,9 +57,10 @@ type Session = PortSession<Sol>;
  * Timing of a SOL console. Not configurable: they follow the BMCs, not the site. Some BMCs take
  * seconds to start SOL (20 s to open); a watch every 15 s, 2 unanswered in a row, finds a session
  * another client took over within about 30 s without loading the BMC; 3 s lets ipmitool deactivate
- * SOL cleanly before it is killed.
+ * SOL cleanly before it is killed; 10 tries of a SOL data packet (about 10 s) ride out a busy BMC
+ * without dropping keystrokes.
  */
-export const SOL_TIMING = { openMs: 20_000, watchMs: 15_000, watchFailures: 2, stopGraceMs: 3_000 } as const;
+export const SOL_TIMING = { openMs: 20_000, watchMs: 15_000, watchFailures: 2, stopGraceMs: 3_000, dataRetries: 10 } as const;
 
 export class IpmiSolConsolePort implements ConsolePort {
   readonly description: string;
@@ -175,6 +176,10 @@ export class IpmiSolConsolePort implements ConsolePort {
   private async startSol(secret: IpmiSecret): Promise<SolProcess> {
     const command = ipmitoolCommand(this.config, secret, ['sol', 'activate'], {
       ...this.ipmitoolOptions(),
+      // SOL data waits for the BMC's acknowledgement packet by packet: with the command patience
+      // (3 tries) a BMC busy for 3 s drops what the person typed. The watch (SOL_TIMING) finds a
+      // dead BMC; the session itself never gives keystrokes up that early.
+      retries: SOL_TIMING.dataRetries,
       verbose: true,
       lineBuffered: true,
     });
