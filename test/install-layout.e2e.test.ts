@@ -69,7 +69,7 @@ describe('relay and agent as an unprivileged user, installed as documented (no s
     ]);
     uid = Number((await exec('id', ['-u', user])).stdout);
     gid = Number((await exec('id', ['-g', user])).stdout);
-    programs = await copyProgramsForAnyone();
+    programs = await copyProgramsForAnyone(undefined, [process.execPath, agentNode]);
 
     base = await mkdtemp(join(tmpdir(), 'lifeline-install-'));
     await chmod(base, 0o755);

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,19 +26,36 @@ export interface ProgramCopy {
 }
 
 /**
+ * The top-level entries of node_modules to copy: all but the Node.js binary packages (a
+ * `bin/node` inside, 150-190 MB each) that hold none of `nodes`. Copying both Node.js releases
+ * for every test that runs a program as another user made those tests slow on a loaded machine.
+ */
+async function nodeModulesParts(repoRoot: string, nodes: readonly string[]): Promise<string[]> {
+  const entries = await readdir(join(repoRoot, 'node_modules'));
+  return entries
+    .filter((entry) => {
+      const dir = join(repoRoot, 'node_modules', entry);
+      if (!existsSync(join(dir, 'bin', 'node'))) return true;
+      return nodes.some((node) => !relative(dir, node).startsWith('..'));
+    })
+    .map((entry) => `node_modules/${entry}`);
+}
+
+/**
  * Copies what the programs need at run time (node_modules, and each package's package.json, bin
  * and dist) to a fresh folder under the temp dir that everyone may read and traverse. Tests that
  * run a program as another user (setpriv) use the copy: the checkout itself may sit in a folder
  * only its owner can enter (a home folder), where the other user could not even load the code.
+ * Of the Node.js binaries inside the checkout only `nodes` are copied (default: the one running).
  * Run `tsc -b` first.
  */
-export async function copyProgramsForAnyone(repoRoot = REPO_ROOT): Promise<ProgramCopy> {
+export async function copyProgramsForAnyone(repoRoot = REPO_ROOT, nodes: readonly string[] = [process.execPath]): Promise<ProgramCopy> {
   const root = await mkdtemp(join(tmpdir(), 'lifeline-programs-'));
   await chmod(root, 0o755);
-  const parts = ['package.json', 'node_modules'];
+  const parts = ['package.json', ...(await nodeModulesParts(repoRoot, nodes))];
   for (const pkg of ['shared', 'relay', 'edge-agent']) parts.push(...['package.json', 'bin', 'dist'].map((p) => `packages/${pkg}/${p}`));
   try {
-    await run('mkdir', ['-p', ...['shared', 'relay', 'edge-agent'].map((pkg) => join(root, 'packages', pkg))]);
+    await run('mkdir', ['-p', join(root, 'node_modules'), ...['shared', 'relay', 'edge-agent'].map((pkg) => join(root, 'packages', pkg))]);
     // cp -a keeps node_modules/@lifeline's relative symlinks pointing into the copy.
     for (const part of parts) if (existsSync(join(repoRoot, part))) await run('cp', ['-a', join(repoRoot, part), join(root, part)]);
     await run('chmod', ['-R', 'a+rX', root]);
