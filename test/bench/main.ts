@@ -32,7 +32,7 @@ const usage = `npm run bench -- [options]
   --agent-node LIST   Node.js majors the agentmem part starts the agent on (default 20,24)
   --agent-flags LIST  "|"-separated sets of extra Node/V8 flags for agentmem, "none" for the start path as
                       shipped (default none)
-  --settle-s N        agentmem: seconds of idling before the settled RSS (default 30)
+  --settle-s N        agentmem, scale: seconds of idling before the settled RSS (default 30)
   --json FILE         where the JSON goes (default test/bench/dist/bench-results.json; "-" for stdout, then no table)
 See docs/benchmarks.md.`;
 
@@ -186,7 +186,7 @@ export async function main(argv: string[]): Promise<number> {
       await attempt(`scale with ${count} devices`, async () => {
         const dir = await makeTempDir('bench-scale');
         try {
-          results.scale.push(await scaleStart(dir.path, count, progress));
+          results.scale.push(await scaleStart(dir.path, count, Number(values['settle-s']) * 1000, progress));
         } finally {
           await dir.remove();
         }

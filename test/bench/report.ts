@@ -87,13 +87,14 @@ export function formatReport(r: BenchResults): string {
     section(
       'Relay start with N devices and N users configured, nothing connected (restart: a console log per device on disk)',
       table(
-        ['devices', 'users', 'first start', 'restart', 'idle RSS', 'peak RSS', 'open files'],
+        ['devices', 'users', 'first start', 'restart', 'idle RSS', 'settled RSS', 'peak RSS', 'open files'],
         r.scale.map((s) => [
           String(s.devices),
           String(s.users),
           `${s.firstStartSeconds.toFixed(2)} s`,
           `${s.restartSeconds.toFixed(2)} s`,
           mib(s.idleRssBytes),
+          mib(s.settledRssBytes),
           mib(s.peakRssBytes),
           String(s.openFiles),
         ]),

@@ -11,8 +11,9 @@ export interface ScaleRow {
   /** From spawning the relay until its `relay.listening` line: first start (empty state) and a restart (one log file per device on disk). */
   firstStartSeconds: number;
   restartSeconds: number;
-  /** Resident memory 2 s after listening (restart), and the peak while starting. */
+  /** Resident memory 2 s after listening (restart), after `settleMs` more (console logs started in the background, V8's memory reducer run), and the peak while starting. */
   idleRssBytes: number;
+  settledRssBytes: number;
   peakRssBytes: number;
   /** Descriptors the idle relay holds (restart). */
   openFiles: number;
@@ -23,7 +24,7 @@ export interface ScaleRow {
  * takes to listen, and what it holds while idle. Started twice in the same state folder, since
  * the second start finds a console-log file per device (what a production restart sees).
  */
-export async function scaleStart(dir: string, count: number, progress: (line: string) => void): Promise<ScaleRow> {
+export async function scaleStart(dir: string, count: number, settleMs: number, progress: (line: string) => void): Promise<ScaleRow> {
   progress(`scale: generating ${count} agent keys`);
   const person = await loadOrCreateKey(join(dir, 'person_ed25519'), 'bench@person');
   const ids = Array.from({ length: count }, (_, i) => `dev-${String(i + 1).padStart(5, '0')}`);
@@ -51,13 +52,17 @@ export async function scaleStart(dir: string, count: number, progress: (line: st
     const memory = await memoryOf(second.relay.child.pid!);
     const openFiles = (await readdir(`/proc/${second.relay.child.pid!}/fd`)).length;
     progress(`scale: restart ${second.seconds.toFixed(2)} s, idle ${(memory.rss / 1024 / 1024).toFixed(1)} MiB, ${openFiles} open files`);
+    await new Promise((r) => setTimeout(r, settleMs));
+    const settled = await memoryOf(second.relay.child.pid!);
+    progress(`scale: settled ${(settled.rss / 1024 / 1024).toFixed(1)} MiB after ${settleMs / 1000} s more`);
     return {
       devices: count,
       users: count,
       firstStartSeconds: first.seconds,
       restartSeconds: second.seconds,
       idleRssBytes: memory.rss,
-      peakRssBytes: memory.hwm,
+      settledRssBytes: settled.rss,
+      peakRssBytes: settled.hwm,
       openFiles,
     };
   } finally {
