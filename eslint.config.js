@@ -30,13 +30,24 @@ export default tseslint.config(
   },
   {
     // The agent stays small (issue 11): its code takes @lifeline/shared/agent, which leaves out the
-    // relay's config schema; the full entry point would load it for nothing.
+    // config schemas; the full entry point would load them, zod and yaml for nothing. Its config
+    // files are read and checked by the config reader process (loadConfigFile, renderConfigFile);
+    // agent-entry-modules.test.ts checks the whole module graph of its main process.
     files: ['packages/edge-agent/src/**/*.ts'],
     ignores: ['**/*.test.ts', '**/*.contract.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: [{ name: '@lifeline/shared', message: "The agent imports '@lifeline/shared/agent' (no relay schema)." }] },
+        {
+          paths: [
+            { name: '@lifeline/shared', message: "The agent imports '@lifeline/shared/agent' (no config schemas, no zod, no yaml)." },
+            { name: 'zod', message: 'The agent checks config in the config reader process (loadConfigFile, renderConfigFile).' },
+            {
+              name: 'yaml',
+              message: 'The agent reads and writes YAML through the config reader process (loadConfigFile, renderConfigFile).',
+            },
+          ],
+        },
       ],
     },
   },

@@ -1,6 +1,8 @@
-// The package's entry point for the edge agent: everything but the relay's config schema, whose
-// zod objects cost the agent about 3-5 MiB of RSS for nothing (issue 11, docs/benchmarks.md).
-// The full entry point (index.ts) is this plus the relay's schema.
+// The package's entry point for the edge agent's main process: no config schema and nothing that
+// loads zod or yaml (together 6-13 MiB of RSS, issue 11, docs/benchmarks.md). The agent's config
+// files are read and validated by the config reader process (loadConfigFile), so only their types
+// are exported here. The full entry point (index.ts) adds the schemas; a test
+// (agent-entry-modules.test.ts) checks that this entry loads neither zod nor yaml.
 export * from './errors.js';
 export * from './clock.js';
 export * from './backoff.js';
@@ -10,13 +12,23 @@ export * from './secret-files.js';
 export * from './log/logger.js';
 export * from './log/peer-text.js';
 export * from './config/config-loader.js';
-export * from './config/agent-config.js';
+export type {
+  AgentConfig,
+  ConsoleConfig,
+  SerialConsoleConfig,
+  TelnetConsoleConfig,
+  SimConsoleConfig,
+  IpmiSolConsoleConfig,
+  IpmiPrivilege,
+  StatusConfig,
+  StatusLedConfig,
+} from './config/agent-config.js';
+export * from './config/agent-consoles.js';
 export * from './config/names.js';
-export * from './config/enrolment-file.js';
+export type { EnrolmentFile } from './config/enrolment-file.js';
 export * from './protocol/index.js';
 export * from './cli.js';
 export * from './printable.js';
-export * from './config/log-config.js';
 export * from './config/install-paths.js';
 export * from './config/startup-checks.js';
 export * from './config/make-folder.js';

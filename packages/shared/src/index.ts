@@ -1,2 +1,5 @@
 export * from './agent.js';
+export * from './config/agent-config.js';
+export * from './config/enrolment-file.js';
+export * from './config/log-config.js';
 export * from './config/relay-config.js';

@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { loadConfigFile, loadOrCreateKey, statusConfigSchema, type Logger } from '@lifeline/shared/agent';
+import { loadConfigFile, loadOrCreateKey, type Logger } from '@lifeline/shared/agent';
 import { AgentStatus } from '../agent-status.js';
 import { createStatusIndicator } from '../led/create-status-indicator.js';
 import { RelayDialer } from '../tunnel/relay-dialer.js';
@@ -43,7 +43,7 @@ export async function enrolAgent(enrolmentFile: string, configFile: string, logg
     keepalive: { intervalMs: 6_000, countMax: 2 },
     logger: log,
   });
-  const indicator = await createStatusIndicator(statusConfigSchema.parse(file.status ?? {}), { deviceId: file.device, logger });
+  const indicator = await createStatusIndicator(file.status, { deviceId: file.device, logger });
   const status = new AgentStatus(indicator);
   try {
     log.info({ event: 'enrol.start', relay: `${target.host}:${target.port}`, fingerprint: key.fingerprint }, 'enrolling with the relay');

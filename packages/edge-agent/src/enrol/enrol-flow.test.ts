@@ -6,6 +6,7 @@ const file = {
   relay: { host: 'relay.example.net', port: 443, hostKey: `SHA256:${'A'.repeat(43)}` },
   device: 'rtr-tokyo-01',
   token: '0123456789abcdef0123456789abcdef',
+  status: { led: { type: 'none' as const } },
 };
 
 /** A relay double answering a script of outcomes in order, recording what it was asked. */

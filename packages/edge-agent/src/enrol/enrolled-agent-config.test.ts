@@ -9,6 +9,7 @@ const file = {
   relay: { host: 'relay.example.net', port: 443, hostKey: `SHA256:${'A'.repeat(43)}` },
   device: 'rtr-tokyo-01',
   token: '0123456789abcdef0123456789abcdef',
+  status: { led: { type: 'none' as const } },
 };
 
 describe('the agent.yaml an enrolled Pi writes', () => {

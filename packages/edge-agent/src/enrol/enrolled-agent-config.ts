@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LifelineError, agentConfigSchema, configYaml, writePrivateFile, type EnrolmentFile } from '@lifeline/shared/agent';
+import { LifelineError, renderConfigFile, writePrivateFile, type EnrolmentFile } from '@lifeline/shared/agent';
 
 /** Where USB serial adapters appear under stable names. */
 export const SERIAL_BY_ID = '/dev/serial/by-id';
@@ -23,7 +23,8 @@ export async function enrolledConsolePath(file: EnrolmentFile, byIdDir = SERIAL_
 
 /**
  * agent.yaml for an enrolled Pi: the relay and its pinned host key, the key file, the device and
- * its serial console; checked with the agent's own schema before it is written. Written by
+ * its serial console and the enrolment file's status LED and hook; checked with the agent's own
+ * schema (by the config reader process, renderConfigFile) before it is written. Written by
  * writePrivateFile (mode 0600, temporary file synced and renamed over the target), so a power
  * cut leaves the old file or the new one, never half of one.
  */
@@ -34,9 +35,8 @@ export async function writeEnrolledAgentConfig(target: string, file: EnrolmentFi
     keyFile,
     console: { type: 'serial', path: consolePath },
     // The LED the site saw during enrolment goes on showing the agent's state.
-    ...(file.status ? { status: file.status } : {}),
+    status: file.status,
   };
-  agentConfigSchema.parse(config);
-  const text = `# Written by lifeline-agent at enrolment (${file.device}).\n${configYaml(config)}`;
+  const text = `# Written by lifeline-agent at enrolment (${file.device}).\n${await renderConfigFile(target, 'agent', config)}`;
   await writePrivateFile(target, text);
 }

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { logConfigSchema } from './log-config.js';
 import { keepaliveSchema } from './keepalive-config.js';
+import { IpmiPrivileges } from './agent-consoles.js';
+
+export { IpmiPrivileges, agentConsoles } from './agent-consoles.js';
 
 const serialConsole = z
   .object({
@@ -46,9 +49,6 @@ const simConsole = z
       .describe('Prompt name of the simulated router.'),
   })
   .strict();
-
-/** IPMI privilege levels, as ipmitool's `-L` names them. */
-export const IpmiPrivileges = ['CALLBACK', 'USER', 'OPERATOR', 'ADMINISTRATOR', 'OEM'] as const;
 
 const ipmiSolConsole = z
   .object({
@@ -252,11 +252,6 @@ export const agentConfigSchema = z
 
 export type AgentConfig = z.output<typeof agentConfigSchema>;
 
-/** The consoles an agent serves, whichever form its config uses. */
-export function agentConsoles(config: AgentConfig): Array<{ deviceId: string; console: ConsoleConfig }> {
-  if (config.consoles) return config.consoles.map(({ device, ...console }) => ({ deviceId: device, console }));
-  return [{ deviceId: config.device!, console: config.console! }];
-}
 export type ConsoleConfig = z.output<typeof consoleSchema>;
 export type SerialConsoleConfig = z.output<typeof serialConsole>;
 export type TelnetConsoleConfig = z.output<typeof telnetConsole>;

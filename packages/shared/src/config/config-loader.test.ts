@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLifelineError } from '../errors.js';
 import { agentConfigSchema, agentConsoles } from './agent-config.js';
 import { ConfigError } from './config-error.js';
-import { loadConfigFile } from './config-loader.js';
+import { loadConfigFile, renderConfigFile } from './config-loader.js';
 import { parseConfigText } from './config-parse.js';
 import { relayConfigSchema } from './relay-config.js';
 
@@ -227,5 +227,32 @@ describe('loadConfigFile', () => {
     const fifo = join(dir, 'fifo.yaml');
     execFileSync('mkfifo', [fifo]);
     await expect(loadConfigFile(fifo, 'relay')).rejects.toThrow(`${fifo}: cannot read config: ${fifo} is not a regular file`);
+  });
+});
+
+describe('renderConfigFile', () => {
+  const agent = {
+    relay: { host: 'relay.example.net', hostKey: `SHA256:${'A'.repeat(43)}` },
+    device: 'rtr-tokyo-01',
+    console: { type: 'serial', path: '/dev/ttyUSB0' },
+  };
+
+  it('makes YAML text of the value as given, which reads back as that config', () => {
+    return renderConfigFile('agent.yaml', 'agent', agent).then((text) => {
+      expect(text).not.toContain('baudRate'); // the defaults are left to the reader
+      const config = parseConfigText('agent.yaml', text, agentConfigSchema);
+      expect(config).toMatchObject({ ...agent, relay: { ...agent.relay, port: 443 } });
+      expect(config.console).toMatchObject({ type: 'serial', baudRate: 9600 });
+    });
+  });
+
+  it("checks the value with the kind's schema in the reader, naming the file and every key", async () => {
+    const bad = { ...agent, relay: { host: '', hostKey: 'MD5:x' } };
+    const err: unknown = await renderConfigFile('/etc/lifeline/agent.yaml', 'agent', bad).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).problems.map((p) => `${p.file}: ${p.key}`).sort()).toEqual([
+      '/etc/lifeline/agent.yaml: relay.host',
+      '/etc/lifeline/agent.yaml: relay.hostKey',
+    ]);
   });
 });

@@ -7,13 +7,17 @@ import type { ConfigKind, ConfigOf } from './config-kinds.js';
 export { ConfigError, formatKeyPath, formatProblem, type ConfigProblem } from './config-error.js';
 export type { ConfigKind, ConfigOf } from './config-kinds.js';
 
-/** What `loadConfigFile` asks its reader process. */
+/**
+ * What `loadConfigFile` (read `file`) or `renderConfigFile` (check `render` and make its YAML text
+ * for `file`) asks the reader process.
+ */
 export interface ConfigReaderRequest {
   file: string;
   kind: ConfigKind;
+  render?: unknown;
 }
 
-/** What the reader answers: the validated config, or the error as plain data. */
+/** What the reader answers: the validated config (or rendered text), or the error as plain data. */
 export type ConfigReaderReply =
   | { ok: true; config: unknown }
   | { ok: false; problems: ConfigProblem[] }
@@ -43,6 +47,22 @@ const readerScript = fileURLToPath(
  * validated object comes back (structured clone), and the caller never runs yaml for it.
  */
 export function loadConfigFile<K extends ConfigKind>(file: string, kind: K): Promise<ConfigOf[K]> {
+  return askReader({ file, kind }) as Promise<ConfigOf[K]>;
+}
+
+/**
+ * The YAML text of a config value of the given kind that a program writes itself as `file` (the
+ * agent's agent.yaml after enrolment): checked against the kind's schema by the reader process,
+ * so the caller loads neither zod nor yaml. Rejects with a ConfigError listing every problem as
+ * `file: key: problem`, or a plain Error when the reader could not start or died.
+ */
+export async function renderConfigFile(file: string, kind: ConfigKind, value: unknown): Promise<string> {
+  return (await askReader({ file, kind, render: value })) as string;
+}
+
+/** One request to a fresh reader process; resolves to its answer's value. */
+function askReader(request: ConfigReaderRequest): Promise<unknown> {
+  const { file } = request;
   return new Promise((resolve, reject) => {
     let reply: ConfigReaderReply | undefined;
     const reader = fork(readerScript, [], {
@@ -59,11 +79,11 @@ export function loadConfigFile<K extends ConfigKind>(file: string, kind: K): Pro
     });
     reader.once('close', (exitCode, signal) => {
       if (!reply) return reject(new Error(`${file}: the config reader stopped (${signal ?? `exit ${exitCode}`}) without an answer`));
-      if (reply.ok) return resolve(reply.config as ConfigOf[K]);
+      if (reply.ok) return resolve(reply.config);
       if ('problems' in reply) return reject(new ConfigError(reply.problems));
       if (reply.code) return reject(new LifelineError(reply.code, reply.message));
       reject(new Error(reply.message));
     });
-    reader.send({ file, kind } satisfies ConfigReaderRequest);
+    reader.send(request);
   });
 }

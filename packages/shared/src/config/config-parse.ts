@@ -1,4 +1,4 @@
-import { parseDocument } from 'yaml';
+import { parseDocument, stringify } from 'yaml';
 import type { z } from 'zod';
 import { LifelineError } from '../errors.js';
 import { readBoundedFile } from './bounded-read.js';
@@ -39,11 +39,25 @@ export function parseConfigText<S extends z.ZodType>(file: string, text: string,
       { file, key: '(yaml)', message: `${(err as Error).message.split('\n')[0]} (at most ${MAX_YAML_ALIASES} alias expansions)` },
     ]);
   }
-  const result = schema.safeParse(data);
+  return checkConfigValue(file, data, schema);
+}
+
+/** Validates a config value against a schema; returns it defaulted, or throws a ConfigError listing every problem. */
+export function checkConfigValue<S extends z.ZodType>(file: string, value: unknown, schema: S): z.output<S> {
+  const result = schema.safeParse(value);
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((issue) => ({ file, key: formatKeyPath(issue.path), message: issue.message })));
   }
   return result.data;
+}
+
+/**
+ * YAML text of a config value a program writes itself (agent.yaml after enrolment): the value as
+ * given, after checking it against the schema (ConfigError naming `file` and each key otherwise).
+ */
+export function renderConfigText<S extends z.ZodType>(file: string, value: unknown, schema: S): string {
+  checkConfigValue(file, value, schema);
+  return stringify(value);
 }
 
 /** Reads, parses and validates a config file in this isolate. Throws CONFIG_UNREADABLE or ConfigError. */

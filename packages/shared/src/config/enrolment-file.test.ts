@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from './config-parse.js';
-import { enrolmentFileSchema, renderEnrolmentFile, type EnrolmentFile } from './enrolment-file.js';
+import { enrolmentFileSchema, renderEnrolmentFile } from './enrolment-file.js';
 
-const file: EnrolmentFile = {
+const file = {
   relay: { host: 'relay.example.net', port: 443, hostKey: `SHA256:${'A'.repeat(43)}` },
   device: 'rtr-tokyo-01',
   token: '0123456789abcdef0123456789abcdef',
@@ -10,17 +10,23 @@ const file: EnrolmentFile = {
 };
 
 describe('enrolment file', () => {
+  // Without `status` the file has none: the reader fills in its default (no LED, no hook).
+  const noStatus = { led: { type: 'none' } };
+
   it('reads back exactly what the relay wrote', () => {
     const text = renderEnrolmentFile(file);
     expect(text).toMatch(/^# lifeline enrolment file for rtr-tokyo-01/);
-    expect(parseConfigText('lifeline-enrol.yaml', text, enrolmentFileSchema)).toEqual(file);
+    expect(text).not.toContain('status');
+    expect(parseConfigText('lifeline-enrol.yaml', text, enrolmentFileSchema)).toEqual({ ...file, status: noStatus });
+    const withLed = { ...file, status: { led: { type: 'sysfs-led' as const, name: 'ACT' }, hook: '/usr/local/bin/notify' } };
+    expect(parseConfigText('x.yaml', renderEnrolmentFile(withLed), enrolmentFileSchema)).toEqual(withLed);
   });
 
   it('leaves the console out when none is given', () => {
     const { console: _, ...noConsole } = file;
     const text = renderEnrolmentFile(noConsole);
     expect(text).not.toContain('console');
-    expect(parseConfigText('x.yaml', text, enrolmentFileSchema)).toEqual(noConsole);
+    expect(parseConfigText('x.yaml', text, enrolmentFileSchema)).toEqual({ ...noConsole, status: noStatus });
   });
 
   it('names the key of each problem in a damaged file', () => {

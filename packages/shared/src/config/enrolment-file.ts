@@ -4,8 +4,7 @@ import { ENROL_TOKEN_PATTERN } from '../protocol/enrolment-wire.js';
 import { statusConfigSchema } from './agent-config.js';
 import { NAME_MAX_LENGTH, NAME_PATTERN } from './names.js';
 
-/** Where an agent without an enrolled identity looks for an enrolment file (the Pi's boot partition). */
-export const WELL_KNOWN_ENROLMENT_FILE = '/boot/firmware/lifeline-enrol.yaml';
+export { WELL_KNOWN_ENROLMENT_FILE } from './agent-consoles.js';
 
 /**
  * The enrolment file `lifeline-relay enrol` writes and the agent reads: everything a fresh Pi
@@ -36,7 +35,7 @@ export const enrolmentFileSchema = z
       .optional()
       .describe('Serial device of the console (e.g. /dev/serial/by-id/...); without it, the single adapter in /dev/serial/by-id.'),
     status: statusConfigSchema
-      .optional()
+      .prefault({})
       .describe(
         "The status LED and hook, as agent.yaml's `status`: they show the enrolment's state (docs/status-led.md) and are copied into the agent.yaml it writes.",
       ),
@@ -45,16 +44,15 @@ export const enrolmentFileSchema = z
 
 export type EnrolmentFile = z.output<typeof enrolmentFileSchema>;
 
-/** The file's text, with a header saying what it is and that it is secret. */
-export function renderEnrolmentFile(file: EnrolmentFile): string {
+/**
+ * The file's text, with a header saying what it is and that it is secret: the given keys only
+ * (checked against the schema first), so defaults are left to the reader.
+ */
+export function renderEnrolmentFile(file: z.input<typeof enrolmentFileSchema>): string {
+  enrolmentFileSchema.parse(file);
   return (
     `# lifeline enrolment file for ${file.device}: copy it to the Pi's boot partition as lifeline-enrol.yaml.\n` +
     `# It holds a one-time secret: keep it private; it is useless once used or expired.\n` +
-    stringify(enrolmentFileSchema.parse(file))
+    stringify(file)
   );
-}
-
-/** YAML text of a config value, for files the programs write themselves (agent.yaml after enrolment). */
-export function configYaml(value: unknown): string {
-  return stringify(value);
 }

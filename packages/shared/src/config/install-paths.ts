@@ -1,5 +1,6 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { agentConsoles, type AgentConfig, type ConsoleConfig } from './agent-config.js';
+import type { AgentConfig, ConsoleConfig } from './agent-config.js';
+import { agentConsoles } from './agent-consoles.js';
 import type { RelayConfig } from './relay-config.js';
 
 /**
