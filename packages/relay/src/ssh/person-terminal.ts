@@ -2,21 +2,22 @@ import type { ServerChannel } from 'ssh2';
 import type { PartyTerminal } from '../session/console-broker.js';
 
 /**
- * The person's side of a console session on their SSH channel: the device's output with
- * backpressure, lifeline's own lines, and the end. lifeline's lines go to the terminal in a pty
- * session and to stderr otherwise, so the console bytes on stdout of a scripted or binary
- * session stay exactly the device's. Once ended, everything more is swallowed.
- */
-/**
  * The most console output held back to be sent in one SSH packet: OpenSSH's maximum channel
  * packet (32 KiB), the size ssh2 cuts channel data into anyway.
  */
 export const COALESCE_BYTES = 32 * 1024;
 
 /**
+ * The person's side of a console session on their SSH channel: the device's output with
+ * backpressure, lifeline's own lines, and the end. lifeline's lines go to the terminal in a pty
+ * session and to stderr otherwise, so the console bytes on stdout of a scripted or binary
+ * session stay exactly the device's. Once ended, everything more is swallowed.
+ *
  * Device output is coalesced for one event-loop turn (at most {@link COALESCE_BYTES}) before it
- * goes on the channel: the agent's tunnel delivers a serial console in small pieces, and one SSH
- * packet per piece made OpenSSH's `ssh` client 3-4x slower than ssh2's (issue 11).
+ * goes on the channel: the agent's tunnel delivers a serial console in small pieces, and OpenSSH's
+ * `ssh` client takes many small packets slowly (an ssh2 server writing 4 KiB pieces reached 1.4
+ * MB/s to `ssh -T`, 15-20 MB/s in 32 KiB pieces). It cut the relay's writes to people in the
+ * throughput bench by three quarters (issue 11; the bench's MB/s did not move, see benchmarks.md).
  */
 export class PersonTerminal implements PartyTerminal {
   private ended = false;
