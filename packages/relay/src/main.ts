@@ -30,6 +30,7 @@ import { runDemo } from './demo/demo.js';
 import { openInventoryStore } from './inventory/open-inventory-store.js';
 import { RELAY_KEY_COMMENT, preflightRelay } from './relay-preflight.js';
 import { startRelay } from './relay.js';
+import { keepHeapSmall } from './small-heap.js';
 
 const NAME = 'lifeline-relay';
 
@@ -126,6 +127,7 @@ async function main(argv: string[]): Promise<number> {
     openStore,
     plan.inventory,
   ));
+  keepHeapSmall();
   const signal = await shutdownSignal();
   logger.info({ event: 'relay.stop', signal }, 'draining and stopping');
   await relay.stop();
