@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 
 /** Resident and peak resident memory of a process (Linux /proc), in bytes. */
 export interface ProcessMemory {
@@ -10,6 +10,14 @@ export async function memoryOf(pid: number): Promise<ProcessMemory> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]) * 1024;
   return { rss: kib('VmRSS'), hwm: kib('VmHWM') };
+}
+
+/**
+ * Starts a new peak: VmHWM reads as the current RSS from here on (Linux `clear_refs`, value 5;
+ * allowed for a process of the same user), so a later `hwm` is the peak since this call.
+ */
+export async function resetPeakMemory(pid: number): Promise<void> {
+  await writeFile(`/proc/${pid}/clear_refs`, '5');
 }
 
 /** CPU seconds (user + system) a process has used so far (Linux /proc/PID/stat, in clock ticks of 1/100 s). */
