@@ -1,6 +1,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { LifelineError, type ErrorCode } from '../errors.js';
+import { shareRepeatedStrings } from './shared-strings.js';
 import { ConfigError, type ConfigProblem } from './config-error.js';
 import type { ConfigKind, ConfigOf } from './config-kinds.js';
 
@@ -46,8 +47,9 @@ const readerScript = fileURLToPath(
  * not help on Node.js 24: its isolate's pages stay in the process after it ends). Only the plain
  * validated object comes back (structured clone), and the caller never runs yaml for it.
  */
-export function loadConfigFile<K extends ConfigKind>(file: string, kind: K): Promise<ConfigOf[K]> {
-  return askReader({ file, kind }) as Promise<ConfigOf[K]>;
+export async function loadConfigFile<K extends ConfigKind>(file: string, kind: K): Promise<ConfigOf[K]> {
+  // The clone copies every string: 10,000 users with one key would hold 10,000 copies of it.
+  return shareRepeatedStrings((await askReader({ file, kind })) as ConfigOf[K]);
 }
 
 /**
