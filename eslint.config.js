@@ -29,7 +29,7 @@ export default tseslint.config(
     },
   },
   {
-    // The agent stays small (issue 11): its code takes @lifeline/shared/agent, which leaves out the
+    // The agent stays small (issue 11): its code takes @lifeline/shared/core, which leaves out the
     // config schemas; the full entry point would load them, zod and yaml for nothing. Its config
     // files are read and checked by the config reader process (loadConfigFile, renderConfigFile);
     // agent-entry-modules.test.ts checks the whole module graph of its main process.
@@ -40,12 +40,37 @@ export default tseslint.config(
         'error',
         {
           paths: [
-            { name: '@lifeline/shared', message: "The agent imports '@lifeline/shared/agent' (no config schemas, no zod, no yaml)." },
+            { name: '@lifeline/shared', message: "The agent imports '@lifeline/shared/core' (no config schemas, no zod, no yaml)." },
             { name: 'zod', message: 'The agent checks config in the config reader process (loadConfigFile, renderConfigFile).' },
             {
               name: 'yaml',
               message: 'The agent reads and writes YAML through the config reader process (loadConfigFile, renderConfigFile).',
             },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The relay daemon stays small too (issue 11): the same lean entry point; relay.yaml is checked
+    // by the config reader process. The command-line tools (cli/, demo/, loaded only when they run)
+    // and test helpers may use the schemas; the daemon loads them lazily where it must (a stored
+    // device, an operator's change to the store). relay-entry-modules.test.ts checks the graph.
+    files: ['packages/relay/src/**/*.ts'],
+    ignores: ['**/*.test.ts', '**/*.contract.ts', 'packages/relay/src/cli/**', 'packages/relay/src/demo/**', '**/testing/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@lifeline/shared',
+              message:
+                "The relay daemon imports '@lifeline/shared/core' (no config schemas, no zod, no yaml); load the schemas with import() where needed.",
+              allowTypeImports: true,
+            },
+            { name: 'zod', message: 'The relay daemon checks config in the config reader process (loadConfigFile).' },
+            { name: 'yaml', message: 'The relay daemon reads YAML through the config reader process (loadConfigFile).' },
           ],
         },
       ],

@@ -1,4 +1,4 @@
-import { StartupProblems, agentPaths, loadConfigFile, type AgentConfig, type AgentPaths, type SshKeyPair } from '@lifeline/shared/agent';
+import { StartupProblems, agentPaths, loadConfigFile, type AgentConfig, type AgentPaths, type SshKeyPair } from '@lifeline/shared/core';
 
 /** The agent key's comment: names the (first) device it serves. */
 export function agentKeyComment(paths: AgentPaths): string {

@@ -1,4 +1,4 @@
-import type { ConsoleStatus, EnrolRefusal, LifelineError } from '@lifeline/shared/agent';
+import type { ConsoleStatus, EnrolRefusal, LifelineError } from '@lifeline/shared/core';
 import type { EnrolState } from './enrol/enrol-flow.js';
 import type { StatusIndicator } from './led/status-indicator.js';
 import type { IndicatorState } from './led/status-states.js';

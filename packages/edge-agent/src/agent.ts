@@ -12,7 +12,7 @@ import {
   type AgentConfig,
   type Logger,
   type SshKeyPair,
-} from '@lifeline/shared/agent';
+} from '@lifeline/shared/core';
 import { agentKeyComment } from './agent-preflight.js';
 import { AgentStatus } from './agent-status.js';
 import { createConsolePort } from './console/create-console-port.js';

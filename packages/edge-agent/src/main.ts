@@ -20,7 +20,7 @@ import {
   runCli,
   shutdownSignal,
   usageError as usageErrorOf,
-} from '@lifeline/shared/agent';
+} from '@lifeline/shared/core';
 import { agentKeyComment, preflightAgent } from './agent-preflight.js';
 import { enrolAgent, needsEnrolment } from './enrol/enrol-agent.js';
 import type { EnrolOutcome } from './enrol/enrol-flow.js';

@@ -15,18 +15,7 @@ import {
   shutdownSignal,
   usageError as usageErrorOf,
   systemClock,
-} from '@lifeline/shared';
-import { runHashPassword } from './cli/hash-password-command.js';
-import { runRecordings } from './cli/recordings-command.js';
-import { runReplay } from './cli/replay-command.js';
-import { runDevices } from './cli/devices-command.js';
-import { runPower } from './cli/power-command.js';
-import { runReload } from './cli/reload-command.js';
-import { runApprove, runEnrol, runRevoke } from './cli/enrol-command.js';
-import { runDevice } from './cli/device-command.js';
-import { runUser } from './cli/user-command.js';
-import { runSessions } from './cli/sessions-command.js';
-import { runDemo } from './demo/demo.js';
+} from '@lifeline/shared/core';
 import { openInventoryStore } from './inventory/open-inventory-store.js';
 import { RELAY_KEY_COMMENT, preflightRelay } from './relay-preflight.js';
 import { startRelay } from './relay.js';
@@ -63,24 +52,32 @@ Exit codes: 0 ok, 1 crash, 64 bad command line, 69 port in use or Node.js too ol
 73 cannot create a folder or file, 77 port needs privilege, 78 bad config.
 `;
 
-/** Commands that parse their own flags. */
-const subcommands: Record<string, (args: string[], io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }) => Promise<number>> = {
-  recordings: runRecordings,
-  replay: runReplay,
-  sessions: runSessions,
-  devices: runDevices,
-  power: runPower,
-  reload: runReload,
-  enrol: runEnrol,
-  approve: runApprove,
-  revoke: runRevoke,
-  user: (args, io) => runUser(args, { ...io, stdin: process.stdin }),
-  device: runDevice,
+type Subcommand = (args: string[], io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }) => Promise<number>;
+
+/**
+ * Commands that parse their own flags. Each is loaded when it runs: the daemon (`run`) loads none
+ * of them, nor the config schemas and zod that some of them use (issue 11, relay-entry-modules.test.ts).
+ */
+const subcommands: Record<string, () => Promise<Subcommand>> = {
+  recordings: async () => (await import('./cli/recordings-command.js')).runRecordings,
+  replay: async () => (await import('./cli/replay-command.js')).runReplay,
+  sessions: async () => (await import('./cli/sessions-command.js')).runSessions,
+  devices: async () => (await import('./cli/devices-command.js')).runDevices,
+  power: async () => (await import('./cli/power-command.js')).runPower,
+  reload: async () => (await import('./cli/reload-command.js')).runReload,
+  enrol: async () => (await import('./cli/enrol-command.js')).runEnrol,
+  approve: async () => (await import('./cli/enrol-command.js')).runApprove,
+  revoke: async () => (await import('./cli/enrol-command.js')).runRevoke,
+  user: async () => {
+    const { runUser } = await import('./cli/user-command.js');
+    return (args, io) => runUser(args, { ...io, stdin: process.stdin });
+  },
+  device: async () => (await import('./cli/device-command.js')).runDevice,
 };
 
 async function main(argv: string[]): Promise<number> {
   const sub = argv[0] !== undefined ? subcommands[argv[0]] : undefined;
-  if (sub) return sub(argv.slice(1), { stdout: process.stdout, stderr: process.stderr });
+  if (sub) return (await sub())(argv.slice(1), { stdout: process.stdout, stderr: process.stderr });
   const { values, positionals } = parseCommandLine(argv);
   if (values.help) return print(usage, ExitCode.ok);
   if (values.version) return print(`${LIFELINE_VERSION}\n`, ExitCode.ok);
@@ -89,9 +86,9 @@ async function main(argv: string[]): Promise<number> {
 
   switch (command) {
     case 'hash-password':
-      return runHashPassword(process.stdin, process.stdout, process.stderr);
+      return (await import('./cli/hash-password-command.js')).runHashPassword(process.stdin, process.stdout, process.stderr);
     case 'demo':
-      return runDemo({ port: values.port ? portNumber(values.port) : 2222 });
+      return (await import('./demo/demo.js')).runDemo({ port: values.port ? portNumber(values.port) : 2222 });
     case 'fingerprint':
     case 'check':
     case 'run':

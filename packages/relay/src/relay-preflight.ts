@@ -7,7 +7,7 @@ import {
   type RelayConfig,
   type RelayPaths,
   type SshKeyPair,
-} from '@lifeline/shared';
+} from '@lifeline/shared/core';
 import { EMPTY_LEARNED, Inventory } from './inventory/inventory.js';
 import { inventoryStoreProblems } from './inventory/store-preflight.js';
 

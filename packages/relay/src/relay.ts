@@ -15,10 +15,9 @@ import {
   type Logger,
   type RelayConfig,
   type SshKeyPair,
-} from '@lifeline/shared';
+} from '@lifeline/shared/core';
 import { startAdminServer, type AdminServer } from './admin/admin-server.js';
 import { GroupAnnouncer } from './group/group-announcer.js';
-import { joinRelayGroup } from './group/join-relay-group.js';
 import type { RelayGroup } from './group/relay-group.js';
 import { applyInventoryChange } from './inventory/reload-effects.js';
 import type { InventoryStore } from './inventory/inventory-store.js';
@@ -139,16 +138,20 @@ export async function startRelay(
     store = await openStore?.();
     // What the store learned (people, devices, enrolled agents) joins relay.yaml's inventory.
     if (store) await inventory.attachStore(store);
-    // After the store: it migrated the database the group's tables live in.
-    group = await joinRelayGroup({
-      config,
-      configFile,
-      store,
-      port: address.port,
-      hostKeyFingerprint: hostKey.fingerprint,
-      agents,
-      logger,
-    });
+    // After the store: it migrated the database the group's tables live in. Loaded only for a
+    // group, as PostgreSQL's client is (issue 11: what the daemon does not use, it does not load).
+    if (config.group) {
+      const { joinRelayGroup } = await import('./group/join-relay-group.js');
+      group = await joinRelayGroup({
+        config,
+        configFile,
+        store,
+        port: address.port,
+        hostKeyFingerprint: hostKey.fingerprint,
+        agents,
+        logger,
+      });
+    }
     group?.onMembersChange(() => announcer?.announce());
     announcer?.announce();
     if (hostKey.generated) {

@@ -1,4 +1,4 @@
-export * from './agent.js';
+export * from './core.js';
 export * from './config/agent-config.js';
 export * from './config/enrolment-file.js';
 export * from './config/log-config.js';

@@ -1,4 +1,4 @@
-import { formatLineSettings, type ConsoleConfig, type ConsoleStatus } from '@lifeline/shared/agent';
+import { formatLineSettings, type ConsoleConfig, type ConsoleStatus } from '@lifeline/shared/core';
 
 /** What the relay is told about a console besides its state (LIFELINE-STATUS, docs/protocol.md). */
 export type ConsoleFacts = Required<Pick<ConsoleStatus, 'kind' | 'power'>> & Pick<ConsoleStatus, 'line'>;

@@ -6,7 +6,7 @@ import {
   type ConsoleStatus,
   type Logger,
   type TimerHandle,
-} from '@lifeline/shared/agent';
+} from '@lifeline/shared/core';
 import type { ConsoleFacts } from './console-facts.js';
 import type { ConsolePort } from './console-port.js';
 import type { ConsoleStream } from './console-stream.js';

@@ -1,4 +1,4 @@
-import type { ConsoleStatus } from '@lifeline/shared/agent';
+import type { ConsoleStatus } from '@lifeline/shared/core';
 
 /**
  * The agent's end of one console stream from the relay (a forwarded-tcpip channel speaking

@@ -1,4 +1,4 @@
-import type { Clock, ConsoleConfig, Logger } from '@lifeline/shared/agent';
+import type { Clock, ConsoleConfig, Logger } from '@lifeline/shared/core';
 import type { ConsolePort } from './console-port.js';
 import { IpmiSolConsolePort } from './ipmi/ipmi-sol-console-port.js';
 import { SerialConsolePort } from './serial-console-port.js';

@@ -1,4 +1,4 @@
-import { LifelineError, type Logger } from '@lifeline/shared/agent';
+import { LifelineError, type Logger } from '@lifeline/shared/core';
 import { ChunkQueue } from './chunk-queue.js';
 
 /** A producer of device output that can hold it back (a socket, a Telnet endpoint, ipmitool's stdout). */

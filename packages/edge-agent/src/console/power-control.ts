@@ -1,4 +1,4 @@
-import type { ConsoleConfig, PowerAction } from '@lifeline/shared/agent';
+import type { ConsoleConfig, PowerAction } from '@lifeline/shared/core';
 import { ipmiPower, type IpmiPowerDeps } from './ipmi/ipmi-power.js';
 
 /** Power control of the machine behind a console (its BMC). */

@@ -1,4 +1,4 @@
-import { LifelineError, type Logger, type SerialConsoleConfig } from '@lifeline/shared/agent';
+import { LifelineError, type Logger, type SerialConsoleConfig } from '@lifeline/shared/core';
 import type { ConsolePort } from './console-port.js';
 import { PortSessions, type PortSession } from './port-session.js';
 import { platformSerialBinding, type SerialBinding, type SerialBindingPort, type SerialOpenOptions } from './serial-binding.js';

@@ -1,5 +1,5 @@
 import { access, constants } from 'node:fs/promises';
-import { LifelineError } from '@lifeline/shared/agent';
+import { LifelineError } from '@lifeline/shared/core';
 
 /** Checks that the process may read and write `path`; rejects with the OS error (ENOENT, EACCES...). */
 export type AccessCheck = (path: string) => Promise<void>;

@@ -1,4 +1,4 @@
-import { LifelineError, systemClock, type Clock, type Logger, type SimConsoleConfig } from '@lifeline/shared/agent';
+import { LifelineError, systemClock, type Clock, type Logger, type SimConsoleConfig } from '@lifeline/shared/core';
 import { ChunkQueue } from './chunk-queue.js';
 import type { ConsolePort } from './console-port.js';
 import { RouterSimulator } from './router-simulator.js';

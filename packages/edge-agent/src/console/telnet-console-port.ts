@@ -8,7 +8,7 @@ import {
   type Logger,
   type TelnetConsoleConfig,
   printable,
-} from '@lifeline/shared/agent';
+} from '@lifeline/shared/core';
 import type { ConsolePort } from './console-port.js';
 import { PortSessions, type Opening, type PortSession } from './port-session.js';
 

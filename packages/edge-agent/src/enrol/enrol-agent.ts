@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { loadConfigFile, loadOrCreateKey, type Logger } from '@lifeline/shared/agent';
+import { loadConfigFile, loadOrCreateKey, type Logger } from '@lifeline/shared/core';
 import { AgentStatus } from '../agent-status.js';
 import { createStatusIndicator } from '../led/create-status-indicator.js';
 import { RelayDialer } from '../tunnel/relay-dialer.js';

@@ -5,7 +5,7 @@ import {
   type EnrolmentFile,
   type EnrolRefusal,
   type EnrolRequest,
-} from '@lifeline/shared/agent';
+} from '@lifeline/shared/core';
 
 /** Where an enrolling agent stands; each has its own log line and LED state. */
 export type EnrolState =

@@ -6,7 +6,7 @@ import {
   parseEnrolAnswer,
   type EnrolAnswer,
   type EnrolRequest,
-} from '@lifeline/shared/agent';
+} from '@lifeline/shared/core';
 import type { RelayAddress, RelayDialer } from '../tunnel/relay-dialer.js';
 
 /**

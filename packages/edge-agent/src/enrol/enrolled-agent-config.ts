@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LifelineError, renderConfigFile, writePrivateFile, type EnrolmentFile } from '@lifeline/shared/agent';
+import { LifelineError, renderConfigFile, writePrivateFile, type EnrolmentFile } from '@lifeline/shared/core';
 
 /** Where USB serial adapters appear under stable names. */
 export const SERIAL_BY_ID = '/dev/serial/by-id';

@@ -1,4 +1,4 @@
-import type { Clock, Logger, StatusConfig, StatusLedConfig } from '@lifeline/shared/agent';
+import type { Clock, Logger, StatusConfig, StatusLedConfig } from '@lifeline/shared/core';
 import { openGpioLed } from './gpio-led-driver.js';
 import type { LedDriver } from './led-driver.js';
 import { LedPatternPlayer, type LedTimings } from './led-pattern-player.js';

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LifelineError } from '@lifeline/shared/agent';
+import { LifelineError } from '@lifeline/shared/core';
 import { sysfsGpioNumber } from './gpio-number.js';
 import type { LedDriver } from './led-driver.js';
 import { exportGpioPin, type GpioPin } from './sysfs-gpio-pin.js';

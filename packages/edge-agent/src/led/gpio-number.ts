@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LifelineError } from '@lifeline/shared/agent';
+import { LifelineError } from '@lifeline/shared/core';
 
 /** Labels of the gpiochip that carries the Pi's header GPIOs: Pi 1-3 and Zero, Pi 4, Pi 5 (RP1). */
 export const PI_GPIO_CHIP_LABELS: readonly string[] = ['pinctrl-bcm2835', 'pinctrl-bcm2711', 'pinctrl-rp1'];

@@ -1,4 +1,4 @@
-import { systemClock, type Clock, type Logger, type TimerHandle } from '@lifeline/shared/agent';
+import { systemClock, type Clock, type Logger, type TimerHandle } from '@lifeline/shared/core';
 import type { LedDriver } from './led-driver.js';
 import { STATUS_STATES, type IndicatorState } from './status-states.js';
 

@@ -1,4 +1,4 @@
-import type { Logger } from '@lifeline/shared/agent';
+import type { Logger } from '@lifeline/shared/core';
 import type { LedPatternPlayer } from './led-pattern-player.js';
 import type { StatusHook } from './status-hook.js';
 import type { StatusIndicator } from './status-indicator.js';

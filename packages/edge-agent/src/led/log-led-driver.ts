@@ -1,4 +1,4 @@
-import type { Logger } from '@lifeline/shared/agent';
+import type { Logger } from '@lifeline/shared/core';
 import type { LedDriver } from './led-driver.js';
 
 /**

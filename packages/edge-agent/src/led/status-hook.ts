@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { systemClock, type Clock, type Logger, type TimerHandle } from '@lifeline/shared/agent';
+import { systemClock, type Clock, type Logger, type TimerHandle } from '@lifeline/shared/core';
 import type { IndicatorState } from './status-indicator.js';
 
 /** A started hook process, as StatusHook needs it (the real one is /bin/sh -c in its own process group). */

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LifelineError } from '@lifeline/shared/agent';
+import { LifelineError } from '@lifeline/shared/core';
 import type { LedDriver } from './led-driver.js';
 
 export interface SysfsLedOptions {

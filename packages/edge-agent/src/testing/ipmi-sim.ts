@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { IpmiSolConsoleConfig } from '@lifeline/shared/agent';
+import type { IpmiSolConsoleConfig } from '@lifeline/shared/core';
 import { SerialFarEnd } from './serial-far-end.js';
 import { startSocatPtyPair } from './socat-pty-pair.js';
 

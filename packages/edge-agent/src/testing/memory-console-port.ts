@@ -1,4 +1,4 @@
-import { LifelineError } from '@lifeline/shared/agent';
+import { LifelineError } from '@lifeline/shared/core';
 import { ChunkQueue } from '../console/chunk-queue.js';
 import type { ConsolePort } from '../console/console-port.js';
 

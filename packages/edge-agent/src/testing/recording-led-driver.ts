@@ -1,4 +1,4 @@
-import type { Clock } from '@lifeline/shared/agent';
+import type { Clock } from '@lifeline/shared/core';
 import type { LedDriver } from '../led/led-driver.js';
 
 /**

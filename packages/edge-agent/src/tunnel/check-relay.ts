@@ -1,5 +1,5 @@
 import ssh2 from 'ssh2';
-import { AGENT_LOGIN_NAME, LifelineError } from '@lifeline/shared/agent';
+import { AGENT_LOGIN_NAME, LifelineError } from '@lifeline/shared/core';
 import { HostKeyPin } from './host-key-pin.js';
 import { AGENT_CIPHERS } from './ssh2-ciphers.js';
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { decodeGroupNotice, encodeGroupNotice, makeFolder, writePrivateFile, type GroupMember, type Logger } from '@lifeline/shared/agent';
+import { decodeGroupNotice, encodeGroupNotice, makeFolder, writePrivateFile, type GroupMember, type Logger } from '@lifeline/shared/core';
 
 /**
  * The relay group's members as the agent last heard them, in a file of its state folder (mode

@@ -8,7 +8,7 @@ import {
   type Clock,
   type Logger,
   type TimerHandle,
-} from '@lifeline/shared/agent';
+} from '@lifeline/shared/core';
 import type { ProbeResponder } from './probe-responder.js';
 
 export interface HealthResult {

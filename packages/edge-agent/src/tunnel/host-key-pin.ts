@@ -1,4 +1,4 @@
-import { LifelineError, fingerprintOfBlob } from '@lifeline/shared/agent';
+import { LifelineError, fingerprintOfBlob } from '@lifeline/shared/core';
 
 /**
  * The agent's one check of the relay's SSH host key against the fingerprint agent.yaml pins

@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { decodePowerRequest, encodePowerAnswer, readLine, type Logger, type PowerAction } from '@lifeline/shared/agent';
+import { decodePowerRequest, encodePowerAnswer, readLine, type Logger, type PowerAction } from '@lifeline/shared/core';
 
 /** What the agent can do about a device's power; undefined for consoles without a BMC. */
 export type PowerHandler = ((action: PowerAction) => Promise<string>) | undefined;

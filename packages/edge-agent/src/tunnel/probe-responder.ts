@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { decodeProbe, encodeProbe, readProbeLine } from '@lifeline/shared/agent';
+import { decodeProbe, encodeProbe, readProbeLine } from '@lifeline/shared/core';
 
 /**
  * The agent's end of its own loopback health check: answers a probe that came in through the

@@ -1,7 +1,7 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import ssh2 from 'ssh2';
-import { AGENT_LOGIN_NAME, LifelineError, systemClock, type Clock, type Logger } from '@lifeline/shared/agent';
+import { AGENT_LOGIN_NAME, LifelineError, systemClock, type Clock, type Logger } from '@lifeline/shared/core';
 import { HostKeyPin } from './host-key-pin.js';
 import { AGENT_CIPHERS } from './ssh2-ciphers.js';
 

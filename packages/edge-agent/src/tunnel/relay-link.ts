@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import type { GroupNotice, LifelineError, Logger } from '@lifeline/shared/agent';
+import type { GroupNotice, LifelineError, Logger } from '@lifeline/shared/core';
 import { HealthChecker, type HealthResult } from './health-checker.js';
 import type { ProbeResponder } from './probe-responder.js';
 import { RelayDialer, type RelayAddress } from './relay-dialer.js';

@@ -1,4 +1,4 @@
-import type { GroupMember, GroupNotice, Logger } from '@lifeline/shared/agent';
+import type { GroupMember, GroupNotice, Logger } from '@lifeline/shared/core';
 import type { RelayAddress } from './relay-dialer.js';
 import { relayName } from './relay-dialer.js';
 

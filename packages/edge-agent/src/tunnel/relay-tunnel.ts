@@ -18,7 +18,7 @@ import {
   type Clock,
   type Logger,
   type TimerHandle,
-} from '@lifeline/shared/agent';
+} from '@lifeline/shared/core';
 import { relayName, type RelayAddress, type RelayDialer } from './relay-dialer.js';
 
 /**

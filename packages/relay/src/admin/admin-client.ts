@@ -1,5 +1,5 @@
 import { createConnection } from 'node:net';
-import { LifelineError } from '@lifeline/shared';
+import { LifelineError } from '@lifeline/shared/core';
 import { LineSplitter, MAX_RESPONSE_BYTES, MAX_SOCKET_PATH_BYTES, type AdminRequest } from './admin-protocol.js';
 
 /**

@@ -1,5 +1,5 @@
 import { createServer, type Socket } from 'node:net';
-import type { Logger } from '@lifeline/shared';
+import type { Logger } from '@lifeline/shared/core';
 import { LineSplitter, MAX_REQUEST_BYTES, type AdminRequest, type AdminResponse } from './admin-protocol.js';
 import { listenPrivately, removeOwnSocket, removeStaleSocket } from './admin-socket-file.js';
 

@@ -1,7 +1,7 @@
 import { chmod, lstat, mkdtemp, rename, rm, stat, unlink } from 'node:fs/promises';
 import { createConnection, type Server } from 'node:net';
 import { dirname } from 'node:path';
-import { LifelineError, type Logger } from '@lifeline/shared';
+import { LifelineError, type Logger } from '@lifeline/shared/core';
 import { MAX_SOCKET_PATH_BYTES } from './admin-protocol.js';
 
 /** How long a socket file may take to answer before it counts as held by a running relay. */

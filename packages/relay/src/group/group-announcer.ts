@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { encodeGroupNotice, type GroupNotice, type Logger } from '@lifeline/shared';
+import { encodeGroupNotice, type GroupNotice, type Logger } from '@lifeline/shared/core';
 
 export interface GroupAnnouncerOptions {
   /** The notice as of now: this relay's id and the live members. */

@@ -1,4 +1,4 @@
-import { LifelineError, isLifelineError, type Logger, type RelayConfig } from '@lifeline/shared';
+import { LifelineError, isLifelineError, type Logger, type RelayConfig } from '@lifeline/shared/core';
 import type { InventoryStore } from '../inventory/inventory-store.js';
 import { PostgresInventoryStore } from '../inventory/postgres-inventory-store.js';
 import type { AgentRegistry } from '../tunnel/agent-registry.js';

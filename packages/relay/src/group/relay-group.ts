@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { LifelineError, type GroupMember, type Logger } from '@lifeline/shared';
+import { LifelineError, type GroupMember, type Logger } from '@lifeline/shared/core';
 import { ChangeListeners } from '../inventory/change-listeners.js';
 import { LISTEN_RECONNECT } from '../inventory/postgres-inventory-store.js';
 import { PostgresListener } from '../inventory/postgres-listener.js';

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { LifelineError, type Logger } from '@lifeline/shared';
+import { LifelineError, type Logger } from '@lifeline/shared/core';
 import { inTransaction } from '../inventory/postgres-transaction.js';
 import type { TunnelListener } from '../tunnel/agent-registry.js';
 import type { AgentTunnel } from '../tunnel/agent-tunnel.js';

@@ -1,4 +1,4 @@
-import type { Logger } from '@lifeline/shared';
+import type { Logger } from '@lifeline/shared/core';
 import { newEnrolmentToken } from './enrolment-token.js';
 import type { EnrolledAgent, InventoryStore } from './inventory-store.js';
 

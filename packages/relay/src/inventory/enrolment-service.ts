@@ -1,4 +1,4 @@
-import { parseEnrolRequest, type EnrolAnswer, type Logger } from '@lifeline/shared';
+import { parseEnrolRequest, type EnrolAnswer, type Logger } from '@lifeline/shared/core';
 import type { LoginThrottle } from '../ssh/login-throttle.js';
 import { hashEnrolmentToken } from './enrolment-token.js';
 import type { InventoryStore } from './inventory-store.js';

@@ -1,11 +1,4 @@
-import {
-  NAME_PATTERN,
-  relayDeviceSchema,
-  relayUserSchema,
-  type Logger,
-  type RelayDeviceConfig,
-  type RelayUserConfig,
-} from '@lifeline/shared';
+import { NAME_PATTERN, type Logger, type RelayDeviceConfig, type RelayUserConfig } from '@lifeline/shared/core';
 import type { InventoryStore, Role, StoredDevice, StoredUser } from './inventory-store.js';
 
 /** What relay.yaml declares right now: those entries are the operator's file's, never the store's. */
@@ -92,7 +85,7 @@ export function inventoryAdminHandlers(options: InventoryAdminOptions): {
           return [...declared.listUsers, ...stored].sort((a, b) => a.name.localeCompare(b.name));
         }
         case 'add': {
-          const user = checkedUser(request.user);
+          const user = await checkedUser(request.user);
           refuseDeclared('user', user.name);
           if ((await store.load()).users.some((u) => u.name === user.name))
             throw new Error(`user ${user.name} exists already (use passwd, set-role, or remove it first)`);
@@ -109,14 +102,14 @@ export function inventoryAdminHandlers(options: InventoryAdminOptions): {
         }
         case 'passwd': {
           const user = await storedUser(text(request.name, 'name'));
-          const next = checkedUser({ ...toEntry(user), password: request.passwordHash });
+          const next = await checkedUser({ ...toEntry(user), password: request.passwordHash });
           await store.putUser({ ...user, passwordHash: next.passwordHash });
           audit('inventory.user-password', { user: user.name }, by);
           return `password of ${user.name} changed`;
         }
         case 'set-role': {
           const user = await storedUser(text(request.name, 'name'));
-          const next = checkedUser({ ...toEntry(user), role: request.role });
+          const next = await checkedUser({ ...toEntry(user), role: request.role });
           await store.putUser({ ...user, role: next.role });
           audit('inventory.user-role', { user: user.name, role: next.role }, by);
           return `${user.name} is now ${next.role}`;
@@ -139,7 +132,7 @@ export function inventoryAdminHandlers(options: InventoryAdminOptions): {
           return [...declared.listDevices, ...stored].sort((a, b) => a.id.localeCompare(b.id));
         }
         case 'add': {
-          const device = checkedDevice(request.device);
+          const device = await checkedDevice(request.device);
           refuseDeclared('device', device.id);
           if ((await store.load()).devices.some((d) => d.id === device.id)) throw new Error(`device ${device.id} exists already`);
           await store.putDevice(device);
@@ -162,7 +155,7 @@ export function inventoryAdminHandlers(options: InventoryAdminOptions): {
             if (value === null) delete labels[key];
             else labels[key] = text(value, `label ${key}`);
           }
-          const next = checkedDevice({ ...device, labels });
+          const next = await checkedDevice({ ...device, labels });
           await store.putDevice(next);
           audit('inventory.device-labels', { deviceId: device.id, labels: next.labels }, by);
           return `${device.id}: ${
@@ -188,8 +181,15 @@ function toEntry(user: StoredUser): Record<string, unknown> {
   return { name: user.name, password: user.passwordHash, authorizedKeys: user.authorizedKeys, devices: user.devices, role: user.role };
 }
 
+/**
+ * relay.yaml's schemas, loaded when an operator first changes the store: the daemon does not load
+ * them (or zod) at start (issue 11; relay.yaml is checked by the config reader process).
+ */
+const configSchemas = () => import('@lifeline/shared');
+
 /** Checked by the schema relay.yaml's users are checked by; the first problem is the message. */
-function checkedUser(value: unknown): StoredUser {
+async function checkedUser(value: unknown): Promise<StoredUser> {
+  const { relayUserSchema } = await configSchemas();
   const entry = { ...(value as Record<string, unknown>) };
   const parsed = relayUserSchema.safeParse(entry);
   if (!parsed.success) {
@@ -211,7 +211,8 @@ function checkedUser(value: unknown): StoredUser {
 }
 
 /** Checked as relay.yaml's devices are (the id, labels when the schema knows them, description). */
-function checkedDevice(value: unknown): StoredDevice {
+async function checkedDevice(value: unknown): Promise<StoredDevice> {
+  const { relayDeviceSchema } = await configSchemas();
   const entry = value as Partial<StoredDevice> | null;
   if (typeof entry !== 'object' || entry === null) throw new Error('device must be given');
   const id = text(entry.id, 'id');

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { RelayConfig } from '@lifeline/shared';
+import type { RelayConfig } from '@lifeline/shared/core';
 import type { Inventory, InventoryDevice, InventoryUser } from './inventory.js';
 
 /** Names only: what a reload added, removed and changed (never a secret, not even a hash). */
@@ -65,7 +65,7 @@ function sameUser(a: InventoryUser, b: InventoryUser): boolean {
     a.escapeByte === b.escapeByte &&
     isDeepStrictEqual(a.grant, b.grant) &&
     a.authorizedKeys.length === b.authorizedKeys.length &&
-    a.authorizedKeys.every((k, i) => k.getPublicSSH().equals(b.authorizedKeys[i]!.getPublicSSH()))
+    a.authorizedKeys.every((k, i) => k.id === b.authorizedKeys[i]!.id)
   );
 }
 

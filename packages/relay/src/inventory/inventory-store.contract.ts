@@ -9,7 +9,7 @@
  * ```
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isLifelineError } from '@lifeline/shared';
+import { isLifelineError } from '@lifeline/shared/core';
 import type { EnrolmentToken, InventoryStore, RedeemRequest, StoredDevice, StoredUser } from './inventory-store.js';
 
 export interface InventoryStoreFixture {

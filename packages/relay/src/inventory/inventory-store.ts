@@ -1,4 +1,4 @@
-import type { RelayUserConfig } from '@lifeline/shared';
+import type { RelayUserConfig } from '@lifeline/shared/core';
 
 /**
  * The inventory store: what the relay itself learns at run time (people added with the CLI,

@@ -1,17 +1,10 @@
-import {
-  ConfigError,
-  fingerprintOfBlob,
-  parsePublicKeyLine,
-  relayDeviceSchema,
-  type ConfigProblem,
-  type RelayConfig,
-  type RelayDeviceConfig,
-} from '@lifeline/shared';
-import type { ParsedKey } from 'ssh2';
+import { ConfigError, type ConfigProblem, type RelayConfig, type RelayDeviceConfig } from '@lifeline/shared/core';
 import { parseEscapeChar } from '../ssh/escape-handler.js';
 import { parsePasswordHash, type ParsedPasswordHash } from '../ssh/password-hash.js';
 import { DeviceAccess, type AccessGrant } from './device-access.js';
+import { PublicKey } from './public-key.js';
 import type { AgentState, LearnedInventory, Role } from './inventory-store.js';
+import type { StoredDeviceCheck } from './stored-device-check.js';
 
 /** Where an entry comes from: relay.yaml (the operator's file, which wins) or the inventory store. */
 export type EntrySource = 'file' | 'store';
@@ -24,7 +17,7 @@ export interface InventoryUser {
   /** The stored `$scrypt$` line, compared by reload's diff; never logged. */
   readonly passwordHash: string | undefined;
   readonly password: ParsedPasswordHash | undefined;
-  readonly authorizedKeys: readonly ParsedKey[];
+  readonly authorizedKeys: readonly PublicKey[];
   /** The person's escape key (theirs, else the relay's); undefined for `none`. */
   readonly escapeByte: number | undefined;
   readonly grant: AccessGrant;
@@ -46,7 +39,7 @@ export interface InventoryDevice extends RelayDeviceConfig {
 
 /** One agent key, and the devices it serves. */
 export interface AgentKeyEntry {
-  readonly key: ParsedKey;
+  readonly key: PublicKey;
   readonly fingerprint: string;
   readonly deviceIds: readonly string[];
 }
@@ -59,6 +52,8 @@ export interface InventoryInput {
   /** relay.yaml's path, for `file: key: problem` lines. */
   file: string;
   learned: LearnedInventory;
+  /** Turns the learned (stored) devices into device entries; needed when there are any (stored-device-check.ts). */
+  checkDevice?: StoredDeviceCheck;
   /** The snapshot this one replaces: key lines it already parsed are reused, not parsed again. */
   previous?: Inventory;
 }
@@ -76,8 +71,8 @@ export class Inventory {
   private readonly userMap = new Map<string, InventoryUser>();
   private readonly deviceMap = new Map<string, InventoryDevice>();
   private readonly agentKeyMap = new Map<string, AgentKeyEntry>();
-  /** Parsed key lines, handed to the next snapshot. */
-  private readonly parsedKeys = new Map<string, ParsedKey>();
+  /** Checked key lines, handed to the next snapshot. */
+  private readonly parsedKeys = new Map<string, PublicKey>();
   /** Things worth a warning that do not stop a start or reload (an id naming no device, a bad stored entry). */
   readonly warnings: string[] = [];
 
@@ -86,14 +81,14 @@ export class Inventory {
     const { config, file, learned } = input;
     const problems: ConfigProblem[] = [];
     const cache = input.previous?.parsedKeys;
-    const parseKey = (line: string, key: string | undefined): ParsedKey | undefined => {
+    const parseKey = (line: string, key: string | undefined): PublicKey | undefined => {
       const known = cache?.get(line) ?? this.parsedKeys.get(line);
       if (known) {
         this.parsedKeys.set(line, known);
         return known;
       }
       try {
-        const parsed = parsePublicKeyLine(line);
+        const parsed = new PublicKey(line);
         this.parsedKeys.set(line, parsed);
         return parsed;
       } catch (err) {
@@ -158,13 +153,14 @@ export class Inventory {
     config.devices.forEach((d, i) => addDevice(d, 'file', `devices[${i}].agentKey`));
     for (const d of learned.devices) {
       if (this.deviceMap.has(d.id)) continue;
+      if (!input.checkDevice) throw new Error('Inventory: stored devices need checkDevice (loadStoredDeviceCheck)');
       // Defaults (breakMs, ...) come from the schema, as for a device in relay.yaml.
-      const parsed = relayDeviceSchema.safeParse({ id: d.id, labels: d.labels, description: d.description });
-      if (!parsed.success) {
-        this.warnings.push(`inventory store: device ${d.id}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+      const checked = input.checkDevice(d);
+      if ('problem' in checked) {
+        this.warnings.push(`inventory store: device ${d.id}: ${checked.problem}`);
         continue;
       }
-      addDevice(parsed.data, 'store', undefined);
+      addDevice(checked, 'store', undefined);
     }
 
     if (problems.length > 0) throw new ConfigError(problems);
@@ -179,12 +175,10 @@ export class Inventory {
     this.userMap.set(user.name, Object.freeze({ ...user, access: new DeviceAccess(user.grant) }));
   }
 
-  private addAgentKey(key: ParsedKey, deviceId: string): string {
-    const blob = key.getPublicSSH();
-    const id = blob.toString('base64');
-    const entry = this.agentKeyMap.get(id);
-    const fingerprint = entry?.fingerprint ?? fingerprintOfBlob(blob);
-    this.agentKeyMap.set(id, { key, fingerprint, deviceIds: [...(entry?.deviceIds ?? []), deviceId] });
+  private addAgentKey(key: PublicKey, deviceId: string): string {
+    const entry = this.agentKeyMap.get(key.id);
+    const fingerprint = entry?.fingerprint ?? key.fingerprint;
+    this.agentKeyMap.set(key.id, { key, fingerprint, deviceIds: [...(entry?.deviceIds ?? []), deviceId] });
     return fingerprint;
   }
 

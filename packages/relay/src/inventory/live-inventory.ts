@@ -1,7 +1,8 @@
-import { loadConfigFile, type Logger, type RelayConfig } from '@lifeline/shared';
+import { loadConfigFile, type Logger, type RelayConfig } from '@lifeline/shared/core';
 import { Inventory, EMPTY_LEARNED } from './inventory.js';
 import { diffInventories, keysNeedingRestart, type InventoryDiff } from './inventory-diff.js';
 import type { InventoryStore, LearnedInventory } from './inventory-store.js';
+import { loadStoredDeviceCheck } from './stored-device-check.js';
 
 /**
  * What readers of the inventory hold: the authenticator, the router, agent connections and the
@@ -32,8 +33,6 @@ export interface LiveInventoryOptions {
   config: RelayConfig;
   /** The relay's inventory store, when there is one; without it the learned inventory is empty. */
   store?: Pick<InventoryStore, 'load' | 'onChange'>;
-  /** What the store held at start (`store.load()`); empty without a store. */
-  learned?: LearnedInventory;
   /**
    * A snapshot already built from this config (the start's preflight check): its parsed key lines
    * are reused, so a start with 10,000 agent keys does not parse each of them twice.
@@ -62,7 +61,7 @@ export class LiveInventory implements InventoryView {
   constructor(private readonly options: LiveInventoryOptions) {
     this.logger = options.logger.child({ component: 'inventory' });
     this.running = options.config;
-    this.learned = options.learned ?? EMPTY_LEARNED;
+    this.learned = EMPTY_LEARNED;
     this.snapshot = new Inventory({
       config: options.config,
       file: options.file,
@@ -117,7 +116,7 @@ export class LiveInventory implements InventoryView {
     try {
       config = await loadConfigFile(this.options.file, 'relay');
       const learned = this.store ? await this.store.load() : this.learned;
-      inventory = new Inventory({ config, file: this.options.file, learned, previous: this.snapshot });
+      inventory = await this.build(config, learned);
       this.learned = learned;
     } catch (err) {
       this.logger.warn(
@@ -143,10 +142,16 @@ export class LiveInventory implements InventoryView {
   private async refreshLearned(): Promise<void> {
     await (this.queue = this.queue.then(async () => {
       const learned = this.store ? await this.store.load() : this.learned;
-      const inventory = new Inventory({ config: this.running, file: this.options.file, learned, previous: this.snapshot });
+      const inventory = await this.build(this.running, learned);
       this.learned = learned;
       this.swap(inventory, 'store');
     }));
+  }
+
+  /** The next snapshot; the device schema is loaded only when the store holds devices. */
+  private async build(config: RelayConfig, learned: LearnedInventory): Promise<Inventory> {
+    const checkDevice = learned.devices.length > 0 ? await loadStoredDeviceCheck() : undefined;
+    return new Inventory({ config, file: this.options.file, learned, previous: this.snapshot, ...(checkDevice ? { checkDevice } : {}) });
   }
 
   private swap(inventory: Inventory, source: 'relay.yaml' | 'store'): InventoryDiff {

@@ -1,7 +1,6 @@
 import { dirname, resolve } from 'node:path';
-import { LifelineError, isLifelineError, makeFolder, relayPaths, type Logger, type RelayConfig } from '@lifeline/shared';
+import { LifelineError, isLifelineError, makeFolder, relayPaths, type Logger, type RelayConfig } from '@lifeline/shared/core';
 import type { InventoryStore } from './inventory-store.js';
-import { PostgresInventoryStore } from './postgres-inventory-store.js';
 import { readPostgresPassword } from './postgres-password.js';
 import { SqliteInventoryStore } from './sqlite-inventory-store.js';
 
@@ -43,6 +42,8 @@ export async function openInventoryStore(
     }
   }
   const password = await readPostgresPassword(postgresPasswordFile(config, configFile), env).catch(named('store.passwordFile'));
+  // PostgreSQL's client is loaded only for a PostgreSQL store (issue 11: the daemon's memory).
+  const { PostgresInventoryStore } = await import('./postgres-inventory-store.js');
   return PostgresInventoryStore.open({
     host: store.host,
     port: store.port,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { LifelineError, type Logger } from '@lifeline/shared';
+import { LifelineError, type Logger } from '@lifeline/shared/core';
 import { ChangeListeners } from './change-listeners.js';
 import { PostgresListener } from './postgres-listener.js';
 import { inTransaction } from './postgres-transaction.js';

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { Backoff } from '@lifeline/shared';
+import { Backoff } from '@lifeline/shared/core';
 
 export interface PostgresListenerOptions {
   connection: pg.ClientConfig;

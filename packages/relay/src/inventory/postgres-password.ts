@@ -1,4 +1,4 @@
-import { LifelineError, readSecretFile } from '@lifeline/shared';
+import { LifelineError, readSecretFile } from '@lifeline/shared/core';
 
 /** Where the relay reads the database password when `store.passwordFile` is not set. */
 export const PG_PASSWORD_ENV = 'LIFELINE_PG_PASSWORD';

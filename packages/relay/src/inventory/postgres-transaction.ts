@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { LifelineError } from '@lifeline/shared';
+import { LifelineError } from '@lifeline/shared/core';
 
 /**
  * Runs `work` as one transaction on a client of `pool` (BEGIN, COMMIT; ROLLBACK when it throws).

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { LifelineError, type Clock, type Logger, type RelayConfig } from '@lifeline/shared';
+import { LifelineError, type Clock, type Logger, type RelayConfig } from '@lifeline/shared/core';
 import type { AdminHandler } from '../admin/admin-server.js';
 import type { LoginThrottle } from '../ssh/login-throttle.js';
 import type { TunnelRegistrar } from '../tunnel/agent-tunnel.js';

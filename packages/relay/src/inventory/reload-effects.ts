@@ -1,4 +1,4 @@
-import type { Logger, RelayDeviceConfig } from '@lifeline/shared';
+import type { Logger, RelayDeviceConfig } from '@lifeline/shared/core';
 import type { InventoryChange } from './live-inventory.js';
 
 /** What a reload acts on (session/console-sessions.ts, tunnel/agent-registry.ts, the console logs). */

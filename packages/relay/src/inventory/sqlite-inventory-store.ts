@@ -1,6 +1,6 @@
 import { chmodSync, closeSync, openSync, statSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
-import { LifelineError } from '@lifeline/shared';
+import { LifelineError } from '@lifeline/shared/core';
 import { ChangeListeners } from './change-listeners.js';
 import type {
   EnrolledAgent,

@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import { relayPaths, type RelayConfig, type StartupProblems } from '@lifeline/shared';
+import { relayPaths, type RelayConfig, type StartupProblems } from '@lifeline/shared/core';
 import { postgresPasswordFile } from './open-inventory-store.js';
 import { readPostgresPassword } from './postgres-password.js';
 

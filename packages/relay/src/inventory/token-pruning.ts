@@ -1,4 +1,4 @@
-import type { Clock, Logger, TimerHandle } from '@lifeline/shared';
+import type { Clock, Logger, TimerHandle } from '@lifeline/shared/core';
 import type { InventoryStore } from './inventory-store.js';
 
 const HOUR_MS = 60 * 60 * 1000;

@@ -1,5 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
-import { systemClock, type Clock, type Logger, type TimerHandle } from '@lifeline/shared';
+import { systemClock, type Clock, type Logger, type TimerHandle } from '@lifeline/shared/core';
 import type { TerminalSize } from '../session/console-broker.js';
 import { eventLine, headerLine, type AsciicastEventCode, type AsciicastHeader } from './asciicast.js';
 import { DISK_RETRY_MS } from './bounded-file-writer.js';

@@ -1,5 +1,5 @@
 import { open, readFile } from 'node:fs/promises';
-import { LifelineError } from '@lifeline/shared';
+import { LifelineError } from '@lifeline/shared/core';
 
 /**
  * asciicast v2, the asciinema file format (https://docs.asciinema.org/manual/asciicast/v2/):

@@ -1,4 +1,4 @@
-import { systemClock, type Clock, type TimerHandle } from '@lifeline/shared';
+import { systemClock, type Clock, type TimerHandle } from '@lifeline/shared/core';
 import { ungatedDisk, type DiskGate } from './disk-gate.js';
 
 /*

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { LifelineError, systemClock, type Clock, type Logger, type TimerHandle } from '@lifeline/shared';
+import { LifelineError, systemClock, type Clock, type Logger, type TimerHandle } from '@lifeline/shared/core';
 import { BoundedFileWriter, DISK_RETRY_MS, type WriterStatus } from './bounded-file-writer.js';
 import { ByteRing } from './byte-ring.js';
 import { ConsoleLogFile, noteLine, type OpenLogFiles } from './console-log-file.js';

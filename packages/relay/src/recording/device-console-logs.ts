@@ -1,4 +1,4 @@
-import { makeFolder, type Logger } from '@lifeline/shared';
+import { makeFolder, type Logger } from '@lifeline/shared/core';
 import type { DeviceConsoleLog } from '../session/device-hub.js';
 import { ConsoleLog, type ConsoleLogOptions } from './console-log.js';
 import { OpenLogFiles, RELAY_OPEN_LOG_FILES } from './console-log-file.js';

@@ -1,5 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
-import type { Clock } from '@lifeline/shared';
+import type { Clock } from '@lifeline/shared/core';
 import { BoundedFileWriter, type FileSink, type Gap } from './bounded-file-writer.js';
 import type { DiskGate } from './disk-gate.js';
 import { diskProblem, type CreatedFile } from './recording-file.js';

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { Clock, Logger, TimerHandle } from '@lifeline/shared';
+import type { Clock, Logger, TimerHandle } from '@lifeline/shared/core';
 import { ungatedDisk, type DiskGate } from './disk-gate.js';
 import { pruneRecordings } from './recording-retention.js';
 

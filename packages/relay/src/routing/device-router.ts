@@ -1,4 +1,4 @@
-import { LifelineError } from '@lifeline/shared';
+import { LifelineError } from '@lifeline/shared/core';
 import type { InventoryDevice } from '../inventory/inventory.js';
 import type { InventoryView } from '../inventory/live-inventory.js';
 import type { Role } from '../session/person.js';

@@ -1,4 +1,4 @@
-import type { PowerAction } from '@lifeline/shared';
+import type { PowerAction } from '@lifeline/shared/core';
 import type { ConsoleRights } from './console-rules.js';
 import type { Person } from './person.js';
 

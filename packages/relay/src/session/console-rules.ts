@@ -1,4 +1,4 @@
-import { LifelineError, type PowerAction } from '@lifeline/shared';
+import { LifelineError, type PowerAction } from '@lifeline/shared/core';
 import type { Role } from './person.js';
 
 /** Whether a person may do something now, and if not, a line that says why. */

@@ -7,7 +7,7 @@ import {
   type Logger,
   type PowerAction,
   type RelayDeviceConfig,
-} from '@lifeline/shared';
+} from '@lifeline/shared/core';
 import type { InventoryView } from '../inventory/live-inventory.js';
 import { DeviceRouter } from '../routing/device-router.js';
 import type { AgentRegistry, TunnelListener } from '../tunnel/agent-registry.js';

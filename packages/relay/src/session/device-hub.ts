@@ -1,4 +1,4 @@
-import { LifelineError, systemClock, type Clock, type Logger, type PowerAction, type RelayDeviceConfig } from '@lifeline/shared';
+import { LifelineError, systemClock, type Clock, type Logger, type PowerAction, type RelayDeviceConfig } from '@lifeline/shared/core';
 import type { RecorderFactory } from '../recording/session-recorder.js';
 import type { AttachmentBase, AttachmentFor, ConsoleAttachment, ConsoleRequest, PartyTerminal } from './console-broker.js';
 import { Party } from './party.js';

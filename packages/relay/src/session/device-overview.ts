@@ -1,4 +1,4 @@
-import type { ConsoleStatus } from '@lifeline/shared';
+import type { ConsoleStatus } from '@lifeline/shared/core';
 import type { AgentState } from '../inventory/inventory-store.js';
 import type { DeviceStatus } from '../tunnel/agent-registry.js';
 

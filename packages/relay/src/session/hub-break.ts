@@ -1,4 +1,4 @@
-import { LifelineError, type Clock, type RelayDeviceConfig, type TimerHandle } from '@lifeline/shared';
+import { LifelineError, type Clock, type RelayDeviceConfig, type TimerHandle } from '@lifeline/shared/core';
 import type { UpstreamConsole } from './upstream-console.js';
 
 export interface HubBreakDeps {

@@ -1,4 +1,4 @@
-import { LifelineError, type Logger, type PowerAction } from '@lifeline/shared';
+import { LifelineError, type Logger, type PowerAction } from '@lifeline/shared/core';
 import { enforce, type Verdict } from './console-rules.js';
 import { personLogFields, type Person } from './person.js';
 

@@ -1,4 +1,4 @@
-import { LifelineError } from '@lifeline/shared';
+import { LifelineError } from '@lifeline/shared/core';
 
 /**
  * People waiting at a terminal for an offline device's agent to come back. `wait` resolves when

@@ -1,4 +1,4 @@
-import type { Clock, Logger } from '@lifeline/shared';
+import type { Clock, Logger } from '@lifeline/shared/core';
 import { discardRecorders, type RecorderFactory, type SessionRecorder } from '../recording/session-recorder.js';
 import type { ConsoleRequest, PartyTerminal } from './console-broker.js';
 import type { Party } from './party.js';

@@ -1,4 +1,4 @@
-import type { Clock } from '@lifeline/shared';
+import type { Clock } from '@lifeline/shared/core';
 import type { SessionRecorder } from '../recording/session-recorder.js';
 import type { PartyTerminal } from './console-broker.js';
 import type { AttachmentKind, Person } from './person.js';

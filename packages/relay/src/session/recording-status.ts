@@ -1,4 +1,4 @@
-import type { Clock, Logger } from '@lifeline/shared';
+import type { Clock, Logger } from '@lifeline/shared/core';
 import type { RecordingStatus } from '../recording/session-recorder.js';
 import type { PartyTerminal } from './console-broker.js';
 import { personLogFields, type Person } from './person.js';

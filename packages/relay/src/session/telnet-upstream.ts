@@ -1,4 +1,4 @@
-import { TelnetConsoleClient, type Logger } from '@lifeline/shared';
+import { TelnetConsoleClient, type Logger } from '@lifeline/shared/core';
 import type { AgentTunnel } from '../tunnel/agent-tunnel.js';
 import type { UpstreamConsole } from './upstream-console.js';
 

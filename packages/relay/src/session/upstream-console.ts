@@ -1,6 +1,6 @@
-import type { ConsoleStatus } from '@lifeline/shared';
+import type { ConsoleStatus } from '@lifeline/shared/core';
 
-export type { ConsoleStatus } from '@lifeline/shared';
+export type { ConsoleStatus } from '@lifeline/shared/core';
 
 /**
  * The relay's end of one device's console stream through the agent's tunnel. The hub only sees

@@ -1,4 +1,4 @@
-import type { Logger } from '@lifeline/shared';
+import type { Logger } from '@lifeline/shared/core';
 import type { Party } from './party.js';
 import { personLogFields } from './person.js';
 

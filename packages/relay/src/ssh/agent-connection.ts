@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { GROUP_ORIGIN, LifelineError, peerText, type Clock, type Logger } from '@lifeline/shared';
+import { GROUP_ORIGIN, LifelineError, peerText, type Clock, type Logger } from '@lifeline/shared/core';
 import type { Connection, TcpipBindInfo } from 'ssh2';
 import type { AgentTunnel, TunnelRegistrar } from '../tunnel/agent-tunnel.js';
 import { relayProbe } from '../tunnel/probe-relay.js';

@@ -1,4 +1,4 @@
-import { isLifelineError, peerText, type Clock, type Logger } from '@lifeline/shared';
+import { isLifelineError, peerText, type Clock, type Logger } from '@lifeline/shared/core';
 import type { ConsoleAttachment, ConsoleBroker, ConsoleRequest, OfflineWait, PartyTerminal } from '../session/console-broker.js';
 import type { Person } from '../session/person.js';
 import { attachOrChoose, type MenuInput } from './device-menu.js';

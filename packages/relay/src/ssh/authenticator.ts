@@ -7,7 +7,7 @@ import {
   peerText,
   type Clock,
   type Logger,
-} from '@lifeline/shared';
+} from '@lifeline/shared/core';
 import type { AuthContext, AuthenticationType, KeyboardAuthContext, ParsedKey, PublicKeyAuthContext } from 'ssh2';
 import type { InventoryView } from '../inventory/live-inventory.js';
 import type { AttachmentKind } from '../session/person.js';
@@ -201,10 +201,10 @@ export class Authenticator {
         return ok ? person() : { outcome: 'failure', reason: 'wrong-password' };
       }
       case 'publickey': {
-        const key = entry?.authorizedKeys.find((k) => k.getPublicSSH().equals(ctx.key.data));
+        const key = entry?.authorizedKeys.find((k) => k.is(ctx.key.data));
         if (!ctx.signature) return key ? { outcome: 'probe-ok' } : { outcome: 'not-a-try', reason: 'key-probe-not-authorised' };
         if (unknown || !key) return { outcome: 'failure', reason: unknown ?? 'key-not-authorised' };
-        return signatureOk(key, ctx) ? person(fingerprintOfBlob(ctx.key.data)) : { outcome: 'failure', reason: 'bad-signature' };
+        return signatureOk(key.key(), ctx) ? person(fingerprintOfBlob(ctx.key.data)) : { outcome: 'failure', reason: 'bad-signature' };
       }
       default:
         return { outcome: 'not-a-try', reason: `method ${ctx.method} not offered` };
@@ -217,7 +217,7 @@ export class Authenticator {
     const match = this.options.inventory.current().agentKey(ctx.key.data);
     if (!ctx.signature) return match ? { outcome: 'probe-ok' } : { outcome: 'not-a-try', reason: 'key-probe-not-authorised' };
     if (!match) return { outcome: 'failure', reason: 'agent-key-unknown' };
-    if (!signatureOk(match.key, ctx)) return { outcome: 'failure', reason: 'bad-signature' };
+    if (!signatureOk(match.key.key(), ctx)) return { outcome: 'failure', reason: 'bad-signature' };
     return { identity: { kind: 'agent', deviceIds: match.deviceIds, fingerprint: match.fingerprint } };
   }
 

@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import { peerText, type Clock, type Logger, type RelayConfig } from '@lifeline/shared';
+import { peerText, type Clock, type Logger, type RelayConfig } from '@lifeline/shared/core';
 import type { ClientInfo, Connection } from 'ssh2';
 import type { InventoryView } from '../inventory/live-inventory.js';
 import type { ConsoleBroker } from '../session/console-broker.js';

@@ -1,4 +1,4 @@
-import { LifelineError, isLifelineError, printable, type Clock, type TimerHandle } from '@lifeline/shared';
+import { LifelineError, isLifelineError, printable, type Clock, type TimerHandle } from '@lifeline/shared/core';
 import type { AttachmentFor, ConsoleBroker, ConsoleRequest, DeviceChoice, OfflineWait, PartyTerminal } from '../session/console-broker.js';
 import type { Person } from '../session/person.js';
 

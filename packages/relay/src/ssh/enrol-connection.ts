@@ -1,4 +1,4 @@
-import { ENROL_SUBSYSTEM, MAX_ENROL_LINE_BYTES, enrolLine, peerText, type EnrolAnswer, type Logger } from '@lifeline/shared';
+import { ENROL_SUBSYSTEM, MAX_ENROL_LINE_BYTES, enrolLine, peerText, type EnrolAnswer, type Logger } from '@lifeline/shared/core';
 import type { Connection, ServerChannel } from 'ssh2';
 import { LineSplitter } from '../admin/admin-protocol.js';
 import type { Enrollee, EnrolmentService } from '../inventory/enrolment-service.js';

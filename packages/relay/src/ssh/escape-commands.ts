@@ -1,4 +1,4 @@
-import type { Logger } from '@lifeline/shared';
+import type { Logger } from '@lifeline/shared/core';
 import type { ConsoleAttachment } from '../session/console-broker.js';
 import { escapeHelpLines, type EscapeCommand, type EscapeStep } from './escape-handler.js';
 import { PowerMenu } from './power-menu.js';

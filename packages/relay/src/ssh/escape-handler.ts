@@ -1,4 +1,4 @@
-import { LifelineError } from '@lifeline/shared';
+import { LifelineError } from '@lifeline/shared/core';
 import type { ConsoleRights, Verdict } from '../session/console-rules.js';
 
 /**

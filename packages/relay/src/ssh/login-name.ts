@@ -1,4 +1,4 @@
-import { LifelineError, NAME_MAX_LENGTH, NAME_PATTERN } from '@lifeline/shared';
+import { LifelineError, NAME_MAX_LENGTH, NAME_PATTERN } from '@lifeline/shared/core';
 import type { AttachmentKind } from '../session/person.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { Clock } from '@lifeline/shared';
+import type { Clock } from '@lifeline/shared/core';
 
 /** How one throttle counts (the relay has one for people and one for agents, from `auth`). */
 export interface LoginThrottleConfig {

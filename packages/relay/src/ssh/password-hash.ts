@@ -1,5 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { LifelineError } from '@lifeline/shared';
+import { LifelineError } from '@lifeline/shared/core';
 
 /**
  * Password hashes in the config: `$scrypt$N=32768,r=8,p=3$<salt base64>$<hash base64>`.

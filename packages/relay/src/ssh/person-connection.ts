@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { peerText, type Clock, type Logger } from '@lifeline/shared';
+import { peerText, type Clock, type Logger } from '@lifeline/shared/core';
 import type { Connection } from 'ssh2';
 import type { ConsoleBroker } from '../session/console-broker.js';
 import { nextConsoleSession, personLogFields, type Person } from '../session/person.js';

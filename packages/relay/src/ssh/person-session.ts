@@ -1,4 +1,4 @@
-import type { Clock, Logger } from '@lifeline/shared';
+import type { Clock, Logger } from '@lifeline/shared/core';
 import type { ServerChannel, Session } from 'ssh2';
 import type { ConsoleAttachment, ConsoleBroker } from '../session/console-broker.js';
 import type { Person } from '../session/person.js';

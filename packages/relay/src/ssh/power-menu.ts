@@ -1,4 +1,4 @@
-import { isDestructivePower, type PowerAction } from '@lifeline/shared';
+import { isDestructivePower, type PowerAction } from '@lifeline/shared/core';
 import { powerVerdict, type ConsoleRights } from '../session/console-rules.js';
 
 const KEYS: Record<string, PowerAction> = { s: 'status', '1': 'on', '0': 'off', o: 'soft', c: 'cycle', r: 'reset' };

@@ -1,4 +1,4 @@
-import type { Clock, Logger, TimerHandle } from '@lifeline/shared';
+import type { Clock, Logger, TimerHandle } from '@lifeline/shared/core';
 
 /** Limits on connections that have not logged in yet (`limits` in relay.yaml). */
 export interface PreauthLimits {

@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
-import { systemClock, type Clock, type Logger, type RelayConfig } from '@lifeline/shared';
+import { systemClock, type Clock, type Logger, type RelayConfig } from '@lifeline/shared/core';
 import ssh2 from 'ssh2';
 import type { ConsoleBroker } from '../session/console-broker.js';
 import type { TunnelRegistrar } from '../tunnel/agent-tunnel.js';

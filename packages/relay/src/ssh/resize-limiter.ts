@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '@lifeline/shared';
+import type { Clock, TimerHandle } from '@lifeline/shared/core';
 import type { TerminalSize } from '../session/console-broker.js';
 
 /**

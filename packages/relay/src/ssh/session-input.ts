@@ -1,4 +1,4 @@
-import type { Logger } from '@lifeline/shared';
+import type { Logger } from '@lifeline/shared/core';
 import type { ServerChannel } from 'ssh2';
 import type { ConsoleAttachment } from '../session/console-broker.js';
 import { EscapeCommands } from './escape-commands.js';

@@ -1,4 +1,4 @@
-import { peerText, type Logger } from '@lifeline/shared';
+import { peerText, type Logger } from '@lifeline/shared/core';
 import type { ServerChannel, Session } from 'ssh2';
 import type { ConsoleRequest, TerminalSize } from '../session/console-broker.js';
 import { onBreakRequest, type BreakListener } from './break-request-adapter.js';

@@ -1,4 +1,4 @@
-import type { Logger } from '@lifeline/shared';
+import type { Logger } from '@lifeline/shared/core';
 import type { AgentTunnel, HealthCheckRecord, TunnelRegistrar } from './agent-tunnel.js';
 
 /** What `lifeline-relay devices` shows of one device. */

@@ -7,7 +7,7 @@ import {
   readLine,
   type Clock,
   type PowerAction,
-} from '@lifeline/shared';
+} from '@lifeline/shared/core';
 import type { AgentTunnel } from './agent-tunnel.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { PROBE_ORIGIN, encodeProbe, readProbeLine, decodeProbe, type Clock, type Logger } from '@lifeline/shared';
+import { PROBE_ORIGIN, encodeProbe, readProbeLine, decodeProbe, type Clock, type Logger } from '@lifeline/shared/core';
 import type { AgentTunnel, HealthCheckRecord } from './agent-tunnel.js';
 
 export interface ProbeRelayOptions {

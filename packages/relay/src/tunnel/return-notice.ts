@@ -1,4 +1,4 @@
-import { RETURN_ORIGIN, encodeReturnNotice, type Clock, type Logger } from '@lifeline/shared';
+import { RETURN_ORIGIN, encodeReturnNotice, type Clock, type Logger } from '@lifeline/shared/core';
 import type { AgentTunnel } from './agent-tunnel.js';
 
 export interface ReturnNoticeOptions {

@@ -1,4 +1,4 @@
-import { LifelineError, readSecretFile, type ErrorCode, type IpmiSolConsoleConfig } from '@lifeline/shared/agent';
+import { LifelineError, readSecretFile, type ErrorCode, type IpmiSolConsoleConfig } from '@lifeline/shared/core';
 
 /** Where the agent reads a BMC password when the console has no `passwordFile`. */
 export const IPMI_PASSWORD_ENV = 'LIFELINE_IPMI_PASSWORD';

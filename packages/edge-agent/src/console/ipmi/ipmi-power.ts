@@ -1,4 +1,4 @@
-import { LifelineError, systemClock, type IpmiSolConsoleConfig, type PowerAction } from '@lifeline/shared/agent';
+import { LifelineError, systemClock, type IpmiSolConsoleConfig, type PowerAction } from '@lifeline/shared/core';
 import { loadIpmiSecret } from './ipmi-password.js';
 import { bmcAddress, ipmitoolCommand, type IpmiDeps } from './ipmitool-command.js';
 import { diagnoseIpmitool } from './ipmitool-diagnosis.js';

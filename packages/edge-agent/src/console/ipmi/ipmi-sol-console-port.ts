@@ -1,4 +1,4 @@
-import { LifelineError, systemClock, type Clock, type IpmiSolConsoleConfig, type Logger } from '@lifeline/shared/agent';
+import { LifelineError, systemClock, type Clock, type IpmiSolConsoleConfig, type Logger } from '@lifeline/shared/core';
 import type { ConsolePort } from '../console-port.js';
 import { PortSessions, type PausableSource, type PortSession } from '../port-session.js';
 import { loadIpmiSecret, type IpmiSecret } from './ipmi-password.js';

@@ -1,4 +1,4 @@
-import type { Clock, IpmiSolConsoleConfig, Logger } from '@lifeline/shared/agent';
+import type { Clock, IpmiSolConsoleConfig, Logger } from '@lifeline/shared/core';
 import { IPMI_PASSWORD_ENV, type IpmiSecret } from './ipmi-password.js';
 
 /**

@@ -1,4 +1,4 @@
-import { LifelineError, type IpmiSolConsoleConfig } from '@lifeline/shared/agent';
+import { LifelineError, type IpmiSolConsoleConfig } from '@lifeline/shared/core';
 import { bmcAddress } from './ipmitool-command.js';
 
 /** Why an ipmitool run failed, as far as its output tells. */

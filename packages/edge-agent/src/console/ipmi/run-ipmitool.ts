@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { systemClock, type Clock } from '@lifeline/shared/agent';
+import { systemClock, type Clock } from '@lifeline/shared/core';
 import type { IpmitoolCommand } from './ipmitool-command.js';
 
 /** How a short ipmitool command ended. */

@@ -1,4 +1,4 @@
-import type { Clock, IpmiSolConsoleConfig, Logger } from '@lifeline/shared/agent';
+import type { Clock, IpmiSolConsoleConfig, Logger } from '@lifeline/shared/core';
 import type { IpmiSecret } from './ipmi-password.js';
 import { ipmitoolCommand, type IpmitoolOptions } from './ipmitool-command.js';
 import { consoleOpenError, diagnoseIpmitool, isLoginFailure } from './ipmitool-diagnosis.js';

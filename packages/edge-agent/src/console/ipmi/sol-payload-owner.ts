@@ -1,4 +1,4 @@
-import type { Clock, IpmiSolConsoleConfig } from '@lifeline/shared/agent';
+import type { Clock, IpmiSolConsoleConfig } from '@lifeline/shared/core';
 import { ipmitoolCommand, type IpmitoolOptions } from './ipmitool-command.js';
 import { diagnoseIpmitool, type IpmiFailure } from './ipmitool-diagnosis.js';
 import type { IpmiSecret } from './ipmi-password.js';

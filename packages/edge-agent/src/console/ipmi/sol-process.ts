@@ -1,6 +1,6 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { printable, type Clock, type IpmiSolConsoleConfig } from '@lifeline/shared/agent';
+import { printable, type Clock, type IpmiSolConsoleConfig } from '@lifeline/shared/core';
 import type { IpmitoolCommand } from './ipmitool-command.js';
 import { diagnoseIpmitool, type IpmiFailure } from './ipmitool-diagnosis.js';
 import { killGroup } from './run-ipmitool.js';

@@ -1,4 +1,4 @@
-import type { Clock, IpmiSolConsoleConfig, Logger, TimerHandle } from '@lifeline/shared/agent';
+import type { Clock, IpmiSolConsoleConfig, Logger, TimerHandle } from '@lifeline/shared/core';
 import type { IpmiSecret } from './ipmi-password.js';
 import type { IpmitoolOptions } from './ipmitool-command.js';
 import { payloadOwner } from './sol-payload-owner.js';

@@ -1,8 +1,9 @@
-// The package's entry point for the edge agent's main process: no config schema and nothing that
-// loads zod or yaml (together 6-13 MiB of RSS, issue 11, docs/benchmarks.md). The agent's config
-// files are read and validated by the config reader process (loadConfigFile), so only their types
-// are exported here. The full entry point (index.ts) adds the schemas; a test
-// (agent-entry-modules.test.ts) checks that this entry loads neither zod nor yaml.
+// The package's entry point for the daemons' main processes (edge agent and relay): no config
+// schema and nothing that loads zod or yaml (together 6-13 MiB of RSS, issue 11,
+// docs/benchmarks.md). Config files are read and validated by the config reader process
+// (loadConfigFile), so only their types are exported here. The full entry point (index.ts) adds
+// the schemas, for the command-line tools and tests; entry-modules tests in both packages check
+// that the daemons load neither zod nor yaml.
 export * from './errors.js';
 export * from './clock.js';
 export * from './backoff.js';
@@ -26,6 +27,9 @@ export type {
 export * from './config/agent-consoles.js';
 export * from './config/names.js';
 export type { EnrolmentFile } from './config/enrolment-file.js';
+export type { RelayConfig, RelayUserConfig, RelayDeviceConfig } from './config/relay-config.js';
+export type { InventoryStoreConfig } from './config/inventory-store-config.js';
+export type { RelayGroupConfig } from './config/relay-group-config.js';
 export * from './protocol/index.js';
 export * from './cli.js';
 export * from './printable.js';
