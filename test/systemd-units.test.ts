@@ -67,6 +67,9 @@ const run = promisify(execFile);
 const NEW_SPACE_SIZE =
   "const a = []; for (let i = 0; i < 3e5; i++) a.push({ i }); process.stdout.write(String(require('v8').getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size));";
 
+/** How many threads the process runs (V8's helper threads among them). */
+const THREADS = "process.stdout.write(String(require('fs').readdirSync('/proc/self/task').length));";
+
 async function serviceSettings(unit: string): Promise<Array<[string, string]>> {
   const text = await readFile(join(unitsDir, unit), 'utf8');
   const section = text.split(/^\[/m).find((s) => s.startsWith('Service]')) ?? '';
@@ -150,9 +153,12 @@ describe('deploy/systemd units', () => {
   });
 
   it('starts the agent with memory-conscious Node.js options that Node.js 20 and 24 both accept and apply', async () => {
-    const env = (await serviceSettings('lifeline-agent.service')).filter(([key]) => key === 'Environment').map(([, value]) => value);
+    const env = (await serviceSettings('lifeline-agent.service'))
+      .filter(([key]) => key === 'Environment')
+      // systemd's quoting: one assignment per quoted word.
+      .map(([, value]) => value.replace(/^"(.*)"$/, '$1'));
     const nodeOptions = env.find((value) => value.startsWith('NODE_OPTIONS='))?.slice('NODE_OPTIONS='.length);
-    expect(nodeOptions).toBe('--max-semi-space-size=1');
+    expect(nodeOptions).toBe('--max-semi-space-size=1 --v8-pool-size=1');
     for (const major of [20, 24]) {
       const node = findNode(major);
       // Allocates enough to grow the young generation, then reports its size: 2 semi-spaces of 1 MiB.
@@ -160,6 +166,10 @@ describe('deploy/systemd units', () => {
       expect(Number(stdout), `Node.js ${major}`).toBeLessThanOrEqual(2 * 1024 * 1024);
       const { stdout: unset } = await run(node.path!, ['-e', NEW_SPACE_SIZE], { env: { ...process.env, NODE_OPTIONS: '' } });
       expect(Number(unset), `Node.js ${major} without`).toBeGreaterThan(2 * 1024 * 1024);
+      // One V8 helper thread: with the unit's options the process runs 3 threads fewer than with a pool of 4.
+      const { stdout: threads } = await run(node.path!, ['-e', THREADS], { env: { ...process.env, NODE_OPTIONS: nodeOptions } });
+      const { stdout: four } = await run(node.path!, ['--v8-pool-size=4', '-e', THREADS], { env: { ...process.env, NODE_OPTIONS: '' } });
+      expect(Number(four) - Number(threads), `Node.js ${major}`).toBe(3);
     }
   });
 

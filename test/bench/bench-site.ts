@@ -97,11 +97,14 @@ export class BenchSite {
         'consoleRetryMs: 200',
       ].join('\n'),
     );
-    const flags = agent.flags ?? [];
+    // NAME=value entries are the agent's environment (MALLOC_ARENA_MAX=2), the rest Node.js flags.
+    const isEnv = (flag: string) => /^[A-Z_][A-Z0-9_]*=/.test(flag);
+    const env = (agent.flags ?? []).filter(isEnv);
+    const flags = (agent.flags ?? []).filter((f) => !isEnv(f));
     // Flags go between node and the script: a shell in front passes them (its $0 is the node binary).
     const agentProcess = LifelineProcess.start(agentBin, ['run', '--config', agentFile], {
       ...(agent.node ? { node: agent.node } : {}),
-      ...(flags.length ? { prefix: ['/bin/sh', '-c', `exec "$0" ${flags.join(' ')} "$@"`] } : {}),
+      ...(flags.length || env.length ? { prefix: ['/bin/sh', '-c', `${env.join(' ')} exec "$0" ${flags.join(' ')} "$@"`] } : {}),
     });
     try {
       await agentProcess.waitForLog('agent console stream attached', (l) => l.event === 'console.stream.attached');

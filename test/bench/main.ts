@@ -30,7 +30,7 @@ const usage = `npm run bench -- [options]
   --devices LIST      device (and user) counts for the start-up run (default 1000,5000,10000)
   --agents LIST       agent counts for the reconnect storm run (default 1000)
   --agent-node LIST   Node.js majors the agentmem part starts the agent on (default 20,24)
-  --agent-flags LIST  "|"-separated sets of extra Node/V8 flags for agentmem, "none" for the start path as
+  --agent-flags LIST  "|"-separated sets of extra Node/V8 flags (and NAME=value environment entries) for agentmem, "none" for the start path as
                       shipped (default none)
   --settle-s N        agentmem, scale: seconds of idling before the settled RSS (default 30)
   --json FILE         where the JSON goes (default test/bench/dist/bench-results.json; "-" for stdout, then no table)
