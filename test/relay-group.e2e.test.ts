@@ -242,6 +242,61 @@ describe('a relay group of three relays sharing one PostgreSQL and one host key'
     await onA.waitForOutput(/rtr-1>show clock/);
   }, 60_000);
 
+  it("lists the whole group's live sessions on any member, each with the member hosting it, and drops a dead member's", async () => {
+    const { a, b } = await twoMembersAndAgent();
+    await login(a);
+    const sessionsOn = async (relay: Relay) => {
+      const { stdout } = await run(process.execPath, [relayBin, 'sessions', '--config', relay.config, '--json'], { timeout: 30_000 });
+      return JSON.parse(stdout) as Array<{ deviceId: string; writer?: string; viewers: string[]; relay?: string }>;
+    };
+    // Asked on B, where nobody is attached: alice's session on A, named by A's address.
+    let last: unknown;
+    await waitFor(
+      () => `sessions on B listing alice on A (last: ${JSON.stringify(last)})`,
+      async () => {
+        const list = await sessionsOn(b);
+        last = list;
+        return list.length === 1 && list[0]!.deviceId === 'rtr-1' && list[0]!.writer === 'alice' && list[0]!.relay === a.address
+          ? true
+          : undefined;
+      },
+      15_000,
+      250,
+    );
+    // A lists it too, as its own; the table shows the RELAY column.
+    expect((await sessionsOn(a)).map((s) => [s.deviceId, s.writer, s.relay])).toEqual([['rtr-1', 'alice', a.address]]);
+    const { stdout: table } = await run(process.execPath, [relayBin, 'sessions', '--config', b.config], { timeout: 30_000 });
+    expect(table).toMatch(/^DEVICE\s+WRITER\s+VIEWERS\s+SINCE\s+IN\s+OUT\s+RELAY\n/);
+    expect(table).toContain(a.address);
+
+    // A person joins on B as well: each member's row, the writer on A, a read-only viewer on B.
+    const onB = await openConsole({ port: b.port, user: 'alice', password: 'alice-secret' });
+    people.push(onB);
+    await waitFor(
+      () => `two sessions of rtr-1 (last: ${JSON.stringify(last)})`,
+      async () => {
+        const list = await sessionsOn(b);
+        last = list;
+        return list.length === 2 && list.some((s) => s.relay === b.address) ? true : undefined;
+      },
+      15_000,
+      250,
+    );
+
+    // A dies: once it has expired from the group, its session is no longer listed.
+    a.process.child.kill('SIGKILL');
+    await waitFor(
+      () => `A's session gone from B's list (last: ${JSON.stringify(last)})`,
+      async () => {
+        const list = await sessionsOn(b);
+        last = list;
+        return list.length === 1 && list[0]!.relay === b.address ? true : undefined;
+      },
+      EXPIRY_MS * 4 + 10_000,
+      250,
+    );
+  }, 90_000);
+
   it('refuses a relay whose host key differs from the group, in one line, exit 78', async () => {
     const group = await makeGroup();
     await startMember(group, 'a');

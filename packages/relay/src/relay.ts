@@ -149,6 +149,7 @@ export async function startRelay(
         port: address.port,
         hostKeyFingerprint: hostKey.fingerprint,
         agents,
+        sessions: () => sessions.snapshots(),
         logger,
       });
     }
@@ -178,7 +179,15 @@ export async function startRelay(
     admin = await startAdminServer({
       socketPath: paths.adminSocket,
       handlers: {
-        sessions: () => sessions.snapshots(),
+        // A group member adds the sessions the other members host (from PostgreSQL; while it is
+        // away, this relay's alone), each row naming its relay.
+        sessions: async () => {
+          const here = sessions.snapshots();
+          if (!group) return here;
+          const self = group.advertised;
+          const elsewhere = await group.sessionsElsewhere().catch(() => []);
+          return [...here.map((s) => ({ ...s, relay: self })), ...elsewhere.map((e) => ({ ...e.snapshot, relay: e.relay }))];
+        },
         // `user`: only the devices that person may reach (`lifeline-relay devices --user NAME`), by the login's rule.
         devices: async (request) => {
           const { user } = request as { user?: unknown };

@@ -11,7 +11,8 @@ export interface SessionsCommandIo extends CommandIo {
 
 const usage = `Usage: lifeline-relay sessions [--config relay.yaml | --socket PATH] [--json]
 Lists live console sessions of the running relay: device, writer, viewers, since when,
-bytes typed in and sent out. Asks the relay on its admin socket: adminSocket from --config
+bytes typed in and sent out; on a member of a relay group, the whole group's, with the
+member hosting each (RELAY). Asks the relay on its admin socket: adminSocket from --config
 (without it ${DEFAULT_ADMIN_SOCKET}), or --socket.
 `;
 
@@ -40,7 +41,8 @@ function isSnapshotList(value: unknown): value is SessionSnapshot[] {
         s.viewers.every((v) => typeof v === 'string') &&
         typeof s.since === 'string' &&
         typeof s.bytesIn === 'number' &&
-        typeof s.bytesOut === 'number'
+        typeof s.bytesOut === 'number' &&
+        (s.relay === undefined || typeof s.relay === 'string')
       );
     })
   );

@@ -58,6 +58,26 @@ describe('sessions table', () => {
     );
   });
 
+  it("in a relay group, names the member hosting each session, a device's sessions on several members together", () => {
+    const table = formatSessionsTable(
+      [
+        snapshot({ deviceId: 'rtr-02', relay: '10.0.0.2:443' }),
+        snapshot({ deviceId: 'rtr-01', writer: undefined, viewers: ['bob'], relay: '10.0.0.3:443' }),
+        snapshot({ deviceId: 'rtr-01', relay: '10.0.0.1:443' }),
+      ],
+      NOW,
+    );
+    expect(table).toBe(
+      [
+        'DEVICE  WRITER  VIEWERS  SINCE  IN  OUT  RELAY',
+        'rtr-01  alice   -        5m12s  0B  0B   10.0.0.1:443',
+        'rtr-01  -       bob      5m12s  0B  0B   10.0.0.3:443',
+        'rtr-02  alice   -        5m12s  0B  0B   10.0.0.2:443',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('says so when nobody is attached anywhere', () => {
     expect(formatSessionsTable([], NOW)).toBe('no live sessions\n');
   });

@@ -20,10 +20,12 @@ export function formatAge(ms: number): string {
  */
 export function formatSessionsTable(sessions: readonly SessionSnapshot[], now: number): string {
   if (sessions.length === 0) return 'no live sessions\n';
+  // A relay group's answer names the member hosting each session: one more column.
+  const group = sessions.some((s) => s.relay !== undefined);
   const rows = [
-    ['DEVICE', 'WRITER', 'VIEWERS', 'SINCE', 'IN', 'OUT'],
+    ['DEVICE', 'WRITER', 'VIEWERS', 'SINCE', 'IN', 'OUT', ...(group ? ['RELAY'] : [])],
     ...[...sessions]
-      .sort((a, b) => a.deviceId.localeCompare(b.deviceId))
+      .sort((a, b) => a.deviceId.localeCompare(b.deviceId) || (a.relay ?? '').localeCompare(b.relay ?? ''))
       .map((s) => [
         s.deviceId,
         s.writer ?? '-',
@@ -31,6 +33,7 @@ export function formatSessionsTable(sessions: readonly SessionSnapshot[], now: n
         formatAge(now - Date.parse(s.since)),
         formatBytes(s.bytesIn),
         formatBytes(s.bytesOut),
+        ...(group ? [s.relay ?? '-'] : []),
       ]),
   ];
   return renderTable(rows);

@@ -3,6 +3,7 @@ import type { InventoryStore } from '../inventory/inventory-store.js';
 import { PostgresInventoryStore } from '../inventory/postgres-inventory-store.js';
 import type { AgentRegistry } from '../tunnel/agent-registry.js';
 import { RelayGroup } from './relay-group.js';
+import type { DeviceSessionRow } from './session-presence.js';
 
 export interface JoinRelayGroupOptions {
   config: RelayConfig;
@@ -13,6 +14,8 @@ export interface JoinRelayGroupOptions {
   port: number;
   hostKeyFingerprint: string;
   agents: AgentRegistry;
+  /** This relay's live sessions (its admin `sessions` answer), for the group's session tracker. */
+  sessions: () => DeviceSessionRow[];
   logger: Logger;
 }
 
@@ -37,6 +40,7 @@ export async function joinRelayGroup(options: JoinRelayGroupOptions): Promise<Re
       heartbeatMs: config.group.heartbeatMs,
       expiryMs: config.group.expiryMs,
       presenceFlushMs: config.group.presenceFlushMs,
+      sessions: options.sessions,
       logger: options.logger,
     });
   } catch (err) {

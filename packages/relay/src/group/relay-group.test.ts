@@ -48,6 +48,7 @@ async function join(db: { connection: pg.ClientConfig; where: string }, port: nu
     heartbeatMs: 150,
     expiryMs: 1_000,
     presenceFlushMs: 20,
+    sessions: () => [],
     logger: capturedLogger().logger,
     ...over,
   });
@@ -81,16 +82,19 @@ function tunnel(deviceId: string): AgentTunnel {
 }
 
 describe('RelayGroup on a real PostgreSQL', () => {
-  it('gets its tables from schema migration 2, applied to a database an earlier relay left at version 1', async () => {
+  it('gets its tables from schema migrations 2 and 3, applied to a database an earlier relay left at version 1', async () => {
     const db = await migratedDatabase();
     const client = new pg.Client(db.connection);
     await client.connect();
     try {
       // As a relay of schema 1 left it: no group tables.
-      await client.query('DROP TABLE lifeline_tunnels; DROP TABLE lifeline_relays; UPDATE lifeline_schema SET version = 1');
+      await client.query(
+        'DROP TABLE lifeline_sessions; DROP TABLE lifeline_tunnels; DROP TABLE lifeline_relays; UPDATE lifeline_schema SET version = 1',
+      );
       await (await openStore(db.connection.database!)).close();
-      expect((await client.query('SELECT version FROM lifeline_schema')).rows).toEqual([{ version: 2 }]);
+      expect((await client.query('SELECT version FROM lifeline_schema')).rows).toEqual([{ version: 3 }]);
       expect((await client.query("SELECT to_regclass('lifeline_relays') AS t")).rows[0]).toEqual({ t: 'lifeline_relays' });
+      expect((await client.query("SELECT to_regclass('lifeline_sessions') AS t")).rows[0]).toEqual({ t: 'lifeline_sessions' });
     } finally {
       await client.end();
     }
@@ -155,7 +159,9 @@ describe('RelayGroup on a real PostgreSQL', () => {
       await server.start();
     }
     // Both rejoin (each may have expired the other on its first heartbeat back) and rewrite their presence.
-    await until('members repaired', () => ports(a).join() === '1001,1002' && ports(b).join() === '1001,1002', 10_000);
+    // In either order: a member that rejoined has a new start time, and the list is by start time.
+    const sorted = (group: RelayGroup) => [...ports(group)].sort().join();
+    await until('members repaired', () => sorted(a) === '1001,1002' && sorted(b) === '1001,1002', 10_000);
     await until(
       'presence repaired',
       async () => {
@@ -164,6 +170,33 @@ describe('RelayGroup on a real PostgreSQL', () => {
       },
       10_000,
     );
+  }, 30_000);
+
+  it("keeps each member's live sessions for the others to list: new, changed and ended ones, and a dead member's gone with it", async () => {
+    const db = await migratedDatabase();
+    let live = [{ deviceId: 'rtr-1', writer: 'alice', viewers: ['bob'] }];
+    const a = await join(db, 1001, { sessions: () => live });
+    const b = await join(db, 1002);
+    const seenFromB = async () =>
+      (await b.sessionsElsewhere()).map(
+        (s) => `${s.relay} ${s.snapshot.deviceId} ${String(s.snapshot.writer)} ${String(s.snapshot.viewers)}`,
+      );
+    await until('alice on rtr-1 at A, seen from B', async () => (await seenFromB()).join() === '127.0.0.1:1001 rtr-1 alice bob');
+    // Its own sessions are not "elsewhere" for A.
+    expect(await a.sessionsElsewhere()).toEqual([]);
+    live = [
+      { deviceId: 'rtr-1', writer: 'bob', viewers: [] },
+      { deviceId: 'sw-2', writer: 'carol', viewers: [] },
+    ];
+    await until(
+      'the writer change and a new session',
+      async () => (await seenFromB()).join() === '127.0.0.1:1001 rtr-1 bob ,127.0.0.1:1001 sw-2 carol ',
+    );
+    live = [{ deviceId: 'sw-2', writer: 'carol', viewers: [] }];
+    await until('the ended session gone', async () => (await seenFromB()).join() === '127.0.0.1:1001 sw-2 carol ');
+    // A dies without leaving (SIGKILL): its sessions go when it expires.
+    await a.close();
+    await until('A expired, and its sessions with it', async () => (await seenFromB()).length === 0, 10_000);
   }, 30_000);
 
   it('writes 10,000 devices x 3 relays of presence in a few batches', async () => {

@@ -5,6 +5,7 @@ import { ChangeListeners } from '../inventory/change-listeners.js';
 import { LISTEN_RECONNECT } from '../inventory/postgres-inventory-store.js';
 import { PostgresListener } from '../inventory/postgres-listener.js';
 import { inTransaction } from '../inventory/postgres-transaction.js';
+import { SessionPresence, type DeviceSessionRow } from './session-presence.js';
 import { TunnelPresence } from './tunnel-presence.js';
 
 /** The NOTIFY channel of membership changes; the payload is the id of the member that made one. */
@@ -24,7 +25,16 @@ export interface RelayGroupOptions {
   heartbeatMs: number;
   expiryMs: number;
   presenceFlushMs: number;
+  /** This relay's live sessions (its admin `sessions` answer), for the group's session tracker. */
+  sessions: () => DeviceSessionRow[];
   logger: Logger;
+}
+
+/** A live session another member hosts, as that member described it. */
+export interface SessionElsewhere {
+  /** The member's advertised `host:port`. */
+  relay: string;
+  snapshot: DeviceSessionRow & Record<string, unknown>;
 }
 
 /** A member as the group table has it. */
@@ -48,6 +58,7 @@ export interface GroupMemberRecord extends GroupMember {
 export class RelayGroup {
   readonly id = randomUUID();
   readonly presence: TunnelPresence;
+  private readonly sessionPresence: SessionPresence;
   private known: GroupMemberRecord[] = [];
   private readonly changes = new ChangeListeners();
   private listener: PostgresListener | undefined;
@@ -67,6 +78,14 @@ export class RelayGroup {
       flushMs: options.presenceFlushMs,
       logger: this.logger,
       onMissingMember: () => void this.heartbeat(),
+    });
+    this.sessionPresence = new SessionPresence({
+      pool,
+      relayId: this.id,
+      flushMs: options.presenceFlushMs,
+      logger: this.logger,
+      onMissingMember: () => void this.heartbeat(),
+      snapshots: options.sessions,
     });
   }
 
@@ -137,11 +156,34 @@ export class RelayGroup {
     return byDevice;
   }
 
+  /**
+   * The live sessions the other members host now (from `lifeline_sessions`), by device id.
+   * @throws LifelineError INVENTORY_UNAVAILABLE while the database is away.
+   */
+  async sessionsElsewhere(): Promise<SessionElsewhere[]> {
+    try {
+      const { rows } = await this.pool.query<{ snapshot: SessionElsewhere['snapshot']; host: string; port: number }>(
+        `SELECT s.snapshot, r.host, r.port FROM lifeline_sessions s JOIN lifeline_relays r ON r.id = s.relay_id
+         WHERE r.expires_at > now() AND r.id <> $1 ORDER BY s.device_id, r.started_at`,
+        [this.id],
+      );
+      return rows.map((r) => ({ relay: `${r.host}:${r.port}`, snapshot: r.snapshot }));
+    } catch (err) {
+      throw unavailable(this.options.where, err);
+    }
+  }
+
+  /** This relay's advertised `host:port`, as the other members list it. */
+  get advertised(): string {
+    return `${this.options.advertise.host}:${this.options.advertise.port}`;
+  }
+
   /** Leaves the group (a graceful stop): the row and its presence go at once, and the others are told. */
   async leave(): Promise<void> {
     if (this.closed) return;
     clearTimeout(this.heartbeatTimer);
     this.presence.stop();
+    this.sessionPresence.stop();
     try {
       await this.pool.query('WITH gone AS (DELETE FROM lifeline_relays WHERE id = $1) SELECT pg_notify($2, $1)', [this.id, CHANNEL]);
     } catch {
@@ -155,6 +197,7 @@ export class RelayGroup {
     this.closed = true;
     clearTimeout(this.heartbeatTimer);
     this.presence.stop();
+    this.sessionPresence.stop();
     this.changes.clear();
     await this.listener?.close();
     await this.pool.end().catch(() => undefined);
@@ -216,11 +259,13 @@ export class RelayGroup {
         this.logger.warn({ event: 'group.rejoin', id: this.id }, 'this relay had expired from the group; joining again');
         await this.register();
         this.presence.resync();
+        this.sessionPresence.resync();
       }
       if (!this.reachable) {
         this.reachable = true;
         this.logger.info({ event: 'group.available', database: this.options.where }, 'relay group database back');
         this.presence.resync();
+        this.sessionPresence.resync();
       }
       await this.refresh();
     } catch (err) {

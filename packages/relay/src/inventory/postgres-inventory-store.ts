@@ -16,9 +16,6 @@ import type {
 } from './inventory-store.js';
 import { decideRedeem, nextAgentState } from './redeem-decision.js';
 
-/** The schema this relay knows; a database migrated further by a newer relay is refused. */
-export const POSTGRES_SCHEMA_VERSION = 2;
-
 /** Taken (per transaction) while migrating, so two relays starting at once migrate one after the other. */
 const MIGRATION_LOCK = 0x6c6966656c696e65n; // "lifeline"
 /** The NOTIFY channel; the payload is the id of the store that made the change. */
@@ -66,7 +63,20 @@ const migrations: Record<number, string> = {
     );
     CREATE INDEX lifeline_tunnels_device ON lifeline_tunnels (device_id);
   `,
+  // The group's session tracker: each member's live console sessions, one row per device with
+  // people attached, as its admin socket describes them (group/session-presence.ts).
+  3: `
+    CREATE TABLE lifeline_sessions (
+      relay_id TEXT NOT NULL REFERENCES lifeline_relays (id) ON DELETE CASCADE,
+      device_id TEXT NOT NULL,
+      snapshot JSONB NOT NULL,
+      PRIMARY KEY (relay_id, device_id)
+    );
+  `,
 };
+
+/** The schema this relay knows (its last migration); a database migrated further by a newer relay is refused. */
+export const POSTGRES_SCHEMA_VERSION = Math.max(...Object.keys(migrations).map(Number));
 
 export interface PostgresInventoryOptions {
   host: string;

@@ -27,6 +27,11 @@ export interface SessionSnapshot {
   /** Bytes from the device to people and from the writer to the device, since `since`. */
   bytesOut: number;
   bytesIn: number;
+  /**
+   * The relay group member hosting this session (its advertised `host:port`); only in a group,
+   * where `sessions` on any member lists the whole group's.
+   */
+  relay?: string;
 }
 
 /** The people part of a hub's snapshot, from each party's Person (no other copy of who they are). */
