@@ -72,21 +72,16 @@ export class RelayGroup {
     private readonly options: RelayGroupOptions,
   ) {
     this.logger = options.logger.child({ component: 'relay-group' });
-    this.presence = new TunnelPresence({
+    // What this member holds, mirrored for the others: its tunnels and its live sessions.
+    const rows = {
       pool,
       relayId: this.id,
       flushMs: options.presenceFlushMs,
       logger: this.logger,
       onMissingMember: () => void this.heartbeat(),
-    });
-    this.sessionPresence = new SessionPresence({
-      pool,
-      relayId: this.id,
-      flushMs: options.presenceFlushMs,
-      logger: this.logger,
-      onMissingMember: () => void this.heartbeat(),
-      snapshots: options.sessions,
-    });
+    };
+    this.presence = new TunnelPresence(rows);
+    this.sessionPresence = new SessionPresence({ ...rows, snapshots: options.sessions });
   }
 
   static async join(options: RelayGroupOptions): Promise<RelayGroup> {
