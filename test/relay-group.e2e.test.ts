@@ -297,6 +297,50 @@ describe('a relay group of three relays sharing one PostgreSQL and one host key'
     );
   }, 90_000);
 
+  it("lists the whole group's recordings on any member, with the member whose disk holds each", async () => {
+    const { a, b } = await twoMembersAndAgent();
+    const person = await login(a);
+    person.write('show clock\r');
+    await person.waitForOutput(/show clock[\s\S]*rtr-1>/);
+    person.end();
+    await a.process.waitForLog('the session on A ended', (l) => l.event === 'session.end' && 'bytesOut' in l);
+    type Listed = { relay: string; path: string; deviceId: string; user: string; durationSeconds?: number; sizeBytes?: number };
+    const recordingsOn = async (relay: Relay, ...args: string[]) => {
+      const { stdout } = await run(process.execPath, [relayBin, 'recordings', '--config', relay.config, '--json', ...args], {
+        timeout: 30_000,
+      });
+      return JSON.parse(stdout) as Listed[];
+    };
+    let last: unknown;
+    // Asked on B: alice's recording on A's disk, completed (its duration and size) once it closed.
+    const listed = await waitFor(
+      () => `recordings on B listing alice's on A, closed (last: ${JSON.stringify(last)})`,
+      async () => {
+        const list = await recordingsOn(b);
+        last = list;
+        return list.length === 1 && list[0]!.relay === a.address && list[0]!.sizeBytes !== undefined ? list[0] : undefined;
+      },
+      15_000,
+      250,
+    );
+    expect(listed).toMatchObject({ deviceId: 'rtr-1', user: 'alice' });
+    expect(listed.path.startsWith(join(dir.path, 'a'))).toBe(true);
+    expect((await stat(listed.path)).size).toBe(listed.sizeBytes);
+    expect(listed.durationSeconds).toBeGreaterThan(0);
+    // Filters reach the index; the table names the member.
+    expect(await recordingsOn(b, '--user', 'nobody')).toEqual([]);
+    expect((await recordingsOn(b, '--device', 'rtr-1')).length).toBe(1);
+    const { stdout: table } = await run(process.execPath, [relayBin, 'recordings', '--config', b.config], { timeout: 30_000 });
+    expect(table).toMatch(/^STARTED \(UTC\)\s+DEVICE\s+USER\s+DURATION\s+SIZE\s+RELAY\s+PATH\n/);
+    expect(table).toContain(a.address);
+
+    // B stopped: its CLI says the index needs the running relay and lists its own folder (empty).
+    await b.process.stop();
+    const alone = await run(process.execPath, [relayBin, 'recordings', '--config', b.config, '--json'], { timeout: 30_000 });
+    expect(JSON.parse(alone.stdout)).toEqual([]);
+    expect(alone.stderr).toContain("recordings: the group's index needs the running relay");
+  }, 90_000);
+
   it('refuses a relay whose host key differs from the group, in one line, exit 78', async () => {
     const group = await makeGroup();
     await startMember(group, 'a');

@@ -18,6 +18,8 @@ import {
 } from '@lifeline/shared/core';
 import { startAdminServer, type AdminServer } from './admin/admin-server.js';
 import { GroupAnnouncer } from './group/group-announcer.js';
+import { indexedRecorders } from './group/indexed-recorders.js';
+import { recordingFilter } from './group/recording-filter.js';
 import type { RelayGroup } from './group/relay-group.js';
 import { applyInventoryChange } from './inventory/reload-effects.js';
 import type { InventoryStore } from './inventory/inventory-store.js';
@@ -26,6 +28,7 @@ import type { Inventory } from './inventory/inventory.js';
 import { enrolmentService, startEnrolment, type RelayEnrolment } from './inventory/relay-enrolment.js';
 import { declaredInConfig, inventoryAdminHandlers } from './inventory/inventory-admin.js';
 import { AsciicastRecorderFactory } from './recording/asciicast-recorder.js';
+import type { RecorderFactory } from './recording/session-recorder.js';
 import { connectionBudget, descriptorsNeeded, readOpenFileLimit } from './open-file-limit.js';
 import { DeviceConsoleLogs } from './recording/device-console-logs.js';
 import { DiskGate, RELAY_DISK_SLOTS } from './recording/disk-gate.js';
@@ -91,11 +94,16 @@ export async function startRelay(
   // Opened after the bind; a device added by a reload gets its log when its hub is made.
   const consoleLogs = new DeviceConsoleLogs({ ...config.consoleLog, dir: paths.consoleLogDir, logger, clock, gate });
   const agents = new AgentRegistry(logger.child({ component: 'agent-registry' }), () => clock.now());
+  const withGroupIndex = (recorders: RecorderFactory): RecorderFactory =>
+    config.group ? indexedRecorders(recorders, () => group?.recordings, clock) : recorders;
   const sessions = new ConsoleSessions({ inventory, banner: config.banner }, agents, {
     logger,
     clock,
     openUpstream: (tunnel) => openTelnetUpstream(tunnel, logger),
-    recorders: new AsciicastRecorderFactory({ dir: paths.recordingsDir, maxQueuedBytes: config.recording.queueBytes, logger, clock, gate }),
+    // A group member also lists each recording in the group's index (any member's `recordings` shows it).
+    recorders: withGroupIndex(
+      new AsciicastRecorderFactory({ dir: paths.recordingsDir, maxQueuedBytes: config.recording.queueBytes, logger, clock, gate }),
+    ),
     recordInput: config.recording.input,
     viewerBufferBytes: config.viewerBufferBytes,
     consoleLogFor: (deviceId) => consoleLogs.for(deviceId),
@@ -202,6 +210,12 @@ export async function startRelay(
           const byDevice = await group.tunnelsByDevice().catch(() => undefined);
           return overviews.map((o) => ({ ...o, relays: byDevice ? (byDevice.get(o.deviceId) ?? []) : null }));
         },
+        // The group's recordings from its index (`lifeline-relay recordings` on a member); a relay
+        // alone has none to give: its recordings command reads the folder.
+        recordings: async (request) => {
+          if (!group) throw new Error('recordings: this relay is not in a relay group; its recordings are in its recordingsDir');
+          return (await group.recordings.list(recordingFilter(request))).map((r) => ({ ...r, startedAt: r.startedAt.toISOString() }));
+        },
         reload: async () => inventory.reload(),
         power: (request) => {
           const { device, action, by } = request as { device?: unknown; action?: unknown; by?: unknown };
@@ -240,7 +254,15 @@ export async function startRelay(
     throw err;
   }
   consoleLogs.noteAll('relay started');
-  const retention = startRetention({ dir: paths.recordingsDir, retentionDays: config.recording.retentionDays, logger, clock, gate });
+  const retention = startRetention({
+    dir: paths.recordingsDir,
+    retentionDays: config.recording.retentionDays,
+    logger,
+    clock,
+    gate,
+    // Deleted files leave the group's index with them.
+    onRemoved: (removed) => group?.recordings.forget(removed),
+  });
   logger.info(
     {
       event: 'relay.listening',

@@ -10,13 +10,24 @@ export interface CommandIo {
   stderr: NodeJS.WritableStream;
 }
 
-import { DEFAULT_RECORDINGS_DIR, relayFiles } from './relay-files.js';
+import { askRelay } from './admin-query.js';
+import { DEFAULT_RECORDINGS_DIR, relaySetup } from './relay-files.js';
 
 const usage = `Usage: lifeline-relay recordings [--config relay.yaml | --dir DIR] [--device D] [--user U]
                                  [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--json]
 Lists session recordings, newest first. Dates are UTC days, both ends included.
 The folder is recordingsDir from --config (without it ${DEFAULT_RECORDINGS_DIR}), or --dir.
+On a member of a relay group (--config with group), the whole group's recordings from its
+index, asked of the running relay, with the member whose disk holds each (RELAY); replay a
+file on that member.
 `;
+
+/** A recording as a group member's index lists it: which member holds the file. */
+interface GroupEntry extends Omit<RecordingEntry, 'startedAt' | 'sizeBytes' | 'title'> {
+  relay: string;
+  startedAt: string;
+  sizeBytes: number | undefined;
+}
 
 function duration(seconds: number | undefined): string {
   if (seconds === undefined) return '?';
@@ -24,24 +35,54 @@ function duration(seconds: number | undefined): string {
   return `${Math.floor(s / 3600)}:${String(Math.floor(s / 60) % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
 }
 
-function table(entries: RecordingEntry[]): string {
+/** One line per recording; with `relay` (a group's index), the member holding the file. */
+function table(
+  entries: Array<{
+    startedAt: Date;
+    deviceId: string;
+    user: string;
+    durationSeconds: number | undefined;
+    sizeBytes: number | undefined;
+    path: string;
+    relay?: string;
+  }>,
+): string {
+  const group = entries.some((e) => e.relay !== undefined);
   const rows = [
-    ['STARTED (UTC)', 'DEVICE', 'USER', 'DURATION', 'SIZE', 'PATH'],
+    ['STARTED (UTC)', 'DEVICE', 'USER', 'DURATION', 'SIZE', ...(group ? ['RELAY'] : []), 'PATH'],
     ...entries.map((e) => [
       e.startedAt.toISOString().slice(0, 19).replace('T', ' '),
       e.deviceId,
       e.user,
       duration(e.durationSeconds),
-      formatBytes(e.sizeBytes),
+      e.sizeBytes === undefined ? '?' : formatBytes(e.sizeBytes),
+      ...(group ? [e.relay ?? '-'] : []),
       e.path,
     ]),
   ];
   return renderTable(rows);
 }
 
-async function recordingsDir(values: { config?: string; dir?: string }): Promise<string> {
-  if (values.dir) return values.dir;
-  return (await relayFiles(values.config)).recordingsDir;
+function isGroupList(value: unknown): value is GroupEntry[] {
+  return (
+    Array.isArray(value) &&
+    value.every(
+      (e: Partial<GroupEntry> | null) =>
+        typeof e === 'object' &&
+        e !== null &&
+        typeof e.relay === 'string' &&
+        typeof e.path === 'string' &&
+        typeof e.deviceId === 'string' &&
+        typeof e.user === 'string' &&
+        typeof e.startedAt === 'string',
+    )
+  );
+}
+
+async function recordingsSetup(values: { config?: string; dir?: string }): Promise<{ dir: string; inGroup: boolean }> {
+  if (values.dir) return { dir: values.dir, inGroup: false };
+  const { paths, inGroup } = await relaySetup(values.config);
+  return { dir: paths.recordingsDir, inGroup };
 }
 
 /**
@@ -88,13 +129,26 @@ export async function runRecordings(args: string[], io: CommandIo): Promise<numb
     else filter.untilExclusive = new Date(day.getTime() + 86_400_000);
   }
 
-  let dir: string;
+  let setup: { dir: string; inGroup: boolean };
   try {
-    dir = await recordingsDir(values);
+    setup = await recordingsSetup(values);
   } catch (err) {
     if (!isConfigError(err)) throw err;
     io.stderr.write(`recordings: ${(err as Error).message}\n`);
     return ExitCode.badConfig;
+  }
+  const { dir } = setup;
+  if (setup.inGroup) {
+    const request = {
+      command: 'recordings',
+      ...(filter.deviceId ? { deviceId: filter.deviceId } : {}),
+      ...(filter.user ? { user: filter.user } : {}),
+      ...(filter.since ? { since: filter.since.toISOString() } : {}),
+      ...(filter.untilExclusive ? { until: filter.untilExclusive.toISOString() } : {}),
+    };
+    const asked = await askRelay('recordings', { config: values.config }, request, io);
+    if (asked.ok && isGroupList(asked.answer)) return printGroup(asked.answer, values.json === true, io);
+    io.stderr.write(`recordings: the group's index needs the running relay; listing this relay's ${dir} only\n`);
   }
   const entries = await listRecordings(dir, filter);
   for (const e of entries) if (e.problem) io.stderr.write(`recordings: ${e.path}: ${e.problem}\n`);
@@ -115,5 +169,12 @@ export async function runRecordings(args: string[], io: CommandIo): Promise<numb
   } else {
     io.stdout.write(table(entries));
   }
+  return ExitCode.ok;
+}
+
+function printGroup(entries: GroupEntry[], json: boolean, io: CommandIo): number {
+  if (json) io.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
+  else if (entries.length === 0) io.stderr.write("recordings: none found in the group's index\n");
+  else io.stdout.write(table(entries.map((e) => ({ ...e, startedAt: new Date(e.startedAt) }))));
   return ExitCode.ok;
 }

@@ -12,6 +12,12 @@ export const DEFAULT_RECORDINGS_DIR = defaults.recordingsDir;
  * by relayPaths), or the schema's defaults without one. Throws config errors.
  */
 export async function relayFiles(configFile: string | undefined): Promise<RelayPaths> {
-  if (configFile === undefined) return defaults;
-  return relayPaths(await loadConfigFile(configFile, 'relay'), configFile);
+  return (await relaySetup(configFile)).paths;
+}
+
+/** `relayFiles`, and whether the relay is a member of a relay group (relay.yaml `group`). */
+export async function relaySetup(configFile: string | undefined): Promise<{ paths: RelayPaths; inGroup: boolean }> {
+  if (configFile === undefined) return { paths: defaults, inGroup: false };
+  const config = await loadConfigFile(configFile, 'relay');
+  return { paths: relayPaths(config, configFile), inGroup: config.group !== undefined };
 }

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { LifelineError, type Logger } from '@lifeline/shared/core';
 import { inTransaction } from '../inventory/postgres-transaction.js';
+import { BatchFlusher } from './batch-flusher.js';
 
 /** How one group table keyed by (relay_id, id) is written. */
 export interface MemberRowsTable<V> {
@@ -37,11 +38,11 @@ export class MemberRows<V> {
   private readonly held = new Map<string, V>();
   private readonly dirty = new Set<string>();
   private full = true;
-  private timer: NodeJS.Timeout | undefined;
-  private flushing = false;
-  private stopped = false;
+  private readonly flusher: BatchFlusher;
 
-  constructor(private readonly options: MemberRowsOptions<V>) {}
+  constructor(private readonly options: MemberRowsOptions<V>) {
+    this.flusher = new BatchFlusher({ flushMs: options.flushMs, flush: () => this.flush(), onError: (err) => this.failed(err) });
+  }
 
   set(id: string, value: V): void {
     this.held.set(id, value);
@@ -65,30 +66,19 @@ export class MemberRows<V> {
   /** Rewrite every row of this relay at the next flush. */
   resync(): void {
     this.full = true;
-    this.schedule();
+    this.flusher.request();
   }
 
   stop(): void {
-    this.stopped = true;
-    clearTimeout(this.timer);
+    this.flusher.stop();
   }
 
   private mark(id: string): void {
     this.dirty.add(id);
-    this.schedule();
-  }
-
-  private schedule(): void {
-    if (this.stopped || this.timer !== undefined) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.flush();
-    }, this.options.flushMs);
+    this.flusher.request();
   }
 
   private async flush(): Promise<void> {
-    if (this.flushing || this.stopped) return this.schedule();
-    this.flushing = true;
     const full = this.full;
     const changed = [...this.dirty];
     this.full = false;
@@ -115,25 +105,17 @@ export class MemberRows<V> {
       // Nothing was written: all of it again next time (or everything, after a rejoin).
       if (full) this.full = true;
       for (const id of changed) this.dirty.add(id);
-      // 23503: this relay's member row is gone (it expired); the group joins again, then resyncs.
-      if (((err as Error).cause as { code?: string } | undefined)?.code === '23503') this.options.onMissingMember();
-      else
-        this.options.logger.debug(
-          { event: 'group.presence-deferred', what: this.options.what, err: (err as Error).message },
-          `${this.options.what} not written yet`,
-        );
-      this.flushing = false;
-      // Retry on the group's pace: a heartbeat later at the latest (resync or the next change also call).
-      this.timer ??= setTimeout(
-        () => {
-          this.timer = undefined;
-          void this.flush();
-        },
-        Math.max(this.options.flushMs, 1_000),
-      );
-      return;
+      throw err;
     }
-    this.flushing = false;
-    if (this.dirty.size > 0 || this.full) this.schedule();
+  }
+
+  private failed(err: unknown): void {
+    // 23503: this relay's member row is gone (it expired); the group joins again, then resyncs.
+    if (((err as Error).cause as { code?: string } | undefined)?.code === '23503') this.options.onMissingMember();
+    else
+      this.options.logger.debug(
+        { event: 'group.presence-deferred', what: this.options.what, err: (err as Error).message },
+        `${this.options.what} not written yet`,
+      );
   }
 }

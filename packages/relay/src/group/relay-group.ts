@@ -5,6 +5,7 @@ import { ChangeListeners } from '../inventory/change-listeners.js';
 import { LISTEN_RECONNECT } from '../inventory/postgres-inventory-store.js';
 import { PostgresListener } from '../inventory/postgres-listener.js';
 import { inTransaction } from '../inventory/postgres-transaction.js';
+import { RecordingIndex } from './recording-index.js';
 import { SessionPresence, type DeviceSessionRow } from './session-presence.js';
 import { TunnelPresence } from './tunnel-presence.js';
 
@@ -58,6 +59,8 @@ export interface GroupMemberRecord extends GroupMember {
 export class RelayGroup {
   readonly id = randomUUID();
   readonly presence: TunnelPresence;
+  /** The group's recordings: this member's are added as they open and close. */
+  readonly recordings: RecordingIndex;
   private readonly sessionPresence: SessionPresence;
   private known: GroupMemberRecord[] = [];
   private readonly changes = new ChangeListeners();
@@ -82,6 +85,7 @@ export class RelayGroup {
     };
     this.presence = new TunnelPresence(rows);
     this.sessionPresence = new SessionPresence({ ...rows, snapshots: options.sessions });
+    this.recordings = new RecordingIndex({ pool, relay: this.advertised, flushMs: options.presenceFlushMs, logger: this.logger });
   }
 
   static async join(options: RelayGroupOptions): Promise<RelayGroup> {
@@ -179,6 +183,7 @@ export class RelayGroup {
     clearTimeout(this.heartbeatTimer);
     this.presence.stop();
     this.sessionPresence.stop();
+    await this.recordings.finish();
     try {
       await this.pool.query('WITH gone AS (DELETE FROM lifeline_relays WHERE id = $1) SELECT pg_notify($2, $1)', [this.id, CHANNEL]);
     } catch {
@@ -193,6 +198,7 @@ export class RelayGroup {
     clearTimeout(this.heartbeatTimer);
     this.presence.stop();
     this.sessionPresence.stop();
+    this.recordings.stop();
     this.changes.clear();
     await this.listener?.close();
     await this.pool.end().catch(() => undefined);

@@ -73,6 +73,22 @@ const migrations: Record<number, string> = {
       PRIMARY KEY (relay_id, device_id)
     );
   `,
+  // The group's recordings index (group/recording-index.ts): which member's disk holds each
+  // recording, by the member's advertised address (a restarted relay has a new member id).
+  4: `
+    CREATE TABLE lifeline_recordings (
+      relay TEXT NOT NULL,
+      path TEXT NOT NULL,
+      device_id TEXT NOT NULL,
+      user_name TEXT NOT NULL,
+      session_id TEXT NOT NULL,
+      started_at TIMESTAMPTZ NOT NULL,
+      ended_at TIMESTAMPTZ,
+      size_bytes BIGINT,
+      PRIMARY KEY (relay, path)
+    );
+    CREATE INDEX lifeline_recordings_started ON lifeline_recordings (started_at DESC);
+  `,
 };
 
 /** The schema this relay knows (its last migration); a database migrated further by a newer relay is refused. */

@@ -16,6 +16,8 @@ export interface RetentionScheduleOptions {
   /** Milliseconds that only ever go forward (performance.now); tests pass their own. */
   elapsed?: () => number;
   gate?: DiskGate;
+  /** Told the files each prune deleted (the group's recordings index forgets them). */
+  onRemoved?: (paths: string[]) => void;
 }
 
 /**
@@ -50,6 +52,7 @@ export function startRetention(options: RetentionScheduleOptions): TimerHandle {
         (result) => {
           for (const path of result.removed)
             logger.info({ event: 'recording.deleted', path, retentionDays: days }, 'old recording deleted');
+          if (result.removed.length > 0) options.onRemoved?.(result.removed);
           if (result.removed.length > 0)
             logger.info({ event: 'recording.pruned', removed: result.removed.length, retentionDays: days }, 'old recordings deleted');
           for (const f of result.failed)
