@@ -1,20 +1,14 @@
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { capturedLogger } from '@lifeline/shared/testing';
 import { PostgresInventoryStore } from '../inventory/postgres-inventory-store.js';
-import { startPostgres, type PostgresServer } from '../inventory/testing/postgres-server.js';
+import { postgresForTests } from '../inventory/testing/postgres-for-tests.js';
 import { RecordingIndex } from './recording-index.js';
 
 // The group's recordings index against a real PostgreSQL: what two members record, listed and
 // filtered from either; retention's deletions; the end written at a stop; an outage.
 
-let server: PostgresServer;
-beforeAll(async () => {
-  server = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await server?.destroy();
-});
+const server = postgresForTests();
 
 const opened: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {

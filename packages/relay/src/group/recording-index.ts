@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { LifelineError, type Logger } from '@lifeline/shared/core';
+import type { RecordingEntry } from '../recording/recording-catalog.js';
 import { BatchFlusher } from './batch-flusher.js';
 
 /** One recording as the group's index has it. */
@@ -15,17 +16,15 @@ export interface IndexedRecording {
   sizeBytes?: number;
 }
 
-/** A recording listed from the index: which member has the file (its advertised `host:port`). */
-export interface GroupRecording {
+/**
+ * A recording listed from the index, as a relay's own catalog lists one (recording-catalog.ts),
+ * plus the member whose disk holds the file (its advertised `host:port`); the size is unknown
+ * until the recording closed.
+ */
+export type GroupRecording = Pick<RecordingEntry, 'path' | 'deviceId' | 'user' | 'sessionPrefix' | 'startedAt' | 'durationSeconds'> & {
   relay: string;
-  path: string;
-  deviceId: string;
-  user: string;
-  sessionPrefix: string;
-  startedAt: Date;
-  durationSeconds: number | undefined;
   sizeBytes: number | undefined;
-}
+};
 
 export interface GroupRecordingFilter {
   deviceId?: string;

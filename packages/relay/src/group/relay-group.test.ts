@@ -1,23 +1,17 @@
 import type { Duplex } from 'node:stream';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { exitCodeFor, isLifelineError } from '@lifeline/shared';
 import { capturedLogger } from '@lifeline/shared/testing';
 import { PostgresInventoryStore } from '../inventory/postgres-inventory-store.js';
-import { startPostgres, type PostgresServer } from '../inventory/testing/postgres-server.js';
+import { postgresForTests } from '../inventory/testing/postgres-for-tests.js';
 import type { AgentTunnel } from '../tunnel/agent-tunnel.js';
 import { RelayGroup, type RelayGroupOptions } from './relay-group.js';
 
 // RelayGroup against a real PostgreSQL: membership, expiry, the host key rule, an outage, and
 // the batched tunnel presence.
 
-let server: PostgresServer;
-beforeAll(async () => {
-  server = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await server?.destroy();
-});
+const server = postgresForTests();
 
 const opened: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {

@@ -1,19 +1,13 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { exitCodeFor, isLifelineError } from '@lifeline/shared';
 import { capturedLogger, freePort } from '@lifeline/shared/testing';
 import type { InventoryStore } from './inventory-store.js';
 import { describeInventoryStoreContract } from './inventory-store.contract.js';
 import { POSTGRES_SCHEMA_VERSION, PostgresInventoryStore, type PostgresInventoryOptions } from './postgres-inventory-store.js';
-import { startPostgres, type PostgresServer } from './testing/postgres-server.js';
+import { postgresForTests } from './testing/postgres-for-tests.js';
 
-let server: PostgresServer;
-beforeAll(async () => {
-  server = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await server?.destroy();
-});
+const server = postgresForTests();
 
 function options(database: string, over: Partial<PostgresInventoryOptions> = {}): PostgresInventoryOptions {
   return {
