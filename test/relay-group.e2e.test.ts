@@ -341,6 +341,37 @@ describe('a relay group of three relays sharing one PostgreSQL and one host key'
     expect(alone.stderr).toContain("recordings: the group's index needs the running relay");
   }, 90_000);
 
+  it('keeps sessions, tunnels and new logins through a PostgreSQL outage longer than the expiry, and repairs the group when it is back', async () => {
+    const { a, b, agent } = await twoMembersAndAgent();
+    await waitForRelays(b, [a.address, b.address]);
+    const onA = await login(a);
+    const logsBefore = agent.logs.length;
+    await pg.stop();
+    try {
+      // Three times the expiry: nobody may conclude that a member died from a database that is away.
+      await a.process.waitForLog('A notices the outage', (l) => l.event === 'group.unavailable', 10_000);
+      await new Promise((resolve) => setTimeout(resolve, EXPIRY_MS * 3));
+      // The running session goes on.
+      onA.write('show clock\r');
+      await onA.waitForOutput(/show clock[\s\S]*rtr-1>/);
+      // A new login works on the other member, from its last known inventory.
+      const onB = await login(b);
+      await new Promise((resolve) => setTimeout(resolve, INPUT_HOLD_MS + 200));
+      onB.write('show version\r');
+      await onB.waitForOutput(/simulated IOS/i);
+      // What needs the database says so: devices on B cannot tell which members hold tunnels.
+      expect(await relaysOfDevice(b)).toBeNull();
+    } finally {
+      await pg.start();
+    }
+    // Repaired: both members listed again, and the agent's tunnels never dropped.
+    await waitForRelays(b, [a.address, b.address]);
+    await a.process.waitForLog('A sees the database back', (l) => l.event === 'group.available', 20_000);
+    const dropped = agent.logs.slice(logsBefore).filter((l) => l.event === 'tunnel.state' && l.from === 'connected');
+    expect(dropped).toEqual([]);
+    expect(onA.output()).not.toMatch(/lost|offline/i);
+  }, 90_000);
+
   it('refuses a relay whose host key differs from the group, in one line, exit 78', async () => {
     const group = await makeGroup();
     await startMember(group, 'a');

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { LifelineError, type GroupMember, type Logger } from '@lifeline/shared/core';
 import { ChangeListeners } from '../inventory/change-listeners.js';
@@ -67,6 +68,12 @@ export class RelayGroup {
   private listener: PostgresListener | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private reachable = true;
+  /**
+   * Until then (performance.now() ms), after the database was away, no member is expired or left
+   * out of the list: every member's heartbeat failed alike during the outage, so their rows look
+   * expired until each has renewed once (issue 12: a PostgreSQL outage must not drop anyone).
+   */
+  private graceUntil = 0;
   private closed = false;
   private readonly logger: Logger;
 
@@ -209,7 +216,7 @@ export class RelayGroup {
     const { advertise, hostKey, expiryMs } = this.options;
     await this.transaction(async (db) => {
       await db.query('SELECT pg_advisory_xact_lock($1)', [JOIN_LOCK.toString()]);
-      await db.query('DELETE FROM lifeline_relays WHERE expires_at < now()');
+      if (!this.inGrace()) await this.expireOthers(db);
       const others = (
         await db.query<{ host: string; port: number; host_key: string }>(
           'SELECT host, port, host_key FROM lifeline_relays WHERE id <> $1 ORDER BY started_at',
@@ -237,21 +244,19 @@ export class RelayGroup {
   /** Renews this relay's row (joining again if it was expired), expires dead members, re-reads the list. */
   private async heartbeat(): Promise<void> {
     if (this.closed) return;
+    // The others' heartbeats failed too while the database was away: give each one expiry to
+    // renew before judging them (pushed on while it stays away).
+    if (!this.reachable) this.graceUntil = performance.now() + this.options.expiryMs;
     try {
       const renewed = await this.transaction(async (db) => {
         const mine = await db.query(
           `UPDATE lifeline_relays SET heartbeat_at = now(), expires_at = now() + $2 * interval '1 millisecond' WHERE id = $1`,
           [this.id, this.options.expiryMs],
         );
-        const expired = await db.query<{ host: string; port: number }>(
-          'DELETE FROM lifeline_relays WHERE expires_at < now() RETURNING host, port',
-        );
-        if ((expired.rowCount ?? 0) > 0) {
+        const expired = this.inGrace() ? [] : await this.expireOthers(db);
+        if (expired.length > 0) {
           await db.query('SELECT pg_notify($1, $2)', [CHANNEL, this.id]);
-          this.logger.warn(
-            { event: 'group.member-expired', members: expired.rows.map((r) => `${r.host}:${r.port}`) },
-            `relay group members expired: ${expired.rows.map((r) => `${r.host}:${r.port}`).join(', ')}`,
-          );
+          this.logger.warn({ event: 'group.member-expired', members: expired }, `relay group members expired: ${expired.join(', ')}`);
         }
         return (mine.rowCount ?? 0) > 0;
       });
@@ -281,7 +286,8 @@ export class RelayGroup {
     try {
       rows = (
         await this.pool.query<{ id: string; host: string; port: number; host_key: string; started_at: Date }>(
-          'SELECT id, host, port, host_key, started_at FROM lifeline_relays WHERE expires_at > now() ORDER BY started_at, id',
+          `SELECT id, host, port, host_key, started_at FROM lifeline_relays WHERE expires_at > now() OR $1 ORDER BY started_at, id`,
+          [this.inGrace()],
         )
       ).rows;
     } catch (err) {
@@ -311,6 +317,18 @@ export class RelayGroup {
       { event: 'group.unavailable', database: this.options.where, reason },
       'relay group database unreachable; keeping the last known members',
     );
+  }
+
+  /** Deletes the members whose expiry passed; their `host:port`s. */
+  private async expireOthers(db: pg.PoolClient): Promise<string[]> {
+    const { rows } = await db.query<{ host: string; port: number }>(
+      'DELETE FROM lifeline_relays WHERE expires_at < now() RETURNING host, port',
+    );
+    return rows.map((r) => `${r.host}:${r.port}`);
+  }
+
+  private inGrace(): boolean {
+    return performance.now() < this.graceUntil;
   }
 
   private scheduleHeartbeat(): void {
