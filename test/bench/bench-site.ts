@@ -7,7 +7,7 @@ import { LifelineProcess, type LogLine } from '../support/lifeline-process.js';
 import { waitFor } from '../support/wait.js';
 import type { FarEnd } from './far-ends.js';
 
-/** The repository's root, found from here (this file runs from test/bench/dist/bench/). */
+/** The repository's root, found from here (this file runs from test/bench/dist/test/bench/). */
 export const repoRoot: string = (() => {
   for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
     const pkg = join(dir, 'package.json');

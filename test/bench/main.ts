@@ -17,8 +17,9 @@ import { idleTunnels } from './tunnel-bench.js';
 import { scaleStart } from './scale-bench.js';
 import { agentMemory } from './agent-memory-bench.js';
 import { storm } from './storm-bench.js';
+import { relayGroup } from './group-bench.js';
 
-const parts = ['latency', 'throughput', 'openssh', 'tunnels', 'deadlink', 'scale', 'agentmem', 'storm'] as const;
+const parts = ['latency', 'throughput', 'openssh', 'tunnels', 'deadlink', 'scale', 'agentmem', 'storm', 'group'] as const;
 
 const usage = `npm run bench -- [options]
   --only LIST         some of: ${parts.join(',')} (default: all; agent and relay memory come with latency/throughput)
@@ -29,6 +30,8 @@ const usage = `npm run bench -- [options]
   --tunnels N         idle agent tunnels (default 200), --concurrency N logins in flight (default 50)
   --devices LIST      device (and user) counts for the start-up run (default 1000,5000,10000)
   --agents LIST       agent counts for the reconnect storm run (default 1000)
+  --group-agents N    agents for the relay group run, each with a tunnel to every relay (default 3000),
+                      --relays N relays in the group (default 3)
   --agent-node LIST   Node.js majors the agentmem part starts the agent on (default 20,24)
   --agent-flags LIST  "|"-separated sets of extra Node/V8 flags (and NAME=value environment entries) for agentmem, "none" for the start path as
                       shipped (default none)
@@ -52,6 +55,8 @@ export async function main(argv: string[]): Promise<number> {
       concurrency: { type: 'string', default: '50' },
       devices: { type: 'string', default: '1000,5000,10000' },
       agents: { type: 'string', default: '1000' },
+      'group-agents': { type: 'string', default: '3000' },
+      relays: { type: 'string', default: '3' },
       'agent-node': { type: 'string', default: '20,24' },
       'agent-flags': { type: 'string', default: 'none' },
       'settle-s': { type: 'string', default: '30' },
@@ -216,6 +221,19 @@ export async function main(argv: string[]): Promise<number> {
         }
       });
     }
+  }
+
+  if (only.has('group')) {
+    const count = Number(values['group-agents']);
+    const relays = Number(values.relays);
+    await attempt(`relay group of ${relays} with ${count} agents`, async () => {
+      const dir = await makeTempDir('bench-group');
+      try {
+        results.group = await relayGroup(dir.path, count, relays, progress);
+      } finally {
+        await dir.remove();
+      }
+    });
   }
 
   const json = `${JSON.stringify(results, null, 2)}\n`;

@@ -6,6 +6,7 @@ import type { TunnelRow } from './tunnel-bench.js';
 import type { ScaleRow } from './scale-bench.js';
 import type { AgentMemoryRow } from './agent-memory-bench.js';
 import type { StormRow } from './storm-bench.js';
+import type { GroupRow } from './group-bench.js';
 
 export interface MemoryReport {
   idleRssBytes: number;
@@ -24,6 +25,7 @@ export interface BenchResults {
   tunnels?: TunnelRow;
   scale: ScaleRow[];
   storm: StormRow[];
+  group?: GroupRow;
   deadLink?: DeadLinkRow;
   agentMemory?: MemoryReport;
   /** The agentmem part: the agent started each way asked for. */
@@ -118,6 +120,24 @@ export function formatReport(r: BenchResults): string {
           s.loadAverage.toFixed(2),
         ]),
       ),
+    );
+  }
+  if (r.group) {
+    const g = r.group;
+    section(
+      `Relay group: ${g.relays} relays, one PostgreSQL, ${g.agents} agents each with a tunnel to every relay (agent tunnel code, niced workers)`,
+      table(
+        ['relay', 'RSS idle', 'RSS with tunnels', 'per tunnel'],
+        g.rssIdleBytes.map((idle, i) => [
+          String(i + 1),
+          mib(idle),
+          mib(g.rssWithTunnelsBytes[i]!),
+          `${(g.perTunnelBytes[i]! / 1024).toFixed(1)} KiB`,
+        ]),
+      ) +
+        `\nregistration of all ${g.agents * g.relays} tunnels: ${g.registrationSeconds.toFixed(1)} s; ` +
+        `after SIGKILL of relay 1 every device was reachable through the others after ${g.reachableAfterKillSeconds.toFixed(2)} s ` +
+        `(${g.survivorTunnelsDropped} tunnels to the surviving relays dropped); load ${g.loadAverage.toFixed(2)}\n`,
     );
   }
   if (r.tunnels) {

@@ -8,5 +8,5 @@ import { fileURLToPath } from 'node:url';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', `${here}tsconfig.json`], { stdio: 'inherit' });
-const { main } = await import('./dist/bench/main.js');
+const { main } = await import('./dist/test/bench/main.js');
 process.exitCode = await main(process.argv.slice(2));

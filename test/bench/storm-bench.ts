@@ -31,7 +31,7 @@ export interface StormRow {
 
 const workerScript = fileURLToPath(new URL('./storm-agents.js', import.meta.url));
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
@@ -40,14 +40,20 @@ async function freePort(): Promise<number> {
 }
 
 /** The fleet's worker processes (niced, so their CPU stays out of the relay's way) and what they report. */
-class Fleet {
+export class Fleet {
+  /** Tunnels connected now, as `device@port`. */
   readonly connected = new Set<string>();
+  /** Tunnels that went down since the fleet started (or since cleared), as `device@port`. */
+  readonly downs: string[] = [];
   private readonly stats = new Map<ChildProcess, { dials: number; logins: number; failed: number }>();
   private constructor(private readonly workers: ChildProcess[]) {
     for (const w of workers) {
       w.on('message', (m: StormWorkerMessage) => {
-        if (m.kind === 'connected') this.connected.add(m.id);
-        else this.stats.set(w, m);
+        if (m.kind === 'connected') this.connected.add(`${m.id}@${m.port}`);
+        else if (m.kind === 'down') {
+          this.connected.delete(`${m.id}@${m.port}`);
+          this.downs.push(`${m.id}@${m.port}`);
+        } else this.stats.set(w, m);
       });
     }
   }
@@ -109,7 +115,7 @@ export async function storm(dir: string, count: number, progress: (line: string)
   };
   let relay = await begin();
   const fleet = Fleet.start(
-    { port, hostKey: relay.fingerprint, agents: agents.map((a) => ({ id: a.id, privateKey: a.key.private })) },
+    { ports: [port], hostKey: relay.fingerprint, agents: agents.map((a) => ({ id: a.id, privateKey: a.key.private })) },
     Math.max(2, Math.min(8, Math.ceil(count / 1500))),
   );
   const rows: StormRow[] = [];
