@@ -131,7 +131,7 @@ export function formatReport(r: BenchResults): string {
         g.rssIdleBytes.map((idle, i) => [
           String(i + 1),
           mib(idle),
-          mib(g.rssWithTunnelsBytes[i]!),
+          mib(g.rssWithTunnelsBytes[i]),
           `${(g.perTunnelBytes[i]! / 1024).toFixed(1)} KiB`,
         ]),
       ) +
