@@ -42,7 +42,9 @@ export const relayGroupSchema = z
       .min(10)
       .max(10_000)
       .default(500)
-      .describe('Agent connects and disconnects are written to the tunnel presence table in one batch this often.'),
+      .describe(
+        "What this member holds (its agents' tunnels, its live sessions, its new recordings) is written to the group's tables in one batch this often.",
+      ),
   })
   .strict()
   .superRefine((group, ctx) => {
