@@ -143,6 +143,8 @@ describe('zero-touch enrolment with real processes', () => {
     // No restart, no hand-copied key: one relay start, relay.yaml as the test wrote it.
     expect(site.relay.exitCode).toBeUndefined();
     expect(site.relay.logs.filter((l) => l.event === 'relay.listening')).toHaveLength(1);
+    // Every component names itself once in the relay's log, the admin socket and enrolment included.
+    expect(site.relay.repeatedFields).toEqual([]);
     expect(await readFile(site.relayConfigFile, 'utf8')).toBe(relayYaml);
   }, 90_000);
 
@@ -174,6 +176,8 @@ describe('zero-touch enrolment with real processes', () => {
     expect((await relayCli(['devices', ...socket()])).stdout).toMatch(/^pi-02\s+online\s/m);
 
     expect(site.relay.logs.filter((l) => l.event === 'relay.listening')).toHaveLength(1);
+    // Every component names itself once in the relay's log, the admin socket and enrolment included.
+    expect(site.relay.repeatedFields).toEqual([]);
     expect(site.relay.logs.find((l) => l.event === 'agent.approved')).toMatchObject({ deviceId: 'pi-02' });
   }, 120_000);
 });

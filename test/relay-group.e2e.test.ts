@@ -370,6 +370,8 @@ describe('a relay group of three relays sharing one PostgreSQL and one host key'
     const dropped = agent.logs.slice(logsBefore).filter((l) => l.event === 'tunnel.state' && l.from === 'connected');
     expect(dropped).toEqual([]);
     expect(onA.output()).not.toMatch(/lost|offline/i);
+    // Every component names itself once in the logs, the group's and the store's included.
+    for (const process of [a.process, b.process, agent]) expect(process.repeatedFields).toEqual([]);
   }, 90_000);
 
   it('refuses a relay whose host key differs from the group, in one line, exit 78', async () => {

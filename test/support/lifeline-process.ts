@@ -24,6 +24,8 @@ export type LogLine = Record<string, unknown> & { event?: string; msg?: string; 
  */
 export class LifelineProcess {
   readonly logs: LogLine[] = [];
+  /** Log lines that name a field twice (a child logger given a component its module names again): should stay empty. */
+  readonly repeatedFields: string[] = [];
   stderr = '';
   private readonly exited: Promise<number | null>;
   exitCode: number | null | undefined;
@@ -37,6 +39,8 @@ export class LifelineProcess {
       for (const line of lines) {
         try {
           this.logs.push(JSON.parse(line) as LogLine);
+          // pino appends a child logger's fields as text: a component named twice shows up here.
+          if ((line.match(/"component":/g)?.length ?? 0) > 1) this.repeatedFields.push(line);
         } catch {
           this.logs.push({ msg: line });
         }

@@ -234,7 +234,7 @@ export async function startRelay(
             })
           : {}),
       },
-      logger: logger.child({ component: 'admin' }),
+      logger,
       maxQueuedBytes: config.limits.adminQueueBytes,
     }).catch((err: unknown) => {
       if (!isLifelineError(err)) throw err;

@@ -108,6 +108,6 @@ export function enrolmentService(
     approval,
     throttle,
     now: () => clock.now(),
-    logger: logger.child({ component: 'enrolment' }),
+    logger,
   });
 }
