@@ -272,6 +272,21 @@ describe('a relay group of three relays sharing one PostgreSQL and one host key'
     // A person joins on B as well: each member's row, the writer on A, a read-only viewer on B.
     const onB = await openConsole({ port: b.port, user: 'alice', password: 'alice-secret' });
     people.push(onB);
+    // Who is attached (escape key, then w), asked on B: the person on A too, with A's address.
+    await waitFor(
+      'who on B names the person on A',
+      async () => {
+        onB.write('\x1dw');
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return new RegExp(`alice: read-write, since .* UTC, from 127\\.0\\.0\\.1:\\d+, on relay ${a.address.replace(/\./g, '\\.')}`).test(
+          onB.output(),
+        )
+          ? true
+          : undefined;
+      },
+      15_000,
+    );
+    expect(onB.output()).toMatch(/alice \(you\): /);
     await waitFor(
       () => `two sessions of rtr-1 (last: ${JSON.stringify(last)})`,
       async () => {

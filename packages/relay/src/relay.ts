@@ -21,6 +21,8 @@ import { GroupAnnouncer } from './group/group-announcer.js';
 import { indexedRecorders } from './group/indexed-recorders.js';
 import { recordingFilter } from './group/recording-filter.js';
 import type { RelayGroup } from './group/relay-group.js';
+import type { SessionSnapshot } from './session/session-snapshot.js';
+import type { PeopleElsewhere } from './session/who-lines.js';
 import { applyInventoryChange } from './inventory/reload-effects.js';
 import type { InventoryStore } from './inventory/inventory-store.js';
 import { LiveInventory } from './inventory/live-inventory.js';
@@ -108,6 +110,8 @@ export async function startRelay(
     viewerBufferBytes: config.viewerBufferBytes,
     consoleLogFor: (deviceId) => consoleLogs.for(deviceId),
     requestPower: (tunnel, action) => requestPower(tunnel, action, POWER_TIMEOUT_MS, clock),
+    // A group member's `who` adds the people on the device through the other members.
+    ...(config.group ? { peopleElsewhere: (deviceId: string) => peopleElsewhere(group, deviceId) } : {}),
   });
   const maxConnections = await checkOpenFileLimit([...inventory.current().devices].length, logger);
   inventory.onChange((change) => applyInventoryChange(change, { sessions, tunnels: agents, consoleLogs, logger }));
@@ -307,6 +311,15 @@ export async function startRelay(
       await consoleLogs.closeAll();
     },
   };
+}
+
+/** The people on a device through the group's other members, from the group's session tracker (none before it joined). */
+async function peopleElsewhere(group: RelayGroup | undefined, deviceId: string): Promise<PeopleElsewhere[]> {
+  if (!group) return [];
+  const elsewhere = await group.sessionsElsewhere();
+  return elsewhere
+    .filter((e) => e.snapshot.deviceId === deviceId)
+    .map((e) => ({ relay: e.relay, people: (e.snapshot as Partial<SessionSnapshot>).people ?? [] }));
 }
 
 /**

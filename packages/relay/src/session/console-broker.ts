@@ -47,7 +47,7 @@ export interface AttachmentBase {
   readonly deviceId: string;
   resize(size: TerminalSize): void;
   /** Who is attached, one line each (who holds read-write, who watches), for the person. */
-  who(): string[];
+  who(): Promise<string[]>;
   /**
    * What this person may do right now (BREAK, take over, power), each with the reason when not:
    * the same verdicts the participant's `sendBreak`, `takeOver` and `power` enforce, for menus and

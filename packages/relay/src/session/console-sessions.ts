@@ -18,6 +18,7 @@ import { OfflineWaiters, offlineWaitLine } from './offline-wait.js';
 import type { RecorderFactory } from '../recording/session-recorder.js';
 import { DeviceHub, type DeviceConsoleLog } from './device-hub.js';
 import type { SessionSnapshot } from './session-snapshot.js';
+import type { PeopleElsewhere } from './who-lines.js';
 import type { ConsoleStatus, UpstreamConsole } from './upstream-console.js';
 
 /**
@@ -39,6 +40,8 @@ export interface ConsoleSessionsDeps {
   consoleLogFor?(deviceId: string): DeviceConsoleLog | undefined;
   /** Power control through a device's tunnel (tunnel/power-request.ts). */
   requestPower?(tunnel: AgentTunnel, action: PowerAction): Promise<string>;
+  /** In a relay group: the people on a device through the other members (for `who`). */
+  peopleElsewhere?: (deviceId: string) => Promise<PeopleElsewhere[]>;
 }
 
 /**
@@ -86,6 +89,7 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
       consoleLog: this.deps.consoleLogFor?.(device.id),
       power: this.deps.requestPower ? (action) => this.powerThroughTunnel(device.id, action) : undefined,
       roleOf: (person) => this.router.role(person.user),
+      ...(this.deps.peopleElsewhere ? { peopleElsewhere: () => this.deps.peopleElsewhere!(device.id) } : {}),
     });
     this.hubs.set(deviceId, hub);
     return hub;

@@ -4,7 +4,7 @@ import { FakeClock, capturedLogger } from '@lifeline/shared/testing';
 import type { RecordingStatus, SessionRecorder } from '../recording/session-recorder.js';
 import type { ConsoleRequest, PartyTerminal, TerminalSize } from './console-broker.js';
 import { newPerson, type AttachmentKind, type Person, type Role } from './person.js';
-import { DeviceHub, type DeviceConsoleLog } from './device-hub.js';
+import { DeviceHub, type DeviceConsoleLog, type DeviceHubDeps } from './device-hub.js';
 import type { ConsoleStatus, UpstreamConsole } from './upstream-console.js';
 
 class FakeUpstream implements UpstreamConsole {
@@ -143,7 +143,7 @@ const personOf = <K extends AttachmentKind>(user: string, attachAs: K, peer = '1
 const engineers = (): Role => 'engineer';
 const xterm: ConsoleRequest['term'] = { name: 'xterm', size: { cols: 80, rows: 24 } };
 
-function setup(options: { recordInput?: boolean; viewerBufferBytes?: number } = {}) {
+function setup(options: { recordInput?: boolean; viewerBufferBytes?: number; peopleElsewhere?: DeviceHubDeps['peopleElsewhere'] } = {}) {
   const clock = new FakeClock();
   const recorders: FakeRecorder[] = [];
   const consoleLog = new FakeConsoleLog();
@@ -156,6 +156,7 @@ function setup(options: { recordInput?: boolean; viewerBufferBytes?: number } = 
     consoleLog,
     recordInput: options.recordInput,
     viewerBufferBytes: options.viewerBufferBytes ?? 262_144,
+    ...(options.peopleElsewhere ? { peopleElsewhere: options.peopleElsewhere } : {}),
     recorders: {
       open: () => {
         const r = new FakeRecorder();
@@ -422,9 +423,52 @@ describe('DeviceHub: several people on one device', () => {
     const { join, watch } = setup();
     await join('alice');
     const sue = await watch('sue', { role: 'supervisor' });
-    const lines = sue.attachment.who();
+    const lines = await sue.attachment.who();
     expect(lines[0]).toMatch(/^alice: read-write, since/);
     expect(lines[1]).toMatch(/^sue \(you\): watching, since/);
+    expect(lines).toHaveLength(2);
+  });
+
+  it("in a relay group, lists the people on the group's other relays too, their text made printable", async () => {
+    const elsewhere = [
+      {
+        relay: '10.0.0.2:443',
+        people: [
+          {
+            user: 'bob',
+            sessionId: 's-bob',
+            peer: '192.0.2.7:50022',
+            attachAs: 'participant' as const,
+            readWrite: true,
+            since: '2026-12-05T06:00:01.000Z',
+          },
+          {
+            user: 'eve\u001b[2J',
+            sessionId: 's-eve',
+            peer: '192.0.2.8:1',
+            attachAs: 'observer' as const,
+            readWrite: false,
+            since: '2026-12-05T06:00:02.000Z',
+          },
+        ],
+      },
+    ];
+    const { join } = setup({ peopleElsewhere: async () => elsewhere });
+    const alice = await join('alice');
+    const lines = await alice.attachment.who();
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^alice \(you\): read-write, since/);
+    expect(lines[1]).toBe('bob: read-write, since 06:00:01 UTC, from 192.0.2.7:50022, on relay 10.0.0.2:443');
+    expect(lines[2]).toMatch(/^eve.*: watching, since 06:00:02 UTC, from 192\.0\.2\.8:1, on relay 10\.0\.0\.2:443$/);
+    expect(lines[2]).not.toContain('\u001b');
+  });
+
+  it("says so when who is on the group's other relays cannot be known (their database away)", async () => {
+    const { join } = setup({ peopleElsewhere: () => Promise.reject(new Error('connection refused')) });
+    const alice = await join('alice');
+    const lines = await alice.attachment.who();
+    expect(lines[0]).toMatch(/^alice \(you\): read-write/);
+    expect(lines[1]).toMatch(/unknown now: their database cannot be reached/);
   });
 
   it('reports live sessions for the admin interface', async () => {

@@ -9,7 +9,7 @@ import { HubPower } from './hub-power.js';
 import { showLateJoinerHistory, type DeviceConsoleLog } from './late-joiner-history.js';
 import { PartyRecordings } from './party-recordings.js';
 import { snapshotPeople, type SessionSnapshot } from './session-snapshot.js';
-import { whoLines } from './who-lines.js';
+import { whoLines, whoLinesElsewhere, type PeopleElsewhere } from './who-lines.js';
 import type { ConsoleStatus, UpstreamConsole } from './upstream-console.js';
 import { WriterSeat } from './writer-seat.js';
 
@@ -31,6 +31,11 @@ export interface DeviceHubDeps {
    * demotes a supervisor applies to their next action.
    */
   roleOf: (person: Person) => Role;
+  /**
+   * In a relay group: the people on this device through the other members (the group's session
+   * tracker); rejects while that is unknown (its database away).
+   */
+  peopleElsewhere?: () => Promise<PeopleElsewhere[]>;
 }
 
 /**
@@ -161,10 +166,20 @@ export class DeviceHub {
     return {
       deviceId: this.device.id,
       resize: (size) => party.recorder.resize(size),
-      who: () => whoLines([...this.parties], this.writer, party),
+      who: async () => [...whoLines([...this.parties], this.writer, party), ...(await this.whoElsewhere())],
       rights,
       detach: (reason) => this.detach(party, reason),
     };
+  }
+
+  /** `who` lines for the people on this device through the group's other members (none for a relay alone). */
+  private async whoElsewhere(): Promise<string[]> {
+    if (!this.deps.peopleElsewhere) return [];
+    try {
+      return whoLinesElsewhere(await this.deps.peopleElsewhere());
+    } catch {
+      return ["(who is on the group's other relays is unknown now: their database cannot be reached)"];
+    }
   }
 
   /** What `lifeline-relay sessions` shows; undefined when nobody is attached. */

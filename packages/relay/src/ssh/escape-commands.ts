@@ -103,7 +103,7 @@ export class EscapeCommands {
         }
         return;
       case 'who':
-        for (const line of attachment.who()) this.say(line);
+        for (const line of await attachment.who()) this.say(line);
         return;
       case 'power':
         for (const line of this.powerMenu.open(attachment.rights())) this.say(line);

@@ -75,7 +75,7 @@ export class RecordedAttachment implements ParticipantAttachment {
     return this.powerAnswer;
   }
 
-  who(): string[] {
+  async who(): Promise<string[]> {
     return [`${this.request.person.user} (you): read-write`];
   }
 
@@ -122,7 +122,7 @@ export class RecordedObserver implements ObserverAttachment {
     return 'Chassis Power is on';
   }
 
-  who(): string[] {
+  async who(): Promise<string[]> {
     return [`${this.request.person.user} (you): watching`];
   }
 
