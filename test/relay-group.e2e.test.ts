@@ -389,6 +389,45 @@ describe('a relay group of three relays sharing one PostgreSQL and one host key'
     for (const process of [a.process, b.process, agent]) expect(process.repeatedFields).toEqual([]);
   }, 90_000);
 
+  it("writes a device's console log once for the group, on one member, and on another once that one is gone", async () => {
+    const { a, b } = await twoMembersAndAgent();
+    const logOf = (relay: Relay) => readFile(join(dir.path, relay.name, 'console-logs', 'rtr-1.log'), 'utf8').catch(() => '');
+    const onA = await login(a);
+    onA.write('show clock\r');
+    await onA.waitForOutput(/show clock[\s\S]*rtr-1>/);
+    // The output reached both members; exactly one wrote it to its log.
+    let writer: Relay | undefined;
+    await waitFor(
+      'one member writes the log',
+      async () => {
+        const [onDiskA, onDiskB] = [await logOf(a), await logOf(b)];
+        if (onDiskA.includes('show clock') && !onDiskB.includes('show clock')) writer = a;
+        if (onDiskB.includes('show clock') && !onDiskA.includes('show clock')) writer = b;
+        return writer;
+      },
+      10_000,
+    );
+    const other = writer === a ? b : a;
+    expect(await logOf(other)).not.toContain('show clock');
+
+    // The writer dies: once it has expired, the other member writes the log.
+    writer!.process.child.kill('SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, EXPIRY_MS * 3));
+    const person = other === a ? onA : await login(other);
+    await new Promise((resolve) => setTimeout(resolve, INPUT_HOLD_MS + 200));
+    person.write('show version\r');
+    await person.waitForOutput(/simulated IOS/i);
+    await waitFor(
+      'the other member writes the log now',
+      async () => ((await logOf(other)).includes('simulated IOS') ? true : undefined),
+      10_000,
+    );
+    expect(await logOf(other)).not.toContain('show clock');
+    // Where the writing resumed is in the log, and (the first writer's) where it began.
+    expect(await logOf(other)).toContain(`relay ${other.address} writes this log from here`);
+    expect(await logOf(writer!)).toContain(`relay ${writer!.address} writes this log from here`);
+  }, 90_000);
+
   it('refuses a relay whose host key differs from the group, in one line, exit 78', async () => {
     const group = await makeGroup();
     await startMember(group, 'a');

@@ -94,7 +94,11 @@ export async function startRelay(
   const hostKey = hostKeyOnDisk ?? (await readKeyFile(paths.hostKeyFile, RELAY_KEY_COMMENT)) ?? generateKeyPair(RELAY_KEY_COMMENT);
 
   // Opened after the bind; a device added by a reload gets its log when its hub is made.
-  const consoleLogs = new DeviceConsoleLogs({ ...config.consoleLog, dir: paths.consoleLogDir, logger, clock, gate });
+  // In a relay group one member writes each device's log (the one holding it in the group's table).
+  const consoleLogs = new DeviceConsoleLogs(
+    { ...config.consoleLog, dir: paths.consoleLogDir, logger, clock, gate },
+    config.group ? (deviceId) => group?.consoleLogs.holds(deviceId) ?? false : undefined,
+  );
   const agents = new AgentRegistry(logger.child({ component: 'agent-registry' }), () => clock.now());
   const withGroupIndex = (recorders: RecorderFactory): RecorderFactory =>
     config.group ? indexedRecorders(recorders, () => group?.recordings, clock) : recorders;
@@ -162,6 +166,11 @@ export async function startRelay(
         hostKeyFingerprint: hostKey.fingerprint,
         agents,
         sessions: () => sessions.snapshots(),
+        // The log says where its writing resumed: a member that died leaves a gap of up to its expiry.
+        onConsoleLogsTaken: (deviceIds) => {
+          const here = group?.advertised ?? config.group!.advertise.host;
+          for (const deviceId of deviceIds) consoleLogs.for(deviceId).note(`relay ${here} writes this log from here`);
+        },
         logger,
       });
     }

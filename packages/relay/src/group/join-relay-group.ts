@@ -16,6 +16,8 @@ export interface JoinRelayGroupOptions {
   agents: AgentRegistry;
   /** This relay's live sessions (its admin `sessions` answer), for the group's session tracker. */
   sessions: () => DeviceSessionRow[];
+  /** This member has begun writing these devices' console logs. */
+  onConsoleLogsTaken?: (deviceIds: string[]) => void;
   logger: Logger;
 }
 
@@ -41,13 +43,16 @@ export async function joinRelayGroup(options: JoinRelayGroupOptions): Promise<Re
       expiryMs: config.group.expiryMs,
       presenceFlushMs: config.group.presenceFlushMs,
       sessions: options.sessions,
+      ...(options.onConsoleLogsTaken ? { onConsoleLogsTaken: options.onConsoleLogsTaken } : {}),
       logger: options.logger,
     });
   } catch (err) {
     if (!isLifelineError(err)) throw err;
     throw new LifelineError(err.code, `${configFile}: group: ${err.message}`, { cause: err });
   }
-  options.agents.subscribe(group.presence);
-  for (const tunnel of options.agents.all()) group.presence.online(tunnel);
+  for (const listener of [group.presence, group.consoleLogs]) {
+    options.agents.subscribe(listener);
+    for (const tunnel of options.agents.all()) listener.online(tunnel);
+  }
   return group;
 }

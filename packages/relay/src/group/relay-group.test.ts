@@ -76,20 +76,21 @@ function tunnel(deviceId: string): AgentTunnel {
 }
 
 describe('RelayGroup on a real PostgreSQL', () => {
-  it('gets its tables from schema migrations 2 to 4, applied to a database an earlier relay left at version 1', async () => {
+  it('gets its tables from schema migrations 2 to 5, applied to a database an earlier relay left at version 1', async () => {
     const db = await migratedDatabase();
     const client = new pg.Client(db.connection);
     await client.connect();
     try {
       // As a relay of schema 1 left it: no group tables.
       await client.query(
-        'DROP TABLE lifeline_recordings; DROP TABLE lifeline_sessions; DROP TABLE lifeline_tunnels; DROP TABLE lifeline_relays; UPDATE lifeline_schema SET version = 1',
+        'DROP TABLE lifeline_console_logs; DROP TABLE lifeline_recordings; DROP TABLE lifeline_sessions; DROP TABLE lifeline_tunnels; DROP TABLE lifeline_relays; UPDATE lifeline_schema SET version = 1',
       );
       await (await openStore(db.connection.database!)).close();
-      expect((await client.query('SELECT version FROM lifeline_schema')).rows).toEqual([{ version: 4 }]);
+      expect((await client.query('SELECT version FROM lifeline_schema')).rows).toEqual([{ version: 5 }]);
       expect((await client.query("SELECT to_regclass('lifeline_relays') AS t")).rows[0]).toEqual({ t: 'lifeline_relays' });
       expect((await client.query("SELECT to_regclass('lifeline_sessions') AS t")).rows[0]).toEqual({ t: 'lifeline_sessions' });
       expect((await client.query("SELECT to_regclass('lifeline_recordings') AS t")).rows[0]).toEqual({ t: 'lifeline_recordings' });
+      expect((await client.query("SELECT to_regclass('lifeline_console_logs') AS t")).rows[0]).toEqual({ t: 'lifeline_console_logs' });
     } finally {
       await client.end();
     }

@@ -6,6 +6,7 @@ import { ChangeListeners } from '../inventory/change-listeners.js';
 import { LISTEN_RECONNECT } from '../inventory/postgres-inventory-store.js';
 import { PostgresListener } from '../inventory/postgres-listener.js';
 import { inTransaction } from '../inventory/postgres-transaction.js';
+import { CONSOLE_LOGS_CHANNEL, ConsoleLogHolders } from './console-log-holders.js';
 import { RecordingIndex } from './recording-index.js';
 import { SessionPresence, type DeviceSessionRow } from './session-presence.js';
 import { TunnelPresence } from './tunnel-presence.js';
@@ -29,6 +30,8 @@ export interface RelayGroupOptions {
   presenceFlushMs: number;
   /** This relay's live sessions (its admin `sessions` answer), for the group's session tracker. */
   sessions: () => DeviceSessionRow[];
+  /** This member has begun writing these devices' console logs (console-log-holders.ts). */
+  onConsoleLogsTaken?: (deviceIds: string[]) => void;
   logger: Logger;
 }
 
@@ -62,6 +65,8 @@ export class RelayGroup {
   readonly presence: TunnelPresence;
   /** The group's recordings: this member's are added as they open and close. */
   readonly recordings: RecordingIndex;
+  /** Which devices' console logs this member writes (one member per device). */
+  readonly consoleLogs: ConsoleLogHolders;
   private readonly sessionPresence: SessionPresence;
   private known: GroupMemberRecord[] = [];
   private readonly changes = new ChangeListeners();
@@ -92,6 +97,13 @@ export class RelayGroup {
     };
     this.presence = new TunnelPresence(rows);
     this.sessionPresence = new SessionPresence({ ...rows, snapshots: options.sessions });
+    this.consoleLogs = new ConsoleLogHolders({
+      pool,
+      relayId: this.id,
+      flushMs: options.presenceFlushMs,
+      logger: this.logger,
+      ...(options.onConsoleLogsTaken ? { onTaken: options.onConsoleLogsTaken } : {}),
+    });
     this.recordings = new RecordingIndex({ pool, relay: this.advertised, flushMs: options.presenceFlushMs, logger: this.logger });
   }
 
@@ -105,10 +117,12 @@ export class RelayGroup {
       await group.register();
       group.listener = await PostgresListener.open({
         connection: options.connection,
-        channels: [CHANNEL],
+        channels: [CHANNEL, CONSOLE_LOGS_CHANNEL],
         reconnect: LISTEN_RECONNECT,
-        onNotification: (_channel, payload) => {
-          if (payload !== group.id) void group.refresh();
+        onNotification: (channel, payload) => {
+          if (payload === group.id) return;
+          if (channel === CONSOLE_LOGS_CHANNEL) group.consoleLogs.reclaim();
+          else void group.refresh();
         },
         onLost: () => group.unreachable('the notification connection was lost'),
         onBack: () => void group.heartbeat(),
@@ -190,6 +204,7 @@ export class RelayGroup {
     clearTimeout(this.heartbeatTimer);
     this.presence.stop();
     this.sessionPresence.stop();
+    this.consoleLogs.stop();
     await this.recordings.finish();
     try {
       await this.pool.query('WITH gone AS (DELETE FROM lifeline_relays WHERE id = $1) SELECT pg_notify($2, $1)', [this.id, CHANNEL]);
@@ -205,6 +220,7 @@ export class RelayGroup {
     clearTimeout(this.heartbeatTimer);
     this.presence.stop();
     this.sessionPresence.stop();
+    this.consoleLogs.stop();
     this.recordings.stop();
     this.changes.clear();
     await this.listener?.close();
@@ -266,12 +282,14 @@ export class RelayGroup {
         await this.register();
         this.presence.resync();
         this.sessionPresence.resync();
+        this.consoleLogs.reclaim();
       }
       if (!this.reachable) {
         this.reachable = true;
         this.logger.info({ event: 'group.available', database: this.options.where }, 'relay group database back');
         this.presence.resync();
         this.sessionPresence.resync();
+        this.consoleLogs.reclaim();
       }
       await this.refresh();
     } catch (err) {
@@ -306,6 +324,8 @@ export class RelayGroup {
       },
       `relay group: ${members.length} members`,
     );
+    // A member that left took its console logs with it: the others take them.
+    this.consoleLogs.reclaim();
     this.changes.notify();
   }
 

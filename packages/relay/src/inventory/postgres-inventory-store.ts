@@ -89,6 +89,14 @@ const migrations: Record<number, string> = {
     );
     CREATE INDEX lifeline_recordings_started ON lifeline_recordings (started_at DESC);
   `,
+  // Which member writes each device's continuous console log (group/console-log-holders.ts).
+  5: `
+    CREATE TABLE lifeline_console_logs (
+      device_id TEXT PRIMARY KEY,
+      relay_id TEXT NOT NULL REFERENCES lifeline_relays (id) ON DELETE CASCADE
+    );
+    CREATE INDEX lifeline_console_logs_relay ON lifeline_console_logs (relay_id);
+  `,
 };
 
 /** The schema this relay knows (its last migration); a database migrated further by a newer relay is refused. */

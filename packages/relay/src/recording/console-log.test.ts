@@ -177,6 +177,17 @@ describe('ConsoleLog', () => {
     expect(await readFile(second.path, 'utf8')).toBe('before restart|after');
   });
 
+  it("keeps what another group member writes to the device's log in the scrollback only: nothing reaches the file", async () => {
+    const clock = new FakeClock(Date.UTC(2026, 11, 5, 6, 0, 0));
+    const log = await openLog({ scrollbackBytes: 200, clock });
+    log.remember(Buffer.from('Router>'));
+    log.rememberNote('agent connected');
+    log.append(Buffer.from('mine'));
+    await log.close();
+    expect(log.scrollback().toString()).toBe('Router>\r\n[lifeline 2026-12-05T06:00:00Z] agent connected\r\nmine');
+    expect(await readFile(log.path, 'utf8')).toBe('mine');
+  });
+
   it('keeps the last scrollbackBytes of output in memory, exactly', async () => {
     const log = await openLog({ scrollbackBytes: 300 });
     const data = bytes(1000, 200);

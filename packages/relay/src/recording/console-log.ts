@@ -128,12 +128,31 @@ export class ConsoleLog {
     }
   }
 
+  /**
+   * Output another member of a relay group writes to the device's log: kept in the scrollback only,
+   * for the people who join here. Never throws.
+   */
+  remember(chunk: Buffer): void {
+    if (this.closed || chunk.length === 0) return;
+    this.ring.write(chunk);
+  }
+
   /** Writes `[lifeline <time>] text` on a line of its own, so a reader sees gaps and events. */
   note(text: string): void {
     if (this.closed) return;
-    const line = Buffer.from(noteLine(this.clock.now(), text));
+    const line = this.noteBytes(text);
     this.ring.write(line);
     this.enqueue(line);
+  }
+
+  /** A note for the scrollback only (`remember`'s for notes). */
+  rememberNote(text: string): void {
+    if (this.closed) return;
+    this.ring.write(this.noteBytes(text));
+  }
+
+  private noteBytes(text: string): Buffer {
+    return Buffer.from(noteLine(this.clock.now(), text));
   }
 
   /** The latest output (at most `scrollbackBytes`), including notes, oldest byte first. */

@@ -19,7 +19,14 @@ export class DeviceConsoleLogs {
 
   private readonly openFiles = new OpenLogFiles(RELAY_OPEN_LOG_FILES);
 
-  constructor(private readonly options: Omit<ConsoleLogOptions, 'deviceId'>) {}
+  /**
+   * `writes`: whether this relay writes a device's log file now; in a relay group only one member
+   * does (group/console-log-holders.ts) and the others keep the scrollback. Always, without it.
+   */
+  constructor(
+    private readonly options: Omit<ConsoleLogOptions, 'deviceId'>,
+    private readonly writes: (deviceId: string) => boolean = () => true,
+  ) {}
 
   /** Creates the logs of the devices known at start; throws what ConsoleLog.create throws. */
   async openAll(deviceIds: Iterable<string>): Promise<void> {
@@ -35,14 +42,24 @@ export class DeviceConsoleLogs {
   for(deviceId: string): DeviceConsoleLog {
     if (this.started && !this.logs.has(deviceId) && !this.opening.has(deviceId)) this.openLater(deviceId);
     return {
-      append: (chunk) => this.logs.get(deviceId)?.append(chunk),
-      note: (text) => this.logs.get(deviceId)?.note(text),
+      append: (chunk) => {
+        const log = this.logs.get(deviceId);
+        if (this.writes(deviceId)) log?.append(chunk);
+        else log?.remember(chunk);
+      },
+      note: (text) => this.noteOne(deviceId, text),
       joinScrollback: () => this.logs.get(deviceId)?.joinScrollback() ?? Buffer.alloc(0),
     };
   }
 
   noteAll(text: string): void {
-    for (const log of this.logs.values()) log.note(text);
+    for (const deviceId of this.logs.keys()) this.noteOne(deviceId, text);
+  }
+
+  private noteOne(deviceId: string, text: string): void {
+    const log = this.logs.get(deviceId);
+    if (this.writes(deviceId)) log?.note(text);
+    else log?.rememberNote(text);
   }
 
   /** The device left the inventory: its log is closed (the files stay). */
