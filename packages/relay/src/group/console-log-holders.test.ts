@@ -48,14 +48,20 @@ async function until(what: string, check: () => boolean, timeoutMs = 5_000): Pro
   }
 }
 
+/** Members A and B, both with rtr-1's tunnel, A first: A writes its log. */
+async function bothWithRtr1(): Promise<{ a: RelayGroup; b: RelayGroup }> {
+  const db = await database();
+  const a = await join(db, 1001);
+  const b = await join(db, 1002);
+  a.consoleLogs.online(tunnel('rtr-1'));
+  await until('A writes rtr-1', () => a.consoleLogs.holds('rtr-1'));
+  b.consoleLogs.online(tunnel('rtr-1'));
+  return { a, b };
+}
+
 describe('ConsoleLogHolders on a real PostgreSQL', () => {
   it('gives each device one writer among the members with its tunnel, and hands it on when that one lets go', async () => {
-    const db = await database();
-    const a = await join(db, 1001);
-    const b = await join(db, 1002);
-    a.consoleLogs.online(tunnel('rtr-1'));
-    await until('A writes rtr-1', () => a.consoleLogs.holds('rtr-1'));
-    b.consoleLogs.online(tunnel('rtr-1'));
+    const { a, b } = await bothWithRtr1();
     b.consoleLogs.online(tunnel('sw-2'));
     await until('B writes sw-2', () => b.consoleLogs.holds('sw-2'));
     await new Promise((r) => setTimeout(r, 200));
@@ -69,12 +75,7 @@ describe('ConsoleLogHolders on a real PostgreSQL', () => {
   }, 30_000);
 
   it("hands a dead member's logs to the others once it has expired", async () => {
-    const db = await database();
-    const a = await join(db, 1001);
-    const b = await join(db, 1002);
-    a.consoleLogs.online(tunnel('rtr-1'));
-    await until('A writes rtr-1', () => a.consoleLogs.holds('rtr-1'));
-    b.consoleLogs.online(tunnel('rtr-1'));
+    const { a, b } = await bothWithRtr1();
     await new Promise((r) => setTimeout(r, 200));
     expect(b.consoleLogs.holds('rtr-1')).toBe(false);
     // A dies without a word (its heartbeat stops; its rows go when it expires).
