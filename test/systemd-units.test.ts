@@ -1,14 +1,13 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { chmod, copyFile, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findNode } from '../scripts/node-runtime.mjs';
 import { requireProgram } from './support/programs.js';
+import { serviceEnvironment, serviceSettings, unitsDir } from './support/systemd-unit.js';
 import { makeTempDir } from './support/temp-dir.js';
 
-const unitsDir = fileURLToPath(new URL('../deploy/systemd/', import.meta.url));
 const units = ['lifeline-relay.service', 'lifeline-agent.service'];
 
 /**
@@ -60,7 +59,6 @@ function exposure(file: string): number {
   return Number(match[1]);
 }
 
-/** `Key=value` lines of the [Service] section, as [key, value] pairs. */
 const run = promisify(execFile);
 
 /** A script that grows V8's young generation and prints its size in bytes. */
@@ -69,15 +67,6 @@ const NEW_SPACE_SIZE =
 
 /** How many threads the process runs (V8's helper threads among them). */
 const THREADS = "process.stdout.write(String(require('fs').readdirSync('/proc/self/task').length));";
-
-async function serviceSettings(unit: string): Promise<Array<[string, string]>> {
-  const text = await readFile(join(unitsDir, unit), 'utf8');
-  const section = text.split(/^\[/m).find((s) => s.startsWith('Service]')) ?? '';
-  return section
-    .split('\n')
-    .filter((line) => /^[A-Za-z]+=/.test(line))
-    .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]);
-}
 
 describe('deploy/systemd units', () => {
   let dir: Awaited<ReturnType<typeof makeTempDir>>;
@@ -153,12 +142,8 @@ describe('deploy/systemd units', () => {
   });
 
   it('starts the agent with memory-conscious Node.js options that Node.js 20 and 24 both accept and apply', async () => {
-    const env = (await serviceSettings('lifeline-agent.service'))
-      .filter(([key]) => key === 'Environment')
-      // systemd's quoting: one assignment per quoted word.
-      .map(([, value]) => value.replace(/^"(.*)"$/, '$1'));
-    const nodeOptions = env.find((value) => value.startsWith('NODE_OPTIONS='))?.slice('NODE_OPTIONS='.length);
-    expect(nodeOptions).toBe('--max-semi-space-size=1 --v8-pool-size=1');
+    const nodeOptions = (await serviceEnvironment('lifeline-agent.service')).NODE_OPTIONS;
+    expect(nodeOptions).toBe('--max-semi-space-size=1 --v8-pool-size=1 --jitless');
     for (const major of [20, 24]) {
       const node = findNode(major);
       // Allocates enough to grow the young generation, then reports its size: 2 semi-spaces of 1 MiB.
@@ -170,6 +155,11 @@ describe('deploy/systemd units', () => {
       const { stdout: threads } = await run(node.path!, ['-e', THREADS], { env: { ...process.env, NODE_OPTIONS: nodeOptions } });
       const { stdout: four } = await run(node.path!, ['--v8-pool-size=4', '-e', THREADS], { env: { ...process.env, NODE_OPTIONS: '' } });
       expect(Number(four) - Number(threads), `Node.js ${major}`).toBe(3);
+      // No JIT compiler: V8 then has no WebAssembly either (the agent uses none).
+      const { stdout: wasm } = await run(node.path!, ['-e', 'process.stdout.write(typeof WebAssembly)'], {
+        env: { ...process.env, NODE_OPTIONS: nodeOptions },
+      });
+      expect(wasm, `Node.js ${major}`).toBe('undefined');
     }
   });
 

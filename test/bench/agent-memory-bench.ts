@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { BenchSite, repoRoot } from './bench-site.js';
 import { serialFarEnd } from './far-ends.js';
 import { ssh2Person } from './person-clients.js';
-import { memoryOf } from './process-memory.js';
+import { cpuSecondsOf, memoryOf } from './process-memory.js';
 import { throughput } from './throughput-bench.js';
 import { makeTempDir } from '../support/temp-dir.js';
 
@@ -27,6 +27,8 @@ export interface AgentMemoryRow {
   /** Serial console throughput through this agent (median MB/s), to see that a flag does not slow the console. */
   deviceToPersonMBps: number;
   personToDeviceMBps: number;
+  /** The agent's CPU (user + system) per MiB it carried in the throughput runs, both ways: what a flag costs in work. */
+  cpuMsPerMiB: number;
   error?: string;
 }
 
@@ -61,7 +63,9 @@ export async function agentMemory(
       const running = site;
       const open = (onData: (chunk: Buffer) => void) =>
         ssh2Person({ port: running.port, user: 'alice', privateKey: running.personKey.privateKey, onData });
+      const cpuBefore = await cpuSecondsOf(pid);
       const speed = await throughput({ path: 'serial (pty)', client: 'ssh2' }, device, open, options.bytes, options.repeat);
+      const cpu = (await cpuSecondsOf(pid)) - cpuBefore;
       const after = await memoryOf(pid);
       rows.push({
         node: node.version ?? `${variant.node}`,
@@ -73,6 +77,7 @@ export async function agentMemory(
         peakRssBytes: after.hwm,
         deviceToPersonMBps: speed.deviceToPersonMBps,
         personToDeviceMBps: speed.personToDeviceMBps,
+        cpuMsPerMiB: (cpu * 1000) / ((2 * options.bytes * options.repeat) / 1024 / 1024),
         ...(speed.error ? { error: speed.error } : {}),
       });
     } finally {

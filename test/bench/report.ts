@@ -194,7 +194,7 @@ export function formatReport(r: BenchResults): string {
     section(
       'Edge agent memory by start flags (serial console; RSS; throughput median MB/s)',
       table(
-        ['node', 'flags', 'idle', 'settled', 'after traffic', 'peak', 'dev->person', 'person->dev'],
+        ['node', 'flags', 'idle', 'settled', 'after traffic', 'peak', 'dev->person', 'person->dev', 'CPU ms/MiB'],
         r.agentMemoryRuns.map((m) => [
           m.node,
           m.flags,
@@ -204,6 +204,7 @@ export function formatReport(r: BenchResults): string {
           mib(m.peakRssBytes),
           m.deviceToPersonMBps.toFixed(1),
           m.personToDeviceMBps.toFixed(1),
+          m.cpuMsPerMiB.toFixed(0),
         ]),
       ),
     );

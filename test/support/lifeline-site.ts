@@ -25,6 +25,8 @@ export interface SiteOptions {
   extraUsers?: string[];
   /** Run the agent under another program, e.g. ['strace', '-f', ...]. */
   agentPrefix?: string[];
+  /** The agent's environment on top of the tests' (e.g. its systemd unit's NODE_OPTIONS). */
+  agentEnv?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -109,7 +111,10 @@ export class LifelineSite {
         options.extra ?? '',
       ].join('\n'),
     );
-    this.agent = LifelineProcess.start(agentBin, ['run', '--config', this.agentConfigFile], { prefix: this.options.agentPrefix });
+    this.agent = LifelineProcess.start(agentBin, ['run', '--config', this.agentConfigFile], {
+      prefix: this.options.agentPrefix,
+      ...(this.options.agentEnv ? { env: this.options.agentEnv } : {}),
+    });
     await this.agent.waitForLog('agent console stream attached', (l) => l.event === 'console.stream.attached');
   }
 
