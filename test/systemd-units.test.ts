@@ -146,9 +146,11 @@ describe('deploy/systemd units', () => {
     expect(nodeOptions).toBe('--max-semi-space-size=1 --v8-pool-size=1 --jitless');
     for (const major of [20, 24]) {
       const node = findNode(major);
-      // Allocates enough to grow the young generation, then reports its size: 2 semi-spaces of 1 MiB.
+      // Allocates enough to grow the young generation, then reports its size: 2 semi-spaces of 1 MiB
+      // (the default grows to 16 MiB). Node.js 24 with --jitless reports 3.25 MiB in some runs, never
+      // more; Node.js 20, the Pi's, always 2.
       const { stdout } = await run(node.path!, ['-e', NEW_SPACE_SIZE], { env: { ...process.env, NODE_OPTIONS: nodeOptions } });
-      expect(Number(stdout), `Node.js ${major}`).toBeLessThanOrEqual(2 * 1024 * 1024);
+      expect(Number(stdout), `Node.js ${major}`).toBeLessThanOrEqual((major === 20 ? 2 : 4) * 1024 * 1024);
       const { stdout: unset } = await run(node.path!, ['-e', NEW_SPACE_SIZE], { env: { ...process.env, NODE_OPTIONS: '' } });
       expect(Number(unset), `Node.js ${major} without`).toBeGreaterThan(2 * 1024 * 1024);
       // One V8 helper thread: with the unit's options the process runs 3 threads fewer than with a pool of 4.
