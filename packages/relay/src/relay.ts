@@ -325,10 +325,10 @@ export async function startRelay(
 /** The people on a device through the group's other members, from the group's session tracker (none before it joined). */
 async function peopleElsewhere(group: RelayGroup | undefined, deviceId: string): Promise<PeopleElsewhere[]> {
   if (!group) return [];
-  const elsewhere = await group.sessionsElsewhere();
-  return elsewhere
-    .filter((e) => e.snapshot.deviceId === deviceId)
-    .map((e) => ({ relay: e.relay, people: (e.snapshot as Partial<SessionSnapshot>).people ?? [] }));
+  return (await group.sessionsElsewhere(deviceId)).map((e) => ({
+    relay: e.relay,
+    people: (e.snapshot as Partial<SessionSnapshot>).people ?? [],
+  }));
 }
 
 /**

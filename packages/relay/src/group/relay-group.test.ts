@@ -193,6 +193,8 @@ describe('RelayGroup on a real PostgreSQL', () => {
       'the writer change and a new session',
       async () => (await seenFromB()).join() === '127.0.0.1:1001 rtr-1 bob ,127.0.0.1:1001 sw-2 carol ',
     );
+    // One device's, as `who` asks for them.
+    expect((await b.sessionsElsewhere('sw-2')).map((s) => s.snapshot.writer)).toEqual(['carol']);
     live = [{ deviceId: 'sw-2', writer: 'carol', viewers: [] }];
     await until('the ended session gone', async () => (await seenFromB()).join() === '127.0.0.1:1001 sw-2 carol ');
     // A dies without leaving (SIGKILL): its sessions go when it expires.

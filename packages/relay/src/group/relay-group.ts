@@ -177,15 +177,16 @@ export class RelayGroup {
   }
 
   /**
-   * The live sessions the other members host now (from `lifeline_sessions`), by device id.
+   * The live sessions the other members host now (from `lifeline_sessions`), by device id; of one
+   * device only when `deviceId` is given.
    * @throws LifelineError INVENTORY_UNAVAILABLE while the database is away.
    */
-  async sessionsElsewhere(): Promise<SessionElsewhere[]> {
+  async sessionsElsewhere(deviceId?: string): Promise<SessionElsewhere[]> {
     try {
       const { rows } = await this.pool.query<{ snapshot: SessionElsewhere['snapshot']; host: string; port: number }>(
         `SELECT s.snapshot, r.host, r.port FROM lifeline_sessions s JOIN lifeline_relays r ON r.id = s.relay_id
-         WHERE r.expires_at > now() AND r.id <> $1 ORDER BY s.device_id, r.started_at`,
-        [this.id],
+         WHERE r.expires_at > now() AND r.id <> $1 AND ($2::text IS NULL OR s.device_id = $2) ORDER BY s.device_id, r.started_at`,
+        [this.id, deviceId ?? null],
       );
       return rows.map((r) => ({ relay: `${r.host}:${r.port}`, snapshot: r.snapshot }));
     } catch (err) {

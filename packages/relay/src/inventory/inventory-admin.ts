@@ -1,4 +1,5 @@
 import { NAME_PATTERN, type Logger, type RelayDeviceConfig, type RelayUserConfig } from '@lifeline/shared/core';
+import { configSchemas } from './config-schemas.js';
 import type { InventoryStore, Role, StoredDevice, StoredUser } from './inventory-store.js';
 
 /** What relay.yaml declares right now: those entries are the operator's file's, never the store's. */
@@ -180,12 +181,6 @@ function text(value: unknown, what: string): string {
 function toEntry(user: StoredUser): Record<string, unknown> {
   return { name: user.name, password: user.passwordHash, authorizedKeys: user.authorizedKeys, devices: user.devices, role: user.role };
 }
-
-/**
- * relay.yaml's schemas, loaded when an operator first changes the store: the daemon does not load
- * them (or zod) at start (issue 11; relay.yaml is checked by the config reader process).
- */
-const configSchemas = () => import('@lifeline/shared');
 
 /** Checked by the schema relay.yaml's users are checked by; the first problem is the message. */
 async function checkedUser(value: unknown): Promise<StoredUser> {

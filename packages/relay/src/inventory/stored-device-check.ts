@@ -1,5 +1,6 @@
 import type { RelayDeviceConfig } from '@lifeline/shared/core';
 import type { relayDeviceSchema } from '@lifeline/shared';
+import { configSchemas } from './config-schemas.js';
 import type { StoredDevice } from './inventory-store.js';
 
 /** A stored device as a relay.yaml device entry (the schema's rules and defaults), or why it is not one. */
@@ -15,12 +16,8 @@ export function storedDeviceCheck(schema: typeof relayDeviceSchema): StoredDevic
 
 let loading: Promise<StoredDeviceCheck> | undefined;
 
-/**
- * The check, loading the config schemas (and zod with them) the first time a store holds a
- * device: a relay whose devices are all in relay.yaml never loads them (issue 11: the schemas
- * cost the daemon 6-13 MiB of RSS; relay.yaml itself is checked by the config reader process).
- */
+/** The check, loading the schemas the first time a store holds a device (config-schemas.ts). */
 export function loadStoredDeviceCheck(): Promise<StoredDeviceCheck> {
-  loading ??= import('@lifeline/shared').then(({ relayDeviceSchema }) => storedDeviceCheck(relayDeviceSchema));
+  loading ??= configSchemas().then(({ relayDeviceSchema }) => storedDeviceCheck(relayDeviceSchema));
   return loading;
 }
