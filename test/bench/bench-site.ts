@@ -33,6 +33,12 @@ export const relayNodeArgs: string[] = (() => {
     .filter((w) => w.startsWith('--'));
 })();
 
+/**
+ * Extra Node.js flags for every relay and agent the benchmark starts (`--cpu-prof DIR` puts
+ * `--cpu-prof --cpu-prof-dir=DIR` here, so the profiles are of the processes being measured).
+ */
+export const profilingArgs: string[] = [];
+
 /** Relay config lines for the benchmark: people log in with a key (no scrypt per login). */
 export function relayConfig(options: { personKey: string; devices: Array<{ id: string; agentKey: string }>; extra?: string[] }): string {
   const ids = options.devices.map((d) => d.id);
@@ -58,7 +64,7 @@ export async function startRelay(
 ): Promise<{ relay: LifelineProcess; port: number; fingerprint: string }> {
   const file = join(dir, 'relay.yaml');
   await writeFile(file, config);
-  const relay = LifelineProcess.start(relayBin, ['run', '--config', file], { nodeArgs: relayNodeArgs });
+  const relay = LifelineProcess.start(relayBin, ['run', '--config', file], { nodeArgs: [...relayNodeArgs, ...profilingArgs] });
   const listening = await relay.waitForLog('relay listening', (l) => l.event === 'relay.listening', timeoutMs);
   return { relay, port: listening.port as number, fingerprint: listening.hostKeyFingerprint as string };
 }
@@ -100,7 +106,7 @@ export class BenchSite {
     // NAME=value entries are the agent's environment (MALLOC_ARENA_MAX=2), the rest Node.js flags.
     const isEnv = (flag: string) => /^[A-Z_][A-Z0-9_]*=/.test(flag);
     const env = (agent.flags ?? []).filter(isEnv);
-    const flags = (agent.flags ?? []).filter((f) => !isEnv(f));
+    const flags = [...(agent.flags ?? []).filter((f) => !isEnv(f)), ...profilingArgs];
     // Flags go between node and the script: a shell in front passes them (its $0 is the node binary).
     const agentProcess = LifelineProcess.start(agentBin, ['run', '--config', agentFile], {
       ...(agent.node ? { node: agent.node } : {}),

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadOrCreateKey } from '@lifeline/shared';
 import { makeTempDir } from '../support/temp-dir.js';
-import { BenchSite, repoRoot } from './bench-site.js';
+import { BenchSite, profilingArgs, repoRoot } from './bench-site.js';
 import { serialFarEnd, terminalServerFarEnd, type FarEnd } from './far-ends.js';
 import { personLatency, viewerLatency, type LatencyOptions } from './latency-bench.js';
 import { findSshd, OpenSshPath } from './openssh-path.js';
 import { openSshPerson, ssh2Person } from './person-clients.js';
-import { memoryOf } from './process-memory.js';
+import { cpuSecondsOf, memoryOf, treeCpuSecondsOf } from './process-memory.js';
 import { deadLink } from './dead-link-bench.js';
 import { formatReport, type BenchResults } from './report.js';
 import { throughput } from './throughput-bench.js';
@@ -36,6 +36,7 @@ const usage = `npm run bench -- [options]
   --agent-flags LIST  "|"-separated sets of extra Node/V8 flags (and NAME=value environment entries) for agentmem, "none" for the start path as
                       shipped (default none)
   --settle-s N        agentmem, scale: seconds of idling before the settled RSS (default 30)
+  --cpu-prof DIR      start every relay and agent with --cpu-prof into DIR (open the .cpuprofile files in Chrome's DevTools)
   --json FILE         where the JSON goes (default test/bench/dist/bench-results.json; "-" for stdout, then no table)
 See docs/benchmarks.md.`;
 
@@ -60,6 +61,7 @@ export async function main(argv: string[]): Promise<number> {
       'agent-node': { type: 'string', default: '20,24' },
       'agent-flags': { type: 'string', default: 'none' },
       'settle-s': { type: 'string', default: '30' },
+      'cpu-prof': { type: 'string' },
       json: { type: 'string', default: join(repoRoot, 'test/bench/dist/bench-results.json') },
       help: { type: 'boolean', default: false },
     },
@@ -69,6 +71,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const only = new Set(values.only.split(','));
+  if (values['cpu-prof']) profilingArgs.push('--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`);
   const latency: LatencyOptions = { markers: Number(values.markers), gapMs: Number(values['gap-ms']) };
   // Markers close together, as output comes from a busy console: shows delays from Nagle's algorithm.
   const burst: LatencyOptions = { markers: latency.markers * 3, gapMs: 3 };
@@ -132,8 +135,9 @@ export async function main(argv: string[]): Promise<number> {
         }
         if (only.has('throughput')) {
           progress('throughput through lifeline, serial console');
-          results.throughput.push(await throughput({ path, client: 'ssh2' }, device, viaSsh2, bytes, repeat));
-          results.throughput.push(await throughput({ path, client: 'OpenSSH' }, device, viaOpenSsh, bytes, repeat));
+          const relayCpu = () => cpuSecondsOf(site.relay.child.pid!);
+          results.throughput.push(await throughput({ path, client: 'ssh2' }, device, viaSsh2, bytes, repeat, relayCpu));
+          results.throughput.push(await throughput({ path, client: 'OpenSSH' }, device, viaOpenSsh, bytes, repeat, relayCpu));
         }
         const agentAfter = await memoryOf(site.agent.child.pid!);
         const relayAfter = await memoryOf(site.relay.child.pid!);
@@ -157,8 +161,9 @@ export async function main(argv: string[]): Promise<number> {
           if (only.has('latency'))
             for (const gaps of [latency, burst])
               results.personLatency.push(await personLatency({ path, client: 'ssh2' }, device, viaSsh2, gaps));
-          results.throughput.push(await throughput({ path, client: 'ssh2' }, device, viaSsh2, bytes, repeat));
-          results.throughput.push(await throughput({ path, client: 'OpenSSH' }, device, viaOpenSsh, bytes, repeat));
+          const relayCpu = () => cpuSecondsOf(site.relay.child.pid!);
+          results.throughput.push(await throughput({ path, client: 'ssh2' }, device, viaSsh2, bytes, repeat, relayCpu));
+          results.throughput.push(await throughput({ path, client: 'OpenSSH' }, device, viaOpenSsh, bytes, repeat, relayCpu));
         },
       ),
     );
@@ -293,7 +298,8 @@ async function opensshBaseline(
     const viaOpenSsh = async (onData: (chunk: Buffer) => void) => openSshPerson({ port: sshdPort, user, keyFile, command, onData });
     const label = { path: 'OpenSSH: sshd + ssh -R + socat, serial (pty)', client: 'OpenSSH' };
     for (const gaps of [latency, burst]) results.personLatency.push(await personLatency(label, device, viaOpenSsh, gaps));
-    results.throughput.push(await throughput(label, device, viaOpenSsh, bytes, repeat));
+    const sshdPid = path.sshdPid;
+    results.throughput.push(await throughput(label, device, viaOpenSsh, bytes, repeat, () => treeCpuSecondsOf(sshdPid)));
     results.opensshBaseline = { ran: true };
   } finally {
     await path?.stop();

@@ -67,6 +67,11 @@ export class OpenSshPath {
     readonly remotePort: number,
   ) {}
 
+  /** The jump host's sshd (its per-connection and per-session processes are its children). */
+  get sshdPid(): number {
+    return this.children[0]!.process.pid!;
+  }
+
   /** The person's command on the jump host. */
   get consoleCommand(): string[] {
     return ['socat', '-', `TCP:127.0.0.1:${this.remotePort}`];

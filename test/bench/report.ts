@@ -78,10 +78,17 @@ export function formatReport(r: BenchResults): string {
   }
   if (r.throughput.length) {
     section(
-      `Console throughput, ${mib(r.throughput[0]!.bytes)} of random bytes each way, MB/s (10^6 bytes), median of ${r.throughput[0]!.runs.deviceToPersonMBps.length}`,
+      `Console throughput, ${mib(r.throughput[0]!.bytes)} of random bytes each way, MB/s (10^6 bytes), median of ${r.throughput[0]!.runs.deviceToPersonMBps.length}; middle CPU: the relay's, or the chain's jump host (sshd and its session processes), user + system per MB carried`,
       table(
-        ['path', 'client', 'device -> person', 'person -> device'],
-        r.throughput.map((t) => [t.path, t.client, mbps(t.deviceToPersonMBps), mbps(t.personToDeviceMBps)]),
+        ['path', 'client', 'device -> person', 'person -> device', 'middle CPU ms/MB d->p', 'p->d'],
+        r.throughput.map((t) => [
+          t.path,
+          t.client,
+          mbps(t.deviceToPersonMBps),
+          mbps(t.personToDeviceMBps),
+          t.middleCpuMsPerMB ? t.middleCpuMsPerMB.deviceToPerson.toFixed(1) : '-',
+          t.middleCpuMsPerMB ? t.middleCpuMsPerMB.personToDevice.toFixed(1) : '-',
+        ]),
       ),
     );
   }

@@ -11,8 +11,13 @@ export interface ThroughputRow {
   /** Megabytes (10^6 bytes) per second, the median of the runs; NaN when a run failed. */
   deviceToPersonMBps: number;
   personToDeviceMBps: number;
+  /**
+   * CPU (user + system) of the path's middle per MB carried, ms, the median of the runs: the
+   * relay for lifeline, the jump host's sshd (with its per-session processes) for the chain.
+   */
+  middleCpuMsPerMB?: { deviceToPerson: number; personToDevice: number };
   /** Every run, in order. */
-  runs: { deviceToPersonMBps: number[]; personToDeviceMBps: number[] };
+  runs: { deviceToPersonMBps: number[]; personToDeviceMBps: number[]; deviceToPersonCpuMsPerMB: number[]; personToDeviceCpuMsPerMB: number[] };
   /** Why a direction failed, if it did. */
   error?: string;
 }
@@ -21,6 +26,9 @@ const SLICE = 64 * 1024;
 
 /** Opens a person session whose stdout goes to `onData`. */
 export type OpenPerson = (onData: (chunk: Buffer) => void) => Promise<PersonClient>;
+
+/** CPU seconds the path's middle (relay, or the chain's sshd) has used so far. */
+export type CpuSeconds = () => Promise<number>;
 
 /**
  * Random bytes (all 256 values: sessions without a pty are binary-transparent) as fast as the
@@ -32,20 +40,24 @@ export async function throughput(
   open: OpenPerson,
   bytes: number,
   repeat: number,
+  middle?: CpuSeconds,
 ): Promise<ThroughputRow> {
-  const runs: ThroughputRow['runs'] = { deviceToPersonMBps: [], personToDeviceMBps: [] };
+  const runs: ThroughputRow['runs'] = { deviceToPersonMBps: [], personToDeviceMBps: [], deviceToPersonCpuMsPerMB: [], personToDeviceCpuMsPerMB: [] };
   const errors: string[] = [];
   const directions = [
-    ['device to person', deviceToPerson, runs.deviceToPersonMBps],
-    ['person to device', personToDevice, runs.personToDeviceMBps],
+    ['device to person', deviceToPerson, runs.deviceToPersonMBps, runs.deviceToPersonCpuMsPerMB],
+    ['person to device', personToDevice, runs.personToDeviceMBps, runs.personToDeviceCpuMsPerMB],
   ] as const;
   for (let i = 0; i < repeat && errors.length === 0; i++) {
-    for (const [name, run, into] of directions) {
+    for (const [name, run, into, cpuInto] of directions) {
       try {
-        into.push(await run(device, open, bytes));
+        const speed = await run(device, open, bytes, middle);
+        into.push(speed.mbps);
+        cpuInto.push(speed.cpuMsPerMB);
       } catch (err) {
         errors.push(`${name}: ${(err as Error).message}`);
         into.push(Number.NaN);
+        cpuInto.push(Number.NaN);
       }
     }
   }
@@ -54,6 +66,9 @@ export async function throughput(
     bytes,
     deviceToPersonMBps: median(runs.deviceToPersonMBps),
     personToDeviceMBps: median(runs.personToDeviceMBps),
+    ...(middle
+      ? { middleCpuMsPerMB: { deviceToPerson: median(runs.deviceToPersonCpuMsPerMB), personToDevice: median(runs.personToDeviceCpuMsPerMB) } }
+      : {}),
     runs,
     ...(errors.length ? { error: errors.join('; ') } : {}),
   };
@@ -65,7 +80,17 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
-async function deviceToPerson(device: FarEnd, open: OpenPerson, bytes: number): Promise<number> {
+/** A run's speed, and the middle's CPU per MB over it (NaN without `middle`). */
+interface Speed {
+  mbps: number;
+  cpuMsPerMB: number;
+}
+
+async function cpuMsPerMB(middle: CpuSeconds | undefined, before: number, bytes: number): Promise<number> {
+  return middle ? (((await middle()) - before) * 1000) / (bytes / 1e6) : Number.NaN;
+}
+
+async function deviceToPerson(device: FarEnd, open: OpenPerson, bytes: number, middle?: CpuSeconds): Promise<Speed> {
   const payload = randomBytes(bytes);
   const chunks: Buffer[] = [];
   let got = 0;
@@ -78,22 +103,25 @@ async function deviceToPerson(device: FarEnd, open: OpenPerson, bytes: number): 
   });
   try {
     await ready(person, device);
+    const cpuBefore = (await middle?.()) ?? 0;
     const start = nowMs();
     const writing = device.write(payload);
     const end = await withTimeout(complete, 120_000, () => `person got ${got} of ${bytes} bytes`);
+    const cpu = await cpuMsPerMB(middle, cpuBefore, bytes);
     await writing;
     if (!Buffer.concat(chunks).equals(payload)) throw new Error('the bytes that arrived differ from what the device sent');
-    return bytes / 1e6 / ((end - start) / 1000);
+    return { mbps: bytes / 1e6 / ((end - start) / 1000), cpuMsPerMB: cpu };
   } finally {
     await person.close();
   }
 }
 
-async function personToDevice(device: FarEnd, open: OpenPerson, bytes: number): Promise<number> {
+async function personToDevice(device: FarEnd, open: OpenPerson, bytes: number, middle?: CpuSeconds): Promise<Speed> {
   const payload = randomBytes(bytes);
   const person = await open(() => {});
   try {
     await ready(person, device);
+    const cpuBefore = (await middle?.()) ?? 0;
     const start = nowMs();
     const writing = (async () => {
       for (let offset = 0; offset < bytes; offset += SLICE) await person.write(payload.subarray(offset, offset + SLICE));
@@ -101,9 +129,10 @@ async function personToDevice(device: FarEnd, open: OpenPerson, bytes: number): 
     const pieces: Buffer[] = [];
     for (let offset = 0; offset < bytes; offset += SLICE) pieces.push(await device.readExactly(Math.min(SLICE, bytes - offset), 120_000));
     const end = nowMs();
+    const cpu = await cpuMsPerMB(middle, cpuBefore, bytes);
     await writing;
     if (!Buffer.concat(pieces).equals(payload)) throw new Error('the bytes that arrived differ from what the person sent');
-    return bytes / 1e6 / ((end - start) / 1000);
+    return { mbps: bytes / 1e6 / ((end - start) / 1000), cpuMsPerMB: cpu };
   } finally {
     await person.close();
   }
