@@ -1,9 +1,9 @@
-import { StringDecoder } from 'node:string_decoder';
 import { systemClock, type Clock, type Logger, type TimerHandle } from '@lifeline/shared/core';
 import type { TerminalSize } from '../session/console-broker.js';
-import { eventLine, headerLine, type AsciicastEventCode, type AsciicastHeader } from './asciicast.js';
+import { eventLine, headerLine, textEventLine, type AsciicastEventCode, type AsciicastHeader } from './asciicast.js';
 import { DISK_RETRY_MS } from './bounded-file-writer.js';
 import type { DiskGate } from './disk-gate.js';
+import { JsonTextEncoder } from './json-text-encoder.js';
 import { LineFileWriter, type WriterStatus } from './line-file-writer.js';
 import { createWithFirstLine } from './recording-file.js';
 import { recordingPath } from './recording-layout.js';
@@ -114,10 +114,10 @@ function asciicastHeader(start: RecordingStart): AsciicastHeader {
 }
 
 class FileSessionRecorder implements AsciicastSessionRecorder {
-  // One decoder per stream: a UTF-8 character split across two chunks of one stream is joined,
+  // One encoder per stream: a UTF-8 character split across two chunks of one stream is joined,
   // bytes that are not UTF-8 become U+FFFD (asciicast data is text, so binary is not byte-exact).
-  private readonly outputText = new StringDecoder('utf8');
-  private readonly inputText = new StringDecoder('utf8');
+  private readonly outputText = new JsonTextEncoder();
+  private readonly inputText = new JsonTextEncoder();
   private readonly startMs: number;
   private lastSeconds = 0;
   private closing: Promise<void> | undefined;
@@ -215,27 +215,27 @@ class FileSessionRecorder implements AsciicastSessionRecorder {
   }
 
   /**
-   * Decodes and encodes an event only when the writer has room for it: the encoded line is at
-   * least as long as the bytes, so a full queue costs no decoding. A dropped chunk resets the
-   * stream's decoder (a character cut by the gap becomes U+FFFD, not a wrong character).
+   * Encodes an event only when the writer has room for it: the encoded line is at least as long
+   * as the bytes, so a full queue costs no encoding. A dropped chunk resets the stream's encoder
+   * (a character cut by the gap becomes U+FFFD, not a wrong character).
    */
-  private text(code: 'o' | 'i', decoder: StringDecoder, data: Buffer, seconds: number): void {
+  private text(code: 'o' | 'i', encoder: JsonTextEncoder, data: Buffer, seconds: number): void {
     if (!this.writer.hasRoomFor(data.length)) {
-      decoder.end();
+      encoder.reset();
       this.writer.drop();
       return;
     }
-    const text = decoder.write(data);
-    if (text !== '') this.writer.write(eventLine(seconds, code, text));
+    const text = encoder.encode(data);
+    if (text.length > 0) this.writer.write(textEventLine(seconds, code, text));
   }
 
-  private endText(code: 'o' | 'i', decoder: StringDecoder): void {
-    const rest = decoder.end();
-    if (rest !== '') this.event(code, rest);
+  private endText(code: 'o' | 'i', encoder: JsonTextEncoder): void {
+    const rest = encoder.end();
+    if (rest.length > 0) this.writer.write(textEventLine(this.seconds(), code, rest));
   }
 
   private event(code: AsciicastEventCode, data: string): void {
-    this.writer.write(eventLine(this.seconds(), code, data));
+    this.writer.write(Buffer.from(eventLine(this.seconds(), code, data), 'utf8'));
   }
 
   /** Seconds since the start, never going backwards (players expect ordered times). */

@@ -38,8 +38,28 @@ export function headerLine(header: AsciicastHeader): string {
 
 /** One event as one line; time in seconds, to the microsecond like asciinema. */
 export function eventLine(seconds: number, code: AsciicastEventCode, data: string): string {
-  return `${JSON.stringify([Math.round(seconds * 1e6) / 1e6, code, data])}\n`;
+  return `${eventStart(seconds, code)}${JSON.stringify(data).slice(1)}]\n`;
 }
+
+/**
+ * The same line as bytes, for data already made into JSON string text (json-text-encoder.ts):
+ * console output goes from bytes to the file without a JS string in between.
+ */
+export function textEventLine(seconds: number, code: AsciicastEventCode, jsonText: Buffer): Buffer {
+  const start = eventStart(seconds, code);
+  const line = Buffer.allocUnsafe(start.length + jsonText.length + LINE_END.length);
+  line.write(start, 0, 'latin1');
+  jsonText.copy(line, start.length);
+  LINE_END.copy(line, start.length + jsonText.length);
+  return line;
+}
+
+/** `[seconds,"code","`: the line up to its data's text (all ASCII). */
+function eventStart(seconds: number, code: AsciicastEventCode): string {
+  return `[${JSON.stringify(Math.round(seconds * 1e6) / 1e6)},${JSON.stringify(code)},"`;
+}
+
+const LINE_END = Buffer.from('"]\n', 'latin1');
 
 function parseHeader(path: string, line: string | undefined): AsciicastHeader {
   let header: unknown;

@@ -42,7 +42,7 @@ describe('LineFileWriter', () => {
   it('writes the first line, then lines in the order given', async () => {
     const path = join(dir, 'a');
     const w = writer(path, { maxQueuedBytes: 64 * 1024 });
-    for (let i = 0; i < 200; i++) w.write(`line ${i}\n`);
+    for (let i = 0; i < 200; i++) w.write(Buffer.from(`line ${i}\n`));
     await w.close();
     const expected = Array.from({ length: 200 }, (_, i) => `line ${i}\n`).join('');
     expect(await readFile(path, 'utf8')).toBe(`head\n${expected}`);
@@ -53,7 +53,7 @@ describe('LineFileWriter', () => {
     const path = join(dir, 'taken');
     await writeFile(path, 'keep me');
     const w = writer(path);
-    w.write('x\n');
+    w.write(Buffer.from('x\n'));
     await w.flush();
     expect(await readFile(path, 'utf8')).toBe('keep me');
     expect(await readdir(dir)).toEqual(['taken']);
@@ -63,11 +63,11 @@ describe('LineFileWriter', () => {
   it('drops lines past the queue bound while a write is in flight, reports once, and marks the gap where it was', async () => {
     const path = join(dir, 'slow');
     const w = writer(path, { maxQueuedBytes: 11 });
-    w.write('first\n'); // waits for the file
-    w.write('second\n'); // 13 > 11: dropped
-    w.write('third\n'); // 12 > 11: dropped
+    w.write(Buffer.from('first\n')); // waits for the file
+    w.write(Buffer.from('second\n')); // 13 > 11: dropped
+    w.write(Buffer.from('third\n')); // 12 > 11: dropped
     await w.flush();
-    w.write('fourth\n');
+    w.write(Buffer.from('fourth\n'));
     await w.close();
     expect(await readFile(path, 'utf8')).toBe('head\nfirst\ngap 2\nfourth\n');
     expect(reports).toEqual(['overflow at 6', 'writing, lost 0']);
@@ -93,15 +93,15 @@ describe('LineFileWriter', () => {
       },
       retryMs: 5_000,
     });
-    w.write('lost 1\n'); // queued for the file, lost with its creation
+    w.write(Buffer.from('lost 1\n')); // queued for the file, lost with its creation
     await w.flush();
-    w.write('waits\n'); // queued (within the bound) until the retry
+    w.write(Buffer.from('waits\n')); // queued (within the bound) until the retry
     await w.flush();
     expect(await readdir(dir)).toEqual([]);
     expect(reports).toEqual(['stopped: the recordings disk is full']);
     fail = false;
     await clock.advance(5_000);
-    w.write('kept\n');
+    w.write(Buffer.from('kept\n'));
     await w.close();
     expect(await readFile(path, 'utf8')).toBe('head\ngap 1\nwaits\nkept\n');
     expect(reports).toEqual(['stopped: the recordings disk is full', 'writing, lost 1']);
@@ -118,7 +118,7 @@ describe('LineFileWriter', () => {
       },
       stallMs: 5_000,
     });
-    w.write('early\n');
+    w.write(Buffer.from('early\n'));
     await clock.advance(5_000);
     expect(reports).toEqual(['stopped: the recordings disk does not answer']);
     thaw();
@@ -131,11 +131,11 @@ describe('LineFileWriter', () => {
     const path = join(dir, 'idle');
     const w = writer(path);
     await w.flush();
-    w.write('x\n');
+    w.write(Buffer.from('x\n'));
     const closing = w.close();
     expect(w.close()).toBe(closing);
     await closing;
-    w.write('after close\n');
+    w.write(Buffer.from('after close\n'));
     await w.flush();
     expect(await readFile(path, 'utf8')).toBe('head\nx\n');
   });

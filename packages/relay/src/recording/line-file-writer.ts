@@ -78,9 +78,9 @@ export class LineFileWriter {
     this.writer.drop(1);
   }
 
-  /** Queues one line (must end in `\n`). Ignored after close. */
-  write(line: string): void {
-    this.writer.write(Buffer.from(line, 'utf8'), 1);
+  /** Queues one line, UTF-8 (must end in `\n`). Ignored after close. */
+  write(line: Buffer): void {
+    this.writer.write(line, 1);
   }
 
   /** Resolves once every line queued so far has been written or given up on for now. */
