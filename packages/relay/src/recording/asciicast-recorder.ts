@@ -1,6 +1,6 @@
 import { systemClock, type Clock, type Logger, type TimerHandle } from '@lifeline/shared/core';
 import type { TerminalSize } from '../session/console-broker.js';
-import { eventLine, headerLine, textEventLine, type AsciicastEventCode, type AsciicastHeader } from './asciicast.js';
+import { eventFrame, eventLine, headerLine, type AsciicastEventCode, type AsciicastHeader } from './asciicast.js';
 import { DISK_RETRY_MS } from './bounded-file-writer.js';
 import type { DiskGate } from './disk-gate.js';
 import { JsonTextEncoder } from './json-text-encoder.js';
@@ -225,13 +225,13 @@ class FileSessionRecorder implements AsciicastSessionRecorder {
       this.writer.drop();
       return;
     }
-    const text = encoder.encode(data);
-    if (text.length > 0) this.writer.write(textEventLine(seconds, code, text));
+    const line = encoder.encode(data, eventFrame(seconds, code));
+    if (line.length > 0) this.writer.write(line);
   }
 
   private endText(code: 'o' | 'i', encoder: JsonTextEncoder): void {
-    const rest = encoder.end();
-    if (rest.length > 0) this.writer.write(textEventLine(this.seconds(), code, rest));
+    const line = encoder.end(eventFrame(this.seconds(), code));
+    if (line.length > 0) this.writer.write(line);
   }
 
   private event(code: AsciicastEventCode, data: string): void {

@@ -1,5 +1,6 @@
 import { open, readFile } from 'node:fs/promises';
 import { LifelineError } from '@lifeline/shared/core';
+import type { TextFrame } from './json-text-encoder.js';
 
 /**
  * asciicast v2, the asciinema file format (https://docs.asciinema.org/manual/asciicast/v2/):
@@ -42,16 +43,12 @@ export function eventLine(seconds: number, code: AsciicastEventCode, data: strin
 }
 
 /**
- * The same line as bytes, for data already made into JSON string text (json-text-encoder.ts):
- * console output goes from bytes to the file without a JS string in between.
+ * What goes around an event's data, for data made into JSON string text as bytes
+ * (json-text-encoder.ts): console output goes from bytes to the file's line in one buffer,
+ * without a JS string in between.
  */
-export function textEventLine(seconds: number, code: AsciicastEventCode, jsonText: Buffer): Buffer {
-  const start = eventStart(seconds, code);
-  const line = Buffer.allocUnsafe(start.length + jsonText.length + LINE_END.length);
-  line.write(start, 0, 'latin1');
-  jsonText.copy(line, start.length);
-  LINE_END.copy(line, start.length + jsonText.length);
-  return line;
+export function eventFrame(seconds: number, code: AsciicastEventCode): TextFrame {
+  return { start: eventStart(seconds, code), end: LINE_END };
 }
 
 /** `[seconds,"code","`: the line up to its data's text (all ASCII). */

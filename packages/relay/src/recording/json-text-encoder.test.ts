@@ -85,6 +85,15 @@ describe('JsonTextEncoder', () => {
     expect(encoder.encode(Buffer.from([0xad, 0x42])).toString()).toBe('\ufffdB');
   });
 
+  it('puts the text between a frame in one buffer, and gives nothing when there is no text', () => {
+    const encoder = new JsonTextEncoder();
+    const frame = { start: '[1.5,"o","', end: Buffer.from('"]\n') };
+    expect(encoder.encode(Buffer.from('a"\x1b'), frame).toString()).toBe('[1.5,"o","a\\"\\u001b"]\n');
+    expect(encoder.encode(Buffer.from([0xe4, 0xb8]), frame).length).toBe(0);
+    expect(encoder.end(frame).toString()).toBe('[1.5,"o","\ufffd"]\n');
+    expect(encoder.end(frame).length).toBe(0);
+  });
+
   it('returns a buffer of its own each time (the next encode does not change it)', () => {
     const encoder = new JsonTextEncoder();
     const first = encoder.encode(Buffer.from('first'));

@@ -20,17 +20,22 @@ export class JsonTextEncoder {
   private lower = 0x80;
   private upper = 0xbf;
 
-  /** The JSON string text for `data` (without quotes); a character left incomplete at its end waits for the next chunk. */
-  encode(data: Uint8Array): Buffer {
+  /**
+   * The JSON string text for `data` (without quotes), between `frame.start` (ASCII) and
+   * `frame.end` when given (the rest of a file's line, so the line is made in one buffer); empty
+   * when `data` gave no text. A character left incomplete at its end waits for the next chunk.
+   */
+  encode(data: Uint8Array, frame: TextFrame = NO_FRAME): Buffer {
     // The worst case per byte is 6 (`\u001b`), and a held character can come out as 3 replacement characters.
-    const out = scratch(data.length * 6 + 9);
+    const out = scratch(frame.start.length + data.length * 6 + 9 + frame.end.length);
+    const textStart = writeAscii(out, frame.start);
     const held = this.held;
     // The state in locals for the loop (this runs once per byte of console output).
     let heldLength = this.heldLength;
     let needed = this.needed;
     let lower = this.lower;
     let upper = this.upper;
-    let o = 0;
+    let o = textStart;
     let i = 0;
     const n = data.length;
     while (i < n) {
@@ -98,14 +103,16 @@ export class JsonTextEncoder {
     this.needed = needed;
     this.lower = lower;
     this.upper = upper;
-    return Buffer.from(out.subarray(0, o));
+    if (o === textStart) return EMPTY;
+    out.set(frame.end, o);
+    return Buffer.from(out.subarray(0, o + frame.end.length));
   }
 
-  /** The end of the stream: a character still incomplete becomes U+FFFD. */
-  end(): Buffer {
-    if (this.needed === 0) return Buffer.alloc(0);
+  /** The end of the stream: a character still incomplete becomes U+FFFD (framed as in `encode`). */
+  end(frame: TextFrame = NO_FRAME): Buffer {
+    if (this.needed === 0) return EMPTY;
     this.clear();
-    return Buffer.from(REPLACEMENT);
+    return Buffer.concat([Buffer.from(frame.start, 'latin1'), REPLACEMENT, frame.end]);
   }
 
   /** Forgets a character begun (the chunk after it was dropped), without writing anything for it. */
@@ -121,7 +128,21 @@ export class JsonTextEncoder {
   }
 }
 
+/** What goes before and after the text in the buffer `encode` returns. */
+export interface TextFrame {
+  /** ASCII only. */
+  start: string;
+  end: Uint8Array;
+}
+
+const NO_FRAME: TextFrame = { start: '', end: new Uint8Array(0) };
+const EMPTY = Buffer.alloc(0);
 const REPLACEMENT = Uint8Array.of(0xef, 0xbf, 0xbd);
+
+function writeAscii(out: Uint8Array, text: string): number {
+  for (let k = 0; k < text.length; k++) out[k] = text.charCodeAt(k);
+  return text.length;
+}
 
 /** For each ASCII byte, the length of JSON.stringify's escape of it: 0 (none), 2 (`\n`) or 6 (`\u001b`). */
 const ESCAPE_LENGTH = Uint8Array.from({ length: 0x80 }, (_, byte) => {
