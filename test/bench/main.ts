@@ -18,8 +18,9 @@ import { scaleStart } from './scale-bench.js';
 import { agentMemory } from './agent-memory-bench.js';
 import { storm } from './storm-bench.js';
 import { relayGroup } from './group-bench.js';
+import { groupConsole } from './group-console-bench.js';
 
-const parts = ['latency', 'throughput', 'openssh', 'tunnels', 'deadlink', 'scale', 'agentmem', 'storm', 'group'] as const;
+const parts = ['latency', 'throughput', 'openssh', 'tunnels', 'deadlink', 'scale', 'agentmem', 'storm', 'group', 'groupconsole'] as const;
 
 const usage = `npm run bench -- [options]
   --only LIST         some of: ${parts.join(',')} (default: all; agent and relay memory come with latency/throughput)
@@ -32,6 +33,8 @@ const usage = `npm run bench -- [options]
   --agents LIST       agent counts for the reconnect storm run (default 1000)
   --group-agents N    agents for the relay group run, each with a tunnel to every relay (default 3000),
                       --relays N relays in the group (default 3)
+                      (groupconsole: keystroke latency through a group member and a lone relay, --markers
+                      keystrokes --gap-ms apart, and a writer's relay SIGKILLed)
   --agent-node LIST   Node.js majors the agentmem part starts the agent on (default 20,24)
   --agent-flags LIST  "|"-separated sets of extra Node/V8 flags (and NAME=value environment entries) for agentmem, "none" for the start path as
                       shipped (default none)
@@ -235,6 +238,17 @@ export async function main(argv: string[]): Promise<number> {
       const dir = await makeTempDir('bench-group');
       try {
         results.group = await relayGroup(dir.path, count, relays, progress);
+      } finally {
+        await dir.remove();
+      }
+    });
+  }
+
+  if (only.has('groupconsole')) {
+    await attempt('relay group console', async () => {
+      const dir = await makeTempDir('bench-group-console');
+      try {
+        results.groupConsole = await groupConsole(dir.path, latency.markers, latency.gapMs, progress);
       } finally {
         await dir.remove();
       }

@@ -7,6 +7,7 @@ import type { ScaleRow } from './scale-bench.js';
 import type { AgentMemoryRow } from './agent-memory-bench.js';
 import type { StormRow } from './storm-bench.js';
 import type { GroupRow } from './group-bench.js';
+import type { GroupConsoleRow } from './group-console-bench.js';
 
 export interface MemoryReport {
   idleRssBytes: number;
@@ -26,6 +27,7 @@ export interface BenchResults {
   scale: ScaleRow[];
   storm: StormRow[];
   group?: GroupRow;
+  groupConsole?: GroupConsoleRow;
   deadLink?: DeadLinkRow;
   agentMemory?: MemoryReport;
   /** The agentmem part: the agent started each way asked for. */
@@ -145,6 +147,21 @@ export function formatReport(r: BenchResults): string {
         `\nregistration of all ${g.agents * g.relays} tunnels: ${g.registrationSeconds.toFixed(1)} s; ` +
         `after SIGKILL of relay 1 every device was reachable through the others after ${g.reachableAfterKillSeconds.toFixed(2)} s ` +
         `(${g.survivorTunnelsDropped} tunnels to the surviving relays dropped); load ${g.loadAverage.toFixed(2)}\n`,
+    );
+  }
+  if (r.groupConsole) {
+    const c = r.groupConsole;
+    section(
+      `Keystroke latency, person -> device (serial console, socat pty; ${c.keystrokes} keystrokes, one at a time); p50 / p95 / max in ms`,
+      table(
+        ['path', 'person -> device'],
+        [
+          ['a relay alone', ms(c.keystrokeOneRelayMs)],
+          ['the second relay of a group of two', ms(c.keystrokeGroupMemberMs)],
+        ],
+      ) +
+        `\nSIGKILL of the writing person's relay: a person on the other relay, typing every 100 ms, reached the device after ` +
+        `${c.otherRelayWritesAfterKillSeconds.toFixed(2)} s\n`,
     );
   }
   if (r.tunnels) {
