@@ -3,6 +3,7 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import ssh2 from 'ssh2';
 import { loadOrCreateKey } from '@lifeline/shared';
 import { startPostgres, type PostgresServer } from '../packages/relay/src/inventory/testing/postgres-server.js';
 import { hashPassword } from '../packages/relay/src/ssh/password-hash.js';
@@ -155,6 +156,34 @@ async function login(relay: Relay): Promise<ConsoleClient> {
   person.write('\r');
   await person.waitForOutput('rtr-1>');
   return person;
+}
+
+/**
+ * Runs `command` on `relay` logged in as another member (`lifeline-relay`) with `privateKey`:
+ * its stdout, stderr and exit code; rejects when the login or the request is refused.
+ */
+async function peerExec(relay: Relay, privateKey: Buffer, command: string): Promise<{ code: number | undefined; stdout: string; stderr: string }> {
+  const client = new ssh2.Client();
+  try {
+    return await new Promise((resolve, reject) => {
+      client.on('error', reject);
+      client.on('ready', () =>
+        client.exec(command, (err, stream) => {
+          if (err) return reject(err);
+          let stdout = '';
+          let stderr = '';
+          let code: number | undefined;
+          stream.on('data', (d: Buffer) => (stdout += d.toString()));
+          stream.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+          stream.on('exit', (c: number | null) => (code = c ?? undefined));
+          stream.on('close', () => resolve({ code, stdout, stderr }));
+        }),
+      );
+      client.connect({ host: '127.0.0.1', port: relay.port, username: 'lifeline-relay', privateKey, readyTimeout: 10_000 });
+    });
+  } finally {
+    client.end();
+  }
 }
 
 /** Relays A and B, and an agent told about A only that has reached both (B through A's notice). */
@@ -316,8 +345,8 @@ describe('a relay group of three relays sharing one PostgreSQL and one host key'
     );
   }, 90_000);
 
-  it("lists the whole group's recordings on any member, with the member whose disk holds each", async () => {
-    const { a, b } = await twoMembersAndAgent();
+  it("lists the whole group's recordings on any member, with the member whose disk holds each, and replays them on any member", async () => {
+    const { group, a, b } = await twoMembersAndAgent();
     const person = await login(a);
     person.write('show clock\r');
     await person.waitForOutput(/show clock[\s\S]*rtr-1>/);
@@ -352,6 +381,27 @@ describe('a relay group of three relays sharing one PostgreSQL and one host key'
     const { stdout: table } = await run(process.execPath, [relayBin, 'recordings', '--config', b.config], { timeout: 30_000 });
     expect(table).toMatch(/^STARTED \(UTC\)\s+DEVICE\s+USER\s+DURATION\s+SIZE\s+RELAY\s+PATH\n/);
     expect(table).toContain(a.address);
+
+    // Replayed on B: the index names A, which sends the file over SSH to B's CLI, logged in as
+    // lifeline-relay with the group's host key (and A's key pinned to the same key).
+    const replay = await run(process.execPath, [relayBin, 'replay', listed.path, '--config', b.config, '--dump'], { timeout: 30_000 });
+    expect(replay.stdout).toMatch(/show clock[\s\S]*rtr-1>/);
+    expect(replay.stderr).toContain(`${listed.path} is on ${a.address}; fetching it from there`);
+    await a.process.waitForLog('A sent the recording', (l) => l.event === 'peer.recording' && l.path === listed.path);
+
+    // A member lends its recordings to the group's key alone, and nothing but its recordings.
+    const groupKey = await loadOrCreateKey(group.hostKeyFile, 'lifeline-relay');
+    const strangerKey = await loadOrCreateKey(join(dir.path, 'stranger_ed25519'), 'stranger');
+    await expect(peerExec(a, strangerKey.privateKey, `recording ${listed.path}`)).rejects.toThrow(/authentication/i);
+    await writeFile(join(dir.path, 'outside.cast'), 'not a recording of this relay\n');
+    expect(await peerExec(a, groupKey.privateKey, `recording ${join(dir.path, 'outside.cast')}`)).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: expect.stringContaining('not a recording of this relay'),
+    });
+    expect(await peerExec(a, groupKey.privateKey, 'recording /etc/passwd')).toMatchObject({ code: 1, stderr: expect.stringContaining('not a recording path') });
+    await expect(peerExec(a, groupKey.privateKey, 'cat /etc/passwd')).rejects.toThrow(/unable to exec/i);
+    expect(await peerExec(a, groupKey.privateKey, `recording ${listed.path}`)).toMatchObject({ code: 0, stdout: expect.stringContaining('"version":2') });
 
     // B stopped: its CLI says the index needs the running relay and lists its own folder (empty).
     await b.process.stop();

@@ -142,6 +142,8 @@ export async function startRelay(
     keepaliveIntervalMs: config.keepalive.intervalMs,
     keepaliveCountMax: config.keepalive.countMax,
     ...(announcer ? { groupNotices: (stream) => announcer.subscribe(stream) } : {}),
+    // Members lend each other their recordings, so `replay` works on any member.
+    ...(config.group ? { peers: { recordingsDir: paths.recordingsDir } } : {}),
   });
   const address = await listenOrExplain(server, config);
 

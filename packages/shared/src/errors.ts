@@ -43,6 +43,8 @@ export const ErrorCodes = [
   'KEY_INSECURE_MODE',
   // Session recordings (asciicast files).
   'RECORDING_INVALID',
+  // Another member of the relay group did not send a recording (replay on any member).
+  'RECORDING_UNAVAILABLE',
   // The relay's local admin socket (`lifeline-relay sessions`).
   'ADMIN_SOCKET_IN_USE',
   'ADMIN_SOCKET_FAILED',

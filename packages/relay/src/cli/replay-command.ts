@@ -1,6 +1,9 @@
 import { parseArgs } from 'node:util';
-import { ExitCode, isLifelineError, systemClock, type Clock } from '@lifeline/shared';
-import { readAsciicast, type Asciicast } from '../recording/asciicast.js';
+import { ExitCode, isConfigError, isLifelineError, loadConfigFile, readKeyFile, relayPaths, systemClock, type Clock } from '@lifeline/shared';
+import { parseAsciicast, readAsciicast, type Asciicast } from '../recording/asciicast.js';
+import { RELAY_KEY_COMMENT } from '../relay-preflight.js';
+import { askRelay } from './admin-query.js';
+import { fetchRecording } from './recording-fetch.js';
 import type { CommandIo } from './recordings-command.js';
 
 export interface ReplayIo extends CommandIo {
@@ -11,8 +14,10 @@ export interface ReplayIo extends CommandIo {
 /** Like asciinema's idle-time-limit: a console left alone for an hour replays as a 2 s pause. */
 export const DEFAULT_IDLE_LIMIT_SECONDS = 2;
 
-const usage = `Usage: lifeline-relay replay FILE [--speed N] [--idle-limit S] [--dump]
+const usage = `Usage: lifeline-relay replay FILE [--config relay.yaml] [--speed N] [--idle-limit S] [--dump]
 Plays a session recording (asciicast v2) in this terminal at its own pace.
+  --config FILE    on a member of a relay group: FILE comes from the member whose disk holds it,
+                   as the group's index (\`recordings\`) names it, over SSH with the group's key
   --speed N        play N times faster (default 1)
   --idle-limit S   shorten pauses longer than S seconds to S (default ${DEFAULT_IDLE_LIMIT_SECONDS}; 0: keep them)
   --dump           print the output at once, with markers as "[marker: BREAK]" lines
@@ -69,6 +74,7 @@ export async function runReplay(args: string[], io: ReplayIo): Promise<number> {
       args,
       allowPositionals: true,
       options: {
+        config: { type: 'string', short: 'c' },
         speed: { type: 'string', short: 's' },
         'idle-limit': { type: 'string', short: 'i' },
         dump: { type: 'boolean' },
@@ -98,14 +104,20 @@ export async function runReplay(args: string[], io: ReplayIo): Promise<number> {
     return ExitCode.usage;
   }
 
+  // A group member's index says which member's disk holds FILE; otherwise (or without the index) this relay's disk.
+  const fetched = values.config === undefined ? undefined : await fromGroup(file, values.config, io);
+  if (typeof fetched === 'number') return fetched;
   let cast: Asciicast;
-  try {
-    cast = await readAsciicast(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (!isLifelineError(err) && typeof code !== 'string') throw err;
-    io.stderr.write(`replay: ${(err as Error).message}\n`);
-    return ExitCode.crash;
+  if (fetched) cast = fetched;
+  else {
+    try {
+      cast = await readAsciicast(file);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (!isLifelineError(err) && typeof code !== 'string') throw err;
+      io.stderr.write(`replay: ${(err as Error).message}\n`);
+      return ExitCode.crash;
+    }
   }
   if (cast.truncated) io.stderr.write(`replay: ${file}: the last line was cut short (a crash while recording); replaying up to it\n`);
 
@@ -119,4 +131,45 @@ export async function runReplay(args: string[], io: ReplayIo): Promise<number> {
     await play(cast, io, speed, idleLimit);
   }
   return ExitCode.ok;
+}
+
+/**
+ * On a member of a relay group: the recording from the member the group's index names for `file`
+ * (asked of the running relay, as `recordings` does), which sends it over SSH (recording-fetch.ts),
+ * wherever that member is (this one included: the index, not a path that may exist on several
+ * hosts, says whose file it is). Undefined when this relay is not in a group, its index cannot be
+ * asked, or does not list `file`: the caller reads this relay's disk. An exit code when the file
+ * cannot be had, said on stderr.
+ */
+async function fromGroup(file: string, configFile: string, io: CommandIo): Promise<Asciicast | number | undefined> {
+  try {
+    const config = await loadConfigFile(configFile, 'relay');
+    if (!config.group) return undefined;
+    const asked = await askRelay('replay', { config: configFile }, { command: 'recordings' }, io);
+    if (!asked.ok) {
+      io.stderr.write("replay: the group's index needs the running relay; reading this relay's disk\n");
+      return undefined;
+    }
+    const entry = Array.isArray(asked.answer)
+      ? (asked.answer as Array<{ path?: unknown; relay?: unknown }>).find((e) => e.path === file && typeof e.relay === 'string')
+      : undefined;
+    if (!entry) return undefined;
+    const relay = entry.relay as string;
+    const hostKey = await readKeyFile(relayPaths(config, configFile).hostKeyFile, RELAY_KEY_COMMENT);
+    if (!hostKey) {
+      io.stderr.write(`replay: ${configFile}: hostKeyFile does not exist; the group's host key is the login to the other members\n`);
+      return ExitCode.crash;
+    }
+    io.stderr.write(`replay: ${file} is on ${relay}; fetching it from there\n`);
+    const bytes = await fetchRecording({ relay, path: file, hostKey });
+    return parseAsciicast(`${relay}:${file}`, bytes.toString('utf8'));
+  } catch (err) {
+    if (isConfigError(err)) {
+      io.stderr.write(`replay: ${(err as Error).message}\n`);
+      return ExitCode.badConfig;
+    }
+    if (!isLifelineError(err)) throw err;
+    io.stderr.write(`replay: ${err.message}\n`);
+    return ExitCode.crash;
+  }
 }

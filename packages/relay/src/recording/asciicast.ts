@@ -91,7 +91,12 @@ function parseEvent(line: string): AsciicastEvent | undefined {
  * errors (ENOENT...) are thrown as they are.
  */
 export async function readAsciicast(path: string): Promise<Asciicast> {
-  const lines = (await readFile(path, 'utf8')).split('\n');
+  return parseAsciicast(path, await readFile(path, 'utf8'));
+}
+
+/** A whole recording's text, as readAsciicast reads it; `path` names it in the messages. */
+export function parseAsciicast(path: string, text: string): Asciicast {
+  const lines = text.split('\n');
   while (lines.length > 0 && lines[lines.length - 1]!.replace(/\0+/g, '') === '') lines.pop();
   const header = parseHeader(path, lines[0]);
   const events: AsciicastEvent[] = [];

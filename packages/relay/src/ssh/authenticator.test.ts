@@ -4,6 +4,7 @@ import { AGENT_LOGIN_NAME, silentLogger } from '@lifeline/shared';
 import { FakeClock } from '@lifeline/shared/testing';
 import ssh2 from 'ssh2';
 import { Authenticator, type Identity } from './authenticator.js';
+import { PEER_LOGIN_NAME } from './peer-connection.js';
 import { HashGate } from './hash-gate.js';
 import { LoginThrottle } from './login-throttle.js';
 import { PasswordChecker } from './password-checker.js';
@@ -26,7 +27,11 @@ const otherKey = keyPair();
 /** More people for setup(), on dev1 with no keys. */
 type UserConfig = { name: string; password?: string; escapeChar?: string };
 
-async function setup(auth = { failureDelayMs: 1_000, maxFailuresPerWindow: 3, windowMs: 60_000 }, others: UserConfig[] = []) {
+async function setup(
+  auth = { failureDelayMs: 1_000, maxFailuresPerWindow: 3, windowMs: 60_000 },
+  others: UserConfig[] = [],
+  group: { peerKey?: ssh2.ParsedKey } = {},
+) {
   const clock = new FakeClock(1_000);
   const throttle = new LoginThrottle(auth, clock);
   const agentThrottle = new LoginThrottle({ ...auth, maxFailuresPerWindow: 2 }, clock);
@@ -56,6 +61,7 @@ async function setup(auth = { failureDelayMs: 1_000, maxFailuresPerWindow: 3, wi
     passwords: new PasswordChecker(gate, verify),
     clock,
     logger: silentLogger(),
+    ...group,
   });
   return { clock, throttle, agentThrottle, gate, hashed, authenticator };
 }
@@ -292,5 +298,36 @@ describe('Authenticator: agents', () => {
     expect(await attempt(env, signed(AGENT_LOGIN_NAME, agentKey).ctx)).toMatchObject({ result: 'accepted' });
     // People at that address are not affected by agent failures either.
     expect(env.throttle.isBlocked(PEER.address)).toBe(false);
+  });
+});
+
+describe('Authenticator: other members of a relay group', () => {
+  const groupKey = keyPair();
+
+  it('log in as lifeline-relay with the group host key, signed', async () => {
+    const env = await setup(undefined, [], { peerKey: groupKey.priv });
+    expect(await attempt(env, signed(PEER_LOGIN_NAME, groupKey).ctx)).toEqual({ result: 'accepted', identity: { kind: 'peer' } });
+  });
+
+  it('are refused with any other key (an agent key, a person key, a signature by another key)', async () => {
+    const env = await setup(undefined, [], { peerKey: groupKey.priv });
+    expect(await attempt(env, signed(PEER_LOGIN_NAME, agentKey).ctx)).toEqual({ result: 'rejected' });
+    expect(await attempt(env, signed(PEER_LOGIN_NAME, aliceKey).ctx)).toEqual({ result: 'rejected' });
+    expect(await attempt(env, signed(PEER_LOGIN_NAME, groupKey, otherKey.priv).ctx)).toEqual({ result: 'blocked' });
+  });
+
+  it('are refused on a relay alone, even with its host key', async () => {
+    const env = await setup();
+    const { ctx, answers } = signed(PEER_LOGIN_NAME, groupKey);
+    expect(await attempt(env, ctx)).toEqual({ result: 'rejected' });
+    expect(answers).toEqual(['reject publickey']);
+  });
+
+  it('are offered publickey only, with no password hashed', async () => {
+    const env = await setup(undefined, [], { peerKey: groupKey.priv });
+    const { ctx, answers } = fakeCtx(PEER_LOGIN_NAME, 'password', { password: 'right' });
+    expect(await attempt(env, ctx)).toEqual({ result: 'rejected' });
+    expect(answers).toEqual(['reject publickey']);
+    expect(env.hashed).toEqual([]);
   });
 });

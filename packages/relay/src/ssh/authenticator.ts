@@ -14,6 +14,7 @@ import type { AttachmentKind } from '../session/person.js';
 import { parseLoginName } from './login-name.js';
 import type { LoginAttempt, LoginThrottle } from './login-throttle.js';
 import type { PasswordChecker } from './password-checker.js';
+import { PEER_LOGIN_NAME } from './peer-connection.js';
 import { personAuthMethods } from './person-auth-methods.js';
 
 /** Who a connection turned out to be once authenticated. */
@@ -36,6 +37,10 @@ export type Identity =
       /** Every device the agent's key served at login (never empty); what it may serve later is asked of the current inventory. */
       deviceIds: readonly string[];
       fingerprint: string;
+    }
+  | {
+      /** `lifeline-relay`: another member of this relay's group, proved by the group's host key (ssh/peer-connection.ts). */
+      kind: 'peer';
     }
   | {
       /** `lifeline-enrol`: a new agent that proved it holds this key; it may only ask to enrol it. */
@@ -71,6 +76,11 @@ export interface AuthenticatorOptions {
   passwords: PasswordChecker;
   clock: Clock;
   logger: Logger;
+  /**
+   * A relay group member's host key, the group's: the one key `lifeline-relay` (another member)
+   * may log in with. A relay alone has none, and refuses that login as an unknown user.
+   */
+  peerKey?: ParsedKey;
 }
 
 /** Where a login comes from. */
@@ -101,7 +111,8 @@ export class Authenticator {
   async authenticate(ctx: AuthContext, peer: AuthPeer, onAccepted?: (identity: Identity) => void): Promise<AuthOutcome> {
     const isAgent = ctx.username === AGENT_LOGIN_NAME;
     const isEnrol = ctx.username === ENROL_LOGIN_NAME;
-    const methods = isAgent || isEnrol ? AGENT_METHODS : personAuthMethods(peer.client);
+    const isPeer = ctx.username === PEER_LOGIN_NAME;
+    const methods = isAgent || isEnrol || isPeer ? AGENT_METHODS : personAuthMethods(peer.client);
     // Enrolment counts with people (per address): a token guess is as much a guess as a password.
     const throttle = isAgent ? this.options.throttles.agents : this.options.throttles.people;
     const key = isAgent ? this.agentThrottleKey(ctx, peer) : peer.address;
@@ -117,7 +128,13 @@ export class Authenticator {
     const begin = async () => (attempt = key === undefined ? undefined : await throttle.begin(key, peer.closed)) !== undefined;
     let decision: Decision;
     try {
-      decision = isAgent ? await this.decideAgent(ctx) : isEnrol ? decideEnrol(ctx) : await this.decidePerson(ctx, peer, begin);
+      decision = isAgent
+        ? await this.decideAgent(ctx)
+        : isEnrol
+          ? decideEnrol(ctx)
+          : isPeer
+            ? decidePeer(ctx, this.options.peerKey)
+            : await this.decidePerson(ctx, peer, begin);
     } catch (err) {
       attempt?.withdraw();
       // The client hung up while its password waited for its turn: nobody left to answer.
@@ -251,6 +268,15 @@ function decideEnrol(ctx: AuthContext): Decision {
   return { identity: { kind: 'enrol', publicKey, fingerprint: fingerprintOfBlob(ctx.key.data) } };
 }
 
+/** `lifeline-relay` takes the group's host key alone, with its signature; a relay alone takes no key. */
+function decidePeer(ctx: AuthContext, groupKey: ParsedKey | undefined): Decision {
+  if (ctx.method !== 'publickey') return { outcome: 'not-a-try', reason: `method ${ctx.method} not offered to group members` };
+  const known = groupKey !== undefined && ctx.key.data.equals(groupKey.getPublicSSH());
+  if (!ctx.signature) return known ? { outcome: 'probe-ok' } : { outcome: 'not-a-try', reason: 'key-probe-not-authorised' };
+  if (!known) return { outcome: 'failure', reason: groupKey ? 'not-the-group-key' : 'not-in-a-relay-group' };
+  return signatureOk(groupKey, ctx) ? { identity: { kind: 'peer' } } : { outcome: 'failure', reason: 'bad-signature' };
+}
+
 type Decision =
   | { identity: Identity }
   | { outcome: 'probe-ok' }
@@ -278,6 +304,7 @@ function peerName(peer: AuthPeer): string {
 }
 
 function summary(identity: Identity): Record<string, unknown> {
+  if (identity.kind === 'peer') return {};
   if (identity.kind === 'enrol') return { fingerprint: identity.fingerprint };
   return identity.kind === 'agent'
     ? { deviceIds: identity.deviceIds, fingerprint: identity.fingerprint }

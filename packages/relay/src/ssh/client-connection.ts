@@ -11,6 +11,7 @@ import type { Authenticator, Identity } from './authenticator.js';
 import { installBreakRequestAdapter } from './break-request-adapter.js';
 import { serveEnrolConnection } from './enrol-connection.js';
 import type { EnrolmentService } from '../inventory/enrolment-service.js';
+import { servePeerConnection } from './peer-connection.js';
 import { servePersonConnection } from './person-connection.js';
 
 /** An enrolling agent sends its one line right after opening the subsystem. */
@@ -33,6 +34,8 @@ export interface ClientConnectionDeps {
   enrolment?: EnrolmentService;
   /** A relay group member: where an agent's request for the group's members goes (group/group-announcer.ts). */
   groupNotices?: (stream: Duplex) => void;
+  /** A relay group member: the recordings it lends the other members (ssh/peer-connection.ts). */
+  peers?: { recordingsDir: string };
 }
 
 /**
@@ -94,6 +97,12 @@ export function handleClientConnection(conn: Connection, info: ClientInfo, deps:
         requestTimeoutMs: ENROL_REQUEST_TIMEOUT_MS,
         logger: logger.child({ user: 'lifeline-enrol', agentFingerprint: identity.fingerprint }),
       });
+      return;
+    }
+    if (identity.kind === 'peer') {
+      const peers = deps.peers;
+      if (!peers) return void setImmediate(() => conn.end());
+      servePeerConnection(conn, { recordingsDir: peers.recordingsDir, logger: logger.child({ user: 'lifeline-relay' }) });
       return;
     }
     if (identity.kind === 'agent') {

@@ -50,6 +50,11 @@ export interface RelaySshServerOptions {
   enrolment?: (throttle: LoginThrottle) => EnrolmentService;
   /** A relay group member: answers agents' requests for the member list (docs/protocol.md); none: refused. */
   groupNotices?: (stream: Duplex) => void;
+  /**
+   * A relay group member: other members log in as `lifeline-relay` with the group's host key and
+   * may fetch the recordings in `recordingsDir` (peer-connection.ts); none: that login is refused.
+   */
+  peers?: { recordingsDir: string };
 }
 
 export interface RelaySshServer {
@@ -96,15 +101,24 @@ export function createRelaySshServer(options: RelaySshServerOptions): RelaySshSe
   const gate = new HashGate({ perAddress: auth.passwordChecksPerAddress, total: auth.passwordChecksInFlight });
   const passwords = new PasswordChecker(gate, options.verifyPassword);
   const inventory = options.inventory ?? fixedInventory(new Inventory({ config, file: 'relay.yaml', learned: EMPTY_LEARNED }));
-  const authenticator = new Authenticator({ inventory, throttles, passwords, clock, logger: log });
+  // Parsed once (host-key.ts): ssh2 takes a parsed key as { key }; a group member's is also the
+  // one key other members log in with (peer-connection.ts).
+  const hostKey = parsedHostKey(options.hostKey);
+  const authenticator = new Authenticator({
+    inventory,
+    throttles,
+    passwords,
+    clock,
+    logger: log,
+    ...(options.peers ? { peerKey: hostKey } : {}),
+  });
   const enrolment = options.enrolment?.(throttles.people);
   const preauth = new PreauthLimiter(config.limits, { clock, logger: log });
   /** Admitted sockets' tickets by remote `address:port` (unique among live connections), for ssh2's connection event. */
   const tickets = new Map<string, { keysExchanged(): void; authenticated(): void }>();
 
   const ssh = new ssh2.Server({
-    // Parsed once (host-key.ts); ssh2 takes a parsed key as { key }.
-    hostKeys: [{ key: parsedHostKey(options.hostKey) }],
+    hostKeys: [{ key: hostKey }],
     algorithms: RELAY_SSH_ALGORITHMS,
     ident: 'lifeline',
     keepaliveInterval: options.keepaliveIntervalMs,
@@ -122,6 +136,7 @@ export function createRelaySshServer(options: RelaySshServerOptions): RelaySshSe
       logger: log,
       ...(enrolment ? { enrolment } : {}),
       ...(options.groupNotices ? { groupNotices: options.groupNotices } : {}),
+      ...(options.peers ? { peers: options.peers } : {}),
     }),
   );
   const connections = new Set<ssh2.Connection>();
