@@ -1,6 +1,6 @@
 import ssh2 from 'ssh2';
-import { LifelineError, peerText, type SshKeyPair } from '@lifeline/shared';
-import { PEER_LOGIN_NAME, RECORDING_COMMAND } from '../ssh/peer-connection.js';
+import { LifelineError, PEER_LOGIN_NAME, peerText, type SshKeyPair } from '@lifeline/shared';
+import { RECORDING_COMMAND } from '../ssh/peer-connection.js';
 import { RELAY_SSH_ALGORITHMS } from '../ssh/relay-ssh-server.js';
 
 export interface RecordingFetch {

@@ -1,10 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { AGENT_LOGIN_NAME, silentLogger } from '@lifeline/shared';
+import { AGENT_LOGIN_NAME, PEER_LOGIN_NAME, silentLogger } from '@lifeline/shared';
 import { FakeClock } from '@lifeline/shared/testing';
 import ssh2 from 'ssh2';
 import { Authenticator, type Identity } from './authenticator.js';
-import { PEER_LOGIN_NAME } from './peer-connection.js';
 import { HashGate } from './hash-gate.js';
 import { LoginThrottle } from './login-throttle.js';
 import { PasswordChecker } from './password-checker.js';

@@ -1,6 +1,7 @@
 import {
   AGENT_LOGIN_NAME,
   ENROL_LOGIN_NAME,
+  PEER_LOGIN_NAME,
   fingerprintOfBlob,
   isLifelineError,
   parsePublicKeyLine,
@@ -14,7 +15,6 @@ import type { AttachmentKind } from '../session/person.js';
 import { parseLoginName } from './login-name.js';
 import type { LoginAttempt, LoginThrottle } from './login-throttle.js';
 import type { PasswordChecker } from './password-checker.js';
-import { PEER_LOGIN_NAME } from './peer-connection.js';
 import { personAuthMethods } from './person-auth-methods.js';
 
 /** Who a connection turned out to be once authenticated. */

@@ -5,12 +5,6 @@ import { pipeline } from 'node:stream/promises';
 import { peerText, type Logger } from '@lifeline/shared/core';
 import type { Connection, ServerChannel } from 'ssh2';
 
-/**
- * The login name of another member of this relay's group. It proves itself with the group's
- * host key (every member has it, docs/operations.md), so no further secret exists to leak.
- */
-export const PEER_LOGIN_NAME = 'lifeline-relay';
-
 /** The one command a peer may run: `recording PATH` sends the file (a recording in this member's recordingsDir). */
 export const RECORDING_COMMAND = 'recording';
 
@@ -21,7 +15,8 @@ export interface PeerConnectionOptions {
 }
 
 /**
- * A connection from another member of the group (`lifeline-relay`, with the group's host key):
+ * A connection from another member of the group (PEER_LOGIN_NAME, `lifeline-relay`, with the
+ * group's host key: every member has it, so no further secret exists to leak):
  * session channels whose one request is `exec recording PATH`, which sends the recording's bytes
  * on stdout and exits 0, or one line on stderr and exits 1. No pty, shell, subsystem, env,
  * forwarding or any other channel: a member lends its recordings to the others and nothing else

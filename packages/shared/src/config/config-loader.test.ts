@@ -91,11 +91,14 @@ describe('relay config', () => {
     expect(problems[0]?.key).toMatch(/^line \d+$/);
   });
 
-  it('refuses the login name reserved for agents', () => {
-    const problems = problemsOf(() =>
-      parseConfigText('relay.yaml', relayYaml.replace('name: alice', 'name: lifeline-agent'), relayConfigSchema),
-    );
-    expect(problems[0]?.key).toBe('users[0].name');
+  it('refuses the login names reserved for agents and relay group members', () => {
+    for (const reserved of ['lifeline-agent', 'lifeline-enrol', 'lifeline-relay']) {
+      const problems = problemsOf(() =>
+        parseConfigText('relay.yaml', relayYaml.replace('name: alice', `name: ${reserved}`), relayConfigSchema),
+      );
+      expect(problems[0]?.key).toBe('users[0].name');
+      expect(problems[0]?.message).toContain('reserved');
+    }
   });
 });
 

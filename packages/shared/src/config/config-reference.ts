@@ -29,7 +29,7 @@ const FILE_KINDS: FileKind[] = [
       'An id in `users[].devices` that names no device is logged as a warning at start and reload, not refused (the device may be enrolled later); globs (`rtr-tokyo-*`) and `deviceLabels` selectors match whatever devices exist at the time.',
       'Each user has a `password` or at least one `authorizedKeys` entry.',
       "`devices[].breakMs` is at most that device's `maxBreakMs`.",
-      'The user name `lifeline-agent` is reserved: edge agents log in with it.',
+      'The user names `lifeline-agent`, `lifeline-enrol` and `lifeline-relay` are reserved: edge agents and the members of a relay group log in with them.',
       '`group` needs `store.type: postgres` (the members share their state there), and `group.expiryMs` is at least 3 x `group.heartbeatMs`.',
       'A relative `stateDir` is relative to the folder of relay.yaml; relative `hostKeyFile`, `recordingsDir`, `consoleLog.dir` and `adminSocket` are inside `stateDir`: everything the relay writes lives in its state folder (and the admin socket by default in the runtime folder /run/lifeline).',
     ],

@@ -7,3 +7,6 @@ export const NAME_MAX_LENGTH = 64;
 
 /** The SSH user name edge agents log in with; no person may take it. */
 export const AGENT_LOGIN_NAME = 'lifeline-agent';
+
+/** The SSH user name members of a relay group log in to each other with (their shared host key); no person may take it. */
+export const PEER_LOGIN_NAME = 'lifeline-relay';

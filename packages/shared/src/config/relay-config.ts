@@ -5,7 +5,7 @@ import { statusConfigSchema } from './agent-config.js';
 import { inventoryStoreSchema } from './inventory-store-config.js';
 import { relayGroupSchema } from './relay-group-config.js';
 import { keepaliveSchema } from './keepalive-config.js';
-import { AGENT_LOGIN_NAME, NAME_MAX_LENGTH, NAME_PATTERN } from './names.js';
+import { AGENT_LOGIN_NAME, NAME_MAX_LENGTH, NAME_PATTERN, PEER_LOGIN_NAME } from './names.js';
 
 const name = z
   .string()
@@ -34,7 +34,10 @@ const scryptHash = z.string().regex(/^\$scrypt\$/, 'must be a hash made by `life
 export const relayUserSchema = z
   .object({
     name: name
-      .refine((n) => n !== AGENT_LOGIN_NAME && n !== ENROL_LOGIN_NAME, 'lifeline-agent and lifeline-enrol are reserved for edge agents')
+      .refine(
+        (n) => n !== AGENT_LOGIN_NAME && n !== ENROL_LOGIN_NAME && n !== PEER_LOGIN_NAME,
+        'lifeline-agent, lifeline-enrol and lifeline-relay are reserved (edge agents and relay group members log in with them)',
+      )
       .describe('Login name.'),
     password: scryptHash.optional().describe('Password hash from `lifeline-relay hash-password`; omit to allow keys only.'),
     authorizedKeys: z.array(z.string().min(1)).default([]).describe('OpenSSH public key lines this user may log in with.'),
