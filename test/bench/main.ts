@@ -12,7 +12,7 @@ import { openSshPerson, ssh2Person } from './person-clients.js';
 import { cpuSecondsOf, memoryOf, treeCpuSecondsOf } from './process-memory.js';
 import { deadLink } from './dead-link-bench.js';
 import { formatReport, type BenchResults } from './report.js';
-import { throughput } from './throughput-bench.js';
+import { PAYLOADS, throughput, type Payload } from './throughput-bench.js';
 import { idleTunnels } from './tunnel-bench.js';
 import { scaleStart } from './scale-bench.js';
 import { agentMemory } from './agent-memory-bench.js';
@@ -28,6 +28,7 @@ const usage = `npm run bench -- [options]
   --markers N         markers per latency measurement (default 100), --gap-ms MS apart (default 20);
                       one person alone also gets 3 times as many, 3 ms apart
   --mib N             MiB each way per throughput run (default 8), --repeat N runs (default 3, median shown)
+  --payload LIST      throughput payloads: random (binary), text (printable lines) (default random,text)
   --tunnels N         idle agent tunnels (default 200), --concurrency N logins in flight (default 50)
   --devices LIST      device (and user) counts for the start-up run (default 1000,5000,10000)
   --agents LIST       agent counts for the reconnect storm run (default 1000)
@@ -55,6 +56,7 @@ export async function main(argv: string[]): Promise<number> {
       'gap-ms': { type: 'string', default: '20' },
       mib: { type: 'string', default: '8' },
       repeat: { type: 'string', default: '3' },
+      payload: { type: 'string', default: PAYLOADS.join(',') },
       tunnels: { type: 'string', default: '200' },
       concurrency: { type: 'string', default: '50' },
       devices: { type: 'string', default: '1000,5000,10000' },
@@ -80,6 +82,7 @@ export async function main(argv: string[]): Promise<number> {
   const burst: LatencyOptions = { markers: latency.markers * 3, gapMs: 3 };
   const bytes = Math.round(Number(values.mib) * 1024 * 1024);
   const repeat = Number(values.repeat);
+  const payloads = values.payload.split(',').filter((p): p is Payload => (PAYLOADS as readonly string[]).includes(p));
   const viewerCounts = values.viewers
     .split(',')
     .map(Number)
@@ -139,8 +142,10 @@ export async function main(argv: string[]): Promise<number> {
         if (only.has('throughput')) {
           progress('throughput through lifeline, serial console');
           const relayCpu = () => cpuSecondsOf(site.relay.child.pid!);
-          results.throughput.push(await throughput({ path, client: 'ssh2' }, device, viaSsh2, bytes, repeat, relayCpu));
-          results.throughput.push(await throughput({ path, client: 'OpenSSH' }, device, viaOpenSsh, bytes, repeat, relayCpu));
+          for (const payload of payloads) {
+            results.throughput.push(await throughput({ path, client: 'ssh2' }, device, viaSsh2, bytes, repeat, relayCpu, payload));
+            results.throughput.push(await throughput({ path, client: 'OpenSSH' }, device, viaOpenSsh, bytes, repeat, relayCpu, payload));
+          }
         }
         const agentAfter = await memoryOf(site.agent.child.pid!);
         const relayAfter = await memoryOf(site.relay.child.pid!);
@@ -165,13 +170,15 @@ export async function main(argv: string[]): Promise<number> {
             for (const gaps of [latency, burst])
               results.personLatency.push(await personLatency({ path, client: 'ssh2' }, device, viaSsh2, gaps));
           const relayCpu = () => cpuSecondsOf(site.relay.child.pid!);
-          results.throughput.push(await throughput({ path, client: 'ssh2' }, device, viaSsh2, bytes, repeat, relayCpu));
-          results.throughput.push(await throughput({ path, client: 'OpenSSH' }, device, viaOpenSsh, bytes, repeat, relayCpu));
+          for (const payload of payloads) {
+            results.throughput.push(await throughput({ path, client: 'ssh2' }, device, viaSsh2, bytes, repeat, relayCpu, payload));
+            results.throughput.push(await throughput({ path, client: 'OpenSSH' }, device, viaOpenSsh, bytes, repeat, relayCpu, payload));
+          }
         },
       ),
     );
   }
-  if (only.has('openssh')) await attempt('OpenSSH baseline', () => opensshBaseline(results, latency, burst, bytes, repeat));
+  if (only.has('openssh')) await attempt('OpenSSH baseline', () => opensshBaseline(results, latency, burst, bytes, repeat, payloads));
   if (only.has('tunnels')) {
     await attempt('idle tunnels', async () => {
       const dir = await makeTempDir('bench-tunnels');
@@ -293,6 +300,7 @@ async function opensshBaseline(
   burst: LatencyOptions,
   bytes: number,
   repeat: number,
+  payloads: readonly Payload[],
 ): Promise<void> {
   const sshd = findSshd();
   if (Array.isArray(sshd)) {
@@ -313,7 +321,8 @@ async function opensshBaseline(
     const label = { path: 'OpenSSH: sshd + ssh -R + socat, serial (pty)', client: 'OpenSSH' };
     for (const gaps of [latency, burst]) results.personLatency.push(await personLatency(label, device, viaOpenSsh, gaps));
     const sshdPid = path.sshdPid;
-    results.throughput.push(await throughput(label, device, viaOpenSsh, bytes, repeat, () => treeCpuSecondsOf(sshdPid)));
+    for (const payload of payloads)
+      results.throughput.push(await throughput(label, device, viaOpenSsh, bytes, repeat, () => treeCpuSecondsOf(sshdPid), payload));
     results.opensshBaseline = { ran: true };
   } finally {
     await path?.stop();

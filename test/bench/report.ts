@@ -80,12 +80,13 @@ export function formatReport(r: BenchResults): string {
   }
   if (r.throughput.length) {
     section(
-      `Console throughput, ${mib(r.throughput[0]!.bytes)} of random bytes each way, MB/s (10^6 bytes), median of ${r.throughput[0]!.runs.deviceToPersonMBps.length}; middle CPU: the relay's, or the chain's jump host (sshd and its session processes), user + system per MB carried`,
+      `Console throughput, ${mib(r.throughput[0]!.bytes)} each way (random bytes, or lines of printable text), MB/s (10^6 bytes), median of ${r.throughput[0]!.runs.deviceToPersonMBps.length}; middle CPU: the relay's, or the chain's jump host (sshd and its session processes), user + system per MB carried`,
       table(
-        ['path', 'client', 'device -> person', 'person -> device', 'middle CPU ms/MB d->p', 'p->d'],
+        ['path', 'client', 'payload', 'device -> person', 'person -> device', 'middle CPU ms/MB d->p', 'p->d'],
         r.throughput.map((t) => [
           t.path,
           t.client,
+          t.payload,
           mbps(t.deviceToPersonMBps),
           mbps(t.personToDeviceMBps),
           t.middleCpuMsPerMB ? t.middleCpuMsPerMB.deviceToPerson.toFixed(1) : '-',

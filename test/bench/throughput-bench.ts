@@ -4,9 +4,18 @@ import { ready } from './latency-bench.js';
 import { nowMs } from './marker-clock.js';
 import type { PersonClient } from './person-clients.js';
 
+/**
+ * What the device sends and the person types: `random` bytes (all 256 values: binary, the worst
+ * case for the recording, whose text becomes U+FFFD and escapes), or `text`, lines of printable
+ * ASCII as a console prints them (`show running-config`, a log dump).
+ */
+export type Payload = 'random' | 'text';
+export const PAYLOADS: readonly Payload[] = ['random', 'text'];
+
 export interface ThroughputRow {
   path: string;
   client: string;
+  payload: Payload;
   bytes: number;
   /** Megabytes (10^6 bytes) per second, the median of the runs; NaN when a run failed. */
   deviceToPersonMBps: number;
@@ -41,6 +50,7 @@ export async function throughput(
   bytes: number,
   repeat: number,
   middle?: CpuSeconds,
+  payload: Payload = 'random',
 ): Promise<ThroughputRow> {
   const runs: ThroughputRow['runs'] = { deviceToPersonMBps: [], personToDeviceMBps: [], deviceToPersonCpuMsPerMB: [], personToDeviceCpuMsPerMB: [] };
   const errors: string[] = [];
@@ -51,7 +61,7 @@ export async function throughput(
   for (let i = 0; i < repeat && errors.length === 0; i++) {
     for (const [name, run, into, cpuInto] of directions) {
       try {
-        const speed = await run(device, open, bytes, middle);
+        const speed = await run(device, open, makePayload(payload, bytes), middle);
         into.push(speed.mbps);
         cpuInto.push(speed.cpuMsPerMB);
       } catch (err) {
@@ -63,6 +73,7 @@ export async function throughput(
   }
   return {
     ...label,
+    payload,
     bytes,
     deviceToPersonMBps: median(runs.deviceToPersonMBps),
     personToDeviceMBps: median(runs.personToDeviceMBps),
@@ -90,8 +101,23 @@ async function cpuMsPerMB(middle: CpuSeconds | undefined, before: number, bytes:
   return middle ? (((await middle()) - before) * 1000) / (bytes / 1e6) : Number.NaN;
 }
 
-async function deviceToPerson(device: FarEnd, open: OpenPerson, bytes: number, middle?: CpuSeconds): Promise<Speed> {
-  const payload = randomBytes(bytes);
+/** `bytes` of the payload: random bytes, or CRLF-ended lines of 20 to 99 printable ASCII characters. */
+function makePayload(kind: Payload, bytes: number): Buffer {
+  const data = randomBytes(bytes);
+  if (kind === 'random') return data;
+  let lineEnd = 20 + (data[0]! % 80);
+  for (let i = 0; i < bytes; i++) {
+    if (i === lineEnd) {
+      data[i] = 0x0d;
+      if (i + 1 < bytes) data[++i] = 0x0a;
+      lineEnd = i + 21 + (data[i]! % 80);
+    } else data[i] = 0x20 + (data[i]! % 95);
+  }
+  return data;
+}
+
+async function deviceToPerson(device: FarEnd, open: OpenPerson, payload: Buffer, middle?: CpuSeconds): Promise<Speed> {
+  const bytes = payload.length;
   const chunks: Buffer[] = [];
   let got = 0;
   let done: ((at: number) => void) | undefined;
@@ -116,8 +142,8 @@ async function deviceToPerson(device: FarEnd, open: OpenPerson, bytes: number, m
   }
 }
 
-async function personToDevice(device: FarEnd, open: OpenPerson, bytes: number, middle?: CpuSeconds): Promise<Speed> {
-  const payload = randomBytes(bytes);
+async function personToDevice(device: FarEnd, open: OpenPerson, payload: Buffer, middle?: CpuSeconds): Promise<Speed> {
+  const bytes = payload.length;
   const person = await open(() => {});
   try {
     await ready(person, device);
