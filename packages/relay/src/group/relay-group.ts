@@ -5,6 +5,7 @@ import { LifelineError, type GroupMember, type Logger } from '@lifeline/shared/c
 import { ChangeListeners } from '../inventory/change-listeners.js';
 import { LISTEN_RECONNECT } from '../inventory/postgres-inventory-store.js';
 import { PostgresListener } from '../inventory/postgres-listener.js';
+import { postgresPool } from '../inventory/postgres-pool.js';
 import { inTransaction } from '../inventory/postgres-transaction.js';
 import { CONSOLE_LOGS_CHANNEL, ConsoleLogHolders } from './console-log-holders.js';
 import { RecordingIndex } from './recording-index.js';
@@ -108,10 +109,8 @@ export class RelayGroup {
   }
 
   static async join(options: RelayGroupOptions): Promise<RelayGroup> {
-    const pool = new pg.Pool({ ...options.connection, max: 3, application_name: 'lifeline-relay-group' });
-    pool.on('error', () => undefined);
-    // A checked-out client whose server goes away between two queries reports it as an event.
-    pool.on('connect', (client) => client.on('error', () => undefined));
+    // A lost connection shows in the next query's failure (heartbeat, flushes), which says it.
+    const pool = postgresPool({ ...options.connection, max: 3, application_name: 'lifeline-relay-group' }, () => undefined);
     const group = new RelayGroup(pool, options);
     try {
       await group.register();

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { LifelineError, type Logger } from '@lifeline/shared/core';
 import { ChangeListeners } from './change-listeners.js';
+import { postgresPool } from './postgres-pool.js';
 import { PostgresListener } from './postgres-listener.js';
 import { inTransaction } from './postgres-transaction.js';
 import type {
@@ -156,12 +157,11 @@ export class PostgresInventoryStore implements InventoryStore {
   }
 
   static async open(options: PostgresInventoryOptions): Promise<PostgresInventoryStore> {
-    const pool = new pg.Pool({ ...postgresConnection(options), max: 4 });
-    const store = new PostgresInventoryStore(pool, options);
-    // An idle client losing its server is reported on the pool; the next query says UNAVAILABLE.
-    pool.on('error', (err) =>
+    // A client losing its server is logged; the next query says UNAVAILABLE.
+    const pool = postgresPool({ ...postgresConnection(options), max: 4 }, (err) =>
       options.logger.warn({ event: 'inventory.connection-lost', err: err.message }, 'inventory database connection lost'),
     );
+    const store = new PostgresInventoryStore(pool, options);
     try {
       await store.migrate();
       await store.listen();

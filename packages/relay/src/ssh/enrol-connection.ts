@@ -1,6 +1,7 @@
 import { ENROL_SUBSYSTEM, MAX_ENROL_LINE_BYTES, enrolLine, peerText, type EnrolAnswer, type Logger } from '@lifeline/shared/core';
 import type { Connection, ServerChannel } from 'ssh2';
 import { LineSplitter } from '../admin/admin-protocol.js';
+import { refuseOtherChannels, refuseOtherSessionRequests } from './restricted-login.js';
 import type { Enrollee, EnrolmentService } from '../inventory/enrolment-service.js';
 
 export interface EnrolConnectionOptions {
@@ -24,16 +25,12 @@ export function serveEnrolConnection(conn: Connection, options: EnrolConnectionO
     logger.warn({ event: 'enrol.request.refused', request: peerText(what) }, `refused ${peerText(what)} from the enrolment user`);
     reject?.();
   };
-  conn.on('request', (_accept, reject, name) => refuse(name, reject));
-  conn.on('tcpip', (_accept, reject) => refuse('direct-tcpip', reject));
-  conn.on('openssh.streamlocal', (_accept, reject) => refuse('direct-streamlocal', reject));
+  refuseOtherChannels(conn, refuse);
   conn.on('session', (accept, reject) => {
     if (used) return refuse('second session', reject);
     used = true;
     const session = accept();
-    for (const request of ['pty', 'shell', 'exec', 'env', 'x11', 'auth-agent', 'window-change', 'signal', 'sftp'] as const) {
-      session.on(request, (_accept: unknown, rejectRequest: (() => void) | undefined) => refuse(request, rejectRequest));
-    }
+    refuseOtherSessionRequests(session, 'subsystem', refuse);
     session.on('subsystem', (acceptSub, rejectSub, info) => {
       if (info.name !== ENROL_SUBSYSTEM) return refuse(`subsystem ${info.name}`, rejectSub);
       serveRequest(acceptSub(), conn, options);

@@ -4,6 +4,7 @@ import { isAbsolute, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { peerText, type Logger } from '@lifeline/shared/core';
 import type { Connection, ServerChannel } from 'ssh2';
+import { refuseOtherChannels, refuseOtherSessionRequests } from './restricted-login.js';
 
 /** The one command a peer may run: `recording PATH` sends the file (a recording in this member's recordingsDir). */
 export const RECORDING_COMMAND = 'recording';
@@ -28,14 +29,10 @@ export function servePeerConnection(conn: Connection, options: PeerConnectionOpt
     logger.warn({ event: 'peer.request.refused', request: peerText(what) }, `refused ${peerText(what)} from a group member`);
     reject?.();
   };
-  conn.on('request', (_accept, reject, name) => refuse(name, reject));
-  conn.on('tcpip', (_accept, reject) => refuse('direct-tcpip', reject));
-  conn.on('openssh.streamlocal', (_accept, reject) => refuse('direct-streamlocal', reject));
+  refuseOtherChannels(conn, refuse);
   conn.on('session', (accept) => {
     const session = accept();
-    for (const request of ['pty', 'shell', 'subsystem', 'env', 'x11', 'auth-agent', 'window-change', 'signal', 'sftp'] as const) {
-      session.on(request, (_accept: unknown, rejectRequest: (() => void) | undefined) => refuse(request, rejectRequest));
-    }
+    refuseOtherSessionRequests(session, 'exec', refuse);
     session.on('exec', (acceptExec, rejectExec, info) => {
       const [command, path] = splitCommand(info.command);
       if (command !== RECORDING_COMMAND || path === undefined) return refuse(`exec ${info.command}`, rejectExec);
