@@ -10,6 +10,7 @@ export interface RecordingFetch {
   path: string;
   /** The group's host key (relay.yaml `hostKeyFile`): the login, and the only host key accepted. */
   hostKey: SshKeyPair;
+  /** Given up when the member says nothing for this long (connecting, or between two pieces of the file). */
   timeoutMs?: number;
   /** A recording larger than this is refused rather than held in memory. */
   maxBytes?: number;
@@ -42,7 +43,7 @@ export function fetchRecording(options: RecordingFetch): Promise<Buffer> {
       if (result instanceof Error) reject(new LifelineError('RECORDING_UNAVAILABLE', `${options.relay}: ${result.message}`, { cause: result }));
       else resolve(result);
     };
-    const timer = setTimeout(() => finish(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+    const timer = setTimeout(() => finish(new Error(`no answer for ${timeoutMs / 1000} s`)), timeoutMs);
     client.on('error', (err) => finish(err));
     client.on('ready', () => {
       client.exec(`${RECORDING_COMMAND} ${options.path}`, (err, stream) => {
@@ -52,6 +53,7 @@ export function fetchRecording(options: RecordingFetch): Promise<Buffer> {
         let stderr = '';
         let exitCode: number | undefined;
         stream.on('data', (chunk: Buffer) => {
+          timer.refresh();
           bytes += chunk.length;
           if (bytes > maxBytes) return finish(new Error(`the recording is larger than ${maxBytes} bytes`));
           chunks.push(chunk);
