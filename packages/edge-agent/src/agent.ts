@@ -60,6 +60,11 @@ export async function startAgent(
 ): Promise<RunningAgent> {
   const paths = agentPaths(config, configFile);
   const { consoles, keyFile } = paths;
+  if (config.inputHoldMs !== undefined)
+    logger.warn(
+      { event: 'config.ignored', key: 'inputHoldMs' },
+      `${configFile}: inputHoldMs is ignored: a relay group's writer lease decides which relay may type (remove the key)`,
+    );
   const deviceIds = consoles.map((c) => c.deviceId);
   const key = keyOnDisk ?? (await readKeyFile(keyFile, agentKeyComment(paths))) ?? generateKeyPair(agentKeyComment(paths));
   if (key.generated) {
@@ -87,7 +92,6 @@ export async function startAgent(
         facts: consoleFacts(console),
         logger,
         onStatus: (s) => status.console(deviceId, s),
-        inputHoldMs: config.inputHoldMs,
         onTraffic: () => status.traffic(),
       }),
     );
