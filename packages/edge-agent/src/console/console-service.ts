@@ -273,7 +273,7 @@ export class ConsoleService {
 function refusalLine(refusal: WriterRefusal): string {
   return (
     `${refusal.refused === 'break' ? 'BREAK' : 'input'} not sent: another relay of the group${refusal.holder ? ` (${refusal.holder})` : ''} ` +
-    'has read-write on this console; this relay is too old to take part in the group\'s writer lease.'
+    "has read-write on this console; this relay is too old to take part in the group's writer lease."
   );
 }
 

@@ -211,7 +211,7 @@ export const agentConfigSchema = z
       .int()
       .optional()
       .describe(
-        'Ignored (kept so older agent.yaml files load). Earlier releases took input from one relay of a group at a time for this long after its last keystroke; the relay group\'s writer lease decides now (docs/architecture.md).',
+        "Ignored (kept so older agent.yaml files load). Earlier releases took input from one relay of a group at a time for this long after its last keystroke; the relay group's writer lease decides now (docs/architecture.md).",
       ),
     keepalive: keepaliveSchema(
       'the relay',
