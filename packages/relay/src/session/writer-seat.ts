@@ -160,7 +160,11 @@ export class WriterSeat {
     if (this.current) return;
     const before = this.elsewhere;
     if (holder && !holder.here) {
-      this.elsewhere = { user: holder.user, relay: holder.relay };
+      const next = { user: holder.user, relay: holder.relay };
+      this.elsewhere = next;
+      // Between two other relays (a takeover there, or a member's death and a claim elsewhere): one line for everyone here.
+      if (!lost && before && (before.user !== next.user || before.relay !== next.relay))
+        this.deps.noticeAll(`read-write moved from ${before.user} on relay ${before.relay} to ${next.user} on relay ${next.relay}.`);
       return;
     }
     // Free (or a stale row of this relay's): the earliest participant here claims it; the first claim in the group wins.
