@@ -248,7 +248,7 @@ describe('ConsoleService', () => {
       expect(b.refusals).toEqual([{ refused: 'input', current: 9n, holder: 'relay-a:22' }]);
     });
 
-    it("keeps the largest token after its relay's stream ends: nobody writes until a larger token comes", async () => {
+    it("keeps the largest token after its relay's stream ends: an older one stays refused, a relay that never claimed writes", async () => {
       const { port, service } = setup();
       service.start();
       const a = new FakeStream();
@@ -257,7 +257,6 @@ describe('ConsoleService', () => {
       service.attachStream(b, 'relay-b:22');
       await until(() => port.isOpen);
       a.claim(3n);
-      a.close();
       b.fromRelay('no token');
       expect(b.refusals).toEqual([{ refused: 'input', current: 3n, holder: 'relay-a:22' }]);
       b.claim(4n);
@@ -269,23 +268,36 @@ describe('ConsoleService', () => {
       again.claim(3n);
       again.fromRelay('old');
       expect(again.refusals).toEqual([{ refused: 'token', current: 4n, holder: 'relay-b:22' }]);
+      // B's stream ends (its relay died): A's old token is still refused...
+      b.close();
+      again.fromRelay('still old');
+      // ...and a relay that never claimed (one that left the group and runs alone) writes as before.
+      const alone = new FakeStream();
+      service.attachStream(alone, 'relay-c:22');
+      alone.fromRelay('y');
+      expect((await port.far.readExactly(1)).toString()).toBe('y');
+      expect(alone.refusals).toEqual([]);
     });
 
-    it('lets the holder carry its token onto a new stream of the same relay', async () => {
+    it('lets the holder carry its token onto a new stream of the same relay, fencing the others again', async () => {
       const { port, service } = setup();
       service.start();
       const a = new FakeStream();
+      const other = new FakeStream();
       service.attachStream(a, 'relay-a:22');
+      service.attachStream(other, 'relay-b:22');
       await until(() => port.isOpen);
       a.claim(3n);
       const a2 = new FakeStream();
       service.attachStream(a2, 'relay-a:22');
-      // A new stream carries no token until it claims: its input is refused meanwhile.
-      a2.fromRelay('early');
       a2.claim(3n);
       a2.fromRelay('y');
       expect((await port.far.readExactly(1)).toString()).toBe('y');
-      expect(a2.refusals).toEqual([{ refused: 'input', current: 3n, holder: 'relay-a:22' }]);
+      other.fromRelay('z');
+      a2.fromRelay('w');
+      expect((await port.far.readExactly(1)).toString()).toBe('w');
+      expect(other.refusals).toEqual([{ refused: 'input', current: 3n, holder: 'relay-a:22' }]);
+      expect(a2.refusals).toEqual([]);
     });
 
     it('tells a relay that predates the lease in a status line its people see', async () => {

@@ -13,9 +13,11 @@ export type FenceVerdict = { ok: true } | { ok: false; refusal: WriterRefusal | 
  * one line, not one per keystroke). A claim with an older token is refused and told at once.
  *
  * No token at all (a relay alone, or relays that predate the lease): every relay writes, as
- * before. Once one relay sent a token, a relay that sends none is refused: it cannot prove it
- * holds the lease. The largest token outlives its stream (the writer's relay died): input waits
- * for a larger one.
+ * before. While the relay with the largest token has its stream up, a relay that sends none is
+ * refused: it cannot prove it holds the lease. The largest token outlives its stream (the
+ * writer's relay died): a relay that claimed with a smaller one stays refused, and one that never
+ * claimed (a relay alone, e.g. a group shrunk to one relay without `group` while this agent ran)
+ * writes as before.
  */
 export class WriterFence {
   private fence: { token: bigint; source: string } | undefined;
@@ -43,7 +45,9 @@ export class WriterFence {
   mayWrite(source: string, kind: Exclude<WriterRefusalKind, 'token'>): FenceVerdict {
     const fence = this.fence;
     if (fence === undefined) return { ok: true };
-    if (source === fence.source && this.tokens.get(source) === fence.token) return { ok: true };
+    const holderLive = this.tokens.get(fence.source) === fence.token;
+    if (source === fence.source && holderLive) return { ok: true };
+    if (!this.tokens.has(source) && !holderLive) return { ok: true };
     if (this.told.has(source)) return { ok: false, refusal: undefined };
     this.told.add(source);
     return { ok: false, refusal: this.refusal(kind) };

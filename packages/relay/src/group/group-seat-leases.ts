@@ -1,4 +1,4 @@
-import { isLifelineError, type Logger } from '@lifeline/shared/core';
+import { isLifelineError, printable, type Logger } from '@lifeline/shared/core';
 import type { DeviceSeatLease, SeatGrant, SeatHolder } from '../session/seat-lease.js';
 import type { Person } from '../session/person.js';
 import type { WriterLease, WriterLeases } from './writer-leases.js';
@@ -137,7 +137,8 @@ export class GroupSeatLeases {
   private seen(row: WriterLease | undefined): SeatHolder | undefined {
     if (!row) return undefined;
     if (row.relayId === this.leases?.relayId) return { here: true, token: row.token };
-    return { here: false, token: row.token, user: row.user, relay: row.relay };
+    // Written by another member: shown on people's terminals, so made printable.
+    return { here: false, token: row.token, user: printable(row.user, 100), relay: printable(row.relay, 300) };
   }
 
   private set(entry: Watched, holder: SeatHolder | undefined, tell: boolean): void {
