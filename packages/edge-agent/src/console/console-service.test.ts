@@ -203,7 +203,8 @@ describe('ConsoleService', () => {
   });
 
   describe('with streams from several relays of a group (writer fence)', () => {
-    it('takes input from every relay while none has sent a writer token (a relay alone, or relays that predate the lease)', async () => {
+    /** The service with streams from relay-a:22 and relay-b:22, its port open. */
+    async function twoRelays() {
       const { port, service } = setup();
       service.start();
       const a = new FakeStream();
@@ -211,6 +212,11 @@ describe('ConsoleService', () => {
       service.attachStream(a, 'relay-a:22');
       service.attachStream(b, 'relay-b:22');
       await until(() => port.isOpen);
+      return { port, service, a, b };
+    }
+
+    it('takes input from every relay while none has sent a writer token (a relay alone, or relays that predate the lease)', async () => {
+      const { port, a, b } = await twoRelays();
       a.fromRelay('1');
       expect((await port.far.readExactly(1)).toString()).toBe('1');
       b.fromRelay('2');
@@ -218,13 +224,7 @@ describe('ConsoleService', () => {
     });
 
     it('takes input and BREAK only from the relay with the largest token, and tells a stale one once', async () => {
-      const { port, service } = setup();
-      service.start();
-      const a = new FakeStream();
-      const b = new FakeStream();
-      service.attachStream(a, 'relay-a:22');
-      service.attachStream(b, 'relay-b:22');
-      await until(() => port.isOpen);
+      const { port, a, b } = await twoRelays();
       a.claim(5n);
       a.fromRelay('a');
       expect((await port.far.readExactly(1)).toString()).toBe('a');
@@ -249,13 +249,7 @@ describe('ConsoleService', () => {
     });
 
     it("keeps the largest token after its relay's stream ends: an older one stays refused, a relay that never claimed writes", async () => {
-      const { port, service } = setup();
-      service.start();
-      const a = new FakeStream();
-      const b = new FakeStream();
-      service.attachStream(a, 'relay-a:22');
-      service.attachStream(b, 'relay-b:22');
-      await until(() => port.isOpen);
+      const { port, service, a, b } = await twoRelays();
       a.claim(3n);
       b.fromRelay('no token');
       expect(b.refusals).toEqual([{ refused: 'input', current: 3n, holder: 'relay-a:22' }]);
@@ -280,13 +274,7 @@ describe('ConsoleService', () => {
     });
 
     it('lets the holder carry its token onto a new stream of the same relay, fencing the others again', async () => {
-      const { port, service } = setup();
-      service.start();
-      const a = new FakeStream();
-      const other = new FakeStream();
-      service.attachStream(a, 'relay-a:22');
-      service.attachStream(other, 'relay-b:22');
-      await until(() => port.isOpen);
+      const { port, service, a, b: other } = await twoRelays();
       a.claim(3n);
       const a2 = new FakeStream();
       service.attachStream(a2, 'relay-a:22');
@@ -301,14 +289,8 @@ describe('ConsoleService', () => {
     });
 
     it('tells a relay that predates the lease in a status line its people see', async () => {
-      const { port, service } = setup();
-      service.start();
-      const a = new FakeStream();
-      const old = new FakeStream();
+      const { a, b: old } = await twoRelays();
       old.speaksWriter = false;
-      service.attachStream(a, 'relay-a:22');
-      service.attachStream(old, 'relay-old:22');
-      await until(() => port.isOpen);
       a.claim(1n);
       old.fromRelay('x');
       expect(old.statuses.at(-1)?.message).toBe(

@@ -12,6 +12,8 @@ interface Watched {
   listeners: Set<() => void>;
   /** Bumped by this member's own claims and releases: a read begun before one is out of date. */
   generation: number;
+  /** This member's own claims under way: a read may already see one, before its answer is in. */
+  changing: number;
 }
 
 /**
@@ -77,8 +79,8 @@ export class GroupSeatLeases {
         for (const [deviceId, generation] of generations) {
           const entry = this.watched.get(deviceId);
           if (!entry) continue;
-          // A claim of ours finished while this read ran: its answer is newer than the read.
-          if (entry.generation !== generation) {
+          // A claim of ours finished or is under way while this read ran: its answer is the newer.
+          if (entry.generation !== generation || entry.changing > 0) {
             this.again = true;
             continue;
           }
@@ -102,12 +104,15 @@ export class GroupSeatLeases {
     if (!leases) return { granted: false, why: NOT_JOINED };
     const entry = this.entry(deviceId);
     let result: Awaited<ReturnType<typeof work>>;
+    entry.changing++;
     try {
       result = await work(leases.table);
     } catch (err) {
       if (!isLifelineError(err)) throw err;
       this.logger.warn({ event: 'group.writer-unanswered', deviceId, err: err.message }, 'writer lease not answered');
       return { granted: false, why: DATABASE_AWAY };
+    } finally {
+      entry.changing--;
     }
     entry.generation++;
     if (result.won) {
@@ -122,16 +127,19 @@ export class GroupSeatLeases {
   private release(deviceId: string, token: bigint | undefined): void {
     const leases = this.leases;
     if (!leases || token === undefined) return;
-    const entry = this.watched.get(deviceId);
-    if (entry?.holder?.token === token) {
-      entry.generation++;
-      this.set(entry, undefined, false);
-    }
+    const entry = this.entry(deviceId);
+    if (entry.holder?.token === token) this.set(entry, undefined, false);
+    entry.generation++;
+    entry.changing++;
     leases.table
       .release(deviceId, token)
       .catch((err: unknown) =>
         this.logger.warn({ event: 'group.writer-release-failed', deviceId, err: (err as Error).message }, 'writer lease not released'),
-      );
+      )
+      .finally(() => {
+        entry.changing--;
+        entry.generation++;
+      });
   }
 
   private seen(row: WriterLease | undefined): SeatHolder | undefined {
@@ -150,7 +158,7 @@ export class GroupSeatLeases {
   private entry(deviceId: string): Watched {
     let entry = this.watched.get(deviceId);
     if (!entry) {
-      entry = { holder: undefined, listeners: new Set(), generation: 0 };
+      entry = { holder: undefined, listeners: new Set(), generation: 0, changing: 0 };
       this.watched.set(deviceId, entry);
     }
     return entry;

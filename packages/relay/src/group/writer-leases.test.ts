@@ -2,11 +2,11 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LifelineError } from '@lifeline/shared/core';
 import { capturedLogger } from '@lifeline/shared/testing';
-import { PostgresInventoryStore } from '../inventory/postgres-inventory-store.js';
 import { postgresForTests } from '../inventory/testing/postgres-for-tests.js';
+import { groupDatabase, joinForTests, until } from './testing/group-for-tests.js';
 import { newPerson } from '../session/person.js';
 import { GroupSeatLeases } from './group-seat-leases.js';
-import { RelayGroup } from './relay-group.js';
+import type { RelayGroup } from './relay-group.js';
 import { WriterLeases } from './writer-leases.js';
 
 // The group's writer lease per device against a real PostgreSQL: one holder, a larger token on
@@ -19,12 +19,7 @@ afterEach(async () => {
   for (const thing of opened.splice(0).reverse()) await thing.close();
 });
 
-async function database(): Promise<{ connection: pg.ClientConfig; where: string }> {
-  const store = await PostgresInventoryStore.open({ ...server.connection(await server.createDatabase()), logger: capturedLogger().logger });
-  const { connection, where } = store;
-  await store.close();
-  return { connection, where };
-}
+const database = () => groupDatabase(server);
 
 /** A member whose writer leases feed a GroupSeatLeases, as relay.ts wires them. */
 async function member(
@@ -32,38 +27,24 @@ async function member(
   port: number,
 ): Promise<{ group: RelayGroup; seats: GroupSeatLeases }> {
   const seats = new GroupSeatLeases(capturedLogger().logger);
-  const group = await RelayGroup.join({
-    ...db,
-    advertise: { host: '127.0.0.1', port },
-    hostKey: 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
-    heartbeatMs: 150,
-    expiryMs: 1_000,
-    presenceFlushMs: 20,
-    sessions: () => [],
-    onWritersChanged: () => seats.refresh(),
-    logger: capturedLogger().logger,
-  });
+  const group = await joinForTests(db, port, { onWritersChanged: () => seats.refresh() });
   opened.push(group);
   seats.connect(group.writers, group.id);
   return { group, seats };
 }
 
+/** Members A (127.0.0.1:1001) and B (:1002) of a new group. */
+async function twoMembers() {
+  const db = await database();
+  return { db, a: await member(db, 1001), b: await member(db, 1002) };
+}
+
 const person = (user: string) => newPerson({ user, sessionId: `${user}-session`, peer: '192.0.2.9:1', attachAs: 'participant' });
 const holderOf = (user: string) => ({ user, sessionId: `${user}-session` });
 
-async function until(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('WriterLeases on a real PostgreSQL', () => {
   it('gives a device to the first claim; a second member learns who holds it and where', async () => {
-    const db = await database();
-    const a = await member(db, 1001);
-    const b = await member(db, 1002);
+    const { a, b } = await twoMembers();
     const [first, second] = await Promise.all([
       a.group.writers.claim('rtr-1', holderOf('alice')),
       b.group.writers.claim('rtr-1', holderOf('bob')),
@@ -80,9 +61,7 @@ describe('WriterLeases on a real PostgreSQL', () => {
   }, 30_000);
 
   it('gives every takeover a larger token; a release with a replaced token frees nothing', async () => {
-    const db = await database();
-    const a = await member(db, 1001);
-    const b = await member(db, 1002);
+    const { a, b } = await twoMembers();
     const claimed = await a.group.writers.claim('rtr-1', holderOf('alice'));
     if (!claimed.won) throw new Error('first claim lost');
     const taken = await b.group.writers.takeOver('rtr-1', holderOf('bob'));
@@ -98,9 +77,7 @@ describe('WriterLeases on a real PostgreSQL', () => {
   }, 30_000);
 
   it("frees a dead member's devices once it expires, and the members watching are told", async () => {
-    const db = await database();
-    const a = await member(db, 1001);
-    const b = await member(db, 1002);
+    const { a, b } = await twoMembers();
     const seen = b.seats.forDevice('rtr-1');
     let told = 0;
     seen.watch(() => told++);
@@ -120,9 +97,7 @@ describe('WriterLeases on a real PostgreSQL', () => {
   }, 30_000);
 
   it('tells a member that its writer lost the seat to a takeover elsewhere (NOTIFY)', async () => {
-    const db = await database();
-    const a = await member(db, 1001);
-    const b = await member(db, 1002);
+    const { a, b } = await twoMembers();
     const mine = a.seats.forDevice('rtr-1');
     const changes: unknown[] = [];
     mine.watch(() => changes.push(mine.holder()));
