@@ -6,6 +6,11 @@ import type { WriterLease, WriterLeases } from './writer-leases.js';
 /** Said to a person who could not be given read-write because the group cannot be asked. */
 const DATABASE_AWAY = "the relay group's database cannot be reached";
 const NOT_JOINED = 'this relay has not joined its relay group yet';
+/**
+ * How long a claim or takeover waits for PostgreSQL before the person is told it cannot be given
+ * now. Not an operator's choice: a login should not wait longer than this for its seat.
+ */
+const CLAIM_WAIT_MS = 5_000;
 
 interface Watched {
   holder: SeatHolder | undefined;
@@ -79,8 +84,10 @@ export class GroupSeatLeases {
         for (const [deviceId, generation] of generations) {
           const entry = this.watched.get(deviceId);
           if (!entry) continue;
-          // A claim of ours finished or is under way while this read ran: its answer is the newer.
-          if (entry.generation !== generation || entry.changing > 0) {
+          // A claim of ours is under way: its answer is the newer (it reads again when it is in).
+          if (entry.changing > 0) continue;
+          // One finished while this read ran: read again.
+          if (entry.generation !== generation) {
             this.again = true;
             continue;
           }
@@ -96,32 +103,50 @@ export class GroupSeatLeases {
       });
   }
 
-  private async change(
+  private change(
     deviceId: string,
     work: (table: WriterLeases) => Promise<{ won: true; token: bigint } | { won: false; holder: WriterLease | undefined }>,
   ): Promise<SeatGrant> {
     const leases = this.leases;
-    if (!leases) return { granted: false, why: NOT_JOINED };
+    if (!leases) return Promise.resolve({ granted: false, why: NOT_JOINED });
     const entry = this.entry(deviceId);
-    let result: Awaited<ReturnType<typeof work>>;
+    let late = false;
     entry.changing++;
-    try {
-      result = await work(leases.table);
-    } catch (err) {
-      if (!isLifelineError(err)) throw err;
-      this.logger.warn({ event: 'group.writer-unanswered', deviceId, err: err.message }, 'writer lease not answered');
-      return { granted: false, why: DATABASE_AWAY };
-    } finally {
-      entry.changing--;
-    }
-    entry.generation++;
-    if (result.won) {
-      this.set(entry, { here: true, token: result.token }, false);
-      return { granted: true, token: result.token };
-    }
-    const holder = this.seen(result.holder);
-    this.set(entry, holder, false);
-    return { granted: false, ...(holder && !holder.here ? { holder: { user: holder.user, relay: holder.relay } } : {}) };
+    const answer = work(leases.table).then(
+      (result): SeatGrant => {
+        entry.generation++;
+        // Answered after the person was told it could not be: the hub hears of it as a change
+        // (a lease of this member's that nobody here holds is claimed again for its earliest participant).
+        if (result.won) {
+          this.set(entry, { here: true, token: result.token }, late);
+          return { granted: true, token: result.token };
+        }
+        const holder = this.seen(result.holder);
+        this.set(entry, holder, late);
+        return { granted: false, ...(holder && !holder.here ? { holder: { user: holder.user, relay: holder.relay } } : {}) };
+      },
+      (err: unknown): SeatGrant => {
+        if (!isLifelineError(err)) throw err;
+        this.logger.warn({ event: 'group.writer-unanswered', deviceId, err: err.message }, 'writer lease not answered');
+        return { granted: false, why: DATABASE_AWAY };
+      },
+    );
+    void answer
+      .finally(() => {
+        entry.changing--;
+        // Reads skipped meanwhile are made up for.
+        this.refresh();
+      })
+      .catch(() => undefined);
+    // A database that does not answer (a network cut without a reset) must not hold a login up.
+    let timer: NodeJS.Timeout | undefined;
+    const giveUp = new Promise<SeatGrant>((resolve) => {
+      timer = setTimeout(() => {
+        late = true;
+        resolve({ granted: false, why: DATABASE_AWAY });
+      }, CLAIM_WAIT_MS);
+    });
+    return Promise.race([answer, giveUp]).finally(() => clearTimeout(timer));
   }
 
   private release(deviceId: string, token: bigint | undefined): void {
@@ -139,6 +164,7 @@ export class GroupSeatLeases {
       .finally(() => {
         entry.changing--;
         entry.generation++;
+        this.refresh();
       });
   }
 

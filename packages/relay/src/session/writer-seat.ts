@@ -172,6 +172,8 @@ export class WriterSeat {
     const gone = before ? `read-write is free: ${before.user} on relay ${before.relay} left it or that relay went away` : undefined;
     const heir = this.earliestParticipant();
     if (!heir) {
+      // A lease of this relay's that nobody here holds (a claim answered too late, a release that failed): let it go.
+      if (holder?.here) this.deps.lease.release(holder.token);
       if (gone) this.deps.noticeAll(`${gone}.`);
       return;
     }
