@@ -135,6 +135,12 @@ export const statusConfigSchema = z
   })
   .strict();
 
+/**
+ * Keys accepted and ignored, so agent.yaml files written for earlier releases still load (unknown
+ * keys are errors). The agent logs each one it finds at start; the examples leave them out.
+ */
+export const IGNORED_AGENT_KEYS = ['inputHoldMs'] as const;
+
 export const agentConfigSchema = z
   .object({
     relay: z
@@ -204,8 +210,7 @@ export const agentConfigSchema = z
       .describe(
         'The last member list of the relay group the agent heard (mode 0600), so it reaches the group after a reboot even when relay.host is down. Relative: inside stateDir.',
       ),
-    // Accepted and ignored, so agent.yaml files written for earlier releases still load (unknown
-    // keys are errors); the agent says so once at start.
+    // In IGNORED_AGENT_KEYS.
     inputHoldMs: z
       .number()
       .int()
