@@ -55,9 +55,11 @@ interface Group {
   fingerprint: string;
   agentKeyLine: string;
   userLine: string;
+  /** The members' `group.expiryMs`. */
+  expiryMs: number;
 }
 
-async function makeGroup(): Promise<Group> {
+async function makeGroup(expiryMs = EXPIRY_MS): Promise<Group> {
   const database = await pg.createDatabase();
   const hostKeyFile = join(dir.path, 'group_host_ed25519');
   const hostKey = await loadOrCreateKey(hostKeyFile, 'lifeline-relay');
@@ -65,6 +67,7 @@ async function makeGroup(): Promise<Group> {
   const hash = await hashPassword('alice-secret', { N: 2 ** 10, r: 8, p: 1 });
   const bobHash = await hashPassword('bob-secret', { N: 2 ** 10, r: 8, p: 1 });
   return {
+    expiryMs,
     database,
     hostKeyFile,
     fingerprint: hostKey.fingerprint,
@@ -89,7 +92,7 @@ async function startRelay(group: Group, name: string, hostKeyFile = group.hostKe
       `hostKeyFile: ${hostKeyFile}`,
       'auth: { failureDelayMs: 50 }',
       `store: { type: postgres, host: 127.0.0.1, port: ${pg.port}, database: ${group.database}, user: postgres }`,
-      `group: { advertise: { host: 127.0.0.1 }, heartbeatMs: 300, expiryMs: ${EXPIRY_MS}, presenceFlushMs: 50 }`,
+      `group: { advertise: { host: 127.0.0.1 }, heartbeatMs: 300, expiryMs: ${group.expiryMs}, presenceFlushMs: 50 }`,
       'users:',
       group.userLine,
       'devices:',
@@ -184,8 +187,8 @@ function tunnelsDropped(agent: LifelineProcess, from: number, relays: Relay[]): 
 }
 
 /** Relays A and B, and an agent told about A only that has reached both (B through A's notice). */
-async function twoMembersAndAgent(): Promise<{ group: Group; a: Relay; b: Relay; agent: LifelineProcess }> {
-  const group = await makeGroup();
+async function twoMembersAndAgent(expiryMs?: number): Promise<{ group: Group; a: Relay; b: Relay; agent: LifelineProcess }> {
+  const group = await makeGroup(expiryMs);
   const a = await startMember(group, 'a');
   const b = await startMember(group, 'b');
   const agent = await startAgent(group, a);
@@ -263,7 +266,7 @@ describe('a relay group of three relays sharing one PostgreSQL and one host key'
     // bob takes over from B: alice on A is demoted with the one-relay notice, naming bob's relay.
     bob.write(`${ESC}t`);
     await bob.waitForOutput('you now have read-write.');
-    await alice.waitForOutput(`bob on relay ${b.address} took over read-write; you are now read-only.`, 5_000);
+    await alice.waitForOutput(`bob on relay ${b.address} took over read-write; you are now read-only.`, 10_000);
     // B's token is the agent's largest now: it takes bob's input.
     await agent.waitForLog(
       'B holds the writer lease',
@@ -578,7 +581,9 @@ describe('a relay group of three relays sharing one PostgreSQL and one host key'
     );
   }, 60_000);
   it("refuses at the agent the stale keystrokes of a writer's member that was frozen while the seat was taken over elsewhere", async () => {
-    const { a, b, agent } = await twoMembersAndAgent();
+    // A long expiry: however slow this machine is, the freeze below stays shorter, so A remains a
+    // member and the agent keeps its tunnel to A (past the expiry it would drop it: the test above).
+    const { a, b, agent } = await twoMembersAndAgent(20_000);
     const alice = await login(a);
     const bob = await attach(b, 'bob');
     await bob.waitForOutput(`alice on relay ${a.address} has read-write`);
