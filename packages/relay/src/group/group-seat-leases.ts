@@ -46,6 +46,8 @@ export class GroupSeatLeases {
   /** The member joined its group: claims can be answered from now on. */
   connect(table: WriterLeases, relayId: string): void {
     this.leases = { table, relayId };
+    // Hubs whose participants were refused before the join (NOT_JOINED) claim now.
+    for (const entry of this.watched.values()) for (const listener of [...entry.listeners]) listener();
     this.refresh();
   }
 

@@ -108,6 +108,20 @@ describe('WriterLeases on a real PostgreSQL', () => {
     expect(changes.at(-1)).toEqual({ here: false, token: taken.granted ? taken.token : undefined, user: 'bob', relay: '127.0.0.1:1002' });
   }, 30_000);
 
+  it('refuses claims before the member has joined, and tells the hubs once it has', async () => {
+    const db = await database();
+    const seats = new GroupSeatLeases(capturedLogger().logger);
+    const lease = seats.forDevice('rtr-1');
+    let told = 0;
+    lease.watch(() => told++);
+    expect(await lease.claim(person('alice'))).toEqual({ granted: false, why: 'this relay has not joined its relay group yet' });
+    const group = await joinForTests(db, 1001);
+    opened.push(group);
+    seats.connect(group.writers, group.id);
+    expect(told).toBe(1);
+    expect(await lease.claim(person('alice'))).toMatchObject({ granted: true });
+  }, 30_000);
+
   it('refuses claims with a plain reason while the database cannot be reached, keeping what it last read', async () => {
     const db = await database();
     const a = await member(db, 1001);
