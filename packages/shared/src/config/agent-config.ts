@@ -135,12 +135,6 @@ export const statusConfigSchema = z
   })
   .strict();
 
-/**
- * Keys accepted and ignored, so agent.yaml files written for earlier releases still load (unknown
- * keys are errors). The agent logs each one it finds at start; the examples leave them out.
- */
-export const IGNORED_AGENT_KEYS = ['inputHoldMs'] as const;
-
 export const agentConfigSchema = z
   .object({
     relay: z
@@ -210,7 +204,7 @@ export const agentConfigSchema = z
       .describe(
         'The last member list of the relay group the agent heard (mode 0600), so it reaches the group after a reboot even when relay.host is down. Relative: inside stateDir.',
       ),
-    // In IGNORED_AGENT_KEYS.
+    // In IGNORED_AGENT_KEYS (ignored-keys.ts).
     inputHoldMs: z
       .number()
       .int()
