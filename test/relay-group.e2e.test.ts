@@ -19,7 +19,7 @@ import { waitFor } from './support/wait.js';
 const run = promisify(execFile);
 const HEALTH_INTERVAL_MS = 2_000;
 const EXPIRY_MS = 1_500;
-const INPUT_HOLD_MS = 1_500;
+const ESC = '\x1d';
 
 let pg: PostgresServer;
 beforeAll(async () => {
@@ -56,20 +56,27 @@ interface Group {
   fingerprint: string;
   agentKeyLine: string;
   userLine: string;
+  /** The members' `group.expiryMs`. */
+  expiryMs: number;
 }
 
-async function makeGroup(): Promise<Group> {
+async function makeGroup(expiryMs = EXPIRY_MS): Promise<Group> {
   const database = await pg.createDatabase();
   const hostKeyFile = join(dir.path, 'group_host_ed25519');
   const hostKey = await loadOrCreateKey(hostKeyFile, 'lifeline-relay');
   const agentKey = await loadOrCreateKey(join(dir.path, 'agent', 'agent_ed25519'), 'agent@rtr-1');
   const hash = await hashPassword('alice-secret', { N: 2 ** 10, r: 8, p: 1 });
+  const bobHash = await hashPassword('bob-secret', { N: 2 ** 10, r: 8, p: 1 });
   return {
+    expiryMs,
     database,
     hostKeyFile,
     fingerprint: hostKey.fingerprint,
     agentKeyLine: agentKey.publicKeyLine,
-    userLine: `  - { name: alice, password: "${hash}", devices: [rtr-1], role: engineer }`,
+    userLine: [
+      `  - { name: alice, password: "${hash}", devices: [rtr-1], role: engineer }`,
+      `  - { name: bob, password: "${bobHash}", devices: [rtr-1], role: supervisor }`,
+    ].join('\n'),
   };
 }
 
@@ -86,7 +93,7 @@ async function startRelay(group: Group, name: string, hostKeyFile = group.hostKe
       `hostKeyFile: ${hostKeyFile}`,
       'auth: { failureDelayMs: 50 }',
       `store: { type: postgres, host: 127.0.0.1, port: ${pg.port}, database: ${group.database}, user: postgres }`,
-      `group: { advertise: { host: 127.0.0.1 }, heartbeatMs: 300, expiryMs: ${EXPIRY_MS}, presenceFlushMs: 50 }`,
+      `group: { advertise: { host: 127.0.0.1 }, heartbeatMs: 300, expiryMs: ${group.expiryMs}, presenceFlushMs: 50 }`,
       'users:',
       group.userLine,
       'devices:',
@@ -117,7 +124,8 @@ async function startAgent(group: Group, relay: { port: number }): Promise<Lifeli
       'stateDir: .',
       'reconnect: { baseMs: 100, capMs: 1000 }',
       `health: { intervalMs: ${HEALTH_INTERVAL_MS}, timeoutMs: 1000 }`,
-      `inputHoldMs: ${INPUT_HOLD_MS}`,
+      // Accepted and ignored since the writer lease (earlier agent.yaml files carry it).
+      'inputHoldMs: 1500',
       'consoleRetryMs: 200',
       '',
     ].join('\n'),
@@ -151,8 +159,7 @@ async function waitForRelays(relay: Relay, expected: string[], timeoutMs = 30_00
 const linkConnected = (relay: Relay) => (l: LogLine) => l.event === 'tunnel.state' && l.to === 'connected' && l.relay === relay.address;
 
 async function login(relay: Relay): Promise<ConsoleClient> {
-  const person = await openConsole({ port: relay.port, user: 'alice', password: 'alice-secret' });
-  people.push(person);
+  const person = await attach(relay);
   person.write('\r');
   await person.waitForOutput('rtr-1>');
   return person;
@@ -186,9 +193,31 @@ async function peerExec(relay: Relay, privateKey: Buffer, command: string): Prom
   }
 }
 
+/** Logs `user` in on `relay` (`alice`, `bob`, or `alice:rtr-1:watch`) and waits for the greeting, without typing. */
+async function attach(relay: Relay, user = 'alice'): Promise<ConsoleClient> {
+  const person = await openConsole({ port: relay.port, user, password: `${user.split(':')[0]!}-secret` });
+  people.push(person);
+  await person.waitForOutput('connected to rtr-1');
+  return person;
+}
+
+/** Relays A, B and C, and an agent told about A that has reached all three. */
+async function threeMembersAndAgent(): Promise<{ group: Group; a: Relay; b: Relay; c: Relay; agent: LifelineProcess }> {
+  const { group, a, b, agent } = await twoMembersAndAgent();
+  const c = await startMember(group, 'c');
+  await agent.waitForLog('tunnel to C', linkConnected(c));
+  return { group, a, b, c, agent };
+}
+
+/** Tunnels of the agent that went down since `from` (an index in its log), to these relays. */
+function tunnelsDropped(agent: LifelineProcess, from: number, relays: Relay[]): LogLine[] {
+  const addresses = new Set(relays.map((r) => r.address));
+  return agent.logs.slice(from).filter((l) => l.event === 'tunnel.state' && l.from === 'connected' && addresses.has(l.relay as string));
+}
+
 /** Relays A and B, and an agent told about A only that has reached both (B through A's notice). */
-async function twoMembersAndAgent(): Promise<{ group: Group; a: Relay; b: Relay; agent: LifelineProcess }> {
-  const group = await makeGroup();
+async function twoMembersAndAgent(expiryMs?: number): Promise<{ group: Group; a: Relay; b: Relay; agent: LifelineProcess }> {
+  const group = await makeGroup(expiryMs);
   const a = await startMember(group, 'a');
   const b = await startMember(group, 'b');
   const agent = await startAgent(group, a);
@@ -202,6 +231,8 @@ describe('a relay group of three relays sharing one PostgreSQL and one host key'
     // Told about A only, the agent reaches B through the notice A sends.
     const { group, a, b, agent } = await twoMembersAndAgent();
     await waitForRelays(b, [a.address, b.address]);
+    // agent.yaml still has the InputHolder's key: it loads, and the agent says it is ignored.
+    await agent.waitForLog('inputHoldMs ignored', (l) => l.event === 'config.ignored' && l.key === 'inputHoldMs');
 
     // A relay that joins later, while a person on B works the console, is dialled within one
     // health-check interval, and the person notices nothing.
@@ -250,30 +281,133 @@ describe('a relay group of three relays sharing one PostgreSQL and one host key'
     await waitForRelays(b, [b.address]);
   }, 150_000);
 
-  it('takes console input from one relay at a time and tells the person on the other relay why', async () => {
+  it('keeps one writer per device across the members: the person on B is told who and where, takes over, and A is demoted', async () => {
     const { a, b, agent } = await twoMembersAndAgent();
-    const onA = await login(a);
-    const onB = await login(b);
-    // The login's Return came from B last: wait until that hold is over, then A types.
-    await new Promise((resolve) => setTimeout(resolve, INPUT_HOLD_MS + 200));
-    onA.write('show ver');
-    await onA.waitForOutput('show ver');
-    // Both relays get the output: the person on B sees what A types.
-    await onB.waitForOutput('show ver');
-    const notice = /input not sent: a person on another relay of the group \(127\.0\.0\.1:\d+\) is typing on this console/g;
-    const noticesBefore = onB.output().match(notice)?.length ?? 0;
-    onB.write('XYZ');
-    await waitFor('a notice on B', () => (onB.output().match(notice)?.length ?? 0) === noticesBefore + 1, 5_000);
-    onA.write('sion\r');
-    await onA.waitForOutput(/simulated IOS/i);
-    expect(onA.output()).not.toContain('XYZ');
-    await agent.waitForLog('refusal logged', (l) => l.event === 'console.input-refused');
-    // Once A has been quiet for inputHoldMs, B may type.
-    await new Promise((resolve) => setTimeout(resolve, INPUT_HOLD_MS + 200));
-    onB.write('show clock\r');
-    await onB.waitForOutput(/rtr-1>show clock/);
-    await onA.waitForOutput(/rtr-1>show clock/);
+    const alice = await login(a);
+    // bob (a supervisor) joins on B: read-only, told who has read-write and on which relay.
+    const bob = await attach(b, 'bob');
+    await bob.waitForOutput(`alice on relay ${a.address} has read-write; you are read-only (escape key, then t, takes over).`);
+    bob.write('XYZ');
+    await bob.waitForOutput(`you are read-only (alice on relay ${a.address} has read-write); what you type is not sent.`);
+    alice.write('show ver');
+    // Both members get the device's output: bob sees what alice types.
+    await bob.waitForOutput('show ver');
+    alice.write('sion\r');
+    await alice.waitForOutput(/simulated IOS/i);
+    expect(alice.output()).not.toContain('XYZ');
+
+    // bob takes over from B: alice on A is demoted with the one-relay notice, naming bob's relay.
+    bob.write(`${ESC}t`);
+    await bob.waitForOutput('you now have read-write.');
+    await alice.waitForOutput(`bob on relay ${b.address} took over read-write; you are now read-only.`, 10_000);
+    // B's token is the agent's largest now: it takes bob's input.
+    await agent.waitForLog(
+      'B holds the writer lease',
+      (l) => l.event === 'console.writer-token' && l.relay === b.address && l.accepted === true,
+    );
+    alice.write('ALICE');
+    await alice.waitForOutput(`you are read-only (bob on relay ${b.address} has read-write); what you type is not sent.`);
+    bob.write('show clock\r');
+    await bob.waitForOutput(/show clock\r\n\*[\s\S]*rtr-1>/);
+    await alice.waitForOutput(/show clock\r\n\*[\s\S]*rtr-1>/);
+    for (const person of [alice, bob]) expect(person.output()).not.toMatch(/ALICE|XYZ/);
+    const audit = await b.process.waitForLog('writer change on B', (l) => l.event === 'session.writer' && l.reason === 'takeover');
+    expect(audit).toMatchObject({ from: `alice on relay ${a.address}`, to: 'bob', deviceId: 'rtr-1' });
   }, 60_000);
+
+  it("moves read-write on when the writer's member is SIGKILLed: the others are told at once, the writer comes back through another member", async () => {
+    const { a, b, c, agent } = await threeMembersAndAgent();
+    const alice = await login(a);
+    const bob = await attach(b, 'bob');
+    await bob.waitForOutput(`alice on relay ${a.address} has read-write`);
+    const watcher = await attach(c, 'alice:rtr-1:watch');
+    await watcher.waitForOutput(`watching read-only; alice on relay ${a.address} has read-write.`);
+    alice.write('show clock\r');
+    await bob.waitForOutput(/show clock\r\n\*[\s\S]*rtr-1>/);
+    const logsBefore = agent.logs.length;
+
+    a.process.child.kill('SIGKILL');
+    const killedAt = Date.now();
+    // The rule: A's lease went with A's row; each member with participants claims for its
+    // earliest one, and the first claim wins: bob on B. Everyone else is told in one line.
+    await bob.waitForOutput(
+      `read-write is free: alice on relay ${a.address} left it or that relay went away; you now have read-write.`,
+      10_000,
+    );
+    // C has only a watcher: it is told the seat is free, or (if B's claim came first) where it moved.
+    const freed = `read-write is free: alice on relay ${a.address} left it or that relay went away.`;
+    const moved = `read-write moved from alice on relay ${a.address} to bob on relay ${b.address}.`;
+    await waitFor('a notice on C', () => watcher.output().includes(freed) || watcher.output().includes(moved) || undefined, 10_000);
+    expect(Date.now() - killedAt).toBeLessThan(10_000);
+    // The new writer's keystrokes reach the device (the watcher on C sees the answer).
+    bob.write('show version\r');
+    await bob.waitForOutput(/simulated IOS/i);
+    await watcher.waitForOutput(/simulated IOS/i);
+
+    // alice, whose relay died, logs in on C: at the console within 10 s, told who writes now.
+    const reconnecting = Date.now();
+    const back = await attach(c, 'alice');
+    await back.waitForOutput(`bob on relay ${b.address} has read-write; you are read-only.`);
+    expect(Date.now() - reconnecting).toBeLessThan(10_000);
+    // Nobody on B or C lost their console, and the agent's tunnels to B and C never dropped.
+    for (const person of [bob, watcher]) expect(person.output()).not.toMatch(/lost|offline/i);
+    expect(tunnelsDropped(agent, logsBefore, [b, c])).toEqual([]);
+  }, 90_000);
+
+  it("fences a writer's member frozen (SIGSTOP) past its expiry: the lease moves, its stale keystrokes never reach the device, and it rejoins", async () => {
+    const { a, b, agent } = await twoMembersAndAgent();
+    const logOf = (relay: Relay) => readFile(join(dir.path, relay.name, 'console-logs', 'rtr-1.log'), 'utf8').catch(() => '');
+    const alice = await login(a);
+    const bob = await attach(b, 'bob');
+    await bob.waitForOutput(`alice on relay ${a.address} has read-write`);
+
+    a.process.child.kill('SIGSTOP');
+    let frozen = true;
+    try {
+      // Four times the expiry (the issue's 60 s freeze with a 1.5 s expiry in this config): the
+      // others expire A, its lease goes, and bob on B gets read-write.
+      await bob.waitForOutput(
+        `read-write is free: alice on relay ${a.address} left it or that relay went away; you now have read-write.`,
+        10_000,
+      );
+      // alice goes on typing into the frozen relay: those bytes wait in its socket.
+      alice.write('STALE1\r');
+      bob.write('show clock\r');
+      await bob.waitForOutput(/show clock\r\n\*[\s\S]*rtr-1>/);
+      await new Promise((resolve) => setTimeout(resolve, EXPIRY_MS * 4));
+      alice.write('STALE2\r');
+      a.process.child.kill('SIGCONT');
+      frozen = false;
+    } finally {
+      if (frozen) a.process.child.kill('SIGCONT');
+    }
+    // A wakes: it learns it lost the seat (from the group or from the agent's refusal) and says so.
+    await alice.waitForOutput(/you are now read-only/, 10_000);
+    // It rejoins as a member, and the agent dials it again.
+    await a.process.waitForLog('A rejoins', (l) => l.event === 'group.rejoin', 10_000);
+    await waitForRelays(b, [a.address, b.address]);
+    alice.write('STALE3\r');
+    await alice.waitForOutput(`you are read-only (bob on relay ${b.address} has read-write); what you type is not sent.`, 10_000);
+    // One writer: bob's keystrokes still reach the device; none of alice's stale ones ever did.
+    bob.write('show version\r');
+    await bob.waitForOutput(/simulated IOS/i);
+    for (const person of [alice, bob]) expect(person.output()).not.toMatch(/STALE/);
+    // No second writer: since B's claim the agent has taken no token from A (A, once awake, knew
+    // it had lost the seat; had it not, its old token would have been refused).
+    const sinceB = agent.logs.findIndex((l) => l.event === 'console.writer-token' && l.relay === b.address);
+    expect(sinceB).toBeGreaterThan(-1);
+    expect(
+      agent.logs.slice(sinceB).filter((l) => l.event === 'console.writer-token' && l.relay === a.address && l.accepted === true),
+    ).toEqual([]);
+    // The console log is written once: bob's last command is in exactly one member's log.
+    await waitFor(
+      "the log has bob's command",
+      async () => ((await logOf(a)) + (await logOf(b))).includes('simulated IOS') || undefined,
+      10_000,
+    );
+    const [onA, onB] = [await logOf(a), await logOf(b)];
+    expect([onA.includes('show version'), onB.includes('show version')].filter(Boolean)).toHaveLength(1);
+  }, 90_000);
 
   it("lists the whole group's live sessions on any member, each with the member hosting it, and drops a dead member's", async () => {
     const { a, b } = await twoMembersAndAgent();
@@ -423,10 +557,16 @@ describe('a relay group of three relays sharing one PostgreSQL and one host key'
       // The running session goes on.
       onA.write('show clock\r');
       await onA.waitForOutput(/show clock[\s\S]*rtr-1>/);
-      // A new login works on the other member, from its last known inventory.
-      const onB = await login(b);
-      await new Promise((resolve) => setTimeout(resolve, INPUT_HOLD_MS + 200));
-      onB.write('show version\r');
+      // A new login works on the other member, from its last known inventory. The writer seated
+      // before the outage keeps writing; read-write cannot be given to anyone new meanwhile.
+      const onB = await attach(b, 'bob');
+      await onB.waitForOutput(
+        "read-write cannot be given now: the relay group's database cannot be reached; you are read-only (escape key, then t, tries again).",
+      );
+      onB.write(`${ESC}t`);
+      await onB.waitForOutput("read-write cannot change hands now: the relay group's database cannot be reached.");
+      onA.write('show version\r');
+      await onA.waitForOutput(/simulated IOS/i);
       await onB.waitForOutput(/simulated IOS/i);
       // What needs the database says so: devices on B cannot tell which members hold tunnels.
       expect(await relaysOfDevice(b)).toBeNull();
@@ -468,7 +608,6 @@ describe('a relay group of three relays sharing one PostgreSQL and one host key'
     writer!.process.child.kill('SIGKILL');
     await new Promise((resolve) => setTimeout(resolve, EXPIRY_MS * 3));
     const person = other === a ? onA : await login(other);
-    await new Promise((resolve) => setTimeout(resolve, INPUT_HOLD_MS + 200));
     person.write('show version\r');
     await person.waitForOutput(/simulated IOS/i);
     await waitFor(
@@ -494,5 +633,36 @@ describe('a relay group of three relays sharing one PostgreSQL and one host key'
         `^lifeline-relay: .*x/relay\\.yaml: group: this relay's host key ${other.fingerprint.replace(/[+/]/g, '\\$&')} differs from the group's ${group.fingerprint.replace(/[+/]/g, '\\$&')} \\(members 127\\.0\\.0\\.1:\\d+\\): every relay of a group serves the same host key; copy hostKeyFile from a member\\n$`,
       ),
     );
+  }, 60_000);
+  it("refuses at the agent the stale keystrokes of a writer's member that was frozen while the seat was taken over elsewhere", async () => {
+    // A long expiry: however slow this machine is, the freeze below stays shorter, so A remains a
+    // member and the agent keeps its tunnel to A (past the expiry it would drop it: the test above).
+    const { a, b, agent } = await twoMembersAndAgent(20_000);
+    const alice = await login(a);
+    const bob = await attach(b, 'bob');
+    await bob.waitForOutput(`alice on relay ${a.address} has read-write`);
+    // A freezes (shorter than its expiry: it stays a member, and the agent keeps its tunnel);
+    // bob takes over on B meanwhile, and alice, not knowing, types into the frozen relay.
+    a.process.child.kill('SIGSTOP');
+    try {
+      alice.write('STALE1\r');
+      bob.write(`${ESC}t`);
+      await bob.waitForOutput('you now have read-write.');
+      await agent.waitForLog('B holds the writer lease', (l) => l.event === 'console.writer-token' && l.relay === b.address);
+      alice.write('STALE2\r');
+    } finally {
+      a.process.child.kill('SIGCONT');
+    }
+    // A wakes still believing alice writes and sends her keystrokes with its old token: the
+    // agent's fence refuses them and tells A, which demotes her with one line.
+    const refused = await agent.waitForLog('A refused', (l) => l.event === 'console.input-refused' && l.relay === a.address, 10_000);
+    expect(refused).toMatchObject({ refused: 'input', holder: b.address });
+    await alice.waitForOutput(
+      /read-write moved to another relay of the group \(127\.0\.0\.1:\d+\); what you typed was not sent; you are now read-only\.|took over read-write; you are now read-only\./,
+    );
+    bob.write('show version\r');
+    await bob.waitForOutput(/simulated IOS/i);
+    await alice.waitForOutput(/simulated IOS/i);
+    for (const person of [alice, bob]) expect(person.output()).not.toMatch(/STALE/);
   }, 60_000);
 });

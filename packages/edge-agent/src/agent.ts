@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import {
+  IGNORED_AGENT_KEYS,
   LIFELINE_VERSION,
   type GroupNotice,
   type LifelineError,
@@ -60,6 +61,10 @@ export async function startAgent(
 ): Promise<RunningAgent> {
   const paths = agentPaths(config, configFile);
   const { consoles, keyFile } = paths;
+  for (const key of IGNORED_AGENT_KEYS) {
+    if (config[key] !== undefined)
+      logger.warn({ event: 'config.ignored', key }, `${configFile}: ${key} is ignored by this release (docs/config.md); remove it`);
+  }
   const deviceIds = consoles.map((c) => c.deviceId);
   const key = keyOnDisk ?? (await readKeyFile(keyFile, agentKeyComment(paths))) ?? generateKeyPair(agentKeyComment(paths));
   if (key.generated) {
@@ -87,7 +92,6 @@ export async function startAgent(
         facts: consoleFacts(console),
         logger,
         onStatus: (s) => status.console(deviceId, s),
-        inputHoldMs: config.inputHoldMs,
         onTraffic: () => status.traffic(),
       }),
     );

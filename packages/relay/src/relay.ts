@@ -21,6 +21,7 @@ import { GroupAnnouncer } from './group/group-announcer.js';
 import { indexedRecorders } from './group/indexed-recorders.js';
 import { recordingFilter } from './group/recording-filter.js';
 import type { RelayGroup } from './group/relay-group.js';
+import { GroupSeatLeases } from './group/group-seat-leases.js';
 import type { SessionSnapshot } from './session/session-snapshot.js';
 import type { PeopleElsewhere } from './session/who-lines.js';
 import { applyInventoryChange } from './inventory/reload-effects.js';
@@ -100,6 +101,9 @@ export async function startRelay(
     config.group ? (deviceId) => group?.consoleLogs.holds(deviceId) ?? false : undefined,
   );
   const agents = new AgentRegistry(logger.child({ component: 'agent-registry' }), () => clock.now());
+  // A group member gives read-write only with the group's writer lease (one writer per device
+  // for the whole group); it answers claims once the member has joined.
+  const seats = config.group ? new GroupSeatLeases(logger) : undefined;
   const withGroupIndex = (recorders: RecorderFactory): RecorderFactory =>
     config.group ? indexedRecorders(recorders, () => group?.recordings, clock) : recorders;
   const sessions = new ConsoleSessions({ inventory, banner: config.banner }, agents, {
@@ -116,6 +120,7 @@ export async function startRelay(
     requestPower: (tunnel, action) => requestPower(tunnel, action, POWER_TIMEOUT_MS, clock),
     // A group member's `who` adds the people on the device through the other members.
     ...(config.group ? { peopleElsewhere: (deviceId: string) => peopleElsewhere(group, deviceId) } : {}),
+    ...(seats ? { seatLeases: seats.forDevice } : {}),
   });
   const maxConnections = await checkOpenFileLimit([...inventory.current().devices].length, logger);
   inventory.onChange((change) => applyInventoryChange(change, { sessions, tunnels: agents, consoleLogs, logger }));
@@ -173,8 +178,10 @@ export async function startRelay(
           const here = group?.advertised ?? config.group!.advertise.host;
           for (const deviceId of deviceIds) consoleLogs.for(deviceId).note(`relay ${here} writes this log from here`);
         },
+        onWritersChanged: () => seats?.refresh(),
         logger,
       });
+      if (group) seats?.connect(group.writers, group.id);
     }
     group?.onMembersChange(() => announcer?.announce());
     announcer?.announce();

@@ -13,6 +13,7 @@ export * from './secret-files.js';
 export * from './log/logger.js';
 export * from './log/peer-text.js';
 export * from './config/config-loader.js';
+export * from './config/ignored-keys.js';
 export type {
   AgentConfig,
   ConsoleConfig,

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger, type ConsoleStatus } from '@lifeline/shared';
+import { silentLogger, type ConsoleStatus, type WriterRefusal } from '@lifeline/shared';
 import { FakeClock } from '@lifeline/shared/testing';
 import { MemoryConsolePort } from '../testing/memory-console-port.js';
 import type { ConsoleFacts } from './console-facts.js';
@@ -9,7 +9,11 @@ import type { ConsoleStream } from './console-stream.js';
 class FakeStream implements ConsoleStream {
   received: Buffer[] = [];
   statuses: ConsoleStatus[] = [];
+  refusals: WriterRefusal[] = [];
   closed = false;
+  /** Whether the relay behind it speaks LIFELINE-WRITER (false: a relay that predates the lease). */
+  speaksWriter = true;
+  private claimListeners: Array<(token: bigint) => void> = [];
   paused = false;
   private dataListeners: Array<(c: Buffer) => void> = [];
   private breakListeners: Array<(a: 'on' | 'off' | 'pulse') => void> = [];
@@ -27,6 +31,16 @@ class FakeStream implements ConsoleStream {
   }
   onBreak(l: (a: 'on' | 'off' | 'pulse') => void): void {
     this.breakListeners.push(l);
+  }
+  onWriterClaim(l: (token: bigint) => void): void {
+    this.claimListeners.push(l);
+  }
+  refuseWriter(refusal: WriterRefusal): boolean {
+    if (this.speaksWriter) this.refusals.push(refusal);
+    return this.speaksWriter;
+  }
+  claim(token: bigint): void {
+    for (const l of this.claimListeners) l(token);
   }
   pause(): void {
     this.paused = true;
@@ -186,5 +200,102 @@ describe('ConsoleService', () => {
     await port.far.write('hello');
     await until(() => fresh.text() === 'hello');
     expect(old.text()).toBe('');
+  });
+
+  describe('with streams from several relays of a group (writer fence)', () => {
+    /** The service with streams from relay-a:22 and relay-b:22, its port open. */
+    async function twoRelays() {
+      const { port, service } = setup();
+      service.start();
+      const a = new FakeStream();
+      const b = new FakeStream();
+      service.attachStream(a, 'relay-a:22');
+      service.attachStream(b, 'relay-b:22');
+      await until(() => port.isOpen);
+      return { port, service, a, b };
+    }
+
+    it('takes input from every relay while none has sent a writer token (a relay alone, or relays that predate the lease)', async () => {
+      const { port, a, b } = await twoRelays();
+      a.fromRelay('1');
+      expect((await port.far.readExactly(1)).toString()).toBe('1');
+      b.fromRelay('2');
+      expect((await port.far.readExactly(1)).toString()).toBe('2');
+    });
+
+    it('takes input and BREAK only from the relay with the largest token, and tells a stale one once', async () => {
+      const { port, a, b } = await twoRelays();
+      a.claim(5n);
+      a.fromRelay('a');
+      expect((await port.far.readExactly(1)).toString()).toBe('a');
+      // B takes the lease over (a larger token): A, not knowing yet, keeps typing and is refused.
+      b.claim(7n);
+      a.fromRelay('stale');
+      a.fromRelay('stale again');
+      a.breakFromRelay('pulse');
+      b.fromRelay('b');
+      expect((await port.far.readExactly(1)).toString()).toBe('b');
+      expect(a.refusals).toEqual([{ refused: 'input', current: 7n, holder: 'relay-b:22' }]);
+      expect(b.refusals).toEqual([]);
+      // A claims again with its old token (it woke up from a freeze): refused at once.
+      a.claim(5n);
+      expect(a.refusals.at(-1)).toEqual({ refused: 'token', current: 7n, holder: 'relay-b:22' });
+      // A gets the lease back with a new, larger token: it writes, B is refused.
+      a.claim(9n);
+      a.fromRelay('A');
+      expect((await port.far.readExactly(1)).toString()).toBe('A');
+      b.fromRelay('late');
+      expect(b.refusals).toEqual([{ refused: 'input', current: 9n, holder: 'relay-a:22' }]);
+    });
+
+    it("keeps the largest token after its relay's stream ends: an older one stays refused, a relay that never claimed writes", async () => {
+      const { port, service, a, b } = await twoRelays();
+      a.claim(3n);
+      b.fromRelay('no token');
+      expect(b.refusals).toEqual([{ refused: 'input', current: 3n, holder: 'relay-a:22' }]);
+      b.claim(4n);
+      b.fromRelay('x');
+      expect((await port.far.readExactly(1)).toString()).toBe('x');
+      // A's relay dials again with a new stream and its old token: refused.
+      const again = new FakeStream();
+      service.attachStream(again, 'relay-a:22');
+      again.claim(3n);
+      again.fromRelay('old');
+      expect(again.refusals).toEqual([{ refused: 'token', current: 4n, holder: 'relay-b:22' }]);
+      // B's stream ends (its relay died): A's old token is still refused...
+      b.close();
+      again.fromRelay('still old');
+      // ...and a relay that never claimed (one that left the group and runs alone) writes as before.
+      const alone = new FakeStream();
+      service.attachStream(alone, 'relay-c:22');
+      alone.fromRelay('y');
+      expect((await port.far.readExactly(1)).toString()).toBe('y');
+      expect(alone.refusals).toEqual([]);
+    });
+
+    it('lets the holder carry its token onto a new stream of the same relay, fencing the others again', async () => {
+      const { port, service, a, b: other } = await twoRelays();
+      a.claim(3n);
+      const a2 = new FakeStream();
+      service.attachStream(a2, 'relay-a:22');
+      a2.claim(3n);
+      a2.fromRelay('y');
+      expect((await port.far.readExactly(1)).toString()).toBe('y');
+      other.fromRelay('z');
+      a2.fromRelay('w');
+      expect((await port.far.readExactly(1)).toString()).toBe('w');
+      expect(other.refusals).toEqual([{ refused: 'input', current: 3n, holder: 'relay-a:22' }]);
+      expect(a2.refusals).toEqual([]);
+    });
+
+    it('tells a relay that predates the lease in a status line its people see', async () => {
+      const { a, b: old } = await twoRelays();
+      old.speaksWriter = false;
+      a.claim(1n);
+      old.fromRelay('x');
+      expect(old.statuses.at(-1)?.message).toBe(
+        "input not sent: another relay of the group (relay-a:22) has read-write on this console; this relay is too old to take part in the group's writer lease.",
+      );
+    });
   });
 });

@@ -6,11 +6,12 @@ import {
   type ConsoleStatus,
   type Logger,
   type TimerHandle,
+  type WriterRefusal,
 } from '@lifeline/shared/core';
 import type { ConsoleFacts } from './console-facts.js';
 import type { ConsolePort } from './console-port.js';
 import type { ConsoleStream } from './console-stream.js';
-import { InputHolder } from './input-holder.js';
+import { WriterFence, type FenceVerdict } from './writer-fence.js';
 
 export interface ConsoleServiceOptions {
   deviceId: string;
@@ -29,11 +30,6 @@ export interface ConsoleServiceOptions {
   onStatus?(status: ConsoleStatus): void;
   /** Bytes moved either way; called per chunk, so keep it cheap. */
   onTraffic?(): void;
-  /**
-   * With streams from several relays (a relay group): how long the relay that wrote last keeps
-   * the input after its last write (input-holder.ts). Agent config `inputHoldMs`.
-   */
-  inputHoldMs?: number;
 }
 
 /** The source of streams when the caller names none: one relay. */
@@ -61,7 +57,8 @@ export const BREAK_CLEAR_MS = 10_000;
 export class ConsoleService {
   /** The current stream of each relay (source); a relay alone has one. */
   private readonly streams = new Map<string, ConsoleStream>();
-  private readonly input: InputHolder;
+  /** Which relay may write: the one holding the group's largest writer token (writer-fence.ts). */
+  private readonly fence = new WriterFence();
   /** Output waiting for a full stream to drain; released when it closes instead. */
   private readonly draining = new Map<ConsoleStream, () => void>();
   private status: ConsoleStatus = { state: 'down' };
@@ -75,7 +72,6 @@ export class ConsoleService {
   constructor(private readonly options: ConsoleServiceOptions) {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger.child({ component: 'console', deviceId: options.deviceId });
-    this.input = new InputHolder(options.inputHoldMs ?? 15_000, () => this.clock.now());
   }
 
   get consoleStatus(): ConsoleStatus {
@@ -100,18 +96,21 @@ export class ConsoleService {
   /**
    * A new stream from a relay replaces that relay's previous one: one console, one stream per
    * relay. `source` names the relay (its address) when the agent has tunnels to several relays of
-   * a group: each gets the output, and input comes from one at a time (input-holder.ts).
+   * a group: each gets the output, and input comes only from the relay holding the group's
+   * writer lease, fenced by its token (writer-fence.ts).
    */
   attachStream(stream: ConsoleStream, source: string = ONE_RELAY): void {
     const previous = this.streams.get(source);
     this.streams.set(source, stream);
+    this.fence.streamEnded(source);
     previous?.close();
     stream.onClose(() => {
       this.draining.get(stream)?.();
       if (this.streams.get(source) !== stream) return;
       this.streams.delete(source);
-      this.input.release(source);
+      this.fence.streamEnded(source);
     });
+    stream.onWriterClaim((token) => this.claimed(stream, source, token));
     stream.onData((chunk) => this.toDevice(stream, source, chunk));
     stream.onBreak((action) => void this.onBreak(stream, source, action));
     stream.sendStatus(this.wireStatus(this.status));
@@ -172,21 +171,43 @@ export class ConsoleService {
     });
   }
 
-  /** Whether `source` may write now; if not, its people are told once (input-holder.ts). */
-  private mayWrite(stream: ConsoleStream, source: string): boolean {
-    const decision = this.input.take(source);
-    if (decision.ok) return true;
-    if (decision.refusal) {
-      this.logger.info({ event: 'console.input-refused', relay: source, holder: decision.holder }, 'input from a second relay refused');
-      stream.sendStatus(this.wireStatus({ state: this.status.state, message: decision.refusal }));
-    }
+  /** A relay says it holds the group's writer lease with `token`: the largest token wins the fence. */
+  private claimed(stream: ConsoleStream, source: string, token: bigint): void {
+    if (this.streams.get(source) !== stream) return;
+    const verdict = this.fence.claim(source, token);
+    this.logger.info(
+      { event: 'console.writer-token', relay: source, token: token.toString(), accepted: verdict.ok, holder: this.fence.holder },
+      verdict.ok ? 'relay holds the writer lease' : 'writer token older than the largest; refused',
+    );
+    if (!verdict.ok) this.refuse(stream, source, verdict);
+  }
+
+  /** Whether `source` may write now; if not, its relay is told once per largest token (writer-fence.ts). */
+  private mayWrite(stream: ConsoleStream, source: string, kind: 'input' | 'break'): boolean {
+    const verdict = this.fence.mayWrite(source, kind);
+    if (verdict.ok) return true;
+    this.refuse(stream, source, verdict);
     return false;
+  }
+
+  /**
+   * Tells a refused relay why: as a LIFELINE-WRITER refusal when it speaks it (the member learns it
+   * lost the lease), else as a status line its people see (a relay that predates the lease).
+   */
+  private refuse(stream: ConsoleStream, source: string, verdict: FenceVerdict & { ok: false }): void {
+    const refusal = verdict.refusal;
+    if (!refusal) return;
+    this.logger.info(
+      { event: 'console.input-refused', relay: source, refused: refusal.refused, holder: refusal.holder },
+      'input from a relay without the writer lease refused',
+    );
+    if (!stream.refuseWriter(refusal)) stream.sendStatus(this.wireStatus({ state: this.status.state, message: refusalLine(refusal) }));
   }
 
   /** Relay -> device, one chunk at a time: the stream stays paused until the port has taken it. */
   private toDevice(stream: ConsoleStream, source: string, chunk: Buffer): void {
     if (!this.options.port.isOpen) return;
-    if (!this.mayWrite(stream, source)) return;
+    if (!this.mayWrite(stream, source, 'input')) return;
     this.options.onTraffic?.();
     stream.pause();
     this.options.port
@@ -199,7 +220,7 @@ export class ConsoleService {
 
   private async onBreak(stream: ConsoleStream, source: string, action: 'on' | 'off' | 'pulse'): Promise<void> {
     const { port } = this.options;
-    if (action !== 'off' && !this.mayWrite(stream, source)) return;
+    if (action !== 'off' && !this.mayWrite(stream, source, 'break')) return;
     this.breakTimer?.cancel();
     this.breakTimer = undefined;
     try {
@@ -246,6 +267,14 @@ export class ConsoleService {
       }
     });
   }
+}
+
+/** What the people on a relay that predates the writer lease are told when its input is refused. */
+function refusalLine(refusal: WriterRefusal): string {
+  return (
+    `${refusal.refused === 'break' ? 'BREAK' : 'input'} not sent: another relay of the group${refusal.holder ? ` (${refusal.holder})` : ''} ` +
+    "has read-write on this console; this relay is too old to take part in the group's writer lease."
+  );
 }
 
 function messageOf(err: unknown): string {

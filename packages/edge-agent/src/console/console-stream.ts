@@ -1,4 +1,4 @@
-import type { ConsoleStatus } from '@lifeline/shared/core';
+import type { ConsoleStatus, WriterRefusal } from '@lifeline/shared/core';
 
 /**
  * The agent's end of one console stream from the relay (a forwarded-tcpip channel speaking
@@ -14,6 +14,10 @@ export interface ConsoleStream {
   onData(listener: (chunk: Buffer) => void): void;
   /** 'on'/'off' from RFC 2217 SET-CONTROL, 'pulse' from a plain Telnet IAC BREAK. */
   onBreak(listener: (action: 'on' | 'off' | 'pulse') => void): void;
+  /** The relay holds the group's writer lease with this token (LIFELINE-WRITER), in its place among the data. */
+  onWriterClaim(listener: (token: bigint) => void): void;
+  /** Tells the relay what it sent was refused by the writer fence; false when it does not speak LIFELINE-WRITER. */
+  refuseWriter(refusal: WriterRefusal): boolean;
   pause(): void;
   resume(): void;
   onClose(listener: () => void): void;

@@ -1,10 +1,9 @@
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { capturedLogger } from '@lifeline/shared/testing';
-import { PostgresInventoryStore } from '../inventory/postgres-inventory-store.js';
 import { postgresForTests } from '../inventory/testing/postgres-for-tests.js';
+import { groupDatabase, joinForTests, until } from './testing/group-for-tests.js';
 import type { AgentTunnel } from '../tunnel/agent-tunnel.js';
-import { RelayGroup } from './relay-group.js';
+import type { RelayGroup } from './relay-group.js';
 
 // Which member writes each device's console log, against a real PostgreSQL: one writer per
 // device, handed on when it lets go of the tunnel or dies. Real RelayGroups, so the NOTIFY and
@@ -16,37 +15,15 @@ afterEach(async () => {
   for (const thing of opened.splice(0).reverse()) await thing.close();
 });
 
-async function database(): Promise<{ connection: pg.ClientConfig; where: string }> {
-  const store = await PostgresInventoryStore.open({ ...server.connection(await server.createDatabase()), logger: capturedLogger().logger });
-  const { connection, where } = store;
-  await store.close();
-  return { connection, where };
-}
+const database = () => groupDatabase(server);
 
 async function join(db: { connection: pg.ClientConfig; where: string }, port: number): Promise<RelayGroup> {
-  const group = await RelayGroup.join({
-    ...db,
-    advertise: { host: '127.0.0.1', port },
-    hostKey: 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
-    heartbeatMs: 150,
-    expiryMs: 1_000,
-    presenceFlushMs: 20,
-    sessions: () => [],
-    logger: capturedLogger().logger,
-  });
+  const group = await joinForTests(db, port);
   opened.push(group);
   return group;
 }
 
 const tunnel = (deviceId: string) => ({ deviceId, peer: '192.0.2.1:1', since: Date.now() }) as unknown as AgentTunnel;
-
-async function until(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** Members A and B, both with rtr-1's tunnel, A first: A writes its log. */
 async function bothWithRtr1(): Promise<{ a: RelayGroup; b: RelayGroup }> {

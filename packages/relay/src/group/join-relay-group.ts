@@ -18,6 +18,8 @@ export interface JoinRelayGroupOptions {
   sessions: () => DeviceSessionRow[];
   /** This member has begun writing these devices' console logs. */
   onConsoleLogsTaken?: (deviceIds: string[]) => void;
+  /** The group's writer leases may have changed (relay-group.ts). */
+  onWritersChanged?: () => void;
   logger: Logger;
 }
 
@@ -44,6 +46,7 @@ export async function joinRelayGroup(options: JoinRelayGroupOptions): Promise<Re
       presenceFlushMs: config.group.presenceFlushMs,
       sessions: options.sessions,
       ...(options.onConsoleLogsTaken ? { onConsoleLogsTaken: options.onConsoleLogsTaken } : {}),
+      ...(options.onWritersChanged ? { onWritersChanged: options.onWritersChanged } : {}),
       logger: options.logger,
     });
   } catch (err) {

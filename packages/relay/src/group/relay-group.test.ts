@@ -6,7 +6,8 @@ import { capturedLogger } from '@lifeline/shared/testing';
 import { PostgresInventoryStore } from '../inventory/postgres-inventory-store.js';
 import { postgresForTests } from '../inventory/testing/postgres-for-tests.js';
 import type { AgentTunnel } from '../tunnel/agent-tunnel.js';
-import { RelayGroup, type RelayGroupOptions } from './relay-group.js';
+import type { RelayGroup, RelayGroupOptions } from './relay-group.js';
+import { groupDatabase, joinForTests, until } from './testing/group-for-tests.js';
 
 // RelayGroup against a real PostgreSQL: membership, expiry, the host key rule, an outage, and
 // the batched tunnel presence.
@@ -26,36 +27,12 @@ function openStore(database: string): Promise<PostgresInventoryStore> {
 }
 
 /** A migrated database, as the relay's inventory store leaves it. */
-async function migratedDatabase(): Promise<{ connection: pg.ClientConfig; where: string }> {
-  const store = await openStore(await server.createDatabase());
-  const { connection, where } = store;
-  await store.close();
-  return { connection, where };
-}
+const migratedDatabase = () => groupDatabase(server);
 
 async function join(db: { connection: pg.ClientConfig; where: string }, port: number, over: Partial<RelayGroupOptions> = {}) {
-  const group = await RelayGroup.join({
-    ...db,
-    advertise: { host: '127.0.0.1', port },
-    hostKey: KEY,
-    // Short, with room for a loaded test machine: a late heartbeat must not expire a live member.
-    heartbeatMs: 150,
-    expiryMs: 1_000,
-    presenceFlushMs: 20,
-    sessions: () => [],
-    logger: capturedLogger().logger,
-    ...over,
-  });
+  const group = await joinForTests(db, port, over);
   opened.push(group);
   return group;
-}
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 const ports = (group: RelayGroup) => group.members().map((m) => m.port);
@@ -76,21 +53,22 @@ function tunnel(deviceId: string): AgentTunnel {
 }
 
 describe('RelayGroup on a real PostgreSQL', () => {
-  it('gets its tables from schema migrations 2 to 5, applied to a database an earlier relay left at version 1', async () => {
+  it('gets its tables from schema migrations 2 to 6, applied to a database an earlier relay left at version 1', async () => {
     const db = await migratedDatabase();
     const client = new pg.Client(db.connection);
     await client.connect();
     try {
       // As a relay of schema 1 left it: no group tables.
       await client.query(
-        'DROP TABLE lifeline_console_logs; DROP TABLE lifeline_recordings; DROP TABLE lifeline_sessions; DROP TABLE lifeline_tunnels; DROP TABLE lifeline_relays; UPDATE lifeline_schema SET version = 1',
+        'DROP TABLE lifeline_writers; DROP SEQUENCE lifeline_writer_tokens; DROP FUNCTION lifeline_writers_notify; DROP TABLE lifeline_console_logs; DROP TABLE lifeline_recordings; DROP TABLE lifeline_sessions; DROP TABLE lifeline_tunnels; DROP TABLE lifeline_relays; UPDATE lifeline_schema SET version = 1',
       );
       await (await openStore(db.connection.database!)).close();
-      expect((await client.query('SELECT version FROM lifeline_schema')).rows).toEqual([{ version: 5 }]);
+      expect((await client.query('SELECT version FROM lifeline_schema')).rows).toEqual([{ version: 6 }]);
       expect((await client.query("SELECT to_regclass('lifeline_relays') AS t")).rows[0]).toEqual({ t: 'lifeline_relays' });
       expect((await client.query("SELECT to_regclass('lifeline_sessions') AS t")).rows[0]).toEqual({ t: 'lifeline_sessions' });
       expect((await client.query("SELECT to_regclass('lifeline_recordings') AS t")).rows[0]).toEqual({ t: 'lifeline_recordings' });
       expect((await client.query("SELECT to_regclass('lifeline_console_logs') AS t")).rows[0]).toEqual({ t: 'lifeline_console_logs' });
+      expect((await client.query("SELECT to_regclass('lifeline_writers') AS t")).rows[0]).toEqual({ t: 'lifeline_writers' });
     } finally {
       await client.end();
     }

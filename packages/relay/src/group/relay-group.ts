@@ -11,6 +11,7 @@ import { CONSOLE_LOGS_CHANNEL, ConsoleLogHolders } from './console-log-holders.j
 import { RecordingIndex } from './recording-index.js';
 import { SessionPresence, type DeviceSessionRow } from './session-presence.js';
 import { TunnelPresence } from './tunnel-presence.js';
+import { WRITERS_CHANNEL, WriterLeases } from './writer-leases.js';
 
 /** The NOTIFY channel of membership changes; the payload is the id of the member that made one. */
 const CHANNEL = 'lifeline_group';
@@ -33,6 +34,11 @@ export interface RelayGroupOptions {
   sessions: () => DeviceSessionRow[];
   /** This member has begun writing these devices' console logs (console-log-holders.ts). */
   onConsoleLogsTaken?: (deviceIds: string[]) => void;
+  /**
+   * The group's writer leases may have changed: a NOTIFY on lifeline_writers, a change of members
+   * (an expired member's leases went with it), or a heartbeat (the fallback for a lost notification).
+   */
+  onWritersChanged?: () => void;
   logger: Logger;
 }
 
@@ -68,6 +74,8 @@ export class RelayGroup {
   readonly recordings: RecordingIndex;
   /** Which devices' console logs this member writes (one member per device). */
   readonly consoleLogs: ConsoleLogHolders;
+  /** Who has read-write on each device, for the whole group (writer-leases.ts). */
+  readonly writers: WriterLeases;
   private readonly sessionPresence: SessionPresence;
   private known: GroupMemberRecord[] = [];
   private readonly changes = new ChangeListeners();
@@ -105,6 +113,7 @@ export class RelayGroup {
       logger: this.logger,
       ...(options.onConsoleLogsTaken ? { onTaken: options.onConsoleLogsTaken } : {}),
     });
+    this.writers = new WriterLeases(pool, this.id, (err) => unavailable(options.where, err));
     this.recordings = new RecordingIndex({ pool, relay: this.advertised, flushMs: options.presenceFlushMs, logger: this.logger });
   }
 
@@ -116,9 +125,10 @@ export class RelayGroup {
       await group.register();
       group.listener = await PostgresListener.open({
         connection: options.connection,
-        channels: [CHANNEL, CONSOLE_LOGS_CHANNEL],
+        channels: [CHANNEL, CONSOLE_LOGS_CHANNEL, WRITERS_CHANNEL],
         reconnect: LISTEN_RECONNECT,
         onNotification: (channel, payload) => {
+          if (channel === WRITERS_CHANNEL) return options.onWritersChanged?.();
           if (payload === group.id) return;
           if (channel === CONSOLE_LOGS_CHANNEL) group.consoleLogs.reclaim();
           else void group.refresh();
@@ -292,6 +302,7 @@ export class RelayGroup {
         this.consoleLogs.reclaim();
       }
       await this.refresh();
+      this.options.onWritersChanged?.();
     } catch (err) {
       this.unreachable((err as Error).message);
     }
@@ -324,8 +335,9 @@ export class RelayGroup {
       },
       `relay group: ${members.length} members`,
     );
-    // A member that left took its console logs with it: the others take them.
+    // A member that left took its console logs and writer leases with it: the others take them.
     this.consoleLogs.reclaim();
+    this.options.onWritersChanged?.();
     this.changes.notify();
   }
 

@@ -98,6 +98,28 @@ const migrations: Record<number, string> = {
     );
     CREATE INDEX lifeline_console_logs_relay ON lifeline_console_logs (relay_id);
   `,
+  // The group's writer lease per device (group/writer-leases.ts): who has read-write, on which
+  // member, with a fencing token from a sequence (always larger than any before). Every change,
+  // a member's expiry's cascade included, is announced on lifeline_writers with the device id.
+  6: `
+    CREATE SEQUENCE lifeline_writer_tokens;
+    CREATE TABLE lifeline_writers (
+      device_id TEXT PRIMARY KEY,
+      relay_id TEXT NOT NULL REFERENCES lifeline_relays (id) ON DELETE CASCADE,
+      user_name TEXT NOT NULL,
+      session_id TEXT NOT NULL,
+      token BIGINT NOT NULL DEFAULT nextval('lifeline_writer_tokens'),
+      since TIMESTAMPTZ NOT NULL DEFAULT now()
+    );
+    CREATE INDEX lifeline_writers_relay ON lifeline_writers (relay_id);
+    CREATE FUNCTION lifeline_writers_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      PERFORM pg_notify('lifeline_writers', COALESCE(NEW.device_id, OLD.device_id));
+      RETURN NULL;
+    END $$;
+    CREATE TRIGGER lifeline_writers_changed AFTER INSERT OR UPDATE OR DELETE ON lifeline_writers
+      FOR EACH ROW EXECUTE FUNCTION lifeline_writers_notify();
+  `,
 };
 
 /** The schema this relay knows (its last migration); a database migrated further by a newer relay is refused. */

@@ -19,6 +19,7 @@ import type { RecorderFactory } from '../recording/session-recorder.js';
 import { DeviceHub, type DeviceConsoleLog } from './device-hub.js';
 import type { SessionSnapshot } from './session-snapshot.js';
 import type { PeopleElsewhere } from './who-lines.js';
+import type { SeatLeases } from './seat-lease.js';
 import type { ConsoleStatus, UpstreamConsole } from './upstream-console.js';
 
 /**
@@ -42,6 +43,8 @@ export interface ConsoleSessionsDeps {
   requestPower?(tunnel: AgentTunnel, action: PowerAction): Promise<string>;
   /** In a relay group: the people on a device through the other members (for `who`). */
   peopleElsewhere?: (deviceId: string) => Promise<PeopleElsewhere[]>;
+  /** In a relay group: each device's seat lease (one writer for the group); a relay alone gives read-write itself. */
+  seatLeases?: SeatLeases;
 }
 
 /**
@@ -90,6 +93,7 @@ export class ConsoleSessions implements ConsoleBroker, TunnelListener {
       power: this.deps.requestPower ? (action) => this.powerThroughTunnel(device.id, action) : undefined,
       roleOf: (person) => this.router.role(person.user),
       ...(this.deps.peopleElsewhere ? { peopleElsewhere: () => this.deps.peopleElsewhere!(device.id) } : {}),
+      ...(this.deps.seatLeases ? { seatLease: this.deps.seatLeases(device.id) } : {}),
     });
     this.hubs.set(deviceId, hub);
     return hub;

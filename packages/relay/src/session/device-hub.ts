@@ -12,6 +12,7 @@ import { snapshotPeople, type SessionSnapshot } from './session-snapshot.js';
 import { whoLines, whoLinesElsewhere, type PeopleElsewhere } from './who-lines.js';
 import type { ConsoleStatus, UpstreamConsole } from './upstream-console.js';
 import { WriterSeat } from './writer-seat.js';
+import { localSeatLease, type DeviceSeatLease } from './seat-lease.js';
 
 export type { DeviceConsoleLog } from './late-joiner-history.js';
 
@@ -36,6 +37,8 @@ export interface DeviceHubDeps {
    * tracker); rejects while that is unknown (its database away).
    */
   peopleElsewhere?: () => Promise<PeopleElsewhere[]>;
+  /** Whether this relay may give read-write (seat-lease.ts): the relay group's writer lease; a relay alone always may. */
+  seatLease?: DeviceSeatLease;
 }
 
 /**
@@ -68,7 +71,14 @@ export class DeviceHub {
     this.logger = deps.logger.child({ component: 'device-hub', deviceId: device.id });
     this.recordings = new PartyRecordings({ deviceId: device.id, logger: this.logger, clock: this.clock, recorders: deps.recorders });
     const markAll = (label: string) => this.markAll(label);
-    this.seat = new WriterSeat(this.logger, markAll);
+    this.seat = new WriterSeat({
+      logger: this.logger,
+      markAll,
+      noticeAll: (line) => this.noticeAll(line),
+      parties: () => this.parties,
+      lease: deps.seatLease ?? localSeatLease,
+      sendToken: (token) => this.upstream?.claimWriter?.(token),
+    });
     this.powerControl = new HubPower({
       deviceId: device.id,
       logger: this.logger,
@@ -113,6 +123,8 @@ export class DeviceHub {
     upstream.onData((chunk) => this.fanOut(chunk));
     upstream.onStatus((status) => this.statusChanged(status));
     upstream.onClose(() => this.upstreamClosed(upstream));
+    upstream.onWriterRefusal?.((refusal) => void this.seat.refused(refusal));
+    this.seat.resendToken();
     this.deps.consoleLog?.note('agent connected');
     if (previous === undefined && this.parties.size > 0) {
       this.markAll('device online');
@@ -138,8 +150,8 @@ export class DeviceHub {
     // The kind of attachment picks the rule set: an observer's rights come from observerRights
     // and it has nothing that acts, a participant's from participantRights (console-rules.ts).
     const attachment = party.isParticipant() ? this.participantAttachment(party) : this.observerAttachment(party);
-    if (party.isParticipant() && !this.writer) this.seat.set(party, 'first');
-    else terminal.notice(this.seat.readOnlyLine(party, attachment.rights().takeOver.allowed));
+    const seated = party.isParticipant() && (await this.seat.seatIfFree(party));
+    if (!seated) terminal.notice(this.seat.readOnlyLine(party, attachment.rights().takeOver.allowed));
     if (this.status?.state === 'down' && this.status.message) terminal.notice(this.status.message);
     // person.attachAs decided the kind just above, as AttachmentFor<P> says.
     return attachment as AttachmentFor<P>;
@@ -215,6 +227,7 @@ export class DeviceHub {
       this.detach(party, reason);
     }
     this.breaks.cancel();
+    this.seat.close();
     const upstream = this.upstream;
     this.upstream = undefined;
     upstream?.close();
@@ -222,7 +235,7 @@ export class DeviceHub {
 
   private input(party: Party, data: Buffer): Promise<void> {
     if (party !== this.writer) {
-      party.noteIgnoredInput(this.writer?.person.user);
+      party.noteIgnoredInput(this.seat.writerName);
       return Promise.resolve();
     }
     const upstream = this.upstream;
@@ -252,17 +265,17 @@ export class DeviceHub {
     this.powerControl.record(caller, action, result);
   }
 
-  private takeOver(party: Party<'participant'>, rights: ConsoleRights): void {
+  private takeOver(party: Party<'participant'>, rights: ConsoleRights): Promise<void> {
     enforce(rights.takeOver);
-    const current = this.writer;
-    this.seat.set(party, current ? 'takeover' : 'free', current);
+    return this.seat.takeOver(party);
   }
 
   /** What the rules are decided from now, for this person (console-rules.ts; the attachment's kind picks the rule set). */
   private ruleFacts(party: Party): ConsoleRuleFacts {
     const power = this.powerControl.available ? this.status?.power : false;
     // The role as the inventory has it now: a reload that demotes someone applies at their next action.
-    return { role: this.deps.roleOf(party.person), isWriter: party === this.writer, writer: this.writer?.person.user, power };
+    // The writer may be on another relay of the group: the seat names them with it.
+    return { role: this.deps.roleOf(party.person), isWriter: party === this.writer, writer: this.seat.writerName, power };
   }
 
   private fanOut(chunk: Buffer): void {
@@ -311,8 +324,7 @@ export class DeviceHub {
       'console session ended',
     );
     this.markAll(`${party.person.user} left`);
-    if (this.writer !== party) return;
-    this.seat.passOn(party, this.parties);
+    this.seat.leave(party);
   }
 
   private audit(party: Party, event: string, fields: Record<string, unknown>, msg: string): void {

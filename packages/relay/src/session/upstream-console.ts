@@ -1,4 +1,4 @@
-import type { ConsoleStatus } from '@lifeline/shared/core';
+import type { ConsoleStatus, WriterRefusal } from '@lifeline/shared/core';
 
 export type { ConsoleStatus } from '@lifeline/shared/core';
 
@@ -18,6 +18,13 @@ export interface UpstreamConsole {
   resume(): void;
   onData(listener: (chunk: Buffer) => void): void;
   onStatus(listener: (status: ConsoleStatus) => void): void;
+  /**
+   * Tells the agent this relay holds the group's writer lease with `token` (LIFELINE-WRITER);
+   * false when the agent does not fence. Absent where there is no such stream (test doubles).
+   */
+  claimWriter?(token: bigint): boolean;
+  /** The agent refused what this relay sent: another relay holds a larger token. */
+  onWriterRefusal?(listener: (refusal: WriterRefusal) => void): void;
   /** Called once when the stream ends for any reason. */
   onClose(listener: () => void): void;
   close(): void;

@@ -204,14 +204,13 @@ export const agentConfigSchema = z
       .describe(
         'The last member list of the relay group the agent heard (mode 0600), so it reaches the group after a reboot even when relay.host is down. Relative: inside stateDir.',
       ),
+    // In IGNORED_AGENT_KEYS (ignored-keys.ts).
     inputHoldMs: z
       .number()
       .int()
-      .min(100)
-      .max(600_000)
-      .default(15_000)
+      .optional()
       .describe(
-        'With tunnels to several relays of a group: the relay whose person typed last keeps the console input this long after the last keystroke; keystrokes through other relays are refused meanwhile, with a notice.',
+        "Ignored (kept so older agent.yaml files load). Earlier releases took input from one relay of a group at a time for this long after its last keystroke; the relay group's writer lease decides now (docs/architecture.md).",
       ),
     keepalive: keepaliveSchema(
       'the relay',

@@ -192,9 +192,6 @@ consoleRetryMs: 2000
 # Relay group (docs/operations.md): the members the agent last heard of, so it can reach the
 # group after a reboot when relay.host is down (in stateDir, mode 0600).
 groupFile: relay-group.json
-# With tunnels to several relays of a group: the relay whose person typed last keeps the input
-# this long after the last keystroke; keystrokes through other relays are refused with a notice.
-inputHoldMs: 15000
 
 # What the agent shows on site (docs/status-led.md): slow blink = trying to reach the relay,
 # solid = tunnel up and healthy (flickers with console traffic), fast blink = needs a person, off = not running.

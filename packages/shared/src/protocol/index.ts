@@ -5,6 +5,7 @@ export * from './option-negotiator.js';
 export * from './rfc2217.js';
 export * from './com-port-responder.js';
 export * from './console-status.js';
+export * from './writer-token.js';
 export * from './telnet-endpoint-types.js';
 export * from './telnet-endpoint.js';
 export * from './telnet-console-link.js';

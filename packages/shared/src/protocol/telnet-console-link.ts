@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../log/logger.js';
 import type { ConsoleStatus } from './console-status.js';
+import type { WriterRefusal } from './writer-token.js';
 import { TelnetEndpoint } from './telnet-endpoint.js';
 import type { BreakAction, TelnetRole } from './telnet-endpoint-types.js';
 
@@ -18,7 +19,7 @@ abstract class TelnetConsoleLink {
 
   protected constructor(stream: Duplex, role: TelnetRole, logger: Logger) {
     const log = logger.child({ component: 'console-stream' });
-    this.telnet = new TelnetEndpoint(stream, { role, comPort: true, logger: log });
+    this.telnet = new TelnetEndpoint(stream, { role, comPort: true, writerFence: true, logger: log });
     this.telnet.on('close', () => this.closedNow());
     this.telnet.on('end', () => {
       // The peer finished sending: finish ours too (half-close), the stream is done.
@@ -87,6 +88,19 @@ export class TelnetConsoleClient extends TelnetConsoleLink {
   onStatus(listener: (status: ConsoleStatus) => void): void {
     this.telnet.on('status', listener);
   }
+
+  /**
+   * Tells the agent this relay holds the group's writer lease of the device with `token`
+   * (LIFELINE-WRITER); false when the agent does not fence (an older agent refused the option).
+   */
+  claimWriter(token: bigint): boolean {
+    return this.telnet.sendWriterClaim(token);
+  }
+
+  /** The agent refused what this stream sent: another relay holds a larger token. */
+  onWriterRefusal(listener: (refusal: WriterRefusal) => void): void {
+    this.telnet.on('writerRefusal', listener);
+  }
 }
 
 /** The agent's end of a console stream: the Telnet server, answering RFC 2217 as ser2net would. */
@@ -103,5 +117,15 @@ export class TelnetConsoleServer extends TelnetConsoleLink {
   /** 'on'/'off' from RFC 2217 SET-CONTROL, 'pulse' from a plain Telnet IAC BREAK. */
   onBreak(listener: (action: BreakAction) => void): void {
     this.telnet.on('break', listener);
+  }
+
+  /** The relay holds the group's writer lease with this token; in its place among the data. */
+  onWriterClaim(listener: (token: bigint) => void): void {
+    this.telnet.on('writerClaim', listener);
+  }
+
+  /** Tells the relay its input was refused by the writer fence; false when it does not speak LIFELINE-WRITER. */
+  refuseWriter(refusal: WriterRefusal): boolean {
+    return this.telnet.sendWriterRefusal(refusal);
   }
 }

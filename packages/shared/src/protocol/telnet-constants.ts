@@ -56,6 +56,13 @@ export const TelnetOption = {
    * registry; peers that do not know it refuse it, as RFC 855 requires, and nothing is sent.
    */
   LIFELINE_STATUS: 200,
+  /**
+   * lifeline private: the relay (client) tells the agent (server) the fencing token of the relay
+   * group's writer lease it holds for the device; the agent answers input it refuses from a relay
+   * whose token is not the largest (docs/protocol.md "LIFELINE-WRITER"). 201 is unassigned too;
+   * an agent that does not know it refuses it, and ignores the subnegotiations.
+   */
+  LIFELINE_WRITER: 201,
 } as const;
 
 /** Longest subnegotiation payload the parser keeps; longer ones are dropped and reported. */

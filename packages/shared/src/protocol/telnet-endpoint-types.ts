@@ -2,6 +2,7 @@ import type { Logger } from '../log/logger.js';
 import type { ConsoleStatus } from './console-status.js';
 import type { OptionChange } from './option-negotiator.js';
 import type { ComPortMessage } from './rfc2217.js';
+import type { WriterRefusal } from './writer-token.js';
 
 /** The relay is the Telnet client of a tunnel stream; the agent (like ser2net) the server. */
 export type TelnetRole = 'client' | 'server';
@@ -19,6 +20,12 @@ export interface TelnetEndpointOptions {
    */
   comPort?: boolean;
   logger?: Logger;
+  /**
+   * LIFELINE-WRITER (the relay group's writer fence). A client offers it (WILL 201): the relay's
+   * console streams; a server always accepts it. Off for the agent's own Telnet client to a
+   * terminal server, which has no use for it.
+   */
+  writerFence?: boolean;
   /** Longest subnegotiation accepted from the peer (bytes); default 4096. */
   maxSubnegotiation?: number;
 }
@@ -38,6 +45,13 @@ export interface TelnetEndpointEvents {
   comPort: [message: ComPortMessage];
   /** Client side: the console status the server reported (LIFELINE-STATUS); the latest is kept for a late listener. */
   status: [status: ConsoleStatus];
+  /**
+   * Server side: the relay holds the group's writer lease with this fencing token (LIFELINE-WRITER);
+   * emitted in its place among the `data` events.
+   */
+  writerClaim: [token: bigint];
+  /** Client side: the agent refused what this stream sent, by its writer fence. */
+  writerRefusal: [refusal: WriterRefusal];
   /** An option settled on or off. */
   option: [change: OptionChange];
   end: [];

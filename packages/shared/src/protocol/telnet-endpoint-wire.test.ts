@@ -27,7 +27,7 @@ interface Rig {
   logs: Array<{ level: number; msg: string }>;
 }
 
-async function rig(role: TelnetRole, comPort = false): Promise<Rig> {
+async function rig(role: TelnetRole, comPort = false, writerFence = false): Promise<Rig> {
   const pair = await createSocketPair();
   pairs.push(pair);
   const logs: Rig['logs'] = [];
@@ -38,7 +38,7 @@ async function rig(role: TelnetRole, comPort = false): Promise<Rig> {
     },
   });
   const logger = pino({ level: 'debug' }, sink);
-  const endpoint = new TelnetEndpoint(pair.server, { role, comPort, logger, maxSubnegotiation: 256 });
+  const endpoint = new TelnetEndpoint(pair.server, { role, comPort, writerFence, logger, maxSubnegotiation: 256 });
   return { endpoint, raw: pair.client, wire: new ByteCollector(pair.client), logs };
 }
 
@@ -85,6 +85,22 @@ describe('TelnetEndpoint on the wire', () => {
     const r = await rig('client', true);
     const sent = await exchange(r, Buffer.alloc(0));
     expect(sent.slice(4)).toEqual([neg('WILL', O.COM_PORT_OPTION), neg('DO', O.LIFELINE_STATUS)]);
+  });
+
+  it("opens as a relay's console stream also offering LIFELINE-WRITER", async () => {
+    const r = await rig('client', true, true);
+    const sent = await exchange(r, Buffer.alloc(0));
+    expect(sent.slice(4)).toEqual([neg('WILL', O.COM_PORT_OPTION), neg('DO', O.LIFELINE_STATUS), neg('WILL', O.LIFELINE_WRITER)]);
+  });
+
+  it('answers an offer of LIFELINE-WRITER as a server with DO, and a claim in the same write is understood', async () => {
+    const r = await rig('server', true);
+    const claims: bigint[] = [];
+    r.endpoint.on('writerClaim', (token) => claims.push(token));
+    const claim = Buffer.concat([bytes(0xff, 0xfa, O.LIFELINE_WRITER), Buffer.from('{"token":"7"}'), bytes(0xff, 0xf0)]);
+    const sent = await exchange(r, Buffer.concat([bytes(0xff, 0xfb, O.LIFELINE_WRITER), claim]));
+    expect(sent).toContainEqual(neg('DO', O.LIFELINE_WRITER));
+    expect(claims).toEqual([7n]);
   });
 
   it('does not answer confirmations of its own requests', async () => {

@@ -147,6 +147,39 @@ describe('TelnetEndpoint between a client and a server', () => {
     expect(statuses).toEqual([{ state: 'down', message: 'serial port /dev/ttyUSB0 is busy' }, { state: 'up' }]);
   });
 
+  it('carries a writer claim in its place among the data, and a refusal back (LIFELINE-WRITER)', async () => {
+    const { client, server } = await endpoints({ comPort: true, writerFence: true }, { comPort: true });
+    const seen: string[] = [];
+    server.on('data', (data) => seen.push(`data:${data.toString()}`));
+    server.on('writerClaim', (token) => seen.push(`claim:${token}`));
+    const refusals: unknown[] = [];
+    client.on('writerRefusal', (refusal) => refusals.push(refusal));
+    // Written at once after the offer, before the agent's answer: it is understood anyway.
+    client.write(Buffer.from('before'));
+    expect(client.sendWriterClaim(18446744073709551n)).toBe(true);
+    client.write(Buffer.from('after'));
+    await until(() => seen.join('').includes('after'), 'data after the claim');
+    expect(seen.join('|')).toMatch(/^data:before\|claim:18446744073709551\|data:after$/);
+    expect(server.sendWriterRefusal({ refused: 'input', current: 19n, holder: 'relay-b:22\u001b[2J' })).toBe(true);
+    await until(() => refusals.length === 1, 'refusal');
+    // The holder is the agent's text: it comes back printable, fit for a terminal.
+    expect(refusals).toEqual([{ refused: 'input', current: 19n, holder: 'relay-b:22\\x1b[2J' }]);
+  });
+
+  it('does not send a claim to a peer that refused LIFELINE-WRITER (an agent that predates it)', async () => {
+    const pair = await createSocketPair();
+    pairs.push(pair);
+    const client = new TelnetEndpoint(pair.client, { role: 'client', writerFence: true });
+    const settled: unknown[] = [];
+    client.on('option', (change) => {
+      if (change.option === TelnetOption.LIFELINE_WRITER) settled.push(change);
+    });
+    // IAC DONT 201, as an agent that does not know the option answers the offer.
+    pair.server.write(Buffer.from([0xff, 0xfe, TelnetOption.LIFELINE_WRITER]));
+    await until(() => settled.length === 1, 'the offer refused');
+    expect(client.sendWriterClaim(1n)).toBe(false);
+  });
+
   it('forwards backpressure: write returns false while the peer is paused, then drain', async () => {
     const { client, server } = await endpoints();
     const received = new ByteCollector(server);

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { ComPortResponder } from './com-port-responder.js';
 import { decodeConsoleStatus, encodeConsoleStatus, type ConsoleStatus } from './console-status.js';
+import { decodeWriterClaim, decodeWriterRefusal, encodeWriterClaim, encodeWriterRefusal, type WriterRefusal } from './writer-token.js';
 import { OptionNegotiator, type OptionChange, type OptionSide } from './option-negotiator.js';
 import { decodeComPort, encodeComPort, SetControl, type ComPortMessage } from './rfc2217.js';
 import type { BreakAction, ComPortRequest, TelnetEndpointEvents, TelnetEndpointOptions, TelnetRole } from './telnet-endpoint-types.js';
@@ -28,11 +29,15 @@ export class TelnetEndpoint extends EventEmitter<TelnetEndpointEvents> {
   private readonly negotiator: OptionNegotiator;
   private readonly responder = new ComPortResponder();
   private readonly wantComPort: boolean;
+  private readonly offerWriterFence: boolean;
   private pendingStatus: ConsoleStatus | undefined;
   private queuedComPort: ComPortRequest[] = [];
   private closed = false;
-  /** Data and the latest status that arrived before anyone listened; the stream waits meanwhile. */
-  private heldData: Buffer[] = [];
+  /**
+   * Data (and writer claims, in their place among the data) and the latest status that arrived
+   * before anyone listened; the stream waits meanwhile.
+   */
+  private heldData: Array<Buffer | bigint> = [];
   private heldStatus: ConsoleStatus | undefined;
   private heldPause = false;
   private userPaused = false;
@@ -44,6 +49,7 @@ export class TelnetEndpoint extends EventEmitter<TelnetEndpointEvents> {
     super();
     this.role = options.role;
     this.wantComPort = options.comPort ?? false;
+    this.offerWriterFence = options.writerFence ?? false;
     this.log = (options.logger ?? silentLogger()).child({ component: 'telnet', role: this.role });
     this.parser = new TelnetParser({ maxSubnegotiation: options.maxSubnegotiation });
     this.negotiator = new OptionNegotiator({
@@ -72,6 +78,7 @@ export class TelnetEndpoint extends EventEmitter<TelnetEndpointEvents> {
     if (this.role === 'client') {
       if (this.wantComPort) this.negotiator.request(TelnetOption.COM_PORT_OPTION, 'local', true);
       this.negotiator.request(TelnetOption.LIFELINE_STATUS, 'remote', true);
+      if (this.offerWriterFence) this.negotiator.request(TelnetOption.LIFELINE_WRITER, 'local', true);
     }
   }
 
@@ -152,6 +159,31 @@ export class TelnetEndpoint extends EventEmitter<TelnetEndpointEvents> {
     }
   }
 
+  /**
+   * Client side: the fencing token of the group's writer lease this relay holds for the device
+   * (LIFELINE-WRITER). Sent at once while the option is agreed or still being offered (the agent
+   * agrees when it reads the offer, which comes first on the stream, so a claim written right
+   * after it is understood); returns false when the agent refused the option (an older agent).
+   */
+  sendWriterClaim(token: bigint): boolean {
+    if (this.role !== 'client') throw new Error('sendWriterClaim is for the client side of a Telnet stream');
+    const option = TelnetOption.LIFELINE_WRITER;
+    if (!this.negotiator.isEnabled(option, 'local') && !this.negotiator.isPending(option, 'local')) return false;
+    this.writeControl(encodeSubnegotiation(option, encodeWriterClaim(token)));
+    return true;
+  }
+
+  /**
+   * Server side: tells the relay that what it sent was refused by the writer fence. Returns false
+   * when the relay does not speak LIFELINE-WRITER (a relay alone never offers it if older).
+   */
+  sendWriterRefusal(refusal: WriterRefusal): boolean {
+    if (this.role !== 'server') throw new Error('sendWriterRefusal is for the server side of a Telnet stream');
+    if (!this.negotiator.isEnabled(TelnetOption.LIFELINE_WRITER, 'remote')) return false;
+    this.writeReply(encodeSubnegotiation(TelnetOption.LIFELINE_WRITER, encodeWriterRefusal(refusal)));
+    return true;
+  }
+
   pause(): this {
     this.userPaused = true;
     this.stream.pause();
@@ -186,6 +218,8 @@ export class TelnetEndpoint extends EventEmitter<TelnetEndpointEvents> {
         return this.wantComPort && side === this.comPortSide;
       case TelnetOption.LIFELINE_STATUS:
         return side === (this.role === 'server' ? 'local' : 'remote');
+      case TelnetOption.LIFELINE_WRITER:
+        return this.role === 'client' ? this.offerWriterFence && side === 'local' : side === 'remote';
       default:
         return false;
     }
@@ -238,7 +272,11 @@ export class TelnetEndpoint extends EventEmitter<TelnetEndpointEvents> {
       this.emit('data', data);
       return;
     }
-    this.heldData.push(data);
+    this.hold(data);
+  }
+
+  private hold(item: Buffer | bigint): void {
+    this.heldData.push(item);
     if (!this.heldPause) {
       this.heldPause = true;
       this.stream.pause();
@@ -255,7 +293,10 @@ export class TelnetEndpoint extends EventEmitter<TelnetEndpointEvents> {
     const held = this.heldData;
     this.heldData = [];
     this.heldPause = false;
-    for (const data of held) this.emit('data', data);
+    for (const item of held) {
+      if (typeof item === 'bigint') this.emit('writerClaim', item);
+      else this.emit('data', item);
+    }
     if (!this.userPaused) this.stream.resume();
   }
 
@@ -278,7 +319,30 @@ export class TelnetEndpoint extends EventEmitter<TelnetEndpointEvents> {
       else this.log.debug({ bytes: payload.length }, 'malformed LIFELINE-STATUS ignored');
       return;
     }
+    if (option === TelnetOption.LIFELINE_WRITER) {
+      this.onWriterSubnegotiation(payload);
+      return;
+    }
     this.log.debug({ option, bytes: payload.length }, 'subnegotiation for an option not agreed; ignored');
+  }
+
+  /** A claim (server side) keeps its place among the data: input after it is the claim's. */
+  private onWriterSubnegotiation(payload: Buffer): void {
+    const side = this.role === 'client' ? 'local' : 'remote';
+    if (!this.negotiator.isEnabled(TelnetOption.LIFELINE_WRITER, side)) {
+      this.log.debug({ bytes: payload.length }, 'LIFELINE-WRITER not agreed; ignored');
+      return;
+    }
+    if (this.role === 'client') {
+      const refusal = decodeWriterRefusal(payload);
+      if (refusal) this.emit('writerRefusal', refusal);
+      else this.log.debug({ bytes: payload.length }, 'malformed LIFELINE-WRITER refusal ignored');
+      return;
+    }
+    const token = decodeWriterClaim(payload);
+    if (token === undefined) this.log.debug({ bytes: payload.length }, 'malformed LIFELINE-WRITER claim ignored');
+    else if (this.heldData.length > 0 || this.listenerCount('data') === 0) this.hold(token);
+    else this.emit('writerClaim', token);
   }
 
   private onComPortCommand(message: ComPortMessage): void {

@@ -32,6 +32,10 @@ class RecordingStream implements ConsoleStream {
   onBreak(l: (a: 'on' | 'off' | 'pulse') => void): void {
     this.breaks.push(l);
   }
+  onWriterClaim(): void {}
+  refuseWriter(): boolean {
+    return false;
+  }
   pause(): void {}
   resume(): void {}
   onClose(): void {}
