@@ -18,6 +18,8 @@ export interface GroupRow {
   rssIdleBytes: number[];
   rssWithTunnelsBytes: number[];
   perTunnelBytes: number[];
+  /** Tunnels that went down while all the relays ran, registration included (expected: none; a member expired by mistake drops its tunnels). */
+  tunnelsDroppedBeforeKill: number;
   /** After SIGKILL of the first relay: tunnels to the other relays that went down (expected: none). */
   survivorTunnelsDropped: number;
   /** From the SIGKILL until every device had a connected tunnel to a surviving relay (0: they all had one already). */
@@ -81,6 +83,7 @@ export async function relayGroup(dir: string, count: number, relayCount: number,
     await new Promise((r) => setTimeout(r, 5_000));
     const rssWith = await Promise.all(relays.map(async (r) => (await memoryOf(r.relay.child.pid!)).rss));
 
+    const tunnelsDroppedBeforeKill = all.downs.length;
     // One relay dies: the devices are still reachable through the others' tunnels.
     all.downs.length = 0;
     const killedAt = nowMs();
@@ -99,6 +102,7 @@ export async function relayGroup(dir: string, count: number, relayCount: number,
       rssIdleBytes: rssIdle,
       rssWithTunnelsBytes: rssWith,
       perTunnelBytes: rssWith.map((rss, i) => (rss - rssIdle[i]!) / count),
+      tunnelsDroppedBeforeKill,
       survivorTunnelsDropped,
       reachableAfterKillSeconds,
       loadAverage: loadavg()[0]!,

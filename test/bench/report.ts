@@ -145,7 +145,8 @@ export function formatReport(r: BenchResults): string {
           `${(g.perTunnelBytes[i]! / 1024).toFixed(1)} KiB`,
         ]),
       ) +
-        `\nregistration of all ${g.agents * g.relays} tunnels: ${g.registrationSeconds.toFixed(1)} s; ` +
+        `\nregistration of all ${g.agents * g.relays} tunnels: ${g.registrationSeconds.toFixed(1)} s ` +
+        `(${g.tunnelsDroppedBeforeKill} tunnels dropped while every relay ran); ` +
         `after SIGKILL of relay 1 every device was reachable through the others after ${g.reachableAfterKillSeconds.toFixed(2)} s ` +
         `(${g.survivorTunnelsDropped} tunnels to the surviving relays dropped); load ${g.loadAverage.toFixed(2)}\n`,
     );

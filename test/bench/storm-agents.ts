@@ -86,13 +86,14 @@ async function run(start: StormWorkerStart): Promise<void> {
           telnet.on('error', () => undefined);
         },
         onProbe: (_deviceId: string, stream: Duplex) => responder.answer(stream),
-        onStateChange: ({ to }) => {
+        onStateChange: ({ from, to }) => {
           if (to === 'connected') {
             checker.tunnelUp();
             process.send?.({ kind: 'connected', id: agent.id, port } satisfies StormWorkerMessage);
           } else {
             checker.tunnelDown();
-            process.send?.({ kind: 'down', id: agent.id, port } satisfies StormWorkerMessage);
+            // A tunnel that was up went down (not a dial that failed on the way up).
+            if (from === 'connected') process.send?.({ kind: 'down', id: agent.id, port } satisfies StormWorkerMessage);
           }
         },
       });

@@ -82,7 +82,7 @@ store: { type: sqlite, file: inventory.db }
 # A relay group (docs/operations.md): relays sharing one PostgreSQL store and one host key.
 # advertise: the address agents dial for THIS relay (port: listen.port when left out). A member
 # renews every heartbeatMs and has left when it has not for expiryMs (a killed relay).
-# or: group: { advertise: { host: relay1.example.net, port: 443 }, heartbeatMs: 5000, expiryMs: 20000, presenceFlushMs: 500 }
+# or: group: { advertise: { host: relay1.example.net, port: 443 }, heartbeatMs: 2000, expiryMs: 7000, presenceFlushMs: 500 }
 
 # SSH keepalives: a dead agent connection (no FIN or RST) is dropped within about 18 s.
 keepalive: { intervalMs: 6000, countMax: 2 }

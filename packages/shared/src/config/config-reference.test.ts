@@ -109,8 +109,8 @@ describe('the examples in docs/config.md', () => {
     const config = parseConfigText('relay.yaml', relayGroupVariant(), relayConfigSchema);
     expect(config.group).toEqual({
       advertise: { host: 'relay1.example.net', port: 443 },
-      heartbeatMs: 5000,
-      expiryMs: 20000,
+      heartbeatMs: 2000,
+      expiryMs: 7000,
       presenceFlushMs: 500,
     });
     expect(() =>

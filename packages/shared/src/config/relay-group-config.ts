@@ -25,14 +25,14 @@ export const relayGroupSchema = z
       .int()
       .min(100)
       .max(60_000)
-      .default(5_000)
+      .default(2_000)
       .describe('How often this relay renews its membership and reads the member list (the fallback when notifications are lost).'),
     expiryMs: z
       .number()
       .int()
       .min(300)
       .max(600_000)
-      .default(20_000)
+      .default(7_000)
       .describe(
         'A member that has not renewed for this long has left the group (a relay killed or cut off), with its tunnel presence; at least 3 heartbeats.',
       ),
