@@ -19,6 +19,8 @@ import { waitFor } from './support/wait.js';
 const run = promisify(execFile);
 const HEALTH_INTERVAL_MS = 2_000;
 const EXPIRY_MS = 1_500;
+/** How long the issue freezes a member and stops PostgreSQL: 40 times the expiry here. */
+const ISSUE_OUTAGE_MS = 60_000;
 const ESC = '\x1d';
 
 let pg: PostgresServer;
@@ -354,7 +356,7 @@ describe('a relay group of three relays sharing one PostgreSQL and one host key'
     expect(tunnelsDropped(agent, logsBefore, [b, c])).toEqual([]);
   }, 90_000);
 
-  it("fences a writer's member frozen (SIGSTOP) past its expiry: the lease moves, its stale keystrokes never reach the device, and it rejoins", async () => {
+  it("fences a writer's member frozen (SIGSTOP) for 60 s, far past its expiry: the lease moves, its stale keystrokes never reach the device, and it rejoins", async () => {
     const { a, b, agent } = await twoMembersAndAgent();
     const logOf = (relay: Relay) => readFile(join(dir.path, relay.name, 'console-logs', 'rtr-1.log'), 'utf8').catch(() => '');
     const alice = await login(a);
@@ -362,10 +364,11 @@ describe('a relay group of three relays sharing one PostgreSQL and one host key'
     await bob.waitForOutput(`alice on relay ${a.address} has read-write`);
 
     a.process.child.kill('SIGSTOP');
+    const frozenAt = Date.now();
     let frozen = true;
     try {
-      // Four times the expiry (the issue's 60 s freeze with a 1.5 s expiry in this config): the
-      // others expire A, its lease goes, and bob on B gets read-write.
+      // The issue's 60 s freeze (40 times the expiry in this config): the others expire A, its
+      // lease goes, and bob on B gets read-write.
       await bob.waitForOutput(
         `read-write is free: alice on relay ${a.address} left it or that relay went away; you now have read-write.`,
         10_000,
@@ -374,7 +377,7 @@ describe('a relay group of three relays sharing one PostgreSQL and one host key'
       alice.write('STALE1\r');
       bob.write('show clock\r');
       await bob.waitForOutput(/show clock\r\n\*[\s\S]*rtr-1>/);
-      await new Promise((resolve) => setTimeout(resolve, EXPIRY_MS * 4));
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, frozenAt + ISSUE_OUTAGE_MS - Date.now())));
       alice.write('STALE2\r');
       a.process.child.kill('SIGCONT');
       frozen = false;
@@ -407,7 +410,7 @@ describe('a relay group of three relays sharing one PostgreSQL and one host key'
     );
     const [onA, onB] = [await logOf(a), await logOf(b)];
     expect([onA.includes('show version'), onB.includes('show version')].filter(Boolean)).toHaveLength(1);
-  }, 90_000);
+  }, 90_000 + ISSUE_OUTAGE_MS);
 
   it("lists the whole group's live sessions on any member, each with the member hosting it, and drops a dead member's", async () => {
     const { a, b } = await twoMembersAndAgent();
@@ -544,14 +547,15 @@ describe('a relay group of three relays sharing one PostgreSQL and one host key'
     expect(alone.stderr).toContain("recordings: the group's index needs the running relay");
   }, 90_000);
 
-  it('keeps sessions, tunnels and new logins through a PostgreSQL outage longer than the expiry, and repairs the group when it is back', async () => {
+  it('keeps sessions, tunnels and new logins through a 60 s PostgreSQL outage (40 expiry periods), and repairs the group when it is back', async () => {
     const { a, b, agent } = await twoMembersAndAgent();
     await waitForRelays(b, [a.address, b.address]);
     const onA = await login(a);
     const logsBefore = agent.logs.length;
     await pg.stop();
+    const stoppedAt = Date.now();
     try {
-      // Three times the expiry: nobody may conclude that a member died from a database that is away.
+      // Far past the expiry: nobody may conclude that a member died from a database that is away.
       await a.process.waitForLog('A notices the outage', (l) => l.event === 'group.unavailable', 10_000);
       await new Promise((resolve) => setTimeout(resolve, EXPIRY_MS * 3));
       // The running session goes on.
@@ -570,6 +574,10 @@ describe('a relay group of three relays sharing one PostgreSQL and one host key'
       await onB.waitForOutput(/simulated IOS/i);
       // What needs the database says so: devices on B cannot tell which members hold tunnels.
       expect(await relaysOfDevice(b)).toBeNull();
+      // The rest of the issue's 60 s, and the session still works at its end.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, stoppedAt + ISSUE_OUTAGE_MS - Date.now())));
+      onA.write('show clock\r');
+      await waitFor('a second show clock answered', () => (onA.output().match(/show clock[^>]*rtr-1>/g)?.length ?? 0) >= 2, 10_000);
     } finally {
       await pg.start();
     }
@@ -581,7 +589,7 @@ describe('a relay group of three relays sharing one PostgreSQL and one host key'
     expect(onA.output()).not.toMatch(/lost|offline/i);
     // Every component names itself once in the logs, the group's and the store's included.
     for (const process of [a.process, b.process, agent]) expect(process.repeatedFields).toEqual([]);
-  }, 90_000);
+  }, 90_000 + ISSUE_OUTAGE_MS);
 
   it("writes a device's console log once for the group, on one member, and on another once that one is gone", async () => {
     const { a, b } = await twoMembersAndAgent();
