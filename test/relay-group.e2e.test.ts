@@ -171,7 +171,11 @@ async function login(relay: Relay): Promise<ConsoleClient> {
  * Runs `command` on `relay` logged in as another member (`lifeline-relay`) with `privateKey`:
  * its stdout, stderr and exit code; rejects when the login or the request is refused.
  */
-async function peerExec(relay: Relay, privateKey: Buffer, command: string): Promise<{ code: number | undefined; stdout: string; stderr: string }> {
+async function peerExec(
+  relay: Relay,
+  privateKey: Buffer,
+  command: string,
+): Promise<{ code: number | undefined; stdout: string; stderr: string }> {
   const client = new ssh2.Client();
   try {
     return await new Promise((resolve, reject) => {
@@ -356,61 +360,65 @@ describe('a relay group of three relays sharing one PostgreSQL and one host key'
     expect(tunnelsDropped(agent, logsBefore, [b, c])).toEqual([]);
   }, 90_000);
 
-  it("fences a writer's member frozen (SIGSTOP) for 60 s, far past its expiry: the lease moves, its stale keystrokes never reach the device, and it rejoins", async () => {
-    const { a, b, agent } = await twoMembersAndAgent();
-    const logOf = (relay: Relay) => readFile(join(dir.path, relay.name, 'console-logs', 'rtr-1.log'), 'utf8').catch(() => '');
-    const alice = await login(a);
-    const bob = await attach(b, 'bob');
-    await bob.waitForOutput(`alice on relay ${a.address} has read-write`);
+  it(
+    "fences a writer's member frozen (SIGSTOP) for 60 s, far past its expiry: the lease moves, its stale keystrokes never reach the device, and it rejoins",
+    async () => {
+      const { a, b, agent } = await twoMembersAndAgent();
+      const logOf = (relay: Relay) => readFile(join(dir.path, relay.name, 'console-logs', 'rtr-1.log'), 'utf8').catch(() => '');
+      const alice = await login(a);
+      const bob = await attach(b, 'bob');
+      await bob.waitForOutput(`alice on relay ${a.address} has read-write`);
 
-    a.process.child.kill('SIGSTOP');
-    const frozenAt = Date.now();
-    let frozen = true;
-    try {
-      // The issue's 60 s freeze (40 times the expiry in this config): the others expire A, its
-      // lease goes, and bob on B gets read-write.
-      await bob.waitForOutput(
-        `read-write is free: alice on relay ${a.address} left it or that relay went away; you now have read-write.`,
+      a.process.child.kill('SIGSTOP');
+      const frozenAt = Date.now();
+      let frozen = true;
+      try {
+        // The issue's 60 s freeze (40 times the expiry in this config): the others expire A, its
+        // lease goes, and bob on B gets read-write.
+        await bob.waitForOutput(
+          `read-write is free: alice on relay ${a.address} left it or that relay went away; you now have read-write.`,
+          10_000,
+        );
+        // alice goes on typing into the frozen relay: those bytes wait in its socket.
+        alice.write('STALE1\r');
+        bob.write('show clock\r');
+        await bob.waitForOutput(/show clock\r\n\*[\s\S]*rtr-1>/);
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, frozenAt + ISSUE_OUTAGE_MS - Date.now())));
+        alice.write('STALE2\r');
+        a.process.child.kill('SIGCONT');
+        frozen = false;
+      } finally {
+        if (frozen) a.process.child.kill('SIGCONT');
+      }
+      // A wakes: it learns it lost the seat (from the group or from the agent's refusal) and says so.
+      await alice.waitForOutput(/you are now read-only/, 10_000);
+      // It rejoins as a member, and the agent dials it again.
+      await a.process.waitForLog('A rejoins', (l) => l.event === 'group.rejoin', 10_000);
+      await waitForRelays(b, [a.address, b.address]);
+      alice.write('STALE3\r');
+      await alice.waitForOutput(`you are read-only (bob on relay ${b.address} has read-write); what you type is not sent.`, 10_000);
+      // One writer: bob's keystrokes still reach the device; none of alice's stale ones ever did.
+      bob.write('show version\r');
+      await bob.waitForOutput(/simulated IOS/i);
+      for (const person of [alice, bob]) expect(person.output()).not.toMatch(/STALE/);
+      // No second writer: since B's claim the agent has taken no token from A (A, once awake, knew
+      // it had lost the seat; had it not, its old token would have been refused).
+      const sinceB = agent.logs.findIndex((l) => l.event === 'console.writer-token' && l.relay === b.address);
+      expect(sinceB).toBeGreaterThan(-1);
+      expect(
+        agent.logs.slice(sinceB).filter((l) => l.event === 'console.writer-token' && l.relay === a.address && l.accepted === true),
+      ).toEqual([]);
+      // The console log is written once: bob's last command is in exactly one member's log.
+      await waitFor(
+        "the log has bob's command",
+        async () => ((await logOf(a)) + (await logOf(b))).includes('simulated IOS') || undefined,
         10_000,
       );
-      // alice goes on typing into the frozen relay: those bytes wait in its socket.
-      alice.write('STALE1\r');
-      bob.write('show clock\r');
-      await bob.waitForOutput(/show clock\r\n\*[\s\S]*rtr-1>/);
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, frozenAt + ISSUE_OUTAGE_MS - Date.now())));
-      alice.write('STALE2\r');
-      a.process.child.kill('SIGCONT');
-      frozen = false;
-    } finally {
-      if (frozen) a.process.child.kill('SIGCONT');
-    }
-    // A wakes: it learns it lost the seat (from the group or from the agent's refusal) and says so.
-    await alice.waitForOutput(/you are now read-only/, 10_000);
-    // It rejoins as a member, and the agent dials it again.
-    await a.process.waitForLog('A rejoins', (l) => l.event === 'group.rejoin', 10_000);
-    await waitForRelays(b, [a.address, b.address]);
-    alice.write('STALE3\r');
-    await alice.waitForOutput(`you are read-only (bob on relay ${b.address} has read-write); what you type is not sent.`, 10_000);
-    // One writer: bob's keystrokes still reach the device; none of alice's stale ones ever did.
-    bob.write('show version\r');
-    await bob.waitForOutput(/simulated IOS/i);
-    for (const person of [alice, bob]) expect(person.output()).not.toMatch(/STALE/);
-    // No second writer: since B's claim the agent has taken no token from A (A, once awake, knew
-    // it had lost the seat; had it not, its old token would have been refused).
-    const sinceB = agent.logs.findIndex((l) => l.event === 'console.writer-token' && l.relay === b.address);
-    expect(sinceB).toBeGreaterThan(-1);
-    expect(
-      agent.logs.slice(sinceB).filter((l) => l.event === 'console.writer-token' && l.relay === a.address && l.accepted === true),
-    ).toEqual([]);
-    // The console log is written once: bob's last command is in exactly one member's log.
-    await waitFor(
-      "the log has bob's command",
-      async () => ((await logOf(a)) + (await logOf(b))).includes('simulated IOS') || undefined,
-      10_000,
-    );
-    const [onA, onB] = [await logOf(a), await logOf(b)];
-    expect([onA.includes('show version'), onB.includes('show version')].filter(Boolean)).toHaveLength(1);
-  }, 90_000 + ISSUE_OUTAGE_MS);
+      const [onA, onB] = [await logOf(a), await logOf(b)];
+      expect([onA.includes('show version'), onB.includes('show version')].filter(Boolean)).toHaveLength(1);
+    },
+    90_000 + ISSUE_OUTAGE_MS,
+  );
 
   it("lists the whole group's live sessions on any member, each with the member hosting it, and drops a dead member's", async () => {
     const { a, b } = await twoMembersAndAgent();
@@ -536,9 +544,15 @@ describe('a relay group of three relays sharing one PostgreSQL and one host key'
       stdout: '',
       stderr: expect.stringContaining('not a recording of this relay'),
     });
-    expect(await peerExec(a, groupKey.privateKey, 'recording /etc/passwd')).toMatchObject({ code: 1, stderr: expect.stringContaining('not a recording path') });
+    expect(await peerExec(a, groupKey.privateKey, 'recording /etc/passwd')).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('not a recording path'),
+    });
     await expect(peerExec(a, groupKey.privateKey, 'cat /etc/passwd')).rejects.toThrow(/unable to exec/i);
-    expect(await peerExec(a, groupKey.privateKey, `recording ${listed.path}`)).toMatchObject({ code: 0, stdout: expect.stringContaining('"version":2') });
+    expect(await peerExec(a, groupKey.privateKey, `recording ${listed.path}`)).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('"version":2'),
+    });
 
     // B stopped: its CLI says the index needs the running relay and lists its own folder (empty).
     await b.process.stop();
@@ -547,49 +561,53 @@ describe('a relay group of three relays sharing one PostgreSQL and one host key'
     expect(alone.stderr).toContain("recordings: the group's index needs the running relay");
   }, 90_000);
 
-  it('keeps sessions, tunnels and new logins through a 60 s PostgreSQL outage (40 expiry periods), and repairs the group when it is back', async () => {
-    const { a, b, agent } = await twoMembersAndAgent();
-    await waitForRelays(b, [a.address, b.address]);
-    const onA = await login(a);
-    const logsBefore = agent.logs.length;
-    await pg.stop();
-    const stoppedAt = Date.now();
-    try {
-      // Far past the expiry: nobody may conclude that a member died from a database that is away.
-      await a.process.waitForLog('A notices the outage', (l) => l.event === 'group.unavailable', 10_000);
-      await new Promise((resolve) => setTimeout(resolve, EXPIRY_MS * 3));
-      // The running session goes on.
-      onA.write('show clock\r');
-      await onA.waitForOutput(/show clock[\s\S]*rtr-1>/);
-      // A new login works on the other member, from its last known inventory. The writer seated
-      // before the outage keeps writing; read-write cannot be given to anyone new meanwhile.
-      const onB = await attach(b, 'bob');
-      await onB.waitForOutput(
-        "read-write cannot be given now: the relay group's database cannot be reached; you are read-only (escape key, then t, tries again).",
-      );
-      onB.write(`${ESC}t`);
-      await onB.waitForOutput("read-write cannot change hands now: the relay group's database cannot be reached.");
-      onA.write('show version\r');
-      await onA.waitForOutput(/simulated IOS/i);
-      await onB.waitForOutput(/simulated IOS/i);
-      // What needs the database says so: devices on B cannot tell which members hold tunnels.
-      expect(await relaysOfDevice(b)).toBeNull();
-      // The rest of the issue's 60 s, and the session still works at its end.
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, stoppedAt + ISSUE_OUTAGE_MS - Date.now())));
-      onA.write('show clock\r');
-      await waitFor('a second show clock answered', () => (onA.output().match(/show clock[^>]*rtr-1>/g)?.length ?? 0) >= 2, 10_000);
-    } finally {
-      await pg.start();
-    }
-    // Repaired: both members listed again, and the agent's tunnels never dropped.
-    await waitForRelays(b, [a.address, b.address]);
-    await a.process.waitForLog('A sees the database back', (l) => l.event === 'group.available', 20_000);
-    const dropped = agent.logs.slice(logsBefore).filter((l) => l.event === 'tunnel.state' && l.from === 'connected');
-    expect(dropped).toEqual([]);
-    expect(onA.output()).not.toMatch(/lost|offline/i);
-    // Every component names itself once in the logs, the group's and the store's included.
-    for (const process of [a.process, b.process, agent]) expect(process.repeatedFields).toEqual([]);
-  }, 90_000 + ISSUE_OUTAGE_MS);
+  it(
+    'keeps sessions, tunnels and new logins through a 60 s PostgreSQL outage (40 expiry periods), and repairs the group when it is back',
+    async () => {
+      const { a, b, agent } = await twoMembersAndAgent();
+      await waitForRelays(b, [a.address, b.address]);
+      const onA = await login(a);
+      const logsBefore = agent.logs.length;
+      await pg.stop();
+      const stoppedAt = Date.now();
+      try {
+        // Far past the expiry: nobody may conclude that a member died from a database that is away.
+        await a.process.waitForLog('A notices the outage', (l) => l.event === 'group.unavailable', 10_000);
+        await new Promise((resolve) => setTimeout(resolve, EXPIRY_MS * 3));
+        // The running session goes on.
+        onA.write('show clock\r');
+        await onA.waitForOutput(/show clock[\s\S]*rtr-1>/);
+        // A new login works on the other member, from its last known inventory. The writer seated
+        // before the outage keeps writing; read-write cannot be given to anyone new meanwhile.
+        const onB = await attach(b, 'bob');
+        await onB.waitForOutput(
+          "read-write cannot be given now: the relay group's database cannot be reached; you are read-only (escape key, then t, tries again).",
+        );
+        onB.write(`${ESC}t`);
+        await onB.waitForOutput("read-write cannot change hands now: the relay group's database cannot be reached.");
+        onA.write('show version\r');
+        await onA.waitForOutput(/simulated IOS/i);
+        await onB.waitForOutput(/simulated IOS/i);
+        // What needs the database says so: devices on B cannot tell which members hold tunnels.
+        expect(await relaysOfDevice(b)).toBeNull();
+        // The rest of the issue's 60 s, and the session still works at its end.
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, stoppedAt + ISSUE_OUTAGE_MS - Date.now())));
+        onA.write('show clock\r');
+        await waitFor('a second show clock answered', () => (onA.output().match(/show clock[^>]*rtr-1>/g)?.length ?? 0) >= 2, 10_000);
+      } finally {
+        await pg.start();
+      }
+      // Repaired: both members listed again, and the agent's tunnels never dropped.
+      await waitForRelays(b, [a.address, b.address]);
+      await a.process.waitForLog('A sees the database back', (l) => l.event === 'group.available', 20_000);
+      const dropped = agent.logs.slice(logsBefore).filter((l) => l.event === 'tunnel.state' && l.from === 'connected');
+      expect(dropped).toEqual([]);
+      expect(onA.output()).not.toMatch(/lost|offline/i);
+      // Every component names itself once in the logs, the group's and the store's included.
+      for (const process of [a.process, b.process, agent]) expect(process.repeatedFields).toEqual([]);
+    },
+    90_000 + ISSUE_OUTAGE_MS,
+  );
 
   it("writes a device's console log once for the group, on one member, and on another once that one is gone", async () => {
     const { a, b } = await twoMembersAndAgent();

@@ -31,7 +31,8 @@ async function keystrokeLatency(person: PersonClient, device: FarEnd, count: num
     const sentAt = nowMs();
     await person.write(byte);
     const got = await device.readExactly(1, 10_000);
-    if (!got.equals(byte)) throw new Error(`the device read ${JSON.stringify(got.toString('latin1'))}, not the keystroke ${byte.toString()}`);
+    if (!got.equals(byte))
+      throw new Error(`the device read ${JSON.stringify(got.toString('latin1'))}, not the keystroke ${byte.toString()}`);
     times.push(nowMs() - sentAt);
     await new Promise((r) => setTimeout(r, gapMs));
   }
@@ -140,7 +141,7 @@ export async function groupConsole(dir: string, count: number, gapMs: number, pr
     await onB.close();
     people.length = 0;
 
-    progress('group console: SIGKILL of the writing person\'s relay');
+    progress("group console: SIGKILL of the writing person's relay");
     const writer = await open(a.port);
     people.push(writer);
     await typeUntilItReaches(writer, device, 60_000);
@@ -156,7 +157,8 @@ export async function groupConsole(dir: string, count: number, gapMs: number, pr
       }
     })();
     const got = await device.readExactly(1, 120_000);
-    if (got.toString('latin1') !== 'k') throw new Error(`the device read ${JSON.stringify(got.toString('latin1'))} after the SIGKILL, not the other person's k`);
+    if (got.toString('latin1') !== 'k')
+      throw new Error(`the device read ${JSON.stringify(got.toString('latin1'))} after the SIGKILL, not the other person's k`);
     const otherRelayWritesAfterKillSeconds = (nowMs() - killedAt) / 1000;
     reached = true;
     await typing;

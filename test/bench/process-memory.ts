@@ -40,7 +40,10 @@ export async function treeCpuSecondsOf(root: number): Promise<number> {
     const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => undefined);
     if (!stat) continue;
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    stats.set(Number(entry), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]) });
+    stats.set(Number(entry), {
+      ppid: Number(fields[1]),
+      ticks: Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]),
+    });
   }
   const inTree = (pid: number): boolean => {
     for (let p: number | undefined = pid; p !== undefined && p > 1; p = stats.get(p)?.ppid) if (p === root) return true;

@@ -26,7 +26,12 @@ export interface ThroughputRow {
    */
   middleCpuMsPerMB?: { deviceToPerson: number; personToDevice: number };
   /** Every run, in order. */
-  runs: { deviceToPersonMBps: number[]; personToDeviceMBps: number[]; deviceToPersonCpuMsPerMB: number[]; personToDeviceCpuMsPerMB: number[] };
+  runs: {
+    deviceToPersonMBps: number[];
+    personToDeviceMBps: number[];
+    deviceToPersonCpuMsPerMB: number[];
+    personToDeviceCpuMsPerMB: number[];
+  };
   /** Why a direction failed, if it did. */
   error?: string;
 }
@@ -52,7 +57,12 @@ export async function throughput(
   middle?: CpuSeconds,
   payload: Payload = 'random',
 ): Promise<ThroughputRow> {
-  const runs: ThroughputRow['runs'] = { deviceToPersonMBps: [], personToDeviceMBps: [], deviceToPersonCpuMsPerMB: [], personToDeviceCpuMsPerMB: [] };
+  const runs: ThroughputRow['runs'] = {
+    deviceToPersonMBps: [],
+    personToDeviceMBps: [],
+    deviceToPersonCpuMsPerMB: [],
+    personToDeviceCpuMsPerMB: [],
+  };
   const errors: string[] = [];
   const directions = [
     ['device to person', deviceToPerson, runs.deviceToPersonMBps, runs.deviceToPersonCpuMsPerMB],
@@ -78,7 +88,12 @@ export async function throughput(
     deviceToPersonMBps: median(runs.deviceToPersonMBps),
     personToDeviceMBps: median(runs.personToDeviceMBps),
     ...(middle
-      ? { middleCpuMsPerMB: { deviceToPerson: median(runs.deviceToPersonCpuMsPerMB), personToDevice: median(runs.personToDeviceCpuMsPerMB) } }
+      ? {
+          middleCpuMsPerMB: {
+            deviceToPerson: median(runs.deviceToPersonCpuMsPerMB),
+            personToDevice: median(runs.personToDeviceCpuMsPerMB),
+          },
+        }
       : {}),
     runs,
     ...(errors.length ? { error: errors.join('; ') } : {}),

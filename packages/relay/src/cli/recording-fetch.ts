@@ -40,7 +40,8 @@ export function fetchRecording(options: RecordingFetch): Promise<Buffer> {
       settled = true;
       clearTimeout(timer);
       client.end();
-      if (result instanceof Error) reject(new LifelineError('RECORDING_UNAVAILABLE', `${options.relay}: ${result.message}`, { cause: result }));
+      if (result instanceof Error)
+        reject(new LifelineError('RECORDING_UNAVAILABLE', `${options.relay}: ${result.message}`, { cause: result }));
       else resolve(result);
     };
     const timer = setTimeout(() => finish(new Error(`no answer for ${timeoutMs / 1000} s`)), timeoutMs);
@@ -61,7 +62,9 @@ export function fetchRecording(options: RecordingFetch): Promise<Buffer> {
         stream.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(0, 1000)));
         stream.on('exit', (code: number | null) => (exitCode = code ?? undefined));
         stream.on('close', () =>
-          finish(exitCode === 0 ? Buffer.concat(chunks, bytes) : new Error(peerText(stderr.trim()) || 'the member did not send the recording')),
+          finish(
+            exitCode === 0 ? Buffer.concat(chunks, bytes) : new Error(peerText(stderr.trim()) || 'the member did not send the recording'),
+          ),
         );
       });
     });

@@ -1,5 +1,14 @@
 import { parseArgs } from 'node:util';
-import { ExitCode, isConfigError, isLifelineError, loadConfigFile, readKeyFile, relayPaths, systemClock, type Clock } from '@lifeline/shared';
+import {
+  ExitCode,
+  isConfigError,
+  isLifelineError,
+  loadConfigFile,
+  readKeyFile,
+  relayPaths,
+  systemClock,
+  type Clock,
+} from '@lifeline/shared';
 import { parseAsciicast, readAsciicast, type Asciicast } from '../recording/asciicast.js';
 import { RELAY_KEY_COMMENT } from '../relay-preflight.js';
 import { askRelay } from './admin-query.js';

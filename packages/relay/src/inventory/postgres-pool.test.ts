@@ -23,7 +23,10 @@ describe('postgresPool', () => {
     await vi.waitFor(() => expect(lost.length).toBe(2), { timeout: 5_000 });
     // Once each: the held client also hears its connection end, which is not reported again.
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(lost.map((err) => err.message)).toEqual(['terminating connection due to administrator command', 'terminating connection due to administrator command']);
+    expect(lost.map((err) => err.message)).toEqual([
+      'terminating connection due to administrator command',
+      'terminating connection due to administrator command',
+    ]);
     // The held client's next query fails to its caller; the pool makes new connections.
     await expect(held.query('SELECT 1')).rejects.toThrow();
     held.release(true);

@@ -28,7 +28,11 @@ describe('recordingFile: what a group member may fetch', () => {
   });
 
   it('refuses anything else, saying why', async () => {
-    const refused = async (path: string) => (await recordingFile(recordings, path).then(() => 'given', (err: Error) => err.message));
+    const refused = async (path: string) =>
+      await recordingFile(recordings, path).then(
+        () => 'given',
+        (err: Error) => err.message,
+      );
     expect(await refused(join(dir, 'secret.cast'))).toMatch(/not a recording of this relay/);
     expect(await refused(join(recordings, 'rtr-1', '..', '..', 'secret.cast'))).toMatch(/not a recording of this relay/);
     expect(await refused(join(recordings, 'rtr-1', 'escape.cast'))).toMatch(/not a recording of this relay/);
@@ -38,7 +42,7 @@ describe('recordingFile: what a group member may fetch', () => {
     expect(await refused(join(recordings, 'rtr-1', 'gone.cast'))).toMatch(/no such recording on this relay/);
   });
 
-  it('makes the requested path printable in its answer (it is the peer\'s text)', async () => {
+  it("makes the requested path printable in its answer (it is the peer's text)", async () => {
     await expect(recordingFile(recordings, '/tmp/\x1b[2Jx.cast')).rejects.not.toThrow(/\x1b/);
   });
 });

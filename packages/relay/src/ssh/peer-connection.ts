@@ -52,7 +52,10 @@ async function sendRecording(channel: ServerChannel, requested: string, options:
   try {
     file = await recordingFile(options.recordingsDir, requested);
   } catch (err) {
-    options.logger.warn({ event: 'peer.recording.refused', path: peerText(requested), reason: (err as Error).message }, 'refused a recording to a group member');
+    options.logger.warn(
+      { event: 'peer.recording.refused', path: peerText(requested), reason: (err as Error).message },
+      'refused a recording to a group member',
+    );
     channel.stderr.write(`${(err as Error).message}\n`);
     channel.exit(1);
     channel.end();
@@ -79,6 +82,7 @@ export async function recordingFile(recordingsDir: string, requested: string): P
   const file = await realpath(requested).catch(() => {
     throw new Error(`${peerText(requested)}: no such recording on this relay`);
   });
-  if (!file.startsWith(root + sep) || !(await stat(file)).isFile()) throw new Error(`${peerText(requested)}: not a recording of this relay`);
+  if (!file.startsWith(root + sep) || !(await stat(file)).isFile())
+    throw new Error(`${peerText(requested)}: not a recording of this relay`);
   return file;
 }
