@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadOrCreateKey, type SshKeyPair } from '@lifeline/shared';
+import { generateParsableEd25519, loadOrCreateKey, type SshKeyPair } from '@lifeline/shared';
 import { LifelineProcess, type LogLine } from '../support/lifeline-process.js';
 import { waitFor } from '../support/wait.js';
 import type { FarEnd } from './far-ends.js';
@@ -39,9 +39,22 @@ export const relayNodeArgs: string[] = (() => {
  */
 export const profilingArgs: string[] = [];
 
-/** Relay config lines for the benchmark: people log in with a key (no scrypt per login). */
-export function relayConfig(options: { personKey: string; devices: Array<{ id: string; agentKey: string }>; extra?: string[] }): string {
+/**
+ * Relay config lines for the benchmark: people log in with a key (no scrypt per login). `fleet`
+ * more devices are configured whose agents never connect, so the relay's heap is the size of a
+ * fleet's (its garbage collections then mark that much each time).
+ */
+export function relayConfig(options: {
+  personKey: string;
+  devices: Array<{ id: string; agentKey: string }>;
+  fleet?: number;
+  extra?: string[];
+}): string {
   const ids = options.devices.map((d) => d.id);
+  const fleet = Array.from({ length: options.fleet ?? 0 }, (_, i) => ({
+    id: `fleet-${i + 1}`,
+    agentKey: generateParsableEd25519(`agent@fleet-${i + 1}`).public.trim(),
+  }));
   return [
     'listen: { host: 127.0.0.1, port: 0 }',
     'stateDir: .',
@@ -51,7 +64,7 @@ export function relayConfig(options: { personKey: string; devices: Array<{ id: s
       (name) => `  - { name: ${name}, authorizedKeys: ["${options.personKey}"], devices: [${ids[0]}], role: engineer }`,
     ),
     'devices:',
-    ...options.devices.map((d) => `  - { id: ${d.id}, agentKey: "${d.agentKey}" }`),
+    ...[...options.devices, ...fleet].map((d) => `  - { id: ${d.id}, agentKey: "${d.agentKey}" }`),
     ...(options.extra ?? []),
   ].join('\n');
 }
@@ -82,14 +95,19 @@ export class BenchSite {
     readonly personKeyFile: string,
   ) {}
 
-  /** `agent` picks the agent's Node.js binary and extra flags (the benchmark's agent-memory part); by default the current Node.js, no flags. */
-  static async start(dir: string, farEnd: FarEnd, agent: { node?: string; flags?: string[] } = {}): Promise<BenchSite> {
+  /**
+   * `agent` picks the agent's Node.js binary and extra flags (the benchmark's agent-memory part);
+   * by default the current Node.js, no flags. `fleet`: idle devices configured beside `rtr-1`.
+   */
+  static async start(dir: string, farEnd: FarEnd, agent: { node?: string; flags?: string[] } = {}, fleet = 0): Promise<BenchSite> {
     const agentKey = await loadOrCreateKey(join(dir, 'agent_ed25519'), 'agent@rtr-1');
     const personKeyFile = join(dir, 'person_ed25519');
     const personKey = await loadOrCreateKey(personKeyFile, 'bench@person');
     const { relay, port, fingerprint } = await startRelay(
       dir,
-      relayConfig({ personKey: personKey.publicKeyLine, devices: [{ id: 'rtr-1', agentKey: agentKey.publicKeyLine }] }),
+      relayConfig({ personKey: personKey.publicKeyLine, devices: [{ id: 'rtr-1', agentKey: agentKey.publicKeyLine }], fleet }),
+      // A fleet's start takes seconds more (docs/benchmarks.md, the start-up run).
+      fleet > 0 ? 60_000 : undefined,
     );
     const agentFile = join(dir, 'agent.yaml');
     await writeFile(

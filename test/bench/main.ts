@@ -29,6 +29,8 @@ const usage = `npm run bench -- [options]
                       one person alone also gets 3 times as many, 3 ms apart
   --mib N             MiB each way per throughput run (default 8), --repeat N runs (default 3, median shown)
   --payload LIST      throughput payloads: random (binary), text (printable lines) (default random,text)
+  --fleet N           latency, throughput: N more devices configured on the relay, whose agents never
+                      connect, so its heap is a fleet's (default 0)
   --tunnels N         idle agent tunnels (default 200), --concurrency N logins in flight (default 50)
   --devices LIST      device (and user) counts for the start-up run (default 1000,5000,10000)
   --agents LIST       agent counts for the reconnect storm run (default 1000)
@@ -57,6 +59,7 @@ export async function main(argv: string[]): Promise<number> {
       mib: { type: 'string', default: '8' },
       repeat: { type: 'string', default: '3' },
       payload: { type: 'string', default: PAYLOADS.join(',') },
+      fleet: { type: 'string', default: '0' },
       tunnels: { type: 'string', default: '200' },
       concurrency: { type: 'string', default: '50' },
       devices: { type: 'string', default: '1000,5000,10000' },
@@ -82,6 +85,7 @@ export async function main(argv: string[]): Promise<number> {
   const burst: LatencyOptions = { markers: latency.markers * 3, gapMs: 3 };
   const bytes = Math.round(Number(values.mib) * 1024 * 1024);
   const repeat = Number(values.repeat);
+  const fleet = Number(values.fleet);
   const payloads = values.payload.split(',').filter((p): p is Payload => (PAYLOADS as readonly string[]).includes(p));
   const viewerCounts = values.viewers
     .split(',')
@@ -97,6 +101,7 @@ export async function main(argv: string[]): Promise<number> {
       ...latency,
       bytes,
       repeat,
+      fleet,
       tunnels: Number(values.tunnels),
       concurrency: Number(values.concurrency),
       devices: values.devices,
@@ -122,7 +127,7 @@ export async function main(argv: string[]): Promise<number> {
 
   if (only.has('latency') || only.has('throughput')) {
     await attempt('serial console', () =>
-      withSite('bench-serial', serialFarEnd, async (site, device) => {
+      withSite('bench-serial', fleet, serialFarEnd, async (site, device) => {
         await new Promise((r) => setTimeout(r, 1_000));
         const agentIdle = await memoryOf(site.agent.child.pid!);
         const relayIdle = await memoryOf(site.relay.child.pid!);
@@ -158,6 +163,7 @@ export async function main(argv: string[]): Promise<number> {
     await attempt('terminal server console', () =>
       withSite(
         'bench-telnet',
+        fleet,
         () => terminalServerFarEnd(),
         async (site, device) => {
           progress('throughput through lifeline, terminal server console');
@@ -276,6 +282,7 @@ export async function main(argv: string[]): Promise<number> {
 /** A relay and agent serving a far end made in a fresh temp dir; everything is stopped afterwards. */
 async function withSite(
   name: string,
+  fleet: number,
   makeFarEnd: (dir: string) => Promise<FarEnd>,
   run: (site: BenchSite, device: FarEnd) => Promise<void>,
 ): Promise<void> {
@@ -284,8 +291,8 @@ async function withSite(
   let site: BenchSite | undefined;
   try {
     device = await makeFarEnd(dir.path);
-    progress(`${name}: starting relay and agent`);
-    site = await BenchSite.start(dir.path, device);
+    progress(`${name}: starting relay${fleet ? ` (${fleet} more devices configured)` : ''} and agent`);
+    site = await BenchSite.start(dir.path, device, {}, fleet);
     await run(site, device);
   } finally {
     await site?.stop();
