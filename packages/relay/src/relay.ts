@@ -178,7 +178,7 @@ export async function startRelay(
           const here = group?.advertised ?? config.group!.advertise.host;
           for (const deviceId of deviceIds) consoleLogs.for(deviceId).note(`relay ${here} writes this log from here`);
         },
-        onWritersChanged: () => seats?.refresh(),
+        onWritersChanged: (deviceId) => seats?.refresh(deviceId),
         logger,
       });
       if (group) seats?.connect(group.writers, group.id);

@@ -24,9 +24,11 @@ interface Watched {
 /**
  * The seat leases of a relay group member (session/seat-lease.ts) over the group's writer lease
  * table (writer-leases.ts). Keeps, for each device a hub watches, the holder as last read, and
- * re-reads them all when told something changed (`refresh`: a NOTIFY on lifeline_writers, a change
- * of members, every heartbeat as the fallback, an agent's refusal); a hub hears of every change it
- * did not make itself.
+ * re-reads them when told something changed (`refresh`): one device for a NOTIFY on
+ * lifeline_writers (its payload names the device), an agent's refusal, or this member's own claim or
+ * release once answered; all of them on a change of members and at every heartbeat, the fallback for
+ * a notification missed while the listening connection was away. A hub hears of every change it did
+ * not make itself. Reads do not overlap: what is asked for meanwhile is read next, in one query.
  *
  * While the database is away: a claim or takeover is refused with a line that says so; the last
  * read holder stays (a writer already seated keeps writing: the agent's fence still has its token);
@@ -36,7 +38,9 @@ export class GroupSeatLeases {
   private leases: { table: WriterLeases; relayId: string } | undefined;
   private readonly watched = new Map<string, Watched>();
   private refreshing = false;
-  private again = false;
+  /** Asked for while a read ran (or before the join): every watched device, or these. */
+  private pendingAll = false;
+  private readonly pending = new Set<string>();
   private readonly logger: Logger;
 
   constructor(logger: Logger) {
@@ -57,12 +61,12 @@ export class GroupSeatLeases {
     takeOver: (person) => this.change(deviceId, async (table) => ({ won: true, token: await table.takeOver(deviceId, holderOf(person)) })),
     release: (token) => this.release(deviceId, token),
     holder: () => this.watched.get(deviceId)?.holder,
-    recheck: () => this.refresh(),
+    recheck: () => this.refresh(deviceId),
     watch: (listener) => {
       const entry = this.entry(deviceId);
       entry.listeners.add(listener);
       // A new hub learns who holds its device now.
-      if (entry.listeners.size === 1) this.refresh();
+      if (entry.listeners.size === 1) this.refresh(deviceId);
       return () => {
         entry.listeners.delete(listener);
         if (entry.listeners.size === 0) this.watched.delete(deviceId);
@@ -70,27 +74,33 @@ export class GroupSeatLeases {
     },
   });
 
-  /** Reads every watched device's holder again and tells the hubs whose holder changed. */
-  refresh(): void {
-    if (this.refreshing) {
-      this.again = true;
-      return;
-    }
+  /** Reads the holder of `deviceId` again (when watched), or of every watched device; tells the hubs whose holder changed. */
+  refresh(deviceId?: string): void {
+    if (deviceId === undefined) this.pendingAll = true;
+    else this.pending.add(deviceId);
+    this.readPending();
+  }
+
+  private readPending(): void {
     const leases = this.leases;
-    if (!leases || this.watched.size === 0) return;
+    if (this.refreshing || !leases) return;
+    const ids = this.pendingAll ? [...this.watched.keys()] : [...this.pending].filter((id) => this.watched.has(id));
+    this.pendingAll = false;
+    this.pending.clear();
+    if (ids.length === 0) return;
     this.refreshing = true;
-    const generations = new Map([...this.watched].map(([id, w]) => [id, w.generation]));
+    const generations = new Map(ids.map((id) => [id, this.watched.get(id)!.generation]));
     leases.table
-      .read([...generations.keys()])
+      .read(ids)
       .then((rows) => {
         for (const [deviceId, generation] of generations) {
           const entry = this.watched.get(deviceId);
           if (!entry) continue;
           // A claim of ours is under way: its answer is the newer (it reads again when it is in).
           if (entry.changing > 0) continue;
-          // One finished while this read ran: read again.
+          // One finished while this read ran: read it again.
           if (entry.generation !== generation) {
-            this.again = true;
+            this.pending.add(deviceId);
             continue;
           }
           this.set(entry, this.seen(rows.get(deviceId)), true);
@@ -99,9 +109,7 @@ export class GroupSeatLeases {
       .catch((err: unknown) => this.logger.debug({ event: 'group.writers-unread', err: (err as Error).message }, 'writer leases not read'))
       .finally(() => {
         this.refreshing = false;
-        if (!this.again) return;
-        this.again = false;
-        this.refresh();
+        this.readPending();
       });
   }
 
@@ -137,7 +145,7 @@ export class GroupSeatLeases {
       .finally(() => {
         entry.changing--;
         // Reads skipped meanwhile are made up for.
-        this.refresh();
+        this.refresh(deviceId);
       })
       .catch(() => undefined);
     // A database that does not answer (a network cut without a reset) must not hold a login up.
@@ -166,7 +174,7 @@ export class GroupSeatLeases {
       .finally(() => {
         entry.changing--;
         entry.generation++;
-        this.refresh();
+        this.refresh(deviceId);
       });
   }
 

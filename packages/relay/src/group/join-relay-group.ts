@@ -19,7 +19,7 @@ export interface JoinRelayGroupOptions {
   /** This member has begun writing these devices' console logs. */
   onConsoleLogsTaken?: (deviceIds: string[]) => void;
   /** The group's writer leases may have changed (relay-group.ts). */
-  onWritersChanged?: () => void;
+  onWritersChanged?: (deviceId?: string) => void;
   logger: Logger;
 }
 

@@ -35,10 +35,11 @@ export interface RelayGroupOptions {
   /** This member has begun writing these devices' console logs (console-log-holders.ts). */
   onConsoleLogsTaken?: (deviceIds: string[]) => void;
   /**
-   * The group's writer leases may have changed: a NOTIFY on lifeline_writers, a change of members
-   * (an expired member's leases went with it), or a heartbeat (the fallback for a lost notification).
+   * The group's writer leases may have changed: of `deviceId` (a NOTIFY on lifeline_writers names
+   * it), or of any device when none is given (a change of members: an expired member's leases went
+   * with it; a heartbeat: the fallback for a lost notification).
    */
-  onWritersChanged?: () => void;
+  onWritersChanged?: (deviceId?: string) => void;
   logger: Logger;
 }
 
@@ -128,7 +129,7 @@ export class RelayGroup {
         channels: [CHANNEL, CONSOLE_LOGS_CHANNEL, WRITERS_CHANNEL],
         reconnect: LISTEN_RECONNECT,
         onNotification: (channel, payload) => {
-          if (channel === WRITERS_CHANNEL) return options.onWritersChanged?.();
+          if (channel === WRITERS_CHANNEL) return options.onWritersChanged?.(payload);
           if (payload === group.id) return;
           if (channel === CONSOLE_LOGS_CHANNEL) group.consoleLogs.reclaim();
           else void group.refresh();

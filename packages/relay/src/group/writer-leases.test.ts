@@ -27,7 +27,7 @@ async function member(
   port: number,
 ): Promise<{ group: RelayGroup; seats: GroupSeatLeases }> {
   const seats = new GroupSeatLeases(capturedLogger().logger);
-  const group = await joinForTests(db, port, { onWritersChanged: () => seats.refresh() });
+  const group = await joinForTests(db, port, { onWritersChanged: (deviceId) => seats.refresh(deviceId) });
   opened.push(group);
   seats.connect(group.writers, group.id);
   return { group, seats };
@@ -106,6 +106,22 @@ describe('WriterLeases on a real PostgreSQL', () => {
     const taken = await b.seats.forDevice('rtr-1').takeOver(person('bob'));
     await until('A is told', () => changes.length > 0);
     expect(changes.at(-1)).toEqual({ here: false, token: taken.granted ? taken.token : undefined, user: 'bob', relay: '127.0.0.1:1002' });
+  }, 30_000);
+
+  it('reads again only the device a NOTIFY names; every watched device at the heartbeat', async () => {
+    const { a, b } = await twoMembers();
+    const watched = ['rtr-1', 'sw-2', 'sw-3'];
+    for (const id of watched) b.seats.forDevice(id).watch(() => undefined);
+    const reads: string[][] = [];
+    const read = b.group.writers.read.bind(b.group.writers);
+    b.group.writers.read = (ids) => (reads.push([...ids].sort()), read(ids));
+    await until('a heartbeat reads every watched device', () => reads.some((ids) => ids.length === watched.length));
+    reads.length = 0;
+    await a.seats.forDevice('sw-2').claim(person('alice'));
+    await until('B sees A hold sw-2', () => b.seats.forDevice('sw-2').holder()?.here === false);
+    // The NOTIFY's read asks for sw-2 alone (a heartbeat's asks for all three).
+    await until('a read of sw-2 alone', () => reads.some((ids) => ids.join() === 'sw-2'));
+    expect(reads.every((ids) => ids.join() === 'sw-2' || ids.join() === watched.join())).toBe(true);
   }, 30_000);
 
   it('refuses claims before the member has joined, and tells the hubs once it has', async () => {
