@@ -19,6 +19,8 @@ import { AgentStatus } from './agent-status.js';
 import { createConsolePort } from './console/create-console-port.js';
 import { consoleFacts } from './console/console-facts.js';
 import { ConsoleService } from './console/console-service.js';
+import { WriterFence } from './console/writer-fence.js';
+import { WriterTokens } from './console/writer-tokens.js';
 import { createPowerControl, type PowerControl } from './console/power-control.js';
 import { createStatusIndicator } from './led/create-status-indicator.js';
 import { answerPowerRequest } from './tunnel/power-responder.js';
@@ -80,6 +82,9 @@ export async function startAgent(
   const status = new AgentStatus(indicator);
   const services = new Map<string, ConsoleService>();
   const powers = new Map<string, PowerControl | undefined>();
+  // The writer fences outlive a restart (writer-tokens.ts).
+  const writerTokens = new WriterTokens(paths.writerTokensFile, logger);
+  const fences = await writerTokens.load();
   for (const { deviceId, console } of consoles) {
     const port = createConsolePort(console, { logger: logger.child({ deviceId }) });
     powers.set(deviceId, createPowerControl(console, { logger: logger.child({ deviceId }) }));
@@ -93,6 +98,10 @@ export async function startAgent(
         logger,
         onStatus: (s) => status.console(deviceId, s),
         onTraffic: () => status.traffic(),
+        fence: new WriterFence({
+          ...(fences.has(deviceId) ? { restored: fences.get(deviceId)! } : {}),
+          onRaise: (fence) => void writerTokens.remember(deviceId, fence),
+        }),
       }),
     );
   }

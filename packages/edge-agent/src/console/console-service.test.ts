@@ -1,3 +1,6 @@
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger, type ConsoleStatus, type WriterRefusal } from '@lifeline/shared';
 import { FakeClock } from '@lifeline/shared/testing';
@@ -5,6 +8,8 @@ import { MemoryConsolePort } from '../testing/memory-console-port.js';
 import type { ConsoleFacts } from './console-facts.js';
 import { ConsoleService } from './console-service.js';
 import type { ConsoleStream } from './console-stream.js';
+import { WriterFence } from './writer-fence.js';
+import { WriterTokens } from './writer-tokens.js';
 
 class FakeStream implements ConsoleStream {
   received: Buffer[] = [];
@@ -78,7 +83,7 @@ afterEach(async () => {
   service = undefined;
 });
 
-function setup(facts?: ConsoleFacts) {
+function setup(facts?: ConsoleFacts, fence?: WriterFence) {
   const clock = new FakeClock();
   const port = new MemoryConsolePort({ description: 'serial port /dev/ttyUSB0' });
   service = new ConsoleService({
@@ -90,6 +95,7 @@ function setup(facts?: ConsoleFacts) {
     pulseBreakMs: 500,
     maxBreakMs: 10_000,
     facts,
+    ...(fence ? { fence } : {}),
   });
   const stream = new FakeStream();
   return { clock, port, stream, service };
@@ -204,8 +210,8 @@ describe('ConsoleService', () => {
 
   describe('with streams from several relays of a group (writer fence)', () => {
     /** The service with streams from relay-a:22 and relay-b:22, its port open. */
-    async function twoRelays() {
-      const { port, service } = setup();
+    async function twoRelays(fence?: WriterFence) {
+      const { port, service } = setup(undefined, fence);
       service.start();
       const a = new FakeStream();
       const b = new FakeStream();
@@ -286,6 +292,34 @@ describe('ConsoleService', () => {
       expect((await port.far.readExactly(1)).toString()).toBe('w');
       expect(other.refusals).toEqual([{ refused: 'input', current: 3n, holder: 'relay-a:22' }]);
       expect(a2.refusals).toEqual([]);
+    });
+
+    it('remembers the largest token across a restart of the agent (writer-tokens.ts, a real file)', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'writer-tokens-'));
+      try {
+        const file = join(dir, 'state', 'writer-tokens.json');
+        const before = new WriterTokens(file, silentLogger());
+        let saved = Promise.resolve();
+        const first = await twoRelays(new WriterFence({ onRaise: (fence) => void (saved = before.remember('rtr-1', fence)) }));
+        first.a.claim(3n);
+        first.b.claim(4n);
+        await saved;
+        expect((await stat(file)).mode & 0o777).toBe(0o600);
+        expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ devices: { 'rtr-1': { token: '4', relay: 'relay-b:22' } } });
+        await first.service.stop();
+        // The agent restarts; A's relay (frozen while B took over) dials first, with its old token.
+        const remembered = await new WriterTokens(file, silentLogger()).load();
+        const { port, a, b } = await twoRelays(new WriterFence({ restored: remembered.get('rtr-1')! }));
+        a.claim(3n);
+        a.fromRelay('stale');
+        expect(a.refusals).toEqual([{ refused: 'token', current: 4n, holder: 'relay-b:22' }]);
+        // B's relay carries its token onto its new stream and writes.
+        b.claim(4n);
+        b.fromRelay('b');
+        expect((await port.far.readExactly(1)).toString()).toBe('b');
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
 
     it('tells a relay that predates the lease in a status line its people see', async () => {

@@ -30,6 +30,8 @@ export interface ConsoleServiceOptions {
   onStatus?(status: ConsoleStatus): void;
   /** Bytes moved either way; called per chunk, so keep it cheap. */
   onTraffic?(): void;
+  /** Which relay may write (the daemon's starts from the remembered one); a fresh, open fence by default. */
+  fence?: WriterFence;
 }
 
 /** The source of streams when the caller names none: one relay. */
@@ -58,7 +60,7 @@ export class ConsoleService {
   /** The current stream of each relay (source); a relay alone has one. */
   private readonly streams = new Map<string, ConsoleStream>();
   /** Which relay may write: the one holding the group's largest writer token (writer-fence.ts). */
-  private readonly fence = new WriterFence();
+  private readonly fence: WriterFence;
   /** Output waiting for a full stream to drain; released when it closes instead. */
   private readonly draining = new Map<ConsoleStream, () => void>();
   private status: ConsoleStatus = { state: 'down' };
@@ -72,6 +74,7 @@ export class ConsoleService {
   constructor(private readonly options: ConsoleServiceOptions) {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger.child({ component: 'console', deviceId: options.deviceId });
+    this.fence = options.fence ?? new WriterFence();
   }
 
   get consoleStatus(): ConsoleStatus {

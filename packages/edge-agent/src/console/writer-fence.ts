@@ -3,6 +3,12 @@ import type { WriterRefusal, WriterRefusalKind } from '@lifeline/shared/core';
 /** What the fence decided about something a relay sent. */
 export type FenceVerdict = { ok: true } | { ok: false; refusal: WriterRefusal | undefined };
 
+/** The largest token a relay sent, and which relay (its address) sent it. */
+export interface Fence {
+  token: bigint;
+  source: string;
+}
+
 /**
  * Which relay may write to one console (keystrokes, BREAK), fenced by the relay group's writer
  * lease (docs/architecture.md "Writer lease"). A member that gains the device's writer lease
@@ -18,13 +24,21 @@ export type FenceVerdict = { ok: true } | { ok: false; refusal: WriterRefusal | 
  * writer's relay died): a relay that claimed with a smaller one stays refused, and one that never
  * claimed (a relay alone, e.g. a group shrunk to one relay without `group` while this agent ran)
  * writes as before.
+ *
+ * The fence also outlives the agent: it starts from the one remembered (`restored`, from
+ * writer-tokens.ts) and reports each larger token (`onRaise`) to be remembered, so a restart does
+ * not let a relay that lost its lease write again before the holder's stream is back.
  */
 export class WriterFence {
-  private fence: { token: bigint; source: string } | undefined;
+  private fence: Fence | undefined;
   /** The token each relay's current stream sent. */
   private readonly tokens = new Map<string, bigint>();
   /** The relays told about the current fence since it was set. */
   private readonly told = new Set<string>();
+
+  constructor(private readonly options: { restored?: Fence; onRaise?: (fence: Fence) => void } = {}) {
+    this.fence = options.restored;
+  }
 
   /** `source`'s stream claims the lease with `token`. */
   claim(source: string, token: bigint): FenceVerdict {
@@ -33,6 +47,7 @@ export class WriterFence {
       this.fence = { token, source };
       this.tokens.set(source, token);
       this.told.clear();
+      this.options.onRaise?.(this.fence);
       return { ok: true };
     }
     this.tokens.set(source, token);

@@ -204,6 +204,13 @@ export const agentConfigSchema = z
       .describe(
         'The last member list of the relay group the agent heard (mode 0600), so it reaches the group after a reboot even when relay.host is down. Relative: inside stateDir.',
       ),
+    writerTokensFile: z
+      .string()
+      .min(1)
+      .default('writer-tokens.json')
+      .describe(
+        'The largest writer token a relay of the group sent for each console, and which relay (mode 0600), so that after a restart the agent still refuses a relay whose lease was taken over (docs/architecture.md, Writer lease). Relative: inside stateDir.',
+      ),
     // In IGNORED_AGENT_KEYS (ignored-keys.ts).
     inputHoldMs: z
       .number()

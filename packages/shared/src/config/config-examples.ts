@@ -192,6 +192,9 @@ consoleRetryMs: 2000
 # Relay group (docs/operations.md): the members the agent last heard of, so it can reach the
 # group after a reboot when relay.host is down (in stateDir, mode 0600).
 groupFile: relay-group.json
+# The largest writer token each console took from a relay of the group, so a restart does not
+# forget which relay lost its lease (in stateDir, mode 0600).
+writerTokensFile: writer-tokens.json
 
 # What the agent shows on site (docs/status-led.md): slow blink = trying to reach the relay,
 # solid = tunnel up and healthy (flickers with console traffic), fast blink = needs a person, off = not running.

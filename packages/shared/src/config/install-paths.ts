@@ -54,6 +54,8 @@ export interface AgentPaths {
   keyFile: string;
   /** The remembered relay group member list (`groupFile`). */
   groupFile: string;
+  /** The remembered writer fences (`writerTokensFile`). */
+  writerTokensFile: string;
   consoles: Array<{ deviceId: string; console: ConsoleConfig }>;
 }
 
@@ -69,6 +71,7 @@ export function agentPaths(config: AgentConfig, configFile: string): AgentPaths 
     stateDir,
     keyFile: inside(stateDir, config.keyFile),
     groupFile: inside(stateDir, config.groupFile),
+    writerTokensFile: inside(stateDir, config.writerTokensFile),
     consoles: agentConsoles(config).map(({ deviceId, console }) => {
       if (console.type === 'serial') return { deviceId, console: { ...console, path: fromConfig(console.path) } };
       if (console.type === 'ipmi-sol' && console.passwordFile !== undefined)
