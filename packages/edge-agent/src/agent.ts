@@ -99,7 +99,7 @@ export async function startAgent(
         onStatus: (s) => status.console(deviceId, s),
         onTraffic: () => status.traffic(),
         fence: new WriterFence({
-          ...(fences.has(deviceId) ? { restored: fences.get(deviceId)! } : {}),
+          restored: fences.get(deviceId),
           onRaise: (fence) => void writerTokens.remember(deviceId, fence),
         }),
       }),

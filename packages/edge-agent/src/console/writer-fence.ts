@@ -36,7 +36,7 @@ export class WriterFence {
   /** The relays told about the current fence since it was set. */
   private readonly told = new Set<string>();
 
-  constructor(private readonly options: { restored?: Fence; onRaise?: (fence: Fence) => void } = {}) {
+  constructor(private readonly options: { restored?: Fence | undefined; onRaise?: (fence: Fence) => void } = {}) {
     this.fence = options.restored;
   }
 

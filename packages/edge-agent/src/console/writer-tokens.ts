@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { makeFolder, writePrivateFile, type Logger } from '@lifeline/shared/core';
+import type { Logger } from '@lifeline/shared/core';
+import { StateFile } from '../state-file.js';
 import type { Fence } from './writer-fence.js';
 
 /** The file's form: `{ "devices": { "rtr-1": { "token": "42", "relay": "relay-b.example.net:443" } } }`. */
@@ -10,34 +9,31 @@ interface StoredFences {
 
 /**
  * Each console's writer fence (writer-fence.ts) as the agent last raised it, in a file of its
- * state folder (mode 0600, agent.yaml `writerTokensFile`), so a restart does not forget which
- * relay holds the group's writer lease. Written only when a token grows (a claim or takeover in
- * the group), the whole file replaced atomically, one write at a time. A missing file is an empty
- * memory; an unreadable one is logged and treated as empty (the fence then starts open, as before
- * this file existed), never an error that stops the agent.
+ * state folder (state-file.ts: mode 0600, agent.yaml `writerTokensFile`), so a restart does not
+ * forget which relay holds the group's writer lease. Written only when a token grows (a claim or
+ * takeover in the group). A missing file is an empty memory; an unreadable one is logged and
+ * treated as empty (the fence then starts open, as before this file existed), never an error that
+ * stops the agent.
  */
 export class WriterTokens {
   private readonly fences = new Map<string, Fence>();
-  private writing: Promise<void> = Promise.resolve();
-  private dirty = false;
+  private readonly file: StateFile;
 
   constructor(
-    private readonly file: string,
+    path: string,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.file = new StateFile(path, logger, { event: 'console.writer-tokens-write-failed', message: 'cannot remember the writer tokens' });
+  }
 
   /** Reads the file; the fences it held, by device id. */
   async load(): Promise<ReadonlyMap<string, Fence>> {
-    let text: string;
-    try {
-      text = await readFile(this.file, 'utf8');
-    } catch {
-      return this.fences;
-    }
+    const text = await this.file.read();
+    if (text === undefined) return this.fences;
     const devices = parse(text);
     if (!devices) {
       this.logger.warn(
-        { event: 'console.writer-tokens-unreadable', file: this.file },
+        { event: 'console.writer-tokens-unreadable', file: this.file.path },
         'ignoring the remembered writer tokens: not a writer token file',
       );
       return this.fences;
@@ -49,25 +45,9 @@ export class WriterTokens {
   /** Remembers `deviceId`'s larger fence; resolves once it is on disk (failures are logged, not thrown). */
   remember(deviceId: string, fence: Fence): Promise<void> {
     this.fences.set(deviceId, { ...fence });
-    this.dirty = true;
-    this.writing = this.writing.then(() => this.writeIfDirty());
-    return this.writing;
-  }
-
-  private async writeIfDirty(): Promise<void> {
-    if (!this.dirty) return;
-    this.dirty = false;
     const stored: StoredFences = { devices: {} };
-    for (const [deviceId, { token, source }] of this.fences) stored.devices[deviceId] = { token: token.toString(), relay: source };
-    try {
-      await makeFolder(dirname(this.file), 0o700);
-      await writePrivateFile(this.file, `${JSON.stringify(stored)}\n`);
-    } catch (err) {
-      this.logger.warn(
-        { event: 'console.writer-tokens-write-failed', file: this.file, err: (err as Error).message },
-        'cannot remember the writer tokens',
-      );
-    }
+    for (const [id, { token, source }] of this.fences) stored.devices[id] = { token: token.toString(), relay: source };
+    return this.file.write(`${JSON.stringify(stored)}\n`);
   }
 }
 

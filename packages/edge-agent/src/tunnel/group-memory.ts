@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { decodeGroupNotice, encodeGroupNotice, makeFolder, writePrivateFile, type GroupMember, type Logger } from '@lifeline/shared/core';
+import { decodeGroupNotice, encodeGroupNotice, type GroupMember, type Logger } from '@lifeline/shared/core';
+import { StateFile } from '../state-file.js';
 
 /**
  * The relay group's members as the agent last heard them, in a file of its state folder (mode
@@ -9,34 +8,26 @@ import { decodeGroupNotice, encodeGroupNotice, makeFolder, writePrivateFile, typ
  * parser checks both. A missing or unreadable file is an empty memory, never an error.
  */
 export class GroupMemory {
+  private readonly file: StateFile;
+
   constructor(
-    private readonly file: string,
+    path: string,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.file = new StateFile(path, logger, { event: 'group.memory-write-failed', message: 'cannot remember the relay group' });
+  }
 
   async load(): Promise<GroupMember[]> {
-    let text: string;
-    try {
-      text = await readFile(this.file, 'utf8');
-    } catch {
-      return [];
-    }
+    const text = await this.file.read();
+    if (text === undefined) return [];
     const decoded = decodeGroupNotice(text.trimEnd());
     if (decoded.kind === 'notice') return decoded.notice.members;
-    this.logger.warn({ event: 'group.memory-unreadable', file: this.file }, 'ignoring the remembered relay group: not a group notice');
+    this.logger.warn({ event: 'group.memory-unreadable', file: this.file.path }, 'ignoring the remembered relay group: not a group notice');
     return [];
   }
 
   /** Writes the members (whole file replaced atomically); failures are logged, not thrown. */
   async save(members: readonly GroupMember[]): Promise<void> {
-    try {
-      await makeFolder(dirname(this.file), 0o700);
-      await writePrivateFile(this.file, encodeGroupNotice({ self: '', members: [...members] }).toString('utf8'));
-    } catch (err) {
-      this.logger.warn(
-        { event: 'group.memory-write-failed', file: this.file, err: (err as Error).message },
-        'cannot remember the relay group',
-      );
-    }
+    await this.file.write(encodeGroupNotice({ self: '', members: [...members] }).toString('utf8'));
   }
 }
