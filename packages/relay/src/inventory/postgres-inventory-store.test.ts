@@ -4,7 +4,8 @@ import { exitCodeFor, isLifelineError } from '@lifeline/shared';
 import { capturedLogger, freePort } from '@lifeline/shared/testing';
 import type { InventoryStore } from './inventory-store.js';
 import { describeInventoryStoreContract } from './inventory-store.contract.js';
-import { POSTGRES_SCHEMA_VERSION, PostgresInventoryStore, type PostgresInventoryOptions } from './postgres-inventory-store.js';
+import { PostgresInventoryStore, type PostgresInventoryOptions } from './postgres-inventory-store.js';
+import { POSTGRES_SCHEMA_VERSION } from './postgres-schema.js';
 import { postgresForTests } from './testing/postgres-for-tests.js';
 
 const server = postgresForTests();

@@ -1,3 +1,5 @@
+import { NAME_MAX_LENGTH, NAME_PATTERN } from '../config/names.js';
+
 /**
  * Zero-touch enrolment on the wire (docs/protocol.md, "Enrolment"). The agent logs in as
  * {@link ENROL_LOGIN_NAME} with publickey auth using its NEW key (proving it holds it), opens a
@@ -30,9 +32,6 @@ export type EnrolAnswer = { result: 'enrolled' } | { result: 'pending' } | { res
 /** 128-bit tokens as `lifeline-enrol` prints them: 32 lowercase hex digits. */
 export const ENROL_TOKEN_PATTERN = /^[0-9a-f]{32}$/;
 
-/** Device ids as relay.yaml allows them (kept here so the wire check needs no config import). */
-const DEVICE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
-
 /**
  * Parses the agent's request line. Returns a problem (for the relay's log, never echoed raw)
  * instead of throwing: the line is a stranger's text.
@@ -42,7 +41,8 @@ export function parseEnrolRequest(line: string): EnrolRequest | { problem: strin
   const value = parseObject(line);
   if (value === undefined) return { problem: 'not a JSON object' };
   const { device, token } = value;
-  if (typeof device !== 'string' || !DEVICE_PATTERN.test(device)) return { problem: 'device missing or not a device id' };
+  if (typeof device !== 'string' || device.length > NAME_MAX_LENGTH || !NAME_PATTERN.test(device))
+    return { problem: 'device missing or not a device id' };
   if (token !== undefined && (typeof token !== 'string' || !ENROL_TOKEN_PATTERN.test(token)))
     return { problem: 'token is not 32 lowercase hex digits' };
   const extra = Object.keys(value).filter((k) => k !== 'device' && k !== 'token');
