@@ -19,7 +19,7 @@ import {
 import { openInventoryStore } from './inventory/open-inventory-store.js';
 import { RELAY_KEY_COMMENT, preflightRelay } from './relay-preflight.js';
 import { startRelay } from './relay.js';
-import { keepHeapSmall } from './small-heap.js';
+import { keepHeapSmallWhenQuiet } from './small-heap.js';
 
 const NAME = 'lifeline-relay';
 
@@ -124,9 +124,10 @@ async function main(argv: string[]): Promise<number> {
     openStore,
     plan.inventory,
   ));
-  keepHeapSmall();
+  const stopHeapMode = keepHeapSmallWhenQuiet();
   const signal = await shutdownSignal();
   logger.info({ event: 'relay.stop', signal }, 'draining and stopping');
+  stopHeapMode();
   await relay.stop();
   return ExitCode.ok;
 }
