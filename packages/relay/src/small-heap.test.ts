@@ -20,19 +20,19 @@ describe('keepHeapSmallWhenQuiet', () => {
     expect(d.flags).toEqual(['--optimize-for-size']);
   });
 
-  it('lifts the flag after one busy second and sets it again after 30 quiet ones', () => {
-    const d = drive([0.2, 0.9, 0.8, ...Array(29).fill(0.1), 0.1]);
+  it('lifts the flag after one busy second and sets it again after 5 quiet ones', () => {
+    const d = drive([0.2, 0.9, 0.8, ...Array(4).fill(0.1), 0.1]);
     d.run(3);
     expect(d.flags).toEqual(['--optimize-for-size', '--no-optimize-for-size']);
-    d.run(29);
+    d.run(4);
     expect(d.flags).toHaveLength(2);
     d.run(1);
     expect(d.flags).toEqual(['--optimize-for-size', '--no-optimize-for-size', '--optimize-for-size']);
   });
 
   it('counts the quiet spell again from zero after a busy second inside it', () => {
-    const d = drive([0.9, ...Array(20).fill(0), 0.7, ...Array(29).fill(0), 0]);
-    d.run(1 + 20 + 1 + 29);
+    const d = drive([0.9, ...Array(3).fill(0), 0.7, ...Array(4).fill(0), 0]);
+    d.run(1 + 3 + 1 + 4);
     expect(d.flags).toEqual(['--optimize-for-size', '--no-optimize-for-size']);
     d.run(1);
     expect(d.flags.at(-1)).toBe('--optimize-for-size');

@@ -4,7 +4,7 @@ import { setFlagsFromString } from 'node:v8';
 /** Event-loop utilization (0..1) at or above which a one-second sample counts as busy. */
 const BUSY = 0.5;
 /** Quiet seconds in a row before the heap is kept small again. */
-const QUIET_SAMPLES = 30;
+const QUIET_SAMPLES = 5;
 const SAMPLE_MS = 1000;
 
 export interface SmallHeapOptions {
@@ -25,7 +25,9 @@ export interface SmallHeapOptions {
  * collection into a memory-reducing one (a mark-compact of the whole heap every 70-100 ms with a
  * fleet's heap), which cost the relay 14 % more CPU per MB of device output and 27 % more per MB
  * of input (docs/benchmarks.md, "Device output throughput"). So the flag is lifted after one busy
- * second (event-loop utilization at least 0.5) and set again after 30 quiet ones. V8 reads it at
+ * second (event-loop utilization at least 0.5) and set again after 5 quiet ones (with 30, a relay
+whose fleet's console logs kept it busy for its first seconds was still on the large heap when
+it settled: 227 MiB against 141 MiB at 10,000 devices). V8 reads it at
  * each collection, so setting it on a running isolate takes effect; not used by tests that run
  * relays in-process. Returns a stop function.
  */
